@@ -1,0 +1,1 @@
+"""The Open Dental integration hub: vendors' intents in, Open Dental API writes out, exactly once."""

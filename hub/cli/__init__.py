@@ -1,0 +1,16 @@
+"""The ``hub`` command: one Typer app; each subcommand module parses, builds settings, awaits one
+function and maps the result to an exit code."""
+
+from __future__ import annotations
+
+import typer
+
+from hub.cli import contracts_cmd, sim_cmd
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(contracts_cmd.app, name="contracts")
+sim_cmd.register(app)
+
+
+def main() -> None:
+    app()

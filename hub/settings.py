@@ -1,0 +1,54 @@
+"""Settings from ``HUB_*`` environment variables (and ``.env``), with defaults for a local machine.
+
+Nothing here connects or reads the environment at import: ``HubSettings()`` is built once, by the
+command line, and handed down.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiMode(str, Enum):
+    """How the hub reaches an office's Open Dental API; decides the pacing (opendental-api.md §2)."""
+
+    REMOTE = "remote"  # api.opendental.com through the eConnector: throttled per customer key
+    SERVICE = "service"  # the API Service on :30223 inside the office: not throttled
+    LOCAL = "local"  # the Local API inside opendental.exe on :30222: not throttled
+
+
+class MySqlSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: SecretStr = SecretStr("")
+    database: str = "hub"
+
+
+class HubSettings(BaseSettings):
+    """Every setting of the hub. ``HUB_LEDGER_DB__PASSWORD`` sets a nested field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
+    ledger_db: MySqlSettings = Field(default_factory=MySqlSettings)
+
+    # The simulated office's Open Dental: API and the read-only SQL connection to its database.
+    od_api_url: str = "http://127.0.0.1:30223/api/v1"
+    od_api_mode: ApiMode = ApiMode.SERVICE
+    od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
+    od_customer_key: SecretStr = SecretStr("VzkmZEaUWOjnQX2z")
+    od_db: MySqlSettings = Field(
+        default_factory=lambda: MySqlSettings(
+            user="od_readonly", password=SecretStr("od_readonly"), database="opendental"
+        )
+    )
+    od_sql_timeout_s: float = 5.0
+    od_sql_max_concurrent: int = 4

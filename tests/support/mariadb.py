@@ -1,0 +1,40 @@
+"""Throwaway MariaDB databases for tests: each test gets its own, dropped afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiomysql
+
+from hub.settings import MySqlSettings
+
+ROOT = MySqlSettings(host="127.0.0.1", port=3306, user="root", database="mysql")
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+async def _execute_as_root(sql: str) -> None:
+    conn = await aiomysql.connect(
+        host=ROOT.host, port=ROOT.port, user=ROOT.user,
+        password=ROOT.password.get_secret_value(), autocommit=True,
+    )
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql)
+    finally:
+        conn.close()
+
+
+@asynccontextmanager
+async def throwaway_database(prefix: str) -> AsyncIterator[str]:
+    """Create an empty database with a unique name; drop it on exit."""
+    name = unique_name(prefix)
+    await _execute_as_root(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield name
+    finally:
+        await _execute_as_root(f"DROP DATABASE IF EXISTS `{name}`")
