@@ -1,0 +1,113 @@
+"""Open Dental's per-customer-key throttle (opendental-api.md §2), as an aiohttp middleware.
+
+Only Remote mode is throttled; the Local API and the API Service are not. A key holding only
+ReadAll gets one request per 5 s, a key holding any other permission one per second (500 ms
+with Enterprise), GETs included. A slot is measured from the start of the previous accepted
+request, so the time a request runs counts toward its slot.
+
+What Open Dental sends back over the limit is undocumented (UNCONFIRMED), so the reply is
+configurable: reject (default 429 with ``Retry-After`` and a bare-string body) or queue (hold the
+request until its slot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from odsim.auth import Caller
+
+CALLER_KEY = "od_caller"  # where the auth middleware leaves the authenticated Caller
+REMOTE_MODE = "remote"
+READ_ALL = "ReadAll"
+ENTERPRISE = "Enterprise"
+
+
+class OverLimitReply(StrEnum):
+    REJECT = "reject"  # answer at once with reject_status, Retry-After and reject_body
+    QUEUE = "queue"  # hold the request until its slot comes, then run it
+
+
+class ThrottleConfig(BaseModel):
+    """How the simulated Remote API throttles each customer key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reply: OverLimitReply = OverLimitReply.REJECT
+    reject_status: int = Field(default=429, ge=400, le=599)
+    reject_body: str = "Too many requests. Slow down: this customer key is throttled."
+    interval_s: float = Field(default=1.0, ge=0)  # keys with any permission beyond ReadAll
+    read_only_interval_s: float = Field(default=5.0, ge=0)  # keys holding ReadAll only
+    enterprise_interval_s: float = Field(default=0.5, ge=0)  # keys holding Enterprise
+
+
+def slot_interval_s(config: ThrottleConfig, caller: Caller) -> float | None:
+    """The caller's slot length, or None when its mode is not throttled."""
+    if caller.mode != REMOTE_MODE:
+        return None
+    if ENTERPRISE in caller.permissions:
+        return config.enterprise_interval_s
+    if caller.permissions <= {READ_ALL}:
+        return config.read_only_interval_s
+    return config.interval_s
+
+
+class _Slots:
+    """When each customer key's next slot opens, on the event loop's monotonic clock.
+
+    Reads and writes happen with no await between them, so concurrent requests cannot both
+    take one slot.
+    """
+
+    def __init__(self) -> None:
+        self._next_open_at: dict[str, float] = {}
+
+    def take_now(self, key: str, now: float, interval_s: float) -> float:
+        """Take the slot if it is open and return 0, else return the seconds until it opens."""
+        open_at = self._next_open_at.get(key, now)
+        if open_at > now:
+            return open_at - now
+        self._next_open_at[key] = now + interval_s
+        return 0.0
+
+    def reserve(self, key: str, now: float, interval_s: float) -> float:
+        """Reserve the next free slot and return the seconds to wait for it."""
+        start_at = max(now, self._next_open_at.get(key, now))
+        self._next_open_at[key] = start_at + interval_s
+        return start_at - now
+
+
+def _over_limit_response(config: ThrottleConfig, wait_s: float) -> web.Response:
+    # Open Dental's errors are a bare message string, JSON-quoted.
+    response = web.json_response(config.reject_body, status=config.reject_status)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+    return response
+
+
+def throttle_middleware(config: ThrottleConfig) -> Middleware:
+    """An aiohttp middleware, placed after auth, that throttles Remote-mode callers per key."""
+    slots = _Slots()
+
+    @web.middleware
+    async def throttle(request: web.Request, handler: Handler) -> web.StreamResponse:
+        caller: Caller | None = request.get(CALLER_KEY)
+        interval_s = None if caller is None else slot_interval_s(config, caller)
+        if caller is None or interval_s is None:
+            return await handler(request)
+        now = asyncio.get_running_loop().time()
+        if config.reply is OverLimitReply.QUEUE:
+            await asyncio.sleep(slots.reserve(caller.customer_key, now, interval_s))
+        else:
+            wait_s = slots.take_now(caller.customer_key, now, interval_s)
+            if wait_s > 0:
+                return _over_limit_response(config, wait_s)
+        return await handler(request)
+
+    return throttle
