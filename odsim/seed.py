@@ -1,0 +1,85 @@
+"""A small office: two providers, three operatories, the definitions the API defaults rely on,
+no clinics (ClinicNum 0 everywhere), and one apikey row per customer key.
+
+Everything is inserted only into empty tables, so seeding an existing office changes nothing.
+"""
+
+from __future__ import annotations
+
+import aiomysql
+
+# Definition categories (DefCat numbers from the schema) and their items, in ItemOrder.
+DEFINITIONS: dict[int, tuple[str, ...]] = {
+    2: ("Not Called", "Unconfirmed", "Sent", "Confirmed", "Not Accepted", "Failed", "Texted",
+        "Emailed"),  # ApptConfirmed
+    4: ("Standard Account", "Insurance Only", "Collection"),  # BillingTypes
+    10: ("Cash", "Check", "Credit Card"),  # PaymentTypes
+    # RecallUnschedStatus
+    13: ("Unscheduled", "Called - No Answer", "Left Message", "Will Call Back"),
+    27: ("Appt Related", "Insurance", "Financial", "Misc"),  # CommLogTypes
+    29: ("Prepayment",),  # PaySplitUnearnedType: where an unallocated payment goes
+}
+
+_PROVIDERS = (
+    # Abbr, LName, FName, IsSecondary (hygienist), ItemOrder, ProvColor
+    ("DOC1", "Albright", "Dana", 0, 0, 0xA4FFA4),
+    ("HYG1", "Moreno", "Tess", 1, 1, 0xCB97FF),
+)
+_OPERATORIES = (
+    # OpName, Abbrev, ItemOrder, ProvDentist, ProvHygienist, IsHygiene
+    ("Operatory 1", "OP-1", 0, 1, 0, 0),
+    ("Operatory 2", "OP-2", 1, 1, 0, 0),
+    ("Hygiene", "HYG", 2, 0, 2, 1),
+)
+
+
+async def _is_empty(cur: aiomysql.Cursor, table: str) -> bool:
+    await cur.execute(f"SELECT 1 FROM `{table}` LIMIT 1")
+    return await cur.fetchone() is None
+
+
+async def _seed_providers(cur: aiomysql.Cursor) -> None:
+    if await _is_empty(cur, "provider"):
+        await cur.executemany(
+            "INSERT INTO provider (Abbr, LName, FName, IsSecondary, ItemOrder, ProvColor,"
+            " UsingTIN) VALUES (%s, %s, %s, %s, %s, %s, 1)",
+            _PROVIDERS,
+        )
+
+
+async def _seed_operatories(cur: aiomysql.Cursor) -> None:
+    if await _is_empty(cur, "operatory"):
+        await cur.executemany(
+            "INSERT INTO operatory (OpName, Abbrev, ItemOrder, ProvDentist, ProvHygienist,"
+            " IsHygiene) VALUES (%s, %s, %s, %s, %s, %s)",
+            _OPERATORIES,
+        )
+
+
+async def _seed_definitions(cur: aiomysql.Cursor) -> None:
+    if await _is_empty(cur, "definition"):
+        rows = [
+            (category, order, name)
+            for category, names in DEFINITIONS.items()
+            for order, name in enumerate(names)
+        ]
+        await cur.executemany(
+            "INSERT INTO definition (Category, ItemOrder, ItemName) VALUES (%s, %s, %s)", rows
+        )
+
+
+async def _seed_api_keys(cur: aiomysql.Cursor, dev_name: str, customer_keys: list[str]) -> None:
+    for key in customer_keys:
+        await cur.execute(
+            "INSERT INTO apikey (CustApiKey, DevName) SELECT %s, %s FROM DUAL"
+            " WHERE NOT EXISTS (SELECT 1 FROM apikey WHERE CustApiKey = %s AND DevName = %s)",
+            (key, dev_name, key, dev_name),
+        )
+
+
+async def seed_office(cur: aiomysql.Cursor, *, dev_name: str, customer_keys: list[str]) -> None:
+    """Insert the office's reference rows where missing (the cursor's database is the office)."""
+    await _seed_providers(cur)
+    await _seed_operatories(cur)
+    await _seed_definitions(cur)
+    await _seed_api_keys(cur, dev_name, customer_keys)
