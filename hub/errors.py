@@ -20,11 +20,18 @@ class HubError(Exception):
 
 
 class TransientError(HubError):
-    """May succeed if tried again later: 5xx, 504, timeouts, connection errors, eConnector down."""
+    """May succeed if tried again later: 5xx, 504, timeouts, connection errors, eConnector down.
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    ``maybe_applied`` is True when the request may have reached Open Dental and been processed
+    (the reply was lost, timed out or was a server error): reconcile before sending it again.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, maybe_applied: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.maybe_applied = maybe_applied
 
 
 class ThrottledError(TransientError):
