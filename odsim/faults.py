@@ -26,7 +26,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from odsim.throttle import CALLER_KEY
+from odsim.errors import error_response
 
 if TYPE_CHECKING:
     from odsim.auth import Caller
@@ -85,11 +85,6 @@ def _draw(rng: random.Random, config: FaultConfig) -> _Draw:
         fail_504=u_504 < config.rate_504,
         drop=u_drop < config.rate_commit_then_drop,
     )
-
-
-def _od_error(message: str, status: int) -> web.Response:
-    # Open Dental's errors are a bare message string, JSON-quoted.
-    return web.json_response(message, status=status)
 
 
 class _DroppedResponse(web.StreamResponse):
@@ -156,6 +151,9 @@ class FaultController:
         )
 
     def _build_middleware(self) -> Middleware:
+        # Imported here, not at the top: odsim.auth imports odsim.config, which imports this module.
+        from odsim.auth import CALLER_KEY
+
         @web.middleware
         async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
             if not self._in_scope(request, request.get(CALLER_KEY)):
@@ -169,17 +167,17 @@ class FaultController:
     ) -> web.StreamResponse:
         if self.econnector_down_remaining_s() > 0:
             self._count(request, InjectedFault.ECONNECTOR_DOWN)
-            return _od_error(ECONNECTOR_DOWN_MESSAGE, 400)
+            return error_response(400, ECONNECTOR_DOWN_MESSAGE)
         if draw.latency_ms > 0:
             self._count(request, InjectedFault.LATENCY)
             await asyncio.sleep(draw.latency_ms / 1000)
         if draw.fail_500:
             self._count(request, InjectedFault.HTTP_500)
-            return _od_error(SERVER_ERROR_MESSAGE, 500)
+            return error_response(500, SERVER_ERROR_MESSAGE)
         if draw.fail_504:
             self._count(request, InjectedFault.HTTP_504)
             await asyncio.sleep(self._config.delay_504_s)
-            return _od_error(GATEWAY_TIMEOUT_MESSAGE, 504)
+            return error_response(504, GATEWAY_TIMEOUT_MESSAGE)
         response = await handler(request)
         if draw.drop and request.method in WRITE_METHODS:
             self._count(request, InjectedFault.COMMIT_THEN_DROP)

@@ -21,10 +21,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from pydantic import BaseModel, ConfigDict, Field
 
+from odsim.errors import error_response
+
 if TYPE_CHECKING:
     from odsim.auth import Caller
 
-CALLER_KEY = "od_caller"  # where the auth middleware leaves the authenticated Caller
 REMOTE_MODE = "remote"
 READ_ALL = "ReadAll"
 ENTERPRISE = "Enterprise"
@@ -85,14 +86,16 @@ class _Slots:
 
 
 def _over_limit_response(config: ThrottleConfig, wait_s: float) -> web.Response:
-    # Open Dental's errors are a bare message string, JSON-quoted.
-    response = web.json_response(config.reject_body, status=config.reject_status)
+    response = error_response(config.reject_status, config.reject_body)
     response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
     return response
 
 
 def throttle_middleware(config: ThrottleConfig) -> Middleware:
     """An aiohttp middleware, placed after auth, that throttles Remote-mode callers per key."""
+    # Imported here, not at the top: odsim.auth imports odsim.config, which imports this module.
+    from odsim.auth import CALLER_KEY
+
     slots = _Slots()
 
     @web.middleware

@@ -1,0 +1,183 @@
+"""Fault injection and /admin/faults, over real HTTP on a tiny app with a stand-in auth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from odsim.faults import FaultConfig, FaultController
+from tests.odsim.tiny_app import TinyApp, caller_headers, serve
+
+KEY_A = caller_headers("key-a", mode="service")
+KEY_B = caller_headers("key-b", mode="service")
+
+
+@asynccontextmanager
+async def _faulty_app(config: FaultConfig) -> AsyncIterator[tuple[TinyApp, httpx.AsyncClient]]:
+    controller = FaultController(config)
+    async with (
+        serve([controller.middleware], controller.admin_routes()) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        yield app, client
+
+
+async def _injected(client: httpx.AsyncClient) -> dict[str, int]:
+    injected: dict[str, int] = (await client.get("/admin/faults")).json()["injected"]
+    return injected
+
+
+async def test_rate_500_replies_500_before_the_handler_runs() -> None:
+    # Given every request fails with 500
+    async with _faulty_app(FaultConfig(rate_500=1.0)) as (app, client):
+        # When a patient is posted
+        response = await client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_A)
+        injected = await _injected(client)
+
+    # Then it gets a bare-string 500, nothing ran, and the 500 is counted
+    assert response.status_code == 500
+    assert isinstance(json.loads(response.text), str)
+    assert app.handled == []
+    assert injected["http_500"] == 1
+
+
+async def test_rate_504_waits_then_replies_gateway_timeout_without_running_the_handler() -> None:
+    # Given every request times out, after a short delay to keep the test fast
+    async with _faulty_app(FaultConfig(rate_504=1.0, delay_504_s=0.05)) as (app, client):
+        # When a patient is posted
+        response = await client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_A)
+        injected = await _injected(client)
+
+    # Then it gets 504 "Gateway Time-out" and nothing was written
+    assert response.status_code == 504
+    assert json.loads(response.text) == "Gateway Time-out"
+    assert app.handled == []
+    assert injected["http_504"] == 1
+
+
+async def test_econnector_window_refuses_every_request_until_it_is_cleared() -> None:
+    # Given the eConnector is down for the next minute
+    async with _faulty_app(FaultConfig(econnector_down_s=60)) as (app, client):
+        # When a read and a write arrive, then the window is cleared and a read arrives
+        during = [
+            await client.get("/api/v1/patients", headers=KEY_A),
+            await client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_B),
+        ]
+        view = (await client.get("/admin/faults")).json()
+        await client.put("/admin/faults", json={})
+        after = await client.get("/api/v1/patients", headers=KEY_A)
+
+    # Then both got a 400 naming the eConnector, and the read after the window is served
+    assert [r.status_code for r in during] == [400, 400]
+    assert all("eConnector" in json.loads(r.text) for r in during)
+    assert view["injected"]["econnector_down"] == 2
+    assert view["econnector_down_remaining_s"] > 0
+    assert after.status_code == 200
+    assert app.handled == ["GET /api/v1/patients"]
+
+
+async def test_commit_then_drop_runs_the_write_then_closes_without_a_response() -> None:
+    # Given every write is dropped after it is committed
+    async with _faulty_app(FaultConfig(rate_commit_then_drop=1.0)) as (app, client):
+        # When a patient is posted, then a read is sent
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+            await client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_A)
+        read = await client.get("/api/v1/patients", headers=KEY_A)
+        injected = await _injected(client)
+
+    # Then the write ran, the client saw only a disconnect, and the read is not dropped
+    assert app.handled == ["POST /api/v1/patients", "GET /api/v1/patients"]
+    assert read.status_code == 200
+    assert injected["commit_then_drop"] == 1
+
+
+async def test_latency_is_reflected_in_the_config_and_counters() -> None:
+    # Given a small fixed and random added latency
+    config = FaultConfig(latency_ms=5, latency_random_ms=5)
+    async with _faulty_app(config) as (_, client):
+        # When three requests are served
+        statuses = [
+            (await client.get("/api/v1/patients", headers=KEY_A)).status_code for _ in range(3)
+        ]
+        view = (await client.get("/admin/faults")).json()
+
+    # Then they succeed and the admin view shows the setting and three delayed requests
+    assert statuses == [200, 200, 200]
+    assert view["config"]["latency_ms"] == 5
+    assert view["config"]["latency_random_ms"] == 5
+    assert view["injected"]["latency"] == 3
+
+
+async def _status_sequence(client: httpx.AsyncClient, config: FaultConfig) -> list[int]:
+    await client.put("/admin/faults", json=config.model_dump(mode="json"))
+    return [(await client.get("/api/v1/patients", headers=KEY_A)).status_code for _ in range(20)]
+
+
+async def test_same_seed_gives_the_same_fault_sequence() -> None:
+    # Given half the requests fail with 500, under seed 7
+    seeded = FaultConfig(seed=7, rate_500=0.5)
+    async with _faulty_app(FaultConfig()) as (_, client):
+        # When twenty requests run under seed 7, again under seed 7, then under seed 8
+        first = await _status_sequence(client, seeded)
+        again = await _status_sequence(client, seeded)
+        other = await _status_sequence(client, seeded.model_copy(update={"seed": 8}))
+
+    # Then seed 7 repeats its mix of 200s and 500s exactly, and seed 8 gives another
+    assert {200, 500} == set(first)
+    assert again == first
+    assert other != first
+
+
+async def test_faults_can_be_scoped_to_customer_keys() -> None:
+    # Given 500s scoped to key A
+    async with _faulty_app(FaultConfig(rate_500=1.0, customer_keys=("key-a",))) as (_, client):
+        # When key A and key B each send a request
+        a = await client.get("/api/v1/patients", headers=KEY_A)
+        b = await client.get("/api/v1/patients", headers=KEY_B)
+
+    # Then only key A's request fails
+    assert (a.status_code, b.status_code) == (500, 200)
+
+
+async def test_faults_can_be_scoped_to_writes() -> None:
+    # Given 500s scoped to writes
+    async with _faulty_app(FaultConfig(rate_500=1.0, writes_only=True)) as (_, client):
+        # When a read and a write arrive
+        read = await client.get("/api/v1/patients", headers=KEY_A)
+        write = await client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_A)
+
+    # Then only the write fails
+    assert (read.status_code, write.status_code) == (200, 500)
+
+
+async def test_admin_endpoint_reads_and_replaces_the_config() -> None:
+    # Given a controller with no faults
+    async with _faulty_app(FaultConfig()) as (_, client):
+        # When an invalid config, then a valid one, is put, and the config is read back
+        invalid = await client.put("/admin/faults", json={"rate_500": 2})
+        after_invalid = (await client.get("/admin/faults")).json()
+        valid = await client.put("/admin/faults", json={"rate_504": 0.25, "delay_504_s": 3})
+        after_valid = (await client.get("/admin/faults")).json()
+
+    # Then the invalid one is refused and changes nothing; the valid one replaces the config
+    assert invalid.status_code == 400
+    assert invalid.json()["errors"][0]["loc"] == ["rate_500"]
+    assert after_invalid["config"] == FaultConfig().model_dump(mode="json")
+    assert valid.status_code == 200
+    assert after_valid["config"]["rate_504"] == 0.25
+    assert after_valid["config"]["delay_504_s"] == 3
+    assert after_valid["config"]["rate_500"] == 0
+
+
+async def test_admin_requests_are_never_faulted() -> None:
+    # Given every request fails with 500
+    async with _faulty_app(FaultConfig(rate_500=1.0)) as (_, client):
+        # When the admin endpoint is read
+        response = await client.get("/admin/faults")
+
+    # Then it answers: /admin carries no Open Dental caller, so it is out of scope
+    assert response.status_code == 200

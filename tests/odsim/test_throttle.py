@@ -1,0 +1,121 @@
+"""The simulator's per-customer-key throttle, over real HTTP on a tiny app with a stand-in auth."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from odsim.throttle import OverLimitReply, ThrottleConfig, throttle_middleware
+from tests.odsim.tiny_app import caller_headers, serve
+
+
+async def _statuses(client: httpx.AsyncClient, headers: list[dict[str, str]]) -> list[int]:
+    return [(await client.get("/api/v1/patients", headers=h)).status_code for h in headers]
+
+
+async def test_second_request_within_the_slot_gets_429_with_retry_after() -> None:
+    # Given a remote-mode key holding the Patients permission
+    config = ThrottleConfig()
+    async with (
+        serve([throttle_middleware(config)]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        headers = caller_headers("key-a")
+
+        # When it sends two requests back to back
+        first = await client.get("/api/v1/patients", headers=headers)
+        second = await client.get("/api/v1/patients", headers=headers)
+
+    # Then the second is refused with 429, a one-second Retry-After and a bare-string body
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.headers["Retry-After"] == "1"
+    assert json.loads(second.text) == config.reject_body
+    assert app.handled == ["GET /api/v1/patients"]
+
+
+@pytest.mark.parametrize("mode", ["service", "local"])
+async def test_service_and_local_modes_are_not_throttled(mode: str) -> None:
+    # Given a key calling in service or local mode
+    async with (
+        serve([throttle_middleware(ThrottleConfig())]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        # When it sends five requests back to back
+        statuses = await _statuses(client, [caller_headers("key-a", mode=mode)] * 5)
+
+    # Then every one of them is served
+    assert statuses == [200] * 5
+
+
+async def test_read_all_only_key_gets_a_five_second_slot() -> None:
+    # Given a remote-mode key holding ReadAll only
+    async with (
+        serve([throttle_middleware(ThrottleConfig())]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        headers = caller_headers("free-key", permissions="ReadAll")
+
+        # When it sends two requests back to back
+        first = await client.get("/api/v1/patients", headers=headers)
+        second = await client.get("/api/v1/patients", headers=headers)
+
+    # Then the second is told to come back in five seconds, not one
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert second.headers["Retry-After"] == "5"
+
+
+async def test_throttle_is_per_customer_key() -> None:
+    # Given two remote-mode keys
+    async with (
+        serve([throttle_middleware(ThrottleConfig())]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        # When key A uses its slot twice and then key B asks for its first
+        statuses = await _statuses(
+            client, [caller_headers("key-a"), caller_headers("key-a"), caller_headers("key-b")]
+        )
+
+    # Then only key A's second request is refused
+    assert statuses == [200, 429, 200]
+
+
+async def test_other_status_and_body_can_be_configured() -> None:
+    # Given a throttle that answers over-limit requests with 503 and its own message
+    config = ThrottleConfig(reject_status=503, reject_body="Busy, try later.")
+    async with (
+        serve([throttle_middleware(config)]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        # When one key sends two requests back to back
+        statuses = await _statuses(client, [caller_headers("key-a")] * 2)
+        third = await client.get("/api/v1/patients", headers=caller_headers("key-a"))
+
+    # Then the refusals carry that status and that bare-string body
+    assert statuses == [200, 503]
+    assert third.status_code == 503
+    assert json.loads(third.text) == "Busy, try later."
+    assert "Retry-After" in third.headers
+
+
+async def test_queue_reply_holds_requests_until_their_slots() -> None:
+    # Given a throttle that queues over-limit requests, with a short slot to keep the test fast
+    config = ThrottleConfig(reply=OverLimitReply.QUEUE, interval_s=0.2)
+    async with (
+        serve([throttle_middleware(config)]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        headers = caller_headers("key-a")
+
+        # When one key sends three requests at once
+        responses = await asyncio.gather(
+            *(client.get("/api/v1/patients", headers=headers) for _ in range(3))
+        )
+
+    # Then none is refused: all three were held and then served
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert len(app.handled) == 3
