@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Starts the services the hub and its tests need when they are not running (a fresh machine, or
+# CI after the session stopped), then applies the broker settings the project needs. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+wait_for() {  # wait_for NAME SECONDS COMMAND...
+  local name=$1 seconds=$2; shift 2
+  for _ in $(seq "$seconds"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 1
+  done
+  echo "ensure-services: $name did not come up within ${seconds}s" >&2
+  return 1
+}
+
+if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  echo "ensure-services: starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB 60 mariadb-admin -h 127.0.0.1 -u root ping
+fi
+
+if ! rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then
+  echo "ensure-services: starting RabbitMQ"
+  rabbitmq-server -detached || true
+  wait_for RabbitMQ 90 rabbitmq-diagnostics -q check_port_connectivity
+fi
+
+if [ -x scripts/setup-broker.sh ]; then
+  scripts/setup-broker.sh
+fi
