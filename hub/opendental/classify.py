@@ -1,0 +1,112 @@
+"""Open Dental replies and httpx failures, classified by what the writer does next.
+
+Pure functions: the client calls them once, at its boundary. Open Dental's errors are bare
+message strings, often JSON-quoted; the status alone does not decide, because a 400 can be a
+validation error (permanent) or an office that cannot be reached right now (transient)
+(opendental-api.md §3, §9).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
+
+MAX_MESSAGE_CHARS = 500  # a proxy's HTML error page is not worth keeping whole
+
+# A 400 whose message says the office cannot be reached right now. Open Dental's exact wording
+# is not documented and changes between versions, so each pattern is loose on purpose.
+TRANSIENT_400_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"econnector",  # not running, or two eConnectors sharing one registration
+        r"unreachable|(?:could not|cannot|can't|unable to|failed to) (?:be )?(?:reach|connect)",
+        r"\bnetwork\b",
+        r"\btime[ -]?out\b|\btimed out\b",
+        r"\bversion\b.*\b(?:too old|older|newer|later|higher|update|upgrade|requires?|required)\b",
+        r"\b(?:update|upgrade)\b.*\bversion\b",
+    )
+)
+
+# Failures before anything reached Open Dental: safe to send again as is. Checked first, as
+# ConnectTimeout and PoolTimeout are also TimeoutExceptions.
+_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ConnectError,
+    httpx.ProxyError,  # raised while setting up the tunnel, before the request
+)
+# Failures once the request was (at least partly) on its way: it may have been processed. A
+# write failure counts too, since how much of the body arrived is unknown.
+_MAYBE_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,  # e.g. closed without a response after the request was sent
+)
+
+
+def error_message(body: str, *, fallback: str) -> str:
+    """Open Dental's message from an error body: unquoted, stripped and capped."""
+    text = body.strip()
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        decoded = None
+    if isinstance(decoded, str):
+        text = decoded.strip()
+    return (text or fallback)[:MAX_MESSAGE_CHARS]
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds from ``now`` given by a Retry-After header (delta-seconds or an HTTP-date)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is always GMT; a zoneless parse means it said so
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def is_transient_400(message: str) -> bool:
+    return any(pattern.search(message) for pattern in TRANSIENT_400_PATTERNS)
+
+
+def classify_status(
+    status: int, message: str, *, retry_after_s: float | None = None
+) -> HubError | None:
+    """The hub error for an HTTP reply, or None when it succeeded (2xx)."""
+    if 200 <= status < 300:
+        return None
+    if status == 401:
+        return AuthError(message, status=status)
+    if status == 429:
+        return ThrottledError(message, status=status, retry_after_s=retry_after_s)
+    if status == 400 and is_transient_400(message):
+        return TransientError(message, status=status)
+    if 500 <= status < 600:
+        # The server had the whole request; what it did before failing is unknown.
+        return TransientError(message, status=status, maybe_applied=True)
+    return PermanentError(message, status=status)
+
+
+def classify_transport(exc: Exception) -> HubError:
+    """The hub error for an exception raised by httpx (or any other, as a permanent one)."""
+    message = type(exc).__name__
+    if isinstance(exc, _NOT_SENT):
+        return TransientError(message, maybe_applied=False)
+    if isinstance(exc, _MAYBE_SENT):
+        return TransientError(message, maybe_applied=True)
+    # UnsupportedProtocol, LocalProtocolError, DecodingError, TooManyRedirects, InvalidURL,
+    # stream misuse, ...: sending it again would fail the same way.
+    return PermanentError(message)

@@ -1,0 +1,275 @@
+"""The typed async client for one office's Open Dental API: the hub's only write path into it.
+
+Every request is paced per customer key before it is sent, reported to ``on_call`` once per
+attempt (success or failure), and every failure leaves as one of the hub's errors, classified
+at this boundary (hub/opendental/classify.py). The client never retries: the writer decides.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import httpx
+
+from hub.errors import HubError, PermanentError, ThrottledError
+from hub.opendental import replies
+from hub.opendental.classify import (
+    classify_status,
+    classify_transport,
+    error_message,
+    parse_retry_after,
+)
+from hub.opendental.office import OfficeApi
+from hub.opendental.pacer import Pacer
+from hub.opendental.replies import APPOINTMENT, COMMLOG, PATIENT, PAYMENT, Table
+from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
+
+# Every exception httpx raises on purpose; the stream errors are programming mistakes and
+# classify as permanent, never as transient.
+HTTPX_ERRORS: tuple[type[Exception], ...] = (
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    httpx.CookieConflict,
+    httpx.StreamError,
+)
+THROTTLE_DEFER_S = 1.0  # when a throttle reply names no Retry-After
+Filter = str | int
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Attempt:
+    """One request as sent: what the ``on_call`` report is made of."""
+
+    method: str
+    path: str
+    status: int | None
+    latency_s: float
+    paced_s: float
+
+    def record(self, *, message: str | None, od_primary_key: int | None = None) -> ApiCall:
+        return ApiCall(
+            method=self.method,
+            path=self.path,
+            status=self.status,
+            latency_s=self.latency_s,
+            od_primary_key=od_primary_key,
+            message=message,
+            paced_s=self.paced_s,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Reply:
+    """A 2xx reply, before its body is read."""
+
+    attempt: _Attempt
+    response: httpx.Response
+
+
+class OpenDentalClient:
+    """One office's Open Dental API over a shared httpx.AsyncClient."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        office: OfficeApi,
+        pacer: Pacer,
+        on_call: Callable[[ApiCall], None] | None = None,
+    ) -> None:
+        self._http = http
+        self._office = office
+        self._pacer = pacer
+        self._on_call = on_call
+
+    # Writes ---------------------------------------------------------------------------------
+
+    async def create_patient(self, body: WireBody) -> Created:
+        return await self._create(PATIENT, "/patients", body)
+
+    async def update_patient(self, pat_num: int, body: WireBody) -> Updated:
+        return await self._update(PATIENT, pat_num, f"/patients/{pat_num}", body)
+
+    async def create_appointment(self, body: WireBody) -> Created:
+        return await self._create(APPOINTMENT, "/appointments", body)
+
+    async def update_appointment(self, apt_num: int, body: WireBody) -> Updated:
+        return await self._update(APPOINTMENT, apt_num, f"/appointments/{apt_num}", body)
+
+    async def confirm_appointment(self, apt_num: int, body: WireBody) -> Updated:
+        return await self._update(APPOINTMENT, apt_num, f"/appointments/{apt_num}/Confirm", body)
+
+    async def break_appointment(self, apt_num: int, body: WireBody) -> Updated:
+        return await self._update(APPOINTMENT, apt_num, f"/appointments/{apt_num}/Break", body)
+
+    async def create_commlog(self, body: WireBody) -> Created:
+        return await self._create(COMMLOG, "/commlogs", body)
+
+    async def create_payment(self, body: WireBody) -> Created:
+        return await self._create(PAYMENT, "/payments", body)
+
+    # Reads ----------------------------------------------------------------------------------
+
+    async def get_patient(self, pat_num: int) -> Row:
+        reply = await self._send("GET", f"/patients/{pat_num}")
+        return self._finish(reply, replies.object_of)
+
+    async def list_patients_simple(self, **filters: Filter) -> list[Row]:
+        """Patients matching Open Dental's filters, which it ignores when misspelled: re-check."""
+        return await self._list("/patients/Simple", filters)
+
+    async def list_appointments(self, **filters: Filter) -> list[Row]:
+        """Appointments matching Open Dental's filters, which it ignores when misspelled."""
+        return await self._list("/appointments", filters)
+
+    async def list_commlogs(self, pat_num: int) -> list[Row]:
+        rows = await self._list("/commlogs", {"PatNum": pat_num})
+        return [row for row in rows if row.get("PatNum") == pat_num]
+
+    async def list_payments(self, pat_num: int) -> list[Row]:
+        rows = await self._list("/payments", {"PatNum": pat_num})
+        return [row for row in rows if row.get("PatNum") == pat_num]
+
+    async def list_definitions(self, category: int) -> list[Row]:
+        # Only the numeric, capitalised "Category" filter works (opendental-api.md §3).
+        return await self._list("/definitions", {"Category": category})
+
+    async def list_operatories(self) -> list[Row]:
+        return await self._list("/operatories", {})
+
+    async def list_providers(self) -> list[Row]:
+        return await self._list("/providers", {})
+
+    # Plumbing -------------------------------------------------------------------------------
+
+    async def _create(self, table: Table, path: str, body: WireBody) -> Created:
+        reply = await self._send("POST", path, body=body)
+
+        def parse(response: httpx.Response) -> Created:
+            obj = replies.object_of(response)
+            return Created(
+                table=table.name,
+                primary_key=replies.created_key(table, response, obj),
+                status=response.status_code,
+                body=obj,
+                latency_s=reply.attempt.latency_s,
+            )
+
+        return self._finish(reply, parse, lambda created: created.primary_key)
+
+    async def _update(self, table: Table, key: int, path: str, body: WireBody) -> Updated:
+        reply = await self._send("PUT", path, body=body)
+
+        def parse(response: httpx.Response) -> Updated:
+            obj = replies.optional_object_of(response)
+            replies.check_updated_key(table, key, response, obj)
+            return Updated(
+                table=table.name,
+                primary_key=key,
+                status=response.status_code,
+                body=obj,
+                latency_s=reply.attempt.latency_s,
+            )
+
+        return self._finish(reply, parse, lambda updated: updated.primary_key)
+
+    async def _list(self, path: str, filters: Mapping[str, Filter]) -> list[Row]:
+        """Every page of a list, asking for pages until one comes back short."""
+        limit = self._office.page_limit
+        rows: list[Row] = []
+        previous_first: Row | None = None
+        while True:
+            params = {**filters, "Offset": len(rows), "Limit": limit}
+            page = self._finish(await self._send("GET", path, params=params), replies.rows_of)
+            if page and page[0] == previous_first:
+                # Open Dental ignores parameters it does not know; paging on would never end.
+                raise PermanentError(f"GET {path} ignored Offset: the same page came back twice")
+            rows.extend(page)
+            if len(page) < limit:
+                return rows
+            previous_first = page[0]
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: WireBody | None = None,
+        params: Mapping[str, Filter] | None = None,
+    ) -> _Reply:
+        """Pace, send once, and return the 2xx reply; any failure is reported and raised."""
+        paced_s = await self._pacer.wait(self._office.customer_key.get_secret_value())
+        started_at = time.monotonic()
+        try:
+            response = await self._http.request(
+                method,
+                f"{self._office.base_url}{path}",
+                params=params,
+                headers=self._headers(),
+                content=None if body is None else json.dumps(dict(body)),
+            )
+        except HTTPX_ERRORS as exc:
+            failed = _Attempt(
+                method=method,
+                path=path,
+                status=None,
+                latency_s=time.monotonic() - started_at,
+                paced_s=paced_s,
+            )
+            self._report(failed.record(message=type(exc).__name__))
+            raise classify_transport(exc) from exc
+        attempt = _Attempt(
+            method=method,
+            path=path,
+            status=response.status_code,
+            latency_s=time.monotonic() - started_at,
+            paced_s=paced_s,
+        )
+        failure = self._failure_of(response)
+        if failure is not None:
+            self._report(attempt.record(message=str(failure)))
+            raise failure
+        return _Reply(attempt=attempt, response=response)
+
+    def _failure_of(self, response: httpx.Response) -> HubError | None:
+        message = error_message(response.text, fallback=response.reason_phrase)
+        retry_after_s = parse_retry_after(
+            response.headers.get("Retry-After"), now=datetime.now(UTC)
+        )
+        failure = classify_status(response.status_code, message, retry_after_s=retry_after_s)
+        if isinstance(failure, ThrottledError):
+            customer_key = self._office.customer_key.get_secret_value()
+            self._pacer.defer(customer_key, failure.retry_after_s or THROTTLE_DEFER_S)
+        return failure
+
+    def _finish(
+        self,
+        reply: _Reply,
+        parse: Callable[[httpx.Response], _T],
+        key_of: Callable[[_T], int] | None = None,
+    ) -> _T:
+        """Read a 2xx reply's body and report the attempt, with the row's key when there is one."""
+        try:
+            result = parse(reply.response)
+        except PermanentError as exc:
+            self._report(reply.attempt.record(message=str(exc)))
+            raise
+        key = None if key_of is None else key_of(result)
+        self._report(reply.attempt.record(message=None, od_primary_key=key))
+        return result
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": self._office.authorization(),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+
+    def _report(self, call: ApiCall) -> None:
+        if self._on_call is not None:
+            self._on_call(call)

@@ -1,0 +1,34 @@
+"""The one httpx.AsyncClient a process shares between every office (one connection pool)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpTimeouts:
+    """httpx's four timeouts. Open Dental answers 504 after 60 s, so the read waits past it."""
+
+    connect_s: float = 5.0
+    read_s: float = 65.0
+    write_s: float = 10.0
+    pool_s: float = 10.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=self.connect_s, read=self.read_s, write=self.write_s, pool=self.pool_s
+        )
+
+
+def make_http_client(timeouts: HttpTimeouts, max_connections: int) -> httpx.AsyncClient:
+    """Build the process's HTTP client; the caller closes it (``aclose``) at shutdown."""
+    return httpx.AsyncClient(
+        timeout=timeouts.as_httpx(),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        # A redirect from Open Dental is a misconfigured base URL, never something to follow.
+        follow_redirects=False,
+    )

@@ -1,0 +1,114 @@
+"""Pacing per Open Dental customer key, so the hub never depends on a throttle reply.
+
+Open Dental throttles each customer key in Remote mode: one request per second, one per 5 s for a
+key holding ReadAll only, and the time a request runs counts toward its slot, so slots are
+measured between request starts (opendental-api.md §2). Local and Service modes are not throttled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hub.opendental.office import OfficeApi
+from hub.settings import ApiMode
+
+REMOTE_INTERVAL_S = 1.0
+REMOTE_READ_ONLY_INTERVAL_S = 5.0
+# Covers network jitter between our start and Open Dental's: a request sent on time can arrive
+# earlier than the previous one did.
+DEFAULT_SAFETY_MARGIN_S = 0.05
+
+
+class Pacer(Protocol):
+    """Decides when the next request on a customer key may start."""
+
+    async def wait(self, customer_key: str) -> float:
+        """Wait for this key's next slot and take it; return the seconds waited."""
+        ...
+
+    def defer(self, customer_key: str, seconds: float) -> None:
+        """Open Dental asked us to come back later: no slot on this key for ``seconds``."""
+        ...
+
+
+def min_interval_s(mode: ApiMode, *, read_only: bool, safety_margin_s: float) -> float:
+    """The least time between two request starts on one key, or 0 when it is not throttled."""
+    if mode is not ApiMode.REMOTE:
+        return 0.0
+    base_s = REMOTE_READ_ONLY_INTERVAL_S if read_only else REMOTE_INTERVAL_S
+    return base_s + safety_margin_s
+
+
+@dataclass
+class _Queue:
+    """The callers of one key waiting or taking their slot; exists only while there are some."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # FIFO: waiters wake in order
+    callers: int = 0
+
+
+class KeyPacer:
+    """Paces every registered customer key from one dict of next-allowed monotonic times.
+
+    An idle key costs one float: no task, timer or lock. Concurrent callers on one key take
+    their slots one at a time, in arrival order. Keys must be registered (``register``) so their
+    interval is known; the interval never shrinks, because Open Dental's throttle is per key.
+    """
+
+    def __init__(
+        self,
+        *,
+        safety_margin_s: float = DEFAULT_SAFETY_MARGIN_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._safety_margin_s = safety_margin_s
+        self._clock = clock
+        self._sleep = sleep
+        self._interval_s: dict[str, float] = {}
+        self._next_at: dict[str, float] = {}
+        self._queues: dict[str, _Queue] = {}
+
+    def register(self, office: OfficeApi) -> None:
+        """Learn the interval of the office's customer key (the strictest one seen wins)."""
+        key = office.customer_key.get_secret_value()
+        interval_s = min_interval_s(
+            office.mode, read_only=office.read_only, safety_margin_s=self._safety_margin_s
+        )
+        self._interval_s[key] = max(interval_s, self._interval_s.get(key, 0.0))
+
+    async def wait(self, customer_key: str) -> float:
+        interval_s = self._interval_for(customer_key)
+        if interval_s <= 0 and self._next_at.get(customer_key, 0.0) <= self._clock():
+            return 0.0
+        started_at = self._clock()
+        queue = self._queues.setdefault(customer_key, _Queue())
+        queue.callers += 1
+        try:
+            async with queue.lock:
+                await self._sleep_until_open(customer_key)
+                self._next_at[customer_key] = self._clock() + interval_s
+        finally:
+            queue.callers -= 1
+            if queue.callers == 0:
+                del self._queues[customer_key]
+        return self._clock() - started_at
+
+    def defer(self, customer_key: str, seconds: float) -> None:
+        open_at = self._clock() + max(0.0, seconds)
+        self._next_at[customer_key] = max(open_at, self._next_at.get(customer_key, open_at))
+
+    def _interval_for(self, customer_key: str) -> float:
+        try:
+            return self._interval_s[customer_key]
+        except KeyError:
+            raise LookupError("customer key not registered with the pacer") from None
+
+    async def _sleep_until_open(self, customer_key: str) -> None:
+        # Loop, not one sleep: a defer() while we sleep pushes the slot further out.
+        while (delay_s := self._next_at.get(customer_key, 0.0) - self._clock()) > 0:
+            await self._sleep(delay_s)
