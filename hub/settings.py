@@ -7,6 +7,7 @@ command line, and handed down.
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,3 +53,12 @@ class HubSettings(BaseSettings):
     )
     od_sql_timeout_s: float = 5.0
     od_sql_max_concurrent: int = 4
+
+    # The office/vendor registry (hub/registry): offices, vendors and their data agreements.
+    registry_path: Path = Path("registry.toml")
+    # RabbitMQ's management HTTP API, used to manage vendors' broker users (hub/broker_admin.py).
+    management_url: str = "http://127.0.0.1:15672"
+    management_user: str = "guest"
+    management_password: SecretStr = SecretStr("guest")
+    # Deliveries of one message before an office queue dead-letters it (a poison message).
+    office_delivery_limit: int = 20
