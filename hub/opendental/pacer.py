@@ -81,6 +81,11 @@ class KeyPacer:
         )
         self._interval_s[key] = max(interval_s, self._interval_s.get(key, 0.0))
 
+    @property
+    def busy_keys(self) -> int:
+        """How many keys have callers waiting for or taking a slot right now (a gauge)."""
+        return len(self._queues)
+
     async def wait(self, customer_key: str) -> float:
         interval_s = self._interval_for(customer_key)
         if interval_s <= 0 and self._next_at.get(customer_key, 0.0) <= self._clock():
