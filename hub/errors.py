@@ -6,7 +6,8 @@
     ├── PermanentError        no retry: the intent is rejected and dead-lettered with its reason
     ├── AuthError             401: pause the office's lane and alert; nothing is dead-lettered for it
     ├── IdempotencyConflict   the vendor reused an idempotency key with another payload
-    └── ReadOnlyViolation     a statement other than one SELECT was offered to the Open Dental DB
+    ├── ReadOnlyViolation     a statement other than one SELECT was offered to the Open Dental DB
+    └── LedgerError           the hub's own database refused for a reason a retry will not fix
 
 Each adapter (Open Dental client, ledger, broker) translates foreign exceptions into these once,
 at its boundary, with ``raise ... from exc``. Messages carry ids and field paths, never patient data.
@@ -64,3 +65,8 @@ class IdempotencyConflict(HubError):
 
 class ReadOnlyViolation(HubError):
     """Something other than a single SELECT statement was offered to the Open Dental database."""
+
+
+class LedgerError(HubError):
+    """The ledger database refused a statement that no retry fixes: schema missing or behind,
+    access denied, a bug. The writer stops without acking; nothing is dead-lettered for it."""
