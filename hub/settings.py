@@ -40,6 +40,7 @@ class HubSettings(BaseSettings):
 
     broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
     ledger_db: MySqlSettings = Field(default_factory=MySqlSettings)
+    ledger_retention_days: int = Field(default=7, ge=1)  # how long an idempotency key is remembered
 
     # The simulated office's Open Dental: API and the read-only SQL connection to its database.
     od_api_url: str = "http://127.0.0.1:30223/api/v1"
