@@ -1,16 +1,68 @@
-"""``hub sim`` and ``hub bench-sim``: the Open Dental simulator.
+"""``hub sim``: the Open Dental API simulator.
 
 The simulator stands in for Open Dental and lives in the separate ``odsim`` package; only this
-module imports it, and only inside the commands, so the writer, ledger and client never load it.
+module imports it, and only inside the command, so the writer, ledger and client never load it.
 """
 
 from __future__ import annotations
 
+import asyncio
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+
+class Mode(StrEnum):
+    SERVICE = "service"
+    REMOTE = "remote"
+    LOCAL = "local"
+
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port (30223 like the API Service; 0: any free port).")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML file (SimConfig).")]
+ModeOpt = Annotated[Mode | None, typer.Option(help="Global API mode (default: service).")]
+Seed = Annotated[int | None, typer.Option(help="Seed of the fault sequence.")]
+Reset = Annotated[bool, typer.Option(help="Drop and recreate the office databases.")]
+Reply = Annotated[str | None, typer.Option(help="Over the throttle: reject, queue or a status.")]
+Millis = Annotated[int | None, typer.Option(help="Milliseconds.")]
+Rate = Annotated[float | None, typer.Option(help="Share of requests, 0..1.")]
+Seconds = Annotated[float | None, typer.Option(help="Seconds.")]
 
 
 def register(app: typer.Typer) -> None:
     @app.command("sim")
-    def sim() -> None:
-        """Run the Open Dental API simulator."""
-        raise typer.Exit(code=2)
+    def sim(
+        host: Host = "127.0.0.1",
+        port: Port = 30223,
+        config: ConfigFile = None,
+        mode: ModeOpt = None,
+        seed: Seed = None,
+        reset: Reset = False,
+        throttle_reply: Reply = None,
+        fault_latency_ms: Millis = None,
+        fault_latency_random_ms: Millis = None,
+        fault_500_rate: Rate = None,
+        fault_504_rate: Rate = None,
+        fault_504_delay_s: Seconds = None,
+        fault_econnector_down_s: Seconds = None,
+        fault_commit_then_drop_rate: Rate = None,
+    ) -> None:
+        """Run the Open Dental API simulator until SIGINT/SIGTERM; prints its base URL."""
+        from odsim.cli import build_config, run
+
+        sim_config = build_config(
+            config_file=config,
+            mode=mode.value if mode else None,
+            throttle_reply=throttle_reply,
+            fault_updates={
+                "seed": seed, "latency_ms": fault_latency_ms,
+                "latency_random_ms": fault_latency_random_ms, "rate_500": fault_500_rate,
+                "rate_504": fault_504_rate, "delay_504_s": fault_504_delay_s,
+                "econnector_down_s": fault_econnector_down_s,
+                "rate_commit_then_drop": fault_commit_then_drop_rate,
+            },
+        )
+        raise typer.Exit(code=asyncio.run(run(sim_config, host=host, port=port, reset=reset)))

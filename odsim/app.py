@@ -1,0 +1,57 @@
+"""The aiohttp application: middlewares auth → throttle → faults → (errors) → handler, the API
+routes under /api/v1, the fault admin routes, and Open Dental's replies to unknown paths."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from odsim.auth import API_PREFIX, auth_middleware
+from odsim.config import SimConfig
+from odsim.db import OfficePools
+from odsim.errors import api_errors, bad_request, not_found
+from odsim.faults import FaultController
+from odsim.handlers import patient_reads, patients
+from odsim.state import STATE_KEY, SimState
+from odsim.throttle import throttle_middleware
+
+ROUTE_TABLES = (patients.routes, patient_reads.routes)
+
+
+def _resources() -> frozenset[str]:
+    """The first path segment of every API route, e.g. "patients"."""
+    names = set()
+    for routes in ROUTE_TABLES:
+        for route in routes:
+            if isinstance(route, web.RouteDef):
+                names.add(route.path.removeprefix(API_PREFIX + "/").split("/", 1)[0])
+    return frozenset(names)
+
+
+def _unknown_path_handler() -> web.Handler:
+    known = _resources()
+
+    async def unknown(request: web.Request) -> web.StreamResponse:
+        resource = request.match_info["tail"].split("/", 1)[0]
+        if resource in known:
+            raise bad_request(f"{resource} {request.method} is not a valid method.")
+        raise not_found(f"{resource} is not a valid resource.")
+
+    return unknown
+
+
+def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) -> web.Application:
+    app = web.Application(
+        middlewares=[
+            auth_middleware(config),
+            throttle_middleware(config.throttle),
+            faults.middleware,
+            api_errors,
+        ],
+        client_max_size=17 * 1024 * 1024,  # Open Dental takes bodies up to 16.8 million chars
+    )
+    app[STATE_KEY] = SimState(config=config, pools=pools)
+    for routes in ROUTE_TABLES:
+        app.router.add_routes(routes)
+    app.router.add_routes(faults.admin_routes())
+    app.router.add_route("*", API_PREFIX + "/{tail:.*}", _unknown_path_handler())
+    return app

@@ -1,0 +1,54 @@
+"""What ``hub sim`` runs: the configuration from a file and options, then the server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from odsim.config import ApiMode, SimConfig, SimDbSettings, load_config
+from odsim.server import serve
+from odsim.throttle import OverLimitReply
+
+
+def throttle_reply_update(reply: str) -> dict[str, object]:
+    """``reject`` (429), ``queue``, or another status code to reject with."""
+    if reply in (OverLimitReply.REJECT.value, OverLimitReply.QUEUE.value):
+        return {"reply": OverLimitReply(reply)}
+    if reply.isdigit():
+        return {"reply": OverLimitReply.REJECT, "reject_status": int(reply)}
+    raise ValueError("--throttle-reply must be reject, queue or a status code")
+
+
+def build_config(
+    *,
+    config_file: Path | None,
+    mode: str | None,
+    throttle_reply: str | None,
+    fault_updates: dict[str, object],
+) -> SimConfig:
+    """The file's config (or the default) with the command line's options laid over it."""
+    config = load_config(config_file) if config_file else SimConfig()
+    update: dict[str, object] = {}
+    if mode is not None:
+        update["mode"] = ApiMode(mode)
+    if throttle_reply is not None:
+        throttle = config.throttle.model_copy(update=throttle_reply_update(throttle_reply))
+        update["throttle"] = type(config.throttle).model_validate(throttle.model_dump())
+    given = {k: v for k, v in fault_updates.items() if v is not None}
+    if given:
+        merged = {**config.faults.model_dump(), **given}
+        update["faults"] = type(config.faults).model_validate(merged)
+    return config.model_copy(update=update) if update else config
+
+
+def _announce(base_url: str) -> None:
+    # One line with the base URL, so a parent process can read where the API listens.
+    sys.stdout.write(base_url + "\n")
+    sys.stdout.flush()
+
+
+async def run(config: SimConfig, *, host: str, port: int, reset: bool) -> int:
+    """Serve until SIGINT/SIGTERM; the exit code."""
+    db = SimDbSettings().params()
+    await serve(config, host=host, port=port, db=db, reset=reset, on_ready=_announce)
+    return 0

@@ -1,0 +1,117 @@
+"""The simulator's configuration: developers, customer keys (one office database each), modes,
+paging, the throttle and the faults. Loadable from a TOML file (``hub sim --config FILE``)."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from odsim.db import DbParams
+from odsim.faults import FaultConfig
+from odsim.throttle import ThrottleConfig
+
+
+class Permission(StrEnum):
+    """The API permission groups the simulator enforces (opendental-api.md §1)."""
+
+    READ_ALL = "ReadAll"
+    PATIENTS = "Patients"
+    APPOINTMENTS = "Appointments"
+    COMM = "Comm"
+    PAYMENTS = "Payments"
+
+
+class ApiMode(StrEnum):
+    SERVICE = "service"  # the API Service on :30223: not throttled, 1000 rows a page
+    REMOTE = "remote"  # api.opendental.com through the eConnector: throttled, 100 rows a page
+    LOCAL = "local"  # the Local API inside opendental.exe: like the service
+
+
+class DeveloperConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(min_length=1)
+    name: str = Field(min_length=1)  # apikey.DevName: what the securitylog says "by ... through"
+
+
+class CustomerConfig(BaseModel):
+    """One customer key: an office's database and the permission groups the key holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(min_length=1)
+    database: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$")
+    permissions: tuple[Permission, ...] = tuple(Permission)
+    enabled: bool = True
+    mode: ApiMode | None = None  # None: the simulator's global mode
+    developer: str | None = None  # a developer key; None: any configured developer
+
+
+class PagingConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    remote_max: int = Field(default=100, ge=1)
+    service_max: int = Field(default=1000, ge=1)  # also the Local API's
+
+
+DEFAULT_DEVELOPER = DeveloperConfig(key="NFF6i0KrXrxDkZHt", name="OD Integration Hub")
+DEFAULT_CUSTOMER = CustomerConfig(key="VzkmZEaUWOjnQX2z", database="opendental")
+# Open Dental's reply to a duplicate patient is UNCONFIRMED (opendental-api.md §4.1).
+DUPLICATE_PATIENT_MESSAGE = "Patient already exists."
+
+
+class SimConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    developers: tuple[DeveloperConfig, ...] = (DEFAULT_DEVELOPER,)
+    customers: tuple[CustomerConfig, ...] = (DEFAULT_CUSTOMER,)
+    mode: ApiMode = ApiMode.SERVICE
+    paging: PagingConfig = PagingConfig()
+    throttle: ThrottleConfig = ThrottleConfig()
+    faults: FaultConfig = FaultConfig()
+    duplicate_patient_message: str = DUPLICATE_PATIENT_MESSAGE
+    # The CommSource of API-created commlogs is UNCONFIRMED; OD's documented example shows User.
+    commlog_source: str = "User"
+    readonly_user: str = "od_readonly"
+    readonly_password: str = "od_readonly"
+
+    @model_validator(mode="after")
+    def _keys_are_unique_and_known(self) -> SimConfig:
+        dev_keys = [d.key for d in self.developers]
+        if not dev_keys or len(set(dev_keys)) != len(dev_keys):
+            raise ValueError("developer keys must be present and unique")
+        if len({c.key for c in self.customers}) != len(self.customers):
+            raise ValueError("customer keys must be unique")
+        for customer in self.customers:
+            if customer.developer is not None and customer.developer not in dev_keys:
+                raise ValueError("a customer names a developer key that is not configured")
+        return self
+
+    def developer_name_for(self, customer: CustomerConfig) -> str:
+        """The DevName that the office's apikey row holds for this customer key."""
+        key = customer.developer or self.developers[0].key
+        return next(d.name for d in self.developers if d.key == key)
+
+
+def load_config(path: Path) -> SimConfig:
+    """Read a TOML file shaped like SimConfig (arrays of tables for developers/customers)."""
+    with path.open("rb") as file:
+        return SimConfig.model_validate(tomllib.load(file))
+
+
+class SimDbSettings(BaseSettings):
+    """The MariaDB account the simulator writes with, from ``HUB_SIM_DB_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_SIM_DB_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+
+    def params(self) -> DbParams:
+        return DbParams(host=self.host, port=self.port, user=self.user, password=self.password)

@@ -1,0 +1,1 @@
+"""The API methods, one module per resource; each exposes ``routes``."""
