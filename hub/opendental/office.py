@@ -23,6 +23,7 @@ class OfficeApi:
     customer_key: SecretStr
     mode: ApiMode
     read_only: bool = False  # a key holding ReadAll only: throttled to one request per 5 s
+    page_rows: int | None = None  # rows per list page; None: the most Open Dental serves
 
     def authorization(self) -> str:
         """The value of the Authorization header Open Dental expects."""
@@ -32,5 +33,10 @@ class OfficeApi:
 
     @property
     def page_limit(self) -> int:
-        """Rows asked for per list page: the most this mode serves in one reply."""
-        return REMOTE_PAGE_LIMIT if self.mode is ApiMode.REMOTE else LOCAL_PAGE_LIMIT
+        """Rows asked for per list page.
+
+        Never more than the mode serves: a page is known to be the last when it is shorter than
+        this, which only holds while Open Dental honours the Limit we ask for.
+        """
+        maximum = REMOTE_PAGE_LIMIT if self.mode is ApiMode.REMOTE else LOCAL_PAGE_LIMIT
+        return maximum if self.page_rows is None else min(self.page_rows, maximum)
