@@ -1,0 +1,33 @@
+"""``hub topology``: declare the exchanges and queues for the registry's offices and vendors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import typer
+
+from hub.errors import HubError
+from hub.settings import HubSettings
+from hub.topology import declare_registry_topology
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("topology")
+    def topology() -> None:
+        """Declare the broker topology (idempotent); exit 1 if the broker refuses any of it."""
+        raise typer.Exit(code=asyncio.run(_topology(HubSettings())))
+
+
+async def _topology(settings: HubSettings) -> int:
+    try:
+        declared = await declare_registry_topology(settings, os.environ)
+    except HubError as exc:
+        typer.echo(f"hub topology: {exc}", err=True)
+        return 1
+    typer.echo(
+        f"declared: {len(declared.offices)} office queue(s) ({', '.join(declared.offices)}), "
+        f"{len(declared.vendors)} outcome queue(s) ({', '.join(declared.vendors)}), "
+        f"delivery limit {declared.delivery_limit}"
+    )
+    return 0
