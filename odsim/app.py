@@ -10,11 +10,25 @@ from odsim.config import SimConfig
 from odsim.db import OfficePools
 from odsim.errors import api_errors, bad_request, not_found
 from odsim.faults import FaultController
-from odsim.handlers import patient_reads, patients
+from odsim.handlers import (
+    appointment_actions,
+    appointment_reads,
+    appointments,
+    commlogs,
+    patient_reads,
+    patients,
+    payments,
+    reference,
+    securitylogs,
+)
 from odsim.state import STATE_KEY, SimState
 from odsim.throttle import throttle_middleware
 
-ROUTE_TABLES = (patients.routes, patient_reads.routes)
+ROUTE_TABLES = (
+    patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
+    appointment_reads.routes, commlogs.routes, payments.routes, securitylogs.routes,
+    reference.routes,
+)
 
 
 def _resources() -> frozenset[str]:
