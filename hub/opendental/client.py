@@ -151,7 +151,7 @@ class OpenDentalClient:
         reply = await self._send("POST", path, body=body)
 
         def parse(response: httpx.Response) -> Created:
-            obj = replies.object_of(response)
+            obj = replies.optional_object_of(response)
             return Created(
                 table=table.name,
                 primary_key=replies.created_key(table, response, obj),

@@ -48,7 +48,8 @@ def object_of(response: httpx.Response) -> Row:
 
 
 def optional_object_of(response: httpx.Response) -> Row:
-    """The reply's JSON object, or an empty one when the reply carries none (some PUTs)."""
+    """The reply's JSON object, or an empty one when it carries none (some PUTs, and POSTs of
+    older versions, e.g. Commlogs before 23.3.7)."""
     if not response.content.strip():
         return {}
     decoded = _json(response)

@@ -19,10 +19,14 @@ from hub.opendental import (
     Pacer,
     make_http_client,
 )
+from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.settings import ApiMode
 from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER, CustomerConfig, Permission, SimConfig
 from odsim.config import ApiMode as SimMode
+from odsim.db import DbParams
+from odsim.schema import ensure_office_database
 from odsim.server import SimHandle, running_simulator
+from tests.opendental.readonly_support import QueryLog, readonly_account
 
 FULL_KEY = DEFAULT_CUSTOMER.key  # every permission, service mode
 READ_ONLY_KEY = "ReadOnlyKey0000A"  # ReadAll only, service mode
@@ -94,6 +98,7 @@ class Harness:
 
     client: OpenDentalClient
     office: OfficeApi
+    pacer: Pacer
     calls: list[ApiCall]
 
 
@@ -114,7 +119,7 @@ def make_harness(http: httpx.AsyncClient) -> MakeHarness:
             pacer = key_pacer
         calls: list[ApiCall] = []
         api = OpenDentalClient(client or http, office, pacer, on_call=calls.append)
-        return Harness(client=api, office=office, calls=calls)
+        return Harness(client=api, office=office, pacer=pacer, calls=calls)
 
     return make
 
@@ -124,3 +129,34 @@ def od(simulator: SimHandle, make_harness: MakeHarness) -> Harness:
     """A client for the simulated office with the all-permission service-mode key."""
     return make_harness(office_api(simulator.base_url))
 
+
+# Read-only SQL (hub/opendental/readonly_sql.py): the office database as the simulator's setup
+# leaves it, and a ReadOnlyDatabase on it through the SELECT-only account.
+
+
+@pytest.fixture
+async def office_database(empty_database: str) -> str:
+    """The throwaway database with Open Dental's tables, the seed and od_readonly's SELECT grant,
+    prepared exactly as the ``simulator`` fixture prepares it (so both may share it)."""
+    keys = [customer.key for customer in sim_config(empty_database).customers]
+    await ensure_office_database(
+        DbParams(), empty_database, dev_name=DEFAULT_DEVELOPER.name, customer_keys=keys
+    )
+    return empty_database
+
+
+@pytest.fixture
+def query_log() -> QueryLog:
+    """Every query ``readonly_db`` reports to its observer."""
+    return QueryLog()
+
+
+@pytest.fixture
+async def readonly_db(
+    office_database: str, query_log: QueryLog
+) -> AsyncIterator[ReadOnlyDatabase]:
+    """A ReadOnlyDatabase on the office database: 5 s statement timeout, 4 concurrent queries."""
+    async with ReadOnlyDatabase.open(
+        readonly_account(office_database), timeout_s=5.0, max_concurrent=4, observer=query_log
+    ) as db:
+        yield db
