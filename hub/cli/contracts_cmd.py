@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from contracts.export import check as check_artifacts
+from contracts.export import package_dir, write_all
 
 app = typer.Typer(no_args_is_help=True, help="Contract schemas and the AsyncAPI document.")
 
+Directory = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Artifacts directory (default: the installed contracts package)."),
+]
+
 
 @app.command("export")
-def export() -> None:
+def export(directory: Directory = None) -> None:
     """Write contracts/schemas/*.json and contracts/asyncapi.json from the pydantic models."""
-    raise typer.Exit(code=2)
+    target = directory or package_dir()
+    written = write_all(target)
+    typer.echo(f"contracts: wrote {len(written)} files under {target}")
 
 
 @app.command("check")
-def check() -> None:
+def check(directory: Directory = None) -> None:
     """Exit 1, naming the stale files, when the committed artifacts differ from the models."""
-    raise typer.Exit(code=2)
+    target = directory or package_dir()
+    drift = check_artifacts(target)
+    if drift.up_to_date:
+        typer.echo(f"contracts: up to date ({target})")
+        return
+    for kind, paths in (
+        ("stale", drift.stale),
+        ("missing", drift.missing),
+        ("unexpected", drift.unexpected),
+    ):
+        for path in paths:
+            typer.echo(f"{kind}: {path}")
+    typer.echo("contracts: out of date; run `hub contracts export`")
+    raise typer.Exit(code=1)

@@ -1,0 +1,31 @@
+"""The public contract between vendors and the hub: intent messages, outcome events, and the
+JSON Schemas and AsyncAPI document generated from them.
+
+    intent = parse_intent(body)          # raises ContractViolation(.errors: list[FieldError])
+    intent.payload.od_fields()           # the Open Dental request body
+    intent.payload_hash()                # for idempotency: same key + same hash = duplicate
+"""
+
+from contracts.base import OdCall, Payload, Subject
+from contracts.envelope import Intent
+from contracts.errors import ContractViolation, FieldError
+from contracts.outcome import OdRow, OutcomeEvent, OutcomeReason, OutcomeStatus
+from contracts.parse import parse_intent
+from contracts.registry import INTENT_MODELS, intent_model, known_contracts
+
+__all__ = [
+    "INTENT_MODELS",
+    "ContractViolation",
+    "FieldError",
+    "Intent",
+    "OdCall",
+    "OdRow",
+    "OutcomeEvent",
+    "OutcomeReason",
+    "OutcomeStatus",
+    "Payload",
+    "Subject",
+    "intent_model",
+    "known_contracts",
+    "parse_intent",
+]

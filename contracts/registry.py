@@ -1,0 +1,43 @@
+"""Which intent model serves each (contract, major version). Versions are served side by side:
+a breaking change adds a new entry, it never edits an old one."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from contracts.envelope import Intent
+from contracts.v1.appointment import (
+    AppointmentBreakIntent,
+    AppointmentConfirmIntent,
+    AppointmentCreateIntent,
+)
+from contracts.v1.commlog import CommlogCreateIntent
+from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
+from contracts.v1.payment import PaymentCreateIntent
+
+INTENT_MODELS: tuple[type[Intent], ...] = (
+    PatientCreateIntent,
+    PatientUpdateIntent,
+    AppointmentCreateIntent,
+    AppointmentConfirmIntent,
+    AppointmentBreakIntent,
+    CommlogCreateIntent,
+    PaymentCreateIntent,
+)
+
+
+def contract_key(model: type[Intent]) -> tuple[str, int]:
+    """The (contract, version) an intent model declares in its Literal fields."""
+    (contract,) = get_args(model.model_fields["contract"].annotation)
+    (version,) = get_args(model.model_fields["version"].annotation)
+    return str(contract), int(version)
+
+
+def intent_model(contract: str, version: int) -> type[Intent] | None:
+    """The model for this pair, or None when the hub does not know it."""
+    return next((m for m in INTENT_MODELS if contract_key(m) == (contract, version)), None)
+
+
+def known_contracts() -> list[tuple[str, int]]:
+    """Every (contract, version) the hub accepts, in registry order."""
+    return [contract_key(model) for model in INTENT_MODELS]

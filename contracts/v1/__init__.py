@@ -1,0 +1,1 @@
+"""Contracts, major version 1."""
