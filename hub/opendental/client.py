@@ -72,6 +72,10 @@ class _Reply:
     response: httpx.Response
 
 
+def _matching(rows: list[Row], field: str, value: int) -> list[Row]:
+    return [row for row in rows if row.get(field) == value]
+
+
 class OpenDentalClient:
     """One office's Open Dental API over a shared httpx.AsyncClient."""
 
@@ -127,17 +131,18 @@ class OpenDentalClient:
         """Appointments matching Open Dental's filters, which it ignores when misspelled."""
         return await self._list("/appointments", filters)
 
+    # Open Dental answers an ignored filter with unfiltered rows (opendental-api.md §3), so the
+    # lists filtered on one id are checked again here.
+
     async def list_commlogs(self, pat_num: int) -> list[Row]:
-        rows = await self._list("/commlogs", {"PatNum": pat_num})
-        return [row for row in rows if row.get("PatNum") == pat_num]
+        return _matching(await self._list("/commlogs", {"PatNum": pat_num}), "PatNum", pat_num)
 
     async def list_payments(self, pat_num: int) -> list[Row]:
-        rows = await self._list("/payments", {"PatNum": pat_num})
-        return [row for row in rows if row.get("PatNum") == pat_num]
+        return _matching(await self._list("/payments", {"PatNum": pat_num}), "PatNum", pat_num)
 
     async def list_definitions(self, category: int) -> list[Row]:
-        # Only the numeric, capitalised "Category" filter works (opendental-api.md §3).
-        return await self._list("/definitions", {"Category": category})
+        rows = await self._list("/definitions", {"Category": category})
+        return _matching(rows, "Category", category)
 
     async def list_operatories(self) -> list[Row]:
         return await self._list("/operatories", {})
