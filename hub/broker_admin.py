@@ -1,0 +1,169 @@
+"""RabbitMQ's management HTTP API: broker users, their permissions, and queues.
+
+One client over ``httpx``; every failure is translated once, in ``_call_unless_missing``, into a
+``ManagementError`` that names the operation and object, never a password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from typing import Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
+
+from hub.errors import HubError
+from hub.settings import HubSettings
+
+AmqpArgument = str | int | bool | float
+
+
+class ManagementError(HubError):
+    """The management API is unreachable, refused the hub's login, or refused a request."""
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class BrokerUser(_Reply):
+    name: str
+    tags: list[str]
+
+
+class TopicPermission(_Reply):
+    user: str
+    exchange: str
+    write: str
+    read: str
+
+
+class QueueInfo(_Reply):
+    name: str
+    type: str
+    durable: bool
+    arguments: dict[str, AmqpArgument]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Permissions:
+    """Regexes over resource names on one vhost, as RabbitMQ evaluates them."""
+
+    configure: str
+    write: str
+    read: str
+
+
+_USERS = TypeAdapter(list[BrokerUser])
+_TOPIC_PERMISSIONS = TypeAdapter(list[TopicPermission])
+_Method = Literal["GET", "PUT", "DELETE"]
+_T = TypeVar("_T")
+
+
+class ManagementApi:
+    """The few management API calls the hub needs, on one vhost."""
+
+    def __init__(self, client: httpx.AsyncClient, vhost: str = "/") -> None:
+        self._client = client
+        self._vhost = quote(vhost, safe="")
+
+    async def users(self) -> list[BrokerUser]:
+        return _parse(_USERS, await self._call("GET", "/api/users", "list users"), "users")
+
+    async def user(self, name: str) -> BrokerUser | None:
+        reply = await self._call_unless_missing("GET", f"/api/users/{_q(name)}", f"get user {name}")
+        return None if reply is None else _parse(TypeAdapter(BrokerUser), reply, "user")
+
+    async def put_user(self, name: str, password: SecretStr, tags: tuple[str, ...]) -> None:
+        body = {"password": password.get_secret_value(), "tags": ",".join(tags)}
+        await self._call("PUT", f"/api/users/{_q(name)}", f"set user {name}", body)
+
+    async def delete_user(self, name: str) -> bool:
+        path = f"/api/users/{_q(name)}"
+        return await self._call_unless_missing("DELETE", path, f"delete user {name}") is not None
+
+    async def set_permissions(self, user: str, permissions: Permissions) -> None:
+        path = f"/api/permissions/{self._vhost}/{_q(user)}"
+        await self._call("PUT", path, f"set permissions of {user}", asdict(permissions))
+
+    async def set_topic_permission(self, permission: TopicPermission) -> None:
+        body = permission.model_dump(include={"exchange", "write", "read"})
+        path = f"/api/topic-permissions/{self._vhost}/{_q(permission.user)}"
+        await self._call("PUT", path, f"set topic permissions of {permission.user}", body)
+
+    async def topic_permissions(self) -> list[TopicPermission]:
+        path = f"/api/vhosts/{self._vhost}/topic-permissions"
+        reply = await self._call("GET", path, "list topic permissions")
+        return _parse(_TOPIC_PERMISSIONS, reply, "topic permissions")
+
+    async def queue(self, name: str) -> QueueInfo | None:
+        path = f"/api/queues/{self._vhost}/{_q(name)}"
+        reply = await self._call_unless_missing("GET", path, f"get queue {name}")
+        return None if reply is None else _parse(TypeAdapter(QueueInfo), reply, "queue")
+
+    async def delete_queue(self, name: str) -> bool:
+        path = f"/api/queues/{self._vhost}/{_q(name)}"
+        return await self._call_unless_missing("DELETE", path, f"delete queue {name}") is not None
+
+    async def _call(
+        self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
+    ) -> httpx.Response:
+        reply = await self._call_unless_missing(method, path, what, body)
+        if reply is None:
+            raise ManagementError(f"cannot {what}: it does not exist")
+        return reply
+
+    async def _call_unless_missing(
+        self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
+    ) -> httpx.Response | None:
+        """The reply to one request, or ``None`` when its object does not exist (404)."""
+        try:
+            reply = await self._client.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise ManagementError(
+                f"cannot {what}: the management API at {self._client.base_url} is unreachable "
+                f"({type(exc).__name__}); is the rabbitmq_management plugin enabled "
+                "(scripts/setup-broker.sh)?"
+            ) from exc
+        if reply.status_code == 404:
+            return None
+        if reply.is_error:
+            raise ManagementError(f"cannot {what}: {_refusal(reply)}")
+        return reply
+
+
+@asynccontextmanager
+async def management_api(settings: HubSettings) -> AsyncIterator[ManagementApi]:
+    """A ``ManagementApi`` on the URL and credentials of ``settings``; closed on exit."""
+    auth = (settings.management_user, settings.management_password.get_secret_value())
+    timeout = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
+    async with httpx.AsyncClient(
+        base_url=settings.management_url, auth=auth, timeout=timeout
+    ) as client:
+        yield ManagementApi(client)
+
+
+def _refusal(reply: httpx.Response) -> str:
+    if reply.status_code == 401:
+        return "the management API refused the login (HUB_MANAGEMENT_USER/PASSWORD)"
+    if reply.status_code == 403:
+        return "the management user is not allowed to do this (it needs the administrator tag)"
+    try:
+        reason = str(reply.json().get("reason", ""))
+    except ValueError:
+        reason = ""
+    return f"HTTP {reply.status_code} {reply.reason_phrase}" + (f": {reason}" if reason else "")
+
+
+def _parse(adapter: TypeAdapter[_T], reply: httpx.Response, what: str) -> _T:
+    try:
+        return adapter.validate_json(reply.content)
+    except ValidationError as exc:
+        raise ManagementError(f"unexpected {what} reply from the management API") from exc
+
+
+def _q(name: str) -> str:
+    return quote(name, safe="")
