@@ -20,9 +20,10 @@ async def new_patient(od: Harness) -> int:
 
 
 async def new_appointment(od: Harness, pat_num: int) -> Created:
-    operatory = (await od.client.list_operatories())[0]
+    op_num = (await od.client.list_operatories())[0]["OperatoryNum"]
+    assert isinstance(op_num, int)
     return await od.client.create_appointment(
-        {"PatNum": pat_num, "Op": operatory["OperatoryNum"], "AptDateTime": "2030-01-15 09:00:00"}
+        {"PatNum": pat_num, "Op": op_num, "AptDateTime": "2030-01-15 09:00:00"}
     )
 
 
