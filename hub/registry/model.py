@@ -79,13 +79,13 @@ class Registry:
         try:
             return self.offices[office_id]
         except KeyError:
-            raise RegistryError(f"unknown office {office_id!r}") from None
+            raise RegistryError(f"unknown office {office_id!r}: not in the registry") from None
 
     def vendor(self, name: str) -> Vendor:
         try:
             return self.vendors[name]
         except KeyError:
-            raise RegistryError(f"unknown vendor {name!r}") from None
+            raise RegistryError(f"unknown vendor {name!r}: not in the registry") from None
 
     def allows(self, vendor: str, office: str, contract: str) -> bool:
         """Whether ``office`` agreed that ``vendor`` may send it intents of ``contract``."""
