@@ -7,6 +7,7 @@ at this boundary (hub/opendental/classify.py). The client never retries: the wri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -210,6 +211,13 @@ class OpenDentalClient:
         """Pace, send once, and return the 2xx reply; any failure is reported and raised."""
         paced_s = await self._pacer.wait(self._office.customer_key.get_secret_value())
         started_at = time.monotonic()
+
+        def attempt(status: int | None) -> _Attempt:
+            latency_s = time.monotonic() - started_at
+            return _Attempt(
+                method=method, path=path, status=status, latency_s=latency_s, paced_s=paced_s
+            )
+
         try:
             response = await self._http.request(
                 method,
@@ -219,27 +227,18 @@ class OpenDentalClient:
                 content=None if body is None else json.dumps(dict(body)),
             )
         except HTTPX_ERRORS as exc:
-            failed = _Attempt(
-                method=method,
-                path=path,
-                status=None,
-                latency_s=time.monotonic() - started_at,
-                paced_s=paced_s,
-            )
-            self._report(failed.record(message=type(exc).__name__))
+            self._report(attempt(None).record(message=type(exc).__name__))
             raise classify_transport(exc) from exc
-        attempt = _Attempt(
-            method=method,
-            path=path,
-            status=response.status_code,
-            latency_s=time.monotonic() - started_at,
-            paced_s=paced_s,
-        )
+        except asyncio.CancelledError:
+            # The caller's own timeout: the request may have been sent, so it is on the record.
+            self._report(attempt(None).record(message="CancelledError"))
+            raise
+        sent = attempt(response.status_code)
         failure = self._failure_of(response)
         if failure is not None:
-            self._report(attempt.record(message=str(failure)))
+            self._report(sent.record(message=str(failure)))
             raise failure
-        return _Reply(attempt=attempt, response=response)
+        return _Reply(attempt=sent, response=response)
 
     def _failure_of(self, response: httpx.Response) -> HubError | None:
         message = error_message(response.text, fallback=response.reason_phrase)

@@ -128,6 +128,17 @@ async def test_a_read_timeout_is_transient_and_maybe_applied(
     assert (od.calls[0].status, od.calls[0].message) == (None, "ReadTimeout")
 
 
+async def test_a_cancelled_attempt_is_still_reported(simulator: SimHandle, od: Harness) -> None:
+    # Given Open Dental slower than the caller is willing to wait
+    simulator.set_faults(FaultConfig(latency_ms=600))
+    # When the caller's own timeout cancels a create
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await od.client.create_patient(new_patient())
+    # Then the attempt is on the record with no status, since it may have been sent
+    assert [(call.status, call.message) for call in od.calls] == [(None, "CancelledError")]
+
+
 @pytest.fixture
 async def closed_port_url() -> AsyncIterator[str]:
     """A base URL on a local port nobody listens on."""
