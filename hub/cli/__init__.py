@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import bench_sim_cmd, contracts_cmd, sim_cmd, topology_cmd, vendor_cmd
+from hub.cli import bench_sim_cmd, contracts_cmd, migrate_cmd, sim_cmd, topology_cmd, vendor_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(contracts_cmd.app, name="contracts")
@@ -13,6 +13,7 @@ sim_cmd.register(app)
 bench_sim_cmd.register(app)
 topology_cmd.register(app)
 vendor_cmd.register(app)
+migrate_cmd.register(app)
 
 
 def main() -> None:

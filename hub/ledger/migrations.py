@@ -1,0 +1,104 @@
+"""The ledger's schema, as an ordered list of versioned migrations. Append; never edit one that
+has shipped.
+
+Keys and references are compared byte-exactly: ``utf8mb4_nopad_bin`` (``utf8mb4_bin`` is a PAD
+SPACE collation in MariaDB, so "k1" and "k1 " would be one key). Times are UTC ``DATETIME(6)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+EXACT = "CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
+CODE = "CHARACTER SET ascii COLLATE ascii_bin"
+TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+
+SCHEMA_MIGRATIONS_DDL = f"""
+CREATE TABLE schema_migrations (
+    version INT UNSIGNED NOT NULL PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    applied_at DATETIME(6) NOT NULL
+) {TABLE_OPTIONS}
+"""
+
+_INTENTS = f"""
+CREATE TABLE intents (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    idempotency_key VARCHAR(128) {EXACT} NOT NULL,
+    payload_hash CHAR(64) {CODE} NOT NULL,
+    contract VARCHAR(64) {CODE} NOT NULL,
+    contract_version SMALLINT UNSIGNED NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    status VARCHAR(16) {CODE} NOT NULL,
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    deliveries INT UNSIGNED NOT NULL DEFAULT 1,
+    received_at DATETIME(6) NOT NULL,
+    updated_at DATETIME(6) NOT NULL,
+    attempt_started_at DATETIME(6) NULL,
+    finished_at DATETIME(6) NULL,
+    expires_at DATETIME(6) NOT NULL,
+    message_id VARCHAR(255) {EXACT} NULL,
+    correlation_id VARCHAR(255) {EXACT} NULL,
+    od_table VARCHAR(64) {CODE} NULL,
+    od_primary_key BIGINT NULL,
+    reason VARCHAR(64) {CODE} NULL,
+    last_error TEXT NULL,
+    outcome_json MEDIUMTEXT {EXACT} NULL,
+    CONSTRAINT ck_intents_status
+        CHECK (status IN ('received', 'attempting', 'applied', 'rejected', 'dead')),
+    UNIQUE KEY uq_intents_vendor_key (vendor, idempotency_key),
+    KEY ix_intents_od_row (office_id, od_table, od_primary_key),
+    KEY ix_intents_status_updated (status, updated_at),
+    KEY ix_intents_expires (expires_at)
+) {TABLE_OPTIONS}
+"""
+
+_API_CALLS = f"""
+CREATE TABLE api_calls (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    intent_id BIGINT UNSIGNED NOT NULL,
+    attempt INT UNSIGNED NOT NULL,
+    method VARCHAR(8) {CODE} NOT NULL,
+    path VARCHAR(255) {EXACT} NOT NULL,
+    status SMALLINT UNSIGNED NULL,
+    latency_ms INT UNSIGNED NOT NULL,
+    od_primary_key BIGINT NULL,
+    message VARCHAR(500) NULL,
+    started_at DATETIME(6) NOT NULL,
+    KEY ix_api_calls_intent (intent_id, id),
+    CONSTRAINT fk_api_calls_intent FOREIGN KEY (intent_id) REFERENCES intents (id)
+        ON DELETE CASCADE
+) {TABLE_OPTIONS}
+"""
+
+# intent_id has no foreign key on purpose: a ref outlives its purged intent, because it maps a
+# real Open Dental row, and the id still matches the writer's logs.
+_VENDOR_REFS = f"""
+CREATE TABLE vendor_refs (
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    kind VARCHAR(16) {CODE} NOT NULL,
+    ref VARCHAR(128) {EXACT} NOT NULL,
+    od_primary_key BIGINT NOT NULL,
+    intent_id BIGINT UNSIGNED NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    CONSTRAINT ck_vendor_refs_kind CHECK (kind IN ('patient', 'appointment')),
+    PRIMARY KEY (vendor, office_id, kind, ref),
+    KEY ix_vendor_refs_intent (intent_id)
+) {TABLE_OPTIONS}
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(version=1, name="intents", statements=(_INTENTS,)),
+    Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
+    Migration(version=3, name="vendor_refs", statements=(_VENDOR_REFS,)),
+)

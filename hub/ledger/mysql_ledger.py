@@ -1,0 +1,262 @@
+"""The ledger on MariaDB: each method is one short transaction over an aiomysql pool.
+
+Times the writer hands in (``received_at``, ``started_at``, ``now``) are its own; the times of
+state changes (``updated_at``, ``attempt_started_at``, ``finished_at``) are the database's UTC
+clock, one clock for every writer process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import hub.ledger.constants as c
+from hub.errors import LedgerError
+from hub.ledger.models import (
+    ApiCallRecord,
+    ClaimResult,
+    Conflict,
+    Finish,
+    Finished,
+    Fresh,
+    InDoubt,
+    IntentClaim,
+    IntentRow,
+    IntentStatus,
+    IntentStory,
+    RefKind,
+    Resumed,
+)
+from hub.ledger.mysql_rows import (
+    API_CALL_COLUMNS,
+    INTENT_COLUMNS,
+    REF_COLUMNS,
+    api_call_row,
+    cut,
+    from_db,
+    intent_row,
+    ref_row,
+    to_db,
+)
+from hub.ledger.mysql_session import MySqlSession, Record, ignore_query
+from hub.ledger.port import QueryObserver
+from hub.settings import MySqlSettings
+
+_NOW = "UTC_TIMESTAMP(6)"
+_TERMINAL = "('applied', 'rejected', 'dead')"
+
+# A duplicate key bumps ``deliveries``, so the affected-rows count tells an insert (1) from a
+# duplicate (2) whatever the connection's FOUND_ROWS flag, and the duplicate row is left
+# exclusively locked for the SELECT ... FOR UPDATE that follows.
+_CLAIM_INSERT = f"""
+INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_version,
+    office_id, status, attempts, deliveries, received_at, updated_at, expires_at, message_id,
+    correlation_id)
+VALUES (%s, %s, %s, %s, %s, %s, 'received', 0, 1, %s, {_NOW}, %s, %s, %s)
+ON DUPLICATE KEY UPDATE deliveries = deliveries + 1
+"""
+_CLAIM_SELECT = """
+SELECT id, payload_hash, status, attempts, attempt_started_at, outcome_json
+FROM intents WHERE vendor = %s AND idempotency_key = %s FOR UPDATE
+"""
+_BEGIN_ATTEMPT = f"""
+UPDATE intents SET status = 'attempting', attempts = attempts + 1,
+    attempt_started_at = {_NOW}, updated_at = {_NOW}
+WHERE id = %s AND status = 'received'
+"""
+_RELEASE_ATTEMPT = f"""
+UPDATE intents SET status = 'received', last_error = %s, updated_at = {_NOW}
+WHERE id = %s AND status = 'attempting'
+"""
+_RECORD_API_CALL = """
+INSERT INTO api_calls (intent_id, attempt, method, path, status, latency_ms, od_primary_key,
+    message, started_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_FINISH = f"""
+UPDATE intents SET status = %s, od_table = %s, od_primary_key = %s, reason = %s,
+    last_error = %s, outcome_json = %s, finished_at = {_NOW}, updated_at = {_NOW}
+WHERE id = %s AND status IN ('received', 'attempting')
+"""
+# Vendor and office come from the intent row itself, so a ref cannot land in another lane. A
+# ref that already maps a row keeps its first mapping: a vendor ref names one Open Dental row.
+_INSERT_REF = f"""
+INSERT INTO vendor_refs (vendor, office_id, kind, ref, od_primary_key, intent_id, created_at)
+SELECT vendor, office_id, %s, %s, %s, id, {_NOW} FROM intents WHERE id = %s
+ON DUPLICATE KEY UPDATE intent_id = vendor_refs.intent_id
+"""
+_RESOLVE_REF = """
+SELECT od_primary_key FROM vendor_refs
+WHERE vendor = %s AND office_id = %s AND kind = %s AND ref = %s
+"""
+_EXPIRED = f"""
+SELECT id FROM intents WHERE expires_at <= %s AND status IN {_TERMINAL}
+ORDER BY expires_at LIMIT %s
+"""
+
+
+class MySqlLedger:
+    """``Ledger`` and ``LedgerTrace`` on MariaDB. Build with ``open``; ``close`` when done."""
+
+    def __init__(self, session: MySqlSession, *, retention: timedelta) -> None:
+        self._session = session
+        self._retention = retention
+
+    @classmethod
+    async def open(
+        cls,
+        settings: MySqlSettings,
+        *,
+        retention_days: int = c.DEFAULT_RETENTION_DAYS,
+        on_query: QueryObserver = ignore_query,
+        max_connections: int = 4,
+    ) -> MySqlLedger:
+        session = await MySqlSession.open(
+            settings, on_query=on_query, max_connections=max_connections
+        )
+        return cls(session, retention=timedelta(days=retention_days))
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def claim(self, claim: IntentClaim) -> ClaimResult:
+        received_at = to_db(claim.received_at)
+        async with self._session.transaction("claiming an intent") as tx:
+            affected = await tx.execute("claim.insert", _CLAIM_INSERT, (
+                claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
+                claim.contract_version, claim.office_id, received_at,
+                received_at + self._retention, claim.message_id, claim.correlation_id,
+            ))
+            if affected == 1:
+                return Fresh(intent_id=tx.last_insert_id)
+            record = await tx.fetch_one(
+                "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
+            )
+        return _classify(_found(record), claim.payload_hash)
+
+    async def begin_attempt(self, intent_id: int) -> int | None:
+        async with self._session.transaction("beginning an attempt") as tx:
+            if await tx.execute("begin_attempt.update", _BEGIN_ATTEMPT, (intent_id,)) == 0:
+                return None
+            record = await tx.fetch_one(
+                "begin_attempt.select", "SELECT attempts FROM intents WHERE id = %s", (intent_id,)
+            )
+        return int(_found(record)["attempts"])
+
+    async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None:
+        async with self._session.transaction("recording an API call") as tx:
+            await tx.execute("record_api_call.insert", _RECORD_API_CALL, (
+                intent_id, call.attempt, call.method, cut(call.path, c.MAX_PATH_CHARS),
+                call.status, max(0, round(call.latency_s * 1000)), call.od_primary_key,
+                cut(call.message, c.MAX_API_MESSAGE_CHARS), to_db(call.started_at),
+            ))
+
+    async def release_attempt(self, intent_id: int, last_error: str | None) -> bool:
+        async with self._session.transaction("releasing an attempt") as tx:
+            released = await tx.execute(
+                "release_attempt.update",
+                _RELEASE_ATTEMPT,
+                (cut(last_error, c.MAX_LAST_ERROR_CHARS), intent_id),
+            )
+        return released == 1
+
+    async def finish(self, intent_id: int, finish: Finish) -> bool:
+        async with self._session.transaction("finishing an intent") as tx:
+            finished = await tx.execute("finish.update", _FINISH, (
+                finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
+                cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
+            ))
+            if finished == 0:
+                return False
+            for ref in finish.refs:
+                await tx.execute(
+                    "finish.insert_ref",
+                    _INSERT_REF,
+                    (ref.kind.value, ref.ref, ref.od_primary_key, intent_id),
+                )
+        return True
+
+    async def resolve_ref(
+        self, vendor: str, office_id: str, kind: RefKind, ref: str
+    ) -> int | None:
+        async with self._session.transaction("resolving a ref") as tx:
+            record = await tx.fetch_one(
+                "resolve_ref.select", _RESOLVE_REF, (vendor, office_id, kind.value, ref)
+            )
+        return None if record is None else int(record["od_primary_key"])
+
+    async def purge_expired(self, now: datetime) -> int:
+        purged = 0
+        while True:
+            async with self._session.transaction("purging expired intents") as tx:
+                batch = await tx.fetch_all(
+                    "purge.select", _EXPIRED, (to_db(now), c.PURGE_BATCH_ROWS)
+                )
+                if batch:
+                    ids = tuple(record["id"] for record in batch)
+                    # API calls go with their intent (ON DELETE CASCADE); refs stay.
+                    purged += await tx.execute(
+                        "purge.delete", "DELETE FROM intents WHERE id IN %s", (ids,)
+                    )
+            if len(batch) < c.PURGE_BATCH_ROWS:
+                return purged
+
+    async def story(self, vendor: str, idempotency_key: str) -> IntentStory | None:
+        async with self._session.transaction("tracing an intent") as tx:
+            intent = await tx.fetch_one(
+                "story.intent",
+                f"SELECT {INTENT_COLUMNS} FROM intents WHERE vendor = %s AND idempotency_key = %s",
+                (vendor, idempotency_key),
+            )
+            if intent is None:
+                return None
+            calls = await tx.fetch_all(
+                "story.api_calls",
+                f"SELECT {API_CALL_COLUMNS} FROM api_calls WHERE intent_id = %s ORDER BY id",
+                (intent["id"],),
+            )
+            refs = await tx.fetch_all(
+                "story.refs",
+                f"SELECT {REF_COLUMNS} FROM vendor_refs WHERE intent_id = %s ORDER BY kind, ref",
+                (intent["id"],),
+            )
+        return IntentStory(
+            intent=intent_row(intent),
+            api_calls=tuple(api_call_row(call) for call in calls),
+            refs=tuple(ref_row(ref) for ref in refs),
+        )
+
+    async def intents_for_row(
+        self, office_id: str, od_table: str, od_primary_key: int
+    ) -> list[IntentRow]:
+        async with self._session.transaction("tracing a row") as tx:
+            records = await tx.fetch_all(
+                "intents_for_row.select",
+                f"SELECT {INTENT_COLUMNS} FROM intents"
+                " WHERE office_id = %s AND od_table = %s AND od_primary_key = %s"
+                " ORDER BY received_at, id",
+                (office_id, od_table, od_primary_key),
+            )
+        return [intent_row(record) for record in records]
+
+
+def _found(record: Record | None) -> Record:
+    if record is None:  # the row was locked or just written in this same transaction
+        raise LedgerError("an intent row vanished inside its own transaction")
+    return record
+
+
+def _classify(record: Record, payload_hash: str) -> ClaimResult:
+    """What an earlier delivery of the same key left behind, seen by this one."""
+    intent_id = int(record["id"])
+    if record["payload_hash"] != payload_hash:
+        return Conflict(intent_id=intent_id)
+    status = IntentStatus(record["status"])
+    if status is IntentStatus.RECEIVED:
+        return Resumed(intent_id=intent_id, attempts=record["attempts"])
+    if status is IntentStatus.ATTEMPTING:
+        return InDoubt(
+            intent_id=intent_id,
+            attempts=record["attempts"],
+            attempt_started_at=from_db(record["attempt_started_at"]),
+        )
+    return Finished(intent_id=intent_id, status=status, outcome_json=record["outcome_json"])

@@ -1,0 +1,128 @@
+"""The ledger's MariaDB plumbing: an aiomysql pool, short transactions and timed statements.
+
+Every transaction commits on a clean exit and is abandoned otherwise; driver failures leave as
+``TransientError`` or ``LedgerError`` (see ``mysql_errors``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeAlias
+
+import aiomysql
+
+from hub.errors import TransientError
+from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
+from hub.ledger.mysql_errors import DRIVER_FAILURES, translated
+from hub.ledger.port import QueryObserver
+from hub.settings import MySqlSettings
+
+# READ COMMITTED: a claim of a key nobody holds yet takes no gap lock, so two writers claiming
+# new keys side by side do not deadlock on each other's gaps; a short lock wait turns a stuck
+# holder into a TransientError instead of a stalled lane.
+SESSION_SETUP = (
+    "SET SESSION tx_isolation = 'READ-COMMITTED', "
+    f"SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"
+)
+POOL_RECYCLE_S = 3600
+
+# A row as the driver returns it; mapped into dataclasses by the adapter, never passed out.
+Record: TypeAlias = dict[str, Any]
+SqlArgs: TypeAlias = Sequence[object]
+
+
+def ignore_query(name: str, duration_s: float) -> None:
+    """The default observer: statement timings go nowhere until metrics are wired in."""
+
+
+class Statements:
+    """One connection inside one transaction. Each statement is named for the observer."""
+
+    def __init__(self, cursor: aiomysql.DictCursor, on_query: QueryObserver) -> None:
+        self._cursor = cursor
+        self._on_query = on_query
+
+    async def execute(self, name: str, sql: str, args: SqlArgs = ()) -> int:
+        """Run one statement; the number of rows it affected."""
+        started = time.perf_counter()
+        try:
+            affected: int = await self._cursor.execute(sql, args)
+        finally:
+            self._on_query(name, time.perf_counter() - started)
+        return affected
+
+    async def fetch_one(self, name: str, sql: str, args: SqlArgs = ()) -> Record | None:
+        await self.execute(name, sql, args)
+        row: Record | None = await self._cursor.fetchone()
+        return row
+
+    async def fetch_all(self, name: str, sql: str, args: SqlArgs = ()) -> list[Record]:
+        await self.execute(name, sql, args)
+        return list(await self._cursor.fetchall())
+
+    @property
+    def last_insert_id(self) -> int:
+        row_id: int = self._cursor.lastrowid
+        return row_id
+
+
+class MySqlSession:
+    """An aiomysql pool handing out one short transaction at a time."""
+
+    def __init__(self, pool: aiomysql.Pool, on_query: QueryObserver) -> None:
+        self._pool = pool
+        self._on_query = on_query
+
+    @classmethod
+    async def open(
+        cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int
+    ) -> MySqlSession:
+        with translated("connecting"):
+            pool = await aiomysql.create_pool(
+                host=settings.host,
+                port=settings.port,
+                user=settings.user,
+                password=settings.password.get_secret_value(),
+                db=settings.database,
+                minsize=1,
+                maxsize=max_connections,
+                autocommit=True,
+                charset="utf8mb4",
+                init_command=SESSION_SETUP,
+                pool_recycle=POOL_RECYCLE_S,
+                cursorclass=aiomysql.DictCursor,
+            )
+        return cls(pool, on_query)
+
+    @asynccontextmanager
+    async def transaction(self, doing: str) -> AsyncIterator[Statements]:
+        """One transaction: committed if the block ends cleanly, else abandoned."""
+        with translated(doing):
+            async with self._pool.acquire() as conn:
+                await conn.begin()
+                try:
+                    async with conn.cursor() as cursor:
+                        yield Statements(cursor, self._on_query)
+                except BaseException:
+                    # Closing makes the server roll back. A ROLLBACK sent over a connection
+                    # that failed or was cancelled mid-statement could itself hang or fail.
+                    conn.close()
+                    raise
+                await _commit(conn, doing)
+
+    async def close(self) -> None:
+        self._pool.close()
+        await self._pool.wait_closed()
+
+
+async def _commit(conn: aiomysql.Connection, doing: str) -> None:
+    try:
+        await conn.commit()
+    except DRIVER_FAILURES as exc:
+        conn.close()
+        # The server may have committed before the reply was lost.
+        raise TransientError(
+            f"ledger commit outcome unknown while {doing}", maybe_applied=True
+        ) from exc

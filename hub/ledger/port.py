@@ -1,0 +1,74 @@
+"""The ledger's ports: what the writer and ``hub trace`` may ask of it.
+
+Every method is one short transaction of its own; none is ever held across an HTTP call. The
+writer's order for one intent is: ``claim`` → ``begin_attempt`` (committed BEFORE the call) →
+the API call → ``record_api_call`` → ``finish`` (or ``release_attempt`` when the failure is
+known to have had no effect). Database failures surface as ``TransientError`` (retry later) or
+``LedgerError`` (stop); nothing else from the driver leaks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from hub.ledger.models import (
+    ApiCallRecord,
+    ClaimResult,
+    Finish,
+    IntentClaim,
+    IntentRow,
+    IntentStory,
+    RefKind,
+)
+
+
+class QueryObserver(Protocol):
+    """Told how long each ledger statement took, by a stable name (e.g. ``claim.insert``).
+    Called on failures too; it must not raise."""
+
+    def __call__(self, name: str, duration_s: float) -> None: ...
+
+
+class Ledger(Protocol):
+    """The writer's durable memory: each intent takes effect at most once."""
+
+    async def claim(self, claim: IntentClaim) -> ClaimResult:
+        """Insert the intent, or say what an earlier delivery of the same key left behind."""
+        ...
+
+    async def begin_attempt(self, intent_id: int) -> int | None:
+        """received → attempting; the new attempt number, or None if another holder has it."""
+        ...
+
+    async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None: ...
+
+    async def release_attempt(self, intent_id: int, last_error: str | None) -> bool:
+        """attempting → received, for a failure known to have had no effect; False if the
+        intent was not attempting."""
+        ...
+
+    async def finish(self, intent_id: int, finish: Finish) -> bool:
+        """Terminal state and vendor refs in one transaction. False, changing nothing, if the
+        intent was already finished."""
+        ...
+
+    async def resolve_ref(
+        self, vendor: str, office_id: str, kind: RefKind, ref: str
+    ) -> int | None: ...
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete finished intents (and their API calls) expired at ``now``; refs stay."""
+        ...
+
+
+class LedgerTrace(Protocol):
+    """Read-only questions for ``hub trace``: from an intent to its rows and back."""
+
+    async def story(self, vendor: str, idempotency_key: str) -> IntentStory | None: ...
+
+    async def intents_for_row(
+        self, office_id: str, od_table: str, od_primary_key: int
+    ) -> list[IntentRow]:
+        """Every intent that created or changed that Open Dental row, oldest first."""
+        ...
