@@ -16,8 +16,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
-
-MAX_MESSAGE_CHARS = 500  # a proxy's HTML error page is not worth keeping whole
+from hub.opendental.constants import MAX_MESSAGE_CHARS
 
 # A 400 whose message says the office cannot be reached right now. Open Dental's exact wording
 # is not documented and changes between versions, so each pattern is loose on purpose.

@@ -25,6 +25,7 @@ from hub.opendental.classify import (
     error_message,
     parse_retry_after,
 )
+from hub.opendental.constants import THROTTLE_DEFER_S
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
 from hub.opendental.replies import APPOINTMENT, COMMLOG, PATIENT, PAYMENT, Table
@@ -38,7 +39,6 @@ HTTPX_ERRORS: tuple[type[Exception], ...] = (
     httpx.CookieConflict,
     httpx.StreamError,
 )
-THROTTLE_DEFER_S = 1.0  # when a throttle reply names no Retry-After
 Filter = str | int
 _T = TypeVar("_T")
 

@@ -6,15 +6,22 @@ from dataclasses import dataclass
 
 import httpx
 
+from hub.opendental.constants import (
+    CONNECT_TIMEOUT_S,
+    POOL_TIMEOUT_S,
+    READ_TIMEOUT_S,
+    WRITE_TIMEOUT_S,
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class HttpTimeouts:
     """httpx's four timeouts. Open Dental answers 504 after 60 s, so the read waits past it."""
 
-    connect_s: float = 5.0
-    read_s: float = 65.0
-    write_s: float = 10.0
-    pool_s: float = 10.0
+    connect_s: float = CONNECT_TIMEOUT_S
+    read_s: float = READ_TIMEOUT_S
+    write_s: float = WRITE_TIMEOUT_S
+    pool_s: float = POOL_TIMEOUT_S
 
     def as_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(

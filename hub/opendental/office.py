@@ -6,11 +6,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from hub.opendental.constants import LOCAL_PAGE_LIMIT, REMOTE_PAGE_LIMIT
 from hub.settings import ApiMode
-
-# Open Dental's hard maximum rows per list page (opendental-api.md §2).
-REMOTE_PAGE_LIMIT = 100
-LOCAL_PAGE_LIMIT = 1000
 
 
 @dataclass(frozen=True, kw_only=True)

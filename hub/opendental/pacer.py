@@ -13,14 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hub.opendental.constants import (
+    DEFAULT_SAFETY_MARGIN_S,
+    REMOTE_INTERVAL_S,
+    REMOTE_READ_ONLY_INTERVAL_S,
+)
 from hub.opendental.office import OfficeApi
 from hub.settings import ApiMode
-
-REMOTE_INTERVAL_S = 1.0
-REMOTE_READ_ONLY_INTERVAL_S = 5.0
-# Covers network jitter between our start and Open Dental's: a request sent on time can arrive
-# earlier than the previous one did.
-DEFAULT_SAFETY_MARGIN_S = 0.05
 
 
 class Pacer(Protocol):

@@ -9,13 +9,13 @@ import pytest
 
 from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
 from hub.opendental.classify import (
-    MAX_MESSAGE_CHARS,
     classify_status,
     classify_transport,
     error_message,
     parse_retry_after,
 )
 from hub.opendental.client import HTTPX_ERRORS
+from hub.opendental.constants import MAX_MESSAGE_CHARS
 
 NOW = datetime(2025, 11, 25, 12, 0, 0, tzinfo=UTC)
 

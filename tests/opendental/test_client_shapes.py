@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hub.errors import PermanentError, ThrottledError
-from hub.opendental.client import THROTTLE_DEFER_S
+from hub.opendental.constants import THROTTLE_DEFER_S
 from odsim.config import DEFAULT_DEVELOPER
 from tests.opendental.conftest import FULL_KEY, Harness, MakeHarness, RecordingPacer, office_api
 
