@@ -201,10 +201,16 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 async def _drop_database(db: DbParams, database: str) -> None:
+    """Drop the database and the grants on it (the simulator gives its read-only user one)."""
     conn = await connect(db)
     try:
         async with conn.cursor() as cur:
             await cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
+            await cur.execute("SELECT User, Host FROM mysql.db WHERE Db = %s", (database,))
+            for user, host in await cur.fetchall():
+                await cur.execute(
+                    f"REVOKE ALL PRIVILEGES ON `{database}`.* FROM %s@%s", (user, host)
+                )
     finally:
         conn.close()
 

@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from odsim.faults import FaultConfig, FaultController
+from odsim.faults import FaultConfig, FaultController, InjectedFault
+from tests.odsim.conftest import Office
 from tests.odsim.tiny_app import TinyApp, caller_headers, serve
 
 KEY_A = caller_headers("key-a", mode="service")
@@ -181,3 +182,69 @@ async def test_admin_requests_are_never_faulted() -> None:
 
     # Then it answers: /admin carries no Open Dental caller, so it is out of scope
     assert response.status_code == 200
+
+
+# Through the real simulator: the faults sit between Open Dental's auth and its handlers.
+
+
+def _admin_url(office: Office) -> str:
+    return office.sim.base_url.removesuffix("/api/v1") + "/admin/faults"
+
+
+async def _patients_and_logs(office: Office) -> tuple[int, int]:
+    patients = await office.row("SELECT COUNT(*) AS n FROM patient")
+    logs = await office.row("SELECT COUNT(*) AS n FROM securitylog")
+    return patients["n"], logs["n"]
+
+
+async def test_commit_then_drop_on_the_simulator_commits_the_patient_and_its_log(
+    office: Office, api: httpx.AsyncClient
+) -> None:
+    # Given the simulator drops every write after committing it
+    office.sim.set_faults(FaultConfig(rate_commit_then_drop=1.0))
+
+    # When a patient is posted
+    with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+        await api.post("/patients", json={"LName": "Dropsworth", "FName": "Ada"})
+
+    # Then the client saw only a disconnect, yet the patient and its API securitylog are stored
+    patient = await office.row("SELECT PatNum FROM patient WHERE LName = %s", "Dropsworth")
+    log = await office.row("SELECT * FROM securitylog WHERE PatNum = %s", patient["PatNum"])
+    assert (log["LogSource"], log["PermType"], log["FKey"]) == (23, 106, patient["PatNum"])
+    assert office.sim.faults.injected[InjectedFault.COMMIT_THEN_DROP] == 1
+
+
+async def test_504_on_the_simulator_writes_nothing(office: Office, api: httpx.AsyncClient) -> None:
+    # Given the simulator times out every request after a short delay
+    office.sim.set_faults(FaultConfig(rate_504=1.0, delay_504_s=0.05))
+    before = await _patients_and_logs(office)
+
+    # When a patient is posted
+    response = await api.post("/patients", json={"LName": "Timeout", "FName": "Tom"})
+
+    # Then it gets 504 "Gateway Time-out" and neither a patient nor a securitylog was written
+    assert response.status_code == 504
+    assert json.loads(response.text) == "Gateway Time-out"
+    assert await _patients_and_logs(office) == before
+
+
+async def test_admin_endpoint_sets_faults_on_a_running_simulator(
+    office: Office, api: httpx.AsyncClient
+) -> None:
+    # Given a running simulator without faults
+    async with httpx.AsyncClient() as admin:
+        # When an eConnector outage scoped to the office's key is put on /admin/faults
+        customer_key = office.sim.config.customers[0].key
+        put = await admin.put(
+            _admin_url(office), json={"econnector_down_s": 60, "customer_keys": [customer_key]}
+        )
+        response = await api.post("/patients", json={"LName": "Outage", "FName": "Olga"})
+        view = (await admin.get(_admin_url(office))).json()
+
+    # Then the write gets the eConnector's 400, nothing is written, and the admin view counts it
+    assert put.status_code == 200
+    assert response.status_code == 400
+    assert "eConnector" in json.loads(response.text)
+    assert await office.rows("SELECT PatNum FROM patient WHERE LName = %s", "Outage") == []
+    assert view["config"]["customer_keys"] == [customer_key]
+    assert view["injected"]["econnector_down"] == 1

@@ -8,7 +8,9 @@ import json
 import httpx
 import pytest
 
+from odsim.server import running_simulator
 from odsim.throttle import OverLimitReply, ThrottleConfig, throttle_middleware
+from tests.odsim.conftest import FULL_KEY, REMOTE_KEY, auth, sim_config
 from tests.odsim.tiny_app import caller_headers, serve
 
 
@@ -119,3 +121,17 @@ async def test_queue_reply_holds_requests_until_their_slots() -> None:
     # Then none is refused: all three were held and then served
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert len(app.handled) == 3
+
+
+async def test_simulator_throttles_its_remote_keys_only(empty_database: str) -> None:
+    # Given the simulator with Open Dental's default throttle, a remote key and a service key
+    config = sim_config(empty_database).model_copy(update={"throttle": ThrottleConfig()})
+    async with running_simulator(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
+        # When each key reads patients twice back to back
+        remote = [await client.get("/patients/Simple", headers=auth(REMOTE_KEY)) for _ in "ab"]
+        service = [await client.get("/patients/Simple", headers=auth(FULL_KEY)) for _ in "ab"]
+
+    # Then only the remote key's second read is refused, with Retry-After
+    assert [r.status_code for r in remote] == [200, 429]
+    assert remote[1].headers["Retry-After"] == "1"
+    assert [r.status_code for r in service] == [200, 200]
