@@ -13,6 +13,7 @@ import pytest
 from hub.errors import PermanentError, ReadOnlyViolation, TransientError
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.sql_guard import check_single_select
+from hub.settings import HubSettings
 from tests.opendental.readonly_support import (
     READONLY_PASSWORD,
     READONLY_USER,
@@ -151,6 +152,21 @@ async def test_every_session_is_read_only_with_a_statement_timeout(
     assert rows[0]["autocommit"] == 1
     assert float(str(rows[0]["timeout_s"])) == 5.0
     assert [(r.query_name, r.ok) for r in query_log.records] == [("session", True)]
+
+
+async def test_from_settings_uses_the_hub_settings(office_database: str) -> None:
+    # Given hub settings naming the office database, a 2.5 s timeout and one query at a time
+    settings = HubSettings(
+        od_db=readonly_account(office_database), od_sql_timeout_s=2.5, od_sql_max_concurrent=1
+    )
+    # When a ReadOnlyDatabase built from them asks about its session
+    async with ReadOnlyDatabase.from_settings(settings, QueryLog()) as db:
+        rows = await db.select(
+            "session", "SELECT DATABASE() AS db, @@session.max_statement_time AS timeout_s", []
+        )
+    # Then it is connected to that database with that timeout
+    assert rows[0]["db"] == office_database
+    assert float(str(rows[0]["timeout_s"])) == 2.5
 
 
 async def test_the_readonly_account_cannot_write_even_past_the_guard(
