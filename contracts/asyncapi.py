@@ -131,63 +131,63 @@ def _parameter(description: str, enum: list[str] | None = None) -> Json:
     return {"description": description, **({"enum": enum} if enum else {})}
 
 
-def _channels() -> Json:
+def _message_refs(names: list[str]) -> Json:
+    return {name: {"$ref": f"#/components/messages/{name}"} for name in names}
+
+
+def _office_and_contract() -> Json:
     contracts = sorted({contract_key(model)[0] for model in INTENT_MODELS})
-    office = _parameter("The office id, ^[a-z0-9][a-z0-9-]{0,62}$.")
-    contract = _parameter("The contract name (its version is in the body).", contracts)
-    intents = {name: {"$ref": f"#/components/messages/{name}"} for name in _intent_names()}
-    statuses = [status.value for status in OutcomeStatus]
     return {
-        "intents": {
-            "address": "{office}.{contract}",
-            "title": amqp.INTENTS_EXCHANGE,
-            "description": "Vendors publish intents here; a vendor may publish only to the "
-            "offices it is permitted (topic permissions) and only as itself (user_id).",
-            "parameters": {"office": office, "contract": contract},
-            "messages": intents,
-            "bindings": _exchange_binding(amqp.INTENTS_EXCHANGE),
-        },
-        "outcomes": {
-            "address": "{vendor}.{office}.{contract}.{status}",
-            "title": amqp.OUTCOMES_EXCHANGE,
-            "description": "One outcome event per intent. A vendor binds its own queue with "
-            "`<vendor>.#` and can read only its own outcomes.",
-            "parameters": {
-                "vendor": _parameter("The vendor's broker user."),
-                "office": office,
-                "contract": contract,
-                "status": _parameter("Where the intent ended.", statuses),
-            },
-            "messages": {OUTCOME_MESSAGE: {"$ref": f"#/components/messages/{OUTCOME_MESSAGE}"}},
-            "bindings": _exchange_binding(amqp.OUTCOMES_EXCHANGE),
-        },
-        "deadLetters": {
-            "address": amqp.DEAD_LETTER_QUEUE,
-            "title": amqp.DEAD_LETTER_QUEUE,
-            "description": f"Rejected and dead intents, dead-lettered through the exchange "
-            f"{amqp.DEAD_LETTER_EXCHANGE} with their reason, vendor, office and contract in "
-            "headers. Read by the hub's operators, not by vendors.",
-            "messages": {
-                DEAD_LETTER_MESSAGE: {"$ref": f"#/components/messages/{DEAD_LETTER_MESSAGE}"}
-            },
-            "bindings": {
-                "amqp": {
-                    "is": "queue",
-                    "queue": _dead_letter_queue(),
-                    "bindingVersion": BINDING_VERSION,
-                }
-            },
-        },
+        "office": _parameter("The office id, ^[a-z0-9][a-z0-9-]{0,62}$."),
+        "contract": _parameter("The contract name (its version is in the body).", contracts),
     }
 
 
-def _dead_letter_queue() -> Json:
+def _intents_channel() -> Json:
     return {
+        "address": "{office}.{contract}",
+        "title": amqp.INTENTS_EXCHANGE,
+        "description": "Vendors publish intents here; a vendor may publish only to the "
+        "offices it is permitted (topic permissions) and only as itself (user_id).",
+        "parameters": _office_and_contract(),
+        "messages": _message_refs(_intent_names()),
+        "bindings": _exchange_binding(amqp.INTENTS_EXCHANGE),
+    }
+
+
+def _outcomes_channel() -> Json:
+    statuses = [status.value for status in OutcomeStatus]
+    return {
+        "address": "{vendor}.{office}.{contract}.{status}",
+        "title": amqp.OUTCOMES_EXCHANGE,
+        "description": "One outcome event per intent. A vendor binds its own queue with "
+        "`<vendor>.#` and can read only its own outcomes.",
+        "parameters": {
+            "vendor": _parameter("The vendor's broker user."),
+            **_office_and_contract(),
+            "status": _parameter("Where the intent ended.", statuses),
+        },
+        "messages": _message_refs([OUTCOME_MESSAGE]),
+        "bindings": _exchange_binding(amqp.OUTCOMES_EXCHANGE),
+    }
+
+
+def _dead_letters_channel() -> Json:
+    queue = {
         "name": amqp.DEAD_LETTER_QUEUE,
         "durable": True,
         "exclusive": False,
         "autoDelete": False,
         "vhost": "/",
+    }
+    return {
+        "address": amqp.DEAD_LETTER_QUEUE,
+        "title": amqp.DEAD_LETTER_QUEUE,
+        "description": f"Rejected and dead intents, dead-lettered through the exchange "
+        f"{amqp.DEAD_LETTER_EXCHANGE} with their reason, vendor, office and contract in "
+        "headers. Read by the hub's operators, not by vendors.",
+        "messages": _message_refs([DEAD_LETTER_MESSAGE]),
+        "bindings": {"amqp": {"is": "queue", "queue": queue, "bindingVersion": BINDING_VERSION}},
     }
 
 
@@ -236,7 +236,11 @@ def asyncapi_document() -> Json:
                 "security": [{"$ref": "#/components/securitySchemes/brokerUser"}],
             }
         },
-        "channels": _channels(),
+        "channels": {
+            "intents": _intents_channel(),
+            "outcomes": _outcomes_channel(),
+            "deadLetters": _dead_letters_channel(),
+        },
         "operations": _operations(),
         "components": {
             "messages": messages,

@@ -53,7 +53,7 @@ OD_DATETIME = Shape(
 RFC3339 = Shape(
     pattern=f"^{_DATE}T{_TIME}(?:\\.[0-9]{{1,6}})?{_OFFSET}$",
     rule="datetime_format",
-    means="must be an RFC 3339 date-time with an offset, e.g. 2025-03-01T09:30:00-05:00",
+    means="must be an RFC 3339 date-time with an offset, e.g. 2024-11-05T14:00:00+01:00",
 )
 PRINTABLE = Shape(
     pattern="^[ -~]*[!-~][ -~]*$",
