@@ -26,7 +26,7 @@ from odsim.config import ApiMode as SimMode
 from odsim.db import DbParams
 from odsim.schema import ensure_office_database
 from odsim.server import SimHandle, running_simulator
-from tests.opendental.readonly_support import QueryLog, readonly_account
+from tests.opendental.readonly_support import QueryLog, readonly_account, revoke_readonly_grants
 
 FULL_KEY = DEFAULT_CUSTOMER.key  # every permission, service mode
 READ_ONLY_KEY = "ReadOnlyKey0000A"  # ReadAll only, service mode
@@ -135,14 +135,15 @@ def od(simulator: SimHandle, make_harness: MakeHarness) -> Harness:
 
 
 @pytest.fixture
-async def office_database(empty_database: str) -> str:
+async def office_database(empty_database: str) -> AsyncIterator[str]:
     """The throwaway database with Open Dental's tables, the seed and od_readonly's SELECT grant,
     prepared exactly as the ``simulator`` fixture prepares it (so both may share it)."""
     keys = [customer.key for customer in sim_config(empty_database).customers]
     await ensure_office_database(
         DbParams(), empty_database, dev_name=DEFAULT_DEVELOPER.name, customer_keys=keys
     )
-    return empty_database
+    yield empty_database
+    await revoke_readonly_grants(empty_database)
 
 
 @pytest.fixture

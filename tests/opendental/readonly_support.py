@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import aiomysql
 from pydantic import SecretStr
 
 from hub.settings import MySqlSettings
+from tests.support.mariadb import ROOT
 
 READONLY_USER = "od_readonly"
 READONLY_PASSWORD = "od_readonly"
@@ -35,3 +37,23 @@ class QueryLog:
 
     def on_query(self, query_name: str, duration_s: float, ok: bool) -> None:
         self.records.append(QueryRecord(query_name=query_name, duration_s=duration_s, ok=ok))
+
+
+async def revoke_readonly_grants(database: str) -> None:
+    """Remove what the simulator's setup granted the read-only user on a dropped database, so
+    throwaway databases leave nothing behind in the server's grant tables."""
+    conn = await aiomysql.connect(
+        host=ROOT.host, port=ROOT.port, user=ROOT.user,
+        password=ROOT.password.get_secret_value(), autocommit=True,
+    )
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(
+                "SELECT Host FROM mysql.db WHERE Db = %s AND User = %s", (database, READONLY_USER)
+            )
+            for (host,) in await cur.fetchall():
+                await cur.execute(
+                    f"REVOKE ALL PRIVILEGES ON `{database}`.* FROM %s@%s", (READONLY_USER, host)
+                )
+    finally:
+        conn.close()
