@@ -192,10 +192,11 @@ class MySqlLedger:
                     "purge.select", _EXPIRED, (to_db(now), c.PURGE_BATCH_ROWS)
                 )
                 if batch:
-                    ids = tuple(record["id"] for record in batch)
+                    ids = [record["id"] for record in batch]
+                    marks = ", ".join(["%s"] * len(ids))
                     # API calls go with their intent (ON DELETE CASCADE); refs stay.
                     purged += await tx.execute(
-                        "purge.delete", "DELETE FROM intents WHERE id IN %s", (ids,)
+                        "purge.delete", f"DELETE FROM intents WHERE id IN ({marks})", ids
                     )
             if len(batch) < c.PURGE_BATCH_ROWS:
                 return purged
