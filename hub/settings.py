@@ -6,15 +6,15 @@ command line, and handed down.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ApiMode(str, Enum):
-    """How the hub reaches an office's Open Dental API; decides the pacing (opendental-api.md §2)."""
+class ApiMode(StrEnum):
+    """How the hub reaches an office's Open Dental API; decides pacing (opendental-api.md §2)."""
 
     REMOTE = "remote"  # api.opendental.com through the eConnector: throttled per customer key
     SERVICE = "service"  # the API Service on :30223 inside the office: not throttled

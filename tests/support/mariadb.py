@@ -17,14 +17,32 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-async def _execute_as_root(sql: str) -> None:
-    conn = await aiomysql.connect(
+async def _connect_as_root() -> aiomysql.Connection:
+    return await aiomysql.connect(
         host=ROOT.host, port=ROOT.port, user=ROOT.user,
         password=ROOT.password.get_secret_value(), autocommit=True,
     )
+
+
+async def _execute_as_root(sql: str) -> None:
+    conn = await _connect_as_root()
     try:
         async with conn.cursor() as cur:
             await cur.execute(sql)
+    finally:
+        conn.close()
+
+
+async def drop_database(name: str) -> None:
+    """Drop the database and the grants on it (the simulator grants its read-only user SELECT on
+    each office database; a grant outlives its database and would pile up in mysql.db)."""
+    conn = await _connect_as_root()
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            await cur.execute("SELECT User, Host FROM mysql.db WHERE Db = %s", (name,))
+            for user, host in await cur.fetchall():
+                await cur.execute(f"REVOKE ALL PRIVILEGES ON `{name}`.* FROM %s@%s", (user, host))
     finally:
         conn.close()
 
@@ -37,4 +55,4 @@ async def throwaway_database(prefix: str) -> AsyncIterator[str]:
     try:
         yield name
     finally:
-        await _execute_as_root(f"DROP DATABASE IF EXISTS `{name}`")
+        await drop_database(name)
