@@ -16,9 +16,9 @@ from pydantic.dataclasses import dataclass
 class FieldError:
     """One broken rule.
 
-    ``path`` is dotted from the message root (``payload.Birthdate``; list indexes as numbers;
-    ``$`` for the whole body), ``rule`` a short stable code (``missing``, ``pattern``,
-    ``date_format``...), ``message`` a sentence naming the field and the rule.
+    `path` is dotted from the message root (`payload.Birthdate`; list indexes as numbers; `$`
+    for the whole body), `rule` a short stable code (`missing`, `pattern`, `date_format`...),
+    `message` a sentence naming the field and the rule, never the value.
     """
 
     path: str

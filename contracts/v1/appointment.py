@@ -24,7 +24,7 @@ from contracts.v1.subjects import NamesAppointment, NamesPatient
 
 
 class AppointmentCreate(NamesPatient):
-    """A new appointment for a patient. ``AppointmentRef``, if given, is registered for the new
+    """A new appointment for a patient. `AppointmentRef`, if given, is registered for the new
     AptNum so later intents can name the appointment by it."""
 
     od_call: ClassVar[OdCall] = OdCall(method="POST", path="/appointments", table="appointment")
@@ -56,8 +56,8 @@ class AppointmentCreate(NamesPatient):
 
 
 class AppointmentConfirm(NamesAppointment):
-    """Set an appointment's confirmation status, by name (``confirmVal``) or by definition
-    (``defNum``): exactly one of the two."""
+    """Set an appointment's confirmation status, by name (`confirmVal`) or by definition
+    (`defNum`): exactly one of the two."""
 
     od_call: ClassVar[OdCall] = OdCall(
         method="PUT", path="/appointments/{AptNum}/Confirm", table="appointment"

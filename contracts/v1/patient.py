@@ -76,7 +76,7 @@ _UPDATABLE = tuple(name for name in PatientFields.model_fields)
 
 
 class PatientCreate(PatientFields):
-    """A new patient. ``PatientRef``, if given, is registered for the new PatNum so later intents
+    """A new patient. `PatientRef`, if given, is registered for the new PatNum so later intents
     can name the patient by it."""
 
     od_call: ClassVar[OdCall] = OdCall(method="POST", path="/patients", table="patient")
