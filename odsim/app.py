@@ -4,6 +4,7 @@ routes under /api/v1, the fault admin routes, and Open Dental's replies to unkno
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from odsim.auth import API_PREFIX, auth_middleware
 from odsim.config import SimConfig
@@ -41,7 +42,7 @@ def _resources() -> frozenset[str]:
     return frozenset(names)
 
 
-def _unknown_path_handler() -> web.Handler:
+def _unknown_path_handler() -> Handler:
     known = _resources()
 
     async def unknown(request: web.Request) -> web.StreamResponse:

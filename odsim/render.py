@@ -11,6 +11,7 @@ from odsim.catalog import Column, table
 Row = Mapping[str, Any]
 Json = str | int | float | None
 Derived = Callable[[Row], Json]
+JsonObject = dict[str, Json]
 OutField = str | tuple[str, Derived]  # a column of the table, or (API name, derivation)
 
 
@@ -66,10 +67,10 @@ def encode(column: Column, value: Any) -> Json:
     return value  # type: ignore[no-any-return]
 
 
-def render(table_name: str, row: Row, fields: tuple[OutField, ...]) -> dict[str, Json]:
+def render(table_name: str, row: Row, fields: tuple[OutField, ...]) -> JsonObject:
     """One object with Open Dental's field names, in ``fields`` order."""
     tbl = table(table_name)
-    out: dict[str, Json] = {}
+    out: JsonObject = {}
     for field in fields:
         if isinstance(field, tuple):
             name, derive = field

@@ -22,7 +22,7 @@ from odsim.handlers.appointment_fields import (
 from odsim.handlers.appointment_rules import live_patient, normalize
 from odsim.handlers.common import Row, created, fetch_row, insert_row, ok, update_row
 from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
-from odsim.render import render
+from odsim.render import JsonObject, render
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -54,7 +54,7 @@ async def _mark_first_visit(cur: aiomysql.Cursor, values: dict[str, object]) -> 
         )
 
 
-async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, dict[str, object]]:
+async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         patient = await live_patient(cur, int_of(values, "PatNum"))
@@ -82,7 +82,7 @@ async def post_appointment(request: web.Request) -> web.StreamResponse:
     return created(request, "appointments", apt_num, body)
 
 
-async def _update(ctx: Ctx, apt_num: int, values: dict[str, object]) -> dict[str, object]:
+async def _update(ctx: Ctx, apt_num: int, values: dict[str, object]) -> JsonObject:
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         row = await fetch_row(cur, "appointment", apt_num, for_update=True)

@@ -22,7 +22,7 @@ from odsim.handlers.common import (
     since_stamp,
 )
 from odsim.lookups import COMMLOG_TYPES, Lookups, load_lookups
-from odsim.render import OutField, render
+from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
 
 routes = web.RouteTableDef()
@@ -65,7 +65,7 @@ def _comm_type(values: dict[str, object], lookups: Lookups) -> int:
     return lookups.first_def(COMMLOG_TYPES)
 
 
-async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, dict[str, object]]:
+async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         await live_patient(cur, int_of(values, "PatNum"))

@@ -28,7 +28,7 @@ from odsim.handlers.patient_rules import (
     resolve_references,
 )
 from odsim.lookups import BILLING_TYPES, Lookups, load_lookups
-from odsim.render import render
+from odsim.render import JsonObject, render
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -61,19 +61,20 @@ async def _finish_family(cur: aiomysql.DictCursor, pat_num: int, values: Mapping
         raise bad_request("FamFinUrgNote may only be set on a guarantor.")
 
 
-async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, dict[str, object]]:
+async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
     async with ctx.pools.transaction(ctx.database) as cur:
         lookups = await load_lookups(cur)
         resolve_references(values, lookups)
-        guarantor = values.pop("Guarantor", None)
-        if guarantor is not None:
-            guarantor = await family_head(cur, "Guarantor", int_of({"g": guarantor}, "g"))
+        guarantor = None
+        if "Guarantor" in values:
+            guarantor = await family_head(cur, "Guarantor", int_of(values, "Guarantor"))
+            del values["Guarantor"]
         if "SuperFamily" in values:
             await join_super_family(cur, int_of(values, "SuperFamily"))
         if await has_duplicate(cur, values):
             raise bad_request(ctx.config.duplicate_patient_message)
         pat_num = await insert_row(cur, "patient", _new_patient(values, lookups))
-        await _finish_family(cur, pat_num, values, guarantor)  # type: ignore[arg-type]
+        await _finish_family(cur, pat_num, values, guarantor)
         await log_api_write(cur, ctx.caller, perm="PatientCreate", what="Patient created",
                             pat_num=pat_num, fkey=pat_num, now=office_now())
         row = await fetch_row(cur, "patient", pat_num)
@@ -102,7 +103,7 @@ async def _check_guarantor_change(
     values["Guarantor"] = await family_head(cur, "Guarantor", int_of(values, "Guarantor"))
 
 
-async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> dict[str, object]:
+async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObject:
     async with ctx.pools.transaction(ctx.database) as cur:
         row = await fetch_row(cur, "patient", pat_num, for_update=True)
         if row is None:

@@ -24,7 +24,7 @@ from odsim.handlers.common import (
     server_datetime,
 )
 from odsim.lookups import PAYMENT_TYPES, PAYSPLIT_UNEARNED_TYPE, Lookups, load_lookups
-from odsim.render import OutField, render
+from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
 
 routes = web.RouteTableDef()
@@ -68,7 +68,7 @@ def _payment_row(values: dict[str, object], patient: Row, lookups: Lookups) -> d
     }
 
 
-async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, dict[str, object]]:
+async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         patient = await live_patient(cur, int_of(values, "PatNum"))
