@@ -49,8 +49,8 @@ class Ledger(Protocol):
         ...
 
     async def finish(self, intent_id: int, finish: Finish) -> bool:
-        """Terminal state and vendor refs in one transaction. False, changing nothing, if the
-        intent was already finished."""
+        """Terminal state and vendor refs in one transaction, from received or attempting.
+        False, changing nothing, if the intent was already finished."""
         ...
 
     async def resolve_ref(
