@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,8 +21,11 @@ class ApiMode(StrEnum):
     LOCAL = "local"  # the Local API inside opendental.exe on :30222: not throttled
 
 
-class MySqlSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+class MySqlSettings(BaseModel):
+    """One MariaDB/MySQL connection; a plain model, so only ``HubSettings`` reads the environment
+    (a ``BaseSettings`` here would pick up bare ``USER`` or ``HOST`` variables)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     host: str = "127.0.0.1"
     port: int = 3306
