@@ -1,0 +1,62 @@
+"""Broker fixtures: a robust hub channel, the management API, and unique names cleaned up after."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aio_pika.abc import AbstractRobustChannel
+
+from hub import names
+from hub.broker_admin import ManagementApi, management_api
+from hub.broker_connection import robust_channel
+from hub.settings import HubSettings
+from hub.topology import declare_exchanges
+
+
+class Created:
+    """Unique office and vendor names for one test; their queues and users go at teardown."""
+
+    def __init__(self) -> None:
+        self.offices: list[str] = []
+        self.vendors: list[str] = []
+
+    def office(self) -> str:
+        self.offices.append(f"t-office-{uuid.uuid4().hex[:10]}")
+        return self.offices[-1]
+
+    def vendor(self) -> str:
+        self.vendors.append(f"t-vendor-{uuid.uuid4().hex[:10]}")
+        return self.vendors[-1]
+
+
+@pytest.fixture
+def settings() -> HubSettings:
+    return HubSettings()
+
+
+@pytest.fixture
+async def management(settings: HubSettings) -> AsyncIterator[ManagementApi]:
+    async with management_api(settings) as api:
+        yield api
+
+
+@pytest.fixture
+async def hub_channel(settings: HubSettings) -> AsyncIterator[AbstractRobustChannel]:
+    """The hub's own (guest) channel, with the shared exchanges declared."""
+    async with robust_channel(settings.broker_url) as channel:
+        await declare_exchanges(channel)
+        yield channel
+
+
+@pytest.fixture
+async def created(management: ManagementApi) -> AsyncIterator[Created]:
+    made = Created()
+    yield made
+    # Through the management API: a test may leave its AMQP channel closed by the broker.
+    for office in made.offices:
+        await management.delete_queue(names.office_queue(office))
+    for vendor in made.vendors:
+        await management.delete_user(vendor)
+        await management.delete_queue(names.outcome_queue(vendor))
