@@ -7,7 +7,12 @@ import typer
 
 from hub.cli import bench_sim_cmd, contracts_cmd, migrate_cmd, sim_cmd, topology_cmd, vendor_cmd
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+HELP = (
+    "The Open Dental integration hub: vendors' intents in over RabbitMQ, applied to Open Dental "
+    "through its API exactly once, traceable both ways."
+)
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
 app.add_typer(contracts_cmd.app, name="contracts")
 sim_cmd.register(app)
 bench_sim_cmd.register(app)
