@@ -1,1 +1,1 @@
-"""The Open Dental integration hub: vendors' intents in, Open Dental API writes out, exactly once."""
+"""The Open Dental integration hub: vendors' intents in, Open Dental API writes out, once."""

@@ -3,14 +3,15 @@
     HubError
     ├── TransientError        retry in place with capped, jittered backoff; the office lane waits
     │   └── ThrottledError    Open Dental said "too many requests"; honour its Retry-After
-    ├── PermanentError        no retry: the intent is rejected and dead-lettered with its reason
-    ├── AuthError             401: pause the office's lane and alert; nothing is dead-lettered for it
+    ├── PermanentError        no retry: the intent is rejected, dead-lettered with its reason
+    ├── AuthError             401: pause the office's lane and alert; nothing dead-lettered for it
     ├── IdempotencyConflict   the vendor reused an idempotency key with another payload
-    ├── ReadOnlyViolation     a statement other than one SELECT was offered to the Open Dental DB
+    ├── ReadOnlyViolation     anything but one SELECT was offered to the Open Dental database
     └── LedgerError           the hub's own database refused for a reason a retry will not fix
 
 Each adapter (Open Dental client, ledger, broker) translates foreign exceptions into these once,
-at its boundary, with ``raise ... from exc``. Messages carry ids and field paths, never patient data.
+at its boundary, with ``raise ... from exc``. Messages carry ids and field paths, never patient
+data.
 """
 
 from __future__ import annotations

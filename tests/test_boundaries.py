@@ -18,9 +18,13 @@ HUB_SIDE = ("hub", "contracts", "adapters")
 def _odsim_imports(tree: ast.AST) -> list[ast.stmt]:
     found: list[ast.stmt] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "odsim" for a in node.names):
-            found.append(node)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "odsim":
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            continue
+        if any(module.split(".")[0] == "odsim" for module in modules):
             found.append(node)
     return found
 
