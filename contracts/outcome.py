@@ -26,7 +26,10 @@ class OutcomeReason(StrEnum):
     """Why an intent was not (or not surely) applied; a stable code for vendors' code."""
 
     INVALID = "invalid"
+    UNAUTHENTICATED = "unauthenticated"  # no broker-proven user_id: nobody to tell
     UNAUTHORIZED = "unauthorized"
+    OFFICE_MISMATCH = "office_mismatch"  # the envelope names another office than the queue's
+    UNKNOWN_REFERENCE = "unknown_reference"  # a PatientRef/AppointmentRef the hub never registered
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     OD_REJECTED = "od_rejected"
     RETRIES_EXHAUSTED = "retries_exhausted"
