@@ -34,6 +34,33 @@ class MySqlSettings(BaseModel):
     database: str = "hub"
 
 
+class LogFormat(StrEnum):
+    """How the hub's commands write their logs (``HUB_LOG_FORMAT``)."""
+
+    TEXT = "text"  # readable in a terminal
+    JSON = "json"  # one JSON object a line, for a log shipper
+
+
+class WriterSettings(BaseModel):
+    """The writer (``hub worker``); ``HUB_WRITER__MAX_ATTEMPTS`` sets a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefetch: int = Field(default=10, ge=1)  # unacked messages per office queue
+    max_attempts: int = Field(default=5, ge=1)  # Open Dental attempts before retries_exhausted
+    backoff_base_s: float = Field(default=1.0, gt=0)  # first retry's delay cap; doubles
+    backoff_cap_s: float = Field(default=60.0, gt=0)
+    # One API attempt, pacing included; longer than the HTTP read timeout (65 s).
+    attempt_timeout_s: float = Field(default=90.0, gt=0)
+    # 401: the office's lane pauses this long (doubling per attempt, capped), then tries again.
+    auth_pause_s: float = Field(default=30.0, gt=0)
+    auth_pause_cap_s: float = Field(default=600.0, gt=0)
+    confirm_timeout_s: float = Field(default=10.0, gt=0)  # a broker confirm of an outcome/DLQ
+    drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
+    http_connections: int = Field(default=20, ge=1)  # shared by every office
+    ledger_connections: int = Field(default=8, ge=1)
+
+
 class HubSettings(BaseSettings):
     """Every setting of the hub. ``HUB_LEDGER_DB__PASSWORD`` sets a nested field."""
 
@@ -66,3 +93,6 @@ class HubSettings(BaseSettings):
     management_password: SecretStr = SecretStr("guest")
     # Deliveries of one message before an office queue dead-letters it (a poison message).
     office_delivery_limit: int = 20
+
+    log_format: LogFormat = LogFormat.TEXT
+    writer: WriterSettings = Field(default_factory=WriterSettings)
