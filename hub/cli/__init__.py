@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import bench_sim_cmd, contracts_cmd, migrate_cmd, sim_cmd, topology_cmd, vendor_cmd
+from hub.cli import (
+    bench_sim_cmd,
+    contracts_cmd,
+    migrate_cmd,
+    sim_cmd,
+    topology_cmd,
+    trace_cmd,
+    vendor_cmd,
+)
 
 HELP = (
     "The Open Dental integration hub: vendors' intents in over RabbitMQ, applied to Open Dental "
@@ -19,6 +27,7 @@ bench_sim_cmd.register(app)
 topology_cmd.register(app)
 vendor_cmd.register(app)
 migrate_cmd.register(app)
+trace_cmd.register(app)
 
 
 def main() -> None:
