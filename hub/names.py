@@ -7,18 +7,36 @@ never contain a routing-key dot or a regex metacharacter other than ``-``.
 
 from __future__ import annotations
 
-# Vendors publish intents here; routing key <office>.<contract>.
-INTENTS_EXCHANGE = "hub.intents"
-# The writer publishes outcome events here; routing key <vendor>.<office>.<contract>.<status>.
-OUTCOMES_EXCHANGE = "hub.outcomes"
-# Rejected and dead intents, from the writer (with the headers below) or the broker (poison).
-DEAD_LETTER_EXCHANGE = "hub.dlx"
-DEAD_LETTER_QUEUE = "hub.dead"
+# The exchanges, the dead-letter queue and the headers are part of the public contract with
+# vendors (the AsyncAPI document is generated from contracts.amqp); the hub uses the same names.
+from contracts.amqp import (
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    HEADER_CONTRACT,
+    HEADER_OFFICE,
+    HEADER_REASON,
+    HEADER_VENDOR,
+    INTENTS_EXCHANGE,
+    OUTCOMES_EXCHANGE,
+)
 
-HEADER_REASON = "x-hub-reason"
-HEADER_VENDOR = "x-hub-vendor"
-HEADER_OFFICE = "x-hub-office"
-HEADER_CONTRACT = "x-hub-contract"
+__all__ = [
+    "DEAD_LETTER_EXCHANGE",
+    "DEAD_LETTER_QUEUE",
+    "HEADER_CONTRACT",
+    "HEADER_OFFICE",
+    "HEADER_REASON",
+    "HEADER_VENDOR",
+    "INTENTS_EXCHANGE",
+    "OUTCOMES_EXCHANGE",
+    "dead_letter_key",
+    "intent_key",
+    "office_binding",
+    "office_queue",
+    "outcome_key",
+    "outcome_queue",
+    "vendor_binding",
+]
 
 
 def office_queue(office: str) -> str:
