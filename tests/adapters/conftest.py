@@ -1,0 +1,109 @@
+"""Broker fixtures for the vendor side: a real vendor user per test, with an agreement for two
+unique offices (one with a queue, one without), all removed at teardown."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustChannel
+from pydantic import SecretStr
+from yarl import URL
+
+from hub import names
+from hub.broker_admin import ManagementApi, management_api
+from hub.broker_connection import robust_channel
+from hub.registry import V1_CONTRACTS, Agreement, Vendor
+from hub.settings import HubSettings
+from hub.topology import declare_exchanges, declare_office_queue
+from hub.vendor_access import add_vendor
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorAccount:
+    name: str
+    password: str
+    office: str  # in the agreement, with its queue declared
+    unserved_office: str  # in the agreement, but no queue: its intents are unroutable
+    broker_host: str
+    broker_port: int
+
+    def url(self, port: int | None = None) -> SecretStr:
+        """The vendor's login on the broker, or on a proxy listening on ``port``."""
+        url = URL.build(
+            scheme="amqp",
+            user=self.name,
+            password=self.password,
+            host=self.broker_host,
+            port=port or self.broker_port,
+            path="/",
+        )
+        return SecretStr(str(url))
+
+
+def unique(kind: str) -> str:
+    return f"t-{kind}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings() -> HubSettings:
+    return HubSettings()
+
+
+@pytest.fixture
+async def management(settings: HubSettings) -> AsyncIterator[ManagementApi]:
+    async with management_api(settings) as api:
+        yield api
+
+
+@pytest.fixture
+async def hub_channel(settings: HubSettings) -> AsyncIterator[AbstractRobustChannel]:
+    """The hub's own (guest) channel, with the shared exchanges declared."""
+    async with robust_channel(settings.broker_url) as channel:
+        await declare_exchanges(channel)
+        yield channel
+
+
+@pytest.fixture
+async def vendor(
+    settings: HubSettings, management: ManagementApi, hub_channel: AbstractRobustChannel
+) -> AsyncIterator[VendorAccount]:
+    name, office, unserved = unique("vendor"), unique("office"), unique("office")
+    agreements = tuple(Agreement(office=o, contracts=V1_CONTRACTS) for o in (office, unserved))
+    try:
+        await declare_office_queue(hub_channel, office)
+        added = await add_vendor(management, hub_channel, Vendor(name=name, agreements=agreements))
+        assert added.password is not None
+        broker = URL(settings.broker_url.get_secret_value())
+        yield VendorAccount(
+            name=name,
+            password=added.password.get_secret_value(),
+            office=office,
+            unserved_office=unserved,
+            broker_host=broker.host or "127.0.0.1",
+            broker_port=broker.port or 5672,
+        )
+    finally:
+        # Through the management API: deleting the user also closes its connections.
+        await management.delete_user(name)
+        await management.delete_queue(names.outcome_queue(name))
+        await management.delete_queue(names.office_queue(office))
+
+
+async def take(
+    channel: AbstractChannel, queue_name: str, count: int
+) -> list[AbstractIncomingMessage]:
+    """The next ``count`` messages of a queue, acked, by consuming (basic.get is refused on a
+    single-active-consumer quorum queue)."""
+    queue = await channel.get_queue(queue_name, ensure=False)
+    taken: list[AbstractIncomingMessage] = []
+    async with asyncio.timeout(10), queue.iterator() as messages:  # a guard, not an assertion
+        async for message in messages:
+            await message.ack()
+            taken.append(message)
+            if len(taken) == count:
+                break
+    return taken

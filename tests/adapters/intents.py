@@ -1,0 +1,80 @@
+"""One intent of each v1 contract, built with the library's typed builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from adapters.publisher import intents
+from contracts import Intent
+from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
+from contracts.v1.commlog import CommlogCreate
+from contracts.v1.patient import PatientCreate, PatientUpdate
+from contracts.v1.payment import PaymentCreate
+
+MakeIntent = Callable[[str, str], Intent]
+"""(office, idempotency key) -> intent."""
+
+PATIENT_NAME = "Quillonby"
+"""A last name distinctive enough that finding it in an error message means the payload leaked."""
+
+
+def new_patient(office: str, key: str) -> Intent:
+    payload = PatientCreate(LName=PATIENT_NAME, FName="Ada", PatientRef=f"ref-{key}")
+    return intents.patient_create(payload, office_id=office, idempotency_key=key)
+
+
+EVERY_CONTRACT = [
+    pytest.param(new_patient, id="patient.create"),
+    pytest.param(
+        lambda office, key: intents.patient_update(
+            PatientUpdate(PatientRef="ref-1", Email="ada@example.com"),
+            office_id=office,
+            idempotency_key=key,
+            correlation_id="corr-1",
+        ),
+        id="patient.update",
+    ),
+    pytest.param(
+        lambda office, key: intents.appointment_create(
+            AppointmentCreate(PatientRef="ref-1", Op=1, AptDateTime="2025-03-04 09:00:00"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="appointment.create",
+    ),
+    pytest.param(
+        lambda office, key: intents.appointment_confirm(
+            AppointmentConfirm(AptNum=7, confirmVal="Confirmed"),
+            office_id=office,
+            idempotency_key=key,
+            correlation_id="corr-2",
+        ),
+        id="appointment.confirm",
+    ),
+    pytest.param(
+        lambda office, key: intents.appointment_break(
+            AppointmentBreak(AppointmentRef="apt-1", sendToUnscheduledList="true"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="appointment.break",
+    ),
+    pytest.param(
+        lambda office, key: intents.commlog_create(
+            CommlogCreate(PatientRef="ref-1", Note="Called about the visit", Mode_="Phone"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="commlog.create",
+    ),
+    pytest.param(
+        lambda office, key: intents.payment_create(
+            PaymentCreate(PatNum=12, PayAmt=25.5),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="payment.create",
+    ),
+]
