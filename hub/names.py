@@ -20,10 +20,21 @@ from contracts.amqp import (
     OUTCOMES_EXCHANGE,
 )
 
+# More dead-letter headers the writer may add beside the four public ones; `hub dlq` reads them
+# when present (the broker's own poison dead letters carry none of them, only `x-death`).
+HEADER_IDEMPOTENCY_KEY = "x-hub-idempotency-key"
+HEADER_ERRORS = "x-hub-errors"
+HEADER_ATTEMPTS = "x-hub-attempts"
+HEADER_DEAD_LETTERED_AT = "x-hub-dead-lettered-at"
+
 __all__ = [
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
+    "HEADER_ATTEMPTS",
     "HEADER_CONTRACT",
+    "HEADER_DEAD_LETTERED_AT",
+    "HEADER_ERRORS",
+    "HEADER_IDEMPOTENCY_KEY",
     "HEADER_OFFICE",
     "HEADER_REASON",
     "HEADER_VENDOR",
