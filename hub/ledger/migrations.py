@@ -97,8 +97,43 @@ CREATE TABLE vendor_refs (
 ) {TABLE_OPTIONS}
 """
 
+# ``hub dlq purge``'s audit: who removed which dead letters, written and committed before the
+# broker is told to drop them. The filter is stored as the JSON the command printed for
+# confirmation; message rows name the intents only, never their bodies.
+_DLQ_PURGES = f"""
+CREATE TABLE dlq_purges (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    purged_at DATETIME(6) NOT NULL,
+    os_user VARCHAR(64) {EXACT} NULL,
+    operator VARCHAR(128) {EXACT} NULL,
+    queue VARCHAR(255) {EXACT} NOT NULL,
+    filter_json TEXT {EXACT} NOT NULL,
+    message_count INT UNSIGNED NOT NULL,
+    KEY ix_dlq_purges_at (purged_at)
+) {TABLE_OPTIONS}
+"""
+
+_DLQ_PURGED_MESSAGES = f"""
+CREATE TABLE dlq_purged_messages (
+    purge_id BIGINT UNSIGNED NOT NULL,
+    position INT UNSIGNED NOT NULL,
+    message_id VARCHAR(255) {EXACT} NULL,
+    vendor VARCHAR(64) {EXACT} NULL,
+    idempotency_key VARCHAR(128) {EXACT} NULL,
+    office_id VARCHAR(64) {EXACT} NULL,
+    contract VARCHAR(64) {CODE} NULL,
+    reason VARCHAR(64) {CODE} NULL,
+    dead_lettered_at DATETIME(6) NULL,
+    PRIMARY KEY (purge_id, position),
+    KEY ix_dlq_purged_messages_intent (vendor, idempotency_key),
+    CONSTRAINT fk_dlq_purged_messages_purge FOREIGN KEY (purge_id) REFERENCES dlq_purges (id)
+        ON DELETE CASCADE
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
     Migration(version=3, name="vendor_refs", statements=(_VENDOR_REFS,)),
+    Migration(version=4, name="dlq_purges", statements=(_DLQ_PURGES, _DLQ_PURGED_MESSAGES)),
 )

@@ -11,7 +11,9 @@ from hub.ledger.migrator import check_order
 from tests.ledger.conftest import root_connection, settings_for
 
 ALL_VERSIONS = [m.version for m in MIGRATIONS]
-LEDGER_TABLES = {"schema_migrations", "intents", "api_calls", "vendor_refs"}
+LEDGER_TABLES = {
+    "schema_migrations", "intents", "api_calls", "vendor_refs", "dlq_purges", "dlq_purged_messages"
+}
 
 
 async def _tables(database: str) -> set[str]:
