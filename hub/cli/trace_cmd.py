@@ -28,7 +28,7 @@ from hub.trace import (
 Target = Annotated[
     str | None,
     typer.Argument(
-        metavar="[VENDOR:IDEMPOTENCY_KEY]",
+        metavar="VENDOR:IDEMPOTENCY_KEY",
         help="The intent to trace; the key may contain ':' (split on the first one).",
         show_default=False,
     ),

@@ -98,7 +98,7 @@ def _cause(line: AuditLine, this_intent: int | None) -> str:
 
 def _audit(row: OdRow, audit: RowAudit, this_intent: int | None = None) -> list[str]:
     title = (
-        f"Open Dental securitylog of {_row_name(row)} in {row.office_id}"
+        f"Open Dental securitylog of {_row_name(row)} in office {row.office_id}"
         " (API entries, newest first, the office's local time)"
     )
     if audit.error is not None:
