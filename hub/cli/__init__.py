@@ -8,6 +8,7 @@ import typer
 from hub.cli import (
     bench_sim_cmd,
     contracts_cmd,
+    forms_cmd,
     migrate_cmd,
     sim_cmd,
     topology_cmd,
@@ -28,6 +29,7 @@ topology_cmd.register(app)
 vendor_cmd.register(app)
 migrate_cmd.register(app)
 trace_cmd.register(app)
+forms_cmd.register(app)
 
 
 def main() -> None:
