@@ -96,3 +96,7 @@ class HubSettings(BaseSettings):
 
     log_format: LogFormat = LogFormat.TEXT
     writer: WriterSettings = Field(default_factory=WriterSettings)
+    # The writer's /metrics, /healthz and /readyz (hub/observability): loopback by default; the
+    # compose file sets HUB_METRICS_HOST=0.0.0.0 so Prometheus can reach it from its container.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
