@@ -14,6 +14,7 @@ from hub.cli import (
     topology_cmd,
     trace_cmd,
     vendor_cmd,
+    worker_cmd,
 )
 
 HELP = (
@@ -30,6 +31,7 @@ vendor_cmd.register(app)
 migrate_cmd.register(app)
 trace_cmd.register(app)
 forms_cmd.register(app)
+worker_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,56 @@
+"""``process(delivery) -> Decision``: the one flow, one module per step, data moving one way.
+
+    sender ─▶ validation ─▶ authorization ─▶ claiming ─▶ resolution ─▶ application ─▶ settlement
+
+A step that settles the intent's fate early raises ``Early(verdict)``; settlement records every
+verdict the same way. The hub's own infrastructure failing (a ``TransientError`` from the
+ledger) holds the message for a retry; a ``LedgerError`` stops the writer, unacked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.errors import TransientError
+from hub.ledger import Ledger
+from hub.registry import Registry
+from hub.writer.application import Applier
+from hub.writer.authorization import authorize
+from hub.writer.bookkeeping import Bookkeeping
+from hub.writer.claiming import claim
+from hub.writer.delivery import Delivery
+from hub.writer.resolution import resolve
+from hub.writer.sender import identify
+from hub.writer.settlement import Settler
+from hub.writer.validation import validate
+from hub.writer.verdict import About, Decision, Early, Verdict
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pipeline:
+    registry: Registry
+    ledger: Ledger
+    applier: Applier
+    settler: Settler
+    bookkeeping: Bookkeeping
+    clock: Callable[[], datetime]
+
+    async def process(self, delivery: Delivery) -> Decision:
+        about = About(office=delivery.office)
+        try:
+            verdict = await self._decide(delivery)
+        except Early as early:
+            verdict = early.verdict
+        except TransientError as exc:
+            return self.settler.infra_retry(delivery, about, exc)
+        return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
+
+    async def _decide(self, delivery: Delivery) -> Verdict:
+        about = identify(delivery, self.registry)
+        intent, about = validate(delivery, about)
+        authorize(self.registry, about, intent)
+        about = await claim(self.ledger, delivery, about, intent, self.clock())
+        request = await resolve(self.ledger, about, intent.payload)
+        return await self.applier.apply(about, intent, request)

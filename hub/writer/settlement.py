@@ -1,0 +1,86 @@
+"""Step 7, settle: a final verdict made durable before the message is acked.
+
+Rejected and dead intents go to ``hub.dlx`` first, then the ledger's result, then the outcome
+event: a crash between any two leaves the message unacked, and its redelivery finds the ledger
+either unfinished (all is done again; a dead letter may be doubled, never lost) or finished (the
+first outcome is repeated). Runs under ``asyncio.shield``: a stopping worker never cuts it short.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts import OutcomeEvent
+from hub.errors import TransientError
+from hub.ledger import Ledger
+from hub.writer import constants as c
+from hub.writer.backoff import Backoff, Draw
+from hub.writer.delivery import Delivery
+from hub.writer.publisher import Publisher
+from hub.writer.records import dead_letter_headers, finish_of, outcome_event
+from hub.writer.verdict import (
+    DEAD_LETTERED,
+    FINAL_OUTCOMES,
+    About,
+    Decision,
+    Outcome,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+INFRA_BACKOFF = Backoff(base_s=c.INFRA_BACKOFF_BASE_S, cap_s=c.INFRA_BACKOFF_CAP_S)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settler:
+    ledger: Ledger
+    publisher: Publisher
+    clock: Callable[[], datetime]
+    draw: Draw
+
+    async def settle(self, delivery: Delivery, verdict: Verdict) -> Decision:
+        if verdict.outcome not in FINAL_OUTCOMES:
+            return _decision(verdict)
+        try:
+            await self._make_durable(delivery, verdict)
+        except TransientError as exc:
+            return self.infra_retry(delivery, verdict.about, exc)
+        return _decision(verdict)
+
+    def infra_retry(self, delivery: Delivery, about: About, exc: Exception) -> Decision:
+        """The hub's own ledger or broker failed: hold the message, try again later."""
+        delay_s = INFRA_BACKOFF.delay_s(delivery.held + 1, self.draw)
+        log.warning("hub infrastructure failed (%s); retrying in %.1f s", exc, delay_s,
+                    extra=about.log_fields())
+        return Decision(about=about, outcome=Outcome.RETRY_LATER, delay_s=delay_s)
+
+    async def _make_durable(self, delivery: Delivery, verdict: Verdict) -> None:
+        event = outcome_event(verdict, decided_at=self.clock())
+        if verdict.outcome in DEAD_LETTERED:
+            await self.publisher.dead_letter(delivery, dead_letter_headers(verdict))
+        if verdict.outcome is not Outcome.DUPLICATE and not await self._finish(verdict, event):
+            # Another delivery finished it first; its outcome is the one that stands.
+            log.warning("intent already finished elsewhere", extra=verdict.about.log_fields())
+            return
+        if event is not None:
+            await self.publisher.outcome(event)
+
+    async def _finish(self, verdict: Verdict, event: OutcomeEvent | None) -> bool:
+        """The ledger's result; True too when there is no ledger row (refused before a claim)."""
+        intent_id = verdict.about.intent_id
+        if intent_id is None:
+            return True
+        return await self.ledger.finish(intent_id, finish_of(verdict, event))
+
+
+def _decision(verdict: Verdict) -> Decision:
+    return Decision(
+        about=verdict.about,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        delay_s=verdict.delay_s,
+    )

@@ -1,0 +1,112 @@
+"""``hub worker``: migrate, declare the topology, run one lane per office, drain on a signal.
+
+Draining stops every lane from taking messages and waits up to the grace period for the ones
+in flight; a lane still busy then is cancelled (its bookkeeping is shielded and awaited). Only
+then are the consumers cancelled and the connection closed, together: a cancelled consumer of a
+single-active-consumer queue lets the broker activate another writer at once, which must not
+get the messages behind the ones this writer still holds. Closing the channel hands those back
+in delivery order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hub import bootstrap
+from hub.ledger import migrate
+from hub.registry import load_hub_registry
+from hub.settings import HubSettings
+from hub.topology import declare_office_queue, declare_topology
+from hub.writer.lanes import Lane
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrainReport:
+    lanes: int
+    cancelled: int  # lanes still busy when the grace period ended
+    bookkeeping_unfinished: int
+
+
+class Worker:
+    def __init__(self, writer: bootstrap.Writer) -> None:
+        self._writer = writer
+        self._stopping = asyncio.Event()
+        self._lanes: list[Lane] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Declare the topology (idempotent) and start consuming every office's queue."""
+        writer = self._writer
+        await declare_topology(writer.publish_channel, writer.topology)
+        for office in writer.topology.offices:
+            queue = await declare_office_queue(
+                writer.consume_channel, office, writer.topology.delivery_limit
+            )
+            lane = Lane(
+                office=office,
+                queue=queue,
+                process=writer.process,
+                metrics=writer.metrics,
+                bookkeeping=writer.bookkeeping,
+                stopping=self._stopping,
+            )
+            await lane.start()
+            self._lanes.append(lane)
+            self._tasks.append(asyncio.create_task(lane.run(), name=f"lane {office}"))
+        log.info("consuming %d office queue(s)", len(self._lanes))
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Until ``stop`` is set; a lane that fails (the ledger refused for good) raises here."""
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({stopped, *self._tasks}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        for task in self._tasks:
+            if task.done() and not task.cancelled():
+                failure = task.exception()
+                if failure is not None:
+                    raise failure
+
+    async def drain(self) -> DrainReport:
+        self._stopping.set()
+        pending: set[asyncio.Task[None]] = set()
+        if self._tasks:
+            grace_s = self._writer.settings.drain_grace_s
+            _, pending = await asyncio.wait(self._tasks, timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        timeout_s = 2 * self._writer.settings.confirm_timeout_s
+        unfinished = await self._writer.bookkeeping.wait(timeout_s)
+        for lane in self._lanes:
+            await lane.cancel()
+        report = DrainReport(
+            lanes=len(self._lanes), cancelled=len(pending), bookkeeping_unfinished=unfinished
+        )
+        log.info(
+            "drained %d lane(s): %d cancelled after the grace period, %d bookkeeping unfinished",
+            report.lanes, report.cancelled, report.bookkeeping_unfinished,
+        )
+        return report
+
+
+async def run_worker(
+    settings: HubSettings, environ: Mapping[str, str], stop: asyncio.Event
+) -> DrainReport:
+    """The whole life of ``hub worker``, until ``stop`` is set (by SIGTERM or SIGINT)."""
+    await migrate(settings.ledger_db)
+    registry = await asyncio.to_thread(load_hub_registry, settings, environ)
+    async with bootstrap.writer(settings, registry) as parts:
+        worker = Worker(parts)
+        try:
+            await worker.start()
+            await worker.run_until(stop)
+        finally:
+            report = await worker.drain()
+    return report
