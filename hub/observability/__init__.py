@@ -1,0 +1,31 @@
+"""Observability: the metrics catalogue (``HubMetrics``, every metric in its docstring) and the
+small HTTP server for ``/metrics``, ``/healthz`` and ``/readyz`` (``serving``)."""
+
+from hub.observability.labels import (
+    ErrorClass,
+    IntentOutcome,
+    LabelBounds,
+    LaneState,
+    StatusClass,
+    od_operation,
+)
+from hub.observability.metrics import HubMetrics, OdSqlObserver
+from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks, tcp_reachable
+from hub.observability.server import ObservabilityServer, serving
+
+__all__ = [
+    "CheckResult",
+    "ErrorClass",
+    "HubMetrics",
+    "IntentOutcome",
+    "LabelBounds",
+    "LaneState",
+    "ObservabilityServer",
+    "OdSqlObserver",
+    "ReadinessCheck",
+    "StatusClass",
+    "od_operation",
+    "run_checks",
+    "serving",
+    "tcp_reachable",
+]

@@ -1,0 +1,188 @@
+"""Every metric the hub exposes, declared once on an injected registry.
+
+Only ``HubMetrics`` (hub/observability/metrics.py) touches these objects; the rest of the hub
+calls its named methods. Names carry the ``hub_`` prefix and their unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from hub.observability.constants import (
+    OD_REQUEST_BUCKETS_S,
+    PACER_WAIT_BUCKETS_S,
+    PROCESSING_BUCKETS_S,
+    PUBLISH_TO_APPLIED_BUCKETS_S,
+    SQL_BUCKETS_S,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntentInstruments:
+    received: Counter
+    finished: Counter
+    publish_to_applied: Histogram
+    processing: Histogram
+    retries: Counter
+    ack_failures: Counter
+    wrapper_errors: Counter
+
+
+@dataclass(frozen=True, kw_only=True)
+class DependencyInstruments:
+    """Open Dental's API and the pacer, the ledger and the read-only SQL door."""
+
+    od_requests: Counter
+    od_request_duration: Histogram
+    od_auth_failures: Counter
+    pacer_wait: Histogram
+    ledger_query: Histogram
+    od_sql_query: Histogram
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateInstruments:
+    lane_state: Gauge
+    queue_depth: Gauge
+    dead_letter_depth: Gauge
+    in_flight: Gauge
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instruments:
+    intents: IntentInstruments
+    dependencies: DependencyInstruments
+    state: StateInstruments
+
+
+def declare(registry: CollectorRegistry) -> Instruments:
+    """Create every metric on ``registry`` (never prometheus_client's global default)."""
+    return Instruments(
+        intents=_intent_metrics(registry),
+        dependencies=_dependency_metrics(registry),
+        state=_state_metrics(registry),
+    )
+
+
+def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
+    return IntentInstruments(
+        received=Counter(
+            "hub_intents_received",
+            "Intents taken off an office queue.",
+            ["vendor", "office", "contract"],
+            registry=registry,
+        ),
+        finished=Counter(
+            "hub_intents_finished",
+            "Intents decided, by outcome and reason.",
+            ["vendor", "office", "contract", "outcome", "reason"],
+            registry=registry,
+        ),
+        publish_to_applied=Histogram(
+            "hub_publish_to_applied_seconds",
+            "From the vendor's publish to Open Dental's reply, for applied intents.",
+            ["office"],
+            buckets=PUBLISH_TO_APPLIED_BUCKETS_S,
+            registry=registry,
+        ),
+        processing=Histogram(
+            "hub_processing_seconds",
+            "One delivery through the writer, delivery to ack.",
+            ["office", "contract"],
+            buckets=PROCESSING_BUCKETS_S,
+            registry=registry,
+        ),
+        retries=Counter(
+            "hub_retries",
+            "Attempts that failed transiently and will be tried again.",
+            ["office", "contract", "error_class"],
+            registry=registry,
+        ),
+        ack_failures=Counter(
+            "hub_ack_failures",
+            "Acks or nacks the broker did not take (the channel was gone).",
+            ["office"],
+            registry=registry,
+        ),
+        wrapper_errors=Counter(
+            "hub_wrapper_errors",
+            "Errors inside a wrapper around the pipeline (logged; the decision stood).",
+            ["wrapper"],
+            registry=registry,
+        ),
+    )
+
+
+def _dependency_metrics(registry: CollectorRegistry) -> DependencyInstruments:
+    return DependencyInstruments(
+        od_requests=Counter(
+            "hub_od_requests",
+            "Open Dental API requests, by operation and status class.",
+            ["operation", "office", "status_class"],
+            registry=registry,
+        ),
+        od_request_duration=Histogram(
+            "hub_od_request_duration_seconds",
+            "Open Dental API request latency.",
+            ["operation", "office"],
+            buckets=OD_REQUEST_BUCKETS_S,
+            registry=registry,
+        ),
+        od_auth_failures=Counter(
+            "hub_od_auth_failures",
+            "Open Dental 401 replies: a key or permission problem.",
+            ["office"],
+            registry=registry,
+        ),
+        pacer_wait=Histogram(
+            "hub_pacer_wait_seconds",
+            "Time waited for the customer key's next request slot.",
+            ["office"],
+            buckets=PACER_WAIT_BUCKETS_S,
+            registry=registry,
+        ),
+        ledger_query=Histogram(
+            "hub_ledger_query_duration_seconds",
+            "Hub ledger statements, by query name.",
+            ["query"],
+            buckets=SQL_BUCKETS_S,
+            registry=registry,
+        ),
+        od_sql_query=Histogram(
+            "hub_od_sql_query_duration_seconds",
+            "Read-only SQL queries on Open Dental databases, by query name and result.",
+            ["query", "result"],
+            buckets=SQL_BUCKETS_S,
+            registry=registry,
+        ),
+    )
+
+
+def _state_metrics(registry: CollectorRegistry) -> StateInstruments:
+    return StateInstruments(
+        lane_state=Gauge(
+            "hub_lane_state",
+            "1 for the state an office's lane is in, 0 for the others.",
+            ["office", "state"],
+            registry=registry,
+        ),
+        queue_depth=Gauge(
+            "hub_queue_depth",
+            "Messages ready in the office's queue hub.office.<office>.",
+            ["office"],
+            registry=registry,
+        ),
+        dead_letter_depth=Gauge(
+            "hub_dead_letter_depth",
+            "Messages waiting in the dead-letter queue hub.dead.",
+            registry=registry,
+        ),
+        in_flight=Gauge(
+            "hub_intents_in_flight",
+            "Deliveries the writer holds, not yet acked.",
+            ["office"],
+            registry=registry,
+        ),
+    )

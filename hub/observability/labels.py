@@ -1,0 +1,193 @@
+"""The label values the hub's metrics may take, each from a bounded set.
+
+Vendor and office come from the registry, contract from the contracts the hub serves; anything
+else becomes ``unknown``. The rest are enums. No label ever carries an intent id, an idempotency
+key, a patient field or an Open Dental primary key: a value outside its set is mapped, never
+passed through, so a bad caller cannot explode the number of series.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from contracts.outcome import OutcomeReason
+from hub.errors import ThrottledError, TransientError
+from hub.registry import V1_CONTRACTS, Registry
+
+UNKNOWN = "unknown"
+OTHER = "other"
+NO_REASON = "none"
+# Query names are constants in the code; this shape and cap keep a mistake from becoming a leak
+# (a name built from data) or a flood of series.
+QUERY_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+MAX_QUERY_NAMES = 100
+MAX_WRAPPER_NAMES = 20
+
+
+class IntentOutcome(StrEnum):
+    """How one delivery of an intent ended, as counted (a duplicate repeats an earlier outcome)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    DEAD = "dead"
+
+
+class LaneState(StrEnum):
+    """What an office's lane is doing; exactly one is 1 at a time in ``hub_lane_state``."""
+
+    RUNNING = "running"
+    BACKING_OFF = "backing_off"  # a transient failure: the lane waits before retrying in place
+    PAUSED = "paused"  # a 401, or an operator's pause: nothing is applied for the office
+
+
+class StatusClass(StrEnum):
+    """An Open Dental reply, by what it means to the hub; 401 and 429 stand apart."""
+
+    OK = "2xx"
+    REDIRECT = "3xx"
+    UNAUTHORIZED = "401"
+    THROTTLED = "429"
+    CLIENT_ERROR = "4xx"
+    SERVER_ERROR = "5xx"
+    NO_RESPONSE = "none"  # timeout, refused or dropped connection: no status came back
+
+    @classmethod
+    def of(cls, status: int | None) -> StatusClass:
+        if status is None:
+            return cls.NO_RESPONSE
+        special = {401: cls.UNAUTHORIZED, 429: cls.THROTTLED}
+        by_hundred = {2: cls.OK, 3: cls.REDIRECT, 4: cls.CLIENT_ERROR, 5: cls.SERVER_ERROR}
+        return special.get(status) or by_hundred.get(status // 100, cls.NO_RESPONSE)
+
+
+class ErrorClass(StrEnum):
+    """Why an attempt is retried."""
+
+    THROTTLED = "throttled"  # Open Dental said too many requests
+    MAYBE_APPLIED = "maybe_applied"  # the request may have reached Open Dental: reconcile first
+    TRANSIENT = "transient"  # 5xx, 504, eConnector down, a database or broker hiccup
+    TIMEOUT = "timeout"  # the writer's own per-attempt time limit ran out
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, error: BaseException) -> ErrorClass:
+        if isinstance(error, ThrottledError):
+            return cls.THROTTLED
+        if isinstance(error, TransientError):
+            return cls.MAYBE_APPLIED if error.maybe_applied else cls.TRANSIENT
+        if isinstance(error, TimeoutError):
+            return cls.TIMEOUT
+        return cls.OTHER
+
+
+class SqlResult(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+
+
+def reason_label(reason: OutcomeReason | str | None) -> str:
+    """``none`` for an applied intent, the outcome reason's code otherwise (``other`` if
+    unknown)."""
+    if reason is None:
+        return NO_REASON
+    known = {item.value for item in OutcomeReason}
+    return str(reason) if str(reason) in known else OTHER
+
+
+# Every Open Dental request the client makes, by method and path with ids replaced by {id}.
+OD_OPERATIONS = frozenset(
+    {
+        "POST /patients",
+        "PUT /patients/{id}",
+        "GET /patients/{id}",
+        "GET /patients/Simple",
+        "GET /patients",
+        "POST /appointments",
+        "PUT /appointments/{id}",
+        "PUT /appointments/{id}/Confirm",
+        "PUT /appointments/{id}/Break",
+        "GET /appointments",
+        "GET /appointments/{id}",
+        "POST /commlogs",
+        "GET /commlogs",
+        "POST /payments",
+        "GET /payments",
+        "GET /definitions",
+        "GET /operatories",
+        "GET /providers",
+        "GET /securitylogs",
+    }
+)
+_NUMBER = re.compile(r"/\d+(?=/|$)")
+
+
+def od_operation(method: str, path: str) -> str:
+    """``POST /patients``, ``PUT /appointments/{id}/Confirm``…; ``other`` outside the set.
+
+    ``path`` is relative to the API's base URL (``/patients/12``), without a query string."""
+    template = f"{method.upper()} {_NUMBER.sub('/{id}', path.split('?', 1)[0].rstrip('/'))}"
+    return template if template in OD_OPERATIONS else OTHER
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelBounds:
+    """The vendors, offices and contracts a metric label may name; the rest is ``unknown``."""
+
+    vendors: frozenset[str]
+    offices: frozenset[str]
+    contracts: frozenset[str] = V1_CONTRACTS
+    # (vendor, office, contract) of every data agreement: the series worth creating at start.
+    agreements: frozenset[tuple[str, str, str]] = frozenset()
+
+    @classmethod
+    def from_registry(
+        cls, registry: Registry, contracts: Iterable[str] = V1_CONTRACTS
+    ) -> LabelBounds:
+        known = frozenset(contracts)
+        agreements = frozenset(
+            (vendor.name, agreement.office, contract)
+            for vendor in registry.vendors.values()
+            for agreement in vendor.agreements
+            for contract in agreement.contracts
+            if contract in known
+        )
+        return cls(
+            vendors=frozenset(registry.vendors),
+            offices=frozenset(registry.offices),
+            contracts=known,
+            agreements=agreements,
+        )
+
+    def vendor(self, name: str | None) -> str:
+        return _within(name, self.vendors)
+
+    def office(self, office_id: str | None) -> str:
+        return _within(office_id, self.offices)
+
+    def contract(self, name: str | None) -> str:
+        return _within(name, self.contracts)
+
+
+def _within(value: str | None, allowed: frozenset[str]) -> str:
+    return value if value is not None and value in allowed else UNKNOWN
+
+
+class QueryNames:
+    """Admits names from the code (queries, wrappers) as label values: a name that looks like
+    one, up to a cap; the rest are ``other``."""
+
+    def __init__(self, cap: int = MAX_QUERY_NAMES) -> None:
+        self._cap = cap
+        self._seen: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        if name in self._seen:
+            return name
+        if not QUERY_NAME.match(name) or len(self._seen) >= self._cap:
+            return OTHER
+        self._seen.add(name)
+        return name

@@ -1,0 +1,205 @@
+"""The hub's metrics catalogue: one named method per event, on an injected registry.
+
+Every label value comes from a bounded set (hub/observability/labels.py); none is an id.
+
+=====================================  =========  =========================================
+Metric                                 Type       Labels (values)
+=====================================  =========  =========================================
+hub_intents_received_total             counter    vendor, office, contract
+hub_intents_finished_total             counter    vendor, office, contract, outcome, reason
+hub_publish_to_applied_seconds         histogram  office
+hub_processing_seconds                 histogram  office, contract
+hub_retries_total                      counter    office, contract, error_class
+hub_ack_failures_total                 counter    office
+hub_wrapper_errors_total               counter    wrapper
+hub_od_requests_total                  counter    operation, office, status_class
+hub_od_request_duration_seconds        histogram  operation, office
+hub_od_auth_failures_total             counter    office
+hub_pacer_wait_seconds                 histogram  office
+hub_ledger_query_duration_seconds      histogram  query
+hub_od_sql_query_duration_seconds      histogram  query, result
+hub_lane_state                         gauge      office, state
+hub_queue_depth                        gauge      office
+hub_dead_letter_depth                  gauge      (none)
+hub_intents_in_flight                  gauge      office
+=====================================  =========  =========================================
+
+Label values:
+
+- ``vendor``, ``office``: the registry's vendors and offices, else ``unknown``.
+- ``contract``: the seven v1 contracts (``patient.create`` …), else ``unknown``.
+- ``outcome``: ``applied``, ``duplicate``, ``rejected``, ``dead`` (``IntentOutcome``).
+- ``reason``: ``none`` when applied or a duplicate, else the outcome reason's code
+  (``invalid``, ``unauthorized``, ``idempotency_conflict``, ``od_rejected``,
+  ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``), else ``other``.
+- ``error_class``: ``throttled``, ``maybe_applied``, ``transient``, ``timeout``, ``other``.
+- ``operation``: the Open Dental request as ``METHOD /path`` with ids as ``{id}``
+  (``POST /patients``, ``PUT /appointments/{id}/Confirm`` …; ``OD_OPERATIONS``), else ``other``.
+- ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
+- ``state``: ``running``, ``backing_off``, ``paused``.
+- ``wrapper``: a wrapper's constant name in the code (``metrics``, ``timing`` …), capped.
+- ``query``: the statement's constant name in the code (``claim.insert``,
+  ``reconcile_patient`` …), at most 100 names, else ``other``; ``result``: ``ok``, ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from contracts.outcome import OutcomeReason
+from hub.observability.catalogue import declare
+from hub.observability.labels import (
+    MAX_WRAPPER_NAMES,
+    OD_OPERATIONS,
+    OTHER,
+    ErrorClass,
+    IntentOutcome,
+    LabelBounds,
+    LaneState,
+    QueryNames,
+    SqlResult,
+    StatusClass,
+    od_operation,
+    reason_label,
+)
+from hub.opendental.results import ApiCall
+
+
+class HubMetrics:
+    """Every event the hub counts or times. Methods never raise on a label value: an unknown
+    one is mapped to ``unknown``/``other``."""
+
+    def __init__(self, registry: CollectorRegistry, bounds: LabelBounds) -> None:
+        self._m = declare(registry)
+        self._bounds = bounds
+        self._query_names = QueryNames()
+        self._wrapper_names = QueryNames(cap=MAX_WRAPPER_NAMES)
+        self._prime()
+
+    # Intents -------------------------------------------------------------------------------
+
+    def intent_received(self, vendor: str, office: str, contract: str) -> None:
+        b = self._bounds
+        self._m.intents.received.labels(
+            b.vendor(vendor), b.office(office), b.contract(contract)
+        ).inc()
+
+    def intent_finished(
+        self,
+        vendor: str,
+        office: str,
+        contract: str,
+        outcome: IntentOutcome,
+        reason: OutcomeReason | None = None,
+    ) -> None:
+        b = self._bounds
+        labels = (b.vendor(vendor), b.office(office), b.contract(contract))
+        self._m.intents.finished.labels(*labels, outcome.value, reason_label(reason)).inc()
+
+    def publish_to_applied(self, office: str, seconds: float) -> None:
+        """An applied intent's age when Open Dental answered: from the vendor's publish."""
+        self._m.intents.publish_to_applied.labels(self._bounds.office(office)).observe(seconds)
+
+    def processing(self, office: str, contract: str, seconds: float) -> None:
+        b = self._bounds
+        self._m.intents.processing.labels(b.office(office), b.contract(contract)).observe(seconds)
+
+    def retry(self, office: str, contract: str, error_class: ErrorClass) -> None:
+        b = self._bounds
+        labels = (b.office(office), b.contract(contract), error_class.value)
+        self._m.intents.retries.labels(*labels).inc()
+
+    def ack_failure(self, office: str) -> None:
+        self._m.intents.ack_failures.labels(self._bounds.office(office)).inc()
+
+    def wrapper_error(self, wrapper: str) -> None:
+        """A wrapper around the pipeline failed; it was logged and the decision stood."""
+        self._m.intents.wrapper_errors.labels(self._wrapper_names(wrapper)).inc()
+
+    # Open Dental, the pacer and the databases ------------------------------------------------
+
+    def od_request(
+        self, operation: str, office: str, status_class: StatusClass, seconds: float
+    ) -> None:
+        """One Open Dental request; a 401 also counts in ``hub_od_auth_failures_total``."""
+        deps, op = self._m.dependencies, operation if operation in OD_OPERATIONS else OTHER
+        office_label = self._bounds.office(office)
+        deps.od_requests.labels(op, office_label, status_class.value).inc()
+        deps.od_request_duration.labels(op, office_label).observe(seconds)
+        if status_class is StatusClass.UNAUTHORIZED:
+            deps.od_auth_failures.labels(office_label).inc()
+
+    def od_call(self, office: str, call: ApiCall) -> None:
+        """One attempt reported by the Open Dental client (its ``on_call``): the request, and
+        the pacer's wait before it. Do not also call ``pacer_wait`` for the same request."""
+        operation = od_operation(call.method, call.path)
+        self.od_request(operation, office, StatusClass.of(call.status), call.latency_s)
+        self.pacer_wait(office, call.paced_s)
+
+    def od_call_observer(self, office: str) -> Callable[[ApiCall], None]:
+        """The ``on_call`` hook for one office's ``OpenDentalClient``."""
+        return lambda call: self.od_call(office, call)
+
+    def pacer_wait(self, office: str, seconds: float) -> None:
+        self._m.dependencies.pacer_wait.labels(self._bounds.office(office)).observe(seconds)
+
+    def ledger_query(self, name: str, duration_s: float) -> None:
+        """Fits the ledger's ``QueryObserver``: pass ``metrics.ledger_query``."""
+        self._m.dependencies.ledger_query.labels(self._query_names(name)).observe(duration_s)
+
+    def od_sql_query(self, query_name: str, duration_s: float, ok: bool) -> None:
+        result = SqlResult.OK if ok else SqlResult.ERROR
+        labels = (self._query_names(query_name), result.value)
+        self._m.dependencies.od_sql_query.labels(*labels).observe(duration_s)
+
+    def od_sql_observer(self) -> OdSqlObserver:
+        """The ``observer`` for ``ReadOnlyDatabase``."""
+        return OdSqlObserver(self)
+
+    # State -----------------------------------------------------------------------------------
+
+    def lane_state(self, office: str, state: LaneState) -> None:
+        office_label = self._bounds.office(office)
+        for each in LaneState:
+            self._m.state.lane_state.labels(office_label, each.value).set(int(each is state))
+
+    def queue_depth(self, office: str, n: int) -> None:
+        self._m.state.queue_depth.labels(self._bounds.office(office)).set(n)
+
+    def dead_letter_depth(self, n: int) -> None:
+        self._m.state.dead_letter_depth.set(n)
+
+    def in_flight(self, office: str, delta: int) -> None:
+        self._m.state.in_flight.labels(self._bounds.office(office)).inc(delta)
+
+    # ------------------------------------------------------------------------------------------
+
+    def _prime(self) -> None:
+        """Create the series every office and agreement will have, at zero, so dashboards and
+        ``increase()`` see a series from the first scrape instead of from the first event."""
+        intents, deps, state = self._m.intents, self._m.dependencies, self._m.state
+        for office in sorted(self._bounds.offices):
+            intents.publish_to_applied.labels(office)
+            deps.pacer_wait.labels(office)
+            deps.od_auth_failures.labels(office)
+            state.in_flight.labels(office)
+            for each in LaneState:
+                state.lane_state.labels(office, each.value)
+        for vendor, office, contract in sorted(self._bounds.agreements):
+            intents.received.labels(vendor, office, contract)
+            intents.finished.labels(
+                vendor, office, contract, IntentOutcome.APPLIED.value, reason_label(None)
+            )
+            intents.processing.labels(office, contract)
+
+
+class OdSqlObserver:
+    """Adapts ``HubMetrics.od_sql_query`` to ``ReadOnlyDatabase``'s ``QueryObserver``."""
+
+    def __init__(self, metrics: HubMetrics) -> None:
+        self._metrics = metrics
+
+    def on_query(self, query_name: str, duration_s: float, ok: bool) -> None:
+        self._metrics.od_sql_query(query_name, duration_s, ok)

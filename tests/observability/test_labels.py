@@ -1,0 +1,135 @@
+"""Label values stay within documented, bounded sets; no metric takes an id."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from contracts.outcome import OutcomeReason
+from hub.observability import HubMetrics, IntentOutcome, StatusClass, od_operation
+from hub.observability.labels import OD_OPERATIONS, ErrorClass, LaneState, QueryNames
+from hub.registry import V1_CONTRACTS
+from tests.observability.conftest import BOUNDS
+
+# Every label name the catalogue may use, and the values each may take beyond the registry's.
+ALLOWED_LABELS = {
+    "vendor",
+    "office",
+    "contract",
+    "outcome",
+    "reason",
+    "operation",
+    "status_class",
+    "error_class",
+    "state",
+    "query",
+    "result",
+    "wrapper",
+    "le",
+}
+ID_LIKE = ("id", "key", "num", "patient", "intent", "idempotency")
+
+
+def _series(registry: CollectorRegistry) -> list[tuple[str, dict[str, str]]]:
+    return [
+        (sample.name, dict(sample.labels))
+        for family in registry.collect()
+        for sample in family.samples
+    ]
+
+
+def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
+    """Every method, fed values a buggy caller might pass: ids, keys, patient names."""
+    for i in range(n):
+        vendor, office, contract = f"vendor-{i}", f"office-{i + 10}", f"contract.{i}"
+        metrics.intent_received(vendor, office, contract)
+        metrics.intent_finished(
+            vendor, office, contract, IntentOutcome.DEAD, OutcomeReason.AMBIGUOUS
+        )
+        metrics.publish_to_applied(office, 1.0)
+        metrics.processing(office, contract, 1.0)
+        metrics.od_request(f"GET /patients/{i}?LName=Lovelace", office, StatusClass.OK, 0.1)
+        metrics.pacer_wait(office, 0.0)
+        metrics.retry(office, contract, ErrorClass.OTHER)
+        metrics.lane_state(office, LaneState.PAUSED)
+        metrics.queue_depth(office, i)
+        metrics.in_flight(office, 1)
+        metrics.ack_failure(office)
+        metrics.wrapper_error(f"Wrapper {i}")
+        metrics.ledger_query(f"SELECT * FROM intent WHERE id={i}", 0.001)
+        metrics.od_sql_query(f"Patient {i} lookup", 0.001, True)
+
+
+def test_unknown_vendors_offices_and_contracts_become_unknown() -> None:
+    # Given bounds from a registry of two vendors and two offices
+    # When values outside them are labelled, Then they read "unknown"
+    assert BOUNDS.vendor("acme") == "acme"
+    assert BOUNDS.vendor("mallory") == "unknown"
+    assert BOUNDS.office("office-9") == "unknown"
+    assert BOUNDS.office(None) == "unknown"
+    assert BOUNDS.contract("patient.delete") == "unknown"
+    assert BOUNDS.contracts == V1_CONTRACTS
+
+
+def test_od_operations_are_templates_and_anything_else_is_other() -> None:
+    # Given request paths as the client reports them
+    # Then ids become {id} and only known operations pass
+    assert od_operation("put", "/appointments/12/Break") == "PUT /appointments/{id}/Break"
+    assert od_operation("GET", "/patients/99") == "GET /patients/{id}"
+    assert od_operation("GET", "/patients/Simple?LName=Lovelace") == "GET /patients/Simple"
+    assert od_operation("DELETE", "/patients/1") == "other"
+    assert od_operation("GET", "/patients/Lovelace") == "other"
+    assert not any(char.isdigit() for op in OD_OPERATIONS for char in op)
+
+
+def test_status_classes() -> None:
+    # Given Open Dental's replies, Then each status falls in one class
+    classes = [StatusClass.of(s).value for s in (200, 201, 302, 400, 401, 404, 429, 500, 504)]
+    assert classes == ["2xx", "2xx", "3xx", "4xx", "401", "4xx", "429", "5xx", "5xx"]
+    assert StatusClass.of(None) is StatusClass.NO_RESPONSE
+    assert StatusClass.of(999) is StatusClass.NO_RESPONSE
+
+
+def test_query_names_must_look_like_code_and_are_capped() -> None:
+    # Given an admission of at most two names
+    names = QueryNames(cap=2)
+    # When names from code, a statement and a third name arrive
+    admitted = [names(n) for n in ("claim.insert", "SELECT 1", "story.refs", "purge.delete")]
+    # Then only the first two code-like names pass, and they keep passing
+    assert admitted == ["claim.insert", "other", "story.refs", "other"]
+    assert names("claim.insert") == "claim.insert"
+
+
+def test_hostile_values_do_not_grow_the_series(registry: CollectorRegistry) -> None:
+    # Given the catalogue fed a handful of hostile values
+    metrics = HubMetrics(registry, BOUNDS)
+    _drive_with_hostile_values(metrics, 3)
+    before = len(_series(registry))
+    # When it is fed ten times as many different ones
+    _drive_with_hostile_values(metrics, 30)
+    # Then not one series was added
+    assert len(_series(registry)) == before
+
+
+def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistry) -> None:
+    # Given a catalogue after every method ran with hostile values
+    metrics = HubMetrics(registry, BOUNDS)
+    _drive_with_hostile_values(metrics, 5)
+    bounded = {
+        "vendor": BOUNDS.vendors | {"unknown"},
+        "office": BOUNDS.offices | {"unknown"},
+        "contract": V1_CONTRACTS | {"unknown"},
+        "outcome": {o.value for o in IntentOutcome},
+        "reason": {r.value for r in OutcomeReason} | {"none", "other"},
+        "operation": OD_OPERATIONS | {"other"},
+        "status_class": {s.value for s in StatusClass},
+        "error_class": {e.value for e in ErrorClass},
+        "state": {s.value for s in LaneState},
+        "result": {"ok", "error"},
+    }
+    # Then every label name is an allowed one, none names an id, and values stay in their sets
+    for name, labels in _series(registry):
+        assert set(labels) <= ALLOWED_LABELS, name
+        assert not any(part in label for label in labels for part in ID_LIKE), name
+        for label, allowed in bounded.items():
+            assert labels.get(label, next(iter(allowed))) in allowed, (name, label, labels)
+        assert "Lovelace" not in str(labels) and "SELECT" not in str(labels)

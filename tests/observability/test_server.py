@@ -1,0 +1,148 @@
+"""/metrics, /healthz and /readyz over real HTTP, with real readiness checks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from hub.observability import HubMetrics, ReadinessCheck, serving, tcp_reachable
+from hub.observability.readiness import run_checks
+from hub.settings import HubSettings
+from tests.observability.conftest import BOUNDS
+
+
+async def _passes() -> None:
+    return None
+
+
+async def _refused() -> None:
+    raise ConnectionRefusedError("amqp://guest:secret@broker: refused")
+
+
+async def _hangs() -> None:
+    await asyncio.Event().wait()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield http
+
+
+async def test_metrics_serves_the_injected_registry(
+    registry: CollectorRegistry, client: httpx.AsyncClient
+) -> None:
+    # Given a server on a free port over a catalogue that counted one intent
+    metrics = HubMetrics(registry, BOUNDS)
+    metrics.intent_received("acme", "office-1", "patient.create")
+    async with serving(registry, {}, host="127.0.0.1", port=0) as server:
+        # When Prometheus scrapes it
+        reply = await client.get(f"{server.url}/metrics")
+    # Then it gets the text format with the counted series, and nothing of the default registry
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    line = 'hub_intents_received_total{contract="patient.create",office="office-1",vendor="acme"}'
+    assert f"{line} 1.0" in reply.text
+    assert "python_gc_objects_collected_total" not in reply.text
+
+
+async def test_metrics_speaks_openmetrics_when_asked(
+    registry: CollectorRegistry, client: httpx.AsyncClient
+) -> None:
+    # Given a server, When a scraper asks for OpenMetrics
+    async with serving(registry, {}, host="127.0.0.1", port=0) as server:
+        reply = await client.get(
+            f"{server.url}/metrics", headers={"Accept": "application/openmetrics-text"}
+        )
+    # Then it gets OpenMetrics, which ends with # EOF
+    assert reply.headers["content-type"].startswith("application/openmetrics-text")
+    assert reply.text.endswith("# EOF\n")
+
+
+async def test_healthz_answers_while_the_loop_runs(
+    registry: CollectorRegistry, client: httpx.AsyncClient
+) -> None:
+    # Given a server whose only readiness check fails
+    async with serving(registry, {"broker": _refused}, host="127.0.0.1", port=0) as server:
+        # When liveness is asked
+        reply = await client.get(f"{server.url}/healthz")
+    # Then it is alive all the same: liveness is not readiness
+    assert (reply.status_code, reply.json()) == (200, {"alive": True})
+
+
+async def test_readyz_is_200_when_every_check_passes(
+    registry: CollectorRegistry, client: httpx.AsyncClient
+) -> None:
+    # Given checks that reach the real broker and the server's own port
+    async with serving(registry, {}, host="127.0.0.1", port=0) as own:
+        checks: dict[str, ReadinessCheck] = {
+            "broker": tcp_reachable(HubSettings().broker_url.get_secret_value()),
+            "opendental:office-1": tcp_reachable(own.url),
+            "hub_db": _passes,
+        }
+        async with serving(registry, checks, host="127.0.0.1", port=0) as server:
+            # When readiness is asked
+            reply = await client.get(f"{server.url}/readyz")
+    # Then it is ready, naming each check
+    assert reply.status_code == 200
+    assert reply.json() == {
+        "ready": True,
+        "failing": [],
+        "checks": {"broker": "ok", "hub_db": "ok", "opendental:office-1": "ok"},
+    }
+
+
+async def test_readyz_is_503_naming_failed_and_slow_checks(
+    registry: CollectorRegistry, client: httpx.AsyncClient
+) -> None:
+    # Given one check that passes, one that is refused, and one that never answers
+    checks: dict[str, ReadinessCheck] = {
+        "hub_db": _passes,
+        "broker": tcp_reachable(f"amqp://guest:secret@127.0.0.1:{_closed_port()}/"),
+        "opendental:office-2": _hangs,
+    }
+    async with serving(
+        registry, checks, host="127.0.0.1", port=0, readiness_timeout_s=0.2
+    ) as server:
+        # When readiness is asked
+        reply = await client.get(f"{server.url}/readyz")
+    # Then it is 503 naming both failures by check, and no exception text (it could hold
+    # credentials) leaks
+    assert reply.status_code == 503
+    assert reply.json() == {
+        "ready": False,
+        "failing": ["broker", "opendental:office-2"],
+        "checks": {
+            "broker": "ConnectionRefusedError",
+            "hub_db": "ok",
+            "opendental:office-2": "timeout",
+        },
+    }
+    assert "secret" not in reply.text
+
+
+async def test_run_checks_reports_a_check_bug_as_not_ready() -> None:
+    # Given a check that fails with a programming error
+    async def broken() -> None:
+        raise KeyError("oops")
+
+    # When the checks run, Then the result names its class instead of crashing /readyz
+    results = await run_checks({"broken": broken}, timeout_s=1.0)
+    assert [(r.name, r.ok, r.detail) for r in results] == [("broken", False, "KeyError")]
+
+
+def test_a_url_without_a_host_is_refused_at_wiring_time() -> None:
+    # Given a URL with no host, Then building the check fails at once rather than at /readyz
+    with pytest.raises(ValueError, match="no host"):
+        tcp_reachable("file:///tmp/x")
