@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import pytest
@@ -91,6 +91,7 @@ async def vendor(
         await management.delete_user(name)
         await management.delete_queue(names.outcome_queue(name))
         await management.delete_queue(names.office_queue(office))
+        await management.delete_queue(names.office_queue(unserved))  # a test may declare it
 
 
 async def take(
@@ -105,5 +106,23 @@ async def take(
             await message.ack()
             taken.append(message)
             if len(taken) == count:
+                break
+    return taken
+
+
+async def take_until_seen(
+    channel: AbstractChannel, queue_name: str, keys: Iterable[str]
+) -> list[AbstractIncomingMessage]:
+    """Messages of a queue, acked, until one with each of ``keys`` as message_id has arrived;
+    duplicates (a message the publisher sent again) are taken along."""
+    missing = set(keys)
+    queue = await channel.get_queue(queue_name, ensure=False)
+    taken: list[AbstractIncomingMessage] = []
+    async with asyncio.timeout(10), queue.iterator() as messages:  # a guard, not an assertion
+        async for message in messages:
+            await message.ack()
+            taken.append(message)
+            missing.discard(message.message_id or "")
+            if not missing:
                 break
     return taken

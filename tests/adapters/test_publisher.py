@@ -20,7 +20,7 @@ from contracts import OdRow, OutcomeEvent, OutcomeStatus, parse_intent
 from contracts.amqp import CONTENT_TYPE, PERSISTENT
 from hub import names
 from hub.broker_admin import ManagementApi
-from tests.adapters.conftest import VendorAccount, take, unique
+from tests.adapters.conftest import VendorAccount, take, take_until_seen, unique
 from tests.adapters.intents import EVERY_CONTRACT, PATIENT_NAME, MakeIntent, new_patient
 from tests.adapters.proxy import tcp_proxy
 
@@ -67,6 +67,30 @@ async def test_a_refused_publish_raises_and_the_publisher_stays_usable(
     assert PATIENT_NAME not in str(refused.value)
     (message,) = await take(hub_channel, names.office_queue(vendor.office), 1)
     assert message.message_id == "k-after"
+
+
+async def test_a_refusal_fails_only_its_own_intent_among_concurrent_ones(
+    vendor: VendorAccount, hub_channel: AbstractRobustChannel
+) -> None:
+    # Given intents for the vendor's office published together with one for a stranger office,
+    # whose refusal closes the channel under the others
+    keys = [f"k-{i}" for i in range(8)]
+    async with VendorPublisher(vendor.url(), vendor.name) as publisher:
+        mine = [publisher.publish(new_patient(vendor.office, key)) for key in keys]
+        refused = publisher.publish(new_patient(unique("office"), "k-stranger"))
+
+        # When they are all sent at once
+        results = await asyncio.gather(*mine[:4], refused, *mine[4:], return_exceptions=True)
+
+    # Then only the stranger's intent is refused, and every other one reaches the office queue
+    # (some maybe twice: sent again after the channel closed, before their confirm arrived)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    assert [
+        (f.reason, f.idempotency_key) for f in failures if isinstance(f, PublishNotConfirmed)
+    ] == [(NotConfirmedReason.REFUSED, "k-stranger")]
+    assert len(failures) == 1
+    queued = await take_until_seen(hub_channel, names.office_queue(vendor.office), keys)
+    assert {m.message_id for m in queued} == set(keys)
 
 
 async def test_an_unroutable_publish_is_returned(vendor: VendorAccount) -> None:
@@ -137,9 +161,9 @@ async def test_unconfirmed_intents_are_sent_again_after_a_reconnect(
 
     # Then every publish was confirmed after another try, and every intent arrived again
     assert all(receipt.attempts >= 2 for receipt in receipts)
-    again = await take(hub_channel, office_queue, len(keys))
     assert sorted(m.message_id or "" for m in stored) == keys
-    assert sorted(m.message_id or "" for m in again) == keys
+    again = await take_until_seen(hub_channel, office_queue, keys)
+    assert {m.message_id for m in again} == set(keys)
     assert proxy.connections == 2
 
 
