@@ -8,6 +8,7 @@ import typer
 from hub.cli import (
     bench_sim_cmd,
     contracts_cmd,
+    dlq_cmd,
     forms_cmd,
     migrate_cmd,
     sim_cmd,
@@ -32,6 +33,7 @@ migrate_cmd.register(app)
 trace_cmd.register(app)
 forms_cmd.register(app)
 worker_cmd.register(app)
+dlq_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,50 @@
+"""Dead-letter tools: list, show, replay and purge what waits in ``hub.dead``.
+
+Reading never loses or reorders the queue (``scan``); a message leaves it only after its
+replacement is safe: a replay's re-publish confirmed, a purge's audit committed.
+"""
+
+from hub.dlq.audit import Operator
+from hub.dlq.commands import (
+    ReplayReport,
+    ScanReport,
+    list_dead_letters,
+    replay_dead_letters,
+    show_dead_letter,
+)
+from hub.dlq.filters import DeadLetterFilter, parse_moment
+from hub.dlq.model import (
+    DeadLetter,
+    DlqError,
+    DlqNames,
+    ImpersonationRefused,
+    ScanBounds,
+    ScanEnd,
+    Source,
+)
+from hub.dlq.purge import Confirm, PurgePlan, PurgeReport, purge_dead_letters
+from hub.dlq.replay import ReplayResult, ReplayStatus
+
+__all__ = [
+    "Confirm",
+    "DeadLetter",
+    "DeadLetterFilter",
+    "DlqError",
+    "DlqNames",
+    "ImpersonationRefused",
+    "Operator",
+    "PurgePlan",
+    "PurgeReport",
+    "ReplayReport",
+    "ReplayResult",
+    "ReplayStatus",
+    "ScanBounds",
+    "ScanEnd",
+    "ScanReport",
+    "Source",
+    "list_dead_letters",
+    "parse_moment",
+    "purge_dead_letters",
+    "replay_dead_letters",
+    "show_dead_letter",
+]

@@ -1,0 +1,48 @@
+"""The broker connection ``hub dlq`` works on, and the failures it may raise.
+
+A plain connection, not a robust one: the delivery tags of held messages die with their channel,
+so a reconnect could never ack them. When the connection goes, the broker puts every message it
+held back on the dead-letter queue, and the command stops with a ``DlqError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractConnection
+from pydantic import SecretStr
+
+from hub.broker_connection import BrokerLoginRefused
+from hub.errors import TransientError
+
+# What aio-pika and aiormq raise when the broker refuses, closes a channel, or goes away.
+BROKER_FAILURES: tuple[type[Exception], ...] = (
+    aiormq.exceptions.AMQPError,
+    aiormq.exceptions.ChannelInvalidStateError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def broker_user(broker_url: SecretStr) -> str:
+    """The user the hub logs in as (never the password)."""
+    return urlsplit(broker_url.get_secret_value()).username or "guest"
+
+
+@asynccontextmanager
+async def dlq_connection(broker_url: SecretStr) -> AsyncIterator[AbstractConnection]:
+    """A connection to ``broker_url``, closed on exit (which requeues whatever it still held)."""
+    parts = urlsplit(broker_url.get_secret_value())
+    where = f"{parts.hostname}:{parts.port or 5672}"
+    try:
+        connection = await aio_pika.connect(broker_url.get_secret_value())
+    except aiormq.exceptions.ProbableAuthenticationError as exc:
+        raise BrokerLoginRefused(f"the broker at {where} refused the hub's login") from exc
+    except (aiormq.exceptions.AMQPConnectionError, OSError) as exc:
+        raise TransientError(f"cannot connect to the broker at {where} ({exc})") from exc
+    async with connection:
+        yield connection

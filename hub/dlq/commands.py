@@ -1,0 +1,87 @@
+"""``hub dlq list|show|replay``: each opens one connection, scans, acts, and gives back the rest.
+
+``purge`` lives in ``hub.dlq.purge``: it also asks and writes the audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from hub.dlq.broker import broker_user, dlq_connection
+from hub.dlq.filters import ANY, DeadLetterFilter
+from hub.dlq.model import (
+    DEFAULT_BOUNDS,
+    DEFAULT_NAMES,
+    DeadLetter,
+    DlqNames,
+    ScanBounds,
+    ScanEnd,
+)
+from hub.dlq.replay import ReplayResult, planned, replay_all
+from hub.dlq.scan import held_scan
+from hub.settings import HubSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanReport:
+    letters: list[DeadLetter]
+    scanned: int
+    end: ScanEnd
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplayReport:
+    results: list[ReplayResult]
+    scanned: int
+    end: ScanEnd
+
+
+async def list_dead_letters(
+    settings: HubSettings,
+    wanted: DeadLetterFilter,
+    *,
+    where: DlqNames = DEFAULT_NAMES,
+    bounds: ScanBounds = DEFAULT_BOUNDS,
+) -> ScanReport:
+    """The matching dead letters, in queue order; the queue is left as it was."""
+    async with dlq_connection(settings.broker_url) as connection:
+        reader = await connection.channel(publisher_confirms=False)
+        async with held_scan(reader, where.queue, wanted, bounds) as scan:
+            letters = [held.letter for held in scan.matches]
+            return ScanReport(letters=letters, scanned=scan.scanned, end=scan.end)
+
+
+async def show_dead_letter(
+    settings: HubSettings,
+    message_id: str,
+    wanted: DeadLetterFilter = ANY,
+    *,
+    where: DlqNames = DEFAULT_NAMES,
+    bounds: ScanBounds = DEFAULT_BOUNDS,
+) -> DeadLetter | None:
+    """The first dead letter whose message id or idempotency key is ``message_id``."""
+    one = replace(wanted, message_id=message_id, limit=1)
+    report = await list_dead_letters(settings, one, where=where, bounds=bounds)
+    return report.letters[0] if report.letters else None
+
+
+async def replay_dead_letters(
+    settings: HubSettings,
+    wanted: DeadLetterFilter,
+    *,
+    dry_run: bool = False,
+    where: DlqNames = DEFAULT_NAMES,
+    bounds: ScanBounds = DEFAULT_BOUNDS,
+) -> ReplayReport:
+    """Re-publish the matches to the intents exchange; each leaves the queue once confirmed."""
+    async with dlq_connection(settings.broker_url) as connection:
+        reader = await connection.channel(publisher_confirms=False)
+        async with held_scan(reader, where.queue, wanted, bounds) as scan:
+            if dry_run:
+                results = [planned(held) for held in scan.matches]
+            else:
+                # Its own channel: a refused publish closes it, never the one holding the queue.
+                publisher = await connection.channel(publisher_confirms=True)
+                user = broker_user(settings.broker_url)
+                results = await replay_all(publisher, where.intents_exchange, scan, user)
+            return ReplayReport(results=results, scanned=scan.scanned, end=scan.end)
