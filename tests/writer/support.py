@@ -1,0 +1,261 @@
+"""The writer's test world: a registry file of throwaway offices and vendors, real vendor broker
+users, the worker built in-process through the composition root, and helpers that wait for
+outcome events and dead letters by consuming them (no sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import aiomysql
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from prometheus_client import CollectorRegistry
+from yarl import URL
+
+from contracts import OutcomeEvent
+from hub import bootstrap, names
+from hub.ledger import IntentStory, MySqlLedger
+from hub.registry import Registry, load_registry
+from hub.settings import HubSettings, MySqlSettings, WriterSettings
+from hub.writer.worker import Worker
+
+GUARD_S = 30.0  # how long a helper waits before failing the test instead of hanging it
+POLL_S = 0.02
+
+# Customer keys the test simulator knows (tests/writer/conftest.py), and the variables the
+# registry file names them by.
+FULL_KEY = "VzkmZEaUWOjnQX2z"  # every permission, service mode
+SLOW_KEY = "SlowOfficeKey00S"  # every permission; tests inject latency on it alone
+DISABLED_KEY = "DisabledKey0000D"  # Open Dental answers 401 to everything
+KEY_VARIABLES = {FULL_KEY: "T_KEY_FULL", SLOW_KEY: "T_KEY_SLOW", DISABLED_KEY: "T_KEY_DISABLED"}
+OD_DB_PASSWORD_VARIABLE = "T_OD_DB_PASSWORD"
+
+FAST_WRITER = WriterSettings(
+    prefetch=10,
+    max_attempts=3,
+    backoff_base_s=0.02,
+    backoff_cap_s=0.05,
+    auth_pause_s=0.1,
+    auth_pause_cap_s=0.2,
+    confirm_timeout_s=5.0,
+    drain_grace_s=5.0,
+)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def letters(count: int = 8) -> str:
+    """A random surname-like word: patient names must differ between tests' intents."""
+    return "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:count]).title()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficeSpec:
+    id: str
+    customer_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorSpec:
+    name: str
+    agreements: dict[str, tuple[str, ...]]  # office → contracts
+    password: str = ""
+
+
+@dataclass(kw_only=True)
+class World:
+    """One test's offices, vendors and settings, written to a registry file."""
+
+    settings: HubSettings
+    registry: Registry
+    environ: dict[str, str]
+    od_database: str
+    offices: list[OfficeSpec]
+    vendors: list[VendorSpec]
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    @property
+    def office(self) -> str:
+        return self.offices[0].id
+
+    @property
+    def vendor(self) -> VendorSpec:
+        return self.vendors[0]
+
+
+def registry_toml(world_offices: list[OfficeSpec], vendors: list[VendorSpec], *,
+                  api_url: str, od_database: str) -> str:
+    lines: list[str] = []
+    for office in world_offices:
+        lines += [
+            "[[offices]]", f'id = "{office.id}"', f'api_url = "{api_url}"', 'mode = "service"',
+            f'customer_key_env = "{KEY_VARIABLES[office.customer_key]}"', "",
+            "[offices.db]", 'host = "127.0.0.1"', f'database = "{od_database}"',
+            'user = "od_readonly"', f'password_env = "{OD_DB_PASSWORD_VARIABLE}"', "",
+        ]
+    for vendor in vendors:
+        lines += ["[[vendors]]", f'name = "{vendor.name}"', ""]
+        for office, contracts in vendor.agreements.items():
+            quoted = ", ".join(f'"{contract}"' for contract in contracts)
+            lines += ["[[vendors.agreements]]", f'office = "{office}"']
+            lines += [f"contracts = [{quoted}]", ""]
+    return "\n".join(lines)
+
+
+def write_world(
+    tmp_path: Path, *, api_url: str, od_database: str, ledger_db: MySqlSettings,
+    offices: list[OfficeSpec], vendors: list[VendorSpec], writer: WriterSettings = FAST_WRITER,
+) -> World:
+    path = tmp_path / f"registry-{uuid.uuid4().hex[:6]}.toml"
+    path.write_text(registry_toml(offices, vendors, api_url=api_url, od_database=od_database))
+    environ = {variable: key for key, variable in KEY_VARIABLES.items()}
+    environ[OD_DB_PASSWORD_VARIABLE] = "od_readonly"
+    settings = HubSettings(ledger_db=ledger_db, registry_path=path, writer=writer)
+    return World(
+        settings=settings, registry=load_registry(path, environ), environ=environ,
+        od_database=od_database, offices=offices, vendors=vendors,
+    )
+
+
+@asynccontextmanager
+async def running_worker(world: World) -> AsyncIterator[Worker]:
+    """The worker as ``hub worker`` builds it, in this event loop; drained on exit."""
+    async with bootstrap.writer(
+        world.settings, world.registry, metrics_registry=world.metrics
+    ) as parts:
+        worker = Worker(parts)
+        try:
+            await worker.start()
+            yield worker
+        finally:
+            await worker.drain()
+
+
+# Intents -------------------------------------------------------------------------------------
+
+
+def patient_create(office: str, key: str, *, last: str, ref: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"LName": last, "FName": "Test", "Birthdate": "1980-01-02",
+                               "Email": f"{last.lower()}@example.com"}
+    if ref is not None:
+        payload["PatientRef"] = ref
+    return _intent("patient.create", office, key, payload)
+
+
+def appointment_create(office: str, key: str, *, patient_ref: str) -> dict[str, Any]:
+    payload = {"PatientRef": patient_ref, "Op": 1, "AptDateTime": "2030-04-03 08:00:00"}
+    return _intent("appointment.create", office, key, payload)
+
+
+def _intent(contract: str, office: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "contract": contract, "version": 1, "idempotency_key": key, "office_id": office,
+        "occurred_at": "2030-03-01T09:30:00-05:00", "payload": payload,
+    }
+
+
+# The vendor's side -----------------------------------------------------------------------------
+
+
+class VendorClient:
+    """A vendor's own broker connection: publishes intents as itself, with confirms."""
+
+    def __init__(self, channel: AbstractChannel, name: str) -> None:
+        self._channel = channel
+        self.name = name
+
+    async def publish(
+        self, intent: dict[str, Any] | bytes, *, office: str, contract: str = "patient.create",
+        as_itself: bool = True,
+    ) -> None:
+        body = intent if isinstance(intent, bytes) else json.dumps(intent).encode()
+        message = aio_pika.Message(
+            body, content_type="application/json", message_id=uuid.uuid4().hex,
+            user_id=self.name if as_itself else None,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        exchange = await self._channel.get_exchange(names.INTENTS_EXCHANGE, ensure=False)
+        await exchange.publish(message, names.intent_key(office, contract))
+
+
+@asynccontextmanager
+async def vendor_client(settings: HubSettings, vendor: VendorSpec) -> AsyncIterator[VendorClient]:
+    url = URL(settings.broker_url.get_secret_value()).with_user(vendor.name)
+    async with await aio_pika.connect(str(url.with_password(vendor.password))) as connection:
+        channel = await connection.channel(publisher_confirms=True)
+        yield VendorClient(channel, vendor.name)
+
+
+# Waiting by consuming ------------------------------------------------------------------------
+
+
+async def drain(queue: AbstractQueue, count: int) -> list[AbstractIncomingMessage]:
+    """Consume and ack the next ``count`` messages of ``queue``."""
+    taken: list[AbstractIncomingMessage] = []
+    if count == 0:
+        return taken
+    async with asyncio.timeout(GUARD_S), queue.iterator() as messages:  # a guard, not a timing
+        async for message in messages:
+            await message.ack()
+            taken.append(message)
+            if len(taken) == count:
+                break
+    return taken
+
+
+async def drain_outcomes(channel: AbstractChannel, vendor: str, count: int) -> list[OutcomeEvent]:
+    """The vendor's next ``count`` outcome events, in the order they were published."""
+    queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
+    return [OutcomeEvent.from_json(message.body) for message in await drain(queue, count)]
+
+
+async def dead_letter_tap(channel: AbstractChannel, office: str) -> AbstractQueue:
+    """A private queue receiving a copy of every dead letter of ``office`` (``hub.dead`` is
+    shared by every test, so the tests never consume from it)."""
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(names.DEAD_LETTER_EXCHANGE, names.dead_letter_key(office))
+    return queue
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll ``check`` until it holds; fails after the guard. For states no message announces."""
+    try:
+        async with asyncio.timeout(GUARD_S):
+            while True:
+                if await check():
+                    return
+                await asyncio.sleep(POLL_S)
+    except TimeoutError:
+        raise AssertionError(f"this never happened: {what}") from None
+
+
+# Reading the results -------------------------------------------------------------------------
+
+
+async def od_rows(database: str, sql: str, args: tuple[object, ...] = ()) -> list[dict[str, Any]]:
+    """Rows of the office's Open Dental database, read as its SELECT-only user."""
+    conn = await aiomysql.connect(host="127.0.0.1", port=3306, user="od_readonly",
+                                  password="od_readonly", db=database, autocommit=True)
+    try:
+        async with conn.cursor(aiomysql.DictCursor) as cur:
+            await cur.execute(sql, args)
+            return list(await cur.fetchall())
+    finally:
+        conn.close()
+
+
+async def story(ledger_db: MySqlSettings, vendor: str, key: str) -> IntentStory | None:
+    ledger = await MySqlLedger.open(ledger_db, max_connections=1)
+    try:
+        return await ledger.story(vendor, key)
+    finally:
+        await ledger.close()
