@@ -1,0 +1,72 @@
+"""From an intent to the rows its create could have made: each create contract's natural keys.
+
+The keys are the ones the request carried (opendental-api.md §9): patient LName, FName and
+Birthdate; appointment PatNum, AptDateTime and Op; commlog PatNum, Note and CommDateTime; payment
+PatNum, PayAmt and PayDate. A key the vendor left out (a Birthdate, a CommDateTime, a PayDate) is
+left out of the lookup too: Open Dental filled in its own default, so any value fits, and a wider
+look can only turn a false "not found" (a duplicate) into "ambiguous" (a person looks).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from contracts import Payload
+from contracts.v1.appointment import AppointmentCreate
+from contracts.v1.commlog import CommlogCreate
+from contracts.v1.patient import PatientCreate
+from contracts.v1.payment import PaymentCreate
+from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.opendental.reconcile_queries import (
+    Candidate,
+    find_created_appointments,
+    find_created_commlogs,
+    find_created_patients,
+    find_created_payments,
+)
+
+OD_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.strptime(value, OD_DATETIME_FORMAT)
+
+
+def _needs(pat_num: int | None) -> int:
+    if pat_num is None:
+        raise ValueError("this create names a patient: pass the PatNum it was sent with")
+    return pat_num
+
+
+async def find_candidates(
+    db: ReadOnlyDatabase, payload: Payload, *, pat_num: int | None, since: datetime
+) -> list[Candidate] | None:
+    """The rows matching the payload's natural keys entered since ``since`` (office local
+    time), or None when the payload is no create this module knows."""
+    match payload:
+        case PatientCreate():
+            return await find_created_patients(
+                db, since=since, last_name=payload.LName, first_name=payload.FName,
+                birthdate=_date(payload.Birthdate),
+            )
+        case AppointmentCreate():
+            return await find_created_appointments(
+                db, since=since, pat_num=_needs(pat_num),
+                apt_date_time=datetime.strptime(payload.AptDateTime, OD_DATETIME_FORMAT),
+                op=payload.Op,
+            )
+        case CommlogCreate():
+            return await find_created_commlogs(
+                db, since=since, pat_num=_needs(pat_num), note=payload.Note,
+                comm_date_time=_datetime(payload.CommDateTime),
+            )
+        case PaymentCreate():
+            return await find_created_payments(
+                db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
+                pay_date=_date(payload.PayDate),
+            )
+    return None
