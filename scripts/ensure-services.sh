@@ -29,3 +29,21 @@ fi
 if [ -x scripts/setup-broker.sh ]; then
   scripts/setup-broker.sh
 fi
+
+# promtool checks and unit-tests the alert rules, and the observability tests run a real
+# Prometheus: Debian's prometheus package brings both. Its own service must not stay running
+# (tests start their own server on a free port), so on install it is stopped and disabled.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  echo "ensure-services: installing Debian's prometheus package (promtool, prometheus)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+    >/dev/null
+  # Where no policy-rc.d forbids it, the package's postinst starts the service.
+  if [ -x /etc/init.d/prometheus ]; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+fi
