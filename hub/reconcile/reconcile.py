@@ -92,7 +92,9 @@ async def reconcile(
     since = await office_local_since(db, window)
     matched = await find_candidates(db, payload, pat_num=pat_num, since=since)
     if matched is None:  # a create without a lookup cannot be told apart: a person decides
-        _log.warning("no reconciliation lookup", extra={"intent_id": window.intent_id})
+        _log.warning("no reconciliation lookup", extra={
+            "intent_id": window.intent_id, "contract": intent.contract,
+        })
         return Ambiguous(candidates=())
     through_api = [candidate for candidate in matched if candidate.securitylog_num is not None]
     ours = await _not_credited_elsewhere(

@@ -1,7 +1,7 @@
 """What reconciliation concludes about an attempt in doubt, and the attempt it is asked about.
 
-Every value here holds ids and times only, never patient data, so a verdict may be logged,
-stored in the ledger or put in a dead letter's headers as it is.
+Every value here holds ids and times only, never patient data: a verdict may go into logs, the
+ledger or a dead letter's headers.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from hub.ledger import InDoubt
 from hub.opendental.reconcile_queries import Candidate, OdTable
 
 # How far before the attempt's start (the ledger database's clock) a row may be stamped (the
-# office database's clock): the two machines' clocks may disagree. Too little and a row the
-# attempt made is missed, then created twice; too much only widens the look for twins.
+# office database's clock), on top of the lookups' own two seconds: the two machines' clocks may
+# disagree. Too little and a row the attempt made is missed, then created twice; too much only
+# widens the look for twins (more "ambiguous", or rows the ledger credits elsewhere).
 DEFAULT_SKEW_MARGIN = timedelta(seconds=30)
 
 
