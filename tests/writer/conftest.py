@@ -14,18 +14,21 @@ from pydantic import SecretStr
 from hub import names
 from hub.broker_admin import ManagementApi, management_api
 from hub.broker_connection import robust_channel
-from hub.ledger import migrate
+from hub.ledger import MySqlLedger, migrate
 from hub.registry import V1_CONTRACTS
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
 from hub.topology import declare_exchanges
 from hub.vendor_access import add_vendor
+from odsim.config import ApiMode as SimMode
 from odsim.config import CustomerConfig, SimConfig
 from odsim.server import SimHandle, running_simulator
+from odsim.throttle import ThrottleConfig
 from tests.support.mariadb import ROOT, throwaway_database
 from tests.writer.support import (
     DISABLED_KEY,
     FAST_WRITER,
     FULL_KEY,
+    REMOTE_KEY,
     SLOW_KEY,
     OfficeSpec,
     VendorSpec,
@@ -48,13 +51,23 @@ async def ledger_db() -> AsyncIterator[MySqlSettings]:
 
 
 @pytest.fixture
+async def ledger(ledger_db: MySqlSettings) -> AsyncIterator[MySqlLedger]:
+    """The test's own view of the writer's ledger, to read intents' stories."""
+    opened = await MySqlLedger.open(ledger_db, max_connections=2)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
 async def simulator(empty_database: str) -> AsyncIterator[SimHandle]:
     config = SimConfig(
         customers=(
             CustomerConfig(key=FULL_KEY, database=empty_database),
             CustomerConfig(key=SLOW_KEY, database=empty_database),
             CustomerConfig(key=DISABLED_KEY, database=empty_database, enabled=False),
-        )
+            CustomerConfig(key=REMOTE_KEY, database=empty_database, mode=SimMode.REMOTE),
+        ),
+        throttle=ThrottleConfig(interval_s=0.3),
     )
     async with running_simulator(config, port=0) as sim:
         yield sim

@@ -21,7 +21,6 @@ from yarl import URL
 
 from contracts import OutcomeEvent
 from hub import bootstrap, names
-from hub.ledger import IntentStory, MySqlLedger
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
 from hub.writer.worker import Worker
@@ -34,7 +33,13 @@ POLL_S = 0.02
 FULL_KEY = "VzkmZEaUWOjnQX2z"  # every permission, service mode
 SLOW_KEY = "SlowOfficeKey00S"  # every permission; tests inject latency on it alone
 DISABLED_KEY = "DisabledKey0000D"  # Open Dental answers 401 to everything
-KEY_VARIABLES = {FULL_KEY: "T_KEY_FULL", SLOW_KEY: "T_KEY_SLOW", DISABLED_KEY: "T_KEY_DISABLED"}
+REMOTE_KEY = "RemoteOfficeKeyR"  # throttled by Open Dental (remote mode), paced by nobody
+KEY_VARIABLES = {
+    FULL_KEY: "T_KEY_FULL",
+    SLOW_KEY: "T_KEY_SLOW",
+    DISABLED_KEY: "T_KEY_DISABLED",
+    REMOTE_KEY: "T_KEY_REMOTE",
+}
 OD_DB_PASSWORD_VARIABLE = "T_OD_DB_PASSWORD"
 
 FAST_WRITER = WriterSettings(
@@ -78,6 +83,7 @@ class World:
     settings: HubSettings
     registry: Registry
     environ: dict[str, str]
+    api_url: str
     od_database: str
     offices: list[OfficeSpec]
     vendors: list[VendorSpec]
@@ -122,7 +128,17 @@ def write_world(
     settings = HubSettings(ledger_db=ledger_db, registry_path=path, writer=writer)
     return World(
         settings=settings, registry=load_registry(path, environ), environ=environ,
-        od_database=od_database, offices=offices, vendors=vendors,
+        api_url=api_url, od_database=od_database, offices=offices, vendors=vendors,
+    )
+
+
+def rekeyed(world: World, tmp_path: Path, customer_key: str) -> World:
+    """The same offices and vendors, every office now reaching Open Dental with another key."""
+    offices = [OfficeSpec(id=office.id, customer_key=customer_key) for office in world.offices]
+    return write_world(
+        tmp_path, api_url=world.api_url, od_database=world.od_database,
+        ledger_db=world.settings.ledger_db, offices=offices, vendors=world.vendors,
+        writer=world.settings.writer,
     )
 
 
@@ -214,8 +230,24 @@ async def drain(queue: AbstractQueue, count: int) -> list[AbstractIncomingMessag
 
 async def drain_outcomes(channel: AbstractChannel, vendor: str, count: int) -> list[OutcomeEvent]:
     """The vendor's next ``count`` outcome events, in the order they were published."""
+    return await drain_outcomes_until(channel, vendor, lambda events: len(events) == count)
+
+
+async def drain_outcomes_until(
+    channel: AbstractChannel, vendor: str, enough: Callable[[list[OutcomeEvent]], bool]
+) -> list[OutcomeEvent]:
+    """The vendor's outcome events, consumed until ``enough`` of them arrived."""
+    events: list[OutcomeEvent] = []
+    if enough(events):
+        return events
     queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
-    return [OutcomeEvent.from_json(message.body) for message in await drain(queue, count)]
+    async with asyncio.timeout(GUARD_S), queue.iterator() as messages:  # a guard, not a timing
+        async for message in messages:
+            await message.ack()
+            events.append(OutcomeEvent.from_json(message.body))
+            if enough(events):
+                break
+    return events
 
 
 async def dead_letter_tap(channel: AbstractChannel, office: str) -> AbstractQueue:
@@ -251,11 +283,3 @@ async def od_rows(database: str, sql: str, args: tuple[object, ...] = ()) -> lis
             return list(await cur.fetchall())
     finally:
         conn.close()
-
-
-async def story(ledger_db: MySqlSettings, vendor: str, key: str) -> IntentStory | None:
-    ledger = await MySqlLedger.open(ledger_db, max_connections=1)
-    try:
-        return await ledger.story(vendor, key)
-    finally:
-        await ledger.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OdRow, OutcomeStatus
+from hub.ledger import MySqlLedger
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     appointment_create,
@@ -13,14 +14,13 @@ from tests.writer.support import (
     od_rows,
     patient_create,
     running_worker,
-    story,
     unique,
     vendor_client,
 )
 
 
 async def test_a_create_makes_one_row_and_an_applied_outcome_with_its_ids(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given a vendor with an agreement for one office, and the writer running
     world = await make_world()
@@ -40,7 +40,7 @@ async def test_a_create_makes_one_row_and_an_applied_outcome_with_its_ids(
     assert event.od == [OdRow(table="patient", primary_key=rows[0]["PatNum"])]
     assert event.duplicate is False
     # And the ledger holds the intent applied, with its one API call
-    told = await story(world.settings.ledger_db, vendor.name, key)
+    told = await ledger.story(vendor.name, key)
     assert told is not None
     assert (told.intent.status, told.intent.od_primary_key) == ("applied", rows[0]["PatNum"])
     assert [(call.method, call.status) for call in told.api_calls] == [("POST", 201)]

@@ -9,6 +9,7 @@ from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OutcomeReason, OutcomeStatus
 from hub import names
+from hub.ledger import MySqlLedger
 from hub.writer import constants as c
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
@@ -22,14 +23,13 @@ from tests.writer.support import (
     od_rows,
     patient_create,
     running_worker,
-    story,
     unique,
     vendor_client,
 )
 
 
 async def test_an_exact_duplicate_repeats_the_first_outcome_without_a_second_call(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given a patient.create the writer applied
     world = await make_world()
@@ -45,13 +45,13 @@ async def test_an_exact_duplicate_repeats_the_first_outcome_without_a_second_cal
     assert first.status is OutcomeStatus.APPLIED and not first.duplicate
     assert again.duplicate
     assert again.model_copy(update={"duplicate": False}) == first
-    told = await story(world.settings.ledger_db, vendor.name, key)
+    told = await ledger.story(vendor.name, key)
     assert told is not None and len(told.api_calls) == 1
     assert told.intent.deliveries == 2
 
 
 async def test_a_key_reused_with_another_payload_is_an_idempotency_conflict(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given an applied patient.create
     world = await make_world()
@@ -71,7 +71,7 @@ async def test_a_key_reused_with_another_payload_is_an_idempotency_conflict(
         OutcomeStatus.REJECTED, OutcomeReason.IDEMPOTENCY_CONFLICT
     )
     assert dead.headers[names.HEADER_REASON] == "idempotency_conflict"
-    told = await story(world.settings.ledger_db, vendor.name, key)
+    told = await ledger.story(vendor.name, key)
     assert told is not None
     assert (told.intent.status, told.intent.od_primary_key) == ("applied", first.od[0].primary_key)
 
@@ -126,7 +126,7 @@ _HUB_HEADERS = (
 
 
 async def test_a_message_without_user_id_is_dead_lettered_unauthenticated_and_counted(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given a message published without the user_id property, then a proper one
     world = await make_world()
@@ -150,11 +150,11 @@ async def test_a_message_without_user_id_is_dead_lettered_unauthenticated_and_co
     assert dead.user_id is None
     labels = {"office": world.office, "outcome": "rejected", "reason": "unauthenticated"}
     assert world.metrics.get_sample_value("hub_writer_decisions_total", labels) == 1.0
-    assert await story(world.settings.ledger_db, vendor.name, anonymous["idempotency_key"]) is None
+    assert await ledger.story(vendor.name, anonymous["idempotency_key"]) is None
 
 
 async def test_a_contract_outside_the_vendors_agreement_is_unauthorized(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given a vendor whose agreement with the office covers patient.create only
     world = await make_world(contracts=("patient.create",))
@@ -171,7 +171,7 @@ async def test_a_contract_outside_the_vendors_agreement_is_unauthorized(
     assert (dead.headers[names.HEADER_REASON], dead.headers[names.HEADER_CONTRACT]) == (
         "unauthorized", "appointment.create"
     )
-    assert await story(world.settings.ledger_db, vendor.name, intent["idempotency_key"]) is None
+    assert await ledger.story(vendor.name, intent["idempotency_key"]) is None
 
 
 async def test_an_envelope_naming_another_office_than_its_queue_is_an_office_mismatch(
@@ -195,7 +195,7 @@ async def test_an_envelope_naming_another_office_than_its_queue_is_an_office_mis
 
 
 async def test_an_open_dental_400_is_rejected_with_open_dentals_message(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given a patient Open Dental already has (same names, birthdate and email)
     world = await make_world()
@@ -217,13 +217,13 @@ async def test_an_open_dental_400_is_rejected_with_open_dentals_message(
     assert dead.headers[c.HEADER_ATTEMPTS] == 1
     rows = await od_rows(world.od_database, "SELECT PatNum FROM patient WHERE LName = %s", (last,))
     assert len(rows) == 1
-    told = await story(world.settings.ledger_db, vendor.name, key)
+    told = await ledger.story(vendor.name, key)
     assert told is not None and told.intent.status == "rejected"
     assert [call.status for call in told.api_calls] == [400]
 
 
 async def test_a_reference_the_vendor_never_registered_is_an_unknown_reference(
-    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given no patient.create ever registered this reference
     world = await make_world()
@@ -237,5 +237,5 @@ async def test_a_reference_the_vendor_never_registered_is_an_unknown_reference(
     # Then it is refused without an API call, naming the field
     assert (event.status, event.reason) == (OutcomeStatus.REJECTED, OutcomeReason.UNKNOWN_REFERENCE)
     assert [error.path for error in event.errors] == ["payload.PatientRef"]
-    told = await story(world.settings.ledger_db, vendor.name, key)
+    told = await ledger.story(vendor.name, key)
     assert told is not None and told.intent.status == "rejected" and told.api_calls == ()

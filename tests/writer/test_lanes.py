@@ -1,0 +1,100 @@
+"""Lanes: a slow office holds only its own lane, and a 401 pauses a lane without dead-lettering
+anything; its messages wait, in order, until the office's key works again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aio_pika.abc import AbstractRobustChannel
+
+from contracts import OutcomeStatus
+from hub import names
+from hub.ledger import MySqlLedger
+from odsim.faults import FaultConfig
+from odsim.server import SimHandle
+from tests.writer.conftest import MakeWorld
+from tests.writer.support import (
+    DISABLED_KEY,
+    FAST_WRITER,
+    FULL_KEY,
+    SLOW_KEY,
+    dead_letter_tap,
+    drain_outcomes,
+    drain_outcomes_until,
+    eventually,
+    letters,
+    patient_create,
+    rekeyed,
+    running_worker,
+    unique,
+    vendor_client,
+)
+
+PER_OFFICE = 6
+
+
+async def test_a_slow_office_does_not_slow_another(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, simulator: SimHandle
+) -> None:
+    # Given two offices, the first answering each request after 1.5 s, the second at once
+    world = await make_world(
+        keys=(SLOW_KEY, FULL_KEY), writer=FAST_WRITER.model_copy(update={"drain_grace_s": 0.1})
+    )
+    slow, fast = world.offices[0].id, world.offices[1].id
+    simulator.set_faults(FaultConfig(latency_ms=1500, customer_keys=(SLOW_KEY,)))
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        # When each gets the same number of intents, the slow one's first
+        for _ in range(PER_OFFICE):
+            for office in (slow, fast):
+                intent = patient_create(office, unique("key"), last=letters())
+                await vendor.publish(intent, office=office)
+        events = await drain_outcomes_until(
+            hub_channel,
+            vendor.name,
+            lambda seen: sum(event.office_id == fast for event in seen) == PER_OFFICE,
+        )
+
+    # Then by the time the fast office has all of its outcomes, the slow one has far fewer
+    slow_done = sum(event.office_id == slow for event in events)
+    assert slow_done <= PER_OFFICE // 3
+    assert all(event.status is OutcomeStatus.APPLIED for event in events)
+
+
+async def test_a_401_pauses_the_lane_and_dead_letters_nothing_until_the_key_works(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    tmp_path: Path,
+) -> None:
+    # Given an office whose customer key Open Dental refuses with 401
+    world = await make_world(keys=(DISABLED_KEY,))
+    taps = await dead_letter_tap(hub_channel, world.office)
+    keys = [unique("key"), unique("key")]
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        for key in keys:
+            intent = patient_create(world.office, key, last=letters())
+            await vendor.publish(intent, office=world.office)
+
+        # When the lane has paused and tried again a few times
+        async def tried_thrice() -> bool:
+            told = await ledger.story(vendor.name, keys[0])
+            return told is not None and told.intent.attempts >= 3
+
+        await eventually(tried_thrice, "three attempts on a refused key")
+
+        # Then the first intent waits unfinished, the second was never taken from the queue
+        told = await ledger.story(vendor.name, keys[0])
+        assert told is not None and told.intent.status in {"received", "attempting"}
+        assert {call.status for call in told.api_calls} == {401}
+        assert await ledger.story(vendor.name, keys[1]) is None
+
+    # And nothing was dead-lettered or told to the vendor
+    assert await taps.get(fail=False) is None
+    outcomes = await hub_channel.declare_queue(names.outcome_queue(vendor.name), passive=True)
+    assert outcomes.declaration_result.message_count == 0
+
+    # When the office's key works again, Then both intents are applied, in order: none was lost
+    fixed = rekeyed(world, tmp_path, FULL_KEY)
+    async with running_worker(fixed):
+        events = await drain_outcomes(hub_channel, vendor.name, 2)
+    assert [(event.idempotency_key, event.status) for event in events] == [
+        (key, OutcomeStatus.APPLIED) for key in keys
+    ]
