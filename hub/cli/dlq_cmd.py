@@ -22,7 +22,7 @@ from hub.dlq import (
     PurgePlan,
     ReplayStatus,
     ScanBounds,
-    ScanEnd,
+    ScanSummary,
     list_dead_letters,
     parse_moment,
     purge_dead_letters,
@@ -30,7 +30,7 @@ from hub.dlq import (
     show_dead_letter,
 )
 from hub.dlq.constants import DEFAULT_LIMIT, DEFAULT_SCAN_MAX_MESSAGES
-from hub.dlq.views import letter_text, letters_json, letters_table, replay_lines, scan_note
+from hub.dlq.views import letter_text, letters_json, letters_table, replay_lines, scan_notes
 from hub.errors import HubError
 from hub.settings import HubSettings
 
@@ -187,10 +187,10 @@ async def _list(
     except HubError as exc:
         return _failed("list", exc)
     if as_json:
-        typer.echo(letters_json(report.letters, report.scanned, report.end))
+        typer.echo(letters_json(report.letters, report.summary))
     else:
         typer.echo(letters_table(report.letters))
-    _note(report.scanned, report.end, wanted.limit)
+    _note(report.summary)
     return 0
 
 
@@ -219,7 +219,7 @@ async def _replay(
         return _failed("replay", exc)
     if report.results:
         typer.echo(replay_lines(report.results))
-    _note(report.scanned, report.end, wanted.limit)
+    _note(report.summary)
     done = {ReplayStatus.REPLAYED, ReplayStatus.WOULD_REPLAY}
     kept = sum(result.status not in done for result in report.results)
     typer.echo(f"{len(report.results) - kept} of {len(report.results)} match(es) "
@@ -239,7 +239,7 @@ async def _purge(
         )
     except HubError as exc:
         return _failed("purge", exc)
-    _note(report.plan.scanned, report.plan.end, wanted.limit)
+    _note(report.plan.summary)
     if not report.plan.letters:
         typer.echo("nothing matches; nothing purged")
         return 0
@@ -264,9 +264,8 @@ def _ask(plan: PurgePlan, yes: bool) -> bool:
     return answer.strip() == "yes"
 
 
-def _note(scanned: int, end: ScanEnd, limit: int) -> None:
-    note = scan_note(scanned, end, limit)
-    if note is not None:
+def _note(summary: ScanSummary) -> None:
+    for note in scan_notes(summary):
         typer.echo(f"note: {note}", err=True)
 
 

@@ -20,6 +20,7 @@ from hub.dlq.model import (
     ImpersonationRefused,
     ScanBounds,
     ScanEnd,
+    ScanSummary,
     Source,
 )
 from hub.dlq.purge import Confirm, PurgePlan, PurgeReport, purge_dead_letters
@@ -41,6 +42,7 @@ __all__ = [
     "ScanBounds",
     "ScanEnd",
     "ScanReport",
+    "ScanSummary",
     "Source",
     "list_dead_letters",
     "parse_moment",

@@ -15,7 +15,7 @@ from hub.dlq.model import (
     DeadLetter,
     DlqNames,
     ScanBounds,
-    ScanEnd,
+    ScanSummary,
 )
 from hub.dlq.replay import ReplayResult, planned, replay_all
 from hub.dlq.scan import held_scan
@@ -25,15 +25,13 @@ from hub.settings import HubSettings
 @dataclass(frozen=True, kw_only=True)
 class ScanReport:
     letters: list[DeadLetter]
-    scanned: int
-    end: ScanEnd
+    summary: ScanSummary
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReplayReport:
     results: list[ReplayResult]
-    scanned: int
-    end: ScanEnd
+    summary: ScanSummary
 
 
 async def list_dead_letters(
@@ -48,7 +46,7 @@ async def list_dead_letters(
         reader = await connection.channel(publisher_confirms=False)
         async with held_scan(reader, where.queue, wanted, bounds) as scan:
             letters = [held.letter for held in scan.matches]
-            return ScanReport(letters=letters, scanned=scan.scanned, end=scan.end)
+            return ScanReport(letters=letters, summary=scan.summary)
 
 
 async def show_dead_letter(
@@ -84,4 +82,4 @@ async def replay_dead_letters(
                 publisher = await connection.channel(publisher_confirms=True)
                 user = broker_user(settings.broker_url)
                 results = await replay_all(publisher, where.intents_exchange, scan, user)
-            return ReplayReport(results=results, scanned=scan.scanned, end=scan.end)
+            return ReplayReport(results=results, summary=scan.summary)

@@ -55,12 +55,19 @@ DEFAULT_BOUNDS = ScanBounds()
 
 
 class ScanEnd(StrEnum):
-    """Why a scan stopped: only ``END`` means every message of the queue was seen."""
+    """Why a scan stopped: only ``END`` means every message of the queue was seen (and the
+    queue keeps its order); at a bound, what was read goes back behind the rest."""
 
     END = "end"  # the queue had no more ready messages
-    LIMIT = "limit"  # enough matches (--limit)
     MAX_MESSAGES = "max_messages"  # the scan's count bound
     MAX_TIME = "max_time"  # the scan's time bound
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanSummary:
+    scanned: int  # messages read, matched or not
+    unlisted: int  # matches past the limit, given back untouched
+    end: ScanEnd
 
 
 @dataclass(frozen=True, kw_only=True)

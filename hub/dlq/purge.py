@@ -22,7 +22,7 @@ from hub.dlq.model import (
     DlqError,
     DlqNames,
     ScanBounds,
-    ScanEnd,
+    ScanSummary,
 )
 from hub.dlq.scan import Scan, held_scan
 from hub.errors import LedgerError, TransientError
@@ -36,8 +36,7 @@ class PurgePlan:
     queue: str
     wanted: DeadLetterFilter
     letters: list[DeadLetter]
-    scanned: int
-    end: ScanEnd
+    summary: ScanSummary
 
 
 Confirm = Callable[[PurgePlan], Awaitable[bool]]
@@ -67,8 +66,7 @@ async def purge_dead_letters(
                 queue=where.queue,
                 wanted=wanted,
                 letters=[held.letter for held in scan.matches],
-                scanned=scan.scanned,
-                end=scan.end,
+                summary=scan.summary,
             )
             if not plan.letters or not await confirm(plan):
                 return PurgeReport(plan=plan, purged=0, purge_id=None)

@@ -2,20 +2,20 @@
 
 ``hub.dead`` is a quorum queue without single active consumer, so ``basic.get`` works. A scan
 gets messages one by one with manual ack and holds every one it read, matched or not, until it
-ends: a message given back while the scan still reads would be handed to it again at once (a
-quorum queue serves returned messages first). It stops at the end of the queue, at ``--limit``
-matches, or at its count or time bound.
+ends. RabbitMQ 3.10's quorum queues put a message given back (``nack(requeue=True)``) at the
+BACK of the queue, so a scan reads on to the end of the queue even past ``--limit`` matches, and
+on exit gives back everything it did not remove in the order it read it: the queue ends in its
+original order. Only a scan cut short by its count or time bound leaves the queue rotated (what
+it read now follows what it did not), and says so. A nack counts as a delivery in a quorum
+queue, which is harmless here: ``hub.dead`` has no delivery limit
+(``hub.topology.quorum_queue_arguments``).
 
 Only the caller removes a message (``Scan.remove``: ack), and only after its replacement is safe:
-a replay's publish is confirmed, a purge's audit row committed. On exit every message still held
-goes back with ``nack(requeue=True)`` in the order it was read; a quorum queue returns messages
-ahead of the rest in the order they come back, so the queue keeps its order. A nack counts as a
-delivery in a quorum queue, which is harmless here: ``hub.dead`` has no delivery limit
-(``hub.topology.quorum_queue_arguments``). If the connection fails instead, the broker requeues
-what it held.
+a replay's publish is confirmed, a purge's audit row committed. If the connection fails, the
+broker requeues whatever it held: nothing is lost, though the order may rotate.
 
 A second ``hub dlq`` at the same time cannot take what this one holds: it sees fewer messages,
-and neither loses any.
+neither loses any, and the two give back their messages interleaved.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hub.dlq.broker import BROKER_FAILURES
 from hub.dlq.constants import GET_TIMEOUT_S
 from hub.dlq.filters import DeadLetterFilter
 from hub.dlq.letters import dead_letter
-from hub.dlq.model import DeadLetter, DlqError, ScanBounds, ScanEnd
+from hub.dlq.model import DeadLetter, DlqError, ScanBounds, ScanEnd, ScanSummary
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,9 +45,8 @@ class Held:
 
 @dataclass(frozen=True, kw_only=True)
 class Scan:
-    matches: list[Held]
-    scanned: int  # messages read, matched or not
-    end: ScanEnd
+    matches: list[Held]  # at most the filter's limit, in queue order
+    summary: ScanSummary
 
     async def remove(self, held: Held) -> None:
         """Take the message off the queue for good (ack); call only once it is replaced."""
@@ -91,6 +90,7 @@ async def _read(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + bounds.max_seconds
     matches: list[Held] = []
+    unlisted = 0
     end = ScanEnd.MAX_MESSAGES
     while len(read) < bounds.max_messages:
         if loop.time() >= deadline:
@@ -102,12 +102,14 @@ async def _read(
             break
         read.append(message)
         letter = dead_letter(message, len(read) - 1)
-        if wanted.matches(letter):
+        if not wanted.matches(letter):
+            continue
+        if len(matches) < wanted.limit:
             matches.append(Held(letter=letter, message=message))
-            if len(matches) >= wanted.limit:
-                end = ScanEnd.LIMIT
-                break
-    return Scan(matches=matches, scanned=len(read), end=end)
+        else:
+            unlisted += 1
+    summary = ScanSummary(scanned=len(read), unlisted=unlisted, end=end)
+    return Scan(matches=matches, summary=summary)
 
 
 async def _get(queue: AbstractQueue) -> AbstractIncomingMessage | None:
@@ -121,7 +123,8 @@ async def _get(queue: AbstractQueue) -> AbstractIncomingMessage | None:
 
 
 async def _give_back(channel: AbstractChannel, read: list[AbstractIncomingMessage]) -> None:
-    """Return every message not removed, in the order read (the broker requeues on close)."""
+    """Give back every message not removed, in the order read: behind any message that came
+    in meanwhile, and in the queue's order once the scan read to its end."""
     if channel.is_closed:
         return
     try:

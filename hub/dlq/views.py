@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from aio_pika.abc import FieldValue
 
-from hub.dlq.model import DeadLetter, ScanEnd
+from hub.dlq.model import DeadLetter, ScanEnd, ScanSummary
 from hub.dlq.replay import ReplayResult
 
 JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
@@ -29,11 +29,12 @@ def letters_table(letters: Sequence[DeadLetter]) -> str:
     )
 
 
-def letters_json(letters: Sequence[DeadLetter], scanned: int, end: ScanEnd) -> str:
+def letters_json(letters: Sequence[DeadLetter], summary: ScanSummary) -> str:
     document = {
         "messages": [letter_summary(letter) for letter in letters],
-        "scanned": scanned,
-        "end": end.value,
+        "scanned": summary.scanned,
+        "unlisted": summary.unlisted,
+        "end": summary.end.value,
     }
     return json.dumps(document, indent=2)
 
@@ -71,14 +72,18 @@ def letter_text(letter: DeadLetter, *, with_body: bool) -> str:
     return "\n".join(lines)
 
 
-def scan_note(scanned: int, end: ScanEnd, limit: int) -> str | None:
-    """A warning when the scan did not read the whole queue, else ``None``."""
-    if end is ScanEnd.END:
-        return None
-    if end is ScanEnd.LIMIT:
-        return f"stopped at the limit of {limit} match(es); more may match (--limit)"
-    bound = "count" if end is ScanEnd.MAX_MESSAGES else "time"
-    return f"read {scanned} message(s) and stopped at the scan's {bound} bound; more may match"
+def scan_notes(summary: ScanSummary) -> list[str]:
+    """Warnings: matches left out by the limit, or a scan that did not reach the queue's end."""
+    notes = []
+    if summary.unlisted:
+        notes.append(f"{summary.unlisted} more match(es) past the limit were left alone (--limit)")
+    if summary.end is not ScanEnd.END:
+        bound = "count" if summary.end is ScanEnd.MAX_MESSAGES else "time"
+        notes.append(
+            f"read {summary.scanned} message(s) and stopped at the scan's {bound} bound: more may "
+            "match, and the messages read now wait behind the rest of the queue (--scan-max)"
+        )
+    return notes
 
 
 def _row(letter: DeadLetter) -> tuple[str, ...]:
