@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, FieldValue
 from pydantic import SecretStr
 from yarl import URL
 
@@ -101,7 +101,7 @@ async def stage(management: ManagementApi) -> AsyncIterator[Stage]:
 
 async def _declare(channel: AbstractChannel, stage: Stage) -> None:
     """``hub.dlx``/``hub.dead`` in small: a topic exchange into a quorum queue on ``#``."""
-    arguments = dict(quorum_queue_arguments())
+    arguments: dict[str, FieldValue] = {"x-queue-type": quorum_queue_arguments()["x-queue-type"]}
     dlx = await channel.declare_exchange(stage.dlx, aio_pika.ExchangeType.TOPIC, durable=True)
     dead = await channel.declare_queue(stage.dead, durable=True, arguments=arguments)
     await dead.bind(dlx, "#")
@@ -111,7 +111,7 @@ async def _declare(channel: AbstractChannel, stage: Stage) -> None:
     office = await channel.declare_queue(stage.office_queue, durable=True, arguments=arguments)
     for name in stage.offices[:2]:
         await office.bind(intents, names.office_binding(name))
-    poison_arguments = {
+    poison_arguments: dict[str, FieldValue] = {
         **arguments,
         "x-delivery-limit": 1,
         "x-dead-letter-exchange": stage.dlx,

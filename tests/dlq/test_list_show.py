@@ -175,4 +175,4 @@ async def test_two_scans_at_once_lose_nothing(
     # Then each saw some of them (what one held the other could not see), and all are still there
     seen = [letter.message_id for report in both for letter in report.letters]
     assert set(seen) == set(IN_ORDER)
-    assert sorted(await drain_ids(as_impersonator, stage.dead)) == sorted(IN_ORDER)
+    assert sorted(map(str, await drain_ids(as_impersonator, stage.dead))) == sorted(IN_ORDER)

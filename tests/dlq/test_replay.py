@@ -1,0 +1,117 @@
+"""``hub dlq replay``: back to the intents exchange as the vendor sent it, then removed."""
+
+from __future__ import annotations
+
+import pytest
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+
+from hub import names
+from hub.dlq import (
+    DeadLetterFilter,
+    ImpersonationRefused,
+    ReplayStatus,
+    replay_dead_letters,
+)
+from hub.settings import HubSettings
+from tests.dlq.conftest import Login, Stage
+from tests.dlq.letters import VENDOR_A, drain_ids, fill
+from tests.dlq.test_list_show import IN_ORDER
+
+
+async def office_messages(
+    connection: AbstractConnection, stage: Stage
+) -> list[AbstractIncomingMessage]:
+    """Take everything off the test's office queue."""
+    channel = await connection.channel()
+    queue = await channel.get_queue(stage.office_queue)
+    taken: list[AbstractIncomingMessage] = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        taken.append(message)
+    await channel.close()
+    return taken
+
+
+async def test_replay_publishes_the_original_message_and_removes_only_it(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+) -> None:
+    # Given the four dead letters and a hub user with the impersonator tag
+    sent = await fill(as_impersonator, stage)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+
+    # When vendor A's dead letter with key k-a2 is replayed
+    wanted = DeadLetterFilter(message_id="k-a2")
+    report = await replay_dead_letters(settings, wanted, where=stage.where)
+
+    # Then it reached its office's queue with its key, its vendor's user_id and its body
+    assert [(r.status, r.routing_key) for r in report.results] == [
+        (ReplayStatus.REPLAYED, names.intent_key(stage.offices[1], "patient.create"))
+    ]
+    (replayed,) = await office_messages(as_impersonator, stage)
+    original = sent[2]
+    assert (replayed.user_id, replayed.message_id, replayed.body) == (
+        VENDOR_A, "m-a2", original.body
+    )
+    assert (replayed.correlation_id, replayed.type) == ("corr-k-a2", "patient.create.v1")
+    assert replayed.routing_key == names.intent_key(stage.offices[1], "patient.create")
+    # And without the dead-letter headers
+    assert not [name for name in replayed.headers if name.startswith("x-hub-")]
+    # And it left the dead-letter queue while the others stayed, in order
+    assert await drain_ids(as_impersonator, stage.dead) == ["k-a1", "k-b1", "k-poison"]
+
+
+async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+) -> None:
+    # Given the four dead letters
+    await fill(as_impersonator, stage)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+
+    # When office O1's are replayed with --dry-run
+    wanted = DeadLetterFilter(office=stage.offices[0])
+    report = await replay_dead_letters(settings, wanted, dry_run=True, where=stage.where)
+
+    # Then both would be replayed, nothing was published, and the queue is as it was
+    assert [(r.letter.message_id, r.status) for r in report.results] == [
+        ("k-a1", ReplayStatus.WOULD_REPLAY), ("k-b1", ReplayStatus.WOULD_REPLAY)
+    ]
+    assert await office_messages(as_impersonator, stage) == []
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+
+
+async def test_an_unroutable_replay_stays_on_the_queue(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+) -> None:
+    # Given the four dead letters, and no queue bound for the poison's office O3 any more
+    await fill(as_impersonator, stage)
+    channel = await as_impersonator.channel()
+    poison = await channel.get_queue(stage.poison_queue)
+    await poison.unbind(stage.intents, names.office_binding(stage.offices[2]))
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+
+    # When the poison message is replayed while no queue is bound for its office
+    report = await replay_dead_letters(
+        settings, DeadLetterFilter(reason="delivery_limit"), where=stage.where
+    )
+
+    # Then the broker returned it, so it stays on the dead-letter queue, in its place
+    assert [r.status for r in report.results] == [ReplayStatus.UNROUTABLE]
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+
+
+async def test_replay_without_the_impersonator_tag_fails_clearly_and_loses_nothing(
+    stage: Stage, plain_user: Login, as_impersonator: AbstractConnection
+) -> None:
+    # Given the four dead letters and a hub user without the impersonator tag
+    await fill(as_impersonator, stage)
+    settings = HubSettings(broker_url=plain_user.url(HubSettings()))
+
+    # When everything is replayed
+    with pytest.raises(ImpersonationRefused) as refused:
+        await replay_dead_letters(settings, DeadLetterFilter(), where=stage.where)
+
+    # Then the error names the tag and the users, nothing reached the office queue,
+    # and every dead letter is still there, in order
+    message = str(refused.value)
+    assert "impersonator" in message and plain_user.name in message and VENDOR_A in message
+    assert await office_messages(as_impersonator, stage) == []
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
