@@ -16,6 +16,26 @@ if ! rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus >/dev/null;
   exit 1
 fi
 
+# The hub re-publishes intents with their vendor's user_id (dead letters, `hub dlq replay`), which
+# RabbitMQ allows only to a user tagged `impersonator`: give the hub's broker user (HUB_BROKER_URL's,
+# guest by default) that tag, keeping its other tags. The URL goes through stdin, not argv.
+hub_user=$(printf '%s' "${HUB_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/}" | python3 -c '
+import sys, urllib.parse
+print(urllib.parse.unquote(urllib.parse.urlsplit(sys.stdin.read()).username or "guest"))')
+tags=$(rabbitmqctl -q list_users --formatter json | python3 -c '
+import json, sys
+users = {u["user"]: u["tags"] for u in json.load(sys.stdin)}
+tags = users.get(sys.argv[1])
+print("" if tags is None else " ".join(tags) or "-")' "$hub_user")
+if [ -z "$tags" ]; then
+  echo "setup-broker: no broker user $hub_user; create it, then run this again" >&2
+elif ! [[ " $tags " == *" impersonator "* ]]; then
+  [ "$tags" = "-" ] && tags=""
+  # shellcheck disable=SC2086  # one argument per tag
+  rabbitmqctl -q set_user_tags "$hub_user" $tags impersonator
+  echo "setup-broker: $hub_user may now publish as a vendor (impersonator tag)"
+fi
+
 for _ in $(seq "$wait_s"); do
   # The credentials go through stdin (curl --config), not the process list.
   if printf 'user = "%s:%s"\n' "$user" "$password" |
