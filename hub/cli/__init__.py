@@ -8,6 +8,7 @@ import typer
 from hub.cli import (
     bench_sim_cmd,
     contracts_cmd,
+    dashboards_cmd,
     dlq_cmd,
     forms_cmd,
     migrate_cmd,
@@ -34,6 +35,7 @@ trace_cmd.register(app)
 forms_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
+dashboards_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,60 @@
+"""Per office: the lane's state, its queue, its throughput, and what slows it down."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders.dashboard import Dashboard
+
+from grafana.dashboards_src.panels import (
+    PanelBuilder,
+    Query,
+    assemble,
+    dashboard,
+    graph,
+    quantiles,
+    rate_sum,
+    states,
+    variable,
+)
+
+UID = "hub-office"
+OFFICES = 'office=~"$office"'
+LANE_STATES = (
+    "Coloured while the lane is in that state: running, backing_off (waiting to retry a "
+    "transient failure) or paused (401, or an operator)."
+)
+
+
+def _lane() -> list[PanelBuilder]:
+    return [
+        states("Lane state", LANE_STATES,
+               Query(f"max by (office, state) (hub_lane_state{{{OFFICES}}})",
+                     "{{office}} {{state}}")),
+        graph("Queue depth and in flight", "Ready in hub.office.<office>; held by the writer.",
+              "none",
+              Query(f"sum by (office) (hub_queue_depth{{{OFFICES}}})", "{{office}} ready"),
+              Query(f"sum by (office) (hub_intents_in_flight{{{OFFICES}}})",
+                    "{{office}} in flight")),
+        graph("Outcomes", "Finished intents per second by outcome.", "reqps",
+              Query(rate_sum("hub_intents_finished_total", OFFICES, "outcome"), "{{outcome}}"),
+              stack=True),
+    ]  # fmt: skip
+
+
+def _pace() -> list[PanelBuilder]:
+    return [
+        quantiles("Publish to applied", "Applied intents of the selected offices.",
+                  "hub_publish_to_applied_seconds", OFFICES),
+        quantiles("Pacer wait", "Waiting for the customer key's next request slot.",
+                  "hub_pacer_wait_seconds", OFFICES),
+        graph("Open Dental requests by status class", "Requests per second.", "reqps",
+              Query(rate_sum("hub_od_requests_total", OFFICES, "status_class"),
+                    "{{status_class}}"), stack=True),
+        graph("Retries by error class", "Attempts retried per second.", "reqps",
+              Query(rate_sum("hub_retries_total", OFFICES, "error_class"), "{{error_class}}")),
+    ]  # fmt: skip
+
+
+def build() -> Dashboard:
+    board = dashboard(UID, "Hub per office", "One office's lane: state, queue, throughput, pacing.")
+    board = board.with_variable(variable("office", "Office", "hub_lane_state"))
+    return assemble(board, [("Lane", _lane()), ("Latency and pacing", _pace())])
