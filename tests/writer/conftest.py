@@ -17,7 +17,7 @@ from hub.broker_connection import robust_channel
 from hub.ledger import MySqlLedger, migrate
 from hub.registry import V1_CONTRACTS
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
-from hub.topology import declare_exchanges
+from hub.topology import declare_exchanges, declare_topology, topology_for
 from hub.vendor_access import add_vendor
 from odsim.config import ApiMode as SimMode
 from odsim.config import CustomerConfig, SimConfig
@@ -119,6 +119,10 @@ async def make_world(
             tmp_path, api_url=simulator.base_url, od_database=empty_database,
             ledger_db=ledger_db, offices=office_specs, vendors=vendor_specs, writer=writer,
         )
+        # As `hub topology` would before any vendor publishes: a message sent before its office
+        # queue exists is unroutable, and lost.
+        topology = topology_for(world.registry, world.settings.office_delivery_limit)
+        await declare_topology(hub_channel, topology)
         for vendor in vendor_specs:
             password = SecretStr(vendor.password)
             await add_vendor(management, hub_channel, world.registry.vendor(vendor.name),
