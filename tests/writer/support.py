@@ -110,9 +110,9 @@ def registry_toml(world_offices: list[OfficeSpec], vendors: list[VendorSpec], *,
         ]
     for vendor in vendors:
         lines += ["[[vendors]]", f'name = "{vendor.name}"', ""]
-        for office, contracts in vendor.agreements.items():
+        for office_id, contracts in vendor.agreements.items():
             quoted = ", ".join(f'"{contract}"' for contract in contracts)
-            lines += ["[[vendors.agreements]]", f'office = "{office}"']
+            lines += ["[[vendors.agreements]]", f'office = "{office_id}"']
             lines += [f"contracts = [{quoted}]", ""]
     return "\n".join(lines)
 

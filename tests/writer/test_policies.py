@@ -1,0 +1,111 @@
+"""The writer's pure policies: backoff, what a failure means, which call a contract makes, which
+broker action a decision takes, and what a dead letter's headers may say."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from contracts import FieldError, OutcomeReason, known_contracts
+from hub import names
+from hub.errors import AuthError, PermanentError, ThrottledError, TransientError
+from hub.writer.acking import ACTIONS, Action
+from hub.writer.backoff import Backoff, RetryPolicy
+from hub.writer.calls import CALLS
+from hub.writer.failures import ApiFailure, after_failure
+from hub.writer.records import dead_letter_headers, outcome_event
+from hub.writer.verdict import About, Outcome, Verdict
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+POLICY = RetryPolicy(
+    max_attempts=5,
+    retry=Backoff(base_s=1.0, cap_s=30.0),
+    auth_pause=Backoff(base_s=10.0, cap_s=60.0),
+    draw=lambda: 0.5,
+)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling_s"), [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (500, 30.0)]
+)
+def test_the_backoff_doubles_per_attempt_up_to_its_cap(attempt: int, ceiling_s: float) -> None:
+    # Given a backoff of 1 s doubling, capped at 30 s
+    backoff = Backoff(base_s=1.0, cap_s=30.0)
+    # When asked for an attempt's delay with the draws at both ends and in the middle
+    delays = [backoff.delay_s(attempt, lambda draw=draw: draw) for draw in (0.0, 0.5, 0.999)]
+    # Then each is the draw's share of the capped ceiling: full jitter, a pure function
+    assert delays == [0.0, ceiling_s * 0.5, ceiling_s * 0.999]
+
+
+def _about(attempt: int) -> About:
+    return About(office="office-1", vendor="acme", vendor_known=True, intent_id=7, attempt=attempt)
+
+
+@pytest.mark.parametrize(
+    ("error", "attempt", "outcome", "reason", "release", "delay_s"),
+    [
+        (PermanentError("Patient already exists.", status=400), 1,
+         Outcome.REJECTED, OutcomeReason.OD_REJECTED, False, 0.0),
+        (AuthError("Customer key is disabled."), 2, Outcome.LANE_PAUSED, None, True, 20.0),
+        (TransientError("eConnector down", status=400), 2, Outcome.RETRY_LATER, None, True, 1.0),
+        (TransientError("eConnector down", status=400), 5,
+         Outcome.DEAD, OutcomeReason.RETRIES_EXHAUSTED, False, 0.0),
+        (TransientError("An error has occurred.", status=500, maybe_applied=True), 1,
+         Outcome.DEAD, OutcomeReason.NEEDS_RECONCILE, False, 0.0),
+        (ThrottledError("Too many requests", status=429, retry_after_s=3.0), 5,
+         Outcome.RETRY_LATER, None, True, 3.0),
+    ],
+    ids=["permanent", "401", "transient", "exhausted", "maybe-applied", "throttled"],
+)
+def test_each_api_failure_means_one_thing_for_the_intent(
+    error: ApiFailure, attempt: int, outcome: Outcome, reason: OutcomeReason | None,
+    release: bool, delay_s: float,
+) -> None:
+    # Given a failed attempt, When the writer classifies it
+    after = after_failure(_about(attempt), error, POLICY)
+    # Then the verdict, whether the attempt is released, and the wait follow from the class
+    verdict = after.verdict
+    assert (verdict.outcome, verdict.reason, after.release) == (outcome, reason, release)
+    assert verdict.delay_s == delay_s
+
+
+def test_every_served_contract_has_an_api_call() -> None:
+    # Given the contracts the hub serves, Then each maps to exactly one client call
+    assert set(CALLS) == set(known_contracts())
+
+
+def test_every_outcome_maps_to_one_broker_action() -> None:
+    # Given every outcome, Then final ones are acked and the others are never acked
+    assert set(ACTIONS) == set(Outcome)
+    final = {Outcome.APPLIED, Outcome.DUPLICATE, Outcome.REJECTED, Outcome.DEAD}
+    assert {outcome for outcome, action in ACTIONS.items() if action is Action.ACK} == final
+
+
+def test_dead_letter_headers_carry_ids_and_field_paths_only() -> None:
+    # Given an invalid intent whose error message mentions its field
+    error = FieldError(path="payload.SSN", rule="ssn", message="payload.SSN must be 9 digits.")
+    verdict = Verdict(
+        about=_about(0), outcome=Outcome.REJECTED, reason=OutcomeReason.INVALID,
+        errors=(error,), message="The intent breaks 1 rule(s) of its contract.",
+    )
+    # When its dead-letter headers are made
+    headers = dead_letter_headers(verdict)
+    # Then they hold the reason, who, where, what, and the field paths and rules, no sentences
+    assert headers[names.HEADER_REASON] == "invalid"
+    assert (headers[names.HEADER_VENDOR], headers[names.HEADER_OFFICE]) == ("acme", "office-1")
+    assert json.loads(str(headers["x-hub-errors"])) == [{"path": "payload.SSN", "rule": "ssn"}]
+    assert "9 digits" not in json.dumps({name: str(value) for name, value in headers.items()})
+
+
+def test_no_outcome_is_made_for_a_publisher_the_hub_cannot_route_to() -> None:
+    # Given verdicts about a message without user_id and about an unknown broker user
+    anonymous = About(office="office-1")
+    stranger = About(office="office-1", vendor="someone", vendor_known=False)
+    verdicts = [
+        Verdict(about=about, outcome=Outcome.REJECTED, reason=OutcomeReason.UNAUTHORIZED)
+        for about in (anonymous, stranger)
+    ]
+    # Then neither has an outcome event: no vendor queue would take it
+    assert [outcome_event(verdict, decided_at=NOW) for verdict in verdicts] == [None, None]
