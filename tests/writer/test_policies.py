@@ -4,6 +4,7 @@ broker action a decision takes, and what a dead letter's headers may say."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -34,9 +35,13 @@ def test_the_backoff_doubles_per_attempt_up_to_its_cap(attempt: int, ceiling_s: 
     # Given a backoff of 1 s doubling, capped at 30 s
     backoff = Backoff(base_s=1.0, cap_s=30.0)
     # When asked for an attempt's delay with the draws at both ends and in the middle
-    delays = [backoff.delay_s(attempt, lambda draw=draw: draw) for draw in (0.0, 0.5, 0.999)]
+    delays = [backoff.delay_s(attempt, _fixed(draw)) for draw in (0.0, 0.5, 0.999)]
     # Then each is the draw's share of the capped ceiling: full jitter, a pure function
     assert delays == [0.0, ceiling_s * 0.5, ceiling_s * 0.999]
+
+
+def _fixed(draw: float) -> Callable[[], float]:
+    return lambda: draw
 
 
 def _about(attempt: int) -> About:
