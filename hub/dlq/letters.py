@@ -1,9 +1,15 @@
 """A message of the dead-letter queue read as a ``DeadLetter``.
 
-The writer's dead letters say everything in ``x-hub-*`` headers. The broker's own (a poison
-message past its office queue's delivery limit) carry only ``x-death``: its reason
-(``delivery_limit``), its time, and the original routing key ``<office>.<contract>``; they keep
-the vendor's broker-validated ``user_id`` and arrive with the key ``dead.<office>``.
+The writer's dead letters say everything in ``x-hub-*`` headers; the vendor is in
+``x-hub-vendor`` (the writer cannot keep a ``user_id`` that is not its own) unless ``user_id`` is
+there too. The broker's own (a poison message past its office queue's delivery limit) carry
+``x-death``: its reason (``delivery_limit``), its time and the original routing key
+``<office>.<contract>``; they keep the vendor's broker-validated ``user_id`` and arrive with the
+key ``dead.<office>``.
+
+Any ``x-hub-*`` header on a broker dead letter was set by the vendor itself, not by the hub, so
+a message with ``x-death`` is read from ``x-death`` and its properties only: a vendor cannot name
+another vendor by a header, and a replay cannot be made to publish as someone else.
 """
 
 from __future__ import annotations
@@ -23,20 +29,22 @@ _DEAD_KEY_PREFIX = names.dead_letter_key("")
 def dead_letter(message: AbstractIncomingMessage, position: int) -> DeadLetter:
     headers: dict[str, FieldValue] = dict(message.headers or {})
     death = _latest_death(headers)
-    office, contract = _office_and_contract(headers, death, message.routing_key or "")
+    # The writer's headers, when the writer wrote them: see the module's docstring.
+    trusted: Mapping[str, FieldValue] = {} if death else headers
+    office, contract = _office_and_contract(trusted, death, message.routing_key or "")
     return DeadLetter(
         position=position,
-        source=Source.WRITER if names.HEADER_REASON in headers else Source.BROKER,
+        source=Source.BROKER if death else Source.WRITER,
         message_id=message.message_id,
-        idempotency_key=_text(headers, names.HEADER_IDEMPOTENCY_KEY) or message.message_id,
-        vendor=_text(headers, names.HEADER_VENDOR) or message.user_id,
+        idempotency_key=_text(trusted, names.HEADER_IDEMPOTENCY_KEY) or message.message_id,
+        vendor=message.user_id or _text(trusted, names.HEADER_VENDOR),
         office=office,
         contract=contract,
-        reason=_text(headers, names.HEADER_REASON) or _text(death, "reason"),
+        reason=_text(trusted, names.HEADER_REASON) or _text(death, "reason"),
         dead_lettered_at=(
-            _moment(headers.get(names.HEADER_DEAD_LETTERED_AT)) or _moment(death.get("time"))
+            _moment(trusted.get(names.HEADER_DEAD_LETTERED_AT)) or _moment(death.get("time"))
         ),
-        attempts=_count(headers.get(names.HEADER_ATTEMPTS)),
+        attempts=_count(trusted.get(names.HEADER_ATTEMPTS)),
         routing_key=message.routing_key or "",
         properties=properties(message),
         headers=headers,

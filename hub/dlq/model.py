@@ -30,7 +30,7 @@ class Source(StrEnum):
     """Who dead-lettered the message."""
 
     WRITER = "writer"  # rejected or dead, with the x-hub-* headers
-    BROKER = "broker"  # past a queue's delivery limit (or expired), with x-death only
+    BROKER = "broker"  # past a queue's delivery limit (or expired): x-death, no trusted x-hub-*
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,7 +81,7 @@ class DeadLetter:
     source: Source
     message_id: str | None
     idempotency_key: str | None  # the writer's header, else the message id
-    vendor: str | None  # the writer's header, else the broker-validated user_id
+    vendor: str | None  # the broker-validated user_id, else the writer's header
     office: str | None
     contract: str | None
     reason: str | None

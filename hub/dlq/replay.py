@@ -4,7 +4,9 @@ It keeps its body and original properties, ``user_id`` (the vendor) and ``messag
 idempotency key) included, so the writer validates and authorizes it as the vendor's and answers
 an intent that was applied meanwhile as a duplicate: replaying it changes nothing. Only the
 dead-letter bookkeeping headers (the writer's ``x-hub-*``, the broker's ``x-death`` family) are
-dropped. A message leaves ``hub.dead`` only after the broker confirmed its re-publish.
+dropped. The writer cannot keep a vendor's ``user_id`` on its dead letters without the
+impersonator tag, so it moves it to ``x-hub-vendor``; replay puts it back. A message leaves
+``hub.dead`` only after the broker confirmed its re-publish.
 
 RabbitMQ lets a connection publish with another user's ``user_id`` only if its user has the
 ``impersonator`` tag (``scripts/setup-broker.sh`` gives it to the hub's user). Without the tag
@@ -19,7 +21,7 @@ from enum import StrEnum
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, FieldValue
+from aio_pika.abc import AbstractChannel, AbstractExchange, FieldValue
 from pamqp.commands import Basic
 
 from hub import names
@@ -56,9 +58,10 @@ def replay_key(letter: DeadLetter) -> str | None:
     return names.intent_key(letter.office, letter.contract)
 
 
-def replay_message(message: AbstractIncomingMessage) -> aio_pika.Message:
+def replay_message(held: Held) -> aio_pika.Message:
     """The message as the vendor published it: same body and properties, minus the dead-letter
-    headers."""
+    headers; ``user_id`` back from ``x-hub-vendor`` where the writer had to move it there."""
+    message = held.message
     headers: dict[str, FieldValue] = {
         name: value
         for name, value in (message.headers or {}).items()
@@ -77,7 +80,7 @@ def replay_message(message: AbstractIncomingMessage) -> aio_pika.Message:
         message_id=message.message_id,
         timestamp=message.timestamp,
         type=message.type,
-        user_id=message.user_id,
+        user_id=message.user_id or held.letter.vendor,
         app_id=message.app_id,
     )
 
@@ -114,7 +117,7 @@ async def _replay_one(exchange: AbstractExchange, scan: Scan, held: Held) -> Rep
         return ReplayResult(letter=held.letter, status=ReplayStatus.NO_ROUTE, routing_key=None)
     try:
         confirmation = await exchange.publish(
-            replay_message(held.message), key, mandatory=True, timeout=CONFIRM_TIMEOUT_S
+            replay_message(held), key, mandatory=True, timeout=CONFIRM_TIMEOUT_S
         )
     except aiormq.exceptions.DeliveryError:
         return ReplayResult(letter=held.letter, status=ReplayStatus.REFUSED, routing_key=key)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, FieldValue
 from pamqp.commands import Basic
 
 from hub import names
@@ -30,13 +30,15 @@ class Sent:
     at: datetime
     attempts: int
     body: bytes
+    # The writer moves the vendor's user_id to x-hub-vendor unless it may impersonate.
+    keeps_user_id: bool = True
 
     def message(self) -> aio_pika.Message:
         return aio_pika.Message(
             self.body,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            user_id=self.vendor,
+            user_id=self.vendor if self.keeps_user_id else None,
             message_id=self.message_id,
             correlation_id=f"corr-{self.key}",
             type=f"{self.contract}.v1",
@@ -53,11 +55,15 @@ class Sent:
 
 
 def writer_letters(stage: Stage) -> list[Sent]:
-    """Three dead letters at known times; the body stands in for patient data."""
+    """Three dead letters at known times, vendor B's without user_id (as the writer sends them
+    when it may not impersonate); the body stands in for patient data."""
     o1, o2, _ = stage.offices
     return [
         _sent(VENDOR_A, o1, "patient.create", "invalid", "k-a1", "k-a1", day=1, attempts=0),
-        _sent(VENDOR_B, o1, "appointment.create", "retries_exhausted", "k-b1", "k-b1", 2, 5),
+        replace(
+            _sent(VENDOR_B, o1, "appointment.create", "retries_exhausted", "k-b1", "k-b1", 2, 5),
+            keeps_user_id=False,
+        ),
         _sent(VENDOR_A, o2, "patient.create", "od_rejected", "k-a2", "m-a2", day=3, attempts=1),
     ]
 
@@ -86,13 +92,18 @@ async def publish_writer_letters(connection: AbstractConnection, stage: Stage) -
     return sent
 
 
-async def make_poison(connection: AbstractConnection, stage: Stage, vendor: str) -> None:
+async def make_poison(connection: AbstractConnection, stage: Stage, vendor: str | None) -> None:
     """A real broker dead letter: the vendor's intent on a queue with delivery limit 1, given
-    back until the broker dead-letters it to the test's DLX (reason ``delivery_limit``)."""
+    back until the broker dead-letters it to the test's DLX (reason ``delivery_limit``). The
+    vendor forged x-hub-* headers naming vendor B on it."""
     channel = await connection.channel(publisher_confirms=True)
     intents = await channel.get_exchange(stage.intents)
+    forged: dict[str, FieldValue] = {
+        names.HEADER_VENDOR: VENDOR_B, names.HEADER_REASON: "forged", names.HEADER_ATTEMPTS: 9
+    }
     intent = aio_pika.Message(
-        b'{"poison": true}', user_id=vendor, message_id="k-poison", delivery_mode=2
+        b'{"poison": true}', user_id=vendor, message_id="k-poison", delivery_mode=2,
+        headers=forged,
     )
     await intents.publish(intent, names.intent_key(stage.offices[2], "patient.create"))
     poison = await channel.get_queue(stage.poison_queue)

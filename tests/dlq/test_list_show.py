@@ -48,10 +48,12 @@ async def test_list_reads_every_dead_letter_in_order_and_leaves_the_queue_as_it_
         Source.WRITER, VENDOR_A, stage.offices[0], "invalid", 0
     )
     assert a1.dead_lettered_at == datetime(2024, 1, 1, 10, tzinfo=UTC)
+    # And vendor B's, which has no user_id, names B by the writer's header
     assert (b1.vendor, b1.contract, b1.attempts) == (VENDOR_B, "appointment.create", 5)
     assert (a2.message_id, a2.idempotency_key) == ("m-a2", "k-a2")
-    assert (poison.source, poison.reason, poison.vendor) == (
-        Source.BROKER, "delivery_limit", VENDOR_A
+    # And the poison message's vendor is its user_id, never the x-hub-* headers it forged
+    assert (poison.source, poison.reason, poison.vendor, poison.attempts) == (
+        Source.BROKER, "delivery_limit", VENDOR_A, None
     )
     assert (poison.office, poison.contract) == (stage.offices[2], "patient.create")
     assert poison.dead_lettered_at is not None

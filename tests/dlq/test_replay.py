@@ -14,7 +14,7 @@ from hub.dlq import (
 )
 from hub.settings import HubSettings
 from tests.dlq.conftest import Login, Stage
-from tests.dlq.letters import VENDOR_A, drain_ids, fill
+from tests.dlq.letters import VENDOR_A, drain_ids, fill, make_poison
 from tests.dlq.test_list_show import IN_ORDER
 
 
@@ -31,32 +31,56 @@ async def office_messages(
     return taken
 
 
-async def test_replay_publishes_the_original_message_and_removes_only_it(
+async def test_replay_publishes_the_original_messages_and_removes_only_them(
     stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
 ) -> None:
     # Given the four dead letters and a hub user with the impersonator tag
     sent = await fill(as_impersonator, stage)
     settings = HubSettings(broker_url=impersonator.url(HubSettings()))
 
-    # When vendor A's dead letter with key k-a2 is replayed
-    wanted = DeadLetterFilter(message_id="k-a2")
+    # When office O1's dead letters are replayed (vendor A's with user_id, vendor B's without)
+    wanted = DeadLetterFilter(office=stage.offices[0])
     report = await replay_dead_letters(settings, wanted, where=stage.where)
 
-    # Then it reached its office's queue with its key, its vendor's user_id and its body
+    # Then both were confirmed on their keys and reached the office's queue in order
     assert [(r.status, r.routing_key) for r in report.results] == [
-        (ReplayStatus.REPLAYED, names.intent_key(stage.offices[1], "patient.create"))
+        (ReplayStatus.REPLAYED, names.intent_key(stage.offices[0], "patient.create")),
+        (ReplayStatus.REPLAYED, names.intent_key(stage.offices[0], "appointment.create")),
     ]
-    (replayed,) = await office_messages(as_impersonator, stage)
-    original = sent[2]
-    assert (replayed.user_id, replayed.message_id, replayed.body) == (
-        VENDOR_A, "m-a2", original.body
-    )
-    assert (replayed.correlation_id, replayed.type) == ("corr-k-a2", "patient.create.v1")
-    assert replayed.routing_key == names.intent_key(stage.offices[1], "patient.create")
-    # And without the dead-letter headers
-    assert not [name for name in replayed.headers if name.startswith("x-hub-")]
-    # And it left the dead-letter queue while the others stayed, in order
-    assert await drain_ids(as_impersonator, stage.dead) == ["k-a1", "k-b1", "k-poison"]
+    a1, b1 = await office_messages(as_impersonator, stage)
+    # And each as its vendor sent it: user_id, message_id, correlation_id, type and body
+    for replayed, original in ((a1, sent[0]), (b1, sent[1])):
+        assert (replayed.user_id, replayed.message_id, replayed.body) == (
+            original.vendor, original.message_id, original.body
+        )
+        assert (replayed.correlation_id, replayed.type, replayed.content_type) == (
+            f"corr-{original.key}", f"{original.contract}.v1", "application/json"
+        )
+        # And without the dead-letter headers
+        assert not [name for name in replayed.headers if name.startswith("x-hub-")]
+    # And they left the dead-letter queue while the others stayed, in order
+    assert await drain_ids(as_impersonator, stage.dead) == ["m-a2", "k-poison"]
+
+
+async def test_a_poison_message_without_user_id_is_replayed_as_nobody(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+) -> None:
+    # Given a poison message published without user_id, forging x-hub-vendor: vendor B
+    await make_poison(as_impersonator, stage, vendor=None)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+
+    # When it is replayed
+    report = await replay_dead_letters(settings, DeadLetterFilter(), where=stage.where)
+
+    # Then it was read as nobody's and re-published without user_id (the writer will refuse it)
+    assert [(r.letter.vendor, r.status) for r in report.results] == [
+        (None, ReplayStatus.REPLAYED)
+    ]
+    channel = await as_impersonator.channel()
+    poison = await channel.get_queue(stage.poison_queue)
+    replayed = await poison.get(no_ack=True)
+    assert replayed is not None and replayed.user_id is None
+    assert replayed.message_id == "k-poison"
 
 
 async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
