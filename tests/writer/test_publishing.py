@@ -27,11 +27,12 @@ async def test_an_outcome_nobody_can_route_holds_the_message_until_it_can_be_tol
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
     management: ManagementApi,
 ) -> None:
-    # Given a vendor whose outcome queue is gone, so its outcomes are returned unroutable
+    # Given a running writer, and a vendor whose outcome queue is then deleted, so that its
+    # outcomes are returned unroutable
     world = await make_world()
-    await management.delete_queue(names.outcome_queue(world.vendor.name))
     key, last = unique("key"), letters()
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        await management.delete_queue(names.outcome_queue(vendor.name))
         # When an intent is applied
         await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
 
