@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import aiormq
+import httpx
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
@@ -82,12 +83,7 @@ async def writer(
     """Build the writer's parts; on exit, close the broker connection first (handing unacked
     messages back), then the ledger pool and the HTTP client."""
     ws = settings.writer
-    apis = office_apis(settings, registry.offices)
-    pacer = KeyPacer()
-    for api in apis.values():
-        pacer.register(api)
     metrics = WriterMetrics(metrics_registry or CollectorRegistry())
-    draw = random.Random()
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(
             make_http_client(HttpTimeouts(), max_connections=ws.http_connections)
@@ -104,24 +100,8 @@ async def writer(
         await consume_channel.set_qos(prefetch_count=ws.prefetch)  # per consumer: per office
         publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         bookkeeping = Bookkeeping()
-        pipeline = Pipeline(
-            registry=registry,
-            ledger=ledger,
-            applier=Applier(
-                ledger=ledger,
-                apis=HttpOfficeApis(http=http, pacer=pacer, offices=apis),
-                policy=retry_policy(ws, draw),
-                attempt_timeout_s=ws.attempt_timeout_s,
-            ),
-            settler=Settler(
-                ledger=ledger,
-                publisher=AmqpPublisher(publish_channel, confirm_timeout_s=ws.confirm_timeout_s),
-                clock=_now,
-                draw=draw.random,
-            ),
-            bookkeeping=bookkeeping,
-            clock=_now,
-        )
+        publisher = AmqpPublisher(publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
+        pipeline = _pipeline(settings, registry, ledger, http, publisher, bookkeeping)
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
@@ -131,6 +111,36 @@ async def writer(
             metrics=metrics,
             bookkeeping=bookkeeping,
         )
+
+
+def _pipeline(
+    settings: HubSettings,
+    registry: Registry,
+    ledger: MySqlLedger,
+    http: httpx.AsyncClient,
+    publisher: AmqpPublisher,
+    bookkeeping: Bookkeeping,
+) -> Pipeline:
+    apis = office_apis(settings, registry.offices)
+    pacer = KeyPacer()
+    for api in apis.values():
+        pacer.register(api)
+    draw = random.Random()
+    applier = Applier(
+        ledger=ledger,
+        apis=HttpOfficeApis(http=http, pacer=pacer, offices=apis),
+        policy=retry_policy(settings.writer, draw),
+        attempt_timeout_s=settings.writer.attempt_timeout_s,
+    )
+    settler = Settler(ledger=ledger, publisher=publisher, clock=_now, draw=draw.random)
+    return Pipeline(
+        registry=registry,
+        ledger=ledger,
+        applier=applier,
+        settler=settler,
+        bookkeeping=bookkeeping,
+        clock=_now,
+    )
 
 
 def _now() -> datetime:

@@ -47,7 +47,7 @@ def validate(delivery: Delivery, about: About) -> tuple[Intent, About]:
 def _loosely_read(body: bytes, about: About) -> About:
     try:
         document = json.loads(body)
-    except ValueError:  # not UTF-8 or not JSON: UnicodeDecodeError is a ValueError
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested beyond reason
         return about
     if not isinstance(document, dict):
         return about

@@ -119,14 +119,7 @@ async def make_world(
             tmp_path, api_url=simulator.base_url, od_database=empty_database,
             ledger_db=ledger_db, offices=office_specs, vendors=vendor_specs, writer=writer,
         )
-        # As `hub topology` would before any vendor publishes: a message sent before its office
-        # queue exists is unroutable, and lost.
-        topology = topology_for(world.registry, world.settings.office_delivery_limit)
-        await declare_topology(hub_channel, topology)
-        for vendor in vendor_specs:
-            password = SecretStr(vendor.password)
-            await add_vendor(management, hub_channel, world.registry.vendor(vendor.name),
-                             password=password)
+        await _prepare_broker(world, management, hub_channel)
         return world
 
     yield make
@@ -136,3 +129,15 @@ async def make_world(
     for vendor in vendors:
         await management.delete_user(vendor)
         await management.delete_queue(names.outcome_queue(vendor))
+
+
+async def _prepare_broker(
+    world: World, management: ManagementApi, channel: AbstractRobustChannel
+) -> None:
+    """As an operator would before any vendor publishes (`hub topology`, `hub vendor add`): a
+    message sent before its office queue exists is unroutable, and lost."""
+    topology = topology_for(world.registry, world.settings.office_delivery_limit)
+    await declare_topology(channel, topology)
+    for vendor in world.vendors:
+        password = SecretStr(vendor.password)
+        await add_vendor(management, channel, world.registry.vendor(vendor.name), password=password)
