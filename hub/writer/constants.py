@@ -6,6 +6,7 @@ they help an operator replay or inspect a dead letter, and no vendor depends on 
 
 from __future__ import annotations
 
+HUB_HEADER_PREFIX = "x-hub-"  # a header so named on a dead letter is the writer's word
 HEADER_ERRORS = "x-hub-errors"  # JSON list of {"path", "rule"} for an invalid intent
 HEADER_IDEMPOTENCY_KEY = "x-hub-idempotency-key"
 HEADER_ATTEMPTS = "x-hub-attempts"  # Open Dental attempts the ledger counted

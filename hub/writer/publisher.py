@@ -20,6 +20,7 @@ from contracts import OutcomeEvent
 from contracts.amqp import CONTENT_TYPE
 from hub import names
 from hub.errors import TransientError
+from hub.writer.constants import HUB_HEADER_PREFIX
 from hub.writer.delivery import Delivery
 
 PUBLISH_FAILURES = (
@@ -58,13 +59,19 @@ class AmqpPublisher:
         await self._publish(names.OUTCOMES_EXCHANGE, event.routing_key(), message)
 
     async def dead_letter(self, delivery: Delivery, headers: dict[str, FieldValue]) -> None:
-        """The original body and properties, with the hub's headers added."""
+        """The original body and properties, with the hub's headers added. The vendor's own
+        ``x-hub-*`` headers are dropped: on a dead letter, those are trusted as the hub's."""
         kept = delivery.properties
+        vendors = {
+            name: value
+            for name, value in kept.headers.items()
+            if not name.startswith(HUB_HEADER_PREFIX)
+        }
         message = Message(
             delivery.body,
             content_type=kept.content_type,
             content_encoding=kept.content_encoding,
-            headers={**kept.headers, **headers},
+            headers={**vendors, **headers},
             delivery_mode=DeliveryMode.PERSISTENT,
             priority=kept.priority,
             correlation_id=kept.correlation_id,

@@ -15,7 +15,7 @@ from typing import Any
 
 import aio_pika
 import aiomysql
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, FieldValue
 from prometheus_client import CollectorRegistry
 from yarl import URL
 
@@ -191,12 +191,12 @@ class VendorClient:
 
     async def publish(
         self, intent: dict[str, Any] | bytes, *, office: str, contract: str = "patient.create",
-        as_itself: bool = True,
+        as_itself: bool = True, headers: dict[str, FieldValue] | None = None,
     ) -> None:
         body = intent if isinstance(intent, bytes) else json.dumps(intent).encode()
         message = aio_pika.Message(
             body, content_type="application/json", message_id=uuid.uuid4().hex,
-            user_id=self.name if as_itself else None,
+            user_id=self.name if as_itself else None, headers=headers or {},
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         exchange = await self._channel.get_exchange(names.INTENTS_EXCHANGE, ensure=False)

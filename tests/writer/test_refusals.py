@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from aio_pika.abc import AbstractRobustChannel
+from aio_pika.abc import AbstractRobustChannel, FieldValue
 
 from contracts import OutcomeReason, OutcomeStatus
 from hub import names
@@ -87,8 +87,9 @@ async def test_an_invalid_intent_is_rejected_with_its_field_errors_and_dead_lett
     body = json.dumps(intent).encode()
     taps = await dead_letter_tap(hub_channel, world.office)
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
-        # When the vendor publishes it
-        await vendor.publish(body, office=world.office)
+        # When the vendor publishes it, with headers of its own, one posing as the hub's
+        headers: dict[str, FieldValue] = {"trace": "t-1", c.HEADER_INTENT_ID: 999}
+        await vendor.publish(body, office=world.office, headers=headers)
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
         (dead,) = await drain(taps, 1)
 
@@ -113,6 +114,8 @@ async def test_an_invalid_intent_is_rejected_with_its_field_errors_and_dead_lett
         {"path": "payload.Birthdate", "rule": "date_format"}
     ]
     assert "01/02/1980" not in json.dumps({k: str(v) for k, v in dead.headers.items()})
+    # And the vendor's own headers are kept, except the one posing as the hub's
+    assert dead.headers["trace"] == "t-1" and c.HEADER_INTENT_ID not in dead.headers
 
 
 _HUB_HEADERS = (
