@@ -139,7 +139,7 @@ def test_prometheus_scrapes_the_stack_and_loads_the_alerts() -> None:
 
 def _container_path(service: str, source: str) -> str:
     for volume in services()[service]["volumes"]:
-        parts = volume.split(":")
+        parts = str(volume).split(":")
         if parts[0] == source:
             return parts[1]
     raise AssertionError(f"{service} does not mount {source}")
