@@ -193,6 +193,8 @@ class HubMetrics:
                 vendor, office, contract, IntentOutcome.APPLIED.value, reason_label(None)
             )
             intents.processing.labels(office, contract)
+            for error_class in ErrorClass:
+                intents.retries.labels(office, contract, error_class.value)
 
 
 class OdSqlObserver:

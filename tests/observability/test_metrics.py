@@ -179,7 +179,8 @@ def test_series_exist_from_the_start_for_known_offices_and_agreements(
     metrics: HubMetrics, registry: CollectorRegistry
 ) -> None:
     # Given a catalogue nothing has happened to yet
-    # Then each agreement's intent counters and each office's lane and auth series are at zero
+    # Then each agreement's intent and retry counters, and each office's lane and auth series,
+    # are at zero
     where = {"vendor": "paywell", "office": "office-2", "contract": "payment.create"}
     assert value(registry, "hub_intents_received_total", **where) == 0
     assert (
@@ -189,3 +190,8 @@ def test_series_exist_from_the_start_for_known_offices_and_agreements(
     assert value(registry, "hub_lane_state", office="office-1", state="paused") == 0
     assert value(registry, "hub_od_auth_failures_total", office="office-2") == 0
     assert value(registry, "hub_publish_to_applied_seconds_count", office="office-1") == 0
+    retried = value(
+        registry, "hub_retries_total", office="office-2", contract="payment.create",
+        error_class="maybe_applied",
+    )  # fmt: skip
+    assert retried == 0
