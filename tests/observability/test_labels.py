@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry
 
 from contracts.outcome import OutcomeReason
 from hub.observability import HubMetrics, IntentOutcome, StatusClass, od_operation
+from hub.observability import metrics as metrics_module
 from hub.observability.labels import OD_OPERATIONS, ErrorClass, LaneState, QueryNames
 from hub.registry import V1_CONTRACTS
 from tests.observability.conftest import BOUNDS
@@ -133,3 +134,25 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         for label, allowed in bounded.items():
             assert labels.get(label, next(iter(allowed))) in allowed, (name, label, labels)
         assert "Lovelace" not in str(labels) and "SELECT" not in str(labels)
+
+
+def test_the_catalogue_docstring_lists_every_metric_with_its_labels(
+    registry: CollectorRegistry,
+) -> None:
+    # Given the catalogue's families, each with a sample, and the table in the docstring
+    _drive_with_hostile_values(HubMetrics(registry, BOUNDS), 1)
+    table = {
+        line.split()[0]: line.split(maxsplit=2)[2]
+        for line in (metrics_module.__doc__ or "").splitlines()
+        if line.startswith("hub_")
+    }
+    # Then each family is in the table under its exposed name, with its labels in order
+    for family in registry.collect():
+        name = family.name + ("_total" if family.type == "counter" else "")
+        labels = next(
+            ([k for k in s.labels if k != "le"] for s in family.samples),
+            [],
+        )
+        listed = table.pop(name)
+        assert listed == (", ".join(labels) or "(none)"), name
+    assert table == {}
