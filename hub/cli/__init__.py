@@ -9,6 +9,7 @@ from hub.cli import (
     bench_sim_cmd,
     contracts_cmd,
     dashboards_cmd,
+    demo_cmd,
     dlq_cmd,
     forms_cmd,
     migrate_cmd,
@@ -36,6 +37,7 @@ forms_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
 dashboards_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,116 @@
+"""A demo vendor: its broker login, the publisher library over it, and what became of each step.
+
+Valid intents go through ``VendorPublisher`` as any vendor's would. A body the typed builders
+refuse to build (the script's invalid messages) goes out raw on a channel of its own, still as
+the vendor's user. A step claiming another vendor's name uses a publisher named after that
+vendor on this vendor's login, which is what an impersonator would do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractRobustConnection
+from pydantic import SecretStr
+
+from adapters.publisher import PublishNotConfirmed, VendorPublisher
+from contracts import Intent, OutcomeEvent
+from contracts.amqp import CONTENT_TYPE, INTENTS_EXCHANGE, PERSISTENT
+from hub.demo.script import Step
+
+CONFIRM_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sent:
+    """One step as the broker answered it: confirmed (published), or not, and why."""
+
+    step: Step
+    confirmed: bool
+    code: str | None = None  # ACCESS_REFUSED, PRECONDITION_FAILED, or the publisher's reason
+    reply: str | None = None  # the broker's reply text: ids and routing keys, no payload
+
+
+def _broker_reply(error: BaseException) -> str | None:
+    """The reply text of the channel close behind ``error``, e.g. "ACCESS_REFUSED - access to
+    topic 'office-2.patient.create' in exchange 'hub.intents' ...": keys and names, no payload."""
+    closed = error if isinstance(error, aiormq.exceptions.ChannelClosed) else error.__cause__
+    if isinstance(closed, aiormq.exceptions.ChannelClosed) and len(closed.args) >= 2:
+        return str(closed.args[1])
+    return None
+
+
+def _refusal(step: Step, error: BaseException, fallback: str) -> Sent:
+    reply = _broker_reply(error)
+    code = fallback if reply is None else reply.partition(" - ")[0]
+    return Sent(step=step, confirmed=False, code=code, reply=reply or str(error))
+
+
+class DemoVendor:
+    def __init__(self, name: str, broker_url: SecretStr) -> None:
+        self.name = name
+        self._url = broker_url
+        self._publisher = VendorPublisher(broker_url, name, confirm_timeout_s=CONFIRM_TIMEOUT_S)
+        self._raw: AbstractRobustConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        await self._publisher.__aenter__()
+        try:
+            self._raw = await aio_pika.connect_robust(self._url.get_secret_value())
+        except BaseException:
+            await self._publisher.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        raw, self._raw = self._raw, None
+        try:
+            if raw is not None:
+                await raw.close()
+        finally:
+            await self._publisher.__aexit__(kind, exc, tb)
+
+    def outcomes(self) -> AsyncGenerator[OutcomeEvent, None]:
+        return self._publisher.outcomes()
+
+    async def send(self, step: Step) -> Sent:
+        """Publish ``step`` and wait for the broker's confirm or refusal."""
+        try:
+            if isinstance(step.body, bytes):
+                await self._send_raw(step, step.body)
+            elif step.user_id != self.name:
+                await self._send_as_another(step, step.body)
+            else:
+                await self._publisher.publish(step.body)
+        except PublishNotConfirmed as exc:
+            return _refusal(step, exc, exc.reason.value)
+        except aiormq.exceptions.AMQPError as exc:
+            return _refusal(step, exc, type(exc).__name__)
+        except TimeoutError as exc:  # a raw publish's confirm
+            return _refusal(step, exc, "timeout")
+        return Sent(step=step, confirmed=True)
+
+    async def _send_as_another(self, step: Step, intent: Intent) -> None:
+        async with VendorPublisher(
+            self._url, step.user_id, confirm_timeout_s=CONFIRM_TIMEOUT_S
+        ) as pretender:
+            await pretender.publish(intent)
+
+    async def _send_raw(self, step: Step, body: bytes) -> None:
+        assert self._raw is not None, "use `async with DemoVendor(...)`"
+        message = aio_pika.Message(
+            body, content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode(PERSISTENT),
+            user_id=step.user_id, message_id=step.key,
+        )
+        async with self._raw.channel(publisher_confirms=True, on_return_raises=True) as channel:
+            exchange = await channel.get_exchange(INTENTS_EXCHANGE, ensure=False)
+            await exchange.publish(
+                message, step.routing_key, mandatory=True, timeout=CONFIRM_TIMEOUT_S
+            )
