@@ -40,9 +40,11 @@ def _broker_reply(error: BaseException) -> str | None:
     """The reply text of the channel close behind ``error``, e.g. "ACCESS_REFUSED - access to
     topic 'office-2.patient.create' in exchange 'hub.intents' ...": keys and names, no payload."""
     closed = error if isinstance(error, aiormq.exceptions.ChannelClosed) else error.__cause__
-    if isinstance(closed, aiormq.exceptions.ChannelClosed) and len(closed.args) >= 2:
-        return str(closed.args[1])
-    return None
+    if not isinstance(closed, aiormq.exceptions.ChannelClosed):
+        return None
+    # aiormq gives the mapped classes (ChannelAccessRefused, ...) the text alone, the generic
+    # ChannelClosed (code, text): the text is the last string either way.
+    return next((arg for arg in reversed(closed.args) if isinstance(arg, str)), None)
 
 
 def _refusal(step: Step, error: BaseException, fallback: str) -> Sent:
