@@ -28,12 +28,3 @@ def of_event(event: OutcomeEvent) -> str:
         return event.status.value
     return f"{event.status.value}:{event.reason.value}"
 
-
-def status_of(label: str) -> str:
-    """``applied``, ``duplicate``, ``rejected``, ``dead`` or ``refused_by_broker``."""
-    return label.partition(":")[0]
-
-
-def reason_of(label: str) -> str | None:
-    reason = label.partition(":")[2]
-    return reason or None

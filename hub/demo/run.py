@@ -24,7 +24,7 @@ from hub.demo.checks import (
     check_rows,
     count_tables,
 )
-from hub.demo.config import Cast, DemoConfig, StartSimulator
+from hub.demo.config import Cast, DemoConfig, DemoError, StartSimulator
 from hub.demo.outcomes import OutcomeBook, VendorKey
 from hub.demo.people import Run
 from hub.demo.report import DemoReport
@@ -85,7 +85,7 @@ async def _learn(
     """The PatNums and AptNums demo-forms' outcome events named: all a reminders vendor knows."""
     forms = config.cast.forms
     keys = script.found_keys(run, config.patients)
-    wanted = Counter((forms, key) for pair_ in keys.values() for key in pair_)
+    wanted = Counter((forms, key) for both in keys.values() for key in both)
     await book.wait(wanted, deadline, tick)
     found = {}
     for index, (patient_key, appointment_key) in keys.items():
@@ -103,20 +103,20 @@ async def _vendors(stack: Stack, cast: Cast, book: OutcomeBook) -> AsyncIterator
 ]:
     """Both vendors connected, their outcome queues followed into ``book`` until exit."""
     async with AsyncExitStack() as exits:
-        pair_ = [
+        forms, reminders = [
             await exits.enter_async_context(DemoVendor(name, stack.vendor_urls[name]))
             for name in (cast.forms, cast.reminders)
         ]
-        tasks = [asyncio.create_task(book.follow(vendor)) for vendor in pair_]
+        tasks = [asyncio.create_task(book.follow(vendor)) for vendor in (forms, reminders)]
         try:
-            yield pair_[0], pair_[1]
+            yield forms, reminders
         finally:
             for task in tasks:
                 task.cancel()
             ended = await asyncio.gather(*tasks, return_exceptions=True)
-        failures = [e for e in ended if isinstance(e, Exception)]
-        if failures:
-            raise failures[0]  # a vendor's outcome queue could not be read: say why
+        failure = next((e for e in ended if isinstance(e, Exception)), None)
+        if failure is not None:
+            raise DemoError(f"a vendor's outcomes could not be read: {failure}") from failure
 
 
 async def _play(
@@ -130,7 +130,7 @@ async def _play(
     async with _vendors(stack, cast, book) as (forms, reminders):
         sent += await _publish(forms, script.forms_steps(run, cast, config.patients), progress)
         found = await _learn(book, run, config, deadline, tick)
-        progress(f"demo-reminders learned {len(found)} PatNum(s) from demo-forms' outcomes")
+        progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
         sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)
         complete = await book.wait(_expected(sent), deadline, tick)
         tick(force=True)

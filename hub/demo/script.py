@@ -223,12 +223,12 @@ def _reminder_note(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
     return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=created)
 
 
-def payment_amount(index: int) -> float:
+def _payment_amount(index: int) -> float:
     return 25.0 + 5 * index
 
 
 def _payment(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
-    amount = payment_amount(index)
+    amount = _payment_amount(index)
     payload = PaymentCreate(
         PatNum=pat_num, PayAmt=amount, PayDate=run.today.isoformat(), PayNote="Text-to-pay."
     )

@@ -36,7 +36,6 @@ PASSWORD_BYTES = 24
 @dataclass(frozen=True, kw_only=True)
 class Stack:
     registry: Registry
-    sim_url: str
     vendor_urls: Mapping[str, SecretStr]  # each vendor's broker login, this run's password
 
 
@@ -125,5 +124,5 @@ async def running_stack(
         progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
         await stack.enter_async_context(_writer(settings, registry))
         progress("writer consuming")
-        yield Stack(registry=registry, sim_url=sim_url, vendor_urls=urls)
+        yield Stack(registry=registry, vendor_urls=urls)
         progress("stopping: writer draining, then the simulator")
