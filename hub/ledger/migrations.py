@@ -131,9 +131,53 @@ CREATE TABLE dlq_purged_messages (
 ) {TABLE_OPTIONS}
 """
 
+# Operations (hub/control): an operator's pause of an office lane or of a vendor, polled by every
+# writer; the log of pauses and resumes; and what each writer's lanes are doing, for `hub status`.
+# ``reason`` and ``last_error`` are operators' words and error codes, never patient data.
+_PAUSES = f"""
+CREATE TABLE pauses (
+    kind VARCHAR(8) {CODE} NOT NULL,
+    name VARCHAR(64) {EXACT} NOT NULL,
+    paused_by VARCHAR(128) {EXACT} NOT NULL,
+    reason VARCHAR(500) NULL,
+    paused_at DATETIME(6) NOT NULL,
+    CONSTRAINT ck_pauses_kind CHECK (kind IN ('office', 'vendor')),
+    PRIMARY KEY (kind, name)
+) {TABLE_OPTIONS}
+"""
+
+_PAUSE_LOG = f"""
+CREATE TABLE pause_log (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    kind VARCHAR(8) {CODE} NOT NULL,
+    name VARCHAR(64) {EXACT} NOT NULL,
+    action VARCHAR(8) {CODE} NOT NULL,
+    operator VARCHAR(128) {EXACT} NOT NULL,
+    reason VARCHAR(500) NULL,
+    at DATETIME(6) NOT NULL,
+    CONSTRAINT ck_pause_log_action CHECK (action IN ('pause', 'resume')),
+    KEY ix_pause_log_name (kind, name, id)
+) {TABLE_OPTIONS}
+"""
+
+_LANE_STATUS = f"""
+CREATE TABLE lane_status (
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    writer_id VARCHAR(128) {EXACT} NOT NULL,
+    state VARCHAR(16) {CODE} NOT NULL,
+    in_flight INT UNSIGNED NOT NULL,
+    last_error VARCHAR(200) NULL,
+    last_error_at DATETIME(6) NULL,
+    updated_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (office_id, writer_id),
+    KEY ix_lane_status_writer (writer_id)
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
     Migration(version=3, name="vendor_refs", statements=(_VENDOR_REFS,)),
     Migration(version=4, name="dlq_purges", statements=(_DLQ_PURGES, _DLQ_PURGED_MESSAGES)),
+    Migration(version=5, name="operations", statements=(_PAUSES, _PAUSE_LOG, _LANE_STATUS)),
 )
