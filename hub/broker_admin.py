@@ -48,6 +48,21 @@ class QueueInfo(_Reply):
     arguments: dict[str, AmqpArgument]
 
 
+class QueueDepth(_Reply):
+    """A queue's message counts, as the broker last reported them (every few seconds). A queue
+    declared moments ago may not have counts yet: they read as 0."""
+
+    name: str
+    messages: int = 0  # ready + unacknowledged (quorum queues report this correctly here)
+    messages_ready: int = 0
+    messages_unacknowledged: int = 0
+
+
+class Connection(_Reply):
+    name: str
+    user: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class Permissions:
     """Regexes over resource names on one vhost, as RabbitMQ evaluates them."""
@@ -59,6 +74,7 @@ class Permissions:
 
 _USERS = TypeAdapter(list[BrokerUser])
 _TOPIC_PERMISSIONS = TypeAdapter(list[TopicPermission])
+_CONNECTIONS = TypeAdapter(list[Connection])
 _Method = Literal["GET", "PUT", "DELETE"]
 _T = TypeVar("_T")
 
@@ -108,6 +124,22 @@ class ManagementApi:
         path = f"/api/queues/{self._vhost}/{_q(name)}"
         return await self._call_unless_missing("DELETE", path, f"delete queue {name}") is not None
 
+    async def queue_depth(self, name: str) -> QueueDepth | None:
+        path = f"/api/queues/{self._vhost}/{_q(name)}"
+        reply = await self._call_unless_missing("GET", path, f"count messages of queue {name}")
+        return None if reply is None else _parse(TypeAdapter(QueueDepth), reply, "queue")
+
+    async def connections_of(self, user: str) -> list[Connection]:
+        """The user's open AMQP connections (on every vhost)."""
+        reply = await self._call("GET", "/api/connections?columns=name,user", "list connections")
+        return [c for c in _parse(_CONNECTIONS, reply, "connections") if c.user == user]
+
+    async def close_connection(self, name: str, reason: str) -> bool:
+        """Close one client connection, telling the client ``reason``; False if it was gone."""
+        path, headers = f"/api/connections/{_q(name)}", {"X-Reason": reason}
+        closed = await self._call_unless_missing("DELETE", path, "close connection", None, headers)
+        return closed is not None
+
     async def _call(
         self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
     ) -> httpx.Response:
@@ -117,11 +149,16 @@ class ManagementApi:
         return reply
 
     async def _call_unless_missing(
-        self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
+        self,
+        method: _Method,
+        path: str,
+        what: str,
+        body: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response | None:
         """The reply to one request, or ``None`` when its object does not exist (404)."""
         try:
-            reply = await self._client.request(method, path, json=body)
+            reply = await self._client.request(method, path, json=body, headers=headers)
         except httpx.TransportError as exc:
             raise ManagementError(
                 f"cannot {what}: the management API at {self._client.base_url} is unreachable "
