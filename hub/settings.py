@@ -61,6 +61,21 @@ class WriterSettings(BaseModel):
     ledger_connections: int = Field(default=8, ge=1)
 
 
+class ControlSettings(BaseModel):
+    """Operations on a running writer (hub/control): pauses, lane status, queue depths;
+    ``HUB_CONTROL__PAUSE_POLL_S`` sets a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pause_poll_s: float = Field(default=1.0, gt=0)  # how soon a pause or resume takes effect
+    status_heartbeat_s: float = Field(default=5.0, gt=0)  # lane_status rows rewritten this often
+    stale_after_s: float = Field(default=30.0, gt=0)  # hub status: a row older is a writer gone
+    depth_poll_s: float = Field(default=5.0, gt=0)  # queue depths from the management API
+    # The management API lists a connection only some seconds after it opened; a vendor pause
+    # closes the vendor's connections again after this long to catch those it could not see.
+    vendor_recheck_s: float = Field(default=6.0, ge=0)
+
+
 class HubSettings(BaseSettings):
     """Every setting of the hub. ``HUB_LEDGER_DB__PASSWORD`` sets a nested field."""
 
@@ -100,3 +115,4 @@ class HubSettings(BaseSettings):
     # compose file sets HUB_METRICS_HOST=0.0.0.0 so Prometheus can reach it from its container.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
+    control: ControlSettings = Field(default_factory=ControlSettings)
