@@ -75,6 +75,8 @@ class Permissions:
 _USERS = TypeAdapter(list[BrokerUser])
 _TOPIC_PERMISSIONS = TypeAdapter(list[TopicPermission])
 _CONNECTIONS = TypeAdapter(list[Connection])
+_DEPTHS = TypeAdapter(list[QueueDepth])
+_DEPTH_COLUMNS = "name,messages,messages_ready,messages_unacknowledged"
 _Method = Literal["GET", "PUT", "DELETE"]
 _T = TypeVar("_T")
 
@@ -128,6 +130,11 @@ class ManagementApi:
         path = f"/api/queues/{self._vhost}/{_q(name)}"
         reply = await self._call_unless_missing("GET", path, f"count messages of queue {name}")
         return None if reply is None else _parse(TypeAdapter(QueueDepth), reply, "queue")
+
+    async def queue_depths(self) -> list[QueueDepth]:
+        """Every queue of the vhost with its counts, in one request."""
+        path = f"/api/queues/{self._vhost}?columns={_DEPTH_COLUMNS}"
+        return _parse(_DEPTHS, await self._call("GET", path, "count messages"), "queues")
 
     async def connections_of(self, user: str) -> list[Connection]:
         """The user's open AMQP connections (on every vhost)."""
