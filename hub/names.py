@@ -21,25 +21,38 @@ from contracts.amqp import (
 )
 
 # More dead-letter headers the writer may add beside the four public ones; `hub dlq` reads them
-# when present (the broker's own poison dead letters carry none of them, only `x-death`).
+# when present (the broker's own poison dead letters carry none of them, only `x-death`). They
+# help an operator replay or inspect a dead letter; no vendor depends on them.
+HEADER_PREFIX = "x-hub-"  # a header so named on a writer's dead letter is the hub's word
 HEADER_IDEMPOTENCY_KEY = "x-hub-idempotency-key"
-HEADER_ERRORS = "x-hub-errors"
-HEADER_ATTEMPTS = "x-hub-attempts"
-HEADER_DEAD_LETTERED_AT = "x-hub-dead-lettered-at"
+HEADER_ERRORS = "x-hub-errors"  # JSON list of {"path", "rule"} for an invalid intent
+HEADER_ATTEMPTS = "x-hub-attempts"  # Open Dental attempts the ledger counted
+HEADER_DEAD_LETTERED_AT = "x-hub-dead-lettered-at"  # RFC 3339
+HEADER_INTENT_ID = "x-hub-intent-id"  # the ledger row, for hub trace
+HEADER_CANDIDATES = "x-hub-candidates"  # JSON list of {"table", "primary_key"}: ambiguous rows
+
+# Where `hub dlq replay` re-publishes an operator's replay: bound to every office queue like
+# hub.intents, but only the hub's own broker user may write to it (a vendor's permissions name
+# hub.intents alone), so the writer trusts a delivery from it as an operator's decision.
+REPLAY_EXCHANGE = "hub.replay"
 
 __all__ = [
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
     "HEADER_ATTEMPTS",
+    "HEADER_CANDIDATES",
     "HEADER_CONTRACT",
     "HEADER_DEAD_LETTERED_AT",
     "HEADER_ERRORS",
     "HEADER_IDEMPOTENCY_KEY",
+    "HEADER_INTENT_ID",
     "HEADER_OFFICE",
+    "HEADER_PREFIX",
     "HEADER_REASON",
     "HEADER_VENDOR",
     "INTENTS_EXCHANGE",
     "OUTCOMES_EXCHANGE",
+    "REPLAY_EXCHANGE",
     "dead_letter_key",
     "intent_key",
     "office_binding",

@@ -9,6 +9,7 @@ from hub.ledger.migrator import MigrationState, migrate, migration_status
 from hub.ledger.models import (
     ApiCallRecord,
     ApiCallRow,
+    Charge,
     ClaimResult,
     Conflict,
     Finish,
@@ -23,6 +24,7 @@ from hub.ledger.models import (
     RefKind,
     RefRow,
     Resumed,
+    RetryBudget,
 )
 from hub.ledger.mysql_ledger import MySqlLedger
 from hub.ledger.port import Ledger, LedgerTrace, QueryObserver
@@ -30,6 +32,7 @@ from hub.ledger.port import Ledger, LedgerTrace, QueryObserver
 __all__ = [
     "ApiCallRecord",
     "ApiCallRow",
+    "Charge",
     "ClaimResult",
     "Conflict",
     "Finish",
@@ -49,6 +52,7 @@ __all__ = [
     "RefKind",
     "RefRow",
     "Resumed",
+    "RetryBudget",
     "migrate",
     "migration_status",
 ]

@@ -174,10 +174,20 @@ CREATE TABLE lane_status (
 ) {TABLE_OPTIONS}
 """
 
+# The writer's retry budget, kept durably: attempts that do not count against max_attempts
+# (probes of a paused lane, and every attempt before an operator's replay reopened the intent),
+# and when the current run of retries began (the clock of the writer's max total time).
+_RETRY_BUDGET = """
+ALTER TABLE intents
+    ADD COLUMN free_attempts INT UNSIGNED NOT NULL DEFAULT 0 AFTER attempts,
+    ADD COLUMN retrying_since DATETIME(6) NULL AFTER attempt_started_at
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
     Migration(version=3, name="vendor_refs", statements=(_VENDOR_REFS,)),
     Migration(version=4, name="dlq_purges", statements=(_DLQ_PURGES, _DLQ_PURGED_MESSAGES)),
     Migration(version=5, name="operations", statements=(_PAUSES, _PAUSE_LOG, _LANE_STATUS)),
+    Migration(version=6, name="retry_budget", statements=(_RETRY_BUDGET,)),
 )

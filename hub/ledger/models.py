@@ -61,6 +61,9 @@ class IntentClaim:
     message_id: str | None
     correlation_id: str | None
     received_at: datetime
+    # An operator's replay (``hub dlq replay``): a rejected or dead intent with the same payload
+    # is reopened for a fresh run of attempts instead of being answered as a duplicate.
+    replayed: bool = False
 
     def __post_init__(self) -> None:
         _check_length("vendor", self.vendor, c.MAX_VENDOR_CHARS)
@@ -118,6 +121,28 @@ class Conflict:
 
 
 ClaimResult: TypeAlias = Fresh | Resumed | InDoubt | Finished | Conflict
+
+
+class Charge(StrEnum):
+    """What a released attempt costs the intent's retry budget."""
+
+    COUNTED = "counted"  # it reached Open Dental and failed there: one of max_attempts, clocked
+    CLOCKED = "clocked"  # Open Dental could not be reached or throttled it: free, but clocked
+    FREE = "free"  # not the intent's doing (a 401, a stop before sending): costs nothing
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryBudget:
+    """What an intent's retries have used so far; ages by the ledger database's own clock."""
+
+    attempts: int
+    free_attempts: int  # released FREE or CLOCKED, or made before an operator's replay
+    retrying_s: float | None  # since the current run of retries began; None: not retrying
+    attempt_age_s: float | None  # since the latest attempt began; None: never attempted
+
+    @property
+    def counted_attempts(self) -> int:
+        return self.attempts - self.free_attempts
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ import hub.ledger.constants as c
 from hub.errors import LedgerError
 from hub.ledger.models import (
     ApiCallRecord,
+    Charge,
     ClaimResult,
     Conflict,
     Finish,
@@ -25,6 +26,7 @@ from hub.ledger.models import (
     IntentStory,
     RefKind,
     Resumed,
+    RetryBudget,
 )
 from hub.ledger.mysql_rows import (
     API_CALL_COLUMNS,
@@ -64,8 +66,24 @@ UPDATE intents SET status = 'attempting', attempts = attempts + 1,
 WHERE id = %s AND status = 'received'
 """
 _RELEASE_ATTEMPT = f"""
-UPDATE intents SET status = 'received', last_error = %s, updated_at = {_NOW}
+UPDATE intents SET status = 'received', last_error = %s, updated_at = {_NOW},
+    free_attempts = free_attempts + %s,
+    retrying_since = IF(%s, COALESCE(retrying_since, {_NOW}), retrying_since)
 WHERE id = %s AND status = 'attempting'
+"""
+_RETRY_BUDGET = """
+SELECT attempts, free_attempts,
+    TIMESTAMPDIFF(MICROSECOND, retrying_since, UTC_TIMESTAMP(6)) AS retrying_us,
+    TIMESTAMPDIFF(MICROSECOND, attempt_started_at, UTC_TIMESTAMP(6)) AS attempt_age_us
+FROM intents WHERE id = %s
+"""
+# An operator's replay of a rejected or dead intent: a fresh run of attempts, every earlier one
+# free, its key remembered for a full retention from now. last_error stays, as history.
+_REOPEN = f"""
+UPDATE intents SET status = 'received', od_table = NULL, od_primary_key = NULL, reason = NULL,
+    outcome_json = NULL, finished_at = NULL, free_attempts = attempts, retrying_since = NULL,
+    expires_at = GREATEST(expires_at, %s), updated_at = {_NOW}
+WHERE id = %s AND status IN ('rejected', 'dead')
 """
 _RECORD_API_CALL = """
 INSERT INTO api_calls (intent_id, attempt, method, path, status, latency_ms, od_primary_key,
@@ -128,10 +146,14 @@ class MySqlLedger:
             ))
             if affected == 1:
                 return Fresh(intent_id=tx.last_insert_id)
-            record = await tx.fetch_one(
+            record = _found(await tx.fetch_one(
                 "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
-            )
-        return _classify(_found(record), claim.payload_hash)
+            ))
+            if claim.replayed and _reopenable(record, claim.payload_hash):
+                expires_at = received_at + self._retention
+                await tx.execute("claim.reopen", _REOPEN, (expires_at, record["id"]))
+                return Resumed(intent_id=int(record["id"]), attempts=record["attempts"])
+        return _classify(record, claim.payload_hash)
 
     async def begin_attempt(self, intent_id: int) -> int | None:
         async with self._session.transaction("beginning an attempt") as tx:
@@ -150,14 +172,30 @@ class MySqlLedger:
                 cut(call.message, c.MAX_API_MESSAGE_CHARS), to_db(call.started_at),
             ))
 
-    async def release_attempt(self, intent_id: int, last_error: str | None) -> bool:
+    async def release_attempt(
+        self, intent_id: int, last_error: str | None, charge: Charge = Charge.COUNTED
+    ) -> bool:
+        free = int(charge is not Charge.COUNTED)
+        clocked = charge is not Charge.FREE
         async with self._session.transaction("releasing an attempt") as tx:
             released = await tx.execute(
                 "release_attempt.update",
                 _RELEASE_ATTEMPT,
-                (cut(last_error, c.MAX_LAST_ERROR_CHARS), intent_id),
+                (cut(last_error, c.MAX_LAST_ERROR_CHARS), free, clocked, intent_id),
             )
         return released == 1
+
+    async def retry_budget(self, intent_id: int) -> RetryBudget | None:
+        async with self._session.transaction("reading a retry budget") as tx:
+            record = await tx.fetch_one("retry_budget.select", _RETRY_BUDGET, (intent_id,))
+        if record is None:
+            return None
+        return RetryBudget(
+            attempts=record["attempts"],
+            free_attempts=record["free_attempts"],
+            retrying_s=_seconds(record["retrying_us"]),
+            attempt_age_s=_seconds(record["attempt_age_us"]),
+        )
 
     async def finish(self, intent_id: int, finish: Finish) -> bool:
         async with self._session.transaction("finishing an intent") as tx:
@@ -244,6 +282,16 @@ def _found(record: Record | None) -> Record:
     if record is None:  # the row was locked or just written in this same transaction
         raise LedgerError("an intent row vanished inside its own transaction")
     return record
+
+
+def _seconds(microseconds: int | None) -> float | None:
+    return None if microseconds is None else microseconds / 1_000_000
+
+
+def _reopenable(record: Record, payload_hash: str) -> bool:
+    """A replayed intent is reopened only if it ended rejected or dead, with the same payload."""
+    finished_badly = record["status"] in (IntentStatus.REJECTED, IntentStatus.DEAD)
+    return finished_badly and record["payload_hash"] == payload_hash
 
 
 def _classify(record: Record, payload_hash: str) -> ClaimResult:

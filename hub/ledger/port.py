@@ -14,12 +14,14 @@ from typing import Protocol
 
 from hub.ledger.models import (
     ApiCallRecord,
+    Charge,
     ClaimResult,
     Finish,
     IntentClaim,
     IntentRow,
     IntentStory,
     RefKind,
+    RetryBudget,
 )
 
 
@@ -43,9 +45,15 @@ class Ledger(Protocol):
 
     async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None: ...
 
-    async def release_attempt(self, intent_id: int, last_error: str | None) -> bool:
-        """attempting → received, for a failure known to have had no effect; False if the
-        intent was not attempting."""
+    async def release_attempt(
+        self, intent_id: int, last_error: str | None, charge: Charge = Charge.COUNTED
+    ) -> bool:
+        """attempting → received, for a failure known to have had no effect, charged to the
+        retry budget as ``charge`` says; False if the intent was not attempting."""
+        ...
+
+    async def retry_budget(self, intent_id: int) -> RetryBudget | None:
+        """What the intent's retries have used so far; None if there is no such intent."""
         ...
 
     async def finish(self, intent_id: int, finish: Finish) -> bool:
