@@ -23,7 +23,7 @@ from odsim.handlers import (
     securitylogs,
 )
 from odsim.state import STATE_KEY, SimState
-from odsim.throttle import throttle_middleware
+from odsim.throttle import ThrottleCounts, throttle_middleware
 
 ROUTE_TABLES = (
     patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
@@ -55,10 +55,11 @@ def _unknown_path_handler() -> Handler:
 
 
 def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) -> web.Application:
+    throttle_counts = ThrottleCounts()
     app = web.Application(
         middlewares=[
             auth_middleware(config),
-            throttle_middleware(config.throttle),
+            throttle_middleware(config.throttle, throttle_counts),
             faults.middleware,
             api_errors,
         ],
@@ -68,5 +69,6 @@ def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) ->
     for routes in ROUTE_TABLES:
         app.router.add_routes(routes)
     app.router.add_routes(faults.admin_routes())
+    app.router.add_routes(throttle_counts.admin_routes())
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", _unknown_path_handler())
     return app

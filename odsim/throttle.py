@@ -91,12 +91,39 @@ def _over_limit_response(config: ThrottleConfig, wait_s: float) -> web.Response:
     return response
 
 
-def throttle_middleware(config: ThrottleConfig) -> Middleware:
+class ThrottleCounts:
+    """What the throttle did since the simulator started, served at ``GET /admin/throttle``: a
+    benchmark counts the throttle replies a writer received from the simulator's side."""
+
+    def __init__(self) -> None:
+        self.passed = 0  # throttled-mode requests let through at once
+        self.rejected = 0  # answered with the over-limit reply
+        self.queued = 0  # held until their slot (reply = queue)
+
+    def count(self, *, queued: bool) -> None:
+        if queued:
+            self.queued += 1
+        else:
+            self.passed += 1
+
+    def admin_routes(self) -> list[web.RouteDef]:
+        return [web.get("/admin/throttle", self._get_admin)]
+
+    async def _get_admin(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"passed": self.passed, "rejected": self.rejected, "queued": self.queued}
+        )
+
+
+def throttle_middleware(
+    config: ThrottleConfig, counts: ThrottleCounts | None = None
+) -> Middleware:
     """An aiohttp middleware, placed after auth, that throttles Remote-mode callers per key."""
     # Imported here, not at the top: odsim.auth imports odsim.config, which imports this module.
     from odsim.auth import CALLER_KEY
 
     slots = _Slots()
+    tally = counts or ThrottleCounts()
 
     @web.middleware
     async def throttle(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -106,11 +133,15 @@ def throttle_middleware(config: ThrottleConfig) -> Middleware:
             return await handler(request)
         now = asyncio.get_running_loop().time()
         if config.reply is OverLimitReply.QUEUE:
-            await asyncio.sleep(slots.reserve(caller.customer_key, now, interval_s))
+            wait_s = slots.reserve(caller.customer_key, now, interval_s)
+            tally.count(queued=wait_s > 0)
+            await asyncio.sleep(wait_s)
         else:
             wait_s = slots.take_now(caller.customer_key, now, interval_s)
             if wait_s > 0:
+                tally.rejected += 1
                 return _over_limit_response(config, wait_s)
+            tally.passed += 1
         return await handler(request)
 
     return throttle
