@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aio_pika
 
@@ -28,7 +29,9 @@ class PublishReceipt:
 
 def intent_message(intent: Intent, vendor: str) -> aio_pika.Message:
     """Persistent JSON, ``user_id`` the vendor (the broker checks it against the login) and
-    ``message_id`` the idempotency key, so the hub can name the intent even if the body is bad."""
+    ``message_id`` the idempotency key, so the hub can name the intent even if the body is bad.
+    ``timestamp`` is the publish time (whole seconds, AMQP's resolution): the hub measures
+    publish-to-applied latency from it."""
     return aio_pika.Message(
         intent.to_json().encode("utf-8"),
         content_type=CONTENT_TYPE,
@@ -37,6 +40,7 @@ def intent_message(intent: Intent, vendor: str) -> aio_pika.Message:
         message_id=intent.idempotency_key,
         correlation_id=intent.correlation_id,
         type=f"{intent.contract}.v{intent.version}",
+        timestamp=datetime.now(UTC),
     )
 
 
