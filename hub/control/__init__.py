@@ -1,0 +1,10 @@
+"""Operating a running writer: pauses and lane status through the hub database.
+
+    hub office pause|resume ID ──┐                       ┌── every writer, every ~1 s:
+    hub vendor pause|resume NAME ┼─▶ pauses (+ pause_log)┤   watcher ─▶ gate (per lane) ─▶ board
+       (vendor: the broker also  │                       │   board ─▶ hub_lane_state, in flight
+        refuses its publishes)   │                       │   reporter ─▶ lane_status
+    hub status ◀── lane_status, pauses, queue depths (management API)
+
+``commands`` is the operators' side, ``running`` the writer's.
+"""

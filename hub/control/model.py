@@ -1,0 +1,79 @@
+"""What operators and writers tell each other through the hub database: pauses and lane status.
+
+Every value here is a name, a state, an operator's words or an error code: never patient data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from hub.observability.labels import LaneState
+
+
+class PauseKind(StrEnum):
+    OFFICE = "office"  # the office's lane takes no message; the broker keeps them
+    VENDOR = "vendor"  # the broker refuses the vendor's publishes; lanes hold its messages
+
+
+class PauseAction(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause:
+    kind: PauseKind
+    name: str
+    paused_by: str
+    reason: str | None
+    paused_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pauses:
+    """Every pause in force, as one writer last read them."""
+
+    offices: Mapping[str, Pause] = field(default_factory=dict)
+    vendors: Mapping[str, Pause] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pauses: Iterable[Pause]) -> Pauses:
+        listed = list(pauses)
+        return cls(
+            offices={p.name: p for p in listed if p.kind is PauseKind.OFFICE},
+            vendors={p.name: p for p in listed if p.kind is PauseKind.VENDOR},
+        )
+
+    def office_paused(self, office: str) -> bool:
+        return office in self.offices
+
+    def vendor_paused(self, vendor: str | None) -> bool:
+        return vendor is not None and vendor in self.vendors
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneReport:
+    """What a writer says of one of its lanes."""
+
+    office: str
+    state: LaneState
+    in_flight: int  # messages delivered to the lane and not yet acked (held ones included)
+    last_error: str | None  # an outcome and reason code, e.g. "retry_later: 5xx"
+    last_error_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneRow:
+    """A lane_status row as ``hub status`` reads it back."""
+
+    office: str
+    writer_id: str
+    state: str
+    in_flight: int
+    last_error: str | None
+    last_error_at: datetime | None
+    updated_at: datetime
+    age_s: float  # since the writer last wrote it, by the database's clock

@@ -1,0 +1,107 @@
+"""Gather ``hub status`` from where every writer reports: ``lane_status`` and ``pauses`` in the
+hub database, queue depths from RabbitMQ's management API. No registry needed: the offices are
+those with a queue, a lane row or a pause."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from hub import names
+from hub.broker_admin import ManagementError, QueueDepth, management_api
+from hub.control.model import LaneRow, Pauses
+from hub.control.store import ControlStore
+from hub.errors import HubError
+from hub.ledger.mysql_session import ignore_query
+from hub.settings import HubSettings
+from hub.status.model import NO_WRITER, STALE, HubStatus, LaneLine
+
+OFFICE_QUEUE_PREFIX = names.office_queue("")
+
+
+async def gather(settings: HubSettings) -> HubStatus:
+    problems: list[str] = []
+    lanes, pauses = await _from_database(settings, problems)
+    depths = await _depths(settings, problems)
+    stale_after_s = settings.control.stale_after_s
+    offices = sorted(
+        {row.office for row in lanes}
+        | set(pauses.offices)
+        | {name.removeprefix(OFFICE_QUEUE_PREFIX) for name in depths if _office_queue(name)}
+    )
+    lines = [
+        line
+        for office in offices
+        for line in _lines(office, lanes, pauses, depths, stale_after_s)
+    ]
+    dead = depths.get(names.DEAD_LETTER_QUEUE)
+    return HubStatus(
+        lanes=lines,
+        dead_letters=None if dead is None else dead.messages,
+        paused_vendors=list(pauses.vendors.values()),
+        problems=problems,
+    )
+
+
+def _lines(
+    office: str,
+    lanes: Sequence[LaneRow],
+    pauses: Pauses,
+    depths: Mapping[str, QueueDepth],
+    stale_after_s: float,
+) -> list[LaneLine]:
+    queue = depths.get(names.office_queue(office))
+    depth = None if queue is None else queue.messages_ready
+    pause = pauses.offices.get(office)
+    rows = [row for row in lanes if row.office == office]
+    if not rows:
+        return [
+            LaneLine(
+                office=office, state=NO_WRITER, queue_depth=depth, in_flight=None,
+                writer_id=None, seen_s_ago=None, last_error=None, last_error_at=None,
+                pause=pause,
+            )
+        ]
+    return [
+        LaneLine(
+            office=office,
+            state=row.state if row.age_s <= stale_after_s else f"{STALE} ({row.state})",
+            queue_depth=depth,
+            in_flight=row.in_flight,
+            writer_id=row.writer_id,
+            seen_s_ago=row.age_s,
+            last_error=row.last_error,
+            last_error_at=row.last_error_at,
+            pause=pause,
+        )
+        for row in rows
+    ]
+
+
+async def _from_database(
+    settings: HubSettings, problems: list[str]
+) -> tuple[list[LaneRow], Pauses]:
+    try:
+        store = await ControlStore.open(settings.ledger_db, on_query=ignore_query)
+    except HubError as exc:
+        problems.append(f"hub database: {exc}")
+        return [], Pauses()
+    try:
+        return await store.lanes(), await store.pauses()
+    except HubError as exc:
+        problems.append(f"hub database: {exc}")
+        return [], Pauses()
+    finally:
+        await store.close()
+
+
+async def _depths(settings: HubSettings, problems: list[str]) -> dict[str, QueueDepth]:
+    try:
+        async with management_api(settings) as api:
+            return {queue.name: queue for queue in await api.queue_depths()}
+    except ManagementError as exc:
+        problems.append(f"queue depths: {exc}")
+        return {}
+
+
+def _office_queue(name: str) -> bool:
+    return name.startswith(OFFICE_QUEUE_PREFIX) and len(name) > len(OFFICE_QUEUE_PREFIX)

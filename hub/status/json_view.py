@@ -1,0 +1,48 @@
+"""``hub status --json``: one object, times in ISO 8601 UTC."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from hub.control.model import Pause
+from hub.status.model import HubStatus, LaneLine
+
+JsonObject = dict[str, str | int | float | None]
+
+
+def status_json(status: HubStatus) -> str:
+    document = {
+        "lanes": [_lane(line) for line in status.lanes],
+        "dead_letters": status.dead_letters,
+        "paused_vendors": [_pause(pause) for pause in status.paused_vendors],
+        "problems": status.problems,
+    }
+    return json.dumps(document, indent=2)
+
+
+def _lane(line: LaneLine) -> dict[str, str | int | float | JsonObject | None]:
+    return {
+        "office": line.office,
+        "state": line.state,
+        "queue_depth": line.queue_depth,
+        "in_flight": line.in_flight,
+        "last_error": line.last_error,
+        "last_error_at": _iso(line.last_error_at),
+        "paused": None if line.pause is None else _pause(line.pause),
+        "writer_id": line.writer_id,
+        "seen_s_ago": None if line.seen_s_ago is None else round(line.seen_s_ago, 1),
+    }
+
+
+def _pause(pause: Pause) -> JsonObject:
+    return {
+        "name": pause.name,
+        "paused_by": pause.paused_by,
+        "reason": pause.reason,
+        "paused_at": _iso(pause.paused_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -1,0 +1,33 @@
+"""What ``hub status`` shows: one line per office lane and writer, the dead letters, the paused
+vendors. Names, states, counts, operators' words and error codes only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.control.model import Pause
+
+NO_WRITER = "no writer"  # the office has a queue or a pause, but no writer reports its lane
+STALE = "stale"  # the writer stopped refreshing its row: it is gone (or cannot reach the DB)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneLine:
+    office: str
+    state: str  # running, backing_off, paused, stale (…), or no writer
+    queue_depth: int | None  # ready messages in hub.office.<office>; None if unknown
+    in_flight: int | None  # delivered to the writer's lane, not yet acked
+    writer_id: str | None
+    seen_s_ago: float | None
+    last_error: str | None
+    last_error_at: datetime | None
+    pause: Pause | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HubStatus:
+    lanes: list[LaneLine]
+    dead_letters: int | None  # messages in hub.dead; None if unknown
+    paused_vendors: list[Pause]
+    problems: list[str]  # sources that could not be read (the rest is still shown)

@@ -1,0 +1,60 @@
+"""``hub status`` as a table for a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from hub.control.model import Pause
+from hub.status.model import HubStatus, LaneLine
+
+HEADERS = ("OFFICE", "STATE", "QUEUE", "IN FLIGHT", "LAST ERROR", "PAUSED BY / WHY", "WRITER",
+           "SEEN")
+NONE = "-"
+UNKNOWN = "?"
+
+
+def status_text(status: HubStatus) -> str:
+    rows = [HEADERS, *(_row(line) for line in status.lanes)]
+    lines = _table(rows) if status.lanes else ["no office lanes, queues or pauses found"]
+    dead = UNKNOWN if status.dead_letters is None else str(status.dead_letters)
+    lines += ["", f"dead letters (hub.dead): {dead}"]
+    vendors = [f"  {_pause(p)}  {p.name}" for p in status.paused_vendors]
+    lines += ["paused vendors:" + ("" if vendors else f" {NONE}"), *vendors]
+    lines += [f"could not read {problem}" for problem in status.problems]
+    return "\n".join(lines)
+
+
+def _row(line: LaneLine) -> tuple[str, ...]:
+    error = NONE
+    if line.last_error is not None:
+        error = line.last_error + _at(line.last_error_at)
+    return (
+        line.office,
+        line.state,
+        UNKNOWN if line.queue_depth is None else str(line.queue_depth),
+        NONE if line.in_flight is None else str(line.in_flight),
+        error,
+        NONE if line.pause is None else _pause(line.pause),
+        line.writer_id or NONE,
+        NONE if line.seen_s_ago is None else f"{line.seen_s_ago:.0f}s ago",
+    )
+
+
+def _pause(pause: Pause) -> str:
+    why = f' "{pause.reason}"' if pause.reason else ""
+    return f"{pause.paused_by} at {_time(pause.paused_at)}{why}"
+
+
+def _at(moment: datetime | None) -> str:
+    return "" if moment is None else f" ({_time(moment)})"
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
