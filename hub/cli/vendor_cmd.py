@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from hub.cli.pause_cmd import add_pause_commands
+from hub.control.model import PauseKind
 from hub.errors import HubError
 from hub.settings import HubSettings
 from hub.vendor_access import (
@@ -35,6 +37,7 @@ DeleteQueue = Annotated[bool, typer.Option(help="Also delete the vendor's outcom
 def register(app: typer.Typer) -> None:
     vendor = typer.Typer(no_args_is_help=True, help="Vendors as broker users.")
     app.add_typer(vendor, name="vendor")
+    add_pause_commands(vendor, PauseKind.VENDOR)
 
     @vendor.command("add")
     def add(
