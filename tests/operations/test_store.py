@@ -1,0 +1,95 @@
+"""The control tables: pauses with who and why and their log, and lane status with staleness."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiomysql
+
+from hub.control.model import LaneReport, PauseKind
+from hub.control.store import ControlStore
+from hub.observability import LaneState
+from hub.settings import MySqlSettings
+
+
+async def _sql(
+    db: MySqlSettings, sql: str, args: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
+    conn = await aiomysql.connect(host=db.host, port=db.port, user=db.user, db=db.database,
+                                  password=db.password.get_secret_value(), autocommit=True)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, args)
+            return [tuple(row) for row in await cur.fetchall()]
+    finally:
+        conn.close()
+
+
+async def _log_actions(db: MySqlSettings) -> list[tuple[object, ...]]:
+    return await _sql(db, "SELECT name, action, operator, reason FROM pause_log ORDER BY id")
+
+
+async def _age_row(db: MySqlSettings, writer: str, seconds: int) -> None:
+    await _sql(db, "UPDATE lane_status SET updated_at = UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
+               " WHERE writer_id = %s", (seconds, writer))
+
+
+async def test_a_pause_is_recorded_with_who_and_why_and_logged(
+    store: ControlStore, ledger_db: MySqlSettings
+) -> None:
+    # Given an office paused by alice, then paused again by bob
+    assert await store.pause(PauseKind.OFFICE, "office-1", "alice", "key rotation") is True
+    assert await store.pause(PauseKind.OFFICE, "office-1", "bob", "still rotating") is False
+    # When the pauses are read
+    pauses = await store.pauses()
+    # Then the office is paused, by the last operator, for the last reason; no vendor is
+    pause = pauses.offices["office-1"]
+    assert (pause.paused_by, pause.reason) == ("bob", "still rotating")
+    assert pauses.office_paused("office-1") and not pauses.office_paused("office-2")
+    assert not pauses.vendors and not pauses.vendor_paused("office-1")
+    # And resuming lifts it once; the log keeps every step
+    assert await store.resume(PauseKind.OFFICE, "office-1", "carol", None) is True
+    assert await store.resume(PauseKind.OFFICE, "office-1", "carol", None) is False
+    assert not (await store.pauses()).offices
+    assert await _log_actions(ledger_db) == [
+        ("office-1", "pause", "alice", "key rotation"),
+        ("office-1", "pause", "bob", "still rotating"),
+        ("office-1", "resume", "carol", None),
+    ]
+
+
+async def test_an_office_and_a_vendor_of_one_name_are_paused_apart(store: ControlStore) -> None:
+    # Given a vendor paused that is named like an office
+    await store.pause(PauseKind.VENDOR, "acme", "alice", None)
+    # When the pauses are read, Then only the vendor is paused
+    pauses = await store.pauses()
+    assert pauses.vendor_paused("acme") and not pauses.office_paused("acme")
+
+
+async def test_lane_status_is_upserted_read_back_and_forgotten(
+    store: ControlStore, ledger_db: MySqlSettings
+) -> None:
+    # Given two writers reporting lanes, one of them twice
+    failed_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = LaneReport(office="office-1", state=LaneState.RUNNING, in_flight=2,
+                       last_error=None, last_error_at=None)
+    later = LaneReport(office="office-1", state=LaneState.BACKING_OFF, in_flight=1,
+                       last_error="retry_later: transient", last_error_at=failed_at)
+    await store.report("w1", [first])
+    await store.report("w1", [later])
+    await store.report("w2", [first])
+    # When the rows are read
+    rows = await store.lanes()
+    # Then each writer has one row per office, the latest report
+    assert [(r.writer_id, r.state, r.in_flight) for r in rows] == [
+        ("w1", "backing_off", 1), ("w2", "running", 2),
+    ]
+    assert (rows[0].last_error, rows[0].last_error_at) == ("retry_later: transient", failed_at)
+    assert all(r.age_s < 60 for r in rows)
+    # And a row no writer refreshed ages, and is forgotten once old enough
+    await _age_row(ledger_db, "w2", 3600)
+    assert [r.age_s >= 3600 for r in await store.lanes()] == [False, True]
+    assert await store.forget_older_than(1800) == 1
+    # And a writer that stops forgets its own rows
+    await store.forget_writer("w1")
+    assert await store.lanes() == []
