@@ -1,5 +1,6 @@
 """The composition root: the one place that builds the writer's real objects from the settings
-and the registry (one HTTP client, one pacer, one ledger pool, one broker connection).
+and the registry (one HTTP client, one pacer, one ledger pool, one broker connection, and one
+read-only pool per office database, which connects only when reconciliation first asks).
 
 Nothing else in the hub connects or reads the environment; tests build the writer here too.
 """
@@ -23,16 +24,19 @@ from hub.broker_connection import BrokerLoginRefused
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.opendental import HttpTimeouts, KeyPacer, OfficeApi, make_http_client
+from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
-from hub.settings import HubSettings, WriterSettings
+from hub.settings import HubSettings, MySqlSettings, WriterSettings
 from hub.topology import Topology, topology_for
 from hub.writer.apis import HttpOfficeApis
 from hub.writer.application import Applier
-from hub.writer.backoff import Backoff, RetryPolicy
+from hub.writer.backoff import Backoff, Draw, RetryPolicy
 from hub.writer.bookkeeping import Bookkeeping
-from hub.writer.metrics import WriterMetrics
+from hub.writer.metrics import OdSqlObserver, WriterMetrics
 from hub.writer.pipeline import Pipeline
 from hub.writer.publisher import AmqpPublisher
+from hub.writer.reconciling import Reconciler
 from hub.writer.settlement import Settler
 from hub.writer.wrappers import LogDecisions, MeasureDecisions, Process, wrap
 
@@ -64,13 +68,32 @@ def office_apis(settings: HubSettings, offices: Mapping[str, Office]) -> dict[st
     }
 
 
-def retry_policy(settings: WriterSettings, draw: random.Random) -> RetryPolicy:
+def retry_policy(settings: WriterSettings, draw: Draw) -> RetryPolicy:
     return RetryPolicy(
         max_attempts=settings.max_attempts,
+        max_retry_s=settings.max_retry_s,
         retry=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
         auth_pause=Backoff(base_s=settings.auth_pause_s, cap_s=settings.auth_pause_cap_s),
-        draw=draw.random,
+        draw=draw,
     )
+
+
+async def office_databases(
+    stack: AsyncExitStack, settings: HubSettings, offices: Mapping[str, Office],
+    metrics: WriterMetrics,
+) -> dict[str, ReadOnlyDatabase]:
+    """Each office's Open Dental database, read-only, closed with ``stack``."""
+    databases: dict[str, ReadOnlyDatabase] = {}
+    for office in offices.values():
+        db = MySqlSettings(
+            host=office.db.host, port=office.db.port, user=office.db.user,
+            password=office.db.password, database=office.db.database,
+        )
+        databases[office.id] = await stack.enter_async_context(ReadOnlyDatabase.open(
+            db, timeout_s=settings.od_sql_timeout_s,
+            max_concurrent=settings.od_sql_max_concurrent, observer=OdSqlObserver(metrics),
+        ))
+    return databases
 
 
 @asynccontextmanager
@@ -79,15 +102,18 @@ async def writer(
     registry: Registry,
     *,
     metrics_registry: CollectorRegistry | None = None,
+    draw: Draw | None = None,
 ) -> AsyncIterator[Writer]:
     """Build the writer's parts; on exit, close the broker connection first (handing unacked
-    messages back), then the ledger pool and the HTTP client."""
+    messages back), then the ledger pool, the office databases and the HTTP client. ``draw``
+    pins the backoff's jitter (tests); by default it is random."""
     ws = settings.writer
     metrics = WriterMetrics(metrics_registry or CollectorRegistry())
     async with AsyncExitStack() as stack:
         http = await stack.enter_async_context(
             make_http_client(HttpTimeouts(), max_connections=ws.http_connections)
         )
+        databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await MySqlLedger.open(
             settings.ledger_db,
             retention_days=settings.ledger_retention_days,
@@ -101,7 +127,11 @@ async def writer(
         publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         bookkeeping = Bookkeeping()
         publisher = AmqpPublisher(publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
-        pipeline = _pipeline(settings, registry, ledger, http, publisher, bookkeeping)
+        parts = _Parts(
+            ledger=ledger, http=http, publisher=publisher, databases=databases, metrics=metrics,
+            draw=draw or random.Random().random,
+        )
+        pipeline = _pipeline(settings, registry, parts, bookkeeping)
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
@@ -113,29 +143,46 @@ async def writer(
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Parts:
+    """What the pipeline is built from, once opened."""
+
+    ledger: MySqlLedger
+    http: httpx.AsyncClient
+    publisher: AmqpPublisher
+    databases: Mapping[str, ReadOnlyDatabase]
+    metrics: WriterMetrics
+    draw: Draw
+
+
 def _pipeline(
-    settings: HubSettings,
-    registry: Registry,
-    ledger: MySqlLedger,
-    http: httpx.AsyncClient,
-    publisher: AmqpPublisher,
-    bookkeeping: Bookkeeping,
+    settings: HubSettings, registry: Registry, parts: _Parts, bookkeeping: Bookkeeping
 ) -> Pipeline:
+    ws = settings.writer
     apis = office_apis(settings, registry.offices)
     pacer = KeyPacer()
     for api in apis.values():
         pacer.register(api)
-    draw = random.Random()
+    policy = retry_policy(ws, parts.draw)
+    ledger = parts.ledger
     applier = Applier(
         ledger=ledger,
-        apis=HttpOfficeApis(http=http, pacer=pacer, offices=apis),
-        policy=retry_policy(settings.writer, draw),
-        attempt_timeout_s=settings.writer.attempt_timeout_s,
+        apis=HttpOfficeApis(http=parts.http, pacer=pacer, offices=apis),
+        policy=policy,
+        attempt_timeout_s=ws.attempt_timeout_s,
     )
-    settler = Settler(ledger=ledger, publisher=publisher, clock=_now, draw=draw.random)
+    reconciler = Reconciler(
+        known_rows=LedgerKnownRows(ledger), databases=parts.databases, ledger=ledger,
+        policy=policy, attempt_timeout_s=ws.attempt_timeout_s, metrics=parts.metrics,
+    )
+    settler = Settler(
+        ledger=ledger, publisher=parts.publisher, clock=_now, draw=parts.draw,
+        infra_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
+    )
     return Pipeline(
         registry=registry,
         ledger=ledger,
+        reconciler=reconciler,
         applier=applier,
         settler=settler,
         bookkeeping=bookkeeping,

@@ -48,6 +48,9 @@ class WriterSettings(BaseModel):
 
     prefetch: int = Field(default=10, ge=1)  # unacked messages per office queue
     max_attempts: int = Field(default=5, ge=1)  # Open Dental attempts before retries_exhausted
+    # ... or this long after an intent's retries began, whichever comes first; an office that
+    # cannot be reached or throttles runs this clock without using up attempts; a 401 neither.
+    max_retry_s: float = Field(default=3600.0, gt=0)
     backoff_base_s: float = Field(default=1.0, gt=0)  # first retry's delay cap; doubles
     backoff_cap_s: float = Field(default=60.0, gt=0)
     # One API attempt, pacing included; longer than the HTTP read timeout (65 s).
@@ -56,6 +59,10 @@ class WriterSettings(BaseModel):
     auth_pause_s: float = Field(default=30.0, gt=0)
     auth_pause_cap_s: float = Field(default=600.0, gt=0)
     confirm_timeout_s: float = Field(default=10.0, gt=0)  # a broker confirm of an outcome/DLQ
+    # The hub's own ledger or broker failing: the lane holds its message and tries again after
+    # a jittered delay doubling per hold from this, capped.
+    infra_backoff_base_s: float = Field(default=0.5, gt=0)
+    infra_backoff_cap_s: float = Field(default=30.0, gt=0)
     drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
     http_connections: int = Field(default=20, ge=1)  # shared by every office
     ledger_connections: int = Field(default=8, ge=1)

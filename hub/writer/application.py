@@ -1,9 +1,10 @@
 """Step 6, apply: one attempt at the intent's Open Dental call, with the ledger around it.
 
 ``begin_attempt`` is committed before the request, every request the client reports is
-recorded, and a failure known to have had no effect is released. Pacing happens inside the
-client, per customer key. The attempt has its own timeout; one that fires after the request
-started may have reached Open Dental, so it counts as possibly applied.
+recorded, and a failure known to have had no effect is released, charged to the intent's retry
+budget as failures.py says; one that may have landed stays in doubt for reconciliation. Pacing
+happens inside the client, per customer key. The attempt has its own timeout; one that fires
+after the request started may have reached Open Dental, so it counts as possibly applied.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from contracts import Intent, OdRow
-from hub.errors import TransientError
-from hub.ledger import ApiCallRecord, Ledger, NewRef, RefKind
+from hub.ledger import ApiCallRecord, Charge, Ledger
 from hub.opendental import ApiCall, Created, Updated
 from hub.writer.apis import OfficeApis
 from hub.writer.backoff import RetryPolicy
 from hub.writer.calls import CALLS, OdRequest
-from hub.writer.failures import API_FAILURES, ApiFailure, after_failure
-from hub.writer.verdict import About, Outcome, Verdict
+from hub.writer.claiming import Claimed
+from hub.writer.failures import API_FAILURES, ApiFailure, AttemptTimedOut, after_failure
+from hub.writer.reconciling import landed_before
+from hub.writer.verdict import RECONCILED, About, Outcome, Verdict, applied
 
 
 class CallLog:
@@ -60,14 +62,14 @@ class Applier:
     policy: RetryPolicy
     attempt_timeout_s: float
 
-    async def apply(self, about: About, intent: Intent, request: OdRequest) -> Verdict:
-        intent_id = about.intent_id
+    async def apply(self, claimed: Claimed, intent: Intent, request: OdRequest) -> Verdict:
+        intent_id = claimed.about.intent_id
         assert intent_id is not None  # only claimed intents are applied
         attempt = await self.ledger.begin_attempt(intent_id)
         if attempt is None:
             message = "Another writer holds this intent's attempt."
-            return Verdict(about=about, outcome=Outcome.REDELIVER, message=message)
-        about = replace(about, attempt=attempt)
+            return Verdict(about=claimed.about, outcome=Outcome.REDELIVER, message=message)
+        about = replace(claimed.about, attempt=attempt)
         calls = CallLog()
         try:
             sent = await self._send(about, intent, request, calls)
@@ -75,11 +77,24 @@ class Applier:
             await asyncio.shield(self._abandon(about, calls))
             raise
         await asyncio.shield(self._record(about, calls))
+        verdict = await self._conclude(replace(claimed, about=about), intent, request, sent)
+        return replace(verdict, sent=calls.started)
+
+    async def _conclude(
+        self, claimed: Claimed, intent: Intent, request: OdRequest,
+        sent: Created | Updated | ApiFailure,
+    ) -> Verdict:
+        about = claimed.about
         if isinstance(sent, Created | Updated):
-            return _applied(about, intent, sent)
-        after = after_failure(about, sent, self.policy)
-        if after.release:
-            await self.ledger.release_attempt(intent_id, str(sent))
+            return applied(about, intent, OdRow(table=sent.table, primary_key=sent.primary_key))
+        if landed_before(claimed, intent, sent):
+            # The resent Break found the appointment broken: by the attempt in doubt.
+            od = OdRow(table=intent.payload.od_call.table, primary_key=request.key())
+            return Verdict(about=about, outcome=Outcome.APPLIED, od=od, message=RECONCILED)
+        after = after_failure(about, sent, self.policy, claimed.budget)
+        if after.release is not None:
+            assert about.intent_id is not None
+            await self.ledger.release_attempt(about.intent_id, str(sent), after.release)
         return after.verdict
 
     async def _send(
@@ -95,7 +110,7 @@ class Applier:
             return exc
         except TimeoutError:
             message = f"no reply within the attempt's {self.attempt_timeout_s:g} s"
-            return TransientError(message, maybe_applied=calls.started)
+            return AttemptTimedOut(message, maybe_applied=calls.started)
 
     async def _record(self, about: About, calls: CallLog) -> None:
         assert about.intent_id is not None and about.attempt is not None
@@ -104,22 +119,11 @@ class Applier:
 
     async def _abandon(self, about: About, calls: CallLog) -> None:
         """The worker stopped mid-attempt: record what was sent; if nothing left the pacer,
-        the attempt had no effect and is released, so a redelivery is not in doubt."""
+        the attempt had no effect and is released, free, so a redelivery is not in doubt."""
         await self._record(about, calls)
         if not calls.started:
             assert about.intent_id is not None
-            await self.ledger.release_attempt(about.intent_id, "stopped before sending")
+            await self.ledger.release_attempt(
+                about.intent_id, "stopped before sending", Charge.FREE
+            )
 
-
-def _applied(about: About, intent: Intent, result: Created | Updated) -> Verdict:
-    new_ref = intent.payload.new_ref()
-    refs: tuple[NewRef, ...] = ()
-    if new_ref is not None:
-        kind = RefKind(intent.payload.od_call.table)
-        refs = (NewRef(kind=kind, ref=new_ref, od_primary_key=result.primary_key),)
-    return Verdict(
-        about=about,
-        outcome=Outcome.APPLIED,
-        od=OdRow(table=result.table, primary_key=result.primary_key),
-        refs=refs,
-    )

@@ -29,7 +29,11 @@ class Backoff:
 
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
-    max_attempts: int  # Open Dental attempts of one intent before retries_exhausted
-    retry: Backoff  # after a transient failure known to have had no effect
+    max_attempts: int  # counted Open Dental attempts of one intent before retries_exhausted
+    max_retry_s: float  # ... or this long after its retries began, whichever comes first
+    retry: Backoff  # after a transient failure, and between probes of an unreachable office
     auth_pause: Backoff  # after a 401: the office's lane pauses, then tries again
     draw: Draw
+
+    def exhausted(self, *, counted_attempts: int, retrying_s: float) -> bool:
+        return counted_attempts >= self.max_attempts or retrying_s >= self.max_retry_s

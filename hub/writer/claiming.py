@@ -1,33 +1,45 @@
-"""Step 4, claim: the ledger says whether this intent is new, resumable, done or in doubt."""
+"""Step 4, claim: the ledger says whether this intent is new, resumable, done or in doubt.
+
+An operator's replay (a delivery from ``hub.replay``, which no vendor may write to) reopens a
+rejected or dead intent with the same payload; a vendor's own resend of it is a duplicate. An
+intent left in doubt goes on to reconciliation (reconciling.py) before anything is sent.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts import Intent, OutcomeReason
+from hub import names
 from hub.ledger import (
     ClaimResult,
     Conflict,
     Finished,
+    Fresh,
     InDoubt,
     IntentClaim,
     Ledger,
-    Resumed,
 )
+from hub.writer.budget import Budget
 from hub.writer.delivery import Delivery
 from hub.writer.verdict import About, Early, Outcome, Verdict
 
-IN_DOUBT_MESSAGE = (
-    "An earlier attempt may have reached Open Dental without its result being recorded; "
-    "it is not sent again until it is reconciled."
-)
+
+@dataclass(frozen=True, kw_only=True)
+class Claimed:
+    """A claimed intent that may go on, with what its retries have used so far."""
+
+    about: About
+    budget: Budget
+    doubt: InDoubt | None = None  # an earlier attempt may have landed: reconcile first
+    resent: bool = False  # reconciled: this attempt sends again one that was in doubt
 
 
 async def claim(
     ledger: Ledger, delivery: Delivery, about: About, intent: Intent, now: datetime
-) -> About:
-    """``about`` with the intent's ledger id; raises ``Early`` unless it may go on."""
+) -> Claimed:
+    """The claimed intent; raises ``Early`` unless it may go on."""
     assert about.vendor is not None  # authorization refused every message without a vendor
     result = await ledger.claim(
         IntentClaim(
@@ -40,9 +52,15 @@ async def claim(
             message_id=delivery.message_id,
             correlation_id=intent.correlation_id,
             received_at=now,
+            replayed=delivery.exchange == names.REPLAY_EXCHANGE,
         )
     )
-    return _go_on_or_stop(about, result)
+    claimed = _go_on_or_stop(about, result)
+    if isinstance(result, Fresh):
+        return Claimed(about=claimed, budget=Budget())
+    budget = Budget.of(await ledger.retry_budget(result.intent_id))
+    doubt = result if isinstance(result, InDoubt) else None
+    return Claimed(about=claimed, budget=budget, doubt=doubt)
 
 
 def _go_on_or_stop(about: About, result: ClaimResult) -> About:
@@ -62,15 +80,6 @@ def _go_on_or_stop(about: About, result: ClaimResult) -> About:
             about=claimed, outcome=Outcome.DUPLICATE, repeat_json=result.outcome_json
         )
         raise Early(verdict)
-    if isinstance(result, InDoubt):
-        raise Early(
-            Verdict(
-                about=replace(claimed, attempt=result.attempts),
-                outcome=Outcome.DEAD,
-                reason=OutcomeReason.NEEDS_RECONCILE,
-                message=IN_DOUBT_MESSAGE,
-            )
-        )
-    if isinstance(result, Resumed):
-        return replace(claimed, attempt=result.attempts)
-    return claimed
+    if isinstance(result, Fresh):
+        return claimed
+    return replace(claimed, attempt=result.attempts or None)

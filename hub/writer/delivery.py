@@ -33,9 +33,13 @@ class Delivery:
     office: str  # the queue's office: the only office this delivery may act on
     body: bytes
     user_id: str | None  # checked by the broker against the publisher's login
+    exchange: str  # hub.intents from a vendor, hub.replay from an operator (hub dlq replay)
     redelivered: bool
     properties: KeptProperties
     held: int = 0  # how often the lane has already re-run this delivery in place
+    # The latest attempt this delivery itself sent a request in: an attempt in doubt that is its
+    # own is over, one that is not may be another writer's, still in flight.
+    own_attempt: int | None = None
 
     @property
     def message_id(self) -> str | None:
@@ -48,6 +52,7 @@ def delivery_of(message: AbstractIncomingMessage, office: str) -> Delivery:
         office=office,
         body=message.body,
         user_id=message.user_id,
+        exchange=message.exchange or "",
         redelivered=bool(message.redelivered),
         properties=KeptProperties(
             content_type=message.content_type,

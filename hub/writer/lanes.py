@@ -1,5 +1,5 @@
 """One lane per office: its queue consumed with the channel's prefetch, its messages processed
-one at a time in delivery order, its waits (retry backoff, 401 pause) its own.
+one at a time in delivery order, its waits (retry backoff, pauses) its own.
 
 A held message stays unacked while its lane waits and then runs it again in place: nacking it
 would let the messages prefetched behind it overtake it. Stopping leaves whatever was not
@@ -20,7 +20,7 @@ from hub.writer.acking import ACK_FAILURES, Action, act
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.delivery import Delivery, delivery_of
 from hub.writer.metrics import WriterMetrics
-from hub.writer.verdict import About, Decision, Outcome
+from hub.writer.verdict import About, Decision, HoldCause, Outcome
 from hub.writer.wrappers import Process
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,10 @@ class Lane:
         self._consumer_tag: str | None = None
 
     async def start(self) -> None:
-        """Consume the office's queue; the broker's prefetch bounds the inbox."""
+        """Consume the office's queue; the broker's prefetch bounds the inbox. On a robust
+        channel the consumer comes back after a reconnect, into the same inbox."""
         self._consumer_tag = await self._queue.consume(self._inbox.put)
+        self._metrics.lane_running(self.office)
 
     async def cancel(self) -> None:
         """Stop the broker's deliveries to this lane; messages it holds stay unacked."""
@@ -85,9 +87,23 @@ class Lane:
         while not _stale(message):
             decision = await self._decide(delivery)
             action = await self._bookkeeping.run(act(message, decision, self._metrics))
+            self._report(decision)
             if action is not Action.HOLD or not await self._wait(decision.delay_s):
                 return
-            delivery = replace(delivery, held=delivery.held + 1)
+            own = decision.about.attempt if decision.sent else delivery.own_attempt
+            delivery = replace(delivery, held=delivery.held + 1, own_attempt=own)
+
+    def _report(self, decision: Decision) -> None:
+        """The lane's state for its metrics: paused (and why), backing off, or running."""
+        if decision.outcome is Outcome.LANE_PAUSED:
+            cause = HoldCause.HUB if decision.cause is None else decision.cause
+            self._metrics.lane_paused(self.office, cause.value)
+            if cause is HoldCause.AUTH:
+                self._metrics.auth_failure(self.office)
+        elif decision.outcome is Outcome.RETRY_LATER:
+            self._metrics.lane_backing_off(self.office)
+        else:
+            self._metrics.lane_running(self.office)
 
     async def _decide(self, delivery: Delivery) -> Decision:
         try:

@@ -26,6 +26,7 @@ LOG_FIELDS = (
     "message_id",
     "outcome",
     "reason",
+    "cause",
     "delay_s",
     "seconds",
 )

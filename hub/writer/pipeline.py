@@ -1,6 +1,7 @@
 """``process(delivery) -> Decision``: the one flow, one module per step, data moving one way.
 
-    sender ─▶ validation ─▶ authorization ─▶ claiming ─▶ resolution ─▶ application ─▶ settlement
+    sender ─▶ validation ─▶ authorization ─▶ claiming ─▶ resolution ─▶ reconciling (an attempt
+    in doubt only) ─▶ application ─▶ settlement
 
 A step that settles the intent's fate early raises ``Early(verdict)``; settlement records every
 verdict the same way. The hub's own infrastructure failing (a ``TransientError`` from the
@@ -21,6 +22,7 @@ from hub.writer.authorization import authorize
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.claiming import claim
 from hub.writer.delivery import Delivery
+from hub.writer.reconciling import Reconciler
 from hub.writer.resolution import resolve
 from hub.writer.sender import identify
 from hub.writer.settlement import Settler
@@ -32,6 +34,7 @@ from hub.writer.verdict import About, Decision, Early, Verdict
 class Pipeline:
     registry: Registry
     ledger: Ledger
+    reconciler: Reconciler
     applier: Applier
     settler: Settler
     bookkeeping: Bookkeeping
@@ -51,6 +54,8 @@ class Pipeline:
         about = identify(delivery, self.registry)
         intent, about = validate(delivery, about)
         authorize(self.registry, about, intent)
-        about = await claim(self.ledger, delivery, about, intent, self.clock())
-        request = await resolve(self.ledger, about, intent.payload)
-        return await self.applier.apply(about, intent, request)
+        claimed = await claim(self.ledger, delivery, about, intent, self.clock())
+        request = await resolve(self.ledger, claimed.about, intent.payload)
+        own = delivery.own_attempt
+        claimed = await self.reconciler.settle_doubt(claimed, intent, request, own)
+        return await self.applier.apply(claimed, intent, request)

@@ -20,7 +20,6 @@ from contracts import OutcomeEvent
 from contracts.amqp import CONTENT_TYPE
 from hub import names
 from hub.errors import TransientError
-from hub.writer.constants import HUB_HEADER_PREFIX
 from hub.writer.delivery import Delivery
 
 PUBLISH_FAILURES = (
@@ -65,7 +64,7 @@ class AmqpPublisher:
         vendors = {
             name: value
             for name, value in kept.headers.items()
-            if not name.startswith(HUB_HEADER_PREFIX)
+            if not name.startswith(names.HEADER_PREFIX)
         }
         message = Message(
             delivery.body,

@@ -4,6 +4,7 @@ headers. Pure functions, so every reason's shape is tested without a broker."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from aio_pika.abc import FieldValue
@@ -65,21 +66,29 @@ def finish_of(verdict: Verdict, event: OutcomeEvent | None) -> Finish:
     )
 
 
-def dead_letter_headers(verdict: Verdict) -> dict[str, FieldValue]:
-    """The headers that say why a message sits in ``hub.dead``: ids and field paths only."""
+def dead_letter_headers(verdict: Verdict, *, dead_lettered_at: datetime) -> dict[str, FieldValue]:
+    """The headers that say why a message sits in ``hub.dead``: ids, field paths and times."""
     about = verdict.about
     headers: dict[str, FieldValue] = {
         names.HEADER_REASON: "" if verdict.reason is None else verdict.reason.value,
         names.HEADER_VENDOR: about.vendor or c.NO_VENDOR,
         names.HEADER_OFFICE: about.office,
         names.HEADER_CONTRACT: about.contract or c.UNKNOWN_CONTRACT,
+        names.HEADER_DEAD_LETTERED_AT: dead_lettered_at.isoformat(),
+        names.HEADER_ATTEMPTS: about.attempt or 0,
     }
     if verdict.errors:
         paths = [{"path": error.path, "rule": error.rule} for error in verdict.errors]
-        headers[c.HEADER_ERRORS] = json.dumps(paths, separators=(",", ":"))
+        headers[names.HEADER_ERRORS] = _compact(paths)
+    if verdict.candidates:
+        rows = [{"table": row.table, "primary_key": row.primary_key} for row in verdict.candidates]
+        headers[names.HEADER_CANDIDATES] = _compact(rows)
     if about.idempotency_key is not None:
-        headers[c.HEADER_IDEMPOTENCY_KEY] = about.idempotency_key
-    headers[c.HEADER_ATTEMPTS] = about.attempt or 0
+        headers[names.HEADER_IDEMPOTENCY_KEY] = about.idempotency_key
     if about.intent_id is not None:
-        headers[c.HEADER_INTENT_ID] = about.intent_id
+        headers[names.HEADER_INTENT_ID] = about.intent_id
     return headers
+
+
+def _compact(rows: Sequence[Mapping[str, object]]) -> str:
+    return json.dumps(rows, separators=(",", ":"))

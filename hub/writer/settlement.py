@@ -16,7 +16,6 @@ from datetime import datetime
 from contracts import OutcomeEvent
 from hub.errors import TransientError
 from hub.ledger import Ledger
-from hub.writer import constants as c
 from hub.writer.backoff import Backoff, Draw
 from hub.writer.delivery import Delivery
 from hub.writer.publisher import Publisher
@@ -26,13 +25,12 @@ from hub.writer.verdict import (
     FINAL_OUTCOMES,
     About,
     Decision,
+    HoldCause,
     Outcome,
     Verdict,
 )
 
 log = logging.getLogger(__name__)
-
-INFRA_BACKOFF = Backoff(base_s=c.INFRA_BACKOFF_BASE_S, cap_s=c.INFRA_BACKOFF_CAP_S)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +39,9 @@ class Settler:
     publisher: Publisher
     clock: Callable[[], datetime]
     draw: Draw
+    # The hub's own ledger or broker failing has no durable count: the lane holds the message
+    # and tries again with this backoff on the number of holds so far.
+    infra_backoff: Backoff
 
     async def settle(self, delivery: Delivery, verdict: Verdict) -> Decision:
         if verdict.outcome not in FINAL_OUTCOMES:
@@ -52,16 +53,21 @@ class Settler:
         return _decision(verdict)
 
     def infra_retry(self, delivery: Delivery, about: About, exc: Exception) -> Decision:
-        """The hub's own ledger or broker failed: hold the message, try again later."""
-        delay_s = INFRA_BACKOFF.delay_s(delivery.held + 1, self.draw)
+        """The hub's own ledger or broker failed: the lane pauses, holding the message (nothing
+        is acked or dead-lettered for it), and tries again later."""
+        delay_s = self.infra_backoff.delay_s(delivery.held + 1, self.draw)
         log.warning("hub infrastructure failed (%s); retrying in %.1f s", exc, delay_s,
                     extra=about.log_fields())
-        return Decision(about=about, outcome=Outcome.RETRY_LATER, delay_s=delay_s)
+        return Decision(
+            about=about, outcome=Outcome.LANE_PAUSED, delay_s=delay_s, cause=HoldCause.HUB
+        )
 
     async def _make_durable(self, delivery: Delivery, verdict: Verdict) -> None:
-        event = outcome_event(verdict, decided_at=self.clock())
+        decided_at = self.clock()
+        event = outcome_event(verdict, decided_at=decided_at)
         if verdict.outcome in DEAD_LETTERED:
-            await self.publisher.dead_letter(delivery, dead_letter_headers(verdict))
+            headers = dead_letter_headers(verdict, dead_lettered_at=decided_at)
+            await self.publisher.dead_letter(delivery, headers)
         if verdict.outcome is not Outcome.DUPLICATE and not await self._finish(verdict, event):
             # Another delivery finished it first; its outcome is the one that stands.
             log.warning("intent already finished elsewhere", extra=verdict.about.log_fields())
@@ -83,4 +89,6 @@ def _decision(verdict: Verdict) -> Decision:
         outcome=verdict.outcome,
         reason=verdict.reason,
         delay_s=verdict.delay_s,
+        cause=verdict.cause,
+        sent=verdict.sent,
     )

@@ -10,21 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts import FieldError, OdRow, OutcomeReason
-from hub.ledger import NewRef
+from contracts import FieldError, Intent, OdRow, OutcomeReason
+from hub.ledger import NewRef, RefKind
+
+RECONCILED = "reconciled"  # an applied outcome's message when no request of this delivery made it
 
 
 class Outcome(StrEnum):
     APPLIED = "applied"  # Open Dental has it; the outcome is published
     DUPLICATE = "duplicate"  # decided before: the first outcome is repeated
     REJECTED = "rejected"  # never to be applied: dead-lettered with its reason
-    DEAD = "dead"  # given up on (or in doubt): dead-lettered with its reason
+    DEAD = "dead"  # given up on (or cannot tell): dead-lettered with its reason
     RETRY_LATER = "retry_later"  # the lane holds the message and runs it again after a delay
-    LANE_PAUSED = "lane_paused"  # 401: the lane holds the message and pauses, then tries again
+    # Not the intent's doing (a 401, Open Dental or the hub's own database unreachable): the
+    # lane holds the message and probes again after a delay; nothing is dead-lettered for it.
+    LANE_PAUSED = "lane_paused"
     REDELIVER = "redeliver"  # another writer holds the intent's attempt: hand the message back
     # The writer failed on this message unexpectedly (a bug): hand it back; the queue's delivery
     # limit dead-letters a message that keeps failing, without stopping the other offices.
     CRASHED = "crashed"
+
+
+class HoldCause(StrEnum):
+    """Why a lane holds its message: a pause's cause, or a retry's error class."""
+
+    AUTH = "auth"  # 401: Open Dental refuses the office's key (pause)
+    OPEN_DENTAL_DOWN = "open_dental_down"  # refused connection, eConnector not running (pause)
+    HUB = "hub"  # the hub's own ledger or broker failed (pause)
+    THROTTLED = "throttled"  # Open Dental asked the hub to slow down
+    MAYBE_APPLIED = "maybe_applied"  # an attempt may have landed: reconciled before anything else
+    TIMEOUT = "timeout"  # the attempt's own time limit ran out
+    TRANSIENT = "transient"  # Open Dental failed the request, and it had no effect
 
 
 FINAL_OUTCOMES = frozenset({Outcome.APPLIED, Outcome.DUPLICATE, Outcome.REJECTED, Outcome.DEAD})
@@ -68,6 +84,9 @@ class Verdict:
     refs: tuple[NewRef, ...] = ()  # vendor refs an applied create registers
     repeat_json: str | None = None  # a duplicate's first outcome, as the ledger stored it
     delay_s: float = 0.0  # for RETRY_LATER and LANE_PAUSED
+    cause: HoldCause | None = None  # for RETRY_LATER and LANE_PAUSED
+    candidates: tuple[OdRow, ...] = ()  # the rows an ambiguous reconciliation could not tell apart
+    sent: bool = False  # a request of this delivery's attempt left for Open Dental
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +95,18 @@ class Decision:
     outcome: Outcome
     reason: OutcomeReason | None = None
     delay_s: float = 0.0
+    cause: HoldCause | None = None
+    sent: bool = False
+
+
+def applied(about: About, intent: Intent, od: OdRow, *, message: str | None = None) -> Verdict:
+    """An applied verdict for the row ``od``, registering the vendor's ref for a create."""
+    new_ref = intent.payload.new_ref()
+    refs: tuple[NewRef, ...] = ()
+    if new_ref is not None:
+        kind = RefKind(intent.payload.od_call.table)
+        refs = (NewRef(kind=kind, ref=new_ref, od_primary_key=od.primary_key),)
+    return Verdict(about=about, outcome=Outcome.APPLIED, od=od, refs=refs, message=message)
 
 
 class Early(Exception):

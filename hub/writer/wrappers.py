@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from hub.writer.constants import UNKNOWN_CONTRACT
 from hub.writer.delivery import Delivery
 from hub.writer.logs import log_context
 from hub.writer.metrics import WriterMetrics
@@ -63,13 +64,15 @@ class LogDecisions:
         fields: dict[str, object] = {**decision.about.log_fields(), "outcome": decision.outcome}
         if decision.reason is not None:
             fields["reason"] = decision.reason
+        if decision.cause is not None:
+            fields["cause"] = decision.cause
         if decision.delay_s:
             fields["delay_s"] = round(decision.delay_s, 3)
         log.info("%s", decision.outcome.value, extra=fields)
 
 
 class MeasureDecisions:
-    """Counts decisions by office, outcome and reason, and times each delivery."""
+    """Counts decisions by office, outcome and reason, and holds by cause; times each delivery."""
 
     name = "measure"
 
@@ -81,6 +84,10 @@ class MeasureDecisions:
         decision = await call_next(delivery)
         try:
             self._metrics.decided(decision, time.perf_counter() - started)
+            if decision.cause is not None:
+                about = decision.about
+                contract = about.contract or UNKNOWN_CONTRACT
+                self._metrics.retry(about.office, contract, decision.cause.value)
         except Exception:  # a metrics failure must not change what happens to the message
             log.exception("measuring a decision failed")
             self._metrics.wrapper_failed(self.name)

@@ -47,9 +47,14 @@ FAST_WRITER = WriterSettings(
     max_attempts=3,
     backoff_base_s=0.02,
     backoff_cap_s=0.05,
+    # Past the simulator's injected latencies (1.5 s at most), short enough that an attempt in
+    # doubt another writer left behind is reconciled soon (after this, plus a margin).
+    attempt_timeout_s=4.0,
     auth_pause_s=0.1,
     auth_pause_cap_s=0.2,
     confirm_timeout_s=5.0,
+    infra_backoff_base_s=0.05,
+    infra_backoff_cap_s=0.5,
     drain_grace_s=5.0,
 )
 

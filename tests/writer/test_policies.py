@@ -9,19 +9,22 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts import FieldError, OutcomeReason, known_contracts
+from contracts import FieldError, OdRow, OutcomeReason, known_contracts
 from hub import names
 from hub.errors import AuthError, PermanentError, ThrottledError, TransientError
+from hub.ledger import Charge
 from hub.writer.acking import ACTIONS, Action
 from hub.writer.backoff import Backoff, RetryPolicy
+from hub.writer.budget import Budget
 from hub.writer.calls import CALLS
-from hub.writer.failures import ApiFailure, after_failure
+from hub.writer.failures import ApiFailure, AttemptTimedOut, after_failure
 from hub.writer.records import dead_letter_headers, outcome_event
-from hub.writer.verdict import About, Outcome, Verdict
+from hub.writer.verdict import About, HoldCause, Outcome, Verdict
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 POLICY = RetryPolicy(
     max_attempts=5,
+    max_retry_s=600.0,
     retry=Backoff(base_s=1.0, cap_s=30.0),
     auth_pause=Backoff(base_s=10.0, cap_s=60.0),
     draw=lambda: 0.5,
@@ -48,32 +51,60 @@ def _about(attempt: int) -> About:
     return About(office="office-1", vendor="acme", vendor_known=True, intent_id=7, attempt=attempt)
 
 
+DOWN = TransientError("eConnector is not running.", status=400)
+REFUSED = TransientError("ConnectError")  # nothing reached Open Dental
+FRESH = Budget()
+
+
 @pytest.mark.parametrize(
-    ("error", "attempt", "outcome", "reason", "release", "delay_s"),
+    ("error", "attempt", "budget", "outcome", "reason", "release", "cause", "delay_s"),
     [
-        (PermanentError("Patient already exists.", status=400), 1,
-         Outcome.REJECTED, OutcomeReason.OD_REJECTED, False, 0.0),
-        (AuthError("Customer key is disabled."), 2, Outcome.LANE_PAUSED, None, True, 20.0),
-        (TransientError("eConnector down", status=400), 2, Outcome.RETRY_LATER, None, True, 1.0),
-        (TransientError("eConnector down", status=400), 5,
-         Outcome.DEAD, OutcomeReason.RETRIES_EXHAUSTED, False, 0.0),
-        (TransientError("An error has occurred.", status=500, maybe_applied=True), 1,
-         Outcome.DEAD, OutcomeReason.NEEDS_RECONCILE, False, 0.0),
-        (ThrottledError("Too many requests", status=429, retry_after_s=3.0), 5,
-         Outcome.RETRY_LATER, None, True, 3.0),
+        (PermanentError("Patient already exists.", status=400), 1, FRESH,
+         Outcome.REJECTED, OutcomeReason.OD_REJECTED, None, None, 0.0),
+        (AuthError("Customer key is disabled."), 2, FRESH,
+         Outcome.LANE_PAUSED, None, Charge.FREE, HoldCause.AUTH, 20.0),
+        (AuthError("Customer key is disabled."), 90, Budget(retrying_s=1e6),
+         Outcome.LANE_PAUSED, None, Charge.FREE, HoldCause.AUTH, 60.0),
+        (DOWN, 2, FRESH,
+         Outcome.LANE_PAUSED, None, Charge.CLOCKED, HoldCause.OPEN_DENTAL_DOWN, 1.0),
+        (DOWN, 40, Budget(free_attempts=39, retrying_s=60.0),
+         Outcome.LANE_PAUSED, None, Charge.CLOCKED, HoldCause.OPEN_DENTAL_DOWN, 15.0),
+        (DOWN, 3, Budget(free_attempts=2, retrying_s=600.0),
+         Outcome.DEAD, OutcomeReason.RETRIES_EXHAUSTED, None, None, 0.0),
+        (REFUSED, 1, FRESH,
+         Outcome.LANE_PAUSED, None, Charge.CLOCKED, HoldCause.OPEN_DENTAL_DOWN, 0.5),
+        (TransientError("Bad Gateway", status=502), 2, FRESH,
+         Outcome.RETRY_LATER, None, Charge.COUNTED, HoldCause.TRANSIENT, 1.0),
+        (TransientError("Bad Gateway", status=502), 5, FRESH,
+         Outcome.DEAD, OutcomeReason.RETRIES_EXHAUSTED, None, None, 0.0),
+        (TransientError("Bad Gateway", status=502), 6, Budget(free_attempts=2),
+         Outcome.RETRY_LATER, None, Charge.COUNTED, HoldCause.TRANSIENT, 15.0),
+        (TransientError("An error has occurred.", status=500, maybe_applied=True), 5, FRESH,
+         Outcome.RETRY_LATER, None, None, HoldCause.MAYBE_APPLIED, 8.0),
+        (AttemptTimedOut("no reply", maybe_applied=True), 1, FRESH,
+         Outcome.RETRY_LATER, None, None, HoldCause.TIMEOUT, 0.5),
+        (AttemptTimedOut("no reply", maybe_applied=False), 1, FRESH,
+         Outcome.RETRY_LATER, None, Charge.COUNTED, HoldCause.TIMEOUT, 0.5),
+        (ThrottledError("Too many requests", status=429, retry_after_s=3.0), 5, FRESH,
+         Outcome.RETRY_LATER, None, Charge.CLOCKED, HoldCause.THROTTLED, 3.0),
     ],
-    ids=["permanent", "401", "transient", "exhausted", "maybe-applied", "throttled"],
+    ids=["permanent", "401", "401-never-exhausts", "unreachable", "unreachable-probes-are-free",
+         "unreachable-out-of-time", "refused", "transient", "exhausted",
+         "earlier-round-free", "maybe-applied", "timeout-after-sending",
+         "timeout-before-sending", "throttled"],
 )
 def test_each_api_failure_means_one_thing_for_the_intent(
-    error: ApiFailure, attempt: int, outcome: Outcome, reason: OutcomeReason | None,
-    release: bool, delay_s: float,
+    error: ApiFailure, attempt: int, budget: Budget, outcome: Outcome,
+    reason: OutcomeReason | None, release: Charge | None, cause: HoldCause | None,
+    delay_s: float,
 ) -> None:
-    # Given a failed attempt, When the writer classifies it
-    after = after_failure(_about(attempt), error, POLICY)
-    # Then the verdict, whether the attempt is released, and the wait follow from the class
+    # Given a failed attempt and what the intent's retries used before it
+    # When the writer classifies it
+    after = after_failure(_about(attempt), error, POLICY, budget)
+    # Then the verdict, how the attempt is released, the cause and the wait follow from it
     verdict = after.verdict
     assert (verdict.outcome, verdict.reason, after.release) == (outcome, reason, release)
-    assert verdict.delay_s == delay_s
+    assert (verdict.cause, verdict.delay_s) == (cause, delay_s)
 
 
 def test_every_served_contract_has_an_api_call() -> None:
@@ -96,12 +127,30 @@ def test_dead_letter_headers_carry_ids_and_field_paths_only() -> None:
         errors=(error,), message="The intent breaks 1 rule(s) of its contract.",
     )
     # When its dead-letter headers are made
-    headers = dead_letter_headers(verdict)
-    # Then they hold the reason, who, where, what, and the field paths and rules, no sentences
+    headers = dead_letter_headers(verdict, dead_lettered_at=NOW)
+    # Then they hold the reason, who, where, what, when, and the field paths and rules, no
+    # sentences
     assert headers[names.HEADER_REASON] == "invalid"
     assert (headers[names.HEADER_VENDOR], headers[names.HEADER_OFFICE]) == ("acme", "office-1")
     assert json.loads(str(headers["x-hub-errors"])) == [{"path": "payload.SSN", "rule": "ssn"}]
+    assert headers["x-hub-dead-lettered-at"] == "2030-01-01T00:00:00+00:00"
     assert "9 digits" not in json.dumps({name: str(value) for name, value in headers.items()})
+
+
+def test_an_ambiguous_dead_letter_names_its_candidates_by_table_and_key_only() -> None:
+    # Given an intent reconciliation could not tell from two rows
+    candidates = (OdRow(table="patient", primary_key=12), OdRow(table="patient", primary_key=13))
+    verdict = Verdict(
+        about=_about(1), outcome=Outcome.DEAD, reason=OutcomeReason.AMBIGUOUS,
+        candidates=candidates, message="two rows fit",
+    )
+    # When its dead-letter headers are made
+    headers = dead_letter_headers(verdict, dead_lettered_at=NOW)
+    # Then they name the reason and both candidates, by table and key
+    assert headers[names.HEADER_REASON] == "ambiguous"
+    assert json.loads(str(headers[names.HEADER_CANDIDATES])) == [
+        {"table": "patient", "primary_key": 12}, {"table": "patient", "primary_key": 13}
+    ]
 
 
 def test_no_outcome_is_made_for_a_publisher_the_hub_cannot_route_to() -> None:

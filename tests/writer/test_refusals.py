@@ -4,13 +4,13 @@ with its reason in the outcome and, when refused, in the dead-letter headers."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from aio_pika.abc import AbstractRobustChannel, FieldValue
 
 from contracts import OutcomeReason, OutcomeStatus
 from hub import names
 from hub.ledger import MySqlLedger
-from hub.writer import constants as c
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FULL_KEY,
@@ -88,7 +88,7 @@ async def test_an_invalid_intent_is_rejected_with_its_field_errors_and_dead_lett
     taps = await dead_letter_tap(hub_channel, world.office)
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         # When the vendor publishes it, with headers of its own, one posing as the hub's
-        headers: dict[str, FieldValue] = {"trace": "t-1", c.HEADER_INTENT_ID: 999}
+        headers: dict[str, FieldValue] = {"trace": "t-1", names.HEADER_INTENT_ID: 999}
         await vendor.publish(body, office=world.office, headers=headers)
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
         (dead,) = await drain(taps, 1)
@@ -107,15 +107,16 @@ async def test_an_invalid_intent_is_rejected_with_its_field_errors_and_dead_lett
         names.HEADER_VENDOR: vendor.name,
         names.HEADER_OFFICE: world.office,
         names.HEADER_CONTRACT: "patient.create",
-        c.HEADER_IDEMPOTENCY_KEY: key,
-        c.HEADER_ATTEMPTS: 0,
+        names.HEADER_IDEMPOTENCY_KEY: key,
+        names.HEADER_ATTEMPTS: 0,
     }
-    assert json.loads(str(dead.headers[c.HEADER_ERRORS])) == [
+    assert datetime.fromisoformat(str(dead.headers[names.HEADER_DEAD_LETTERED_AT])).tzinfo
+    assert json.loads(str(dead.headers[names.HEADER_ERRORS])) == [
         {"path": "payload.Birthdate", "rule": "date_format"}
     ]
     assert "01/02/1980" not in json.dumps({k: str(v) for k, v in dead.headers.items()})
     # And the vendor's own headers are kept, except the one posing as the hub's
-    assert dead.headers["trace"] == "t-1" and c.HEADER_INTENT_ID not in dead.headers
+    assert dead.headers["trace"] == "t-1" and names.HEADER_INTENT_ID not in dead.headers
 
 
 _HUB_HEADERS = (
@@ -123,8 +124,8 @@ _HUB_HEADERS = (
     names.HEADER_VENDOR,
     names.HEADER_OFFICE,
     names.HEADER_CONTRACT,
-    c.HEADER_IDEMPOTENCY_KEY,
-    c.HEADER_ATTEMPTS,
+    names.HEADER_IDEMPOTENCY_KEY,
+    names.HEADER_ATTEMPTS,
 )
 
 
@@ -217,7 +218,7 @@ async def test_an_open_dental_400_is_rejected_with_open_dentals_message(
     assert (refused.status, refused.reason) == (OutcomeStatus.REJECTED, OutcomeReason.OD_REJECTED)
     assert refused.message == "Patient already exists."
     assert dead.headers[names.HEADER_REASON] == "od_rejected"
-    assert dead.headers[c.HEADER_ATTEMPTS] == 1
+    assert dead.headers[names.HEADER_ATTEMPTS] == 1
     rows = await od_rows(world.od_database, "SELECT PatNum FROM patient WHERE LName = %s", (last,))
     assert len(rows) == 1
     told = await ledger.story(vendor.name, key)

@@ -1,5 +1,6 @@
-"""Open Dental failing: transient failures retried in place, exhaustion, throttling, and the
-failures that may have been applied (never sent again until reconciled)."""
+"""Open Dental failing: an unreachable office pauses its lane and is probed, failures are retried
+in place until exhausted, throttling is waited out, and failures that may have been applied are
+reconciled before anything is sent again."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aio_pika.abc import AbstractRobustChannel
 from contracts import OutcomeReason, OutcomeStatus, parse_intent
 from hub import names
 from hub.ledger import IntentClaim, MySqlLedger
-from hub.writer import constants as c
+from hub.settings import WriterSettings
 from odsim.faults import FaultConfig
 from odsim.server import SimHandle
 from tests.writer.conftest import MakeWorld
@@ -64,67 +65,72 @@ async def test_transient_failures_are_retried_in_place_until_open_dental_takes_i
     assert [call.attempt for call in told.api_calls] == list(range(1, len(statuses) + 1))
 
 
-async def test_transient_failures_that_never_end_exhaust_the_retries_and_dead_letter_it(
+@pytest.mark.parametrize(
+    ("fault", "writer", "statuses"),
+    [
+        pytest.param(FaultConfig(rate_500=1.0), FAST_WRITER, [500, 500, 500], id="attempts"),
+        pytest.param(
+            FaultConfig(econnector_down_s=600),
+            FAST_WRITER.model_copy(update={"max_retry_s": 0.3}), None, id="time",
+        ),
+    ],
+)
+async def test_failures_that_never_end_exhaust_the_retries_and_dead_letter_it(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
-    simulator: SimHandle,
+    simulator: SimHandle, fault: FaultConfig, writer: WriterSettings,
+    statuses: list[int] | None,
 ) -> None:
-    # Given an office whose eConnector stays down, and a writer allowed three attempts
-    world = await make_world()
-    simulator.set_faults(FaultConfig(econnector_down_s=600))
+    # Given Open Dental failing every request (a 500, or an eConnector down for good), and a
+    # writer allowed three counted attempts or 0.3 s of retrying
+    world = await make_world(writer=writer)
+    simulator.set_faults(fault)
     taps = await dead_letter_tap(hub_channel, world.office)
-    key = unique("key")
+    key, last = unique("key"), letters()
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         # When an intent arrives
-        await vendor.publish(patient_create(world.office, key, last=letters()), office=world.office)
+        await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
         (dead,) = await drain(taps, 1)
 
-    # Then it is dead after three attempts, and sits in the dead letters saying so
+    # Then it is dead, and sits in the dead letters saying so, with its attempts
     assert (event.status, event.reason) == (OutcomeStatus.DEAD, OutcomeReason.RETRIES_EXHAUSTED)
-    assert (dead.headers[names.HEADER_REASON], dead.headers[c.HEADER_ATTEMPTS]) == (
-        "retries_exhausted", 3
-    )
     told = await ledger.story(vendor.name, key)
     assert told is not None and told.intent.status == "dead"
-    assert [call.status for call in told.api_calls] == [400, 400, 400]
+    assert dead.headers[names.HEADER_REASON] == "retries_exhausted"
+    assert dead.headers[names.HEADER_ATTEMPTS] == told.intent.attempts
+    if statuses is not None:
+        assert [call.status for call in told.api_calls] == statuses
+    # And no 500 left a row behind (each was reconciled as not landed before the next)
+    assert await od_rows(world.od_database, PATIENTS_BY_NAME, (last,)) == []
 
 
-@pytest.mark.parametrize(
-    ("fault", "rows_in_open_dental"),
-    [
-        pytest.param(FaultConfig(rate_commit_then_drop=1.0), 1, id="commit-then-drop"),
-        pytest.param(FaultConfig(rate_500=1.0), 0, id="http-500"),
-    ],
-)
-async def test_a_failure_that_may_have_been_applied_is_never_sent_again(
+async def test_a_failure_that_may_have_been_applied_is_reconciled_not_sent_again(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
-    simulator: SimHandle, fault: FaultConfig, rows_in_open_dental: int,
+    simulator: SimHandle,
 ) -> None:
-    # Given Open Dental failing in a way that leaves unknown whether it wrote the row
+    # Given Open Dental committing each write, then closing the connection without a reply
     world = await make_world()
-    simulator.set_faults(fault)
-    taps = await dead_letter_tap(hub_channel, world.office)
+    simulator.set_faults(FaultConfig(rate_commit_then_drop=1.0))
     key, last = unique("key"), letters()
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         # When an intent meets it
         await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
-        (dead,) = await drain(taps, 1)
 
-    # Then it is dead, waiting for reconciliation, after exactly one request
-    assert (event.status, event.reason) == (OutcomeStatus.DEAD, OutcomeReason.NEEDS_RECONCILE)
-    assert dead.headers[names.HEADER_REASON] == "needs_reconcile"
-    told = await ledger.story(vendor.name, key)
-    assert told is not None and len(told.api_calls) == 1
+    # Then the row it made is found and recorded, after exactly one request
     rows = await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))
-    assert len(rows) == rows_in_open_dental
+    assert len(rows) == 1
+    assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
+    assert [(row.table, row.primary_key) for row in event.od] == [("patient", rows[0]["PatNum"])]
+    told = await ledger.story(vendor.name, key)
+    assert told is not None and [call.status for call in told.api_calls] == [None]
 
 
-async def test_an_intent_a_crash_left_attempting_is_not_sent_again(
+async def test_an_intent_a_crash_left_attempting_is_reconciled_before_it_is_sent(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
 ) -> None:
     # Given an intent an earlier writer claimed and began an attempt for, then crashed
-    world = await make_world()
+    world = await make_world(writer=FAST_WRITER.model_copy(update={"attempt_timeout_s": 0.5}))
     key, last = unique("key"), letters()
     intent = patient_create(world.office, key, last=last)
     parsed = parse_intent(json.dumps(intent))
@@ -136,19 +142,18 @@ async def test_an_intent_a_crash_left_attempting_is_not_sent_again(
         )
     )
     assert await ledger.begin_attempt(claimed.intent_id) == 1
-    taps = await dead_letter_tap(hub_channel, world.office)
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         # When the broker delivers it again
         await vendor.publish(intent, office=world.office)
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
-        (dead,) = await drain(taps, 1)
 
-    # Then it is dead, waiting for reconciliation, and Open Dental was not called
-    assert (event.status, event.reason) == (OutcomeStatus.DEAD, OutcomeReason.NEEDS_RECONCILE)
-    assert dead.headers[c.HEADER_ATTEMPTS] == 1
+    # Then the office's database showed the crashed attempt had not landed, so it was sent,
+    # once, as attempt 2
+    assert event.status is OutcomeStatus.APPLIED and event.message is None
+    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
     told = await ledger.story(vendor.name, key)
-    assert told is not None and told.api_calls == () and told.intent.status == "dead"
-    assert await od_rows(world.od_database, PATIENTS_BY_NAME, (last,)) == []
+    assert told is not None and told.intent.status == "applied"
+    assert [(call.attempt, call.status) for call in told.api_calls] == [(2, 201)]
 
 
 async def test_a_throttled_request_waits_as_open_dental_asks_and_is_sent_again(

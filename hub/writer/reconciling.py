@@ -1,0 +1,166 @@
+"""Step 5b, reconcile: an intent whose earlier attempt may have landed is never sent blindly.
+
+The office's Open Dental database is asked, read-only (hub/reconcile), whether the attempt made
+its row. ``Found``: applied with that row, nothing sent. ``NotFound`` (a create that did not
+land) and ``SafeToResend`` (an update): the attempt is released, counted, and the intent is sent
+again unless its retries are exhausted. ``Ambiguous``: dead, with the candidates, for a person.
+A read that fails is tried again later; nothing is ever guessed.
+
+An attempt in doubt that this delivery did not make may belong to a writer that lost the broker
+but not Open Dental: it is reconciled only once the attempt's time limit has passed since it
+began (by the ledger database's clock), when no such request can still be on its way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from contracts import Intent, OdRow, OutcomeReason
+from hub.errors import HubError, PermanentError, TransientError
+from hub.ledger import Ledger
+from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.reconcile import (
+    Ambiguous,
+    AttemptWindow,
+    Found,
+    KnownRows,
+    ReconcileVerdict,
+    reconcile,
+)
+from hub.writer.backoff import RetryPolicy
+from hub.writer.calls import OdRequest
+from hub.writer.claiming import Claimed
+from hub.writer.metrics import WriterMetrics
+from hub.writer.verdict import (
+    RECONCILED,
+    About,
+    Early,
+    HoldCause,
+    Outcome,
+    Verdict,
+    applied,
+)
+
+# Past the attempt's own time limit, how long its ledger record and reply may still take.
+IN_FLIGHT_MARGIN_S = 2.0
+# Open Dental's answer to a Break of an appointment that is no longer scheduled: after a break
+# in doubt, the break that was in doubt is what unscheduled it (odsim/handlers/appointment_actions).
+ALREADY_BROKEN = "only scheduled appointments may be broken"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reconciler:
+    known_rows: KnownRows
+    databases: Mapping[str, ReadOnlyDatabase]  # each office's, by office id
+    ledger: Ledger
+    policy: RetryPolicy
+    attempt_timeout_s: float
+    metrics: WriterMetrics
+
+    async def settle_doubt(
+        self, claimed: Claimed, intent: Intent, request: OdRequest, own_attempt: int | None
+    ) -> Claimed:
+        """The intent free to be sent; raises ``Early`` when it is decided or must wait."""
+        doubt = claimed.doubt
+        if doubt is None:
+            return claimed
+        about = claimed.about
+        if own_attempt != doubt.attempts:
+            self._wait_for_foreign_attempt(claimed)
+        window = AttemptWindow.of(doubt)
+        answer = await self._ask(about, intent, request, window)
+        self.metrics.reconciled(about.office, intent.contract, type(answer).__name__)
+        if isinstance(answer, Found):
+            od = OdRow(table=answer.table.value, primary_key=answer.primary_key)
+            raise Early(applied(about, intent, od, message=RECONCILED))
+        if isinstance(answer, Ambiguous):
+            raise Early(_ambiguous(about, answer))
+        return await self._send_again(claimed)
+
+    def _wait_for_foreign_attempt(self, claimed: Claimed) -> None:
+        age_s = claimed.budget.attempt_age_now_s() or 0.0
+        wait_s = self.attempt_timeout_s + IN_FLIGHT_MARGIN_S - age_s
+        if wait_s > 0:
+            message = "An attempt in doubt may still be on its way; it is reconciled after it."
+            raise Early(_hold(claimed.about, wait_s, message))
+
+    async def _ask(
+        self, about: About, intent: Intent, request: OdRequest, window: AttemptWindow
+    ) -> ReconcileVerdict:
+        try:
+            return await reconcile(
+                intent, resolved_pat_num=_resolved_pat_num(intent, request), window=window,
+                db=self.databases[about.office], known_rows=self.known_rows,
+            )
+        except TransientError as exc:
+            delay_s = self.policy.retry.delay_s(about.attempt or 1, self.policy.draw)
+            message = f"Reconciliation could not read now ({exc})."
+            raise Early(_hold(about, delay_s, message)) from None
+        except HubError as exc:  # the lookup itself does not fit: a person reconciles
+            raise Early(Verdict(
+                about=about, outcome=Outcome.DEAD, reason=OutcomeReason.NEEDS_RECONCILE,
+                message=f"The hub could not reconcile the attempt in doubt ({exc}).",
+            )) from None
+
+    async def _send_again(self, claimed: Claimed) -> Claimed:
+        """The attempt in doubt did not land (or is an update): it counts, then send again."""
+        about = claimed.about
+        assert about.intent_id is not None and claimed.doubt is not None
+        await self.ledger.release_attempt(about.intent_id, "in doubt; reconciled as not landed")
+        counted = claimed.doubt.attempts - claimed.budget.free_attempts
+        if self.policy.exhausted(
+            counted_attempts=counted, retrying_s=claimed.budget.retrying_now_s()
+        ):
+            message = f"Open Dental failed {counted} counted attempt(s); the last one's reply "
+            message += "was lost and reconciliation found it had not landed."
+            raise Early(Verdict(
+                about=about, outcome=Outcome.DEAD, reason=OutcomeReason.RETRIES_EXHAUSTED,
+                message=message,
+            ))
+        return replace(claimed, doubt=None, resent=True)
+
+
+def landed_before(claimed: Claimed, intent: Intent, error: HubError) -> bool:
+    """A resent Break refused because the appointment is no longer scheduled: the break in
+    doubt landed. Nothing else refuses a resend for having been applied."""
+    return (
+        claimed.resent
+        and intent.contract == "appointment.break"
+        and isinstance(error, PermanentError)
+        and error.status == 400
+        and ALREADY_BROKEN in str(error).lower()
+    )
+
+
+def _resolved_pat_num(intent: Intent, request: OdRequest) -> int | None:
+    """The PatNum a ``PatientRef`` was resolved to and sent with; None when the payload names
+    its PatNum itself or names no patient."""
+    subject = intent.payload.subject()
+    if subject is None or subject.table != "patient" or subject.ref is None:
+        return None
+    if request.path_key is not None:
+        return request.path_key
+    value = request.body.get(subject.key_field)
+    return value if isinstance(value, int) else None
+
+
+def _ambiguous(about: About, answer: Ambiguous) -> Verdict:
+    candidates = tuple(
+        OdRow(table=row.table.value, primary_key=row.primary_key) for row in answer.candidates
+    )
+    named = ", ".join(f"{row.table} {row.primary_key}" for row in candidates) or "none to look up"
+    message = "Open Dental has more than one row this intent may have made, and the hub cannot "
+    message += f"tell which (candidates: {named}); a person decides."
+    return Verdict(
+        about=about, outcome=Outcome.DEAD, reason=OutcomeReason.AMBIGUOUS, message=message,
+        candidates=candidates,
+    )
+
+
+def _hold(about: About, delay_s: float, message: str) -> Verdict:
+    return Verdict(
+        about=about, outcome=Outcome.RETRY_LATER, delay_s=delay_s,
+        cause=HoldCause.MAYBE_APPLIED, message=message,
+    )
+
