@@ -26,6 +26,7 @@ class IntentInstruments:
     publish_to_applied: Histogram
     processing: Histogram
     retries: Counter
+    reconciliations: Counter
     ack_failures: Counter
     wrapper_errors: Counter
 
@@ -98,6 +99,12 @@ def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
             "hub_retries",
             "Attempts that failed transiently and will be tried again.",
             ["office", "contract", "error_class"],
+            registry=registry,
+        ),
+        reconciliations=Counter(
+            "hub_reconciliations",
+            "Attempts in doubt looked up in the office's database, by what was found.",
+            ["office", "contract", "verdict"],
             registry=registry,
         ),
         ack_failures=Counter(

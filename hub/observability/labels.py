@@ -71,6 +71,8 @@ class ErrorClass(StrEnum):
     MAYBE_APPLIED = "maybe_applied"  # the request may have reached Open Dental: reconcile first
     TRANSIENT = "transient"  # 5xx, 504, eConnector down, a database or broker hiccup
     TIMEOUT = "timeout"  # the writer's own per-attempt time limit ran out
+    OPEN_DENTAL_DOWN = "open_dental_down"  # refused connection, eConnector down: the lane pauses
+    HUB = "hub"  # the hub's own ledger or broker failed: the lane pauses
     OTHER = "other"
 
     @classmethod
@@ -82,6 +84,22 @@ class ErrorClass(StrEnum):
         if isinstance(error, TimeoutError):
             return cls.TIMEOUT
         return cls.OTHER
+
+
+class Reconciled(StrEnum):
+    """What the office's database said of an attempt in doubt (hub/reconcile's verdicts)."""
+
+    FOUND = "found"  # the row is there: applied, nothing sent again
+    NOT_FOUND = "not_found"  # a create that did not land: sent again
+    SAFE_TO_RESEND = "safe_to_resend"  # an update: sent again
+    AMBIGUOUS = "ambiguous"  # several candidate rows: dead, for a person
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, verdict: str) -> Reconciled:
+        """From the verdict's class name (``NotFound``) or its value (``not_found``)."""
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", verdict).lower()
+        return cls(snake) if snake in {item.value for item in cls} else cls.OTHER
 
 
 class SqlResult(StrEnum):

@@ -10,6 +10,7 @@ hub_intents_finished_total             counter    vendor, office, contract, outc
 hub_publish_to_applied_seconds         histogram  office
 hub_processing_seconds                 histogram  office, contract
 hub_retries_total                      counter    office, contract, error_class
+hub_reconciliations_total              counter    office, contract, verdict
 hub_ack_failures_total                 counter    office
 hub_wrapper_errors_total               counter    wrapper
 hub_od_requests_total                  counter    operation, office, status_class
@@ -32,7 +33,9 @@ Label values:
 - ``reason``: ``none`` when applied or a duplicate, else the outcome reason's code
   (``invalid``, ``unauthorized``, ``idempotency_conflict``, ``od_rejected``,
   ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``), else ``other``.
-- ``error_class``: ``throttled``, ``maybe_applied``, ``transient``, ``timeout``, ``other``.
+- ``error_class``: ``throttled``, ``maybe_applied``, ``transient``, ``timeout``,
+  ``open_dental_down``, ``hub``, ``other``.
+- ``verdict``: ``found``, ``not_found``, ``safe_to_resend``, ``ambiguous``, ``other``.
 - ``operation``: the Open Dental request as ``METHOD /path`` with ids as ``{id}``
   (``POST /patients``, ``PUT /appointments/{id}/Confirm`` …; ``OD_OPERATIONS``), else ``other``.
 - ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
@@ -59,6 +62,7 @@ from hub.observability.labels import (
     LabelBounds,
     LaneState,
     QueryNames,
+    Reconciled,
     SqlResult,
     StatusClass,
     od_operation,
@@ -110,6 +114,12 @@ class HubMetrics:
         b = self._bounds
         labels = (b.office(office), b.contract(contract), error_class.value)
         self._m.intents.retries.labels(*labels).inc()
+
+    def reconciled(self, office: str, contract: str, verdict: str) -> None:
+        """An attempt in doubt was looked up; ``verdict`` is hub/reconcile's verdict's name."""
+        b = self._bounds
+        labels = (b.office(office), b.contract(contract), Reconciled.of(verdict).value)
+        self._m.intents.reconciliations.labels(*labels).inc()
 
     def ack_failure(self, office: str) -> None:
         self._m.intents.ack_failures.labels(self._bounds.office(office)).inc()

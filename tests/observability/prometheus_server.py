@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pytest
 import yaml
 
 STARTUP_GUARD_S = 20.0
+STOP_GUARD_S = 10.0
 POLL_S = 0.1
 
 
@@ -89,35 +89,46 @@ async def running_prometheus(
     config = directory / "prometheus.yml"
     config.write_text(_config(jobs, rule_files, interval_s), encoding="utf-8")
     port = _free_port()
-    log_path = directory / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # a child of this test only: stopped below by its pid
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+    process = await asyncio.create_subprocess_exec(
+        binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    # Read all along, so a chatty Prometheus never blocks on a full pipe.
+    said = asyncio.create_task(process.stderr.read())
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            await _until_ready(http, process, log_path)
+            await _until_ready(http, process, said)
             yield PrometheusApi(http)
     finally:
-        process.terminate()
-        try:
-            await asyncio.to_thread(process.wait, 10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await _stop(process)
+        await said
         shutil.rmtree(directory / "data", ignore_errors=True)
 
 
-async def _until_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes], log: Path) -> None:
+async def _until_ready(
+    http: httpx.AsyncClient, process: asyncio.subprocess.Process, said: asyncio.Task[bytes]
+) -> None:
     async with asyncio.timeout(STARTUP_GUARD_S):  # a guard, not a timing
         while True:
-            if process.poll() is not None:
-                pytest.fail(f"prometheus exited at start: {log.read_text(errors='replace')}")
+            if process.returncode is not None:
+                pytest.fail(f"prometheus exited at start: {(await said).decode(errors='replace')}")
             try:
                 if (await http.get("/-/ready")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(POLL_S)
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Stop this test's own Prometheus (by its process, never by name)."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        async with asyncio.timeout(STOP_GUARD_S):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()

@@ -7,7 +7,13 @@ from prometheus_client import CollectorRegistry
 from contracts.outcome import OutcomeReason
 from hub.observability import HubMetrics, IntentOutcome, StatusClass, od_operation
 from hub.observability import metrics as metrics_module
-from hub.observability.labels import OD_OPERATIONS, ErrorClass, LaneState, QueryNames
+from hub.observability.labels import (
+    OD_OPERATIONS,
+    ErrorClass,
+    LaneState,
+    QueryNames,
+    Reconciled,
+)
 from hub.registry import V1_CONTRACTS
 from tests.observability.conftest import BOUNDS
 
@@ -25,6 +31,7 @@ ALLOWED_LABELS = {
     "query",
     "result",
     "wrapper",
+    "verdict",
     "le",
 }
 ID_LIKE = ("id", "key", "num", "patient", "intent", "idempotency")
@@ -51,6 +58,7 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         metrics.od_request(f"GET /patients/{i}?LName=Lovelace", office, StatusClass.OK, 0.1)
         metrics.pacer_wait(office, 0.0)
         metrics.retry(office, contract, ErrorClass.OTHER)
+        metrics.reconciled(office, contract, f"Found patient {i}")
         metrics.lane_state(office, LaneState.PAUSED)
         metrics.queue_depth(office, i)
         metrics.in_flight(office, 1)
@@ -126,6 +134,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "error_class": {e.value for e in ErrorClass},
         "state": {s.value for s in LaneState},
         "result": {"ok", "error"},
+        "verdict": {v.value for v in Reconciled},
     }
     # Then every label name is an allowed one, none names an id, and values stay in their sets
     for name, labels in _series(registry):
