@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from hub.cli import (
+    bench_cmd,
     bench_sim_cmd,
     contracts_cmd,
     dashboards_cmd,
@@ -29,6 +30,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
 app.add_typer(contracts_cmd.app, name="contracts")
 sim_cmd.register(app)
 bench_sim_cmd.register(app)
+bench_cmd.register(app)
 topology_cmd.register(app)
 vendor_cmd.register(app)
 migrate_cmd.register(app)

@@ -1,0 +1,187 @@
+"""ceiling: how fast the hub goes when nothing holds it back, beside the least any consumer
+must do, in the same run on the same broker and simulator.
+
+Service mode (no pacing, no throttle), no added latency, many offices. The hub: a backlog of
+patient.create intents is published first, then the writer starts and applies them; its rate
+and its CPU per intent are taken between the 10% and 90% completion marks (outcome events as
+they arrive). The reference (reference.py, its own process): as many plain POST bodies in as
+many quorum queues, consume → POST → ack, measured between the same marks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+import aio_pika
+
+from hub.bench.config import CeilingOptions
+from hub.bench.procs import cpu_seconds, start_child
+from hub.bench.reference import RESULT_PREFIX, ReferenceResult, ReferenceSpec
+from hub.bench.report import CeilingResult
+from hub.bench.stage import Stage, running_writer, staged
+from hub.bench.stats import steady_bounds
+from hub.bench.traffic import (
+    BACKLOG_CONCURRENCY,
+    CONFIRM_TIMEOUT_S,
+    Outcomes,
+    VendorLink,
+    patient_body,
+    publish_backlog,
+)
+from hub.bench.world import BenchWorld
+from hub.broker_admin import management_api
+from hub.broker_connection import robust_channel
+from hub.settings import ApiMode, HubSettings
+from hub.topology import quorum_queue_arguments
+
+MIN_RATE_PER_S = 20.0  # a run slower than this is stuck, not slow: give up
+SLACK_S = 60.0
+REFERENCE_INDEX_BASE = 900_000_000  # the reference's patients' names differ from the hub's
+Progress = Callable[[str], None]
+
+
+def _timeout_s(messages: int) -> float:
+    return messages / MIN_RATE_PER_S + SLACK_S
+
+
+async def run_ceiling(
+    settings: HubSettings,
+    options: CeilingOptions,
+    workdir: Path,
+    progress: Progress,
+    writer_env: dict[str, str],
+) -> CeilingResult:
+    world = BenchWorld.new(offices=options.offices, mode=ApiMode.SERVICE)
+    per_office = options.intents // options.offices
+    async with staged(world, settings, workdir, progress) as stage:
+        hub_per_s, cpu_us, unaccounted = await _hub(stage, per_office, writer_env, progress)
+        progress(f"ceiling: hub {hub_per_s:.1f} intents/s, writer {cpu_us:,.0f} µs CPU each")
+        reference = await _reference(stage, per_office, writer_env, progress)
+        progress(f"ceiling: reference {reference.per_s:.1f} messages/s")
+    return CeilingResult(
+        offices=options.offices,
+        intents=per_office * options.offices,
+        hub_per_s=round(hub_per_s, 1),
+        reference_per_s=reference.per_s,
+        ratio=round(hub_per_s / reference.per_s, 3) if reference.per_s else 0.0,
+        writer_cpu_us_per_intent=round(cpu_us, 1),
+        reference_cpu_us_per_message=reference.cpu_us_per_message,
+        unaccounted=unaccounted,
+        reference_errors=reference.errors,
+    )
+
+
+async def _hub(
+    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress
+) -> tuple[float, float, int]:
+    """(intents/s, writer CPU µs per intent, unaccounted) between the steady marks."""
+    world, settings = stage.world, stage.settings
+    async with (
+        robust_channel(settings.broker_url) as channel,
+        VendorLink(stage.vendor_url, world.vendor) as link,
+    ):
+        outcomes = Outcomes()
+        await outcomes.consume(channel, world.vendor)
+        published = await publish_backlog(link, world, tag="c", per_office=per_office)
+        progress(f"ceiling: {len(published)} intents waiting; starting the writer")
+        total = len(published)
+        low, high = steady_bounds(total)
+        async with running_writer(stage, writer_env) as writer:
+            t_low = await outcomes.reach(low, _timeout_s(total))
+            cpu_low = cpu_seconds(writer.child.pid)
+            t_high = await outcomes.reach(high, _timeout_s(total))
+            cpu_high = cpu_seconds(writer.child.pid)
+            with suppress(TimeoutError):  # what is missing is reported as unaccounted
+                await outcomes.reach(total, _timeout_s(total - high))
+    messages = high - low
+    per_s = messages / (t_high - t_low)
+    return per_s, (cpu_high - cpu_low) / messages * 1e6, total - len(outcomes.of(published))
+
+
+@asynccontextmanager
+async def _reference_queues(settings: HubSettings, world: BenchWorld) -> AsyncIterator[None]:
+    """The reference's quorum queues (like the office queues), deleted on exit."""
+    async with management_api(settings) as api:
+        try:
+            async with robust_channel(settings.broker_url) as channel:
+                for name in world.reference_queues():
+                    await channel.declare_queue(
+                        name, durable=True, arguments=dict(quorum_queue_arguments())
+                    )
+            yield
+        finally:
+            for name in world.reference_queues():
+                await api.delete_queue(name)
+
+
+async def _reference(
+    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress
+) -> ReferenceResult:
+    world, settings = stage.world, stage.settings
+    async with _reference_queues(settings, world):
+        total = await _publish_reference(settings, world, per_office)
+        progress(f"ceiling: {total} reference messages waiting; starting the reference loop")
+        spec = ReferenceSpec(
+            broker_url=settings.broker_url.get_secret_value(),
+            queues=world.reference_queues(),
+            url=f"{stage.sim_api}/patients",
+            authorization=_authorization(stage),
+            prefetch=settings.writer.prefetch,
+            connections=settings.writer.http_connections,
+            expect=total,
+            timeout_s=_timeout_s(total),
+        )
+        return await _run_reference(stage, spec, writer_env)
+
+
+def _authorization(stage: Stage) -> str:
+    developer = stage.settings.od_developer_key.get_secret_value()
+    return f"ODFHIR {developer}/{stage.world.customer_key(1)}"
+
+
+async def _publish_reference(settings: HubSettings, world: BenchWorld, per_office: int) -> int:
+    limit = asyncio.Semaphore(BACKLOG_CONCURRENCY)
+    connection = await aio_pika.connect(settings.broker_url.get_secret_value())
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+
+        async def one(number: int, sequence: int) -> None:
+            body = patient_body(world, REFERENCE_INDEX_BASE + number * 100_000 + sequence)
+            message = aio_pika.Message(json.dumps(body).encode("utf-8"),
+                                       delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+            async with limit:
+                await channel.default_exchange.publish(
+                    message, world.reference_queue(number), mandatory=True,
+                    timeout=CONFIRM_TIMEOUT_S,
+                )
+
+        await asyncio.gather(
+            *(one(n, s) for s in range(per_office) for n in range(1, world.offices + 1))
+        )
+    return per_office * world.offices
+
+
+async def _run_reference(
+    stage: Stage, spec: ReferenceSpec, writer_env: dict[str, str]
+) -> ReferenceResult:
+    spec_path = stage.workdir / "reference.json"
+    await asyncio.to_thread(spec_path.write_text, spec.model_dump_json())
+    argv = [sys.executable, "-m", "hub.bench.reference", str(spec_path)]
+    child = await start_child("the reference loop", argv, {**stage.env, **writer_env},
+                              stage.workdir / "reference.log")
+    try:
+        async with asyncio.timeout(spec.timeout_s + SLACK_S):
+            code = await child.process.wait()
+    finally:
+        await child.stop()
+    lines = [line for line in child.log_tail(10_000).splitlines()
+             if line.startswith(RESULT_PREFIX)]
+    if code != 0 or not lines:
+        raise child.failure("gave no result")
+    return ReferenceResult(**json.loads(lines[-1].removeprefix(RESULT_PREFIX)))
+

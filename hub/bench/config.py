@@ -1,0 +1,73 @@
+"""What one ``hub bench`` run measures, and the defaults the issue asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from hub.errors import HubError
+from hub.settings import HubSettings
+
+ALLOWANCE_PER_S = 1.0  # Open Dental, remote mode: one request a second per customer key
+DEFAULT_FLEET_OFFICES = 200
+DEFAULT_FLEET_SECONDS = 60.0
+DEFAULT_FLEET_LOADS = (0.5, 1.0, 1.5)
+DEFAULT_CEILING_OFFICES = 100
+DEFAULT_CEILING_INTENTS = 6000
+DEFAULT_SCALE_OFFICES = 1000
+
+
+class BenchError(HubError):
+    """The benchmark could not build its world or a process did not start or finish."""
+
+
+class Scenario(StrEnum):
+    FLEET = "fleet"
+    CEILING = "ceiling"
+    SCALE = "scale"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetOptions:
+    offices: int = DEFAULT_FLEET_OFFICES
+    seconds: float = DEFAULT_FLEET_SECONDS  # publishing time per offered load
+    loads: tuple[float, ...] = DEFAULT_FLEET_LOADS  # multiples of the allowance
+
+    @property
+    def warmup_s(self) -> float:
+        """The start of each load left out of applied/s: the first request of every office
+        goes at once, a burst that is not the steady rate."""
+        return min(5.0, self.seconds / 4)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CeilingOptions:
+    offices: int = DEFAULT_CEILING_OFFICES
+    intents: int = DEFAULT_CEILING_INTENTS  # for the hub, and as many messages for the reference
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOptions:
+    offices: int = DEFAULT_SCALE_OFFICES
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchOptions:
+    settings: HubSettings  # broker, MariaDB root account (ledger_db), management API
+    scenarios: tuple[Scenario, ...] = tuple(Scenario)
+    fleet: FleetOptions = field(default_factory=FleetOptions)
+    ceiling: CeilingOptions = field(default_factory=CeilingOptions)
+    scale: ScaleOptions = field(default_factory=ScaleOptions)
+    # Extra HUB_* variables for the writer process (e.g. HUB_WRITER__PREFETCH), to compare.
+    writer_env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if min(self.fleet.offices, self.ceiling.offices, self.scale.offices) < 1:
+            raise ValueError("every scenario needs at least one office")
+        if self.fleet.offices > 9999 or self.scale.offices > 9999:
+            raise ValueError("at most 9999 offices")
+        if self.fleet.seconds <= 0 or not self.fleet.loads or min(self.fleet.loads) <= 0:
+            raise ValueError("fleet needs a positive duration and positive loads")
+        if self.ceiling.intents < self.ceiling.offices:
+            raise ValueError("ceiling needs at least one intent per office")

@@ -1,0 +1,120 @@
+"""fleet: K offices in remote mode, one request a second each, at offered loads below, at and
+above the allowance, one load after the other on the same world and writer.
+
+Each load publishes for T seconds, then waits until every intent it published has an outcome,
+so the next load starts from empty queues. applied/s counts the outcomes whose ``decided_at``
+falls in the steady window (after the warm-up, before the end of publishing); the throttle
+replies are the simulator's own count of 429s across the load and its drain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+import aiohttp
+
+from hub.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
+from hub.bench.report import FleetResult, LoadResult
+from hub.bench.stage import Stage, running_writer, staged
+from hub.bench.stats import percentile
+from hub.bench.traffic import Outcomes, Published, VendorLink, publish_paced
+from hub.bench.world import BenchWorld
+from hub.broker_connection import robust_channel
+from hub.settings import ApiMode, HubSettings
+
+APPLIED = "applied"
+DRAIN_SLACK_S = 60.0  # beyond the backlog's own time at the allowance
+Progress = Callable[[str], None]
+
+
+async def throttle_rejections(stage: Stage) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{stage.sim_root}/admin/throttle") as response,
+    ):
+        counts = await response.json()
+    return int(counts["rejected"])
+
+
+async def run_fleet(
+    settings: HubSettings,
+    options: FleetOptions,
+    workdir: Path,
+    progress: Progress,
+    writer_env: dict[str, str],
+) -> FleetResult:
+    world = BenchWorld.new(offices=options.offices, mode=ApiMode.REMOTE)
+    results: list[LoadResult] = []
+    async with (
+        staged(world, settings, workdir, progress) as stage,
+        running_writer(stage, writer_env),
+        robust_channel(settings.broker_url) as channel,
+        VendorLink(stage.vendor_url, world.vendor) as link,
+    ):
+        outcomes = Outcomes()
+        await outcomes.consume(channel, world.vendor)
+        for load in options.loads:
+            progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
+            results.append(await _one_load(stage, link, outcomes, options, load))
+            progress(_summary(results[-1]))
+    return FleetResult(
+        offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
+        allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
+    )
+
+
+async def _one_load(
+    stage: Stage, link: VendorLink, outcomes: Outcomes, options: FleetOptions, load: float
+) -> LoadResult:
+    world = stage.world
+    rejected_before = await throttle_rejections(stage)
+    seen_before = len(outcomes.decided)
+    started_at = time.time()
+    published = await publish_paced(
+        link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
+        seconds=options.seconds,
+    )
+    drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
+    with suppress(TimeoutError):  # what is missing is reported as unaccounted
+        await outcomes.reach(seen_before + len(published), drain_s)
+    rejected = await throttle_rejections(stage) - rejected_before
+    return _result(options, world, load, published, outcomes, started_at, rejected)
+
+
+def _result(
+    options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
+    outcomes: Outcomes, started_at: float, rejected: int,
+) -> LoadResult:
+    decided = outcomes.of(published)
+    applied = [(p, d) for p, d in decided if d.status == APPLIED]
+    window_start, window_end = started_at + options.warmup_s, started_at + options.seconds
+    in_window = sum(1 for _, d in applied if window_start <= d.decided_at < window_end)
+    applied_per_s = in_window / (window_end - window_start)
+    allowance_per_s = world.offices * ALLOWANCE_PER_S
+    latencies = sorted(d.decided_at - p.at for p, d in applied)
+    if not published:
+        raise BenchError("the fleet published nothing: is the duration shorter than a period?")
+    return LoadResult(
+        load=load,
+        offered_per_s=round(allowance_per_s * load, 3),
+        published=len(published),
+        applied_per_s=round(applied_per_s, 2),
+        applied_ratio=round(applied_per_s / allowance_per_s, 4),
+        throttle_replies=rejected,
+        p50_s=round(percentile(latencies, 50), 3),
+        p95_s=round(percentile(latencies, 95), 3),
+        p99_s=round(percentile(latencies, 99), 3),
+        not_applied=len(decided) - len(applied),
+        unaccounted=len(published) - len(decided),
+    )
+
+
+def _summary(result: LoadResult) -> str:
+    return (
+        f"fleet: load {result.load:g}: {result.applied_per_s:.1f} applied/s "
+        f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
+        f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted"
+    )

@@ -1,0 +1,150 @@
+"""What ``hub bench`` found: one result per scenario, as a table or as one JSON object.
+
+The fleet's figures are maps keyed by the offered load ("0.5", "1.0", "1.5"), so
+``fleet.applied_ratio["1.5"]`` reads as the issue names it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadResult:
+    load: float  # times the allowance
+    offered_per_s: float
+    published: int
+    applied_per_s: float  # applied in the steady window (warm-up left out), per second
+    applied_ratio: float  # applied_per_s / the sum of the offices' allowances
+    throttle_replies: int  # 429s the simulator sent, from its own counter
+    p50_s: float  # publish → the outcome's decided_at, of every applied intent of this load
+    p95_s: float
+    p99_s: float
+    not_applied: int  # outcomes other than applied (there should be none)
+    unaccounted: int  # published without an outcome by the end of the drain
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetResult:
+    offices: int
+    seconds: float
+    warmup_s: float
+    allowance_per_s: float  # the sum over the offices
+    loads: tuple[LoadResult, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        by_load: dict[str, dict[str, float]] = {}
+        for result in self.loads:
+            for name, value in asdict(result).items():
+                if name != "load":
+                    by_load.setdefault(name, {})[f"{result.load:.1f}"] = value
+        head = {"offices": self.offices, "seconds": self.seconds, "warmup_s": self.warmup_s,
+                "allowance_per_s": self.allowance_per_s}
+        return {**head, **by_load}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CeilingResult:
+    offices: int
+    intents: int
+    hub_per_s: float  # outcomes per second in the steady window
+    reference_per_s: float  # acks per second in the reference's steady window
+    ratio: float
+    writer_cpu_us_per_intent: float
+    reference_cpu_us_per_message: float
+    unaccounted: int
+    reference_errors: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleResult:
+    offices: int
+    startup_s: float  # spawn → the writer logs that every office queue is consumed
+    rss_mb: float  # VmRSS after one intent per office
+    rss_idle_mb: float  # VmRSS once started, before any intent
+    peak_rss_mb: float  # VmHWM at the end
+    unaccounted: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Machine:
+    cpus: int
+    python: str
+    load_before: float  # one-minute load average when the run began
+    load_after: float
+    writer_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchReport:
+    machine: Machine
+    fleet: FleetResult | None = None
+    ceiling: CeilingResult | None = None
+    scale: ScaleResult | None = None
+
+    def as_json(self) -> str:
+        document: dict[str, object] = {"machine": asdict(self.machine)}
+        for name, part in (("fleet", self.fleet), ("ceiling", self.ceiling),
+                           ("scale", self.scale)):
+            if part is not None:
+                document[name] = part.as_dict()
+        return json.dumps(document, indent=2)
+
+    def table(self) -> str:
+        machine = self.machine
+        lines = [f"machine: {machine.cpus} cores, Python {machine.python}, load average "
+                 f"{machine.load_before:.2f} before, {machine.load_after:.2f} after"]
+        if self.fleet is not None:
+            lines += _fleet_lines(self.fleet)
+        if self.ceiling is not None:
+            lines += _ceiling_lines(self.ceiling)
+        if self.scale is not None:
+            lines += _scale_lines(self.scale)
+        return "\n".join(lines)
+
+
+def _fleet_lines(fleet: FleetResult) -> list[str]:
+    lines = [
+        "",
+        f"fleet: {fleet.offices} offices in remote mode, {fleet.seconds:g} s per load "
+        f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
+        f"{fleet.allowance_per_s:g}/s",
+        f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
+        f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5}",
+    ]
+    for r in fleet.loads:
+        lines.append(
+            f"{r.load:>5.1f} {r.offered_per_s:>10.1f} {r.applied_per_s:>10.1f} "
+            f"{r.applied_ratio:>12.1%} {r.throttle_replies:>10} {r.p50_s:>7.2f} "
+            f"{r.p95_s:>7.2f} {r.p99_s:>7.2f} {r.unaccounted + r.not_applied:>5}"
+        )
+    return lines
+
+
+def _ceiling_lines(ceiling: CeilingResult) -> list[str]:
+    return [
+        "",
+        f"ceiling: {ceiling.offices} offices in service mode, {ceiling.intents} intents",
+        f"  hub       {ceiling.hub_per_s:8.1f} intents/s, writer CPU "
+        f"{ceiling.writer_cpu_us_per_intent:,.0f} µs per intent",
+        f"  reference {ceiling.reference_per_s:8.1f} messages/s (consume → POST → ack), CPU "
+        f"{ceiling.reference_cpu_us_per_message:,.0f} µs per message",
+        f"  hub/reference {ceiling.ratio:.2f}; unaccounted {ceiling.unaccounted}, "
+        f"reference errors {ceiling.reference_errors}",
+    ]
+
+
+def _scale_lines(scale: ScaleResult) -> list[str]:
+    return [
+        "",
+        f"scale: {scale.offices} offices: start-up {scale.startup_s:.1f} s, resident memory "
+        f"{scale.rss_idle_mb:.0f} MB started, {scale.rss_mb:.0f} MB after one intent per "
+        f"office (peak {scale.peak_rss_mb:.0f} MB); unaccounted {scale.unaccounted}",
+    ]

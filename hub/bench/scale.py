@@ -1,0 +1,58 @@
+"""scale: the writer with a thousand offices configured: how long it takes to start (spawn →
+every office queue consumed, as it logs) and how much memory it holds, once started and after
+one intent for every office (so every lane, and the HTTP pool, has worked once)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+
+from hub.bench.config import ScaleOptions
+from hub.bench.procs import memory_mb
+from hub.bench.report import ScaleResult
+from hub.bench.stage import running_writer, staged
+from hub.bench.traffic import Outcomes, VendorLink, publish_backlog
+from hub.bench.world import BenchWorld
+from hub.broker_connection import robust_channel
+from hub.settings import ApiMode, HubSettings
+
+SETTLE_S = 1.0  # after start-up, before memory is read
+MIN_RATE_PER_S = 10.0
+SLACK_S = 60.0
+Progress = Callable[[str], None]
+
+
+async def run_scale(
+    settings: HubSettings,
+    options: ScaleOptions,
+    workdir: Path,
+    progress: Progress,
+    writer_env: dict[str, str],
+) -> ScaleResult:
+    world = BenchWorld.new(offices=options.offices, mode=ApiMode.SERVICE)
+    async with (
+        staged(world, settings, workdir, progress) as stage,
+        robust_channel(settings.broker_url) as channel,
+        VendorLink(stage.vendor_url, world.vendor) as link,
+    ):
+        outcomes = Outcomes()
+        await outcomes.consume(channel, world.vendor)
+        async with running_writer(stage, writer_env) as writer:
+            progress(f"scale: the writer consumed {world.offices} queues "
+                     f"{writer.startup_s:.1f} s after its start")
+            await asyncio.sleep(SETTLE_S)
+            rss_idle_mb, _ = memory_mb(writer.child.pid)
+            published = await publish_backlog(link, world, tag="s", per_office=1)
+            with suppress(TimeoutError):  # what is missing is reported as unaccounted
+                await outcomes.reach(len(published), len(published) / MIN_RATE_PER_S + SLACK_S)
+            rss_mb, peak_mb = memory_mb(writer.child.pid)
+    return ScaleResult(
+        offices=options.offices,
+        startup_s=round(writer.startup_s, 2),
+        rss_mb=round(rss_mb, 1),
+        rss_idle_mb=round(rss_idle_mb, 1),
+        peak_rss_mb=round(peak_mb, 1),
+        unaccounted=len(published) - len(outcomes.of(published)),
+    )

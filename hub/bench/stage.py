@@ -1,0 +1,183 @@
+"""One scenario's world, built and torn down: ledger, ``hub sim``, registry, broker objects and
+vendor user; and ``hub worker`` started on it, ready once it logs that every lane consumes.
+
+Teardown runs in reverse whatever happened: the writer stops first (SIGTERM, it drains), then
+the broker objects go, then the simulator and the databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from pydantic import SecretStr
+from yarl import URL
+
+from hub import names
+from hub.bench.databases import drop_database, ledger_database
+from hub.bench.files import key_variables, write_files
+from hub.bench.procs import HUB_ARGV, Child, start_child
+from hub.bench.world import BenchWorld
+from hub.broker_admin import ManagementApi, management_api
+from hub.broker_connection import robust_channel
+from hub.registry import Registry, load_registry
+from hub.settings import HubSettings
+from hub.topology import declare_topology, topology_for
+from hub.vendor_access import add_vendor
+
+SIM_READY_TIMEOUT_S = 180.0  # Open Dental's tables, and one apikey row per customer key
+WRITER_READY_TIMEOUT_S = 300.0  # a thousand queues declared and consumed
+DELETE_CONCURRENCY = 16
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    world: BenchWorld
+    settings: HubSettings  # the writer's: the run's ledger database and registry
+    env: Mapping[str, str]  # the writer's environment (the keys the registry names)
+    workdir: Path
+    sim_root: str  # http://127.0.0.1:<port>, for /admin
+    vendor_url: SecretStr  # the vendor's broker login
+
+    @property
+    def sim_api(self) -> str:
+        return f"{self.sim_root}/api/v1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterProcess:
+    child: Child
+    startup_s: float  # spawn → every lane consuming
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _wait_answering(child: Child, url: str, timeout_s: float) -> None:
+    give_up_at = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession() as session:
+        while child.process.returncode is None and time.monotonic() < give_up_at:
+            with suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+    raise child.failure(f"did not answer {url}")
+
+
+async def _delete_queues(api: ManagementApi, queues: list[str]) -> None:
+    limit = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+    async def delete(name: str) -> None:
+        async with limit:
+            await api.delete_queue(name)
+
+    await asyncio.gather(*(delete(name) for name in queues))
+
+
+@asynccontextmanager
+async def _broker(
+    settings: HubSettings, world: BenchWorld, registry: Registry
+) -> AsyncIterator[SecretStr]:
+    """The topology (as `hub topology` would) and the vendor's user; removed on exit."""
+    password = SecretStr(world.vendor_password)
+    async with management_api(settings) as api:
+        try:
+            async with robust_channel(settings.broker_url) as channel:
+                await declare_topology(channel, topology_for(registry))
+                await add_vendor(api, channel, registry.vendor(world.vendor), password=password)
+            url = URL(settings.broker_url.get_secret_value()).with_user(world.vendor)
+            yield SecretStr(str(url.with_password(world.vendor_password)))
+        finally:
+            await api.delete_user(world.vendor)
+            queues = [names.office_queue(office) for office in world.office_ids()]
+            await _delete_queues(api, [*queues, names.outcome_queue(world.vendor)])
+
+
+@asynccontextmanager
+async def staged(
+    world: BenchWorld, settings: HubSettings, workdir: Path, progress: Progress
+) -> AsyncIterator[Stage]:
+    account = settings.ledger_db
+    async with AsyncExitStack() as stack:
+        ledger = await stack.enter_async_context(
+            ledger_database(account, world.ledger_database)
+        )
+        registry_path = workdir / "registry.toml"
+        variables = key_variables(world)
+        started = time.monotonic()
+        # The registry names the simulator's URL, so its port is chosen first.
+        sim_root = await stack.enter_async_context(_simulator_with_files(world, settings, workdir))
+        progress(f"simulator ready with {world.offices} customer key(s) "
+                 f"in {time.monotonic() - started:.1f} s")
+        registry = await asyncio.to_thread(load_registry, registry_path, variables)
+        started = time.monotonic()
+        vendor_url = await stack.enter_async_context(_broker(settings, world, registry))
+        progress(f"{world.offices} office queue(s) and vendor {world.vendor} ready "
+                 f"in {time.monotonic() - started:.1f} s")
+        writer_settings = settings.model_copy(
+            update={"ledger_db": ledger, "registry_path": registry_path}
+        )
+        yield Stage(
+            world=world, settings=writer_settings, env={**os.environ, **variables},
+            workdir=workdir, sim_root=sim_root, vendor_url=vendor_url,
+        )
+
+
+@asynccontextmanager
+async def _simulator_with_files(
+    world: BenchWorld, settings: HubSettings, workdir: Path
+) -> AsyncIterator[str]:
+    port = _free_port()
+    write_files(world, settings, workdir, api_url=f"http://127.0.0.1:{port}/api/v1")
+    argv = [*HUB_ARGV, "sim", "--config", str(workdir / "sim.toml"), "--port", str(port)]
+    child = await start_child("hub sim", argv, os.environ, workdir / "sim.log")
+    root = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_answering(child, f"{root}/admin/throttle", SIM_READY_TIMEOUT_S)
+        yield root
+    finally:
+        await child.stop()
+        await drop_database(settings.ledger_db, world.office_database)
+
+
+def writer_env(stage: Stage, extra: Mapping[str, str]) -> dict[str, str]:
+    settings = stage.settings
+    return {
+        **stage.env,
+        "HUB_REGISTRY_PATH": str(settings.registry_path),
+        "HUB_LEDGER_DB__DATABASE": settings.ledger_db.database,
+        "HUB_LOG_FORMAT": "json",
+        "HUB_METRICS_PORT": "0",  # any free port: never another writer's
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def running_writer(
+    stage: Stage, extra_env: Mapping[str, str]
+) -> AsyncIterator[WriterProcess]:
+    log_path = stage.workdir / f"writer-{time.monotonic_ns()}.log"
+    child = await start_child("hub worker", [*HUB_ARGV, "worker"], writer_env(stage, extra_env),
+                              log_path)
+    try:
+        ready_at = await child.wait_for_line(
+            f"consuming {stage.world.offices} office queue(s)", WRITER_READY_TIMEOUT_S
+        )
+        yield WriterProcess(child=child, startup_s=ready_at - child.started_at)
+    finally:
+        code = await child.stop()
+    if code != 0:  # only reached when the measurement itself went well
+        raise child.failure("did not drain cleanly on SIGTERM")
