@@ -4,6 +4,7 @@
                                                               delivery limit, dead letters ─┐
     hub.outcomes (topic) ──<vendor>.#──▶ hub.outcomes.<vendor> quorum                       │
     hub.dlx      (topic) ──#──────────▶ hub.dead              quorum  ◀── dead.<office> ────┘
+    hub.replay   (topic) ──<office>.#──▶ hub.office.<office>   an operator's replay (hub dlq)
 
 Declared on a robust channel, every exchange, queue and binding is restored after a reconnect.
 Declaring an existing queue with other arguments fails with ``TopologyError`` naming it: the
@@ -98,8 +99,12 @@ async def declare_topology(channel: AbstractChannel, topology: Topology) -> None
 
 
 async def declare_exchanges(channel: AbstractChannel) -> None:
-    """The three topic exchanges, and ``hub.dead`` bound to everything dead-lettered."""
-    for exchange in (names.INTENTS_EXCHANGE, names.OUTCOMES_EXCHANGE, names.DEAD_LETTER_EXCHANGE):
+    """The topic exchanges, and ``hub.dead`` bound to everything dead-lettered."""
+    exchanges = (
+        names.INTENTS_EXCHANGE, names.OUTCOMES_EXCHANGE, names.DEAD_LETTER_EXCHANGE,
+        names.REPLAY_EXCHANGE,
+    )
+    for exchange in exchanges:
         try:
             await channel.declare_exchange(exchange, ExchangeType.TOPIC, durable=True)
         except aiormq.exceptions.ChannelClosed as exc:
@@ -111,10 +116,12 @@ async def declare_exchanges(channel: AbstractChannel) -> None:
 async def declare_office_queue(
     channel: AbstractChannel, office: str, delivery_limit: int = DEFAULT_DELIVERY_LIMIT
 ) -> AbstractQueue:
-    """The office's intent queue, bound to all its keys on ``hub.intents`` (declare that first)."""
+    """The office's intent queue, bound to all its keys on ``hub.intents`` and ``hub.replay``
+    (declare those first). Only the hub's own user may write to ``hub.replay``."""
     arguments = office_queue_arguments(office, delivery_limit)
     queue = await _declare_queue(channel, names.office_queue(office), arguments)
     await _bind(queue, names.INTENTS_EXCHANGE, names.office_binding(office))
+    await _bind(queue, names.REPLAY_EXCHANGE, names.office_binding(office))
     return queue
 
 

@@ -133,10 +133,10 @@ def replay(
     queue: Queue = names.DEAD_LETTER_QUEUE, scan_max: ScanMax = DEFAULT_SCAN_MAX_MESSAGES,
     dry_run: DryRun = False,
 ) -> None:
-    """Re-publish the matches to hub.intents as their vendors sent them.
+    """Re-publish the matches to hub.replay (routed like hub.intents) as their vendors sent them.
 
-    Same body, user_id and idempotency key: an intent applied meanwhile is answered as a
-    duplicate and changes nothing. Each leaves the queue once the broker confirmed it. Needs
+    Same body, user_id and idempotency key: a rejected or dead intent is processed again, an
+    intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the queue once the broker confirmed it. Needs
     RabbitMQ's impersonator tag on the hub's broker user (scripts/setup-broker.sh adds it).
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)

@@ -38,7 +38,9 @@ class DlqNames:
     """The queue ``hub dlq`` reads and the exchange it replays to; tests inject their own."""
 
     queue: str = names.DEAD_LETTER_QUEUE
-    intents_exchange: str = names.INTENTS_EXCHANGE
+    # hub.replay: routed like hub.intents, and the writer reopens a rejected or dead intent
+    # replayed through it (no vendor may write to it).
+    intents_exchange: str = names.REPLAY_EXCHANGE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,11 @@
-"""Replay: each matched dead letter goes back to ``hub.intents`` as its vendor sent it.
+"""Replay: each matched dead letter goes back to its office queue as its vendor sent it.
 
-It keeps its body and original properties, ``user_id`` (the vendor) and ``message_id`` (the
-idempotency key) included, so the writer validates and authorizes it as the vendor's and answers
-an intent that was applied meanwhile as a duplicate: replaying it changes nothing. Only the
+It is published to ``hub.replay``, routed like ``hub.intents`` but writable only by the hub's own
+user, so the writer knows an operator sent it: it reopens the intent if it ended rejected or dead
+(same payload only) and processes it again. It keeps its body and original properties,
+``user_id`` (the vendor) and ``message_id`` included, so the writer validates and authorizes it
+as the vendor's and answers an intent that was applied meanwhile as a duplicate: replaying it
+changes nothing. Only the
 dead-letter bookkeeping headers (the writer's ``x-hub-*``, the broker's ``x-death`` family) are
 dropped. The writer cannot keep a vendor's ``user_id`` on its dead letters without the
 impersonator tag, so it moves it to ``x-hub-vendor``; replay puts it back. A message leaves
