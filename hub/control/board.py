@@ -47,16 +47,19 @@ class LaneBoard:
         """Where the office's in-flight count comes from (its lane's gate)."""
         self._lanes[office].in_flight = in_flight
 
-    def decided(self, office: str, state: LaneState, error: str | None) -> None:
-        """A lane decided a message: ``error`` is its code when it was not applied."""
+    def state(self, office: str, state: LaneState) -> None:
+        """What the lane does now, as its last decision made it."""
         lane = self._lanes.get(office)
-        if lane is None:
-            return
-        if error is not None:
-            lane.last_error, lane.last_error_at = error, datetime.now(UTC)
+        if lane is not None:
+            before, lane.decided = lane.state, state
+            self._show(office, lane, before)
+
+    def error(self, office: str, code: str) -> None:
+        """The lane's latest failure, as an outcome and reason or cause code."""
+        lane = self._lanes.get(office)
+        if lane is not None:
+            lane.last_error, lane.last_error_at = code, datetime.now(UTC)
             self.changed.set()
-        before, lane.decided = lane.state, state
-        self._show(office, lane, before)
 
     def pauses(self, pauses: Pauses) -> None:
         """The operators' pauses in force, as the watcher last read them."""
