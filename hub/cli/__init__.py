@@ -8,6 +8,7 @@ import typer
 from hub.cli import (
     bench_cmd,
     bench_sim_cmd,
+    chaos_cmd,
     contracts_cmd,
     dashboards_cmd,
     demo_cmd,
@@ -40,6 +41,7 @@ worker_cmd.register(app)
 dlq_cmd.register(app)
 dashboards_cmd.register(app)
 demo_cmd.register(app)
+chaos_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,89 @@
+"""The run's rows in Open Dental's own tables, read through ``ReadOnlyDatabase`` (the hub's only
+door to an office database: the SELECT-only user, read-only sessions, a statement timeout).
+
+Every row of the run hangs off a patient with the run's surname. Each row is given by its
+natural key: the patient's (database, FName, Birthdate), plus AptDateTime and Op for an
+appointment, Note for a commlog, PayAmt and PayDate for a payment; and by the PatNum it hangs
+off, since Open Dental counts a duplicate appointment, note or payment per patient row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.settings import MySqlSettings
+
+SQL_TIMEOUT_S = 30.0
+_OF_RUN = "JOIN patient p ON p.PatNum = {t}.PatNum WHERE p.LName = %s"
+QUERIES = {
+    "patient": "SELECT p.PatNum, p.PatNum AS owner, p.Address AS detail FROM patient p"
+    " WHERE p.LName = %s",
+    "appointment": "SELECT a.AptNum, a.PatNum AS owner, a.AptDateTime, a.Op FROM appointment a "
+    + _OF_RUN.format(t="a"),
+    "commlog": "SELECT c.CommlogNum, c.PatNum AS owner, c.Note FROM commlog c "
+    + _OF_RUN.format(t="c"),
+    "payment": "SELECT y.PayNum, y.PatNum AS owner, y.PayAmt, y.PayDate FROM payment y "
+    + _OF_RUN.format(t="y"),
+}
+PATIENTS = "SELECT p.PatNum, p.FName, p.Birthdate FROM patient p WHERE p.LName = %s"
+
+PersonKey = tuple[str, str, str]  # (database, FName, Birthdate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OdRow:
+    table: str
+    database: str
+    pat_num: int  # the patient row it hangs off (a patient's own PatNum)
+    person: PersonKey
+    detail: tuple[str, ...]  # the row's own natural key; a patient's Address
+
+    @property
+    def natural_key(self) -> tuple[str, ...]:
+        return (self.table, *self.person, *self.detail)
+
+
+class _NoMetrics:
+    def on_query(self, query_name: str, duration_s: float, ok: bool) -> None:
+        """The chaos run counts no query metrics."""
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+async def _rows(db: ReadOnlyDatabase, database: str, surname: str) -> list[OdRow]:
+    people = {
+        int(str(row["PatNum"])): (database, _text(row["FName"]), _text(row["Birthdate"]))
+        for row in await db.select("chaos_patients", PATIENTS, (surname,))
+    }
+    rows = []
+    for table, sql in QUERIES.items():
+        for row in await db.select(f"chaos_{table}_rows", sql, (surname,)):
+            owner = int(str(row["owner"]))
+            values = [_text(value) for name, value in row.items() if name not in ("owner",)]
+            rows.append(OdRow(table=table, database=database, pat_num=owner,
+                              person=people[owner], detail=tuple(values[1:])))
+    return rows
+
+
+async def run_rows(readonly: MySqlSettings, databases: Sequence[str], surname: str) -> list[OdRow]:
+    """Every row of the run, in every office database."""
+    rows: list[OdRow] = []
+    for database in databases:
+        account = readonly.model_copy(update={"database": database})
+        async with ReadOnlyDatabase.open(
+            account, timeout_s=SQL_TIMEOUT_S, max_concurrent=1, observer=_NoMetrics()
+        ) as db:
+            rows += await _rows(db, database, surname)
+    return rows
