@@ -21,8 +21,11 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_connection import BrokerLoginRefused
+from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
+from hub.observability import HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpTimeouts, KeyPacer, OfficeApi, make_http_client
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import LedgerKnownRows
@@ -33,7 +36,7 @@ from hub.writer.apis import HttpOfficeApis
 from hub.writer.application import Applier
 from hub.writer.backoff import Backoff, Draw, RetryPolicy
 from hub.writer.bookkeeping import Bookkeeping
-from hub.writer.metrics import OdSqlObserver, WriterMetrics
+from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
 from hub.writer.pipeline import Pipeline
 from hub.writer.publisher import AmqpPublisher
 from hub.writer.reconciling import Reconciler
@@ -52,6 +55,9 @@ class Writer:
     process: Process
     metrics: WriterMetrics
     bookkeeping: Bookkeeping
+    control: Control  # operators' pauses (each lane's gate) and lane status
+    metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
+    readiness: Mapping[str, ReadinessCheck]  # for /readyz
 
 
 def office_apis(settings: HubSettings, offices: Mapping[str, Office]) -> dict[str, OfficeApi]:
@@ -108,8 +114,13 @@ async def writer(
     messages back), then the ledger pool, the office databases and the HTTP client. ``draw``
     pins the backoff's jitter (tests); by default it is random."""
     ws = settings.writer
-    metrics = WriterMetrics(metrics_registry or CollectorRegistry())
+    collector = metrics_registry or CollectorRegistry()
+    hub_metrics = HubMetrics(collector, LabelBounds.from_registry(registry))
     async with AsyncExitStack() as stack:
+        control = await stack.enter_async_context(
+            running_control(settings, sorted(registry.offices), hub_metrics)
+        )
+        metrics = WriterMetrics(hub_metrics, control.board)
         http = await stack.enter_async_context(
             make_http_client(HttpTimeouts(), max_connections=ws.http_connections)
         )
@@ -118,6 +129,7 @@ async def writer(
             settings.ledger_db,
             retention_days=settings.ledger_retention_days,
             max_connections=ws.ledger_connections,
+            on_query=hub_metrics.ledger_query,
         )
         stack.push_async_callback(ledger.close)
         connection = await _connect(settings)
@@ -140,6 +152,12 @@ async def writer(
             process=wrap(pipeline.process, [LogDecisions(metrics), MeasureDecisions(metrics)]),
             metrics=metrics,
             bookkeeping=bookkeeping,
+            control=control,
+            metrics_registry=collector,
+            readiness=writer_checks(
+                connection, control.store.ping,
+                {office.id: office.api_url for office in registry.offices.values()},
+            ),
         )
 
 
@@ -167,7 +185,8 @@ def _pipeline(
     ledger = parts.ledger
     applier = Applier(
         ledger=ledger,
-        apis=HttpOfficeApis(http=parts.http, pacer=pacer, offices=apis),
+        apis=MeasuredOfficeApis(HttpOfficeApis(http=parts.http, pacer=pacer, offices=apis),
+                                parts.metrics),
         policy=policy,
         attempt_timeout_s=ws.attempt_timeout_s,
     )

@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from hub.errors import LedgerError
 from hub.writer.acking import ACK_FAILURES, Action, act
+from hub.writer.admission import Admission
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.delivery import Delivery, delivery_of
 from hub.writer.metrics import WriterMetrics
@@ -36,6 +37,7 @@ class Lane:
         metrics: WriterMetrics,
         bookkeeping: Bookkeeping,
         stopping: asyncio.Event,
+        gate: Admission,
     ) -> None:
         self.office = office
         self._queue = queue
@@ -43,6 +45,7 @@ class Lane:
         self._metrics = metrics
         self._bookkeeping = bookkeeping
         self._stopping = stopping
+        self._gate = gate  # which delivered message runs next, under operators' pauses
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._consumer_tag: str | None = None
 
@@ -71,7 +74,7 @@ class Lane:
     async def _next(self) -> AbstractIncomingMessage | None:
         if self._stopping.is_set():
             return None
-        getting = asyncio.ensure_future(self._inbox.get())
+        getting = asyncio.ensure_future(self._gate.take(self._inbox))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)

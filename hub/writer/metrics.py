@@ -1,119 +1,125 @@
-"""The writer's metrics, on a registry the composition root injects: one method per event.
+"""The writer's events, one method each, fed to the hub's metrics catalogue (``HubMetrics``,
+hub/observability: the only metric names) and to the lanes' board (``hub status``, lane state).
 
-Labels are bounded: office (from the registry), contract (served ones), outcome, reason, cause
-and verdict (enums or class names in the code), wrapper and query (names in the code).
+Labels stay bounded: the catalogue maps any value outside its sets to ``unknown``/``other``.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Protocol
 
-from hub.writer.verdict import Decision
+from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState
+from hub.opendental import ApiCall
+from hub.writer.apis import OfficeApis, OnCall
+from hub.writer.calls import OpenDentalWrites
+from hub.writer.delivery import Delivery
+from hub.writer.verdict import Decision, HoldCause, Outcome
 
-LANE_RUNNING, LANE_BACKING_OFF, LANE_PAUSED = "running", "backing_off", "paused"
-LANE_STATES = (LANE_RUNNING, LANE_BACKING_OFF, LANE_PAUSED)
+log = logging.getLogger(__name__)
+
+FINISHED: Mapping[Outcome, IntentOutcome] = {
+    Outcome.APPLIED: IntentOutcome.APPLIED,
+    Outcome.DUPLICATE: IntentOutcome.DUPLICATE,
+    Outcome.REJECTED: IntentOutcome.REJECTED,
+    Outcome.DEAD: IntentOutcome.DEAD,
+}
+# A hold's cause as a retry's error class; a 401 is no retry (hub_od_auth_failures_total).
+RETRY_CLASSES: Mapping[HoldCause, ErrorClass] = {
+    HoldCause.THROTTLED: ErrorClass.THROTTLED,
+    HoldCause.MAYBE_APPLIED: ErrorClass.MAYBE_APPLIED,
+    HoldCause.TIMEOUT: ErrorClass.TIMEOUT,
+    HoldCause.TRANSIENT: ErrorClass.TRANSIENT,
+    HoldCause.OPEN_DENTAL_DOWN: ErrorClass.OPEN_DENTAL_DOWN,
+    HoldCause.HUB: ErrorClass.HUB,
+}
+
+
+class LaneReports(Protocol):
+    """Where each lane's state and last error are shown (hub/control's board)."""
+
+    def state(self, office: str, state: LaneState) -> None: ...
+
+    def error(self, office: str, code: str) -> None: ...
 
 
 class WriterMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self._decisions = Counter(
-            "hub_writer_decisions",
-            "Deliveries processed, by what was decided.",
-            ["office", "outcome", "reason"],
-            registry=registry,
-        )
-        self._seconds = Histogram(
-            "hub_writer_process_seconds",
-            "Time to process one delivery, holds excluded.",
-            ["office"],
-            registry=registry,
-        )
-        self._ack_failures = Counter(
-            "hub_writer_ack_failures",
-            "Acks and nacks the broker could not take (e.g. after a reconnect).",
-            ["office"],
-            registry=registry,
-        )
-        self._wrapper_errors = Counter(
-            "hub_writer_wrapper_errors",
-            "Errors inside a wrapper around process (the decision stood).",
-            ["wrapper"],
-            registry=registry,
-        )
-        self._retries = Counter(
-            "hub_writer_retries",
-            "Messages held to be tried again, by the cause (a retry's error class or a pause's).",
-            ["office", "contract", "error_class"],
-            registry=registry,
-        )
-        self._lane_pauses = Counter(
-            "hub_writer_lane_pauses",
-            "Holds of an office's lane for something not the intent's doing, by cause.",
-            ["office", "cause"],
-            registry=registry,
-        )
-        self._auth_failures = Counter(
-            "hub_writer_auth_failures",
-            "401s from Open Dental: the office's key is refused (alert).",
-            ["office"],
-            registry=registry,
-        )
-        self._reconciled = Counter(
-            "hub_writer_reconciled",
-            "Attempts in doubt reconciled against the office's database, by verdict.",
-            ["office", "contract", "verdict"],
-            registry=registry,
-        )
-        self._lane_state = Gauge(
-            "hub_writer_lane_state",
-            "What each office's lane does now (1 for its current state).",
-            ["office", "state"],
-            registry=registry,
-        )
-        self._od_sql = Histogram(
-            "hub_writer_od_sql_seconds",
-            "Read-only queries of Open Dental databases (reconciliation), by query and result.",
-            ["query", "ok"],
-            registry=registry,
-        )
+    def __init__(self, metrics: HubMetrics, lanes: LaneReports) -> None:
+        self._metrics = metrics
+        self._lanes = lanes
 
-    def decided(self, decision: Decision, seconds: float) -> None:
-        office = decision.about.office
-        reason = "" if decision.reason is None else decision.reason.value
-        self._decisions.labels(office, decision.outcome.value, reason).inc()
-        self._seconds.labels(office).observe(seconds)
-
-    def ack_failed(self, office: str) -> None:
-        self._ack_failures.labels(office).inc()
-
-    def wrapper_failed(self, wrapper: str) -> None:
-        self._wrapper_errors.labels(wrapper).inc()
+    def decided(self, delivery: Delivery, decision: Decision, seconds: float) -> None:
+        """One run of the pipeline on a delivery; a held delivery's re-runs are not received
+        again."""
+        about, m = decision.about, self._metrics
+        vendor, contract = about.vendor or delivery.user_id or "", about.contract or ""
+        if delivery.held == 0:
+            m.intent_received(vendor, about.office, contract)
+        m.processing(about.office, contract, seconds)
+        finished = FINISHED.get(decision.outcome)
+        if finished is not None:
+            m.intent_finished(vendor, about.office, contract, finished, decision.reason)
+        if decision.outcome is Outcome.APPLIED and delivery.properties.timestamp is not None:
+            m.publish_to_applied(about.office, _age_s(delivery.properties.timestamp))
+        if finished in (IntentOutcome.REJECTED, IntentOutcome.DEAD):
+            self._lanes.error(about.office, _code(decision))
 
     def retry(self, office: str, contract: str, error_class: str) -> None:
-        self._retries.labels(office, contract, error_class).inc()
+        """A held message, by its hold's cause (``HoldCause``); a 401 is not counted here."""
+        retry_class = RETRY_CLASSES.get(HoldCause(error_class))
+        if retry_class is not None:
+            self._metrics.retry(office, contract, retry_class)
+            self._lanes.error(office, f"retry: {error_class}")
 
     def lane_paused(self, office: str, cause: str) -> None:
-        self._lane_pauses.labels(office, cause).inc()
-        self._set_lane_state(office, LANE_PAUSED)
+        self._lanes.state(office, LaneState.PAUSED)
+        self._lanes.error(office, f"paused: {cause}")
 
     def lane_backing_off(self, office: str) -> None:
-        self._set_lane_state(office, LANE_BACKING_OFF)
+        self._lanes.state(office, LaneState.BACKING_OFF)
 
     def lane_running(self, office: str) -> None:
-        self._set_lane_state(office, LANE_RUNNING)
+        self._lanes.state(office, LaneState.RUNNING)
 
     def auth_failure(self, office: str) -> None:
-        self._auth_failures.labels(office).inc()
+        """Counted already, from the 401 reply itself (``od_call``)."""
 
     def reconciled(self, office: str, contract: str, verdict: str) -> None:
-        self._reconciled.labels(office, contract, verdict).inc()
+        self._metrics.reconciled(office, contract, verdict)
 
     def od_sql_query(self, query_name: str, duration_s: float, ok: bool) -> None:
-        self._od_sql.labels(query_name, str(ok).lower()).observe(duration_s)
+        self._metrics.od_sql_query(query_name, duration_s, ok)
 
-    def _set_lane_state(self, office: str, state: str) -> None:
-        for each in LANE_STATES:
-            self._lane_state.labels(office, each).set(int(each == state))
+    def od_call(self, office: str, call: ApiCall) -> None:
+        """One Open Dental request and the pacer's wait before it."""
+        self._metrics.od_call(office, call)
+
+    def ack_failed(self, office: str) -> None:
+        self._metrics.ack_failure(office)
+
+    def wrapper_failed(self, wrapper: str) -> None:
+        self._metrics.wrapper_error(wrapper)
+
+
+class MeasuredOfficeApis:
+    """``OfficeApis`` whose every request is also measured (request, status class, pacing)."""
+
+    def __init__(self, apis: OfficeApis, metrics: WriterMetrics) -> None:
+        self._apis = apis
+        self._metrics = metrics
+
+    def writes_for(self, office: str, on_call: OnCall) -> OpenDentalWrites:
+        def both(call: ApiCall) -> None:
+            on_call(call)  # the ledger's record first: it must never miss a call
+            try:
+                self._metrics.od_call(office, call)
+            except Exception:  # a metric must not fail the attempt
+                log.exception("measuring an Open Dental request failed")
+                self._metrics.wrapper_failed("od_calls")
+
+        return self._apis.writes_for(office, both)
 
 
 class OdSqlObserver:
@@ -124,3 +130,15 @@ class OdSqlObserver:
 
     def on_query(self, query_name: str, duration_s: float, ok: bool) -> None:
         self._metrics.od_sql_query(query_name, duration_s, ok)
+
+
+def _age_s(published_at: datetime) -> float:
+    """Since the publish; a naive AMQP timestamp is UTC, and a clock ahead counts as 0."""
+    aware = published_at if published_at.tzinfo else published_at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - aware).total_seconds())
+
+
+def _code(decision: Decision) -> str:
+    """A lane's last error for ``hub status``: outcome and reason codes, never a message."""
+    reason = "" if decision.reason is None else f": {decision.reason.value}"
+    return f"{decision.outcome.value}{reason}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from hub import bootstrap
 from hub.ledger import migrate
+from hub.observability import serving
 from hub.registry import load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
@@ -54,6 +55,7 @@ class Worker:
                 metrics=writer.metrics,
                 bookkeeping=writer.bookkeeping,
                 stopping=self._stopping,
+                gate=writer.control.gate(office),
             )
             await lane.start()
             self._lanes.append(lane)
@@ -99,10 +101,14 @@ class Worker:
 async def run_worker(
     settings: HubSettings, environ: Mapping[str, str], stop: asyncio.Event
 ) -> DrainReport:
-    """The whole life of ``hub worker``, until ``stop`` is set (by SIGTERM or SIGINT)."""
+    """The whole life of ``hub worker``, until ``stop`` is set (by SIGTERM or SIGINT); its
+    /metrics, /healthz and /readyz are served on ``HUB_METRICS_HOST:HUB_METRICS_PORT``."""
     await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
-    async with bootstrap.writer(settings, registry) as parts:
+    async with bootstrap.writer(settings, registry) as parts, serving(
+        parts.metrics_registry, parts.readiness,
+        host=settings.metrics_host, port=settings.metrics_port,
+    ):
         worker = Worker(parts)
         try:
             await worker.start()

@@ -83,7 +83,7 @@ class MeasureDecisions:
         started = time.perf_counter()
         decision = await call_next(delivery)
         try:
-            self._metrics.decided(decision, time.perf_counter() - started)
+            self._metrics.decided(delivery, decision, time.perf_counter() - started)
             if decision.cause is not None:
                 about = decision.about
                 contract = about.contract or UNKNOWN_CONTRACT

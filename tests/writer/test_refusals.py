@@ -152,8 +152,9 @@ async def test_a_message_without_user_id_is_dead_lettered_unauthenticated_and_co
     assert dead.headers[names.HEADER_REASON] == "unauthenticated"
     assert dead.headers[names.HEADER_VENDOR] == ""
     assert dead.user_id is None
-    labels = {"office": world.office, "outcome": "rejected", "reason": "unauthenticated"}
-    assert world.metrics.get_sample_value("hub_writer_decisions_total", labels) == 1.0
+    labels = {"vendor": "unknown", "office": world.office, "contract": "unknown",
+              "outcome": "rejected", "reason": "unauthenticated"}
+    assert world.metrics.get_sample_value("hub_intents_finished_total", labels) == 1.0
     assert await ledger.story(vendor.name, anonymous["idempotency_key"]) is None
 
 

@@ -44,6 +44,7 @@ def worker_environment(world: World) -> dict[str, str]:
         "HUB_LEDGER_DB__DATABASE": ledger.database,
         "HUB_LOG_FORMAT": "json",
         "HUB_WRITER__DRAIN_GRACE_S": "20",
+        "HUB_METRICS_PORT": "0",  # any free port: the machine may run other writers
     }
 
 
