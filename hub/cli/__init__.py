@@ -15,7 +15,9 @@ from hub.cli import (
     dlq_cmd,
     forms_cmd,
     migrate_cmd,
+    office_cmd,
     sim_cmd,
+    status_cmd,
     topology_cmd,
     trace_cmd,
     vendor_cmd,
@@ -42,6 +44,8 @@ dlq_cmd.register(app)
 dashboards_cmd.register(app)
 demo_cmd.register(app)
 chaos_cmd.register(app)
+office_cmd.register(app)
+status_cmd.register(app)
 
 
 def main() -> None:
