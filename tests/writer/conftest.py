@@ -106,6 +106,8 @@ async def make_world(
         contracts: Sequence[str] = tuple(sorted(V1_CONTRACTS)),
         vendor_count: int = 1,
         writer: WriterSettings = FAST_WRITER,
+        api_url: str | None = None,  # another way to the simulator (a proxy), for every office
+        ledger: MySqlSettings | None = None,  # another way to the test's ledger (a proxy)
     ) -> World:
         office_specs = [OfficeSpec(id=unique("t-office"), customer_key=key) for key in keys]
         agreements = {office.id: tuple(contracts) for office in office_specs}
@@ -116,8 +118,9 @@ async def make_world(
         offices.extend(office.id for office in office_specs)
         vendors.extend(vendor.name for vendor in vendor_specs)
         world = write_world(
-            tmp_path, api_url=simulator.base_url, od_database=empty_database,
-            ledger_db=ledger_db, offices=office_specs, vendors=vendor_specs, writer=writer,
+            tmp_path, api_url=api_url or simulator.base_url, od_database=empty_database,
+            ledger_db=ledger or ledger_db, offices=office_specs, vendors=vendor_specs,
+            writer=writer,
         )
         await _prepare_broker(world, management, hub_channel)
         return world

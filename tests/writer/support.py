@@ -23,6 +23,7 @@ from contracts import OutcomeEvent
 from hub import bootstrap, names
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
+from hub.writer.backoff import Draw
 from hub.writer.worker import Worker
 
 GUARD_S = 30.0  # how long a helper waits before failing the test instead of hanging it
@@ -148,10 +149,11 @@ def rekeyed(world: World, tmp_path: Path, customer_key: str) -> World:
 
 
 @asynccontextmanager
-async def running_worker(world: World) -> AsyncIterator[Worker]:
-    """The worker as ``hub worker`` builds it, in this event loop; drained on exit."""
+async def running_worker(world: World, *, draw: Draw | None = None) -> AsyncIterator[Worker]:
+    """The worker as ``hub worker`` builds it, in this event loop; drained on exit. ``draw``
+    pins the backoff's jitter."""
     async with bootstrap.writer(
-        world.settings, world.registry, metrics_registry=world.metrics
+        world.settings, world.registry, metrics_registry=world.metrics, draw=draw
     ) as parts:
         worker = Worker(parts)
         try:

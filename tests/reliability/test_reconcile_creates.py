@@ -1,0 +1,135 @@
+"""Reconciliation through the writer, for every create contract: a create whose reply was lost is
+found (applied, no second request), not found (sent again, once), or ambiguous (dead, with its
+candidates, for a person). The doubt comes from the simulator's own faults: a write committed
+then its connection dropped, or a 500 before anything was written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aio_pika.abc import AbstractRobustChannel
+
+from contracts import OutcomeReason, OutcomeStatus
+from hub import names
+from hub.ledger import MySqlLedger
+from hub.opendental import OpenDentalClient, WireBody
+from odsim.server import SimHandle
+from tests.reconcile.scenarios import SCENARIO_IDS, SCENARIOS, Scenario
+from tests.reliability.support import (
+    EVERY_WRITE_DROPPED,
+    FIRST_500,
+    ROWS_OF,
+    anchor_patient,
+    api_statuses,
+    rows_args,
+    sample,
+    scenario_intent,
+    twin_body,
+)
+from tests.writer.conftest import MakeWorld
+from tests.writer.support import (
+    dead_letter_tap,
+    drain,
+    drain_outcomes,
+    od_rows,
+    running_worker,
+    unique,
+    vendor_client,
+)
+
+RECONCILED = "hub_reconciliations_total"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+async def test_a_create_whose_reply_was_lost_is_found_and_not_sent_again(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle, scenario: Scenario,
+) -> None:
+    # Given a patient the vendor created through the hub, and then Open Dental committing each
+    # write and closing the connection without a reply
+    world = await make_world()
+    ref = unique("patient-ref")
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        pat_num = await anchor_patient(world, vendor, hub_channel, ref)
+        simulator.set_faults(EVERY_WRITE_DROPPED)
+        # When the vendor's create meets it
+        intent = scenario_intent(scenario, world.office, ref)
+        await vendor.publish(intent, office=world.office, contract=scenario.contract)
+        (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+
+    # Then the row the lost reply made is found and recorded as applied, after one request
+    rows = await od_rows(world.od_database, ROWS_OF[scenario.table], rows_args(scenario, pat_num))
+    assert len(rows) == 1
+    assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
+    assert [(row.table, row.primary_key) for row in event.od] == [(scenario.table, rows[0]["pk"])]
+    assert await api_statuses(ledger, event) == [None]
+    labels = {"office": world.office, "contract": scenario.contract, "verdict": "found"}
+    assert sample(world, RECONCILED, labels) == 1
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+async def test_a_create_that_failed_without_landing_is_sent_again_once(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle, scenario: Scenario,
+) -> None:
+    # Given a vendor's patient, and Open Dental answering the next write 500 (writing nothing)
+    world = await make_world()
+    ref = unique("patient-ref")
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        pat_num = await anchor_patient(world, vendor, hub_channel, ref)
+        simulator.set_faults(FIRST_500)
+        # When the vendor's create meets it
+        intent = scenario_intent(scenario, world.office, ref)
+        await vendor.publish(intent, office=world.office, contract=scenario.contract)
+        (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+
+    # Then reconciliation found nothing, so it was sent again, and Open Dental has it once
+    rows = await od_rows(world.od_database, ROWS_OF[scenario.table], rows_args(scenario, pat_num))
+    assert len(rows) == 1
+    assert (event.status, event.message) == (OutcomeStatus.APPLIED, None)
+    assert [row.primary_key for row in event.od] == [rows[0]["pk"]]
+    assert await api_statuses(ledger, event) == [500, 201]
+    labels = {"office": world.office, "contract": scenario.contract, "verdict": "not_found"}
+    assert sample(world, RECONCILED, labels) == 1
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+async def test_a_create_in_doubt_between_two_fitting_rows_is_dead_as_ambiguous(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle, od: OpenDentalClient, scenario: Scenario,
+) -> None:
+    # Given a vendor's patient, two rows fitting the create's natural keys that another program
+    # made through the API, and Open Dental answering the next write 500
+    world = await make_world()
+    ref = unique("patient-ref")
+    taps = await dead_letter_tap(hub_channel, world.office)
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        pat_num = await anchor_patient(world, vendor, hub_channel, ref)
+        twins = [await _create(od, scenario, twin_body(scenario, pat_num, n)) for n in (0, 1)]
+        simulator.set_faults(FIRST_500)
+        # When the vendor's create meets it
+        intent = scenario_intent(scenario, world.office, ref)
+        await vendor.publish(intent, office=world.office, contract=scenario.contract)
+        (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+        (dead,) = await drain(taps, 1)
+
+    # Then it is dead as ambiguous, naming both candidates, and nothing was sent again
+    assert (event.status, event.reason) == (OutcomeStatus.DEAD, OutcomeReason.AMBIGUOUS)
+    assert event.message is not None and all(str(key) in event.message for key in twins)
+    assert dead.headers[names.HEADER_REASON] == "ambiguous"
+    candidates = json.loads(str(dead.headers[names.HEADER_CANDIDATES]))
+    assert sorted(row["primary_key"] for row in candidates) == sorted(twins)
+    assert {row["table"] for row in candidates} == {scenario.table}
+    assert await api_statuses(ledger, event) == [500]
+    rows = await od_rows(world.od_database, ROWS_OF[scenario.table], rows_args(scenario, pat_num))
+    assert sorted(row["pk"] for row in rows) == sorted(twins)
+
+
+async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> int:
+    """Another program's row, through the API (so with its securitylog row)."""
+    sends = {
+        "patient": od.create_patient, "appointment": od.create_appointment,
+        "commlog": od.create_commlog, "payment": od.create_payment,
+    }
+    return (await sends[scenario.table](body)).primary_key
