@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,6 +43,26 @@ async def blocking_proxy(host: str, port: int) -> AsyncIterator[tuple[BlockingPr
     local_port = int(server.sockets[0].getsockname()[1])
     try:
         yield proxy, local_port
+    finally:
+        server.close()
+        await server.wait_closed()
+        await proxy.closed()
+
+
+def free_port() -> int:
+    """A local port nothing listens on now: connecting to it is refused until one does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def forwarding(port: int, host: str, upstream_port: int) -> AsyncIterator[TcpProxy]:
+    """From now on, ``port`` forwards to ``host:upstream_port`` (a server coming back)."""
+    proxy = TcpProxy(host, upstream_port)
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", port)
+    try:
+        yield proxy
     finally:
         server.close()
         await server.wait_closed()

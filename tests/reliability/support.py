@@ -26,6 +26,7 @@ FIRST_500 = FaultConfig(seed=9, rate_500=0.5)
 FIRST_504_AFTER_S = 0.3
 FIRST_504 = FaultConfig(seed=0, rate_504=0.5, delay_504_s=FIRST_504_AFTER_S)
 EVERY_WRITE_DROPPED = FaultConfig(rate_commit_then_drop=1.0, writes_only=True)
+FIRST_DROPPED = FaultConfig(seed=6, rate_commit_then_drop=0.5)
 
 ROWS_OF = {
     "patient": "SELECT PatNum AS pk FROM patient WHERE LName = %s AND FName = %s",

@@ -85,6 +85,11 @@ async def test_a_401_pauses_the_lane_and_dead_letters_nothing_until_the_key_work
         assert told is not None and told.intent.status in {"received", "attempting"}
         assert {call.status for call in told.api_calls} == {401}
         assert await ledger.story(vendor.name, keys[1]) is None
+        # And the lane shows as paused, with the 401s counted for the alert
+        office = {"office": world.office}
+        assert world.metrics.get_sample_value("hub_lane_state", {**office, "state": "paused"}) == 1
+        auth_failures = world.metrics.get_sample_value("hub_od_auth_failures_total", office)
+        assert auth_failures is not None and auth_failures >= 3
 
     # And nothing was dead-lettered or told to the vendor
     assert await taps.get(fail=False) is None
