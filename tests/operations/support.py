@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
+import aiomysql
 from aio_pika.abc import AbstractChannel
 from yarl import URL
 
 from hub import bootstrap, names
 from hub.control.commands import Who
 from hub.observability import ObservabilityServer, serving
-from hub.settings import ControlSettings, HubSettings
+from hub.settings import ControlSettings, HubSettings, MySqlSettings
 from hub.status import LaneLine, gather
 from hub.writer.worker import Worker
 from tests.writer.support import GUARD_S, VendorSpec, World
@@ -104,3 +105,17 @@ async def until_lane(world: World, office: str, **expected: object) -> LaneLine:
                 await asyncio.sleep(STATUS_POLL_S)
     except TimeoutError:
         raise AssertionError(f"office {office} never showed {expected}; last: {line}") from None
+
+
+async def hub_sql(
+    db: MySqlSettings, sql: str, args: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
+    """Rows of the hub database, read or changed behind the hub's back (as a test must)."""
+    conn = await aiomysql.connect(host=db.host, port=db.port, user=db.user, db=db.database,
+                                  password=db.password.get_secret_value(), autocommit=True)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, args)
+            return [tuple(row) for row in await cur.fetchall()]
+    finally:
+        conn.close()

@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import aiomysql
-
 from hub.control.model import LaneReport, PauseKind
 from hub.control.store import ControlStore
 from hub.observability import LaneState
 from hub.settings import MySqlSettings
-
-
-async def _sql(
-    db: MySqlSettings, sql: str, args: tuple[object, ...] = ()
-) -> list[tuple[object, ...]]:
-    conn = await aiomysql.connect(host=db.host, port=db.port, user=db.user, db=db.database,
-                                  password=db.password.get_secret_value(), autocommit=True)
-    try:
-        async with conn.cursor() as cur:
-            await cur.execute(sql, args)
-            return [tuple(row) for row in await cur.fetchall()]
-    finally:
-        conn.close()
+from tests.operations.support import hub_sql
 
 
 async def _log_actions(db: MySqlSettings) -> list[tuple[object, ...]]:
-    return await _sql(db, "SELECT name, action, operator, reason FROM pause_log ORDER BY id")
+    return await hub_sql(db, "SELECT name, action, operator, reason FROM pause_log ORDER BY id")
 
 
 async def _age_row(db: MySqlSettings, writer: str, seconds: int) -> None:
-    await _sql(db, "UPDATE lane_status SET updated_at = UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
+    await hub_sql(db, "UPDATE lane_status SET updated_at = UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
                " WHERE writer_id = %s", (seconds, writer))
 
 
