@@ -42,20 +42,17 @@ class LaneGate:
     async def take(self, inbox: Inbox) -> AbstractIncomingMessage:
         """The next message the lane may run; the previous one is settled by now."""
         self._inbox, self._taken = inbox, False
-        while True:
-            message = self._release()
-            if message is None:
-                message = await self._receive(inbox)
-            if message is None:
-                continue
-            if self._must_hold(message):
-                self._held.append(message)
-                continue
-            self._taken = True
-            return message
+        while (message := self._release()) is None:
+            received = await self._receive(inbox)
+            if received is not None:
+                # Behind the held ones: a vendor resumed meanwhile has its older messages there.
+                self._held.append(received)
+        self._taken = True
+        return message
 
     def _release(self) -> AbstractIncomingMessage | None:
-        """The first held message that may run now, if any; closed channels' ones dropped."""
+        """The first message in delivery order that may run now, if any; those of closed
+        channels are dropped."""
         self._held = [message for message in self._held if not _gone(message)]
         for index, message in enumerate(self._held):
             if not self._must_hold(message):
