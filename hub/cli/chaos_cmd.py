@@ -62,6 +62,10 @@ def register(app: typer.Typer) -> None:
         the ledger and the dead-letter queue. Runs its own RabbitMQ node and throwaway databases."""
         settings = HubSettings()
         configure_logging(settings.log_format, level=logging.WARNING)
+        # Each broker restart makes every vendor connection log its loss with a traceback; the
+        # progress lines say when the broker goes down and comes back.
+        for library in ("aiormq", "aio_pika"):
+            logging.getLogger(library).setLevel(logging.CRITICAL)
         config = ChaosConfig(
             settings=settings, intents=intents, offices=offices, vendors=vendors, kills=kills,
             broker_restarts=broker_restarts, rate_commit_then_drop=commit_then_drop_rate,
