@@ -43,7 +43,7 @@ from hub.writer.verdict import (
 )
 
 # Past the attempt's own time limit, how long its ledger record and reply may still take.
-IN_FLIGHT_MARGIN_S = 2.0
+IN_FLIGHT_MARGIN_S = 1.0
 # Open Dental's answer to a Break of an appointment that is no longer scheduled: after a break
 # in doubt, the break that was in doubt is what unscheduled it (odsim/handlers/appointment_actions).
 ALREADY_BROKEN = "only scheduled appointments may be broken"

@@ -3,12 +3,15 @@ keys), deterministic simulator faults, and reading a world's metrics and ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
 from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OutcomeEvent, OutcomeStatus
 from hub.ledger import MySqlLedger
+from hub.settings import HubSettings
 from odsim.faults import FaultConfig
 from tests.reconcile.scenarios import Scenario
 from tests.writer.support import (
@@ -87,3 +90,27 @@ async def api_statuses(ledger: MySqlLedger, event: OutcomeEvent) -> list[int | N
     assert told is not None
     return [call.status for call in told.api_calls]
 
+
+
+async def active_flags(queue: str) -> list[bool]:
+    """Whether each consumer of ``queue`` is the active one (single active consumer), as the
+    management API shows it."""
+    settings = HubSettings()
+    auth = (settings.management_user, settings.management_password.get_secret_value())
+    async with httpx.AsyncClient(base_url=settings.management_url, auth=auth) as http:
+        reply = await http.get(f"/api/queues/%2F/{queue}")
+        reply.raise_for_status()
+    return [bool(consumer.get("active")) for consumer in reply.json().get("consumer_details", [])]
+
+
+def every_key(
+    keys: Iterable[str], seen: Iterable[OutcomeEvent] = ()
+) -> Callable[[list[OutcomeEvent]], bool]:
+    """Enough outcomes: one for each of ``keys``, counting those ``seen`` before (repeats of an
+    outcome are allowed)."""
+    wanted = set(keys) - {event.idempotency_key for event in seen}
+
+    def enough(events: list[OutcomeEvent]) -> bool:
+        return {event.idempotency_key for event in events} >= wanted
+
+    return enough

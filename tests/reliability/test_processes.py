@@ -1,0 +1,154 @@
+"""``hub worker`` processes dying: SIGKILL at any point and a restart carries on; two writers on
+one broker keep one active consumer per office, and when one is killed its offices move to the
+other. Every intent ends exactly once: Open Dental's rows are counted by SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aio_pika.abc import AbstractRobustChannel
+
+from contracts import OutcomeStatus
+from hub import names
+from hub.ledger import MySqlLedger
+from odsim.faults import FaultConfig, InjectedFault
+from odsim.server import SimHandle
+from tests.reliability.support import active_flags, every_key, sample
+from tests.writer.conftest import MakeWorld
+from tests.writer.support import (
+    FAST_WRITER,
+    FULL_KEY,
+    GUARD_S,
+    SLOW_KEY,
+    World,
+    drain_outcomes,
+    drain_outcomes_until,
+    eventually,
+    letters,
+    od_rows,
+    patient_create,
+    running_worker,
+    unique,
+    vendor_client,
+)
+from tests.writer.test_shutdown import HUB, worker_environment
+
+PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
+# Every writer here, process or not: an attempt a killed writer left in doubt is reconciled
+# this long (plus a margin) after it began.
+ATTEMPT_TIMEOUT = {"attempt_timeout_s": 1.0}
+
+
+@asynccontextmanager
+async def worker_process(world: World) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``hub worker`` as a process of its own; killed on exit if it still runs."""
+    timeout_s = str(ATTEMPT_TIMEOUT["attempt_timeout_s"])
+    env = {**worker_environment(world), "HUB_WRITER__ATTEMPT_TIMEOUT_S": timeout_s}
+    process = await asyncio.create_subprocess_exec(
+        *HUB, "worker", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        async with asyncio.timeout(GUARD_S):
+            await process.communicate()
+
+
+async def exactly_once(world: World, ledger: MySqlLedger, intents: dict[str, str]) -> None:
+    """Each intent (key → surname) is applied, with exactly one row in Open Dental."""
+    for key, last in intents.items():
+        assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1, key
+        told = await ledger.story(world.vendor.name, key)
+        assert told is not None and told.intent.status == "applied", key
+
+
+async def test_a_writer_killed_mid_request_is_restarted_and_every_intent_ends_once(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle,
+) -> None:
+    # Given `hub worker` applying a stream of intents, Open Dental taking 150 ms a request
+    world = await make_world()
+    simulator.set_faults(FaultConfig(latency_ms=150, customer_keys=(FULL_KEY,)))
+    intents = {unique("key"): letters() for _ in range(8)}
+    async with vendor_client(world.settings, world.vendor) as vendor:
+        for key, last in intents.items():
+            await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
+        async with worker_process(world) as first:
+            seen = await drain_outcomes(hub_channel, vendor.name, 2)
+
+            # When it is killed (SIGKILL) while a request is on its way to Open Dental
+            async def sent_fourth() -> bool:
+                return simulator.faults.injected[InjectedFault.LATENCY] >= 4
+
+            await eventually(sent_fourth, "the fourth request sent")
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        # And a new one starts
+        async with worker_process(world) as second:
+            enough = every_key(intents, seen)
+            events = seen + await drain_outcomes_until(hub_channel, vendor.name, enough)
+            second.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(GUARD_S):
+                await second.wait()
+
+    # Then every intent reached an applied outcome and exists exactly once in Open Dental
+    assert first.returncode == -signal.SIGKILL and second.returncode == 0
+    assert all(event.status is OutcomeStatus.APPLIED for event in events)
+    await exactly_once(world, ledger, intents)
+
+
+async def test_two_writers_keep_one_active_consumer_per_office_and_fail_over(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle,
+) -> None:
+    # Given two offices with intents waiting, Open Dental taking 400 ms a request, a writer
+    # process consuming them, and a second writer (in this process) on the same queues
+    world = await make_world(
+        keys=(FULL_KEY, SLOW_KEY), writer=FAST_WRITER.model_copy(update=ATTEMPT_TIMEOUT)
+    )
+    simulator.set_faults(FaultConfig(latency_ms=400))
+    offices = [office.id for office in world.offices]
+    intents = {office: {unique("key"): letters() for _ in range(10)} for office in offices}
+    queues = [names.office_queue(office) for office in offices]
+    async with vendor_client(world.settings, world.vendor) as vendor:
+        for office, stream in intents.items():
+            for key, last in stream.items():
+                await vendor.publish(patient_create(office, key, last=last), office=office)
+        async with worker_process(world) as first:
+            seen = await drain_outcomes(hub_channel, vendor.name, 2)
+            async with running_worker(world):
+
+                async def one_active_of_two() -> bool:
+                    flags = [await active_flags(queue) for queue in queues]
+                    return all(sorted(each) == [False, True] for each in flags)
+
+                # Then each office has two consumers, exactly one of them active: the first's
+                await eventually(one_active_of_two, "two consumers, one active, per office")
+                assert [_received(world, office) for office in offices] == [0, 0]
+
+                # When the first writer is killed
+                first.send_signal(signal.SIGKILL)
+                await first.wait()
+
+                # Then the second takes over every office and applies the rest
+                every = [key for stream in intents.values() for key in stream]
+                enough = every_key(every, seen)
+                events = seen + await drain_outcomes_until(hub_channel, vendor.name, enough)
+                assert all(_received(world, office) > 0 for office in offices)
+
+    # And every intent was applied exactly once, none lost
+    assert all(event.status is OutcomeStatus.APPLIED for event in events)
+    for stream in intents.values():
+        await exactly_once(world, ledger, stream)
+
+
+def _received(world: World, office: str) -> float:
+    """Intents the in-process writer began processing for the office."""
+    labels = {"vendor": world.vendor.name, "office": office, "contract": "patient.create"}
+    return sample(world, "hub_intents_received_total", labels)
