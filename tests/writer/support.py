@@ -196,6 +196,11 @@ class VendorClient:
         self._channel = channel
         self.name = name
 
+    @property
+    def channel(self) -> AbstractChannel:
+        """Its confirming channel, to try what the broker should refuse it."""
+        return self._channel
+
     async def publish(
         self, intent: dict[str, Any] | bytes, *, office: str, contract: str = "patient.create",
         as_itself: bool = True, headers: dict[str, FieldValue] | None = None,
