@@ -136,8 +136,9 @@ def replay(
     """Re-publish the matches to hub.replay (routed like hub.intents) as their vendors sent them.
 
     Same body, user_id and idempotency key: a rejected or dead intent is processed again, an
-    intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the queue once the broker confirmed it. Needs
-    RabbitMQ's impersonator tag on the hub's broker user (scripts/setup-broker.sh adds it).
+    intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the
+    queue once the broker confirmed it. Needs RabbitMQ's impersonator tag on the hub's broker
+    user (scripts/setup-broker.sh adds it).
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)
     where, bounds = DlqNames(queue=queue), ScanBounds(max_messages=scan_max)
