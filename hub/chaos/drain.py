@@ -14,8 +14,8 @@ from hub import names
 from hub.chaos.ledger_rows import status_counts
 from hub.settings import MySqlSettings
 
-POLL_S = 2.0
-QUIET_POLLS = 2
+POLL_S = 1.0
+QUIET_POLLS = 3
 IDLE_S = 30.0
 TIMEOUT = httpx.Timeout(10.0)
 

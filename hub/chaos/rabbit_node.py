@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub.chaos.config import ChaosError
-from hub.chaos.processes import free_port, port_open, spawn, stop, wait_exit
+from hub.chaos.processes import free_port, port_open, signal_group, spawn, stop, wait_exit
 
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 START_TIMEOUT_S = 90.0
@@ -75,6 +76,14 @@ class RabbitNode:
         await self.ctl("stop")
         if not await wait_exit(server, STOP_TIMEOUT_S):
             await stop(server)
+
+    async def discard(self) -> None:
+        """End the node at once (SIGKILL to its process group): for a node whose data is
+        deleted next, a graceful stop only costs time."""
+        server, self._server = self._server, None
+        if server is not None:
+            signal_group(server, signal.SIGKILL)
+            await wait_exit(server, STOP_TIMEOUT_S)
 
     async def restart(self) -> None:
         await self.stop()

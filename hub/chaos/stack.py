@@ -123,7 +123,7 @@ async def running_stack(config: ChaosConfig, world: World, progress: Progress
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_remove, config, world, home, progress)
         node = RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free())
-        stack.push_async_callback(node.stop)
+        stack.push_async_callback(node.stop if config.keep else node.discard)
         await node.start()
         progress(f"broker node {node.name} on 127.0.0.1:{node.ports.amqp}")
         run = run_settings(config.settings, world, node, home)

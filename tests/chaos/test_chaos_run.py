@@ -18,12 +18,12 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_a_short_chaos_run_loses_nothing_and_applies_nothing_twice() -> None:
-    # Given 200 intents over 3 offices and 2 vendors, 10% commit-then-drop and 10% 500s,
+    # Given 200 intents over 3 offices and 2 vendors, 5% commit-then-drop and 5% 500s,
     # and the writer to be killed twice (no broker restart in the short run)
     config = ChaosConfig(
         settings=HubSettings(), intents=200, offices=3, vendors=2, kills=2, broker_restarts=0,
-        rate_commit_then_drop=0.1, rate_500=0.1, seed=5, databases=2, publish_rate=400.0,
-        drain_timeout_s=120.0, attempt_timeout_s=3.0,
+        rate_commit_then_drop=0.05, rate_500=0.05, seed=5, databases=2, publish_rate=400.0,
+        drain_timeout_s=120.0, attempt_timeout_s=2.0,
     )
     lines: list[str] = []
     # When the run is made
