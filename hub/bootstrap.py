@@ -125,20 +125,10 @@ async def writer(
             make_http_client(HttpTimeouts(), max_connections=ws.http_connections)
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
-        ledger = await MySqlLedger.open(
-            settings.ledger_db,
-            retention_days=settings.ledger_retention_days,
-            max_connections=ws.ledger_connections,
-            on_query=hub_metrics.ledger_query,
-        )
-        stack.push_async_callback(ledger.close)
-        connection = await _connect(settings)
-        stack.push_async_callback(connection.close)
-        consume_channel = await connection.channel(publisher_confirms=False)
-        await consume_channel.set_qos(prefetch_count=ws.prefetch)  # per consumer: per office
-        publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        ledger = await _open_ledger(stack, settings, hub_metrics)
+        broker = await _open_broker(stack, settings)
         bookkeeping = Bookkeeping()
-        publisher = AmqpPublisher(publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
+        publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         parts = _Parts(
             ledger=ledger, http=http, publisher=publisher, databases=databases, metrics=metrics,
             draw=draw or random.Random().random,
@@ -147,18 +137,51 @@ async def writer(
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
-            consume_channel=consume_channel,
-            publish_channel=publish_channel,
+            consume_channel=broker.consume_channel,
+            publish_channel=broker.publish_channel,
             process=wrap(pipeline.process, [LogDecisions(metrics), MeasureDecisions(metrics)]),
             metrics=metrics,
             bookkeeping=bookkeeping,
             control=control,
             metrics_registry=collector,
             readiness=writer_checks(
-                connection, control.store.ping,
+                broker.connection, control.store.ping,
                 {office.id: office.api_url for office in registry.offices.values()},
             ),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Broker:
+    connection: AbstractRobustConnection
+    consume_channel: AbstractRobustChannel  # no confirms; prefetch per consumer (per office)
+    publish_channel: AbstractRobustChannel  # confirms, and returns raise
+
+
+async def _open_ledger(
+    stack: AsyncExitStack, settings: HubSettings, metrics: HubMetrics
+) -> MySqlLedger:
+    ledger = await MySqlLedger.open(
+        settings.ledger_db,
+        retention_days=settings.ledger_retention_days,
+        max_connections=settings.writer.ledger_connections,
+        on_query=metrics.ledger_query,
+    )
+    stack.push_async_callback(ledger.close)
+    return ledger
+
+
+async def _open_broker(stack: AsyncExitStack, settings: HubSettings) -> _Broker:
+    """One robust connection, closed with ``stack``: after a reconnect its channels restore
+    their prefetch and the lanes' consumers by themselves."""
+    connection = await _connect(settings)
+    stack.push_async_callback(connection.close)
+    consume_channel = await connection.channel(publisher_confirms=False)
+    await consume_channel.set_qos(prefetch_count=settings.writer.prefetch)
+    publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    return _Broker(
+        connection=connection, consume_channel=consume_channel, publish_channel=publish_channel
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

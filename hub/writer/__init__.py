@@ -6,7 +6,8 @@ office.
       ▼  wrappers (log, measure) around
     pipeline.process(delivery) -> Decision
         sender ─▶ validation ─▶ authorization ─▶ claiming (ledger) ─▶ resolution (vendor refs)
-        ─▶ application (begin_attempt, paced API call, record_api_call)
+        ─▶ reconciling (only an attempt in doubt: read-only SQL says found, not found, ambiguous)
+        ─▶ application (begin_attempt, paced API call, record_api_call; failures.py classifies)
         ─▶ settlement (dead letter, ledger result, outcome event; shielded)
       │
       ▼
