@@ -6,6 +6,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from hub.observability import HubMetrics, LabelBounds
+from tests.writer.conftest import hub_channel, ledger_db, make_world, management, simulator
+
+# The writer's world, for the end-to-end test that runs a real writer under a real Prometheus.
+__all__ = ["hub_channel", "ledger_db", "make_world", "management", "simulator"]
 
 BOUNDS = LabelBounds(
     vendors=frozenset({"acme", "paywell"}),
