@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.chaos.config import ChaosError
-from hub.chaos.processes import free_port, port_open, signal_group, spawn, stop, wait_exit
+from hub.chaos.processes import free_port, port_open, signal_group, spawn, wait_exit
+from hub.chaos.processes import stop as stop_process
 
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 START_TIMEOUT_S = 90.0
@@ -69,13 +70,14 @@ class RabbitNode:
         await self._wait_ready()
 
     async def stop(self) -> None:
-        """Stop the node and wait for its process to end; a node that ignores it is killed."""
-        server, self._server = self._server, None
-        if server is None or server.returncode is not None:
-            return
-        await self.ctl("stop")
-        if not await wait_exit(server, STOP_TIMEOUT_S):
-            await stop(server)
+        """Stop the node and wait for its process to end; a node that ignores it is killed.
+        The process stays known until it has ended, so a run cut short mid-stop can discard it."""
+        server = self._server
+        if server is not None and server.returncode is None:
+            await self.ctl("stop")
+            if not await wait_exit(server, STOP_TIMEOUT_S):
+                await stop_process(server)
+        self._server = None
 
     async def discard(self) -> None:
         """End the node at once (SIGKILL to its process group): for a node whose data is
@@ -93,8 +95,11 @@ class RabbitNode:
         """``rabbitmqctl -n <this node> ...``; only this node is ever named."""
         argv = [str(RABBITMQ_BIN / "rabbitmqctl"), "-n", self.name, *args]
         process = await spawn(argv, env=self._ctl_env(), log=self._home / "ctl.log")
-        if not await wait_exit(process, CTL_TIMEOUT_S):
-            await stop(process)
+        try:
+            answered = await wait_exit(process, CTL_TIMEOUT_S)
+        finally:
+            signal_group(process, signal.SIGKILL)  # a no-op once it has ended
+        if not answered:
             raise ChaosError(f"rabbitmqctl {' '.join(args)} did not answer for node {self.name}")
 
     async def _wait_ready(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 from typing import Annotated
 
@@ -76,10 +77,18 @@ def register(app: typer.Typer) -> None:
 
 
 async def _chaos(config: ChaosConfig, as_json: bool) -> int:
+    # SIGTERM stops the run as Ctrl-C does: the run's node, processes and databases go first.
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         report = await run_chaos(config, _progress)
     except HubError as exc:
         typer.echo(f"hub chaos: {exc}", err=True)
         return 2
+    except asyncio.CancelledError:
+        # The top of the run: its world is already taken down, so it ends here with a code.
+        typer.echo("hub chaos: stopped before the end; its world was taken down", err=True)
+        return 130
     typer.echo(report_json(report) if as_json else report_text(report))
     return 0 if report.ok else 1
