@@ -1,0 +1,64 @@
+"""A pause reaches every writer: the one consuming an office's queue, and the one the broker
+hands the queue to when that writer stops."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import replace
+
+from aio_pika.abc import AbstractRobustChannel
+from prometheus_client import CollectorRegistry
+
+from contracts import OutcomeStatus
+from hub.control.commands import pause_office, resume_office
+from hub.ledger import MySqlLedger
+from hub.status import LaneLine, gather
+from tests.operations.support import ALICE, fast, publish, running_writer, vendor_channel
+from tests.writer.conftest import MakeWorld
+from tests.writer.support import World, drain_outcomes, eventually, letters, patient_create, unique
+
+
+async def _lines(world: World) -> list[LaneLine]:
+    return [line for line in (await gather(world.settings)).lanes if line.office == world.office]
+
+
+async def _until_lines(world: World, expected: list[tuple[str, str, int]]) -> None:
+    """Until the office's status lines are (writer, state, in flight) as expected."""
+
+    async def shown() -> bool:
+        return [(ln.writer_id or "", ln.state, ln.in_flight or 0) for ln in await _lines(world)] \
+            == sorted(expected)
+
+    await eventually(shown, f"the office's lanes show {expected}")
+
+
+async def test_a_paused_office_stays_paused_when_another_writer_takes_its_queue(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger
+) -> None:
+    # Given two writers on one office, the first consuming its queue and the other standing by
+    world = fast(await make_world())
+    keys, vendor = [unique("held"), unique("held")], world.vendor.name
+    async with AsyncExitStack() as first_writer:
+        first = await first_writer.enter_async_context(running_writer(world))
+        standby = replace(world, metrics=CollectorRegistry())
+        async with running_writer(standby) as second:
+            ids = first.parts.control.writer_id, second.parts.control.writer_id
+            # And the office paused, with two intents the first writer now holds
+            await pause_office(world.settings, world.environ, world.office, ALICE)
+            await _until_lines(world, [(ids[0], "paused", 0), (ids[1], "paused", 0)])
+            async with vendor_channel(world.settings, world.vendor) as channel:
+                for key in keys:
+                    intent = patient_create(world.office, key, last=letters())
+                    await publish(channel, vendor, intent)
+            await _until_lines(world, [(ids[0], "paused", 2), (ids[1], "paused", 0)])
+            # When the first writer stops (what it held goes back to the queue)
+            await first_writer.aclose()
+            # Then the other writer, consuming the queue now, holds them too: none applied
+            await _until_lines(world, [(ids[1], "paused", 2)])
+            assert [await ledger.story(vendor, key) for key in keys] == [None, None]
+            # And once resumed, they are applied, in order
+            await resume_office(world.settings, world.environ, world.office, ALICE)
+            events = await drain_outcomes(hub_channel, vendor, 2)
+    assert [(e.idempotency_key, e.status) for e in events] == [
+        (key, OutcomeStatus.APPLIED) for key in keys
+    ]
