@@ -26,8 +26,10 @@ async def _until_lines(world: World, expected: list[tuple[str, str, int]]) -> No
     """Until the office's status lines are (writer, state, in flight) as expected."""
 
     async def shown() -> bool:
-        return [(ln.writer_id or "", ln.state, ln.in_flight or 0) for ln in await _lines(world)] \
-            == sorted(expected)
+        lines = await _lines(world)
+        return [(ln.writer_id or "", ln.state, ln.in_flight or 0) for ln in lines] == sorted(
+            expected
+        )
 
     await eventually(shown, f"the office's lanes show {expected}")
 
