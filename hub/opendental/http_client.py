@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from hub.opendental.aiohttp_transport import AiohttpTransport
 from hub.opendental.constants import (
     CONNECT_TIMEOUT_S,
     POOL_TIMEOUT_S,
@@ -30,12 +31,11 @@ class HttpTimeouts:
 
 
 def make_http_client(timeouts: HttpTimeouts, max_connections: int) -> httpx.AsyncClient:
-    """Build the process's HTTP client; the caller closes it (``aclose``) at shutdown."""
+    """Build the process's HTTP client; the caller closes it (``aclose``) at shutdown. Requests
+    travel over aiohttp's pool (aiohttp_transport.py): the same API, a fraction of the CPU."""
     return httpx.AsyncClient(
+        transport=AiohttpTransport(max_connections=max_connections),
         timeout=timeouts.as_httpx(),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
         # A redirect from Open Dental is a misconfigured base URL, never something to follow.
         follow_redirects=False,
     )
