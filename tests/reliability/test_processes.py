@@ -107,14 +107,14 @@ async def test_two_writers_keep_one_active_consumer_per_office_and_fail_over(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
     simulator: SimHandle,
 ) -> None:
-    # Given two offices with intents waiting, Open Dental taking 400 ms a request, a writer
-    # process consuming them, and a second writer (in this process) on the same queues
+    # Given two offices with intents waiting, Open Dental taking 200 ms a request, and a writer
+    # process that applied some of them until Open Dental's eConnector went down
     world = await make_world(
         keys=(FULL_KEY, SLOW_KEY), writer=FAST_WRITER.model_copy(update=ATTEMPT_TIMEOUT)
     )
-    simulator.set_faults(FaultConfig(latency_ms=400))
+    simulator.set_faults(FaultConfig(latency_ms=200))
     offices = [office.id for office in world.offices]
-    intents = {office: {unique("key"): letters() for _ in range(10)} for office in offices}
+    intents = {office: {unique("key"): letters() for _ in range(6)} for office in offices}
     queues = [names.office_queue(office) for office in offices]
     async with vendor_client(world.settings, world.vendor) as vendor:
         for office, stream in intents.items():
@@ -122,6 +122,8 @@ async def test_two_writers_keep_one_active_consumer_per_office_and_fail_over(
                 await vendor.publish(patient_create(office, key, last=last), office=office)
         async with worker_process(world) as first:
             seen = await drain_outcomes(hub_channel, vendor.name, 2)
+            simulator.set_faults(FaultConfig(econnector_down_s=600))
+            # And a second writer (in this process) on the same queues
             async with running_worker(world):
 
                 async def one_active_of_two() -> bool:
@@ -132,9 +134,10 @@ async def test_two_writers_keep_one_active_consumer_per_office_and_fail_over(
                 await eventually(one_active_of_two, "two consumers, one active, per office")
                 assert [_received(world, office) for office in offices] == [0, 0]
 
-                # When the first writer is killed
+                # When the first writer is killed, and Open Dental answers again
                 first.send_signal(signal.SIGKILL)
                 await first.wait()
+                simulator.set_faults(FaultConfig())
 
                 # Then the second takes over every office and applies the rest
                 every = [key for stream in intents.values() for key in stream]
