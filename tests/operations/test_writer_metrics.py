@@ -26,6 +26,16 @@ def _value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
+def _assert_state_series(samples: Samples, office: str) -> None:
+    claims = _value(samples, "hub_ledger_query_duration_seconds_count", query="claim.insert")
+    assert claims == 2  # the invalid one is refused before any claim
+    assert _value(samples, "hub_lane_state", office=office, state="running") == 1
+    assert _value(samples, "hub_lane_state", office=office, state="paused") == 0
+    assert _value(samples, "hub_queue_depth", office=office) == 0
+    assert (_value(samples, "hub_dead_letter_depth") or 0) >= 1
+    assert _value(samples, "hub_intents_in_flight", office=office) == 0
+
+
 async def test_a_flow_shows_in_the_writers_metrics(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel
 ) -> None:
@@ -63,13 +73,7 @@ async def test_a_flow_shows_in_the_writers_metrics(
     processing = {"office": office, "contract": "patient.create"}
     assert _value(samples, "hub_processing_seconds_count", **processing) == 3
     # And the ledger's statements, the lane's state, depths and in-flight count are there
-    claims = _value(samples, "hub_ledger_query_duration_seconds_count", query="claim.insert")
-    assert claims == 2  # the invalid one is refused before any claim
-    assert _value(samples, "hub_lane_state", office=office, state="running") == 1
-    assert _value(samples, "hub_lane_state", office=office, state="paused") == 0
-    assert _value(samples, "hub_queue_depth", office=office) == 0
-    assert (_value(samples, "hub_dead_letter_depth") or 0) >= 1
-    assert _value(samples, "hub_intents_in_flight", office=office) == 0
+    _assert_state_series(samples, office)
     # And no label carries the idempotency keys
     assert not any("k-applied" in str(key) or "k-invalid" in str(key) for key in samples)
     # And the writer is alive and ready
