@@ -19,7 +19,7 @@ def status_text(status: HubStatus) -> str:
     lines = _table(rows) if status.lanes else ["no office lanes, queues or pauses found"]
     dead = UNKNOWN if status.dead_letters is None else str(status.dead_letters)
     lines += ["", f"dead letters (hub.dead): {dead}"]
-    vendors = [f"  {_pause(p)}  {p.name}" for p in status.paused_vendors]
+    vendors = [f"  {p.name}  {_pause(p)}" for p in status.paused_vendors]
     lines += ["paused vendors:" + ("" if vendors else f" {NONE}"), *vendors]
     lines += [f"could not read {problem}" for problem in status.problems]
     return "\n".join(lines)
