@@ -1,0 +1,74 @@
+"""hub bench's pure pieces: percentiles and steady windows, the generated files, the report."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hub.bench.files import key_variables, registry_toml, sim_toml
+from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
+from hub.bench.stats import percentile, steady_bounds, steady_rate
+from hub.bench.world import BenchWorld, first_name
+from hub.registry import load_registry
+from hub.settings import ApiMode, HubSettings
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    # Given 1..100, When percentiles are read, Then each is the value at its rank
+    values = [float(v) for v in range(1, 101)]
+    assert (percentile(values, 50), percentile(values, 99), percentile([], 99)) == (50, 99, 0)
+
+
+def test_the_steady_window_leaves_out_the_first_and_last_tenth() -> None:
+    # Given a thousand completions one per millisecond, When the steady rate is taken
+    times = [n / 1000 for n in range(1000)]
+    # Then it spans the 100th to the 900th completion, at a thousand a second
+    assert steady_bounds(1000) == (100, 900)
+    assert steady_rate(times) == pytest.approx(1000.0)
+
+
+def test_first_names_are_distinct_letters() -> None:
+    names = {first_name(n) for n in range(5000)}
+    assert len(names) == 5000 and all(name.isalpha() for name in names)
+
+
+def test_generated_files_load_as_the_simulator_and_the_hub_read_them(tmp_path: Path) -> None:
+    # Given a world of three remote offices
+    world = BenchWorld.new(offices=3, mode=ApiMode.REMOTE)
+    # When its simulator config and registry are generated
+    sim = tomllib.loads(sim_toml(world, HubSettings()))
+    path = tmp_path / "registry.toml"
+    path.write_text(registry_toml(world, "http://127.0.0.1:1/api/v1"))
+    registry = load_registry(path, key_variables(world))
+    # Then every key is its own office over one database, and the vendor may use every office
+    assert {c["database"] for c in sim["customers"]} == {world.office_database}
+    assert [c["key"] for c in sim["customers"]] == [world.customer_key(n) for n in (1, 2, 3)]
+    assert sim["mode"] == "remote"
+    assert list(registry.offices) == world.office_ids()
+    assert registry.vendor(world.vendor).offices == tuple(world.office_ids())
+    assert registry.office(world.office_id(2)).customer_key.get_secret_value() == (
+        world.customer_key(2)
+    )
+
+
+def _load(load: float) -> LoadResult:
+    return LoadResult(
+        load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
+        throttle_replies=0, p50_s=0.1, p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
+    )
+
+
+def test_the_fleet_json_keys_each_figure_by_load() -> None:
+    # Given a report of two loads
+    fleet = FleetResult(offices=10, seconds=60, warmup_s=5, allowance_per_s=10,
+                        loads=(_load(0.5), _load(1.5)))
+    machine = Machine(cpus=2, python="3.11", load_before=0.1, load_after=0.2)
+    # When it is printed as JSON
+    document = json.loads(BenchReport(machine=machine, fleet=fleet).as_json())
+    # Then fleet.applied_ratio, fleet.throttle_replies and fleet.p99_s map each load
+    for name in ("applied_ratio", "throttle_replies", "p99_s"):
+        assert set(document["fleet"][name]) == {"0.5", "1.5"}
+    assert "ceiling" not in document and document["machine"]["cpus"] == 2
