@@ -16,6 +16,7 @@ from hub.ledger import MySqlLedger
 from hub.opendental import OpenDentalClient, WireBody
 from odsim.server import SimHandle
 from tests.reconcile.scenarios import SCENARIO_IDS, SCENARIOS, Scenario
+from tests.reliability.proxy import forwarding, free_port
 from tests.reliability.support import (
     EVERY_WRITE_DROPPED,
     FIRST_500,
@@ -27,18 +28,23 @@ from tests.reliability.support import (
     scenario_intent,
     twin_body,
 )
+from tests.support.mariadb import ROOT
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     dead_letter_tap,
     drain,
     drain_outcomes,
+    eventually,
+    letters,
     od_rows,
+    patient_create,
     running_worker,
     unique,
     vendor_client,
 )
 
 RECONCILED = "hub_reconciliations_total"
+PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
@@ -124,6 +130,42 @@ async def test_a_create_in_doubt_between_two_fitting_rows_is_dead_as_ambiguous(
     assert await api_statuses(ledger, event) == [500]
     rows = await od_rows(world.od_database, ROWS_OF[scenario.table], rows_args(scenario, pat_num))
     assert sorted(row["pk"] for row in rows) == sorted(twins)
+
+
+async def test_a_create_in_doubt_waits_while_the_office_database_cannot_be_read(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle,
+) -> None:
+    # Given an office whose database refuses connections, and Open Dental committing each
+    # write and closing the connection without a reply
+    port = free_port()
+    world = await make_world(od_db_port=port)
+    simulator.set_faults(EVERY_WRITE_DROPPED)
+    key, last = unique("key"), letters()
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        # When an intent's create meets it
+        await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
+
+        # Then the writer keeps trying to reconcile it, and sends nothing again meanwhile
+        held = {"office": world.office, "contract": "patient.create",
+                "error_class": "maybe_applied"}
+
+        async def held_thrice() -> bool:
+            return sample(world, "hub_retries_total", held) >= 3
+
+        await eventually(held_thrice, "three holds of the intent in doubt")
+        told = await ledger.story(vendor.name, key)
+        assert told is not None and told.intent.status == "attempting"
+        assert [call.status for call in told.api_calls] == [None]
+
+        # When the database can be read again
+        async with forwarding(port, ROOT.host, ROOT.port):
+            (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+
+    # Then the row the lost reply made is found: applied, once, after one request
+    assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
+    assert await api_statuses(ledger, event) == [None]
+    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
 
 
 async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> int:
