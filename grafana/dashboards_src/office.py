@@ -31,7 +31,8 @@ def _lane() -> list[PanelBuilder]:
                      "{{office}} {{state}}")),
         graph("Queue depth and in flight", "Ready in hub.office.<office>; held by the writer.",
               "none",
-              Query(f"sum by (office) (hub_queue_depth{{{OFFICES}}})", "{{office}} ready"),
+              # Every writer reports the same depth: max, not sum, across writers.
+              Query(f"max by (office) (hub_queue_depth{{{OFFICES}}})", "{{office}} ready"),
               Query(f"sum by (office) (hub_intents_in_flight{{{OFFICES}}})",
                     "{{office}} in flight")),
         graph("Outcomes", "Finished intents per second by outcome.", "reqps",

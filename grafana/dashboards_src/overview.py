@@ -44,8 +44,9 @@ def _flow() -> list[PanelBuilder]:
         graph("Outcomes by reason", "Finished per second by outcome and reason (none: applied).",
               "reqps", Query(rate_sum(FINISHED, by="outcome, reason"), "{{outcome}} {{reason}}"),
               stack=True),
+        # Every writer reports every office's depth: max per office, then the offices' sum.
         graph("Backlog", "Ready in the office queues, and held by the writer.", "none",
-              Query("sum(hub_queue_depth)", "ready in office queues"),
+              Query("sum(max by (office) (hub_queue_depth))", "ready in office queues"),
               Query("sum(hub_intents_in_flight)", "in flight")),
         graph("Retries by error class", "Attempts retried per second.", "reqps",
               Query(rate_sum("hub_retries_total", by="error_class"), "{{error_class}}")),
