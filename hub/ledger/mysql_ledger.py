@@ -1,4 +1,5 @@
-"""The ledger on MariaDB: each method is one short transaction over an aiomysql pool.
+"""The ledger on MariaDB: each method is one short transaction over an aiomysql pool; one that
+is a single statement runs in autocommit (one round trip instead of BEGIN, statement, COMMIT).
 
 Times the writer hands in (``received_at``, ``started_at``, ``now``) are its own; the times of
 state changes (``updated_at``, ``attempt_started_at``, ``finished_at``) are the database's UTC
@@ -46,22 +47,24 @@ from hub.settings import MySqlSettings
 _NOW = "UTC_TIMESTAMP(6)"
 _TERMINAL = "('applied', 'rejected', 'dead')"
 
-# A duplicate key bumps ``deliveries``, so the affected-rows count tells an insert (1) from a
-# duplicate (2) whatever the connection's FOUND_ROWS flag, and the duplicate row is left
-# exclusively locked for the SELECT ... FOR UPDATE that follows.
-_CLAIM_INSERT = f"""
+# A new key's claim is this INSERT alone, committed on its own (one round trip).
+_CLAIM_NEW = f"""
 INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_version,
     office_id, status, attempts, deliveries, received_at, updated_at, expires_at, message_id,
     correlation_id)
 VALUES (%s, %s, %s, %s, %s, %s, 'received', 0, 1, %s, {_NOW}, %s, %s, %s)
-ON DUPLICATE KEY UPDATE deliveries = deliveries + 1
 """
+# A key seen before: a duplicate bumps ``deliveries``, so the affected-rows count tells an insert
+# (1) from a duplicate (2) whatever the connection's FOUND_ROWS flag, and the duplicate row is
+# left exclusively locked for the SELECT ... FOR UPDATE that follows.
+_CLAIM_UPSERT = _CLAIM_NEW + "ON DUPLICATE KEY UPDATE deliveries = deliveries + 1\n"
 _CLAIM_SELECT = """
 SELECT id, payload_hash, status, attempts, attempt_started_at, outcome_json
 FROM intents WHERE vendor = %s AND idempotency_key = %s FOR UPDATE
 """
+# LAST_INSERT_ID(expr) hands the new attempt number back in the statement's own reply.
 _BEGIN_ATTEMPT = f"""
-UPDATE intents SET status = 'attempting', attempts = attempts + 1,
+UPDATE intents SET status = 'attempting', attempts = LAST_INSERT_ID(attempts + 1),
     attempt_started_at = {_NOW}, updated_at = {_NOW}
 WHERE id = %s AND status = 'received'
 """
@@ -138,14 +141,18 @@ class MySqlLedger:
 
     async def claim(self, claim: IntentClaim) -> ClaimResult:
         received_at = to_db(claim.received_at)
+        values = (
+            claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
+            claim.contract_version, claim.office_id, received_at,
+            received_at + self._retention, claim.message_id, claim.correlation_id,
+        )
+        async with self._session.autocommit("claiming an intent") as st:
+            intent_id = await st.insert_new("claim.insert", _CLAIM_NEW, values)
+        if intent_id is not None:
+            return Fresh(intent_id=intent_id)
         async with self._session.transaction("claiming an intent") as tx:
-            affected = await tx.execute("claim.insert", _CLAIM_INSERT, (
-                claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
-                claim.contract_version, claim.office_id, received_at,
-                received_at + self._retention, claim.message_id, claim.correlation_id,
-            ))
-            if affected == 1:
-                return Fresh(intent_id=tx.last_insert_id)
+            if await tx.execute("claim.upsert", _CLAIM_UPSERT, values) == 1:
+                return Fresh(intent_id=tx.last_insert_id)  # purged since the INSERT failed
             record = _found(await tx.fetch_one(
                 "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
             ))
@@ -156,17 +163,14 @@ class MySqlLedger:
         return _classify(record, claim.payload_hash)
 
     async def begin_attempt(self, intent_id: int) -> int | None:
-        async with self._session.transaction("beginning an attempt") as tx:
-            if await tx.execute("begin_attempt.update", _BEGIN_ATTEMPT, (intent_id,)) == 0:
+        async with self._session.autocommit("beginning an attempt") as st:
+            if await st.execute("begin_attempt.update", _BEGIN_ATTEMPT, (intent_id,)) == 0:
                 return None
-            record = await tx.fetch_one(
-                "begin_attempt.select", "SELECT attempts FROM intents WHERE id = %s", (intent_id,)
-            )
-        return int(_found(record)["attempts"])
+            return st.last_insert_id
 
     async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None:
-        async with self._session.transaction("recording an API call") as tx:
-            await tx.execute("record_api_call.insert", _RECORD_API_CALL, (
+        async with self._session.autocommit("recording an API call") as st:
+            await st.execute("record_api_call.insert", _RECORD_API_CALL, (
                 intent_id, call.attempt, call.method, cut(call.path, c.MAX_PATH_CHARS),
                 call.status, max(0, round(call.latency_s * 1000)), call.od_primary_key,
                 cut(call.message, c.MAX_API_MESSAGE_CHARS), to_db(call.started_at),
@@ -177,8 +181,8 @@ class MySqlLedger:
     ) -> bool:
         free = int(charge is not Charge.COUNTED)
         clocked = charge is not Charge.FREE
-        async with self._session.transaction("releasing an attempt") as tx:
-            released = await tx.execute(
+        async with self._session.autocommit("releasing an attempt") as st:
+            released = await st.execute(
                 "release_attempt.update",
                 _RELEASE_ATTEMPT,
                 (cut(last_error, c.MAX_LAST_ERROR_CHARS), free, clocked, intent_id),
@@ -186,8 +190,8 @@ class MySqlLedger:
         return released == 1
 
     async def retry_budget(self, intent_id: int) -> RetryBudget | None:
-        async with self._session.transaction("reading a retry budget") as tx:
-            record = await tx.fetch_one("retry_budget.select", _RETRY_BUDGET, (intent_id,))
+        async with self._session.autocommit("reading a retry budget") as st:
+            record = await st.fetch_one("retry_budget.select", _RETRY_BUDGET, (intent_id,))
         if record is None:
             return None
         return RetryBudget(
@@ -198,11 +202,15 @@ class MySqlLedger:
         )
 
     async def finish(self, intent_id: int, finish: Finish) -> bool:
+        values = (
+            finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
+            cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
+        )
+        if not finish.refs:  # one statement: it commits on its own
+            async with self._session.autocommit("finishing an intent") as st:
+                return await st.execute("finish.update", _FINISH, values) != 0
         async with self._session.transaction("finishing an intent") as tx:
-            finished = await tx.execute("finish.update", _FINISH, (
-                finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
-                cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
-            ))
+            finished = await tx.execute("finish.update", _FINISH, values)
             if finished == 0:
                 return False
             for ref in finish.refs:
@@ -216,8 +224,8 @@ class MySqlLedger:
     async def resolve_ref(
         self, vendor: str, office_id: str, kind: RefKind, ref: str
     ) -> int | None:
-        async with self._session.transaction("resolving a ref") as tx:
-            record = await tx.fetch_one(
+        async with self._session.autocommit("resolving a ref") as st:
+            record = await st.fetch_one(
                 "resolve_ref.select", _RESOLVE_REF, (vendor, office_id, kind.value, ref)
             )
         return None if record is None else int(record["od_primary_key"])

@@ -1,6 +1,7 @@
 """The ledger's MariaDB plumbing: an aiomysql pool, short transactions and timed statements.
 
-Every transaction commits on a clean exit and is abandoned otherwise; driver failures leave as
+Every transaction commits on a clean exit and is abandoned otherwise; a unit of work that is one
+statement runs in autocommit instead (one round trip, not three). Driver failures leave as
 ``TransientError`` or ``LedgerError`` (see ``mysql_errors``).
 """
 
@@ -15,7 +16,7 @@ import aiomysql
 
 from hub.errors import TransientError
 from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
-from hub.ledger.mysql_errors import DRIVER_FAILURES, translated
+from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
 
@@ -27,6 +28,7 @@ SESSION_SETUP = (
     f"SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"
 )
 POOL_RECYCLE_S = 3600
+DUPLICATE_KEY = 1062  # ER_DUP_ENTRY
 
 # A row as the driver returns it; mapped into dataclasses by the adapter, never passed out.
 Record: TypeAlias = dict[str, Any]
@@ -52,6 +54,16 @@ class Statements:
         finally:
             self._on_query(name, time.perf_counter() - started)
         return affected
+
+    async def insert_new(self, name: str, sql: str, args: SqlArgs = ()) -> int | None:
+        """Run an INSERT; the new row's id, or None when its unique key is already taken."""
+        try:
+            await self.execute(name, sql, args)
+        except aiomysql.IntegrityError as exc:
+            if error_code(exc) != DUPLICATE_KEY:
+                raise
+            return None
+        return self.last_insert_id
 
     async def fetch_one(self, name: str, sql: str, args: SqlArgs = ()) -> Record | None:
         await self.execute(name, sql, args)
@@ -111,6 +123,19 @@ class MySqlSession:
                     conn.close()
                     raise
                 await _commit(conn, doing)
+
+    @asynccontextmanager
+    async def autocommit(self, doing: str) -> AsyncIterator[Statements]:
+        """Statements that each commit on their own: a unit of work that is one statement,
+        without BEGIN and COMMIT round trips. Its reply comes once the commit is durable."""
+        with translated(doing):
+            async with self._pool.acquire() as conn:
+                try:
+                    async with conn.cursor() as cursor:
+                        yield Statements(cursor, self._on_query)
+                except BaseException:
+                    conn.close()  # a statement cut short leaves the connection in doubt
+                    raise
 
     async def close(self) -> None:
         self._pool.close()
