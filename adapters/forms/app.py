@@ -2,10 +2,11 @@
 
     202  both intents are confirmed by the broker: {"intents": [{"contract", "idempotency_key"}]}
     401  the signature is missing or wrong: nothing is published
-    403  the broker refused the vendor's intents for this office (no data agreement)
+    403  the broker refused the vendor's intents for an office outside its agreements (final)
     422  the form breaks its rules: {"errors": [{"path", "rule", "message"}]}, never the values
-    503  the broker did not confirm (Retry-After): sending the same form again is harmless, its
-         intents keep their idempotency keys and the hub applies each once
+    503  the broker did not confirm, or refused an office of the vendor's agreements because the
+         hub's operators paused the vendor (Retry-After): sending the same form again is
+         harmless, its intents keep their idempotency keys and the hub applies each once
 
 Logs name the office, the intents' keys and the rules broken, never a patient's data.
 """
@@ -40,6 +41,8 @@ class Publisher(Protocol):
 class IntakeConfig:
     secret: bytes
     retry_after_s: int
+    # The offices of the vendor's agreements: a refusal for one of them is a pause, not a "no".
+    offices: frozenset[str]
 
 
 def forms_app(publisher: Publisher, config: IntakeConfig) -> web.Application:
@@ -89,11 +92,23 @@ class IntakeHandler:
             "idempotency_key": exc.idempotency_key,
             "reason": exc.reason.value,
         }
-        if exc.reason is NotConfirmedReason.REFUSED:
+        if exc.reason is not NotConfirmedReason.REFUSED:
+            log.warning("intake not confirmed by the broker", extra=extra)
+            return self._retry_later(
+                "not_confirmed", f"the broker did not confirm ({exc.reason.value})"
+            )
+        if form.office_id not in self._config.offices:
             log.error("intake refused by the broker", extra={**extra, "detail": str(exc)})
             return _error(403, "office_not_permitted", "the broker refused this office's intents")
-        log.warning("intake not confirmed by the broker", extra=extra)
-        reply = _error(503, "not_confirmed", f"the broker did not confirm ({exc.reason.value})")
+        # An office of the vendor's agreements: the broker refuses it only while the vendor is
+        # paused (`hub vendor pause`); the sender keeps the form and sends it again later.
+        log.warning(
+            "intake refused while the vendor is paused", extra={**extra, "detail": str(exc)}
+        )
+        return self._retry_later("vendor_paused", "the hub refuses the vendor's intents for now")
+
+    def _retry_later(self, code: str, message: str) -> web.Response:
+        reply = _error(503, code, message)
         reply.headers["Retry-After"] = str(self._config.retry_after_s)
         return reply
 

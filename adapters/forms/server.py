@@ -18,7 +18,11 @@ async def serve_forms(
 ) -> None:
     """Serve ``POST /forms/intake`` on ``host:port`` (0: any free port), publishing as the
     configured vendor; ``on_ready`` gets the base URL once the server listens."""
-    config = IntakeConfig(secret=settings.webhook_secret(), retry_after_s=settings.retry_after_s)
+    config = IntakeConfig(
+        secret=settings.webhook_secret(),
+        retry_after_s=settings.retry_after_s,
+        offices=settings.agreed_offices(),
+    )
     publisher = VendorPublisher(
         settings.broker_url,
         settings.vendor_name(),

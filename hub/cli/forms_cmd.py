@@ -1,7 +1,8 @@
 """``hub forms``: the online-forms webhook receiver (adapters/forms), publishing as a vendor.
 
-Settings come from ``HUB_FORMS_*`` (adapters/forms/settings.py): the vendor's broker URL and the
-webhook secret (``HUB_FORMS_SECRET`` or ``HUB_FORMS_SECRET_FILE``); logs follow ``HUB_LOG_FORMAT``.
+Settings come from ``HUB_FORMS_*`` (adapters/forms/settings.py): the vendor's broker URL, the
+offices of its agreements (``HUB_FORMS_OFFICES``) and the webhook secret (``HUB_FORMS_SECRET`` or
+``HUB_FORMS_SECRET_FILE``); logs follow ``HUB_LOG_FORMAT``.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ HeadersFor = Callable[[bytes], dict[str, str]]
 @pytest.fixture
 async def client(vendor: VendorAccount) -> AsyncIterator[Client]:
     """The adapter's HTTP server, publishing as the vendor."""
-    config = IntakeConfig(secret=SECRET, retry_after_s=RETRY_AFTER_S)
+    offices = frozenset({vendor.office, vendor.unserved_office})
+    config = IntakeConfig(secret=SECRET, retry_after_s=RETRY_AFTER_S, offices=offices)
     publisher = VendorPublisher(vendor.url(), vendor.name, confirm_timeout_s=5)
     async with publisher, TestClient(TestServer(forms_app(publisher, config))) as test_client:
         yield test_client

@@ -29,6 +29,7 @@ async def test_hub_forms_publishes_a_signed_form_and_exits_zero_on_sigterm(
     env = os.environ | {
         "HUB_FORMS_BROKER_URL": vendor.url().get_secret_value(),
         "HUB_FORMS_SECRET_FILE": str(secret_file),
+        "HUB_FORMS_OFFICES": f"{vendor.office},{vendor.unserved_office}",
         "HUB_LOG_FORMAT": "json",
     }
 

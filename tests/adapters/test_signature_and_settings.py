@@ -81,3 +81,23 @@ def test_the_vendor_defaults_to_the_broker_users_name() -> None:
     # When the vendor name is asked for, Then it is the URL's user unless set
     assert settings(broker_url=url).vendor_name() == "formsco"
     assert settings(broker_url=url, vendor="other").vendor_name() == "other"
+
+
+def test_the_vendors_offices_come_comma_separated_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the offices of the vendor's agreements in HUB_FORMS_OFFICES, spaced loosely
+    monkeypatch.setenv("HUB_FORMS_OFFICES", " office-1, office-7 ,")
+
+    # When the settings are read from the environment
+    read = FormsSettings(_env_file=None)
+
+    # Then they are the offices themselves
+    assert read.agreed_offices() == frozenset({"office-1", "office-7"})
+
+
+def test_no_offices_is_a_clear_error() -> None:
+    # Given settings without the vendor's offices
+    # When they are asked for, Then the error names the variable to set
+    with pytest.raises(FormsConfigError, match="set HUB_FORMS_OFFICES"):
+        settings().agreed_offices()
