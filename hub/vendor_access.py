@@ -4,6 +4,8 @@ A vendor's user may write only to ``hub.intents``, and there (topic permission) 
 keys of the offices in its agreements; it may read only its own outcome queue and configure
 nothing. RabbitMQ checks ``user_id`` against the login, so the vendor of a message is proven.
 Users the hub manages carry the ``hub-vendor`` tag; any other user is never changed or removed.
+A vendor the operators paused (``hub vendor pause``, recorded in the hub database) keeps an empty
+topic permission when it is added again: only ``hub vendor resume`` gives its offices back.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from pydantic import SecretStr
 from hub import names
 from hub.broker_admin import ManagementApi, Permissions, TopicPermission, management_api
 from hub.broker_connection import robust_channel
+from hub.control.store import ControlStore
 from hub.errors import HubError
+from hub.ledger import migrate
+from hub.ledger.mysql_session import ignore_query
 from hub.registry import Registry, Vendor, load_hub_registry
 from hub.registry.schema import NAME_PATTERN
 from hub.settings import HubSettings
@@ -46,6 +51,7 @@ class AddedVendor:
     created: bool
     # Set only when this call set the password (a new user, a rotation or a given password).
     password: SecretStr | None
+    paused: bool  # its publishes stay refused until `hub vendor resume`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,11 +88,13 @@ async def add_vendor(
     *,
     password: SecretStr | None = None,
     rotate_password: bool = False,
+    paused: bool = False,
 ) -> AddedVendor:
     """Create or update the vendor's user, permissions and outcome queue.
 
     An existing vendor keeps its password unless ``password`` is given or ``rotate_password``;
-    a new one gets ``password`` or a generated one.
+    a new one gets ``password`` or a generated one. A ``paused`` vendor may publish for no
+    office, as ``hub vendor pause`` left it; its agreements are restored by ``hub vendor resume``.
     """
     if password is not None and len(password.get_secret_value()) < MIN_PASSWORD_LENGTH:
         raise VendorAccessError(f"a given password needs {MIN_PASSWORD_LENGTH} characters or more")
@@ -98,9 +106,14 @@ async def add_vendor(
     if password is not None:
         await api.put_user(vendor.name, password, tags=(VENDOR_TAG,))
     await api.set_permissions(vendor.name, vendor_permissions(vendor.name))
-    await api.set_topic_permission(intents_topic_permission(vendor.name, vendor.offices))
+    offices = () if paused else vendor.offices
+    await api.set_topic_permission(intents_topic_permission(vendor.name, offices))
     return AddedVendor(
-        name=vendor.name, offices=vendor.offices, created=not exists, password=password
+        name=vendor.name,
+        offices=vendor.offices,
+        created=not exists,
+        password=password,
+        paused=paused,
     )
 
 
@@ -159,13 +172,15 @@ async def add_registry_vendor(
 ) -> AddedVendor:
     """``hub vendor add``: the registry's vendor ``name`` as a broker user.
 
-    A password this call sets is written to ``password_file`` (mode 0600) when one is given.
+    A vendor paused in the hub database stays paused (its publishes refused). A password this
+    call sets is written to ``password_file`` (mode 0600) when one is given.
     """
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
     vendor = registry.vendor(name)
+    paused = await _vendor_paused(settings, name)
     async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
         added = await add_vendor(
-            api, channel, vendor, password=password, rotate_password=rotate_password
+            api, channel, vendor, password=password, rotate_password=rotate_password, paused=paused
         )
     if added.password is not None and password_file is not None:
         try:
@@ -176,6 +191,17 @@ async def add_registry_vendor(
                 f"({exc.strerror}); run again with --rotate-password"
             ) from exc
     return added
+
+
+async def _vendor_paused(settings: HubSettings, name: str) -> bool:
+    """Whether ``hub vendor pause`` recorded a pause of ``name`` that is still in force; the hub
+    database is migrated first, as the pause commands do."""
+    await migrate(settings.ledger_db)
+    store = await ControlStore.open(settings.ledger_db, on_query=ignore_query, max_connections=1)
+    try:
+        return (await store.pauses()).vendor_paused(name)
+    finally:
+        await store.close()
 
 
 async def list_registry_vendors(

@@ -82,7 +82,15 @@ async def _add(
         typer.echo(f"hub vendor add: {exc}", err=True)
         return 1
     verb = "created" if added.created else "updated"
-    typer.echo(f"{verb} vendor {added.name}: may publish for {', '.join(added.offices) or '-'}")
+    offices = ", ".join(added.offices) or "-"
+    if added.paused:
+        typer.echo(f"{verb} vendor {added.name}: agreements for {offices}")
+        typer.echo(
+            f"{added.name} stays paused: the broker refuses its publishes until "
+            f"`hub vendor resume {added.name}`"
+        )
+    else:
+        typer.echo(f"{verb} vendor {added.name}: may publish for {offices}")
     if added.password is None:
         typer.echo("password unchanged (--rotate-password sets a new one)")
     elif file is not None:

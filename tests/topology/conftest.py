@@ -1,9 +1,11 @@
-"""Broker fixtures: a robust hub channel, the management API, and unique names cleaned up after."""
+"""Broker fixtures: a robust hub channel, the management API, and unique names cleaned up after;
+a throwaway hub database and a registry file for the commands that read them (`hub vendor add`)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aio_pika.abc import AbstractRobustChannel
@@ -11,8 +13,9 @@ from aio_pika.abc import AbstractRobustChannel
 from hub import names
 from hub.broker_admin import ManagementApi, management_api
 from hub.broker_connection import robust_channel
-from hub.settings import HubSettings
+from hub.settings import HubSettings, MySqlSettings
 from hub.topology import declare_exchanges
+from tests.support.mariadb import ROOT, throwaway_database
 
 
 class Created:
@@ -48,6 +51,26 @@ async def hub_channel(settings: HubSettings) -> AsyncIterator[AbstractRobustChan
     async with robust_channel(settings.broker_url) as channel:
         await declare_exchanges(channel)
         yield channel
+
+
+@pytest.fixture
+async def hub_db() -> AsyncIterator[MySqlSettings]:
+    """A throwaway hub database (the commands that read pauses migrate it first)."""
+    async with throwaway_database("tt") as name:
+        yield ROOT.model_copy(update={"database": name})
+
+
+def write_registry(path: Path, office: str, vendor: str) -> Path:
+    """A registry file with one office and one vendor agreed for it; ``path`` back."""
+    path.write_text(
+        f'[[offices]]\nid = "{office}"\napi_url = "http://127.0.0.1:30223/api/v1"\n'
+        'mode = "service"\ncustomer_key_env = "HUB_OD_CUSTOMER_KEY"\n'
+        '[offices.db]\nhost = "127.0.0.1"\ndatabase = "opendental"\nuser = "od_readonly"\n'
+        'password_env = "HUB_OD_DB__PASSWORD"\n'
+        f'[[vendors]]\nname = "{vendor}"\n'
+        f'[[vendors.agreements]]\noffice = "{office}"\ncontracts = ["patient.create"]\n'
+    )
+    return path
 
 
 @pytest.fixture

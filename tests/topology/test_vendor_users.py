@@ -18,7 +18,7 @@ from yarl import URL
 from hub import names
 from hub.broker_admin import ManagementApi
 from hub.registry import Agreement, Registry, Vendor
-from hub.settings import HubSettings
+from hub.settings import HubSettings, MySqlSettings
 from hub.topology import declare_office_queue
 from hub.vendor_access import (
     VendorAccessError,
@@ -27,7 +27,7 @@ from hub.vendor_access import (
     list_vendors,
     remove_vendor,
 )
-from tests.topology.conftest import Created
+from tests.topology.conftest import Created, write_registry
 from tests.topology.test_topology import first_message
 
 
@@ -269,24 +269,16 @@ async def test_list_shows_each_vendors_offices_and_whether_the_registry_knows_it
 
 
 async def test_hub_vendor_add_saves_the_password_to_a_private_file(
-    settings: HubSettings, tmp_path: Path, created: Created
+    settings: HubSettings, tmp_path: Path, created: Created, hub_db: MySqlSettings
 ) -> None:
-    # Given a registry file with one office and one vendor
+    # Given a registry file with one office and one vendor, and a hub database (no pause in it)
     office, name = created.office(), created.vendor()
-    registry = tmp_path / "registry.toml"
-    registry.write_text(
-        f'[[offices]]\nid = "{office}"\napi_url = "http://127.0.0.1:30223/api/v1"\n'
-        'mode = "service"\ncustomer_key_env = "HUB_OD_CUSTOMER_KEY"\n'
-        '[offices.db]\nhost = "127.0.0.1"\ndatabase = "opendental"\nuser = "od_readonly"\n'
-        'password_env = "HUB_OD_DB__PASSWORD"\n'
-        f'[[vendors]]\nname = "{name}"\n'
-        f'[[vendors.agreements]]\noffice = "{office}"\ncontracts = ["patient.create"]\n'
-    )
+    registry = write_registry(tmp_path / "registry.toml", office, name)
     password_file = tmp_path / "password"
 
     # When the vendor is added through the registry with a password file
     added = await add_registry_vendor(
-        settings.model_copy(update={"registry_path": registry}),
+        settings.model_copy(update={"registry_path": registry, "ledger_db": hub_db}),
         {},
         name,
         password_file=password_file,
