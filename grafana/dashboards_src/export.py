@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from contracts.generated import Drift, compare, json_text, write_files
 from grafana.dashboards_src import office, opendental, overview, rabbitmq, vendor
 
 BUILDERS: tuple[Callable[[], Dashboard], ...] = (
@@ -28,6 +28,7 @@ BUILDERS: tuple[Callable[[], Dashboard], ...] = (
 )
 DASHBOARDS_DIR = "dashboards"
 QUERIES_FILE = "queries.json"
+_DASHBOARDS_GLOB = f"{DASHBOARDS_DIR}/*.json"
 # What Grafana puts in place of its variables, for running a query outside Grafana.
 DEFAULT_VARIABLES = {"__rate_interval": "1m", "__range": "5m", "vendor": ".*", "office": ".*"}
 _VARIABLE = re.compile(r"\$(\w+)")
@@ -43,10 +44,6 @@ def _document(build: Callable[[], Dashboard]) -> dict[str, Any]:
     for position, panel in enumerate(document["panels"], start=1):
         panel["id"] = position  # Grafana wants them unique; the SDK leaves them to us
     return document
-
-
-def _text(document: object) -> str:
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def documents() -> list[dict[str, Any]]:
@@ -68,8 +65,8 @@ def queries(dashboards: list[dict[str, Any]]) -> list[dict[str, str]]:
 def render_all() -> dict[str, str]:
     """Every generated file's text by its path relative to the grafana/ folder."""
     boards = documents()
-    files = {f"{DASHBOARDS_DIR}/{board['uid']}.json": _text(board) for board in boards}
-    files[QUERIES_FILE] = _text(queries(boards))
+    files = {f"{DASHBOARDS_DIR}/{board['uid']}.json": json_text(board) for board in boards}
+    files[QUERIES_FILE] = json_text(queries(boards))
     return dict(sorted(files.items()))
 
 
@@ -80,40 +77,11 @@ def concrete(expr: str, variables: dict[str, str] | None = None) -> str:
 
 
 def write_all(directory: Path) -> list[str]:
-    """Write every generated file under ``directory``; the relative paths written."""
-    for stale in _generated(directory):
-        stale.unlink()
-    for relative, text in render_all().items():
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return list(render_all())
-
-
-@dataclass(frozen=True, kw_only=True)
-class Drift:
-    stale: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-
-    @property
-    def up_to_date(self) -> bool:
-        return not (self.stale or self.missing or self.unexpected)
+    """Write every generated file under ``directory``; the relative paths written. Dashboards
+    no longer generated are removed: Grafana's file provider would keep serving them."""
+    return write_files(directory, render_all(), prune=_DASHBOARDS_GLOB)
 
 
 def check(directory: Path) -> Drift:
     """Compare the generated files under ``directory`` with a fresh render."""
-    expected = render_all()
-    present = {path.relative_to(directory).as_posix() for path in _generated(directory)}
-    drift = Drift(unexpected=sorted(present - set(expected)))
-    for relative, text in expected.items():
-        target = directory / relative
-        if not target.is_file():
-            drift.missing.append(relative)
-        elif target.read_text(encoding="utf-8") != text:
-            drift.stale.append(relative)
-    return drift
-
-
-def _generated(directory: Path) -> Iterator[Path]:
-    yield from sorted((directory / DASHBOARDS_DIR).glob("*.json"))
+    return compare(directory, render_all(), _DASHBOARDS_GLOB)

@@ -9,6 +9,7 @@ import typer
 
 from contracts.export import check as check_artifacts
 from contracts.export import package_dir, write_all
+from hub.cli.generated_files import report_drift, report_written
 
 app = typer.Typer(no_args_is_help=True, help="Contract schemas and the AsyncAPI document.")
 
@@ -22,24 +23,11 @@ Directory = Annotated[
 def export(directory: Directory = None) -> None:
     """Write contracts/schemas/*.json and contracts/asyncapi.json from the pydantic models."""
     target = directory or package_dir()
-    written = write_all(target)
-    typer.echo(f"contracts: wrote {len(written)} files under {target}")
+    report_written("contracts", write_all(target), target)
 
 
 @app.command("check")
 def check(directory: Directory = None) -> None:
     """Exit 1, naming the stale files, when the committed artifacts differ from the models."""
     target = directory or package_dir()
-    drift = check_artifacts(target)
-    if drift.up_to_date:
-        typer.echo(f"contracts: up to date ({target})")
-        return
-    for kind, paths in (
-        ("stale", drift.stale),
-        ("missing", drift.missing),
-        ("unexpected", drift.unexpected),
-    ):
-        for path in paths:
-            typer.echo(f"{kind}: {path}")
-    typer.echo("contracts: out of date; run `hub contracts export`")
-    raise typer.Exit(code=1)
+    report_drift("contracts", check_artifacts(target), target)

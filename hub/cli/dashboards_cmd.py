@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from hub.cli.generated_files import report_drift, report_written
+
 HELP = "Grafana dashboards as code: write or check grafana/dashboards/*.json and queries.json."
 Directory = Annotated[
     Path | None,
@@ -23,8 +25,7 @@ def export(directory: Directory = None) -> None:
     from grafana.dashboards_src.export import grafana_dir, write_all
 
     target = directory or grafana_dir()
-    written = write_all(target)
-    typer.echo(f"dashboards: wrote {len(written)} files under {target}")
+    report_written("dashboards", write_all(target), target)
 
 
 def check(directory: Directory = None) -> None:
@@ -33,19 +34,7 @@ def check(directory: Directory = None) -> None:
     from grafana.dashboards_src.export import grafana_dir
 
     target = directory or grafana_dir()
-    drift = check_files(target)
-    if drift.up_to_date:
-        typer.echo(f"dashboards: up to date ({target})")
-        return
-    for kind, paths in (
-        ("stale", drift.stale),
-        ("missing", drift.missing),
-        ("unexpected", drift.unexpected),
-    ):
-        for path in paths:
-            typer.echo(f"{kind}: {path}")
-    typer.echo("dashboards: out of date; run `hub dashboards export`")
-    raise typer.Exit(code=1)
+    report_drift("dashboards", check_files(target), target)
 
 
 def register(app: typer.Typer) -> None:
