@@ -14,12 +14,13 @@ import asyncio
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aio_pika.abc import AbstractChannel
 from pydantic import SecretStr
+from yarl import URL
 
 from hub import names
 from hub.broker_admin import ManagementApi, Permissions, TopicPermission, management_api
@@ -36,6 +37,7 @@ from hub.topology import declare_exchanges, declare_outcome_queue
 VENDOR_TAG = "hub-vendor"
 NOTHING = "^$"
 MIN_PASSWORD_LENGTH = 16
+FRESH_PASSWORD_BYTES = 24
 # Office ids match ^[a-z0-9][a-z0-9-]{0,62}$: no regex metacharacter to escape in an alternation.
 _OFFICES_PATTERN = re.compile(r"^\^\(([a-z0-9|-]+)\)\\\.$")
 
@@ -115,6 +117,21 @@ async def add_vendor(
         password=password,
         paused=paused,
     )
+
+
+async def add_vendors_with_fresh_passwords(
+    settings: HubSettings, vendors: Iterable[Vendor]
+) -> dict[str, SecretStr]:
+    """Create or update each vendor's user with a new password (``hub demo``, ``hub chaos``);
+    its broker URL (the settings' broker under that login) by name, kept only in memory."""
+    urls: dict[str, SecretStr] = {}
+    broker = URL(settings.broker_url.get_secret_value())
+    async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
+        for vendor in vendors:
+            password = secrets.token_urlsafe(FRESH_PASSWORD_BYTES)
+            added = await add_vendor(api, channel, vendor, password=SecretStr(password))
+            urls[added.name] = SecretStr(str(broker.with_user(added.name).with_password(password)))
+    return urls
 
 
 async def list_vendors(api: ManagementApi, registry: Registry) -> list[VendorUser]:

@@ -12,18 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Self
 
-import aio_pika
 import aiormq
-from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel
 from pydantic import SecretStr
 
-from adapters.publisher import PublisherError, PublishNotConfirmed, VendorPublisher
+from adapters.publisher import PublisherError, PublishNotConfirmed
 from adapters.publisher.confirm import Outgoing, send_until_confirmed
-from contracts.amqp import CONTENT_TYPE, INTENTS_EXCHANGE, PERSISTENT
+from contracts.amqp import INTENTS_EXCHANGE
 from hub.chaos.plan import Planned
+from hub.played_vendor import PlayedVendor, raw_message
 
 CONFIRM_TIMEOUT_S = 180.0  # outlasts a broker restart
 
@@ -55,20 +54,16 @@ class Tally:
     refused: int = 0
 
 
-class ChaosVendor:
+class ChaosVendor(PlayedVendor):
     def __init__(self, name: str, broker_url: SecretStr) -> None:
-        self.name = name
-        self._url = broker_url
-        self._publisher = VendorPublisher(broker_url, name, confirm_timeout_s=CONFIRM_TIMEOUT_S)
-        self._raw: AbstractRobustConnection | None = None
+        super().__init__(name, broker_url, confirm_timeout_s=CONFIRM_TIMEOUT_S)
         self._raw_channel: AbstractRobustChannel | None = None
         self._raw_exchange: AbstractExchange | None = None
 
     async def __aenter__(self) -> Self:
-        await self._publisher.__aenter__()
+        await super().__aenter__()
         try:
-            self._raw = await aio_pika.connect_robust(self._url.get_secret_value())
-            self._raw_channel = await self._raw.channel(
+            self._raw_channel = await self._raw_connection().channel(
                 publisher_confirms=True, on_return_raises=True
             )
             self._raw_exchange = await self._raw_channel.get_exchange(INTENTS_EXCHANGE,
@@ -77,16 +72,6 @@ class ChaosVendor:
             await self.__aexit__(None, None, None)
             raise
         return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        raw, self._raw = self._raw, None
-        try:
-            if raw is not None:
-                await raw.close()
-        finally:
-            await self._publisher.__aexit__(kind, exc, tb)
 
     async def send(self, planned: Planned) -> Sent:
         try:
@@ -102,10 +87,7 @@ class ChaosVendor:
 
     async def _send_raw(self, planned: Planned, body: bytes) -> None:
         assert self._raw_channel is not None and self._raw_exchange is not None
-        message = aio_pika.Message(
-            body, content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode(PERSISTENT),
-            user_id=self.name, message_id=planned.key,
-        )
+        message = raw_message(body, user_id=self.name, message_id=planned.key)
         outgoing = Outgoing(message=message, routing_key=f"{planned.office}.{planned.contract}",
                             idempotency_key=planned.key)
         await send_until_confirmed(self._raw_channel, self._raw_exchange, outgoing,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,9 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import SecretStr
-from yarl import URL
 
-from hub.broker_admin import management_api
 from hub.broker_connection import robust_channel
 from hub.chaos.config import ChaosConfig
 from hub.chaos.databases import create_database, drop_databases
@@ -36,9 +33,7 @@ from hub.ledger import migrate
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings
 from hub.topology import declare_topology, topology_for
-from hub.vendor_access import add_vendor
-
-PASSWORD_BYTES = 24
+from hub.vendor_access import add_vendors_with_fresh_passwords
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,18 +70,6 @@ def writer_env(run: HubSettings, world: World, attempt_timeout_s: float) -> dict
         "HUB_WRITER__ATTEMPT_TIMEOUT_S": str(attempt_timeout_s),
         **secrets_env(world, run),
     }
-
-
-async def _vendors(run: HubSettings, registry: Registry) -> dict[str, SecretStr]:
-    """Each vendor's broker user with a new password, kept only in memory."""
-    urls: dict[str, SecretStr] = {}
-    broker = URL(run.broker_url.get_secret_value())
-    async with management_api(run) as api, robust_channel(run.broker_url) as channel:
-        for name, vendor in registry.vendors.items():
-            password = secrets.token_urlsafe(PASSWORD_BYTES)
-            await add_vendor(api, channel, vendor, password=SecretStr(password))
-            urls[name] = SecretStr(str(broker.with_user(name).with_password(password)))
-    return urls
 
 
 async def _registry(run: HubSettings, world: World, api_url: str) -> Registry:
@@ -134,7 +117,7 @@ async def running_stack(config: ChaosConfig, world: World, progress: Progress
         api_url = await simulator.start()
         progress(f"simulator serving {api_url}, {world.databases} office database(s)")
         registry = await _registry(run, world, api_url)
-        urls = await _vendors(run, registry)
+        urls = await add_vendors_with_fresh_passwords(run, registry.vendors.values())
         env = writer_env(run, world, config.attempt_timeout_s)
         writer = WriterSupervisor(env, home / "writer.log")
         stack.push_async_callback(writer.stop)

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
-from yarl import URL
 
 from hub import bootstrap
-from hub.broker_admin import management_api
 from hub.broker_connection import robust_channel
 from hub.demo.config import Cast, DemoConfig, DemoError, SimTarget, StartSimulator
 from hub.ledger import migrate
 from hub.registry import Office, Registry, load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_topology, topology_for
-from hub.vendor_access import add_vendor
+from hub.vendor_access import add_vendors_with_fresh_passwords
 from hub.writer.worker import Worker
 
 Progress = Callable[[str], None]
-PASSWORD_BYTES = 24
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,20 +75,6 @@ async def _simulator(start: StartSimulator, target: SimTarget) -> AsyncIterator[
         ) from exc
 
 
-async def _fresh_vendors(
-    settings: HubSettings, registry: Registry, cast: Cast
-) -> dict[str, SecretStr]:
-    """Create or update both vendors' users with new passwords, kept only in memory."""
-    urls: dict[str, SecretStr] = {}
-    broker = URL(settings.broker_url.get_secret_value())
-    async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
-        for name in (cast.forms, cast.reminders):
-            password = secrets.token_urlsafe(PASSWORD_BYTES)
-            await add_vendor(api, channel, registry.vendor(name), password=SecretStr(password))
-            urls[name] = SecretStr(str(broker.with_user(name).with_password(password)))
-    return urls
-
-
 @asynccontextmanager
 async def _writer(settings: HubSettings, registry: Registry) -> AsyncIterator[Worker]:
     async with bootstrap.writer(settings, registry) as parts:
@@ -120,7 +102,8 @@ async def running_stack(
         target = sim_target(settings, office)
         sim_url = await stack.enter_async_context(_simulator(start_simulator, target))
         progress(f"simulator serving {sim_url} (database {target.database})")
-        urls = await _fresh_vendors(settings, registry, config.cast)
+        vendors = (registry.vendor(name) for name in (config.cast.forms, config.cast.reminders))
+        urls = await add_vendors_with_fresh_passwords(settings, vendors)
         progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
         await stack.enter_async_context(_writer(settings, registry))
         progress("writer consuming")

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
-import aio_pika
 import aiormq
-from aio_pika.abc import AbstractRobustConnection
 from pydantic import SecretStr
 
 from adapters.publisher import PublishNotConfirmed, VendorPublisher
 from contracts import Intent, OutcomeEvent
-from contracts.amqp import CONTENT_TYPE, INTENTS_EXCHANGE, PERSISTENT
+from contracts.amqp import INTENTS_EXCHANGE
 from hub.demo.script import Step
+from hub.played_vendor import PlayedVendor, raw_message
 
 CONFIRM_TIMEOUT_S = 10.0
 
@@ -53,31 +50,9 @@ def _refusal(step: Step, error: BaseException, fallback: str) -> Sent:
     return Sent(step=step, confirmed=False, code=code, reply=reply or str(error))
 
 
-class DemoVendor:
+class DemoVendor(PlayedVendor):
     def __init__(self, name: str, broker_url: SecretStr) -> None:
-        self.name = name
-        self._url = broker_url
-        self._publisher = VendorPublisher(broker_url, name, confirm_timeout_s=CONFIRM_TIMEOUT_S)
-        self._raw: AbstractRobustConnection | None = None
-
-    async def __aenter__(self) -> Self:
-        await self._publisher.__aenter__()
-        try:
-            self._raw = await aio_pika.connect_robust(self._url.get_secret_value())
-        except BaseException:
-            await self._publisher.__aexit__(None, None, None)
-            raise
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        raw, self._raw = self._raw, None
-        try:
-            if raw is not None:
-                await raw.close()
-        finally:
-            await self._publisher.__aexit__(kind, exc, tb)
+        super().__init__(name, broker_url, confirm_timeout_s=CONFIRM_TIMEOUT_S)
 
     def outcomes(self) -> AsyncGenerator[OutcomeEvent, None]:
         return self._publisher.outcomes()
@@ -106,12 +81,9 @@ class DemoVendor:
             await pretender.publish(intent)
 
     async def _send_raw(self, step: Step, body: bytes) -> None:
-        assert self._raw is not None, "use `async with DemoVendor(...)`"
-        message = aio_pika.Message(
-            body, content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode(PERSISTENT),
-            user_id=step.user_id, message_id=step.key,
-        )
-        async with self._raw.channel(publisher_confirms=True, on_return_raises=True) as channel:
+        raw = self._raw_connection()
+        message = raw_message(body, user_id=step.user_id, message_id=step.key)
+        async with raw.channel(publisher_confirms=True, on_return_raises=True) as channel:
             exchange = await channel.get_exchange(INTENTS_EXCHANGE, ensure=False)
             await exchange.publish(
                 message, step.routing_key, mandatory=True, timeout=CONFIRM_TIMEOUT_S
