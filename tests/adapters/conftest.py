@@ -14,12 +14,16 @@ from pydantic import SecretStr
 from yarl import URL
 
 from hub import names
-from hub.broker_admin import ManagementApi, management_api
-from hub.broker_connection import robust_channel
+from hub.broker_admin import ManagementApi
 from hub.registry import V1_CONTRACTS, Agreement, Vendor
 from hub.settings import HubSettings
-from hub.topology import declare_exchanges, declare_office_queue
+from hub.topology import declare_office_queue
 from hub.vendor_access import add_vendor
+
+# Shared fixtures: imported here, pytest offers them to the tests below (`x as x` re-exports).
+from tests.support.broker import hub_channel as hub_channel
+from tests.support.broker import management as management
+from tests.support.broker import settings as settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,25 +50,6 @@ class VendorAccount:
 
 def unique(kind: str) -> str:
     return f"t-{kind}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def settings() -> HubSettings:
-    return HubSettings()
-
-
-@pytest.fixture
-async def management(settings: HubSettings) -> AsyncIterator[ManagementApi]:
-    async with management_api(settings) as api:
-        yield api
-
-
-@pytest.fixture
-async def hub_channel(settings: HubSettings) -> AsyncIterator[AbstractRobustChannel]:
-    """The hub's own (guest) channel, with the shared exchanges declared."""
-    async with robust_channel(settings.broker_url) as channel:
-        await declare_exchanges(channel)
-        yield channel
 
 
 @pytest.fixture

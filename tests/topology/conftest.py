@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aio_pika.abc import AbstractRobustChannel
 
 from hub import names
-from hub.broker_admin import ManagementApi, management_api
-from hub.broker_connection import robust_channel
-from hub.settings import HubSettings, MySqlSettings
-from hub.topology import declare_exchanges
+from hub.broker_admin import ManagementApi
+from hub.settings import MySqlSettings
+
+# Shared fixtures: imported here, pytest offers them to the tests below (`x as x` re-exports).
+from tests.support.broker import hub_channel as hub_channel
+from tests.support.broker import management as management
+from tests.support.broker import settings as settings
 from tests.support.mariadb import ROOT, throwaway_database
 
 
@@ -32,25 +34,6 @@ class Created:
     def vendor(self) -> str:
         self.vendors.append(f"t-vendor-{uuid.uuid4().hex[:10]}")
         return self.vendors[-1]
-
-
-@pytest.fixture
-def settings() -> HubSettings:
-    return HubSettings()
-
-
-@pytest.fixture
-async def management(settings: HubSettings) -> AsyncIterator[ManagementApi]:
-    async with management_api(settings) as api:
-        yield api
-
-
-@pytest.fixture
-async def hub_channel(settings: HubSettings) -> AsyncIterator[AbstractRobustChannel]:
-    """The hub's own (guest) channel, with the shared exchanges declared."""
-    async with robust_channel(settings.broker_url) as channel:
-        await declare_exchanges(channel)
-        yield channel
 
 
 @pytest.fixture
