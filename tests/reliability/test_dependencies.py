@@ -26,14 +26,13 @@ from tests.writer.support import (
     drain_outcomes_until,
     eventually,
     letters,
-    od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
 
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 COUNT = 12
 
 
@@ -66,7 +65,7 @@ async def test_a_cut_broker_connection_is_restored_and_every_intent_applied_once
     assert all(event.status is OutcomeStatus.APPLIED for event in events)
     # And Open Dental has each exactly once
     for last in lasts:
-        assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+        assert len(await patients_named(world.od_database, last)) == 1
     for key in keys:
         told = await ledger.story(world.vendor.name, key)
         assert told is not None and told.intent.status == "applied"
@@ -111,5 +110,5 @@ async def test_the_hub_database_going_away_pauses_the_lanes_and_loses_nothing(
     assert all(event.status is OutcomeStatus.APPLIED for event in events)
     # And Open Dental has each exactly once, and nothing was dead-lettered
     for last in lasts:
-        assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+        assert len(await patients_named(world.od_database, last)) == 1
     assert await taps.get(fail=False) is None

@@ -33,14 +33,12 @@ from tests.writer.support import (
     drain_outcomes,
     eventually,
     letters,
-    od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
-
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +71,7 @@ async def test_a_transient_failure_is_reconciled_then_sent_again_and_applied_onc
     # Then it was retried in place after the failure and applied, once
     assert event.status is OutcomeStatus.APPLIED
     assert await api_statuses(ledger, event) == statuses
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
 
 
 async def test_an_office_refusing_connections_pauses_its_lane_until_it_answers(
@@ -114,7 +112,7 @@ async def test_an_office_refusing_connections_pauses_its_lane_until_it_answers(
     # Then the intent is applied, once, and nothing was dead-lettered
     assert event.status is OutcomeStatus.APPLIED
     assert (await api_statuses(ledger, event))[-1] == 201
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
     assert await taps.get(fail=False) is None
 
 

@@ -28,15 +28,14 @@ from tests.writer.support import (
     drain_outcomes_until,
     eventually,
     letters,
-    od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
 from tests.writer.test_shutdown import HUB, worker_environment
 
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 # Every writer here, process or not: an attempt a killed writer left in doubt is reconciled
 # this long (plus a margin) after it began.
 ATTEMPT_TIMEOUT = {"attempt_timeout_s": 1.0}
@@ -63,7 +62,7 @@ async def worker_process(world: World) -> AsyncIterator[asyncio.subprocess.Proce
 async def exactly_once(world: World, ledger: MySqlLedger, intents: dict[str, str]) -> None:
     """Each intent (key → surname) is applied, with exactly one row in Open Dental."""
     for key, last in intents.items():
-        assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1, key
+        assert len(await patients_named(world.od_database, last)) == 1, key
         told = await ledger.story(world.vendor.name, key)
         assert told is not None and told.intent.status == "applied", key
 

@@ -38,13 +38,13 @@ from tests.writer.support import (
     letters,
     od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
 
 RECONCILED = "hub_reconciliations_total"
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
@@ -165,7 +165,7 @@ async def test_a_create_in_doubt_waits_while_the_office_database_cannot_be_read(
     # Then the row the lost reply made is found: applied, once, after one request
     assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
     assert await api_statuses(ledger, event) == [None]
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
 
 
 async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> int:

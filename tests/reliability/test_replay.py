@@ -27,14 +27,12 @@ from tests.writer.support import (
     FAST_WRITER,
     drain_outcomes,
     letters,
-    od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
-
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 
 
 @pytest.fixture
@@ -77,7 +75,7 @@ async def test_a_dead_intent_replayed_by_an_operator_is_processed_again_and_appl
     # Then it was processed again, in a fresh run of attempts, and applied, once
     assert (replayed.status, replayed.duplicate) == (OutcomeStatus.APPLIED, False)
     assert await api_statuses(ledger, replayed) == [500, 201]
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
 
 
 async def test_replaying_an_intent_applied_meanwhile_changes_nothing(
@@ -104,7 +102,7 @@ async def test_replaying_an_intent_applied_meanwhile_changes_nothing(
         OutcomeStatus.APPLIED, True, applied.od
     )
     assert await api_statuses(ledger, applied) == [201]
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
 
 
 async def test_a_vendor_may_not_publish_to_the_replay_exchange(make_world: MakeWorld) -> None:

@@ -299,3 +299,9 @@ async def od_rows(database: str, sql: str, args: tuple[object, ...] = ()) -> lis
             return list(await cur.fetchall())
     finally:
         conn.close()
+
+
+async def patients_named(database: str, last: str) -> list[dict[str, Any]]:
+    """The office's patient rows with last name ``last``: tests take a fresh one (``letters()``),
+    so these are the rows the hub created for them."""
+    return await od_rows(database, "SELECT PatNum FROM patient WHERE LName = %s", (last,))

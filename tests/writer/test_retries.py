@@ -25,14 +25,12 @@ from tests.writer.support import (
     drain_outcomes,
     eventually,
     letters,
-    od_rows,
     patient_create,
+    patients_named,
     running_worker,
     unique,
     vendor_client,
 )
-
-PATIENTS_BY_NAME = "SELECT PatNum FROM patient WHERE LName = %s"
 
 
 async def test_transient_failures_are_retried_in_place_until_open_dental_takes_it(
@@ -57,7 +55,7 @@ async def test_transient_failures_are_retried_in_place_until_open_dental_takes_i
 
     # Then the intent is applied once, after attempts that Open Dental refused
     assert event.status is OutcomeStatus.APPLIED
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
     told = await ledger.story(vendor.name, key)
     assert told is not None
     statuses = [call.status for call in told.api_calls]
@@ -101,7 +99,7 @@ async def test_failures_that_never_end_exhaust_the_retries_and_dead_letter_it(
     if statuses is not None:
         assert [call.status for call in told.api_calls] == statuses
     # And no 500 left a row behind (each was reconciled as not landed before the next)
-    assert await od_rows(world.od_database, PATIENTS_BY_NAME, (last,)) == []
+    assert await patients_named(world.od_database, last) == []
 
 
 async def test_a_failure_that_may_have_been_applied_is_reconciled_not_sent_again(
@@ -118,7 +116,7 @@ async def test_a_failure_that_may_have_been_applied_is_reconciled_not_sent_again
         (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
 
     # Then the row it made is found and recorded, after exactly one request
-    rows = await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))
+    rows = await patients_named(world.od_database, last)
     assert len(rows) == 1
     assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
     assert [(row.table, row.primary_key) for row in event.od] == [("patient", rows[0]["PatNum"])]
@@ -150,7 +148,7 @@ async def test_an_intent_a_crash_left_attempting_is_reconciled_before_it_is_sent
     # Then the office's database showed the crashed attempt had not landed, so it was sent,
     # once, as attempt 2
     assert event.status is OutcomeStatus.APPLIED and event.message is None
-    assert len(await od_rows(world.od_database, PATIENTS_BY_NAME, (last,))) == 1
+    assert len(await patients_named(world.od_database, last)) == 1
     told = await ledger.story(vendor.name, key)
     assert told is not None and told.intent.status == "applied"
     assert [(call.attempt, call.status) for call in told.api_calls] == [(2, 201)]
