@@ -64,6 +64,11 @@ class _Stream:
     office: str
     steps: list[Planned] = field(default_factory=list)
 
+    def planned(self, intent: Intent, expect: str, effect: Effect | None = None) -> Planned:
+        """``intent`` as this stream's vendor publishes it to its office."""
+        return Planned(vendor=self.vendor, office=self.office, contract=intent.contract,
+                       key=intent.idempotency_key, body=intent, expect=expect, effect=effect)
+
 
 def _rejected(reason: OutcomeReason) -> str:
     return f"rejected:{reason.value}"
@@ -75,9 +80,7 @@ def _patient(world: World, s: _Stream, index: int) -> Planned:
                             PatientRef=world.key("p", index))
     intent = intents.patient_create(payload, office_id=s.office,
                                     idempotency_key=world.key("patient", index))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent, expect=APPLIED,
-                   effect=Effect(table="patient", person=who))
+    return s.planned(intent, APPLIED, Effect(table="patient", person=who))
 
 
 def _appointment(world: World, s: _Stream, index: int) -> Planned:
@@ -87,8 +90,7 @@ def _appointment(world: World, s: _Stream, index: int) -> Planned:
     intent = intents.appointment_create(payload, office_id=s.office,
                                         idempotency_key=world.key("appointment", index))
     effect = Effect(table="appointment", person=world.person(index), detail=(when, str(op)))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent, expect=APPLIED, effect=effect)
+    return s.planned(intent, APPLIED, effect)
 
 
 def _commlog(world: World, s: _Stream, index: int) -> Planned:
@@ -97,8 +99,7 @@ def _commlog(world: World, s: _Stream, index: int) -> Planned:
     intent = intents.commlog_create(payload, office_id=s.office,
                                     idempotency_key=world.key("commlog", index))
     effect = Effect(table="commlog", person=world.person(index), detail=(note,))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent, expect=APPLIED, effect=effect)
+    return s.planned(intent, APPLIED, effect)
 
 
 def _payment(world: World, s: _Stream, index: int) -> Planned:
@@ -108,8 +109,7 @@ def _payment(world: World, s: _Stream, index: int) -> Planned:
                                     idempotency_key=world.key("payment", index))
     effect = Effect(table="payment", person=world.person(index),
                     detail=(f"{amount:.2f}", PAY_DATE))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent, expect=APPLIED, effect=effect)
+    return s.planned(intent, APPLIED, effect)
 
 
 def _update(world: World, s: _Stream, index: int) -> Planned:
@@ -118,8 +118,7 @@ def _update(world: World, s: _Stream, index: int) -> Planned:
     intent = intents.patient_update(payload, office_id=s.office,
                                     idempotency_key=world.key("update", index))
     effect = Effect(table="patient.update", person=world.person(index), detail=(address,))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent, expect=APPLIED, effect=effect)
+    return s.planned(intent, APPLIED, effect)
 
 
 def _invalid(world: World, s: _Stream, index: int) -> Planned:
@@ -137,18 +136,14 @@ def _unauthorized(world: World, s: _Stream, index: int) -> Planned:
     payload = AppointmentBreak(AppointmentRef=world.key("a", index), sendToUnscheduledList="false")
     intent = intents.appointment_break(payload, office_id=s.office,
                                        idempotency_key=world.key("break", index))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent,
-                   expect=_rejected(OutcomeReason.UNAUTHORIZED))
+    return s.planned(intent, _rejected(OutcomeReason.UNAUTHORIZED))
 
 
 def _unknown_reference(world: World, s: _Stream, index: int) -> Planned:
     payload = CommlogCreate(PatientRef=world.key("nobody", index), Note="Never registered.")
     intent = intents.commlog_create(payload, office_id=s.office,
                                     idempotency_key=world.key("stray", index))
-    return Planned(vendor=s.vendor, office=s.office, contract=intent.contract,
-                   key=intent.idempotency_key, body=intent,
-                   expect=_rejected(OutcomeReason.UNKNOWN_REFERENCE))
+    return s.planned(intent, _rejected(OutcomeReason.UNKNOWN_REFERENCE))
 
 
 _STORY = (("appointment", _appointment), ("commlog", _commlog), ("payment", _payment),
