@@ -7,8 +7,8 @@ held back on the dead-letter queue, and the command stops with a ``DlqError``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -17,6 +17,7 @@ from aio_pika.abc import AbstractConnection
 from pydantic import SecretStr
 
 from hub.broker_connection import BrokerLoginRefused
+from hub.dlq.model import DlqError
 from hub.errors import TransientError
 
 # What aio-pika and aiormq raise when the broker refuses, closes a channel, or goes away.
@@ -46,3 +47,14 @@ async def dlq_connection(broker_url: SecretStr) -> AsyncIterator[AbstractConnect
         raise TransientError(f"cannot connect to the broker at {where} ({exc})") from exc
     async with connection:
         yield connection
+
+
+@contextmanager
+def opening(kind: str, name: str) -> Iterator[None]:
+    """Turn a failure to open the ``kind`` (queue, exchange) ``name`` into a ``DlqError``."""
+    try:
+        yield
+    except aiormq.exceptions.ChannelNotFoundEntity as exc:
+        raise DlqError(f"no {kind} {name} on the broker (hub topology declares it)") from exc
+    except BROKER_FAILURES as exc:
+        raise DlqError(f"cannot open the {kind} {name} ({type(exc).__name__})") from exc

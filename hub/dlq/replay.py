@@ -28,7 +28,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, FieldValue
 from pamqp.commands import Basic
 
 from hub import names
-from hub.dlq.broker import BROKER_FAILURES
+from hub.dlq.broker import BROKER_FAILURES, opening
 from hub.dlq.constants import (
     BROKER_DEAD_LETTER_PREFIXES,
     CONFIRM_TIMEOUT_S,
@@ -131,12 +131,8 @@ async def _replay_one(exchange: AbstractExchange, scan: Scan, held: Held) -> Rep
 
 
 async def _exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
-    try:
+    with opening("exchange", name):
         return await channel.get_exchange(name, ensure=True)
-    except aiormq.exceptions.ChannelNotFoundEntity as exc:
-        raise DlqError(f"no exchange {name} on the broker (hub topology declares it)") from exc
-    except BROKER_FAILURES as exc:
-        raise DlqError(f"cannot open the exchange {name} ({type(exc).__name__})") from exc
 
 
 def _refusal(

@@ -25,10 +25,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from hub.dlq.broker import BROKER_FAILURES
+from hub.dlq.broker import BROKER_FAILURES, opening
 from hub.dlq.constants import GET_TIMEOUT_S
 from hub.dlq.filters import DeadLetterFilter
 from hub.dlq.letters import dead_letter
@@ -73,12 +72,8 @@ async def held_scan(
 
 
 async def _queue(channel: AbstractChannel, name: str) -> AbstractQueue:
-    try:
+    with opening("queue", name):
         return await channel.get_queue(name, ensure=True)
-    except aiormq.exceptions.ChannelNotFoundEntity as exc:
-        raise DlqError(f"no queue {name} on the broker (hub topology declares it)") from exc
-    except BROKER_FAILURES as exc:
-        raise DlqError(f"cannot open the queue {name} ({type(exc).__name__})") from exc
 
 
 async def _read(
