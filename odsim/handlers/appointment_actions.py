@@ -13,8 +13,8 @@ from odsim.config import Permission
 from odsim.errors import ApiError, bad_request, invalid, not_found, required
 from odsim.fields import office_now, parse_bool, parse_int
 from odsim.handlers.appointment_fields import BROKEN, SCHEDULED, UNSCHED_LIST
-from odsim.handlers.appointment_rules import live_patient
 from odsim.handlers.common import fetch_row, update_row
+from odsim.handlers.patient_rules import live_patient
 from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
 from odsim.state import Ctx, ctx_of, json_body, url_id
 

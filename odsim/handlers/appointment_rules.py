@@ -6,24 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
-import aiomysql
-
-from odsim.errors import ApiError, invalid, not_found
+from odsim.errors import invalid
 from odsim.fields import int_of
 from odsim.handlers.appointment_fields import ARRIVAL_TIMES, parse_color, trim_pattern
-from odsim.handlers.common import Row, fetch_row
-from odsim.handlers.patient_fields import DELETED_STATUS
 from odsim.lookups import APPT_CONFIRMED, RECALL_UNSCHED_STATUS, Lookups
-
-
-async def live_patient(cur: aiomysql.DictCursor, pat_num: int) -> Row:
-    """The patient a child record names: 404 if missing, 400 if deleted."""
-    row = await fetch_row(cur, "patient", pat_num)
-    if row is None:
-        raise not_found("Patient not found.")
-    if row["PatStatus"] == DELETED_STATUS:
-        raise ApiError(400, "Deleted patients may not be changed.")
-    return row
 
 
 def _check_references(values: dict[str, object], lookups: Lookups) -> None:

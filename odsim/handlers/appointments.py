@@ -19,8 +19,9 @@ from odsim.handlers.appointment_fields import (
     UPDATE_FIELDS,
     appointment_fields,
 )
-from odsim.handlers.appointment_rules import live_patient, normalize
+from odsim.handlers.appointment_rules import normalize
 from odsim.handlers.common import Row, created, fetch_row, insert_row, ok, update_row
+from odsim.handlers.patient_rules import live_patient
 from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
 from odsim.render import JsonObject, render
 from odsim.state import Ctx, ctx_of, json_body, url_id

@@ -10,7 +10,6 @@ from odsim.catalog import enum_of
 from odsim.config import Permission
 from odsim.errors import invalid, not_found, required
 from odsim.fields import FieldSpec, Kind, int_of, office_now, parse_fields
-from odsim.handlers.appointment_rules import live_patient
 from odsim.handlers.common import (
     Where,
     created,
@@ -21,6 +20,7 @@ from odsim.handlers.common import (
     select_page,
     since_stamp,
 )
+from odsim.handlers.patient_rules import known_patient, live_patient
 from odsim.lookups import COMMLOG_TYPES, Lookups, load_lookups
 from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
@@ -123,8 +123,7 @@ async def get_commlogs(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         if "PatNum" in filters:
-            if await fetch_row(cur, "patient", int_of(filters, "PatNum")) is None:
-                raise not_found("Patient not found.")
+            await known_patient(cur, int_of(filters, "PatNum"))
             where.add("PatNum = %s", filters["PatNum"])
         if stamp is not None:
             where.add("DateTStamp >= %s", stamp)

@@ -9,11 +9,9 @@ from aiohttp import web
 from odsim.auth import requires
 from odsim.catalog import enum_of
 from odsim.config import Permission
-from odsim.errors import not_found
 from odsim.fields import FieldSpec, Kind, parse_bool, parse_date
 from odsim.handlers.common import (
     Where,
-    fetch_row,
     ok,
     query_values,
     select_page,
@@ -21,6 +19,7 @@ from odsim.handlers.common import (
     since_stamp,
 )
 from odsim.handlers.patient_fields import DELETED_STATUS, full_fields, select_fields
+from odsim.handlers.patient_rules import known_patient
 from odsim.lookups import load_lookups
 from odsim.render import render
 from odsim.state import ctx_of, page_of, url_id
@@ -48,9 +47,7 @@ def _like(text: str) -> str:
 async def get_patient(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     async with ctx.pools.read(ctx.database) as cur:
-        row = await fetch_row(cur, "patient", url_id(request, "PatNum"))
-        if row is None:
-            raise not_found("Patient not found.")
+        row = await known_patient(cur, url_id(request, "PatNum"))
         lookups = await load_lookups(cur)
     return ok(render("patient", row, full_fields(lookups)))
 

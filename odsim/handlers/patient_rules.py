@@ -1,5 +1,6 @@
-"""Patient rules Open Dental applies on writes: references that must exist, the family, and the
-duplicate check of Patients POST (``Patients.GetHasDuplicateForNameBirthdayEmailAndPhone``)."""
+"""Patient rules Open Dental applies: the patient a request names must exist (and, for a write,
+not be deleted); on writes, references that must exist, the family, and the duplicate check of
+Patients POST (``Patients.GetHasDuplicateForNameBirthdayEmailAndPhone``)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,29 @@ from typing import Any
 
 import aiomysql
 
-from odsim.errors import bad_request, invalid
+from odsim.errors import ApiError, bad_request, invalid, not_found
 from odsim.fields import NO_DATE, int_of
-from odsim.handlers.common import fetch_row
+from odsim.handlers.common import Row, fetch_row
 from odsim.handlers.patient_fields import DELETED_STATUS, PHONE_FIELDS
 from odsim.lookups import BILLING_TYPES, Lookups
 
 _NON_DIGITS = re.compile(r"\D")
+
+
+async def known_patient(cur: aiomysql.DictCursor, pat_num: int, *, for_update: bool = False) -> Row:
+    """The patient ``pat_num``, deleted or not: 404 if there is no such row."""
+    row = await fetch_row(cur, "patient", pat_num, for_update=for_update)
+    if row is None:
+        raise not_found("Patient not found.")
+    return row
+
+
+async def live_patient(cur: aiomysql.DictCursor, pat_num: int, *, for_update: bool = False) -> Row:
+    """The patient a write names: 404 if missing, 400 if deleted."""
+    row = await known_patient(cur, pat_num, for_update=for_update)
+    if row["PatStatus"] == DELETED_STATUS:
+        raise ApiError(400, "Deleted patients may not be changed.")
+    return row
 
 
 def resolve_references(values: dict[str, object], lookups: Lookups) -> None:

@@ -11,11 +11,10 @@ from aiohttp import web
 from odsim.audit import log_api_write
 from odsim.auth import requires
 from odsim.config import Permission
-from odsim.errors import ApiError, bad_request, not_found
+from odsim.errors import bad_request
 from odsim.fields import int_of, office_now, parse_fields
 from odsim.handlers.common import created, fetch_row, insert_row, ok, update_row
 from odsim.handlers.patient_fields import (
-    DELETED_STATUS,
     GENDER_UNKNOWN,
     PATIENT_FIELDS,
     full_fields,
@@ -25,6 +24,8 @@ from odsim.handlers.patient_rules import (
     family_head,
     has_duplicate,
     join_super_family,
+    known_patient,
+    live_patient,
     resolve_references,
 )
 from odsim.lookups import BILLING_TYPES, Lookups, load_lookups
@@ -105,11 +106,7 @@ async def _check_guarantor_change(
 
 async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObject:
     async with ctx.pools.transaction(ctx.database) as cur:
-        row = await fetch_row(cur, "patient", pat_num, for_update=True)
-        if row is None:
-            raise not_found("Patient not found.")
-        if row["PatStatus"] == DELETED_STATUS:
-            raise ApiError(400, "Deleted patients may not be changed.")
+        row = await live_patient(cur, pat_num, for_update=True)
         lookups = await load_lookups(cur)
         resolve_references(values, lookups)
         await _check_guarantor_change(cur, row, values)
@@ -121,8 +118,7 @@ async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObje
             await update_row(cur, "patient", pat_num, values)
             await log_api_write(cur, ctx.caller, perm="PatientEdit", what="Patient edited",
                                 pat_num=pat_num, fkey=pat_num, now=office_now())
-            row = await fetch_row(cur, "patient", pat_num)
-    assert row is not None
+            row = await known_patient(cur, pat_num)  # as updated, under the transaction's lock
     return render("patient", row, full_fields(lookups))
 
 

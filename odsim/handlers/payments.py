@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import aiomysql
 from aiohttp import web
 
 from odsim.audit import log_api_write
 from odsim.auth import requires
 from odsim.catalog import enum_of
 from odsim.config import Permission
-from odsim.errors import not_found, required
+from odsim.errors import required
 from odsim.fields import FieldSpec, Kind, int_of, office_now, parse_date, parse_fields
-from odsim.handlers.appointment_rules import live_patient
 from odsim.handlers.common import (
     Row,
     Where,
@@ -23,6 +21,7 @@ from odsim.handlers.common import (
     select_page,
     server_datetime,
 )
+from odsim.handlers.patient_rules import known_patient, live_patient
 from odsim.lookups import PAYMENT_TYPES, PAYSPLIT_UNEARNED_TYPE, Lookups, load_lookups
 from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
@@ -101,11 +100,6 @@ async def post_payment(request: web.Request) -> web.StreamResponse:
     return created(request, "payments", pay_num, {**body, "serverDateTime": ""})
 
 
-async def _known_patient(cur: aiomysql.DictCursor, pat_num: int) -> None:
-    if await fetch_row(cur, "patient", pat_num) is None:
-        raise not_found("Patient not found.")
-
-
 _FILTERS = (FieldSpec(name="PatNum", kind=Kind.INT), FieldSpec(name="PayType", kind=Kind.INT))
 
 
@@ -123,7 +117,7 @@ async def get_payments(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         if "PatNum" in filters:
-            await _known_patient(cur, int_of(filters, "PatNum"))
+            await known_patient(cur, int_of(filters, "PatNum"))
         rows = await select_page(cur, "payment", where, page, order="PayNum")
         lookups = await load_lookups(cur)
     now = server_datetime()
