@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import tomllib
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from adapters.publisher import intents
+from contracts import parse_intent
+from contracts.v1.patient import PatientCreate
 from hub.bench.files import key_variables, registry_toml, sim_toml
 from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
 from hub.bench.stats import percentile, steady_bounds, steady_rate
+from hub.bench.traffic import intent_body, patient_body
 from hub.bench.world import BenchWorld, first_name
 from hub.registry import load_registry
 from hub.settings import ApiMode, HubSettings
@@ -52,6 +57,18 @@ def test_generated_files_load_as_the_simulator_and_the_hub_read_them(tmp_path: P
     assert registry.office(world.office_id(2)).customer_key.get_secret_value() == (
         world.customer_key(2)
     )
+
+
+def test_the_publisher_writes_what_the_vendor_library_writes() -> None:
+    # Given a world, When the bench writes an intent body
+    world = BenchWorld.new(offices=2, mode=ApiMode.SERVICE)
+    document = json.loads(intent_body(world, 2, "k-1", 7))
+    # Then it parses as the contract's intent, equal to the library's build of the same patient
+    built = intents.patient_create(
+        PatientCreate.model_validate(patient_body(world, 7)), office_id=world.office_id(2),
+        idempotency_key="k-1", occurred_at=datetime.fromisoformat(document["occurred_at"]),
+    )
+    assert parse_intent(json.dumps(document).encode()) == built
 
 
 def _load(load: float) -> LoadResult:
