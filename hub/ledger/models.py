@@ -64,6 +64,9 @@ class IntentClaim:
     # An operator's replay (``hub dlq replay``): a rejected or dead intent with the same payload
     # is reopened for a fresh run of attempts instead of being answered as a duplicate.
     replayed: bool = False
+    # A new key goes straight to ``attempting`` (attempt 1) in the claim's own statement, saving
+    # begin_attempt's round trip: for an intent with nothing to look up before its request.
+    begin_attempt: bool = False
 
     def __post_init__(self) -> None:
         _check_length("vendor", self.vendor, c.MAX_VENDOR_CHARS)
@@ -81,9 +84,11 @@ class IntentClaim:
 
 @dataclass(frozen=True, kw_only=True)
 class Fresh:
-    """A new intent: its row was inserted just now, in status ``received``."""
+    """A new intent: its row was inserted just now, in status ``received``, or ``attempting``
+    with its first attempt begun when the claim asked for it."""
 
     intent_id: int
+    attempt: int | None = None  # 1 when the claim began the first attempt
 
 
 @dataclass(frozen=True, kw_only=True)

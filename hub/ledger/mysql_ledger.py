@@ -47,13 +47,16 @@ from hub.settings import MySqlSettings
 _NOW = "UTC_TIMESTAMP(6)"
 _TERMINAL = "('applied', 'rejected', 'dead')"
 
-# A new key's claim is this INSERT alone, committed on its own (one round trip).
-_CLAIM_NEW = f"""
+# A new key's claim is this INSERT alone, committed on its own (one round trip); the second
+# form also begins the first attempt, as begin_attempt would.
+_CLAIM_INTO = f"""
 INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_version,
-    office_id, status, attempts, deliveries, received_at, updated_at, expires_at, message_id,
-    correlation_id)
-VALUES (%s, %s, %s, %s, %s, %s, 'received', 0, 1, %s, {_NOW}, %s, %s, %s)
+    office_id, received_at, expires_at, message_id, correlation_id, updated_at, deliveries,
+    status, attempts, attempt_started_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {_NOW}, 1,
 """
+_CLAIM_NEW = _CLAIM_INTO + "'received', 0, NULL)\n"
+_CLAIM_NEW_ATTEMPTING = _CLAIM_INTO + f"'attempting', 1, {_NOW})\n"
 # A key seen before: a duplicate bumps ``deliveries``, so the affected-rows count tells an insert
 # (1) from a duplicate (2) whatever the connection's FOUND_ROWS flag, and the duplicate row is
 # left exclusively locked for the SELECT ... FOR UPDATE that follows.
@@ -146,10 +149,11 @@ class MySqlLedger:
             claim.contract_version, claim.office_id, received_at,
             received_at + self._retention, claim.message_id, claim.correlation_id,
         )
+        sql = _CLAIM_NEW_ATTEMPTING if claim.begin_attempt else _CLAIM_NEW
         async with self._session.autocommit("claiming an intent") as st:
-            intent_id = await st.insert_new("claim.insert", _CLAIM_NEW, values)
+            intent_id = await st.insert_new("claim.insert", sql, values)
         if intent_id is not None:
-            return Fresh(intent_id=intent_id)
+            return Fresh(intent_id=intent_id, attempt=1 if claim.begin_attempt else None)
         async with self._session.transaction("claiming an intent") as tx:
             if await tx.execute("claim.upsert", _CLAIM_UPSERT, values) == 1:
                 return Fresh(intent_id=tx.last_insert_id)  # purged since the INSERT failed

@@ -36,7 +36,8 @@ class Ledger(Protocol):
     """The writer's durable memory: each intent takes effect at most once."""
 
     async def claim(self, claim: IntentClaim) -> ClaimResult:
-        """Insert the intent, or say what an earlier delivery of the same key left behind."""
+        """Insert the intent (its first attempt begun, if ``claim.begin_attempt``), or say what
+        an earlier delivery of the same key left behind."""
         ...
 
     async def begin_attempt(self, intent_id: int) -> int | None:

@@ -1,10 +1,11 @@
 """Step 6, apply: one attempt at the intent's Open Dental call, with the ledger around it.
 
-``begin_attempt`` is committed before the request, every request the client reports is
-recorded, and a failure known to have had no effect is released, charged to the intent's retry
-budget as failures.py says; one that may have landed stays in doubt for reconciliation. Pacing
-happens inside the client, per customer key. The attempt has its own timeout; one that fires
-after the request started may have reached Open Dental, so it counts as possibly applied.
+``begin_attempt`` (or a new intent's claim, see claiming.py) is committed before the request,
+every request the client reports is recorded, and a failure known to have had no effect is
+released, charged to the intent's retry budget as failures.py says; one that may have landed
+stays in doubt for reconciliation. Pacing happens inside the client, per customer key. The
+attempt has its own timeout; one that fires after the request started may have reached Open
+Dental, so it counts as possibly applied.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ class Applier:
     async def apply(self, claimed: Claimed, intent: Intent, request: OdRequest) -> Verdict:
         intent_id = claimed.about.intent_id
         assert intent_id is not None  # only claimed intents are applied
-        attempt = await self.ledger.begin_attempt(intent_id)
+        if claimed.begun:
+            attempt = claimed.about.attempt
+        else:
+            attempt = await self.ledger.begin_attempt(intent_id)
         if attempt is None:
             message = "Another writer holds this intent's attempt."
             return Verdict(about=claimed.about, outcome=Outcome.REDELIVER, message=message)

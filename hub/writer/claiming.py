@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from contracts import Intent, OutcomeReason
+from contracts import Intent, OutcomeReason, Payload
 from hub import names
 from hub.ledger import (
     ClaimResult,
@@ -33,6 +33,7 @@ class Claimed:
     about: About
     budget: Budget
     doubt: InDoubt | None = None  # an earlier attempt may have landed: reconcile first
+    begun: bool = False  # the claim began the first attempt itself (``about.attempt`` is 1)
     resent: bool = False  # reconciled: this attempt sends again one that was in doubt
 
 
@@ -53,14 +54,25 @@ async def claim(
             correlation_id=intent.correlation_id,
             received_at=now,
             replayed=delivery.exchange == names.REPLAY_EXCHANGE,
+            begin_attempt=_nothing_to_look_up(intent.payload),
         )
     )
     claimed = _go_on_or_stop(about, result)
     if isinstance(result, Fresh):
-        return Claimed(about=claimed, budget=Budget())
+        begun = result.attempt is not None
+        about = replace(claimed, attempt=result.attempt) if begun else claimed
+        return Claimed(about=about, budget=Budget(), begun=begun)
     budget = Budget.of(await ledger.retry_budget(result.intent_id))
     doubt = result if isinstance(result, InDoubt) else None
     return Claimed(about=claimed, budget=budget, doubt=doubt)
+
+
+def _nothing_to_look_up(payload: Payload) -> bool:
+    """Whether the request is known before any ledger read (no vendor ref to resolve): then a
+    new intent's claim begins its first attempt too, and nothing stands between that and the
+    request but pacing, which an abandoned attempt releases."""
+    subject = payload.subject()
+    return subject is None or subject.ref is None
 
 
 def _go_on_or_stop(about: About, result: ClaimResult) -> About:
