@@ -241,6 +241,8 @@ class OpenDentalClient:
         return _Reply(attempt=sent, response=response)
 
     def _failure_of(self, response: httpx.Response) -> HubError | None:
+        if response.is_success:  # no error message to read out of a created row's body
+            return None
         message = error_message(response.text, fallback=response.reason_phrase)
         retry_after_s = parse_retry_after(
             response.headers.get("Retry-After"), now=datetime.now(UTC)
