@@ -29,7 +29,7 @@ from hub.bench.traffic import (
     BACKLOG_CONCURRENCY,
     CONFIRM_TIMEOUT_S,
     Outcomes,
-    VendorLink,
+    VendorLinks,
     patient_body,
     publish_backlog,
 )
@@ -83,10 +83,10 @@ async def _hub(
     world, settings = stage.world, stage.settings
     async with (
         robust_channel(settings.broker_url) as channel,
-        VendorLink(stage.vendor_url, world.vendor) as link,
+        VendorLinks(world, stage.vendor_urls) as link,
     ):
         outcomes = Outcomes()
-        await outcomes.consume(channel, world.vendor)
+        await outcomes.consume(channel, world)
         published = await publish_backlog(link, world, tag="c", per_office=per_office)
         progress(f"ceiling: {len(published)} intents waiting; starting the writer")
         total = len(published)

@@ -1,6 +1,7 @@
 """The files and variables a scenario's child processes start from: the simulator's config
 (every customer key its own office over one database) and the hub's registry (one office per
-key, one vendor agreed with every office), with the keys passed in environment variables."""
+key, vendors agreed with every office, world.py says why several), with the keys passed in
+environment variables."""
 
 from __future__ import annotations
 
@@ -56,9 +57,11 @@ def registry_toml(world: BenchWorld, api_url: str) -> str:
             f"password_env = {_q(OD_DB_PASSWORD_VARIABLE)}",
         ]
     contracts = ", ".join(_q(contract) for contract in CONTRACTS)
-    lines += ["[[vendors]]", f"name = {_q(world.vendor)}"]
-    for office in world.office_ids():
-        lines += ["[[vendors.agreements]]", f"office = {_q(office)}", f"contracts = [{contracts}]"]
+    for vendor in world.vendors():
+        lines += ["[[vendors]]", f"name = {_q(vendor)}"]
+        for office in world.offices_of(vendor):
+            lines += ["[[vendors.agreements]]", f"office = {_q(office)}",
+                      f"contracts = [{contracts}]"]
     return "\n".join(lines) + "\n"
 
 

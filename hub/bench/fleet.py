@@ -20,7 +20,7 @@ from hub.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
 from hub.bench.report import FleetResult, LoadResult
 from hub.bench.stage import Stage, running_writer, staged
 from hub.bench.stats import percentile
-from hub.bench.traffic import Outcomes, Published, VendorLink, publish_paced
+from hub.bench.traffic import Outcomes, Published, VendorLinks, publish_paced
 from hub.bench.world import BenchWorld
 from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
@@ -52,10 +52,10 @@ async def run_fleet(
         staged(world, settings, workdir, progress) as stage,
         running_writer(stage, writer_env),
         robust_channel(settings.broker_url) as channel,
-        VendorLink(stage.vendor_url, world.vendor) as link,
+        VendorLinks(world, stage.vendor_urls) as link,
     ):
         outcomes = Outcomes()
-        await outcomes.consume(channel, world.vendor)
+        await outcomes.consume(channel, world)
         for load in options.loads:
             progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
             results.append(await _one_load(stage, link, outcomes, options, load))
@@ -67,7 +67,7 @@ async def run_fleet(
 
 
 async def _one_load(
-    stage: Stage, link: VendorLink, outcomes: Outcomes, options: FleetOptions, load: float
+    stage: Stage, link: VendorLinks, outcomes: Outcomes, options: FleetOptions, load: float
 ) -> LoadResult:
     world = stage.world
     rejected_before = await throttle_rejections(stage)

@@ -13,7 +13,7 @@ from hub.bench.config import ScaleOptions
 from hub.bench.procs import memory_mb
 from hub.bench.report import ScaleResult
 from hub.bench.stage import running_writer, staged
-from hub.bench.traffic import Outcomes, VendorLink, publish_backlog
+from hub.bench.traffic import Outcomes, VendorLinks, publish_backlog
 from hub.bench.world import BenchWorld
 from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
@@ -35,10 +35,10 @@ async def run_scale(
     async with (
         staged(world, settings, workdir, progress) as stage,
         robust_channel(settings.broker_url) as channel,
-        VendorLink(stage.vendor_url, world.vendor) as link,
+        VendorLinks(world, stage.vendor_urls) as link,
     ):
         outcomes = Outcomes()
-        await outcomes.consume(channel, world.vendor)
+        await outcomes.consume(channel, world)
         async with running_writer(stage, writer_env) as writer:
             progress(f"scale: the writer consumed {world.offices} queues "
                      f"{writer.startup_s:.1f} s after its start")

@@ -45,7 +45,7 @@ class Stage:
     env: Mapping[str, str]  # the writer's environment (the keys the registry names)
     workdir: Path
     sim_root: str  # http://127.0.0.1:<port>, for /admin
-    vendor_url: SecretStr  # the vendor's broker login
+    vendor_urls: Mapping[str, SecretStr]  # each vendor's broker login
 
     @property
     def sim_api(self) -> str:
@@ -90,20 +90,27 @@ async def _delete_queues(api: ManagementApi, queues: list[str]) -> None:
 @asynccontextmanager
 async def _broker(
     settings: HubSettings, world: BenchWorld, registry: Registry
-) -> AsyncIterator[SecretStr]:
-    """The topology (as `hub topology` would) and the vendor's user; removed on exit."""
-    password = SecretStr(world.vendor_password)
+) -> AsyncIterator[dict[str, SecretStr]]:
+    """The topology (as `hub topology` would) and the vendors' users; removed on exit."""
+    password_text = world.vendor_password
+    password = SecretStr(password_text)
+    broker = URL(settings.broker_url.get_secret_value()).with_password(None)
     async with management_api(settings) as api:
         try:
             async with robust_channel(settings.broker_url) as channel:
                 await declare_topology(channel, topology_for(registry))
-                await add_vendor(api, channel, registry.vendor(world.vendor), password=password)
-            url = URL(settings.broker_url.get_secret_value()).with_user(world.vendor)
-            yield SecretStr(str(url.with_password(world.vendor_password)))
+                for vendor in world.vendors():
+                    await add_vendor(api, channel, registry.vendor(vendor), password=password)
+            yield {
+                vendor: SecretStr(str(broker.with_user(vendor).with_password(password_text)))
+                for vendor in world.vendors()
+            }
         finally:
-            await api.delete_user(world.vendor)
+            for vendor in world.vendors():
+                await api.delete_user(vendor)
             queues = [names.office_queue(office) for office in world.office_ids()]
-            await _delete_queues(api, [*queues, names.outcome_queue(world.vendor)])
+            outcomes = [names.outcome_queue(vendor) for vendor in world.vendors()]
+            await _delete_queues(api, [*queues, *outcomes])
 
 
 @asynccontextmanager
@@ -124,15 +131,15 @@ async def staged(
                  f"in {time.monotonic() - started:.1f} s")
         registry = await asyncio.to_thread(load_registry, registry_path, variables)
         started = time.monotonic()
-        vendor_url = await stack.enter_async_context(_broker(settings, world, registry))
-        progress(f"{world.offices} office queue(s) and vendor {world.vendor} ready "
+        vendor_urls = await stack.enter_async_context(_broker(settings, world, registry))
+        progress(f"{world.offices} office queue(s) and {len(vendor_urls)} vendor(s) ready "
                  f"in {time.monotonic() - started:.1f} s")
         writer_settings = settings.model_copy(
             update={"ledger_db": ledger, "registry_path": registry_path}
         )
         yield Stage(
             world=world, settings=writer_settings, env={**os.environ, **variables},
-            workdir=workdir, sim_root=sim_root, vendor_url=vendor_url,
+            workdir=workdir, sim_root=sim_root, vendor_urls=vendor_urls,
         )
 
 

@@ -11,6 +11,8 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -90,8 +92,33 @@ class VendorLink:
         return Published(key=key, at=at)
 
 
+class VendorLinks:
+    """Every vendor's connection: an office's intents go out as the vendor agreed with it."""
+
+    def __init__(self, world: BenchWorld, urls: Mapping[str, SecretStr]) -> None:
+        self._world = world
+        self._links = {vendor: VendorLink(url, vendor) for vendor, url in urls.items()}
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        async with AsyncExitStack() as stack:
+            for link in self._links.values():
+                await stack.enter_async_context(link)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stack.aclose()
+
+    async def publish(self, office_number: int, key: str, body: bytes) -> Published:
+        link = self._links[self._world.vendor_of(office_number)]
+        return await link.publish(self._world.office_id(office_number), key, body)
+
+
 async def publish_paced(
-    link: VendorLink, world: BenchWorld, *, tag: str, per_office_per_s: float, seconds: float
+    link: VendorLinks, world: BenchWorld, *, tag: str, per_office_per_s: float, seconds: float
 ) -> list[Published]:
     """Every office publishes at ``per_office_per_s`` for ``seconds``, each from a random phase
     (offices are not in step with each other, as real ones are not)."""
@@ -107,7 +134,7 @@ async def publish_paced(
             await asyncio.sleep(max(0.0, started + due_s - time.monotonic()))
             key = world.intent_key(tag, number, sequence)
             body = intent_body(world, number, key, number * 100_000 + sequence)
-            published.append(await link.publish(world.office_id(number), key, body))
+            published.append(await link.publish(number, key, body))
             sequence += 1
 
     await asyncio.gather(*(office(number) for number in range(1, world.offices + 1)))
@@ -115,7 +142,7 @@ async def publish_paced(
 
 
 async def publish_backlog(
-    link: VendorLink, world: BenchWorld, *, tag: str, per_office: int
+    link: VendorLinks, world: BenchWorld, *, tag: str, per_office: int
 ) -> list[Published]:
     """``per_office`` intents for every office, as fast as the broker confirms them."""
     limit = asyncio.Semaphore(BACKLOG_CONCURRENCY)
@@ -124,7 +151,7 @@ async def publish_backlog(
         key = world.intent_key(tag, number, sequence)
         body = intent_body(world, number, key, number * 100_000 + sequence)
         async with limit:
-            return await link.publish(world.office_id(number), key, body)
+            return await link.publish(number, key, body)
 
     return await asyncio.gather(
         *(one(n, s) for s in range(per_office) for n in range(1, world.offices + 1))
@@ -145,10 +172,11 @@ class Outcomes:
         self.decided: dict[str, Decided] = {}
         self._waiters: list[tuple[int, asyncio.Future[float]]] = []
 
-    async def consume(self, channel: aio_pika.abc.AbstractChannel, vendor: str) -> None:
-        queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
-        # No acks: the queue is the run's own and is deleted with it.
-        await queue.consume(self._on_message, no_ack=True)
+    async def consume(self, channel: aio_pika.abc.AbstractChannel, world: BenchWorld) -> None:
+        for vendor in world.vendors():
+            queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
+            # No acks: the queue is the run's own and is deleted with it.
+            await queue.consume(self._on_message, no_ack=True)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         event = json.loads(message.body)

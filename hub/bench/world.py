@@ -1,5 +1,5 @@
 """The names of one scenario's world, derived from its run id alone: offices, customer keys,
-databases, the vendor, the reference queues, and each intent's idempotency key and patient.
+databases, the vendors, the reference queues, and each intent's idempotency key and patient.
 
 Every customer key is its own office on the simulator, and all of them share one office
 database: the simulator keeps one connection pool per database, so a thousand offices cost it
@@ -16,6 +16,11 @@ from hub.settings import ApiMode
 _HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "bdfghjklmnprstvz")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PASSWORD_BYTES = 24
+# A vendor's topic permission on hub.intents alternates its offices' ids in one regex, and
+# RabbitMQ 3.10 stalls new connections for minutes once such a regex runs to thousands of
+# characters (measured: 300 offices, about a minute; 1,000, more than fifteen). So the offices
+# are shared out between vendors of this many offices each.
+OFFICES_PER_VENDOR = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,9 +51,16 @@ class BenchWorld:
         """The environment variable the registry names the office's customer key by."""
         return f"HUB_BENCH_KEY_{number:04d}"
 
-    @property
-    def vendor(self) -> str:
-        return f"bench-{self.run_id}"
+    def vendor_of(self, office_number: int) -> str:
+        return f"bench-{self.run_id}-v{(office_number - 1) // OFFICES_PER_VENDOR + 1:03d}"
+
+    def vendors(self) -> list[str]:
+        """Each vendor once, in office order."""
+        return list(dict.fromkeys(self.vendor_of(n) for n in range(1, self.offices + 1)))
+
+    def offices_of(self, vendor: str) -> list[str]:
+        numbers = range(1, self.offices + 1)
+        return [self.office_id(n) for n in numbers if self.vendor_of(n) == vendor]
 
     @property
     def ledger_database(self) -> str:

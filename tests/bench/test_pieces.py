@@ -16,7 +16,7 @@ from hub.bench.files import key_variables, registry_toml, sim_toml
 from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
 from hub.bench.stats import percentile, steady_bounds, steady_rate
 from hub.bench.traffic import intent_body, patient_body
-from hub.bench.world import BenchWorld, first_name
+from hub.bench.world import OFFICES_PER_VENDOR, BenchWorld, first_name
 from hub.registry import load_registry
 from hub.settings import ApiMode, HubSettings
 
@@ -41,19 +41,22 @@ def test_first_names_are_distinct_letters() -> None:
 
 
 def test_generated_files_load_as_the_simulator_and_the_hub_read_them(tmp_path: Path) -> None:
-    # Given a world of three remote offices
-    world = BenchWorld.new(offices=3, mode=ApiMode.REMOTE)
+    # Given a world of more remote offices than one vendor is given
+    world = BenchWorld.new(offices=OFFICES_PER_VENDOR + 3, mode=ApiMode.REMOTE)
     # When its simulator config and registry are generated
     sim = tomllib.loads(sim_toml(world, HubSettings()))
     path = tmp_path / "registry.toml"
     path.write_text(registry_toml(world, "http://127.0.0.1:1/api/v1"))
     registry = load_registry(path, key_variables(world))
-    # Then every key is its own office over one database, and the vendor may use every office
+    # Then every key is its own office over one database
     assert {c["database"] for c in sim["customers"]} == {world.office_database}
-    assert [c["key"] for c in sim["customers"]] == [world.customer_key(n) for n in (1, 2, 3)]
+    assert [c["key"] for c in sim["customers"]][:2] == [world.customer_key(n) for n in (1, 2)]
     assert sim["mode"] == "remote"
     assert list(registry.offices) == world.office_ids()
-    assert registry.vendor(world.vendor).offices == tuple(world.office_ids())
+    # And the offices are shared out between two vendors, each agreed with its own
+    first, second = world.vendors()
+    assert registry.vendor(first).offices == tuple(world.office_ids()[:OFFICES_PER_VENDOR])
+    assert registry.vendor(second).offices == tuple(world.office_ids()[OFFICES_PER_VENDOR:])
     assert registry.office(world.office_id(2)).customer_key.get_secret_value() == (
         world.customer_key(2)
     )
