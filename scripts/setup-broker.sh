@@ -11,7 +11,15 @@ user=${HUB_MANAGEMENT_USER:-guest}
 password=${HUB_MANAGEMENT_PASSWORD:-guest}
 wait_s=${SETUP_BROKER_WAIT_S:-60}
 
-if ! rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus >/dev/null; then
+# Both plugins already answering: nothing to enable (rabbitmq-plugins talks to the node over
+# Erlang distribution and can take minutes when the node is busy).
+plugins_answer() {
+  printf 'user = "%s:%s"\n' "$user" "$password" |
+    curl --silent --fail --max-time 5 --config - "$url/api/overview" >/dev/null &&
+    curl --silent --fail --max-time 5 --output /dev/null http://127.0.0.1:15692/metrics
+}
+if ! plugins_answer &&
+  ! timeout 180 rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus >/dev/null; then
   echo "setup-broker: could not enable the plugins; is RabbitMQ running?" >&2
   exit 1
 fi
