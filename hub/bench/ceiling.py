@@ -20,6 +20,7 @@ from pathlib import Path
 import aio_pika
 
 from hub.bench.config import CeilingOptions
+from hub.bench.declare import declare_queues, plain_quorum_queues
 from hub.bench.procs import cpu_seconds, start_child
 from hub.bench.reference import RESULT_PREFIX, ReferenceResult, ReferenceSpec
 from hub.bench.report import CeilingResult
@@ -37,7 +38,6 @@ from hub.bench.world import BenchWorld
 from hub.broker_admin import management_api
 from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
-from hub.topology import quorum_queue_arguments
 
 MIN_RATE_PER_S = 20.0  # a run slower than this is stuck, not slow: give up
 SLACK_S = 60.0
@@ -108,11 +108,7 @@ async def _reference_queues(settings: HubSettings, world: BenchWorld) -> AsyncIt
     """The reference's quorum queues (like the office queues), deleted on exit."""
     async with management_api(settings) as api:
         try:
-            async with robust_channel(settings.broker_url) as channel:
-                for name in world.reference_queues():
-                    await channel.declare_queue(
-                        name, durable=True, arguments=dict(quorum_queue_arguments())
-                    )
+            await declare_queues(settings, plain_quorum_queues(world.reference_queues()))
             yield
         finally:
             for name in world.reference_queues():

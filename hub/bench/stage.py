@@ -22,6 +22,7 @@ from yarl import URL
 
 from hub import names
 from hub.bench.databases import drop_database, ledger_database
+from hub.bench.declare import declare_queues, office_queues
 from hub.bench.files import key_variables, write_files
 from hub.bench.procs import HUB_ARGV, Child, start_child
 from hub.bench.world import BenchWorld
@@ -29,7 +30,7 @@ from hub.broker_admin import ManagementApi, management_api
 from hub.broker_connection import robust_channel
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings
-from hub.topology import declare_topology, topology_for
+from hub.topology import declare_exchanges
 from hub.vendor_access import add_vendor
 
 SIM_READY_TIMEOUT_S = 180.0  # Open Dental's tables, and one apikey row per customer key
@@ -98,7 +99,9 @@ async def _broker(
     async with management_api(settings) as api:
         try:
             async with robust_channel(settings.broker_url) as channel:
-                await declare_topology(channel, topology_for(registry))
+                await declare_exchanges(channel)
+                limit = settings.office_delivery_limit
+                await declare_queues(settings, office_queues(world.office_ids(), limit))
                 for vendor in world.vendors():
                     await add_vendor(api, channel, registry.vendor(vendor), password=password)
             yield {

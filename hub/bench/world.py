@@ -16,10 +16,9 @@ from hub.settings import ApiMode
 _HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "bdfghjklmnprstvz")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PASSWORD_BYTES = 24
-# A vendor's topic permission on hub.intents alternates its offices' ids in one regex, and
-# RabbitMQ 3.10 stalls new connections for minutes once such a regex runs to thousands of
-# characters (measured: 300 offices, about a minute; 1,000, more than fifteen). So the offices
-# are shared out between vendors of this many offices each.
+# A vendor's topic permission on hub.intents alternates its offices' ids in one regex that the
+# broker matches on every publish; the offices are shared out between vendors of this many
+# offices each, so no regex runs to thousands of characters (as several vendors share a DSO).
 OFFICES_PER_VENDOR = 50
 
 
