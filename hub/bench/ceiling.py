@@ -103,16 +103,20 @@ async def _hub(
     return per_s, (cpu_high - cpu_low) / messages * 1e6, total - len(outcomes.of(published))
 
 
+async def _delete_reference_queues(settings: HubSettings, world: BenchWorld) -> None:
+    async with management_api(settings) as api:
+        for name in world.reference_queues():
+            await api.delete_queue(name)
+
+
 @asynccontextmanager
 async def _reference_queues(settings: HubSettings, world: BenchWorld) -> AsyncIterator[None]:
     """The reference's quorum queues (like the office queues), deleted on exit."""
-    async with management_api(settings) as api:
-        try:
-            await declare_queues(settings, plain_quorum_queues(world.reference_queues()))
-            yield
-        finally:
-            for name in world.reference_queues():
-                await api.delete_queue(name)
+    try:
+        await declare_queues(settings, plain_quorum_queues(world.reference_queues()))
+        yield
+    finally:
+        await _delete_reference_queues(settings, world)
 
 
 async def _reference(
@@ -171,13 +175,11 @@ async def _run_reference(
     child = await start_child("the reference loop", argv, {**stage.env, **writer_env},
                               stage.workdir / "reference.log")
     try:
-        async with asyncio.timeout(spec.timeout_s + SLACK_S):
-            code = await child.process.wait()
+        await child.wait_for_line(RESULT_PREFIX, spec.timeout_s + SLACK_S)
     finally:
+        await _delete_reference_queues(stage.settings, stage.world)  # before it disconnects
         await child.stop()
     lines = [line for line in child.log_tail(10_000).splitlines()
              if line.startswith(RESULT_PREFIX)]
-    if code != 0 or not lines:
-        raise child.failure("gave no result")
     return ReferenceResult(**json.loads(lines[-1].removeprefix(RESULT_PREFIX)))
 

@@ -4,13 +4,15 @@ Run as ``python -m hub.bench.reference SPEC.json`` by the ceiling scenario, in i
 like the writer: one consumer per queue with the writer's prefetch, each taking its messages one
 at a time, as a lane does: consume → one HTTP POST of the body (aiohttp, as many connections as
 the writer's pool) → ack. No validation, no ledger, no outcome. It prints one line
-``RESULT {json}``: messages done, errors (non-201), steady rate and CPU per message.
+``RESULT {json}``: messages done, errors (non-201), steady rate and CPU per message; then it
+waits for SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -98,7 +100,11 @@ async def _lane(
         tally.count(ok)
 
 
-async def run_reference(spec: ReferenceSpec) -> ReferenceResult:
+async def run_reference(spec: ReferenceSpec) -> None:
+    """Consume until every message is done, print the result, then hold the connection open
+    until SIGTERM: the bench deletes the queues first (see hub.bench.stage.remove_queues)."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     tally = _Tally(spec.expect)
     headers = {"Authorization": spec.authorization, "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=spec.connections)
@@ -116,13 +122,14 @@ async def run_reference(spec: ReferenceSpec) -> ReferenceResult:
             for lane in lanes:
                 lane.cancel()
             await asyncio.gather(*lanes, return_exceptions=True)
-    return tally.result()
+        sys.stdout.write(RESULT_PREFIX + json.dumps(asdict(tally.result())) + "\n")
+        sys.stdout.flush()
+        await stop.wait()
 
 
 def main(spec_path: str) -> None:
     spec = ReferenceSpec.model_validate_json(Path(spec_path).read_text())
-    result = asyncio.run(run_reference(spec))
-    sys.stdout.write(RESULT_PREFIX + json.dumps(asdict(result)) + "\n")
+    asyncio.run(run_reference(spec))
 
 
 if __name__ == "__main__":
