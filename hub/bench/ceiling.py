@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
@@ -22,6 +24,7 @@ import aio_pika
 from hub.bench.config import CeilingOptions
 from hub.bench.declare import declare_queues, plain_quorum_queues
 from hub.bench.procs import cpu_seconds, start_child
+from hub.bench.profile import breakdown, sample
 from hub.bench.reference import RESULT_PREFIX, ReferenceResult, ReferenceSpec
 from hub.bench.report import CeilingResult
 from hub.bench.stage import Stage, running_writer, staged
@@ -39,6 +42,8 @@ from hub.broker_admin import management_api
 from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
 
+PROBE_S = 1.0  # how long the rate is watched before py-spy's duration is chosen
+PROFILED_SHARE = 0.8  # of the time left to the 90% mark, so py-spy ends inside the window
 MIN_RATE_PER_S = 20.0  # a run slower than this is stuck, not slow: give up
 SLACK_S = 60.0
 REFERENCE_INDEX_BASE = 900_000_000  # the reference's patients' names differ from the hub's
@@ -59,27 +64,35 @@ async def run_ceiling(
     world = BenchWorld.new(offices=options.offices, mode=ApiMode.SERVICE)
     per_office = options.intents // options.offices
     async with staged(world, settings, workdir, progress) as stage:
-        hub_per_s, cpu_us, unaccounted = await _hub(stage, per_office, writer_env, progress)
-        progress(f"ceiling: hub {hub_per_s:.1f} intents/s, writer {cpu_us:,.0f} µs CPU each")
+        hub = await _hub(stage, per_office, writer_env, progress, options.profile)
+        progress(f"ceiling: hub {hub.per_s:.1f} intents/s, writer {hub.cpu_us:,.0f} µs CPU each")
         reference = await _reference(stage, per_office, writer_env, progress)
         progress(f"ceiling: reference {reference.per_s:.1f} messages/s")
     return CeilingResult(
         offices=options.offices,
         intents=per_office * options.offices,
-        hub_per_s=round(hub_per_s, 1),
+        hub_per_s=round(hub.per_s, 1),
         reference_per_s=reference.per_s,
-        ratio=round(hub_per_s / reference.per_s, 3) if reference.per_s else 0.0,
-        writer_cpu_us_per_intent=round(cpu_us, 1),
+        ratio=round(hub.per_s / reference.per_s, 3) if reference.per_s else 0.0,
+        writer_cpu_us_per_intent=round(hub.cpu_us, 1),
         reference_cpu_us_per_message=reference.cpu_us_per_message,
-        unaccounted=unaccounted,
+        unaccounted=hub.unaccounted,
         reference_errors=reference.errors,
+        writer_us_by_step=breakdown(hub.profile, hub.cpu_us),
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _HubRun:
+    per_s: float  # outcomes per second between the steady marks
+    cpu_us: float  # the writer's CPU per intent between them
+    unaccounted: int
+    profile: str  # py-spy's raw samples of the writer, or "" when not asked for
+
+
 async def _hub(
-    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress
-) -> tuple[float, float, int]:
-    """(intents/s, writer CPU µs per intent, unaccounted) between the steady marks."""
+    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress, profile: bool
+) -> _HubRun:
     world, settings = stage.world, stage.settings
     async with (
         robust_channel(settings.broker_url) as channel,
@@ -94,13 +107,37 @@ async def _hub(
         async with running_writer(stage, writer_env) as writer:
             t_low = await outcomes.reach(low, _timeout_s(total))
             cpu_low = cpu_seconds(writer.child.pid)
+            out = stage.workdir / "writer-profile.txt"
+            spying = _spy(writer.child.pid, outcomes, high, out) if profile else _nothing()
+            profiled = asyncio.ensure_future(spying)
             t_high = await outcomes.reach(high, _timeout_s(total))
             cpu_high = cpu_seconds(writer.child.pid)
+            raw = await profiled
             with suppress(TimeoutError):  # what is missing is reported as unaccounted
                 await outcomes.reach(total, _timeout_s(total - high))
     messages = high - low
-    per_s = messages / (t_high - t_low)
-    return per_s, (cpu_high - cpu_low) / messages * 1e6, total - len(outcomes.of(published))
+    return _HubRun(
+        per_s=messages / (t_high - t_low), cpu_us=(cpu_high - cpu_low) / messages * 1e6,
+        unaccounted=total - len(outcomes.of(published)), profile=raw,
+    )
+
+
+async def _nothing() -> str:
+    return ""
+
+
+async def _spy(pid: int, outcomes: Outcomes, high: int, out: Path) -> str:
+    """py-spy on the writer from now until about the high mark; its raw samples."""
+    seen, started = len(outcomes.decided), time.monotonic()
+    await asyncio.sleep(PROBE_S)
+    rate = (len(outcomes.decided) - seen) / (time.monotonic() - started)
+    seconds = PROFILED_SHARE * (high - len(outcomes.decided)) / max(rate, 1.0)
+    await (await sample(pid, seconds, out)).wait()
+    return await asyncio.to_thread(_read_if_any, out)
+
+
+def _read_if_any(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 async def _delete_reference_queues(settings: HubSettings, world: BenchWorld) -> None:

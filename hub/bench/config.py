@@ -45,6 +45,7 @@ class FleetOptions:
 class CeilingOptions:
     offices: int = DEFAULT_CEILING_OFFICES
     intents: int = DEFAULT_CEILING_INTENTS  # for the hub, and as many messages for the reference
+    profile: bool = False  # py-spy on the writer: its CPU per intent, step by step
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ class FleetResult:
     warmup_s: float
     allowance_per_s: float  # the sum over the offices
     loads: tuple[LoadResult, ...]
+    publisher_niceness: int  # the vendors' side ran this much below the hub's processes
 
     def as_dict(self) -> dict[str, object]:
         by_load: dict[str, dict[str, float]] = {}
@@ -40,7 +41,8 @@ class FleetResult:
                 if name != "load":
                     by_load.setdefault(name, {})[f"{result.load:.1f}"] = value
         head = {"offices": self.offices, "seconds": self.seconds, "warmup_s": self.warmup_s,
-                "allowance_per_s": self.allowance_per_s}
+                "allowance_per_s": self.allowance_per_s,
+                "publisher_niceness": self.publisher_niceness}
         return {**head, **by_load}
 
 
@@ -55,6 +57,7 @@ class CeilingResult:
     reference_cpu_us_per_message: float
     unaccounted: int
     reference_errors: int
+    writer_us_by_step: dict[str, float] = field(default_factory=dict)  # with --profile
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -115,7 +118,7 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         "",
         f"fleet: {fleet.offices} offices in remote mode, {fleet.seconds:g} s per load "
         f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
-        f"{fleet.allowance_per_s:g}/s",
+        f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}",
         f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
         f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5}",
     ]
@@ -138,6 +141,7 @@ def _ceiling_lines(ceiling: CeilingResult) -> list[str]:
         f"{ceiling.reference_cpu_us_per_message:,.0f} µs per message",
         f"  hub/reference {ceiling.ratio:.2f}; unaccounted {ceiling.unaccounted}, "
         f"reference errors {ceiling.reference_errors}",
+        *(f"    {step:<34} {us:7,.0f} µs" for step, us in ceiling.writer_us_by_step.items()),
     ]
 
 

@@ -28,6 +28,9 @@ Seconds = Annotated[float, typer.Option(min=1.0, help="fleet: publishing seconds
 Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowance.")]
 CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
 CeilingIntents = Annotated[int, typer.Option(min=1, help="ceiling: intents (and messages).")]
+Profile = Annotated[
+    bool, typer.Option("--profile", help="ceiling: the writer's CPU per step (needs py-spy).")
+]
 ScaleOffices = Annotated[int, typer.Option(min=1, max=9999, help="scale: offices configured.")]
 WriterEnv = Annotated[
     list[str] | None,
@@ -61,6 +64,7 @@ def register(app: typer.Typer) -> None:
         loads: Loads = DEFAULT_LOADS,
         ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
         ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
+        profile: Profile = False,
         scale_offices: ScaleOffices = c.DEFAULT_SCALE_OFFICES,
         writer_env: WriterEnv = None,
         keep_in: KeepIn = None,
@@ -75,7 +79,9 @@ def register(app: typer.Typer) -> None:
                     offices=offices, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
                 ),
-                ceiling=c.CeilingOptions(offices=ceiling_offices, intents=ceiling_intents),
+                ceiling=c.CeilingOptions(
+                    offices=ceiling_offices, intents=ceiling_intents, profile=profile
+                ),
                 scale=c.ScaleOptions(offices=scale_offices),
                 writer_env=_pairs(writer_env or []),
             )

@@ -13,6 +13,7 @@ from adapters.publisher import intents
 from contracts import parse_intent
 from contracts.v1.patient import PatientCreate
 from hub.bench.files import key_variables, registry_toml, sim_toml
+from hub.bench.profile import breakdown
 from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
 from hub.bench.stats import percentile, steady_bounds, steady_rate
 from hub.bench.traffic import intent_body, patient_body
@@ -74,6 +75,19 @@ def test_the_publisher_writes_what_the_vendor_library_writes() -> None:
     assert parse_intent(json.dumps(document).encode()) == built
 
 
+def test_the_profile_charges_each_sample_to_its_innermost_step() -> None:
+    # Given py-spy samples: a claim, an HTTP call made inside apply, and the loop waiting idle
+    loop = "BaseEventLoop._run_once (asyncio/base_events.py:1)"
+    claim = f"{loop};claim (hub/writer/claiming.py:9);MySqlLedger.claim (hub/ledger/x.py:3)"
+    http = f"{loop};Applier.apply (a.py:1);OpenDentalClient._send (hub/opendental/client.py:2)"
+    idle = f"{loop};EpollSelector.select (selectors.py:468)"
+    raw = f"{claim} 30\n{http} 10\n{idle} 500\n"
+    # When it is broken down for 400 µs of CPU per intent
+    steps = breakdown(raw, 400.0)
+    # Then the idle wait counts for nothing and the rest is shared by samples
+    assert steps == {"ledger claim": 300.0, "HTTP (client, httpx, aiohttp)": 100.0}
+
+
 def _load(load: float) -> LoadResult:
     return LoadResult(
         load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
@@ -84,7 +98,7 @@ def _load(load: float) -> LoadResult:
 def test_the_fleet_json_keys_each_figure_by_load() -> None:
     # Given a report of two loads
     fleet = FleetResult(offices=10, seconds=60, warmup_s=5, allowance_per_s=10,
-                        loads=(_load(0.5), _load(1.5)))
+                        loads=(_load(0.5), _load(1.5)), publisher_niceness=10)
     machine = Machine(cpus=2, python="3.11", load_before=0.1, load_after=0.2)
     # When it is printed as JSON
     document = json.loads(BenchReport(machine=machine, fleet=fleet).as_json())
