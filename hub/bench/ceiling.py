@@ -216,7 +216,7 @@ async def _run_reference(
     finally:
         await _delete_reference_queues(stage.settings, stage.world)  # before it disconnects
         await child.stop()
-    lines = [line for line in child.log_tail(10_000).splitlines()
-             if line.startswith(RESULT_PREFIX)]
+    log = await asyncio.to_thread(_read_if_any, child.log_path)  # whole: warnings may follow
+    lines = [line for line in log.splitlines() if line.startswith(RESULT_PREFIX)]
     return ReferenceResult(**json.loads(lines[-1].removeprefix(RESULT_PREFIX)))
 
