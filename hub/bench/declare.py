@@ -1,8 +1,10 @@
 """Queues (and their bindings) declared through RabbitMQ's management API, not over AMQP.
 
-Why: RabbitMQ 3.10 stops accepting new AMQP connections for minutes after a connection that
-declared hundreds of quorum queues closes (300 queues: over a minute; 1,000: over fifteen), and
-the bench would close its set-up connection right before the writer and the publishers connect.
+Why: with hundreds of quorum queues on the node, RabbitMQ 3.10 stops accepting new AMQP
+connections for minutes after an AMQP connection closes (seen: 300 queues declared on a
+connection that then closed, over a minute; 1,000 queues and a connection that declared only
+twenty, minutes; deleting the queues ends it at once). So the office queues come last, over
+HTTP, and every process the bench starts or opens stays connected until they are deleted.
 The office queues' arguments are the topology's own (hub.topology), so the writer's
 declarations match them.
 """

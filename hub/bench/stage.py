@@ -110,10 +110,12 @@ async def _broker(
         try:
             async with robust_channel(settings.broker_url) as channel:
                 await declare_exchanges(channel)
-                limit = settings.office_delivery_limit
-                await declare_queues(settings, office_queues(world.office_ids(), limit))
                 for vendor in world.vendors():
                     await add_vendor(api, channel, registry.vendor(vendor), password=password)
+            # After that connection closed: with many quorum queues on the node, RabbitMQ 3.10
+            # stalls new connections for minutes after any connection closes (see declare.py).
+            limit = settings.office_delivery_limit
+            await declare_queues(settings, office_queues(world.office_ids(), limit))
             yield {
                 vendor: SecretStr(str(broker.with_user(vendor).with_password(password_text)))
                 for vendor in world.vendors()
