@@ -33,13 +33,12 @@ from hub.bench.traffic import (
     BACKLOG_CONCURRENCY,
     CONFIRM_TIMEOUT_S,
     Outcomes,
-    VendorLinks,
     patient_body,
     publish_backlog,
+    vendor_side,
 )
 from hub.bench.world import BenchWorld
 from hub.broker_admin import management_api
-from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
 
 PROBE_S = 1.0  # how long the rate is watched before py-spy's duration is chosen
@@ -95,8 +94,7 @@ async def _hub(
 ) -> _HubRun:
     world, settings = stage.world, stage.settings
     async with (
-        robust_channel(settings.broker_url) as channel,
-        VendorLinks(world, stage.vendor_urls) as link,
+        vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)

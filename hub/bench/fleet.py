@@ -21,9 +21,8 @@ from hub.bench.procs import yielding_cpu
 from hub.bench.report import FleetResult, LoadResult
 from hub.bench.stage import Stage, running_writer, staged
 from hub.bench.stats import percentile
-from hub.bench.traffic import Outcomes, Published, VendorLinks, publish_paced
+from hub.bench.traffic import Outcomes, Published, VendorLinks, publish_paced, vendor_side
 from hub.bench.world import BenchWorld
-from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
 
 APPLIED = "applied"
@@ -53,8 +52,7 @@ async def run_fleet(
     async with (
         staged(world, settings, workdir, progress) as stage,
         running_writer(stage, writer_env),
-        robust_channel(settings.broker_url) as channel,
-        VendorLinks(world, stage.vendor_urls) as link,
+        vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)

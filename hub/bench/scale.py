@@ -13,9 +13,8 @@ from hub.bench.config import ScaleOptions
 from hub.bench.procs import memory_mb
 from hub.bench.report import ScaleResult
 from hub.bench.stage import running_writer, staged
-from hub.bench.traffic import Outcomes, VendorLinks, publish_backlog
+from hub.bench.traffic import Outcomes, publish_backlog, vendor_side
 from hub.bench.world import BenchWorld
-from hub.broker_connection import robust_channel
 from hub.settings import ApiMode, HubSettings
 
 SETTLE_S = 1.0  # after start-up, before memory is read
@@ -34,8 +33,7 @@ async def run_scale(
     world = BenchWorld.new(offices=options.offices, mode=ApiMode.SERVICE)
     async with (
         staged(world, settings, workdir, progress) as stage,
-        robust_channel(settings.broker_url) as channel,
-        VendorLinks(world, stage.vendor_urls) as link,
+        vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)

@@ -34,7 +34,7 @@ from hub.topology import declare_exchanges
 from hub.vendor_access import add_vendor
 
 SIM_READY_TIMEOUT_S = 180.0  # Open Dental's tables, and one apikey row per customer key
-WRITER_READY_TIMEOUT_S = 300.0  # a thousand queues declared and consumed
+WRITER_READY_TIMEOUT_S = 120.0  # a thousand queues declared and consumed, in seconds
 DELETE_CONCURRENCY = 16
 Progress = Callable[[str], None]
 

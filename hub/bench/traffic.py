@@ -11,24 +11,32 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 import aio_pika
-from aio_pika.abc import AbstractConnection, AbstractExchange, AbstractIncomingMessage
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
+    AbstractExchange,
+    AbstractIncomingMessage,
+)
 from pydantic import SecretStr
 
 from contracts.amqp import CONTENT_TYPE, INTENTS_EXCHANGE
 from hub import names
+from hub.bench.config import BenchError
 from hub.bench.world import BenchWorld, first_name
+from hub.broker_connection import robust_channel
 
 CONTRACT = "patient.create"
 BIRTHDATE = "1980-01-02"
 CONFIRM_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 60.0
 BACKLOG_CONCURRENCY = 256  # publishes awaiting their confirm at once
 
 
@@ -90,6 +98,26 @@ class VendorLink:
             message, names.intent_key(office, CONTRACT), mandatory=True, timeout=CONFIRM_TIMEOUT_S
         )
         return Published(key=key, at=at)
+
+
+@asynccontextmanager
+async def vendor_side(
+    broker_url: SecretStr, world: BenchWorld, urls: Mapping[str, SecretStr]
+) -> AsyncIterator[tuple[AbstractChannel, VendorLinks]]:
+    """The bench's own channel (to read outcomes) and the vendors' connections. With many
+    quorum queues on the node RabbitMQ 3.10 can stop accepting connections for minutes (see
+    declare.py): that fails here, in time, and the world is torn down, which ends the stall."""
+    async with AsyncExitStack() as stack:
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                channel = await stack.enter_async_context(robust_channel(broker_url))
+                links = await stack.enter_async_context(VendorLinks(world, urls))
+        except TimeoutError as exc:
+            raise BenchError(
+                f"the broker accepted no connection within {CONNECT_TIMEOUT_S:g} s of the "
+                f"world's {world.offices} queues being declared"
+            ) from exc
+        yield channel, links
 
 
 class VendorLinks:
@@ -172,7 +200,7 @@ class Outcomes:
         self.decided: dict[str, Decided] = {}
         self._waiters: list[tuple[int, asyncio.Future[float]]] = []
 
-    async def consume(self, channel: aio_pika.abc.AbstractChannel, world: BenchWorld) -> None:
+    async def consume(self, channel: AbstractChannel, world: BenchWorld) -> None:
         for vendor in world.vendors():
             queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
             # No acks: the queue is the run's own and is deleted with it.
