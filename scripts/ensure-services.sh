@@ -22,7 +22,8 @@ fi
 
 if ! rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then
   echo "ensure-services: starting RabbitMQ"
-  rabbitmq-server -detached || true
+  # The open-file limit as high as allowed: see raise_file_limit in setup-broker.sh.
+  (ulimit -n "$(ulimit -Hn)" 2>/dev/null || true; rabbitmq-server -detached) || true
   wait_for RabbitMQ 90 rabbitmq-diagnostics -q check_port_connectivity
 fi
 

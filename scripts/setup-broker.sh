@@ -44,6 +44,47 @@ elif ! [[ " $tags " == *" impersonator "* ]]; then
   echo "setup-broker: $hub_user may now publish as a vendor (impersonator tag)"
 fi
 
+# RabbitMQ's file handle cache books about three handles for every quorum queue, and once the
+# bookings pass its limit (the node's open-file limit less 100) the node still accepts TCP
+# connections but never completes an AMQP handshake: with the common default of 1024 that happens
+# at about 300 office queues (reproduced on 3.10.8 with 1,000). A node started by
+# ensure-services.sh gets a high limit at start; a running local node is raised here to its
+# hard limit (as its own user: raising a soft limit up to the hard one needs no capability) and
+# its file handle cache told the new figure. Idempotent.
+raise_file_limit() {
+  local pid limits soft hard owner fhc
+  pid=$(timeout 60 rabbitmqctl -q eval 'os:getpid().' 2>/dev/null | tr -d '"') || return 0
+  limits=/proc/${pid:-none}/limits
+  [ -r "$limits" ] || return 0  # the node runs on another machine: its operator sets its limit
+  soft=$(awk '/^Max open files/ {print $4}' "$limits")
+  hard=$(awk '/^Max open files/ {print $5}' "$limits")
+  [ "$hard" = unlimited ] && hard=1048576
+  if [ "$soft" != unlimited ] && [ "$soft" -lt "$hard" ]; then
+    owner=$(stat -c %U "/proc/$pid")
+    if runuser -u "$owner" -- prlimit --pid "$pid" --nofile="$hard:$hard" 2>/dev/null ||
+      prlimit --pid "$pid" --nofile="$hard:$hard" 2>/dev/null; then
+      soft=$hard
+    else
+      echo "setup-broker: could not raise the node's open-file limit ($soft); queues beyond about $((soft / 3)) will stall new connections" >&2
+    fi
+  fi
+  [ "$soft" = unlimited ] && soft=1048576
+  fhc=$(timeout 60 rabbitmqctl -q eval 'file_handle_cache:get_limit().' 2>/dev/null) || return 0
+  if [ "$fhc" -lt "$((soft - 100))" ]; then
+    timeout 60 rabbitmqctl -q eval "file_handle_cache:set_limit($((soft - 100)))." >/dev/null
+    echo "setup-broker: the node's file handle limit is now $((soft - 100)) (room for about $(((soft - 100) / 3)) quorum queues)"
+    # The management API's sockets_total (90% of that limit) shows it within a stats interval.
+    for _ in $(seq 15); do
+      printf 'user = "%s:%s"\n' "$user" "$password" |
+        curl --silent --fail --max-time 5 --config - "$url/api/nodes?columns=sockets_total" |
+        python3 -c 'import json, sys; sys.exit(min(n["sockets_total"] for n in json.load(sys.stdin)) < int(sys.argv[1]))' \
+          "$(((soft - 100) * 9 / 10 - 10))" && break
+      sleep 1
+    done
+  fi
+}
+raise_file_limit
+
 for _ in $(seq "$wait_s"); do
   # The credentials go through stdin (curl --config), not the process list.
   if printf 'user = "%s:%s"\n' "$user" "$password" |

@@ -212,7 +212,7 @@ async def _run_reference(
     try:
         await child.wait_for_line(RESULT_PREFIX, spec.timeout_s + SLACK_S)
     finally:
-        await _delete_reference_queues(stage.settings, stage.world)  # before it disconnects
+        await _delete_reference_queues(stage.settings, stage.world)
         await child.stop()
     log = await asyncio.to_thread(_read_if_any, child.log_path)  # whole: warnings may follow
     lines = [line for line in log.splitlines() if line.startswith(RESULT_PREFIX)]

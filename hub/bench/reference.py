@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -101,10 +100,7 @@ async def _lane(
 
 
 async def run_reference(spec: ReferenceSpec) -> None:
-    """Consume until every message is done, print the result, then hold the connection open
-    until SIGTERM: the bench deletes the queues first (see hub.bench.stage.remove_queues)."""
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    """Consume until every message is done, then print the result."""
     tally = _Tally(spec.expect)
     headers = {"Authorization": spec.authorization, "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=spec.connections)
@@ -124,7 +120,6 @@ async def run_reference(spec: ReferenceSpec) -> None:
             await asyncio.gather(*lanes, return_exceptions=True)
         sys.stdout.write(RESULT_PREFIX + json.dumps(asdict(tally.result())) + "\n")
         sys.stdout.flush()
-        await stop.wait()
 
 
 def main(spec_path: str) -> None:

@@ -89,9 +89,7 @@ async def _delete_queues(api: ManagementApi, queues: list[str]) -> None:
 
 
 async def remove_queues(settings: HubSettings, world: BenchWorld) -> None:
-    """The world's office and outcome queues, deleted (again: a missing one is no error). The
-    writer's are deleted before it stops: RabbitMQ 3.10 stalls every new connection for about
-    0.2 s per quorum queue declared on a connection that closes, unless the queue is gone."""
+    """The world's office and outcome queues, deleted (again: a missing one is no error)."""
     queues = [names.office_queue(office) for office in world.office_ids()]
     outcomes = [names.outcome_queue(vendor) for vendor in world.vendors()]
     async with management_api(settings) as api:
@@ -112,8 +110,6 @@ async def _broker(
                 await declare_exchanges(channel)
                 for vendor in world.vendors():
                     await add_vendor(api, channel, registry.vendor(vendor), password=password)
-            # After that connection closed: with many quorum queues on the node, RabbitMQ 3.10
-            # stalls new connections for minutes after any connection closes (see declare.py).
             limit = settings.office_delivery_limit
             await declare_queues(settings, office_queues(world.office_ids(), limit))
             yield {

@@ -104,9 +104,9 @@ class VendorLink:
 async def vendor_side(
     broker_url: SecretStr, world: BenchWorld, urls: Mapping[str, SecretStr]
 ) -> AsyncIterator[tuple[AbstractChannel, VendorLinks]]:
-    """The bench's own channel (to read outcomes) and the vendors' connections. With many
-    quorum queues on the node RabbitMQ 3.10 can stop accepting connections for minutes (see
-    declare.py): that fails here, in time, and the world is torn down, which ends the stall."""
+    """The bench's own channel (to read outcomes) and the vendors' connections. A node whose
+    file handle cache is full never completes a handshake (see declare.py): that fails here,
+    in time, and the world is torn down."""
     async with AsyncExitStack() as stack:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
