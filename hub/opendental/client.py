@@ -209,29 +209,33 @@ class OpenDentalClient:
         params: Mapping[str, Filter] | None = None,
     ) -> _Reply:
         """Pace, send once, and return the 2xx reply; any failure is reported and raised."""
-        paced_s = await self._pacer.wait(self._office.customer_key.get_secret_value())
-        started_at = time.monotonic()
+        paced_s = 0.0
+        started_at: float | None = None  # set once past the pacer, when the request goes out
 
         def attempt(status: int | None) -> _Attempt:
-            latency_s = time.monotonic() - started_at
+            latency_s = 0.0 if started_at is None else time.monotonic() - started_at
             return _Attempt(
                 method=method, path=path, status=status, latency_s=latency_s, paced_s=paced_s
             )
 
         try:
-            response = await self._http.request(
-                method,
-                f"{self._office.base_url}{path}",
-                params=params,
-                headers=self._headers(),
-                content=None if body is None else json.dumps(dict(body)),
-            )
+            async with self._pacer.slot(self._office.customer_key.get_secret_value()) as paced_s:
+                started_at = time.monotonic()
+                response = await self._http.request(
+                    method,
+                    f"{self._office.base_url}{path}",
+                    params=params,
+                    headers=self._headers(),
+                    content=None if body is None else json.dumps(dict(body)),
+                )
         except HTTPX_ERRORS as exc:
             self._report(attempt(None).record(message=type(exc).__name__))
             raise classify_transport(exc) from exc
         except asyncio.CancelledError:
-            # The caller's own timeout: the request may have been sent, so it is on the record.
-            self._report(attempt(None).record(message="CancelledError"))
+            # The caller's own timeout: once past the pacer the request may have been sent, so
+            # it is on the record.
+            if started_at is not None:
+                self._report(attempt(None).record(message="CancelledError"))
             raise
         sent = attempt(response.status_code)
         failure = self._failure_of(response)

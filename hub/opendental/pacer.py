@@ -3,13 +3,22 @@
 Open Dental throttles each customer key in Remote mode: one request per second, one per 5 s for a
 key holding ReadAll only, and the time a request runs counts toward its slot, so slots are
 measured between request starts (opendental-api.md §2). Local and Service modes are not throttled.
+
+A start is when Open Dental registers the request, which the hub cannot see: it lies somewhere
+between the send and the reply. So a throttled key's slot is held until the reply, and the next
+request on the key waits for both a slot plus a small margin after the previous send and a whole
+slot after the previous reply (Open Dental registered the request before it replied): every gap
+is a full slot whatever the network and the server's load do. While replies come within the
+margin only the first rule costs anything; a slow reply delays the key's next request by as much
+as it was late.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,8 +34,9 @@ from hub.settings import ApiMode
 class Pacer(Protocol):
     """Decides when the next request on a customer key may start."""
 
-    async def wait(self, customer_key: str) -> float:
-        """Wait for this key's next slot and take it; return the seconds waited."""
+    def slot(self, customer_key: str) -> AbstractAsyncContextManager[float]:
+        """Wait for this key's next slot and hold it while the request runs; gives the seconds
+        waited. Leave it when the request has ended: replied, failed or been cancelled."""
         ...
 
     def defer(self, customer_key: str, seconds: float) -> None:
@@ -68,7 +78,8 @@ class KeyPacer:
         self._safety_margin_s = safety_margin_s
         self._clock = clock
         self._sleep = sleep
-        self._interval_s: dict[str, float] = {}
+        self._interval_s: dict[str, float] = {}  # between sends: Open Dental's slot and the margin
+        self._slot_s: dict[str, float] = {}  # after a reply: Open Dental's slot
         self._next_at: dict[str, float] = {}
         self._queues: dict[str, _Queue] = {}
 
@@ -79,16 +90,20 @@ class KeyPacer:
             office.mode, read_only=office.read_only, safety_margin_s=self._safety_margin_s
         )
         self._interval_s[key] = max(interval_s, self._interval_s.get(key, 0.0))
+        slot_s = min_interval_s(office.mode, read_only=office.read_only, safety_margin_s=0.0)
+        self._slot_s[key] = max(slot_s, self._slot_s.get(key, 0.0))
 
     @property
     def busy_keys(self) -> int:
-        """How many keys have callers waiting for or taking a slot right now (a gauge)."""
+        """How many keys have callers waiting for a slot or holding one right now (a gauge)."""
         return len(self._queues)
 
-    async def wait(self, customer_key: str) -> float:
+    @asynccontextmanager
+    async def slot(self, customer_key: str) -> AsyncIterator[float]:
         interval_s = self._interval_for(customer_key)
         if interval_s <= 0 and self._next_at.get(customer_key, 0.0) <= self._clock():
-            return 0.0
+            yield 0.0
+            return
         started_at = self._clock()
         queue = self._queues.setdefault(customer_key, _Queue())
         queue.callers += 1
@@ -96,11 +111,18 @@ class KeyPacer:
             async with queue.lock:
                 await self._sleep_until_open(customer_key)
                 self._next_at[customer_key] = self._clock() + interval_s
+                if interval_s > 0:
+                    try:
+                        yield self._clock() - started_at
+                    finally:
+                        self.defer(customer_key, self._slot_s[customer_key])
+                    return
+            # An unthrottled key that was deferred: nothing to hold once the wait is over.
+            yield self._clock() - started_at
         finally:
             queue.callers -= 1
             if queue.callers == 0:
                 del self._queues[customer_key]
-        return self._clock() - started_at
 
     def defer(self, customer_key: str, seconds: float) -> None:
         open_at = self._clock() + max(0.0, seconds)

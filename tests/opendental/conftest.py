@@ -4,6 +4,7 @@ shared httpx client, and one OfficeApi per kind of customer key the simulator kn
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -85,8 +86,9 @@ class RecordingPacer:
 
     deferred: list[tuple[str, float]] = field(default_factory=list)
 
-    async def wait(self, customer_key: str) -> float:
-        return 0.0
+    @asynccontextmanager
+    async def slot(self, customer_key: str) -> AsyncIterator[float]:
+        yield 0.0
 
     def defer(self, customer_key: str, seconds: float) -> None:
         self.deferred.append((customer_key, seconds))
