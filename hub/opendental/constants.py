@@ -5,10 +5,9 @@ from __future__ import annotations
 # Remote mode throttles each customer key; Local and Service modes do not.
 REMOTE_INTERVAL_S = 1.0  # a key holding any permission beyond ReadAll
 REMOTE_READ_ONLY_INTERVAL_S = 5.0  # a key holding ReadAll only
-# Covers network jitter between our start and Open Dental's: a request sent on time can arrive
-# earlier than the previous one did. Small, as it costs throughput: a key gets 1/(1 + margin) of
-# its allowance (98%; hub bench's fleet measures it, and the throttle replies it did not avoid).
-DEFAULT_SAFETY_MARGIN_S = 0.02
+# Added to the slot counted from a reply (see pacer.py), which is already a safe bound: this only
+# absorbs clock granularity. A key gets 1/(1 + round trip + margin) of its allowance.
+DEFAULT_SAFETY_MARGIN_S = 0.001
 # When a throttle reply names no Retry-After, the key waits this long before its next request.
 THROTTLE_DEFER_S = 1.0
 

@@ -6,11 +6,10 @@ measured between request starts (opendental-api.md §2). Local and Service modes
 
 A start is when Open Dental registers the request, which the hub cannot see: it lies somewhere
 between the send and the reply. So a throttled key's slot is held until the reply, and the next
-request on the key waits for both a slot plus a small margin after the previous send and a whole
-slot after the previous reply (Open Dental registered the request before it replied): every gap
-is a full slot whatever the network and the server's load do. While replies come within the
-margin only the first rule costs anything; a slow reply delays the key's next request by as much
-as it was late.
+request on the key starts a slot and a small margin after it (Open Dental registered the previous
+request before it replied): every gap is a full slot whatever the network and the server's load
+do, at the cost of one round trip per slot. Pacing from sends alone would let a request that was
+registered late and the next one, registered on time, fall under a slot apart.
 """
 
 from __future__ import annotations
@@ -45,7 +44,8 @@ class Pacer(Protocol):
 
 
 def min_interval_s(mode: ApiMode, *, read_only: bool, safety_margin_s: float) -> float:
-    """The least time between two request starts on one key, or 0 when it is not throttled."""
+    """The least time from a reply on one key to its next request, or 0 when it is not
+    throttled."""
     if mode is not ApiMode.REMOTE:
         return 0.0
     base_s = REMOTE_READ_ONLY_INTERVAL_S if read_only else REMOTE_INTERVAL_S
@@ -78,8 +78,7 @@ class KeyPacer:
         self._safety_margin_s = safety_margin_s
         self._clock = clock
         self._sleep = sleep
-        self._interval_s: dict[str, float] = {}  # between sends: Open Dental's slot and the margin
-        self._slot_s: dict[str, float] = {}  # after a reply: Open Dental's slot
+        self._interval_s: dict[str, float] = {}  # from a reply to the next send
         self._next_at: dict[str, float] = {}
         self._queues: dict[str, _Queue] = {}
 
@@ -90,8 +89,6 @@ class KeyPacer:
             office.mode, read_only=office.read_only, safety_margin_s=self._safety_margin_s
         )
         self._interval_s[key] = max(interval_s, self._interval_s.get(key, 0.0))
-        slot_s = min_interval_s(office.mode, read_only=office.read_only, safety_margin_s=0.0)
-        self._slot_s[key] = max(slot_s, self._slot_s.get(key, 0.0))
 
     @property
     def busy_keys(self) -> int:
@@ -110,12 +107,11 @@ class KeyPacer:
         try:
             async with queue.lock:
                 await self._sleep_until_open(customer_key)
-                self._next_at[customer_key] = self._clock() + interval_s
                 if interval_s > 0:
                     try:
                         yield self._clock() - started_at
                     finally:
-                        self.defer(customer_key, self._slot_s[customer_key])
+                        self.defer(customer_key, interval_s)
                     return
             # An unthrottled key that was deferred: nothing to hold once the wait is over.
             yield self._clock() - started_at

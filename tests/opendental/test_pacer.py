@@ -245,19 +245,8 @@ async def test_a_slow_reply_delays_the_next_request_a_whole_slot() -> None:
     await take(pacer, "k", runs_s=0.4, clock=clock)
     # When the next request asks
     await take(pacer, "k")
-    # Then it starts a whole slot after the reply, not a slot and the margin after the send
-    assert clock.now == pytest.approx(sent_at + 0.4 + 1.0)
-
-
-async def test_a_fast_reply_costs_nothing_beyond_the_margin() -> None:
-    # Given a remote key whose request came back within the margin
-    clock = FakeClock()
-    pacer = pacer_for(clock, office("k", ApiMode.REMOTE))
-    sent_at = clock.now
-    await take(pacer, "k", runs_s=MARGIN_S / 2, clock=clock)
-    # When the next request asks, Then it starts a slot and the margin after the send
-    await take(pacer, "k")
-    assert clock.now == pytest.approx(sent_at + 1.0 + MARGIN_S)
+    # Then it starts a whole slot (and the margin) after the reply, not after the send
+    assert clock.now == pytest.approx(sent_at + 0.4 + 1.0 + MARGIN_S)
 
 
 async def test_the_slot_is_held_until_the_reply() -> None:
@@ -288,7 +277,7 @@ async def test_the_slot_is_held_until_the_reply() -> None:
     replied_at = clock.now
     replied.set()
     await asyncio.gather(first_task, second_task)
-    assert second_started_at == [pytest.approx(replied_at + 1.0)]
+    assert second_started_at == [pytest.approx(replied_at + 1.0 + MARGIN_S)]
 
 
 async def test_a_service_key_holds_nothing_while_its_request_runs() -> None:
