@@ -65,7 +65,7 @@ class WriterSettings(BaseModel):
     infra_backoff_cap_s: float = Field(default=30.0, gt=0)
     drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
     http_connections: int = Field(default=20, ge=1)  # shared by every office
-    ledger_connections: int = Field(default=8, ge=1)
+    ledger_connections: int = Field(default=16, ge=1)
 
 
 class ControlSettings(BaseModel):
