@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from hub.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
-from hub.bench.procs import yielding_cpu
+from hub.bench.procs import VENDOR_NICENESS, yielding_cpu
 from hub.bench.report import FleetResult, LoadResult
 from hub.bench.stage import Stage, running_writer, staged
 from hub.bench.stats import percentile
@@ -27,7 +27,6 @@ from hub.settings import ApiMode, HubSettings
 
 APPLIED = "applied"
 DRAIN_SLACK_S = 60.0  # beyond the backlog's own time at the allowance
-PUBLISHER_NICENESS = 10  # the vendors' side yields the cores to the hub's processes
 Progress = Callable[[str], None]
 
 
@@ -58,13 +57,13 @@ async def run_fleet(
         await outcomes.consume(channel, world)
         for load in options.loads:
             progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
-            with yielding_cpu(PUBLISHER_NICENESS):
+            with yielding_cpu(VENDOR_NICENESS):
                 results.append(await _one_load(stage, link, outcomes, options, load))
             progress(_summary(results[-1]))
     return FleetResult(
         offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
         allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
-        publisher_niceness=PUBLISHER_NICENESS,
+        publisher_niceness=VENDOR_NICENESS,
     )
 
 

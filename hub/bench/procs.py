@@ -98,6 +98,9 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+VENDOR_NICENESS = 10  # the vendors' side (this process) yields the cores to the hub's processes
+
+
 @contextmanager
 def yielding_cpu(niceness: int) -> Iterator[None]:
     """This process (its event loop's thread) at a lower priority for a while: the publishers
