@@ -184,7 +184,9 @@ class NewRef:
 
 @dataclass(frozen=True, kw_only=True)
 class Finish:
-    """The terminal state of an intent; ``refs`` only for ``applied``."""
+    """The terminal state of an intent; ``refs`` only for ``applied``. ``calls`` are API calls
+    not recorded yet: they are recorded with the finish, in the same commit, whether or not the
+    finish itself takes (another delivery may have finished the intent first)."""
 
     status: IntentStatus
     od_table: str | None = None
@@ -193,6 +195,7 @@ class Finish:
     last_error: str | None = None  # no patient data: the writer guarantees that
     outcome_json: str | None = None  # the outcome event, repeated verbatim for duplicates
     refs: tuple[NewRef, ...] = ()
+    calls: tuple[ApiCallRecord, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.status.is_terminal:

@@ -91,11 +91,12 @@ UPDATE intents SET status = 'received', od_table = NULL, od_primary_key = NULL, 
     expires_at = GREATEST(expires_at, %s), updated_at = {_NOW}
 WHERE id = %s AND status IN ('rejected', 'dead')
 """
-_RECORD_API_CALL = """
+_RECORD_API_CALLS = """
 INSERT INTO api_calls (intent_id, attempt, method, path, status, latency_ms, od_primary_key,
     message, started_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-"""
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+_ROW_VALUES_MORE = ", (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_RECORD_API_CALL = _RECORD_API_CALLS
 _FINISH = f"""
 UPDATE intents SET status = %s, od_table = %s, od_primary_key = %s, reason = %s,
     last_error = %s, outcome_json = %s, finished_at = {_NOW}, updated_at = {_NOW}
@@ -174,11 +175,9 @@ class MySqlLedger:
 
     async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None:
         async with self._session.autocommit("recording an API call") as st:
-            await st.execute("record_api_call.insert", _RECORD_API_CALL, (
-                intent_id, call.attempt, call.method, cut(call.path, c.MAX_PATH_CHARS),
-                call.status, max(0, round(call.latency_s * 1000)), call.od_primary_key,
-                cut(call.message, c.MAX_API_MESSAGE_CHARS), to_db(call.started_at),
-            ))
+            await st.execute(
+                "record_api_call.insert", _RECORD_API_CALL, _call_row(intent_id, call)
+            )
 
     async def release_attempt(
         self, intent_id: int, last_error: str | None, charge: Charge = Charge.COUNTED
@@ -210,10 +209,19 @@ class MySqlLedger:
             finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
             cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
         )
-        if not finish.refs:  # one statement: it commits on its own
+        calls = [_call_row(intent_id, call) for call in finish.calls]
+        if not finish.refs and not calls:  # one statement: it commits on its own
             async with self._session.autocommit("finishing an intent") as st:
                 return await st.execute("finish.update", _FINISH, values) != 0
+        if not finish.refs:
+            record = (_RECORD_API_CALLS + _ROW_VALUES_MORE * (len(calls) - 1), _flat(calls))
+            affected = await self._session.in_one_round_trip(
+                "finishing an intent", "finish.record_and_update", [record, (_FINISH, values)]
+            )
+            return affected[-1] != 0
         async with self._session.transaction("finishing an intent") as tx:
+            for row in calls:
+                await tx.execute("finish.insert_api_call", _RECORD_API_CALL, row)
             finished = await tx.execute("finish.update", _FINISH, values)
             if finished == 0:
                 return False
@@ -321,3 +329,15 @@ def _classify(record: Record, payload_hash: str) -> ClaimResult:
             attempt_started_at=from_db(record["attempt_started_at"]),
         )
     return Finished(intent_id=intent_id, status=status, outcome_json=record["outcome_json"])
+
+
+def _call_row(intent_id: int, call: ApiCallRecord) -> tuple[object, ...]:
+    return (
+        intent_id, call.attempt, call.method, cut(call.path, c.MAX_PATH_CHARS), call.status,
+        max(0, round(call.latency_s * 1000)), call.od_primary_key,
+        cut(call.message, c.MAX_API_MESSAGE_CHARS), to_db(call.started_at),
+    )
+
+
+def _flat(rows: list[tuple[object, ...]]) -> list[object]:
+    return [value for row in rows for value in row]

@@ -1,8 +1,12 @@
 """The ledger's MariaDB plumbing: an aiomysql pool, short transactions and timed statements.
 
 Every transaction commits on a clean exit and is abandoned otherwise; a unit of work that is one
-statement runs in autocommit instead (one round trip, not three). Driver failures leave as
-``TransientError`` or ``LedgerError`` (see ``mysql_errors``).
+statement runs in autocommit instead (one round trip, not three), and one whose statements do not
+depend on each other's results goes as one multi-statement transaction (one round trip too).
+Driver failures leave as ``TransientError`` or ``LedgerError`` (see ``mysql_errors``).
+
+Multi-statement queries are enabled on the pool's connections for that. Every value still goes
+through the driver's escaping (``%s`` arguments), never into the SQL text.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
 
 import aiomysql
+from pymysql.constants import CLIENT
 
 from hub.errors import TransientError
 from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
@@ -105,6 +110,7 @@ class MySqlSession:
                 init_command=SESSION_SETUP,
                 pool_recycle=POOL_RECYCLE_S,
                 cursorclass=aiomysql.DictCursor,
+                client_flag=CLIENT.MULTI_STATEMENTS,
             )
         return cls(pool, on_query)
 
@@ -136,6 +142,33 @@ class MySqlSession:
                 except BaseException:
                     conn.close()  # a statement cut short leaves the connection in doubt
                     raise
+
+    async def in_one_round_trip(
+        self, doing: str, name: str, statements: Sequence[tuple[str, SqlArgs]]
+    ) -> list[int]:
+        """Statements that need nothing from each other's results, as one transaction sent in
+        one packet; the rows each affected. The reply comes once the commit is durable; if any
+        statement fails, nothing of it is kept."""
+        sql = ";\n".join(["START TRANSACTION", *(text.strip() for text, _ in statements), "COMMIT"])
+        args = [value for _, values in statements for value in values]
+        affected: list[int] = []
+        with translated(doing):
+            async with self._pool.acquire() as conn:
+                started = time.perf_counter()
+                try:
+                    async with conn.cursor() as cursor:
+                        await cursor.execute(sql, args)  # START TRANSACTION's reply
+                        for _ in statements:
+                            await cursor.nextset()
+                            affected.append(cursor.rowcount)
+                        await cursor.nextset()  # COMMIT's
+                except BaseException:
+                    # Closing makes the server roll back what ran, and drops unread replies.
+                    conn.close()
+                    raise
+                finally:
+                    self._on_query(name, time.perf_counter() - started)
+        return affected
 
     async def close(self) -> None:
         self._pool.close()

@@ -3,7 +3,9 @@
 Every method is one short transaction of its own; none is ever held across an HTTP call. The
 writer's order for one intent is: ``claim`` → ``begin_attempt`` (committed BEFORE the call) →
 the API call → ``record_api_call`` → ``finish`` (or ``release_attempt`` when the failure is
-known to have had no effect). Database failures surface as ``TransientError`` (retry later) or
+known to have had no effect). A call that succeeded is recorded by the ``finish`` itself, in
+its commit: one round trip fewer, and a crash before that commit leaves the attempt in doubt,
+which reconciliation settles. Database failures surface as ``TransientError`` (retry later) or
 ``LedgerError`` (stop); nothing else from the driver leaks.
 """
 
@@ -58,8 +60,9 @@ class Ledger(Protocol):
         ...
 
     async def finish(self, intent_id: int, finish: Finish) -> bool:
-        """Terminal state and vendor refs in one transaction, from received or attempting.
-        False, changing nothing, if the intent was already finished."""
+        """Terminal state, vendor refs and the calls to record in one transaction, from received
+        or attempting. False if the intent was already finished: then only the calls are
+        recorded."""
         ...
 
     async def resolve_ref(

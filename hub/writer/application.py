@@ -80,17 +80,20 @@ class Applier:
         except asyncio.CancelledError:
             await asyncio.shield(self._abandon(about, calls))
             raise
+        if isinstance(sent, Created | Updated):
+            # Recorded by the finish, in its commit: until then the attempt is in doubt, which
+            # a crash leaves to reconciliation, as for a reply that never came.
+            verdict = applied(about, intent, OdRow(table=sent.table, primary_key=sent.primary_key))
+            return replace(verdict, sent=calls.started, calls=tuple(calls.records(attempt)))
         await asyncio.shield(self._record(about, calls))
         verdict = await self._conclude(replace(claimed, about=about), intent, request, sent)
         return replace(verdict, sent=calls.started)
 
     async def _conclude(
         self, claimed: Claimed, intent: Intent, request: OdRequest,
-        sent: Created | Updated | ApiFailure,
+        sent: ApiFailure,
     ) -> Verdict:
         about = claimed.about
-        if isinstance(sent, Created | Updated):
-            return applied(about, intent, OdRow(table=sent.table, primary_key=sent.primary_key))
         if landed_before(claimed, intent, sent):
             # The resent Break found the appointment broken: by the attempt in doubt.
             od = OdRow(table=intent.payload.od_call.table, primary_key=request.key())

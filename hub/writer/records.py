@@ -63,6 +63,7 @@ def finish_of(verdict: Verdict, event: OutcomeEvent | None) -> Finish:
         last_error=None if verdict.outcome is Outcome.APPLIED else verdict.message,
         outcome_json=None if event is None else event.to_json(),
         refs=verdict.refs,
+        calls=verdict.calls,
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from contracts import FieldError, Intent, OdRow, OutcomeReason
-from hub.ledger import NewRef, RefKind
+from hub.ledger import ApiCallRecord, NewRef, RefKind
 
 RECONCILED = "reconciled"  # an applied outcome's message when no request of this delivery made it
 
@@ -87,6 +87,7 @@ class Verdict:
     cause: HoldCause | None = None  # for RETRY_LATER and LANE_PAUSED
     candidates: tuple[OdRow, ...] = ()  # the rows an ambiguous reconciliation could not tell apart
     sent: bool = False  # a request of this delivery's attempt left for Open Dental
+    calls: tuple[ApiCallRecord, ...] = ()  # API calls for the ledger to record with the finish
 
 
 @dataclass(frozen=True, kw_only=True)
