@@ -1,14 +1,16 @@
 """Every metric the hub exposes, declared once on an injected registry.
 
 Only ``HubMetrics`` (hub/observability/metrics.py) touches these objects; the rest of the hub
-calls its named methods. Names carry the ``hub_`` prefix and their unit.
+calls its named methods. Names carry the ``hub_`` prefix and their unit. The families are the
+hub's compact ones (hub/observability/families.py): prometheus_client's exposition, a fraction
+of its memory per series.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 
 from hub.observability.constants import (
     OD_REQUEST_BUCKETS_S,
@@ -17,6 +19,7 @@ from hub.observability.constants import (
     PUBLISH_TO_APPLIED_BUCKETS_S,
     SQL_BUCKETS_S,
 )
+from hub.observability.families import Counter, Gauge, Histogram
 
 
 @dataclass(frozen=True, kw_only=True)
