@@ -96,7 +96,6 @@ INSERT INTO api_calls (intent_id, attempt, method, path, status, latency_ms, od_
     message, started_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
 _ROW_VALUES_MORE = ", (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_RECORD_API_CALL = _RECORD_API_CALLS
 _FINISH = f"""
 UPDATE intents SET status = %s, od_table = %s, od_primary_key = %s, reason = %s,
     last_error = %s, outcome_json = %s, finished_at = {_NOW}, updated_at = {_NOW}
@@ -176,7 +175,7 @@ class MySqlLedger:
     async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None:
         async with self._session.autocommit("recording an API call") as st:
             await st.execute(
-                "record_api_call.insert", _RECORD_API_CALL, _call_row(intent_id, call)
+                "record_api_call.insert", _RECORD_API_CALLS, _call_row(intent_id, call)
             )
 
     async def release_attempt(
@@ -221,7 +220,7 @@ class MySqlLedger:
             return affected[-1] != 0
         async with self._session.transaction("finishing an intent") as tx:
             for row in calls:
-                await tx.execute("finish.insert_api_call", _RECORD_API_CALL, row)
+                await tx.execute("finish.insert_api_call", _RECORD_API_CALLS, row)
             finished = await tx.execute("finish.update", _FINISH, values)
             if finished == 0:
                 return False
