@@ -1,78 +1,63 @@
 """The files and variables a scenario's child processes start from: the simulator's config
 (every customer key its own office over one database) and the hub's registry (one office per
-key, vendors agreed with every office, world.py says why several), with the keys passed in
+key, vendors agreed with their offices, world.py says why several), with the keys passed in
 environment variables."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hub.bench.world import BenchWorld
+from hub.generated_world import GeneratedOffice, OfficeDatabase, sim_config_toml
+from hub.generated_world import key_variables as office_key_variables
+from hub.generated_world import registry_toml as generated_registry
 from hub.settings import HubSettings
 
 CONTRACTS = ("patient.create",)
 OD_DB_PASSWORD_VARIABLE = "HUB_BENCH_OD_DB_PASSWORD"
 OD_READONLY_USER = "od_readonly"
 OD_READONLY_PASSWORD = "od_readonly"  # the simulator's default SELECT-only account
-DEVELOPER_NAME = "OD Integration Hub"
+OD_DATABASE = OfficeDatabase(
+    host="127.0.0.1", port=3306, user=OD_READONLY_USER, password_env=OD_DB_PASSWORD_VARIABLE
+)
 
 
-def _q(value: str) -> str:
-    """A TOML basic string (JSON's escaping is TOML's for these characters)."""
-    return json.dumps(value)
+def _offices(world: BenchWorld) -> list[GeneratedOffice]:
+    return [
+        GeneratedOffice(
+            id=world.office_id(number),
+            customer_key=world.customer_key(number),
+            customer_key_env=world.customer_key_variable(number),
+            database=world.office_database,
+        )
+        for number in range(1, world.offices + 1)
+    ]
 
 
 def sim_toml(world: BenchWorld, settings: HubSettings) -> str:
-    lines = [
-        f"mode = {_q(world.mode.value)}",
-        f"readonly_user = {_q(OD_READONLY_USER)}",
-        f"readonly_password = {_q(OD_READONLY_PASSWORD)}",
-        "[[developers]]",
-        f"key = {_q(settings.od_developer_key.get_secret_value())}",
-        f"name = {_q(DEVELOPER_NAME)}",
-    ]
-    for number in range(1, world.offices + 1):
-        lines += [
-            "[[customers]]",
-            f"key = {_q(world.customer_key(number))}",
-            f"database = {_q(world.office_database)}",
-        ]
-    return "\n".join(lines) + "\n"
+    return sim_config_toml(
+        mode=world.mode.value,
+        readonly_user=OD_READONLY_USER,
+        readonly_password=OD_READONLY_PASSWORD,
+        developer_key=settings.od_developer_key.get_secret_value(),
+        offices=_offices(world),
+    )
 
 
 def registry_toml(world: BenchWorld, api_url: str) -> str:
-    lines: list[str] = []
-    for number in range(1, world.offices + 1):
-        lines += [
-            "[[offices]]",
-            f"id = {_q(world.office_id(number))}",
-            f"api_url = {_q(api_url)}",
-            f"mode = {_q(world.mode.value)}",
-            f"customer_key_env = {_q(world.customer_key_variable(number))}",
-            "[offices.db]",
-            'host = "127.0.0.1"',
-            f"database = {_q(world.office_database)}",
-            f"user = {_q(OD_READONLY_USER)}",
-            f"password_env = {_q(OD_DB_PASSWORD_VARIABLE)}",
-        ]
-    contracts = ", ".join(_q(contract) for contract in CONTRACTS)
-    for vendor in world.vendors():
-        lines += ["[[vendors]]", f"name = {_q(vendor)}"]
-        for office in world.offices_of(vendor):
-            lines += ["[[vendors.agreements]]", f"office = {_q(office)}",
-                      f"contracts = [{contracts}]"]
-    return "\n".join(lines) + "\n"
+    return generated_registry(
+        api_url=api_url,
+        mode=world.mode.value,
+        database=OD_DATABASE,
+        offices=_offices(world),
+        agreements={vendor: world.offices_of(vendor) for vendor in world.vendors()},
+        contracts=CONTRACTS,
+    )
 
 
 def key_variables(world: BenchWorld) -> dict[str, str]:
     """The customer keys and the read-only password the registry refers to."""
-    variables = {
-        world.customer_key_variable(number): world.customer_key(number)
-        for number in range(1, world.offices + 1)
-    }
-    variables[OD_DB_PASSWORD_VARIABLE] = OD_READONLY_PASSWORD
-    return variables
+    return {**office_key_variables(_offices(world)), OD_DB_PASSWORD_VARIABLE: OD_READONLY_PASSWORD}
 
 
 def write_files(world: BenchWorld, settings: HubSettings, workdir: Path, api_url: str) -> Path:

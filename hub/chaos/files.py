@@ -3,79 +3,69 @@ environment that carries the secrets those files only reference."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from hub.chaos.plan import AGREED_CONTRACTS
 from hub.chaos.world import World
+from hub.generated_world import GeneratedOffice, OfficeDatabase, key_variables
+from hub.generated_world import registry_toml as generated_registry
+from hub.generated_world import sim_config_toml as generated_sim_config
 from hub.settings import HubSettings
 
-DEVELOPER_NAME = "OD Integration Hub"
 OD_DB_PASSWORD_ENV = "HUB_OD_DB__PASSWORD"
-
-
-def _q(text: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(text)
+MODE = "service"
 
 
 def customer_key_env(office_number: int) -> str:
     return f"HUB_CHAOS_CUSTOMER_KEY_{office_number:03d}"
 
 
+def _offices(world: World) -> list[GeneratedOffice]:
+    return [
+        GeneratedOffice(
+            id=office,
+            customer_key=world.customer_key(n),
+            customer_key_env=customer_key_env(n),
+            database=world.office_database(n),
+        )
+        for n, office in enumerate(world.office_ids(), start=1)
+    ]
+
+
 def secrets_env(world: World, settings: HubSettings) -> dict[str, str]:
     """The variables the registry names: every office's customer key, the read-only password."""
-    env = {customer_key_env(n): world.customer_key(n) for n in range(1, world.offices + 1)}
-    env[OD_DB_PASSWORD_ENV] = settings.od_db.password.get_secret_value()
-    return env
+    return {
+        **key_variables(_offices(world)),
+        OD_DB_PASSWORD_ENV: settings.od_db.password.get_secret_value(),
+    }
 
 
 def sim_config_toml(world: World, settings: HubSettings) -> str:
     """Service mode; one customer key per office, on the office's shared database."""
     od = settings.od_db
-    lines = [
-        'mode = "service"',
-        f"readonly_user = {_q(od.user)}",
-        f"readonly_password = {_q(od.password.get_secret_value())}",
-        "[[developers]]",
-        f"key = {_q(settings.od_developer_key.get_secret_value())}",
-        f"name = {_q(DEVELOPER_NAME)}",
-    ]
-    for n in range(1, world.offices + 1):
-        lines += [
-            "[[customers]]",
-            f"key = {_q(world.customer_key(n))}",
-            f"database = {_q(world.office_database(n))}",
-        ]
-    return "\n".join(lines) + "\n"
+    return generated_sim_config(
+        mode=MODE,
+        readonly_user=od.user,
+        readonly_password=od.password.get_secret_value(),
+        developer_key=settings.od_developer_key.get_secret_value(),
+        offices=_offices(world),
+    )
 
 
 def registry_toml(world: World, settings: HubSettings, api_url: str) -> str:
     """Every office on the simulator; every vendor agreed with every office on the same
     contracts (``appointment.break`` left out, so the writer refuses it as unauthorized)."""
     od = settings.od_db
-    lines: list[str] = []
-    for n, office in enumerate(world.office_ids(), start=1):
-        lines += [
-            "[[offices]]",
-            f"id = {_q(office)}",
-            f"api_url = {_q(api_url)}",
-            'mode = "service"',
-            f"customer_key_env = {_q(customer_key_env(n))}",
-            "[offices.db]",
-            f"host = {_q(od.host)}",
-            f"port = {od.port}",
-            f"database = {_q(world.office_database(n))}",
-            f"user = {_q(od.user)}",
-            f"password_env = {_q(OD_DB_PASSWORD_ENV)}",
-        ]
-    contracts = ", ".join(_q(contract) for contract in AGREED_CONTRACTS)
-    for vendor in world.vendor_names():
-        lines += ["[[vendors]]", f"name = {_q(vendor)}"]
-        for office in world.office_ids():
-            lines += ["[[vendors.agreements]]", f"office = {_q(office)}",
-                      f"contracts = [{contracts}]"]
-    return "\n".join(lines) + "\n"
+    return generated_registry(
+        api_url=api_url,
+        mode=MODE,
+        database=OfficeDatabase(
+            host=od.host, port=od.port, user=od.user, password_env=OD_DB_PASSWORD_ENV
+        ),
+        offices=_offices(world),
+        agreements={vendor: world.office_ids() for vendor in world.vendor_names()},
+        contracts=AGREED_CONTRACTS,
+    )
 
 
 def write_private(path: Path, text: str) -> Path:
