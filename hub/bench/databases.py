@@ -10,6 +10,7 @@ import aiomysql
 
 from hub.ledger import migrate
 from hub.settings import MySqlSettings
+from hub.throwaway_databases import drop_databases
 
 
 async def _connect(account: MySqlSettings) -> aiomysql.Connection:
@@ -20,17 +21,10 @@ async def _connect(account: MySqlSettings) -> aiomysql.Connection:
 
 
 async def drop_database(account: MySqlSettings, database: str) -> None:
-    """Drop it and the grants on it: the simulator grants its read-only user SELECT on each
-    office database, and a grant outlives its database."""
+    """Drop it and the grants on it."""
     conn = await _connect(account)
     try:
-        async with conn.cursor() as cur:
-            await cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-            await cur.execute("SELECT User, Host FROM mysql.db WHERE Db = %s", (database,))
-            for user, host in await cur.fetchall():
-                await cur.execute(
-                    f"REVOKE ALL PRIVILEGES ON `{database}`.* FROM %s@%s", (user, host)
-                )
+        await drop_databases(conn, [database])
     finally:
         conn.close()
 

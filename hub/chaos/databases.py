@@ -1,9 +1,5 @@
 """The run's throwaway MariaDB databases, made and dropped with the ledger's account (root on a
-developer's machine): the ledger's and the office databases the simulator seeds.
-
-Dropping also revokes the grants on them: the simulator grants its read-only user SELECT on each
-office database, and a grant outlives its database.
-"""
+developer's machine): the ledger's and the office databases the simulator seeds."""
 
 from __future__ import annotations
 
@@ -14,6 +10,7 @@ import aiomysql
 
 from hub.chaos.config import ChaosError
 from hub.settings import MySqlSettings
+from hub.throwaway_databases import drop_databases as drop_throwaway
 
 CONNECT_TIMEOUT_S = 10
 
@@ -40,9 +37,5 @@ async def create_database(account: MySqlSettings, name: str) -> None:
 
 
 async def drop_databases(account: MySqlSettings, names: Sequence[str]) -> None:
-    async with _connection(account) as conn, conn.cursor() as cur:
-        for name in names:
-            await cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-            await cur.execute("SELECT User, Host FROM mysql.db WHERE Db = %s", (name,))
-            for user, host in await cur.fetchall():
-                await cur.execute(f"REVOKE ALL PRIVILEGES ON `{name}`.* FROM %s@%s", (user, host))
+    async with _connection(account) as conn:
+        await drop_throwaway(conn, names)
