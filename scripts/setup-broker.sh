@@ -73,12 +73,13 @@ raise_file_limit() {
   if [ "$fhc" -lt "$((soft - 100))" ]; then
     timeout 60 rabbitmqctl -q eval "file_handle_cache:set_limit($((soft - 100)))." >/dev/null
     echo "setup-broker: the node's file handle limit is now $((soft - 100)) (room for about $(((soft - 100) / 3)) quorum queues)"
-    # The management API's sockets_total (90% of that limit) shows it within a stats interval.
+    # The management API's sockets_total (90% of that limit) shows it within a stats interval;
+    # until its first stats the reply has another shape, so a failed parse is one more wait.
     for _ in $(seq 15); do
       printf 'user = "%s:%s"\n' "$user" "$password" |
         curl --silent --fail --max-time 5 --config - "$url/api/nodes?columns=sockets_total" |
         python3 -c 'import json, sys; sys.exit(min(n["sockets_total"] for n in json.load(sys.stdin)) < int(sys.argv[1]))' \
-          "$(((soft - 100) * 9 / 10 - 10))" && break
+          "$(((soft - 100) * 9 / 10 - 10))" 2>/dev/null && break
       sleep 1
     done
   fi
