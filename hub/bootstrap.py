@@ -165,6 +165,7 @@ async def _open_ledger(
         settings.ledger_db,
         retention_days=settings.ledger_retention_days,
         max_connections=settings.writer.ledger_connections,
+        group_commits=settings.writer.ledger_group_commits,
         on_query=metrics.ledger_query,
     )
     stack.push_async_callback(ledger.close)

@@ -66,6 +66,8 @@ class WriterSettings(BaseModel):
     drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
     http_connections: int = Field(default=20, ge=1)  # shared by every office
     ledger_connections: int = Field(default=16, ge=1)
+    # Claims and finishes are committed in groups; at most this many groups are in flight.
+    ledger_group_commits: int = Field(default=2, ge=1)
 
 
 class ControlSettings(BaseModel):

@@ -1,5 +1,7 @@
 """The ledger on MariaDB: each method is one short transaction over an aiomysql pool; one that
 is a single statement runs in autocommit (one round trip instead of BEGIN, statement, COMMIT).
+The writer's two units per intent, a new claim and a finish without refs, go through a group
+commit (group_commit.py): many lanes' units share one round trip and one commit.
 
 Times the writer hands in (``received_at``, ``started_at``, ``now``) are its own; the times of
 state changes (``updated_at``, ``attempt_started_at``, ``finished_at``) are the database's UTC
@@ -12,6 +14,7 @@ from datetime import datetime, timedelta
 
 import hub.ledger.constants as c
 from hub.errors import LedgerError
+from hub.ledger.group_commit import DEFAULT_BATCHES, GroupCommit
 from hub.ledger.models import (
     ApiCallRecord,
     Charge,
@@ -47,8 +50,8 @@ from hub.settings import MySqlSettings
 _NOW = "UTC_TIMESTAMP(6)"
 _TERMINAL = "('applied', 'rejected', 'dead')"
 
-# A new key's claim is this INSERT alone, committed on its own (one round trip); the second
-# form also begins the first attempt, as begin_attempt would.
+# A claim is an upsert, so that it can join others in a group commit (a duplicate key would
+# fail the whole batch); the second form also begins the first attempt, as begin_attempt would.
 _CLAIM_INTO = f"""
 INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_version,
     office_id, received_at, expires_at, message_id, correlation_id, updated_at, deliveries,
@@ -58,9 +61,10 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {_NOW}, 1,
 _CLAIM_NEW = _CLAIM_INTO + "'received', 0, NULL)\n"
 _CLAIM_NEW_ATTEMPTING = _CLAIM_INTO + f"'attempting', 1, {_NOW})\n"
 # A key seen before: a duplicate bumps ``deliveries``, so the affected-rows count tells an insert
-# (1) from a duplicate (2) whatever the connection's FOUND_ROWS flag, and the duplicate row is
-# left exclusively locked for the SELECT ... FOR UPDATE that follows.
-_CLAIM_UPSERT = _CLAIM_NEW + "ON DUPLICATE KEY UPDATE deliveries = deliveries + 1\n"
+# (1) from a duplicate (2) whatever the connection's FOUND_ROWS flag.
+_ON_DUPLICATE = "ON DUPLICATE KEY UPDATE deliveries = deliveries + 1\n"
+_CLAIM_UPSERT = _CLAIM_NEW + _ON_DUPLICATE
+_CLAIM_UPSERT_ATTEMPTING = _CLAIM_NEW_ATTEMPTING + _ON_DUPLICATE
 _CLAIM_SELECT = """
 SELECT id, payload_hash, status, attempts, attempt_started_at, outcome_json
 FROM intents WHERE vendor = %s AND idempotency_key = %s FOR UPDATE
@@ -121,8 +125,11 @@ ORDER BY expires_at LIMIT %s
 class MySqlLedger:
     """``Ledger`` and ``LedgerTrace`` on MariaDB. Build with ``open``; ``close`` when done."""
 
-    def __init__(self, session: MySqlSession, *, retention: timedelta) -> None:
+    def __init__(
+        self, session: MySqlSession, group: GroupCommit, *, retention: timedelta
+    ) -> None:
         self._session = session
+        self._group = group  # the hot path's units: claims and finishes
         self._retention = retention
 
     @classmethod
@@ -133,13 +140,16 @@ class MySqlLedger:
         retention_days: int = c.DEFAULT_RETENTION_DAYS,
         on_query: QueryObserver = ignore_query,
         max_connections: int = 4,
+        group_commits: int = DEFAULT_BATCHES,
     ) -> MySqlLedger:
         session = await MySqlSession.open(
             settings, on_query=on_query, max_connections=max_connections
         )
-        return cls(session, retention=timedelta(days=retention_days))
+        group = GroupCommit(session, on_query, batches=group_commits)
+        return cls(session, group, retention=timedelta(days=retention_days))
 
     async def close(self) -> None:
+        await self._group.close()
         await self._session.close()
 
     async def claim(self, claim: IntentClaim) -> ClaimResult:
@@ -149,15 +159,19 @@ class MySqlLedger:
             claim.contract_version, claim.office_id, received_at,
             received_at + self._retention, claim.message_id, claim.correlation_id,
         )
-        sql = _CLAIM_NEW_ATTEMPTING if claim.begin_attempt else _CLAIM_NEW
-        async with self._session.autocommit("claiming an intent") as st:
-            intent_id = await st.insert_new("claim.insert", sql, values)
-        if intent_id is not None:
-            return Fresh(intent_id=intent_id, attempt=1 if claim.begin_attempt else None)
+        sql = _CLAIM_UPSERT_ATTEMPTING if claim.begin_attempt else _CLAIM_UPSERT
+        [reply] = await self._group.run("claiming an intent", "claim.upsert", [(sql, values)])
+        if reply.affected == 1:
+            attempt = 1 if claim.begin_attempt else None
+            return Fresh(intent_id=reply.last_insert_id, attempt=attempt)
+        # The key was there (its deliveries are counted): what did the earlier delivery leave?
         async with self._session.transaction("claiming an intent") as tx:
-            if await tx.execute("claim.upsert", _CLAIM_UPSERT, values) == 1:
-                return Fresh(intent_id=tx.last_insert_id)  # purged since the INSERT failed
-            record = _found(await tx.fetch_one(
+            found = await tx.fetch_one(
+                "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
+            )
+            if found is None and await tx.execute("claim.upsert", _CLAIM_UPSERT, values) == 1:
+                return Fresh(intent_id=tx.last_insert_id)  # purged since the upsert
+            record = found or _found(await tx.fetch_one(
                 "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
             ))
             if claim.replayed and _reopenable(record, claim.payload_hash):
@@ -209,15 +223,11 @@ class MySqlLedger:
             cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
         )
         calls = [_call_row(intent_id, call) for call in finish.calls]
-        if not finish.refs and not calls:  # one statement: it commits on its own
-            async with self._session.autocommit("finishing an intent") as st:
-                return await st.execute("finish.update", _FINISH, values) != 0
-        if not finish.refs:
+        if not finish.refs:  # nothing depends on the update's result: a unit for the group
             record = (_RECORD_API_CALLS + _ROW_VALUES_MORE * (len(calls) - 1), _flat(calls))
-            affected = await self._session.in_one_round_trip(
-                "finishing an intent", "finish.record_and_update", [record, (_FINISH, values)]
-            )
-            return affected[-1] != 0
+            statements = [record, (_FINISH, values)] if calls else [(_FINISH, values)]
+            replies = await self._group.run("finishing an intent", "finish", statements)
+            return replies[-1].affected != 0
         async with self._session.transaction("finishing an intent") as tx:
             for row in calls:
                 await tx.execute("finish.insert_api_call", _RECORD_API_CALLS, row)

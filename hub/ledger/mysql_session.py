@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import aiomysql
@@ -21,7 +22,7 @@ from pymysql.constants import CLIENT
 
 from hub.errors import TransientError
 from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
-from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translated
+from hub.ledger.mysql_errors import DRIVER_FAILURES, translate, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
 
@@ -33,7 +34,23 @@ SESSION_SETUP = (
     f"SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"
 )
 POOL_RECYCLE_S = 3600
-DUPLICATE_KEY = 1062  # ER_DUP_ENTRY
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server said of one statement."""
+
+    affected: int  # rows; an upsert says 1 for an insert, 2 for an update of an existing row
+    last_insert_id: int
+
+
+class RoundTripFailed(Exception):
+    """A packet of statements failed after it may have been sent; ``error`` is the driver's."""
+
+    def __init__(self, error: Exception, *, replies_read: int) -> None:
+        super().__init__(f"round trip failed after {replies_read} replies")
+        self.error = error
+        self.replies_read = replies_read
+
 
 # A row as the driver returns it; mapped into dataclasses by the adapter, never passed out.
 Record: TypeAlias = dict[str, Any]
@@ -59,16 +76,6 @@ class Statements:
         finally:
             self._on_query(name, time.perf_counter() - started)
         return affected
-
-    async def insert_new(self, name: str, sql: str, args: SqlArgs = ()) -> int | None:
-        """Run an INSERT; the new row's id, or None when its unique key is already taken."""
-        try:
-            await self.execute(name, sql, args)
-        except aiomysql.IntegrityError as exc:
-            if error_code(exc) != DUPLICATE_KEY:
-                raise
-            return None
-        return self.last_insert_id
 
     async def fetch_one(self, name: str, sql: str, args: SqlArgs = ()) -> Record | None:
         await self.execute(name, sql, args)
@@ -144,31 +151,44 @@ class MySqlSession:
                     raise
 
     async def in_one_round_trip(
-        self, doing: str, name: str, statements: Sequence[tuple[str, SqlArgs]]
-    ) -> list[int]:
+        self, doing: str, statements: Sequence[tuple[str, SqlArgs]]
+    ) -> list[Reply]:
         """Statements that need nothing from each other's results, as one transaction sent in
-        one packet; the rows each affected. The reply comes once the commit is durable; if any
-        statement fails, nothing of it is kept."""
-        sql = ";\n".join(["START TRANSACTION", *(text.strip() for text, _ in statements), "COMMIT"])
+        one packet; each one's reply. The reply comes once the commit is durable; if any
+        statement fails, nothing of it is kept. One statement alone goes in autocommit."""
+        if len(statements) == 1:
+            wrapped = list(statements)
+        else:
+            wrapped = [("START TRANSACTION", ()), *statements, ("COMMIT", ())]
+        try:
+            with translated(doing):
+                replies = await self.round_trip(wrapped)
+        except RoundTripFailed as failed:
+            raise translate(failed.error, doing) from failed.error
+        return replies if len(statements) == 1 else replies[1:-1]
+
+    async def round_trip(self, statements: Sequence[tuple[str, SqlArgs]]) -> list[Reply]:
+        """Statements sent as one packet, each statement's reply read in turn. The driver's
+        errors are not translated: one raised once the packet may have been sent comes as
+        ``RoundTripFailed``, saying how many replies were read before it."""
+        sql = ";\n".join(text.strip() for text, _ in statements)
         args = [value for _, values in statements for value in values]
-        affected: list[int] = []
-        with translated(doing):
-            async with self._pool.acquire() as conn:
-                started = time.perf_counter()
-                try:
-                    async with conn.cursor() as cursor:
-                        await cursor.execute(sql, args)  # START TRANSACTION's reply
-                        for _ in statements:
-                            await cursor.nextset()
-                            affected.append(cursor.rowcount)
-                        await cursor.nextset()  # COMMIT's
-                except BaseException:
-                    # Closing makes the server roll back what ran, and drops unread replies.
-                    conn.close()
-                    raise
-                finally:
-                    self._on_query(name, time.perf_counter() - started)
-        return affected
+        replies: list[Reply] = []
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.cursor() as cursor:
+                    await cursor.execute(sql, args)
+                    replies.append(Reply(cursor.rowcount, cursor.lastrowid))
+                    for _ in statements[1:]:
+                        await cursor.nextset()
+                        replies.append(Reply(cursor.rowcount, cursor.lastrowid))
+            except BaseException as exc:
+                # Closing makes the server roll back what ran, and drops unread replies.
+                conn.close()
+                if isinstance(exc, DRIVER_FAILURES):
+                    raise RoundTripFailed(exc, replies_read=len(replies)) from exc
+                raise
+        return replies
 
     async def close(self) -> None:
         self._pool.close()

@@ -28,7 +28,7 @@ from hub.ledger.models import (
 
 
 class QueryObserver(Protocol):
-    """Told how long each ledger statement took, by a stable name (e.g. ``claim.insert``).
+    """Told how long each ledger statement took, by a stable name (e.g. ``claim.upsert``).
     Called on failures too; it must not raise."""
 
     def __call__(self, name: str, duration_s: float) -> None: ...

@@ -41,7 +41,7 @@ Label values:
 - ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
 - ``state``: ``running``, ``backing_off``, ``paused``.
 - ``wrapper``: a wrapper's constant name in the code (``metrics``, ``timing`` …), capped.
-- ``query``: the statement's constant name in the code (``claim.insert``,
+- ``query``: the statement's constant name in the code (``claim.upsert``,
   ``reconcile_patient`` …), at most 100 names, else ``other``; ``result``: ``ok``, ``error``.
 """
 

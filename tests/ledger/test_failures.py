@@ -103,6 +103,6 @@ async def test_each_statement_is_timed_by_name(ledger_db: MySqlSettings) -> None
         await ledger.close()
     # Then each statement was reported by name with a duration
     assert [name for name, _ in seen] == [
-        "claim.insert", "claim.insert", "claim.upsert", "claim.select", "begin_attempt.update",
+        "claim.upsert", "claim.upsert", "claim.select", "begin_attempt.update",
     ]
     assert all(duration_s >= 0 for _, duration_s in seen)

@@ -71,7 +71,7 @@ async def test_one_round_trip_keeps_nothing_when_a_statement_fails(
         broken = ("UPDATE no_such_table SET x = %s", (1,))
         # When the second statement fails
         with pytest.raises((LedgerError, TransientError)):
-            await session.in_one_round_trip("testing", "test.batch", [insert, broken])
+            await session.in_one_round_trip("testing", [insert, broken])
         # Then the first was rolled back, and the pool's one connection still works
         async with session.autocommit("checking") as st:
             row = await st.fetch_one(
@@ -79,6 +79,7 @@ async def test_one_round_trip_keeps_nothing_when_a_statement_fails(
                 ("marker-queue",),
             )
         assert row == {"n": 0}
-        assert await session.in_one_round_trip("testing", "test.ok", [insert]) == [1]
+        [reply] = await session.in_one_round_trip("testing", [insert])
+        assert reply.affected == 1
     finally:
         await session.close()

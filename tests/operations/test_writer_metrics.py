@@ -27,7 +27,7 @@ def _value(samples: Samples, name: str, **labels: str) -> float | None:
 
 
 def _assert_state_series(samples: Samples, office: str) -> None:
-    claims = _value(samples, "hub_ledger_query_duration_seconds_count", query="claim.insert")
+    claims = _value(samples, "hub_ledger_query_duration_seconds_count", query="claim.upsert")
     assert claims == 2  # the invalid one is refused before any claim
     assert _value(samples, "hub_lane_state", office=office, state="running") == 1
     assert _value(samples, "hub_lane_state", office=office, state="paused") == 0

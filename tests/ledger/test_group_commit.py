@@ -1,0 +1,177 @@
+"""Group commit: units from many callers share a round trip and a commit, yet each gets its own
+reply or its own error, and nothing is run twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import pytest
+
+from hub.errors import LedgerError, TransientError
+from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
+from hub.ledger.group_commit import GroupCommit
+from hub.ledger.mysql_session import MySqlSession, Reply, SqlArgs
+from hub.settings import MySqlSettings
+from tests.adapters.proxy import tcp_proxy
+from tests.ledger.conftest import root_connection, settings_for
+from tests.writer.support import eventually
+
+INSERT = (
+    "INSERT INTO dlq_purges (purged_at, queue, filter_json, message_count)"
+    " VALUES (UTC_TIMESTAMP(6), %s, '{}', 0)"
+)
+
+
+class CountingSession(MySqlSession):
+    """The real session, counting the packets of statements it sends."""
+
+    round_trips = 0
+
+    async def round_trip(self, statements: Sequence[tuple[str, SqlArgs]]) -> list[Reply]:
+        self.round_trips += 1
+        return await super().round_trip(statements)
+
+
+@asynccontextmanager
+async def group_on(
+    settings: MySqlSettings, *, batches: int = 1
+) -> AsyncIterator[tuple[GroupCommit, CountingSession]]:
+    session = await CountingSession.open(settings, on_query=lambda n, s: None, max_connections=4)
+    group = GroupCommit(session, lambda n, s: None, batches=batches)
+    try:
+        yield group, session
+    finally:
+        await group.close()
+        await session.close()
+
+
+async def rows_of(database: str, queue: str) -> int:
+    conn = await root_connection(database)
+    try:
+        async with conn.cursor() as cursor:
+            await cursor.execute("SELECT COUNT(*) FROM dlq_purges WHERE queue = %s", (queue,))
+            (count,) = await cursor.fetchone()
+    finally:
+        conn.close()
+    return int(count)
+
+
+def insert(queue: str) -> list[tuple[str, SqlArgs]]:
+    return [(INSERT, (queue,))]
+
+
+async def test_units_waiting_together_share_one_round_trip(ledger_db: MySqlSettings) -> None:
+    async with group_on(ledger_db) as (group, session):
+        # When twenty callers each run a unit at the same moment
+        replies = await asyncio.gather(
+            *(group.run("testing", "test.insert", insert(f"q-{n}")) for n in range(20))
+        )
+        # Then each got its own row's id, all twenty rows are there, and one packet carried them
+        ids = [reply.last_insert_id for [reply] in replies]
+        assert len(set(ids)) == 20 and all(reply.affected == 1 for [reply] in replies)
+        assert session.round_trips == 1
+    for n in range(20):
+        assert await rows_of(ledger_db.database, f"q-{n}") == 1
+
+
+async def test_a_refused_statement_fails_only_its_own_unit(ledger_db: MySqlSettings) -> None:
+    async with group_on(ledger_db) as (group, session):
+        # When a unit whose statement the server refuses is committed beside two good ones
+        results = await asyncio.gather(
+            group.run("testing", "test.insert", insert("good-1")),
+            group.run("testing", "test.broken", [("UPDATE no_such_table SET x = %s", (1,))]),
+            group.run("testing", "test.insert", insert("good-2")),
+            return_exceptions=True,
+        )
+        # Then the batch was abandoned and each unit run alone: the good ones are kept once,
+        # the broken one has its own error
+        assert isinstance(results[1], LedgerError)
+        assert all(isinstance(result, list) for result in (results[0], results[2]))
+        assert session.round_trips == 1 + 3
+    assert await rows_of(ledger_db.database, "good-1") == 1
+    assert await rows_of(ledger_db.database, "good-2") == 1
+
+
+async def test_a_reply_lost_after_the_commit_is_transient_and_nothing_runs_twice(
+    ledger_db: MySqlSettings,
+) -> None:
+    async with (
+        tcp_proxy(ledger_db.host, ledger_db.port) as (proxy, port),
+        group_on(settings_for(ledger_db.database, port=port)) as (group, _),
+    ):
+        # Given the server's replies held back on the way to the hub
+        proxy.hold_replies()
+        units = [
+            asyncio.ensure_future(group.run("testing", "test.insert", insert(f"lost-{n}")))
+            for n in range(3)
+        ]
+
+        # When the batch has committed and then the connection breaks
+        async def committed() -> bool:
+            counts = [await rows_of(ledger_db.database, f"lost-{n}") for n in range(3)]
+            return counts == [1, 1, 1]
+
+        await eventually(committed, "the held batch committed")
+        proxy.cut()
+        results = await asyncio.gather(*units, return_exceptions=True)
+    # Then every unit hears "transient" (it may have been applied), and none was sent again
+    assert all(isinstance(result, TransientError) for result in results)
+    for n in range(3):
+        assert await rows_of(ledger_db.database, f"lost-{n}") == 1
+
+
+async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given another transaction holding a lock on one unit's row
+    async with group_on(ledger_db) as (group, _):
+        [[first]] = await asyncio.gather(group.run("testing", "test.insert", insert("locked")))
+        holder = await root_connection(ledger_db.database)
+        try:
+            async with holder.cursor() as cursor:
+                await cursor.execute("START TRANSACTION")
+                await cursor.execute(
+                    "SELECT id FROM dlq_purges WHERE id = %s FOR UPDATE", (first.last_insert_id,)
+                )
+            # When a unit updating that row is committed beside one that does not touch it
+            update = asyncio.ensure_future(group.run(
+                "testing", "test.update",
+                [("UPDATE dlq_purges SET message_count = 1 WHERE id = %s",
+                  (first.last_insert_id,))],
+            ))
+            other = asyncio.ensure_future(group.run("testing", "test.insert", insert("free")))
+            # Then the other unit is committed while the lock is still held, well before the
+            # ledger's own lock wait would have given up on it
+            await asyncio.wait_for(other, LOCK_WAIT_TIMEOUT_S / 2)
+            assert not update.done()
+        finally:
+            async with holder.cursor() as cursor:
+                await cursor.execute("COMMIT")
+            holder.close()
+        # and the waiting one goes through once the lock is gone
+        [updated] = await update
+        assert updated.affected == 1
+    assert await rows_of(ledger_db.database, "free") == 1
+
+
+async def test_a_caller_that_gives_up_before_its_batch_leaves_nothing_behind(
+    ledger_db: MySqlSettings,
+) -> None:
+    async with group_on(ledger_db) as (group, _):
+        # Given the only batch in flight busy for a while
+        busy = asyncio.ensure_future(group.run("testing", "test.sleep", [("DO SLEEP(%s)", (1,))]))
+        await asyncio.sleep(0.2)
+        # When a caller queues a unit behind it and is cancelled, and another queues one
+        given_up = asyncio.ensure_future(group.run("testing", "test.insert", insert("given-up")))
+        kept = asyncio.ensure_future(group.run("testing", "test.insert", insert("kept")))
+        await asyncio.sleep(0)
+        given_up.cancel()
+        await busy
+        await kept
+    with pytest.raises(asyncio.CancelledError):
+        await given_up
+    # Then only the unit still wanted was run
+    assert await rows_of(ledger_db.database, "given-up") == 0
+    assert await rows_of(ledger_db.database, "kept") == 1
