@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import fmean
 
 import aio_pika
 
@@ -26,8 +27,8 @@ from hub.bench.declare import declare_queues, plain_quorum_queues
 from hub.bench.procs import VENDOR_NICENESS, cpu_seconds, start_child, yielding_cpu
 from hub.bench.profile import breakdown, sample
 from hub.bench.reference import RESULT_PREFIX, ReferenceResult, ReferenceSpec
-from hub.bench.report import CeilingResult
-from hub.bench.stage import Stage, running_writer, staged
+from hub.bench.report import CeilingResult, CeilingRound
+from hub.bench.stage import Stage, declare_world_queues, running_writer, staged
 from hub.bench.stats import steady_bounds, steady_rate
 from hub.bench.traffic import (
     BACKLOG_CONCURRENCY,
@@ -62,22 +63,55 @@ async def run_ceiling(
 ) -> CeilingResult:
     world = BenchWorld.new(offices=options.offices, mode=ApiMode.SERVICE)
     per_office = options.intents // options.offices
+    hubs: list[_HubRun] = []
+    references: list[ReferenceResult] = []
     async with staged(world, settings, workdir, progress) as stage:
-        hub = await _hub(stage, per_office, writer_env, progress, options.profile)
-        progress(f"ceiling: hub {hub.per_s:.1f} intents/s, writer {hub.cpu_us:,.0f} µs CPU each")
-        reference = await _reference(stage, per_office, writer_env, progress)
-        progress(f"ceiling: reference {reference.per_s:.1f} messages/s")
+        for number in range(options.rounds):
+            first = number * per_office  # every round's patients and keys are new ones
+            for hub_turn in (True, False) if number % 2 == 0 else (False, True):
+                if hub_turn:
+                    if hubs:  # the last writer's run removed the queues
+                        await declare_world_queues(stage.settings, stage.world)
+                    profile = options.profile and not hubs  # py-spy in the first round only
+                    hub = await _hub(stage, per_office, first, writer_env, progress, profile)
+                    progress(f"ceiling: hub {hub.per_s:.1f} intents/s, writer "
+                             f"{hub.cpu_us:,.0f} µs CPU each")
+                    hubs.append(hub)
+                else:
+                    reference = await _reference(stage, per_office, first, writer_env, progress)
+                    progress(f"ceiling: reference {reference.per_s:.1f} messages/s")
+                    references.append(reference)
+    return _result(options, per_office, hubs, references)
+
+
+def _result(
+    options: CeilingOptions,
+    per_office: int,
+    hubs: list[_HubRun],
+    references: list[ReferenceResult],
+) -> CeilingResult:
+    """Rates and CPU as means over the rounds; the ratio of the mean rates."""
+    hub_per_s = fmean(hub.per_s for hub in hubs)
+    reference_per_s = fmean(reference.per_s for reference in references)
+    hub_cpu_us = fmean(hub.cpu_us for hub in hubs)
     return CeilingResult(
         offices=options.offices,
         intents=per_office * options.offices,
-        hub_per_s=round(hub.per_s, 1),
-        reference_per_s=reference.per_s,
-        ratio=round(hub.per_s / reference.per_s, 3) if reference.per_s else 0.0,
-        writer_cpu_us_per_intent=round(hub.cpu_us, 1),
-        reference_cpu_us_per_message=reference.cpu_us_per_message,
-        unaccounted=hub.unaccounted,
-        reference_errors=reference.errors,
-        writer_us_by_step=breakdown(hub.profile, hub.cpu_us),
+        rounds=[
+            CeilingRound(hub_per_s=round(hub.per_s, 1), reference_per_s=reference.per_s)
+            for hub, reference in zip(hubs, references, strict=True)
+        ],
+        hub_per_s=round(hub_per_s, 1),
+        reference_per_s=round(reference_per_s, 1),
+        ratio=round(hub_per_s / reference_per_s, 3) if reference_per_s else 0.0,
+        writer_cpu_us_per_intent=round(hub_cpu_us, 1),
+        reference_cpu_us_per_message=round(
+            fmean(reference.cpu_us_per_message for reference in references), 1
+        ),
+        unaccounted=sum(hub.unaccounted for hub in hubs),
+        not_applied=sum(hub.not_applied for hub in hubs),
+        reference_errors=sum(reference.errors for reference in references),
+        writer_us_by_step=breakdown(hubs[0].profile, hubs[0].cpu_us),
     )
 
 
@@ -86,11 +120,17 @@ class _HubRun:
     per_s: float  # decisions per second between the steady marks
     cpu_us: float  # the writer's CPU per intent between them
     unaccounted: int
+    not_applied: int  # outcomes other than applied (there should be none)
     profile: str  # py-spy's raw samples of the writer, or "" when not asked for
 
 
 async def _hub(
-    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress, profile: bool
+    stage: Stage,
+    per_office: int,
+    first: int,
+    writer_env: dict[str, str],
+    progress: Progress,
+    profile: bool,
 ) -> _HubRun:
     world, settings = stage.world, stage.settings
     async with (
@@ -98,7 +138,9 @@ async def _hub(
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)
-        published = await publish_backlog(link, world, tag="c", per_office=per_office)
+        published = await publish_backlog(
+            link, world, tag="c", per_office=per_office, first_sequence=first
+        )
         progress(f"ceiling: {len(published)} intents waiting; starting the writer")
         total = len(published)
         low, high = steady_bounds(total)
@@ -116,10 +158,13 @@ async def _hub(
                     await outcomes.reach(total, _timeout_s(total - high))
     messages = high - low
     # The rate from the writer's own decision times: the reader's lag does not enter it.
-    decided = [d.decided_at for _, d in outcomes.of(published)]
+    decisions = [d for _, d in outcomes.of(published)]
     return _HubRun(
-        per_s=steady_rate(decided), cpu_us=(cpu_high - cpu_low) / messages * 1e6,
-        unaccounted=total - len(outcomes.of(published)), profile=raw,
+        per_s=steady_rate([d.decided_at for d in decisions]),
+        cpu_us=(cpu_high - cpu_low) / messages * 1e6,
+        unaccounted=total - len(decisions),
+        not_applied=sum(d.status != "applied" for d in decisions),
+        profile=raw,
     )
 
 
@@ -158,11 +203,11 @@ async def _reference_queues(settings: HubSettings, world: BenchWorld) -> AsyncIt
 
 
 async def _reference(
-    stage: Stage, per_office: int, writer_env: dict[str, str], progress: Progress
+    stage: Stage, per_office: int, first: int, writer_env: dict[str, str], progress: Progress
 ) -> ReferenceResult:
     world, settings = stage.world, stage.settings
     async with _reference_queues(settings, world):
-        total = await _publish_reference(settings, world, per_office)
+        total = await _publish_reference(settings, world, per_office, first)
         progress(f"ceiling: {total} reference messages waiting; starting the reference loop")
         spec = ReferenceSpec(
             broker_url=settings.broker_url.get_secret_value(),
@@ -182,7 +227,9 @@ def _authorization(stage: Stage) -> str:
     return f"ODFHIR {developer}/{stage.world.customer_key(1)}"
 
 
-async def _publish_reference(settings: HubSettings, world: BenchWorld, per_office: int) -> int:
+async def _publish_reference(
+    settings: HubSettings, world: BenchWorld, per_office: int, first: int
+) -> int:
     limit = asyncio.Semaphore(BACKLOG_CONCURRENCY)
     connection = await aio_pika.connect(settings.broker_url.get_secret_value())
     async with connection:
@@ -198,9 +245,8 @@ async def _publish_reference(settings: HubSettings, world: BenchWorld, per_offic
                     timeout=CONFIRM_TIMEOUT_S,
                 )
 
-        await asyncio.gather(
-            *(one(n, s) for s in range(per_office) for n in range(1, world.offices + 1))
-        )
+        sequences = range(first, first + per_office)
+        await asyncio.gather(*(one(n, s) for s in sequences for n in range(1, world.offices + 1)))
     return per_office * world.offices
 
 

@@ -15,6 +15,9 @@ DEFAULT_FLEET_SECONDS = 60.0
 DEFAULT_FLEET_LOADS = (0.5, 1.0, 1.5)
 DEFAULT_CEILING_OFFICES = 100
 DEFAULT_CEILING_INTENTS = 6000
+# Hub and reference alternate, hub first in odd rounds and second in even ones (A B B A): a
+# machine getting slower or faster during the run weighs on both alike.
+DEFAULT_CEILING_ROUNDS = 2
 DEFAULT_SCALE_OFFICES = 1000
 
 
@@ -44,7 +47,8 @@ class FleetOptions:
 @dataclass(frozen=True, kw_only=True)
 class CeilingOptions:
     offices: int = DEFAULT_CEILING_OFFICES
-    intents: int = DEFAULT_CEILING_INTENTS  # for the hub, and as many messages for the reference
+    intents: int = DEFAULT_CEILING_INTENTS  # per round: for the hub, as many for the reference
+    rounds: int = DEFAULT_CEILING_ROUNDS
     profile: bool = False  # py-spy on the writer: its CPU per intent, step by step
 
 

@@ -47,15 +47,23 @@ class FleetResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CeilingRound:
+    hub_per_s: float
+    reference_per_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class CeilingResult:
     offices: int
-    intents: int
-    hub_per_s: float  # outcomes per second in the steady window
-    reference_per_s: float  # acks per second in the reference's steady window
-    ratio: float
+    intents: int  # per round
+    rounds: list[CeilingRound]
+    hub_per_s: float  # decisions per second in the steady window, mean over the rounds
+    reference_per_s: float  # acks per second in the reference's steady window, mean
+    ratio: float  # of the two means
     writer_cpu_us_per_intent: float
     reference_cpu_us_per_message: float
     unaccounted: int
+    not_applied: int  # the hub's outcomes other than applied (there should be none)
     reference_errors: int
     writer_us_by_step: dict[str, float] = field(default_factory=dict)  # with --profile
 
@@ -134,13 +142,16 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
 def _ceiling_lines(ceiling: CeilingResult) -> list[str]:
     return [
         "",
-        f"ceiling: {ceiling.offices} offices in service mode, {ceiling.intents} intents",
+        f"ceiling: {ceiling.offices} offices in service mode, {ceiling.intents} intents, "
+        f"{len(ceiling.rounds)} round(s) (means below)",
+        *(f"  round {number}: hub {r.hub_per_s:.1f}/s, reference {r.reference_per_s:.1f}/s"
+          for number, r in enumerate(ceiling.rounds, start=1)),
         f"  hub       {ceiling.hub_per_s:8.1f} intents/s, writer CPU "
         f"{ceiling.writer_cpu_us_per_intent:,.0f} µs per intent",
         f"  reference {ceiling.reference_per_s:8.1f} messages/s (consume → POST → ack), CPU "
         f"{ceiling.reference_cpu_us_per_message:,.0f} µs per message",
-        f"  hub/reference {ceiling.ratio:.2f}; unaccounted {ceiling.unaccounted}, "
-        f"reference errors {ceiling.reference_errors}",
+        f"  hub/reference {ceiling.ratio:.2f}; unaccounted {ceiling.unaccounted}, not "
+        f"applied {ceiling.not_applied}, reference errors {ceiling.reference_errors}",
         *(f"    {step:<34} {us:7,.0f} µs" for step, us in ceiling.writer_us_by_step.items()),
     ]
 

@@ -30,7 +30,7 @@ from hub.broker_admin import ManagementApi, management_api
 from hub.broker_connection import robust_channel
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings
-from hub.topology import declare_exchanges
+from hub.topology import declare_exchanges, declare_outcome_queue
 from hub.vendor_access import add_vendor
 
 SIM_READY_TIMEOUT_S = 180.0  # Open Dental's tables, and one apikey row per customer key
@@ -96,6 +96,19 @@ async def remove_queues(settings: HubSettings, world: BenchWorld) -> None:
         await _delete_queues(api, [*queues, *outcomes])
 
 
+async def _declare_office_queues(settings: HubSettings, world: BenchWorld) -> None:
+    limit = settings.office_delivery_limit
+    await declare_queues(settings, office_queues(world.office_ids(), limit))
+
+
+async def declare_world_queues(settings: HubSettings, world: BenchWorld) -> None:
+    """The world's office and outcome queues (again, after a writer's run removed them)."""
+    await _declare_office_queues(settings, world)
+    async with robust_channel(settings.broker_url) as channel:
+        for vendor in world.vendors():
+            await declare_outcome_queue(channel, vendor)
+
+
 @asynccontextmanager
 async def _broker(
     settings: HubSettings, world: BenchWorld, registry: Registry
@@ -110,8 +123,7 @@ async def _broker(
                 await declare_exchanges(channel)
                 for vendor in world.vendors():
                     await add_vendor(api, channel, registry.vendor(vendor), password=password)
-            limit = settings.office_delivery_limit
-            await declare_queues(settings, office_queues(world.office_ids(), limit))
+            await _declare_office_queues(settings, world)
             yield {
                 vendor: SecretStr(str(broker.with_user(vendor).with_password(password_text)))
                 for vendor in world.vendors()
@@ -185,6 +197,9 @@ def writer_env(stage: Stage, extra: Mapping[str, str]) -> dict[str, str]:
 async def running_writer(
     stage: Stage, extra_env: Mapping[str, str]
 ) -> AsyncIterator[WriterProcess]:
+    """``hub worker`` on the stage. As it stops, the world's office and outcome queues are
+    removed first, so that its drain does not work through what a scenario left queued;
+    ``declare_world_queues`` brings them back for another run."""
     log_path = stage.workdir / f"writer-{time.monotonic_ns()}.log"
     child = await start_child("hub worker", [*HUB_ARGV, "worker"], writer_env(stage, extra_env),
                               log_path)

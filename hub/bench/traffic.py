@@ -170,10 +170,12 @@ async def publish_paced(
 
 
 async def publish_backlog(
-    link: VendorLinks, world: BenchWorld, *, tag: str, per_office: int
+    link: VendorLinks, world: BenchWorld, *, tag: str, per_office: int, first_sequence: int = 0
 ) -> list[Published]:
-    """``per_office`` intents for every office, as fast as the broker confirms them."""
+    """``per_office`` intents for every office, as fast as the broker confirms them; their
+    sequence numbers (in keys and patients' names) from ``first_sequence`` on."""
     limit = asyncio.Semaphore(BACKLOG_CONCURRENCY)
+    sequences = range(first_sequence, first_sequence + per_office)
 
     async def one(number: int, sequence: int) -> Published:
         key = world.intent_key(tag, number, sequence)
@@ -182,7 +184,7 @@ async def publish_backlog(
             return await link.publish(number, key, body)
 
     return await asyncio.gather(
-        *(one(n, s) for s in range(per_office) for n in range(1, world.offices + 1))
+        *(one(n, s) for s in sequences for n in range(1, world.offices + 1))
     )
 
 

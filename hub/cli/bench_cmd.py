@@ -27,7 +27,12 @@ Offices = Annotated[int, typer.Option(min=1, max=9999, help="fleet: offices (cus
 Seconds = Annotated[float, typer.Option(min=1.0, help="fleet: publishing seconds per load.")]
 Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowance.")]
 CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
-CeilingIntents = Annotated[int, typer.Option(min=1, help="ceiling: intents (and messages).")]
+CeilingIntents = Annotated[
+    int, typer.Option(min=1, help="ceiling: intents (and messages) per round.")
+]
+CeilingRounds = Annotated[
+    int, typer.Option(min=1, max=9, help="ceiling: rounds of hub and reference, alternating.")
+]
 Profile = Annotated[
     bool, typer.Option("--profile", help="ceiling: the writer's CPU per step (needs py-spy).")
 ]
@@ -64,6 +69,7 @@ def register(app: typer.Typer) -> None:
         loads: Loads = DEFAULT_LOADS,
         ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
         ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
+        ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
         profile: Profile = False,
         scale_offices: ScaleOffices = c.DEFAULT_SCALE_OFFICES,
         writer_env: WriterEnv = None,
@@ -80,7 +86,8 @@ def register(app: typer.Typer) -> None:
                     loads=tuple(float(load) for load in loads.split(",")),
                 ),
                 ceiling=c.CeilingOptions(
-                    offices=ceiling_offices, intents=ceiling_intents, profile=profile
+                    offices=ceiling_offices, intents=ceiling_intents, rounds=ceiling_rounds,
+                    profile=profile,
                 ),
                 scale=c.ScaleOptions(offices=scale_offices),
                 writer_env=_pairs(writer_env or []),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from statistics import fmean
 
 import aiohttp
 import pytest
@@ -42,19 +43,22 @@ async def test_fleet_reports_every_load() -> None:
 
 
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
-    # Given two offices and forty intents (and as many reference messages)
+    # Given two offices and forty intents a round (and as many reference messages), two rounds
     options = BenchOptions(
         settings=HubSettings(), scenarios=(Scenario.CEILING,),
-        ceiling=CeilingOptions(offices=2, intents=40),
+        ceiling=CeilingOptions(offices=2, intents=40, rounds=2),
     )
     # When the ceiling runs
     report = await run_bench(options, _quiet)
-    # Then both loops finished everything, with rates, CPU per message and their ratio
+    # Then both loops finished everything in both rounds, every intent applied (the second
+    # round's patients are new ones), with rates, CPU per message and their ratio
     ceiling = report.ceiling
     assert ceiling is not None
-    assert (ceiling.unaccounted, ceiling.reference_errors, ceiling.intents) == (0, 0, 40)
-    assert ceiling.hub_per_s > 0 and ceiling.reference_per_s > 0
-    # The ratio is of the unrounded rates; the reported rates are rounded to 0.1/s.
+    assert (ceiling.unaccounted, ceiling.not_applied, ceiling.reference_errors) == (0, 0, 0)
+    assert ceiling.intents == 40 and len(ceiling.rounds) == 2
+    assert all(r.hub_per_s > 0 and r.reference_per_s > 0 for r in ceiling.rounds)
+    # Rates are means over the rounds, the ratio is of the (unrounded) means.
+    assert ceiling.hub_per_s == pytest.approx(fmean(r.hub_per_s for r in ceiling.rounds), abs=0.1)
     assert ceiling.ratio == pytest.approx(ceiling.hub_per_s / ceiling.reference_per_s, abs=0.01)
     assert ceiling.writer_cpu_us_per_intent > 0 and ceiling.reference_cpu_us_per_message > 0
 
