@@ -96,7 +96,14 @@ class GroupCommit:
     async def _drain(self) -> None:
         try:
             while batch := self._take():
-                await self._commit(batch)
+                try:
+                    await self._commit(batch)
+                except Exception as exc:  # a bug, not the database: no unit may wait forever
+                    _fail(batch, exc)
+                except BaseException:
+                    for unit in batch:
+                        unit.reply.cancel()
+                    raise
         finally:
             self._in_flight -= 1
 
@@ -158,6 +165,8 @@ def _settle(unit: _Unit, replies: list[Reply]) -> None:
 
 
 def _fail(batch: list[_Unit], error: Exception) -> None:
+    """Every unit's own error: a driver's failure translated, anything else as it is."""
     for unit in batch:
         if not unit.reply.done():
-            unit.reply.set_exception(translate(error, unit.doing))
+            failed = isinstance(error, DRIVER_FAILURES)
+            unit.reply.set_exception(translate(error, unit.doing) if failed else error)

@@ -175,3 +175,21 @@ async def test_a_caller_that_gives_up_before_its_batch_leaves_nothing_behind(
     # Then only the unit still wanted was run
     assert await rows_of(ledger_db.database, "given-up") == 0
     assert await rows_of(ledger_db.database, "kept") == 1
+
+
+async def test_a_batch_that_breaks_in_the_hub_fails_its_units_and_the_next_goes_on(
+    ledger_db: MySqlSettings,
+) -> None:
+    async with group_on(ledger_db) as (group, _):
+        # When a unit the driver cannot even format is batched beside a good one
+        results = await asyncio.gather(
+            group.run("testing", "test.malformed", [("SELECT %s, %s", (1,))]),
+            group.run("testing", "test.insert", insert("beside")),
+            return_exceptions=True,
+        )
+        # Then both callers hear of it (none waits forever), and the group goes on serving
+        assert all(isinstance(result, TypeError) for result in results)
+        [reply] = await group.run("testing", "test.insert", insert("after"))
+        assert reply.affected == 1
+    assert await rows_of(ledger_db.database, "beside") == 0
+    assert await rows_of(ledger_db.database, "after") == 1
