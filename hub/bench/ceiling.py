@@ -156,6 +156,7 @@ async def _hub(
                 raw = await profiled
                 with suppress(TimeoutError):  # what is missing is reported as unaccounted
                     await outcomes.reach(total, _timeout_s(total - high))
+            await outcomes.stop()
     messages = high - low
     # The rate from the writer's own decision times: the reader's lag does not enter it.
     decisions = [d for _, d in outcomes.of(published)]

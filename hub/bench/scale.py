@@ -46,6 +46,7 @@ async def run_scale(
             with suppress(TimeoutError):  # what is missing is reported as unaccounted
                 await outcomes.reach(len(published), len(published) / MIN_RATE_PER_S + SLACK_S)
             rss_mb, peak_mb = memory_mb(writer.child.pid)
+            await outcomes.stop()
     return ScaleResult(
         offices=options.offices,
         startup_s=round(writer.startup_s, 2),

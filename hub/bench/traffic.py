@@ -24,6 +24,7 @@ from aio_pika.abc import (
     AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
 )
 from pydantic import SecretStr
 
@@ -201,12 +202,20 @@ class Outcomes:
     def __init__(self) -> None:
         self.decided: dict[str, Decided] = {}
         self._waiters: list[tuple[int, asyncio.Future[float]]] = []
+        self._consumers: list[tuple[AbstractQueue, str]] = []
 
     async def consume(self, channel: AbstractChannel, world: BenchWorld) -> None:
         for vendor in world.vendors():
             queue = await channel.get_queue(names.outcome_queue(vendor), ensure=False)
             # No acks: the queue is the run's own and is deleted with it.
-            await queue.consume(self._on_message, no_ack=True)
+            self._consumers.append((queue, await queue.consume(self._on_message, no_ack=True)))
+
+    async def stop(self) -> None:
+        """Stop reading, before the queues go: else the broker cancels every consumer, and
+        aio-pika says so on stderr, once per vendor."""
+        consumers, self._consumers = self._consumers, []
+        for queue, tag in consumers:
+            await queue.cancel(tag)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         event = json.loads(message.body)
