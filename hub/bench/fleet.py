@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from hub.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
-from hub.bench.procs import VENDOR_NICENESS, yielding_cpu
+from hub.bench.procs import VENDOR_NICENESS, machine_times, yielding_cpu
 from hub.bench.report import FleetResult, LoadResult
 from hub.bench.stage import Stage, running_writer, staged
 from hub.bench.stats import percentile
@@ -74,20 +74,22 @@ async def _one_load(
     rejected_before = await throttle_rejections(stage)
     seen_before = len(outcomes.decided)
     started_at = time.time()
+    times_before = machine_times()
     published = await publish_paced(
         link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
         seconds=options.seconds,
     )
+    busy = machine_times().busy_share_since(times_before)
     drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
     with suppress(TimeoutError):  # what is missing is reported as unaccounted
         await outcomes.reach(seen_before + len(published), drain_s)
     rejected = await throttle_rejections(stage) - rejected_before
-    return _result(options, world, load, published, outcomes, started_at, rejected)
+    return _result(options, world, load, published, outcomes, started_at, rejected, busy)
 
 
 def _result(
     options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
-    outcomes: Outcomes, started_at: float, rejected: int,
+    outcomes: Outcomes, started_at: float, rejected: int, busy: float,
 ) -> LoadResult:
     decided = outcomes.of(published)
     applied = [(p, d) for p, d in decided if d.status == APPLIED]
@@ -110,6 +112,7 @@ def _result(
         p99_s=round(percentile(latencies, 99), 3),
         not_applied=len(decided) - len(applied),
         unaccounted=len(published) - len(decided),
+        machine_busy=round(busy, 3),
     )
 
 
@@ -117,5 +120,6 @@ def _summary(result: LoadResult) -> str:
     return (
         f"fleet: load {result.load:g}: {result.applied_per_s:.1f} applied/s "
         f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
-        f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted"
+        f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
+        f"{result.machine_busy:.0%} busy"
     )

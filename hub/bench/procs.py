@@ -98,6 +98,26 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+@dataclass(frozen=True)
+class MachineTimes:
+    """The whole machine's CPU time so far, every core summed, from /proc/stat (in ticks)."""
+
+    busy: int
+    total: int
+
+    def busy_share_since(self, earlier: MachineTimes) -> float:
+        """Of the time since ``earlier``, the share all cores together were busy."""
+        total = self.total - earlier.total
+        return (self.busy - earlier.busy) / total if total > 0 else 0.0
+
+
+def machine_times() -> MachineTimes:
+    # user nice system idle iowait irq softirq steal (guest time is inside user already)
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]
+    return MachineTimes(busy=sum(ticks) - idle, total=sum(ticks))
+
+
 VENDOR_NICENESS = 10  # the vendors' side (this process) yields the cores to the hub's processes
 
 

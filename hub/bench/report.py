@@ -23,6 +23,9 @@ class LoadResult:
     p99_s: float
     not_applied: int  # outcomes other than applied (there should be none)
     unaccounted: int  # published without an outcome by the end of the drain
+    # Of every core's time while publishing, the share busy: near 1, the machine (writer,
+    # simulator, broker, databases and publishers together) caps the figures, not the pacing.
+    machine_busy: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,13 +131,15 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
         f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}",
         f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
-        f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5}",
+        f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5} "
+        f"{'machine busy':>13}",
     ]
     for r in fleet.loads:
         lines.append(
             f"{r.load:>5.1f} {r.offered_per_s:>10.1f} {r.applied_per_s:>10.1f} "
             f"{r.applied_ratio:>12.1%} {r.throttle_replies:>10} {r.p50_s:>7.2f} "
-            f"{r.p95_s:>7.2f} {r.p99_s:>7.2f} {r.unaccounted + r.not_applied:>5}"
+            f"{r.p95_s:>7.2f} {r.p99_s:>7.2f} {r.unaccounted + r.not_applied:>5} "
+            f"{r.machine_busy:>13.0%}"
         )
     return lines
 

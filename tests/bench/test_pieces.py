@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from adapters.publisher import intents
 from contracts import parse_intent
 from contracts.v1.patient import PatientCreate
 from hub.bench.files import key_variables, registry_toml, sim_toml
+from hub.bench.procs import MachineTimes, machine_times
 from hub.bench.profile import breakdown
 from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
 from hub.bench.stats import percentile, steady_bounds, steady_rate
@@ -92,6 +94,7 @@ def _load(load: float) -> LoadResult:
     return LoadResult(
         load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
         throttle_replies=0, p50_s=0.1, p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
+        machine_busy=0.5,
     )
 
 
@@ -106,3 +109,24 @@ def test_the_fleet_json_keys_each_figure_by_load() -> None:
     for name in ("applied_ratio", "throttle_replies", "p99_s"):
         assert set(document["fleet"][name]) == {"0.5", "1.5"}
     assert "ceiling" not in document and document["machine"]["cpus"] == 2
+
+
+def test_the_machine_busy_share_is_busy_ticks_over_all_ticks() -> None:
+    # Given two readings of the machine's CPU ticks, 300 of 400 new ones busy
+    before = MachineTimes(busy=1_000, total=5_000)
+    after = MachineTimes(busy=1_300, total=5_400)
+    # Then the share busy in between is 75%, and nothing elapsed reads as idle
+    assert after.busy_share_since(before) == 0.75
+    assert before.busy_share_since(before) == 0.0
+
+
+def test_a_spinning_core_reads_as_busy() -> None:
+    # Given this machine's CPU ticks now
+    before = machine_times()
+    # When this process spins for a while
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        pass
+    # Then the reading after it counts that time busy
+    share = machine_times().busy_share_since(before)
+    assert 0 < share <= 1

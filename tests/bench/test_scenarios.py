@@ -40,6 +40,7 @@ async def test_fleet_reports_every_load() -> None:
         assert result.throttle_replies >= 0
         assert 0 < result.applied_ratio <= 2
         assert 0 <= result.p50_s <= result.p95_s <= result.p99_s
+        assert 0 < result.machine_busy <= 1
 
 
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
