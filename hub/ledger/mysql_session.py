@@ -35,6 +35,7 @@ SESSION_SETUP = (
 )
 POOL_RECYCLE_S = 3600
 
+
 @dataclass(frozen=True)
 class Reply:
     """What the server said of one statement."""
