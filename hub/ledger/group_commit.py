@@ -2,10 +2,11 @@
 sent as one packet.
 
 The writer's hot path is two single-row units per intent (claim; finish with its API calls),
-each from its own lane. Sent one by one, every unit costs a round trip and a durable commit, and
-the ledger's database, not the writer, becomes the hub's largest cost per intent. Here a unit
-joins whatever is waiting; at most ``batches`` batches are in flight, so a batch forms while the
-previous ones are on the wire, and nobody waits for a timer.
+each from its own lane. Sent one by one, every unit costs a round trip and a durable commit, in
+the writer and in MariaDB alike (measured: the ledger's MariaDB CPU per intent 1.24 -> 0.80 ms
+with groups of about two units). Here a unit joins whatever is waiting; at most ``batches``
+batches are in flight, so a batch forms while the previous ones are on the wire, and nobody
+waits for a timer.
 
 Every unit still gets its own reply only once the commit that holds it is durable (invariant 2:
 nothing is acked before its outcome is in the ledger). A unit's statements must not fail on
