@@ -223,14 +223,15 @@ class MySqlLedger:
             cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
         )
         calls = [_call_row(intent_id, call) for call in finish.calls]
+        # Every call in one multi-row INSERT.
+        record = (_RECORD_API_CALLS + _ROW_VALUES_MORE * (len(calls) - 1), _flat(calls))
         if not finish.refs:  # nothing depends on the update's result: a unit for the group
-            record = (_RECORD_API_CALLS + _ROW_VALUES_MORE * (len(calls) - 1), _flat(calls))
             statements = [record, (_FINISH, values)] if calls else [(_FINISH, values)]
             replies = await self._group.run("finishing an intent", "finish", statements)
             return replies[-1].affected != 0
         async with self._session.transaction("finishing an intent") as tx:
-            for row in calls:
-                await tx.execute("finish.insert_api_call", _RECORD_API_CALLS, row)
+            if calls:
+                await tx.execute("finish.insert_api_calls", *record)
             finished = await tx.execute("finish.update", _FINISH, values)
             if finished == 0:
                 return False
