@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import aiormq
-import httpx
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
@@ -26,7 +25,7 @@ from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.observability import HubMetrics, LabelBounds, ReadinessCheck
 from hub.observability.writer_checks import writer_checks
-from hub.opendental import HttpTimeouts, KeyPacer, OfficeApi, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi, make_http_client
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
@@ -190,7 +189,7 @@ class _Parts:
     """What the pipeline is built from, once opened."""
 
     ledger: MySqlLedger
-    http: httpx.AsyncClient
+    http: HttpClient
     publisher: AmqpPublisher
     databases: Mapping[str, ReadOnlyDatabase]
     metrics: WriterMetrics

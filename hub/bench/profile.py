@@ -29,7 +29,7 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ledger record_api_call", ("MySqlLedger.record_api_call (",)),
     ("ledger release_attempt", ("MySqlLedger.release_attempt (",)),
     ("ledger finish", ("MySqlLedger.finish (",)),
-    ("HTTP (client, httpx, aiohttp)", ("OpenDentalClient.",)),
+    ("HTTP (client, aiohttp)", ("OpenDentalClient.",)),
     ("outcome publish", ("AmqpPublisher.outcome (", "outcome_event (records.py")),
     ("dead letter", ("AmqpPublisher.dead_letter (",)),
     ("ack", ("act (acking.py",)),

@@ -1,4 +1,4 @@
-"""Open Dental replies and httpx failures, classified by what the writer does next.
+"""Open Dental replies and HTTP client failures, classified by what the writer does next.
 
 Pure functions: the client calls them once, at its boundary. Open Dental's errors are bare
 message strings, often JSON-quoted; the status alone does not decide, because a 400 can be a
@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 
 from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
 from hub.opendental.constants import MAX_MESSAGE_CHARS
@@ -32,21 +32,23 @@ TRANSIENT_400_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
-# Failures before anything reached Open Dental: safe to send again as is. Checked first, as
-# ConnectTimeout and PoolTimeout are also TimeoutExceptions.
-_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ConnectError,
-    httpx.ProxyError,  # raised while setting up the tunnel, before the request
+# Failures before anything reached Open Dental: safe to send again as is. Checked first, as a
+# connect timeout is also a timeout, and a refused connect an OSError.
+_NOT_SENT: tuple[type[aiohttp.ClientError], ...] = (
+    aiohttp.ConnectionTimeoutError,  # the wait for a pooled connection, or the connect
+    aiohttp.ClientConnectorError,  # refused, unresolvable, TLS or proxy set-up
+    aiohttp.ServerFingerprintMismatch,  # the TLS handshake, before the request
 )
-# Failures once the request was (at least partly) on its way: it may have been processed. A
-# write failure counts too, since how much of the body arrived is unknown.
-_MAYBE_SENT: tuple[type[httpx.TransportError], ...] = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,  # e.g. closed without a response after the request was sent
+# A request that cannot be built or a redirect the client never follows: sending it again would
+# fail the same way.
+_NOT_SENDABLE: tuple[type[aiohttp.ClientError], ...] = (
+    aiohttp.InvalidURL,
+    aiohttp.NonHttpUrlClientError,
+    aiohttp.RedirectClientError,
+    aiohttp.TooManyRedirects,
 )
+# Every exception the HTTP client raises on purpose; the client's boundary catches these.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (aiohttp.ClientError,)
 
 
 def error_message(body: str, *, fallback: str) -> str:
@@ -100,12 +102,13 @@ def classify_status(
 
 
 def classify_transport(exc: Exception) -> HubError:
-    """The hub error for an exception raised by httpx (or any other, as a permanent one)."""
-    message = type(exc).__name__
+    """The hub error for an exception raised by the HTTP client (or any other, as permanent)."""
+    message = type(exc).__name__  # never the exception's text: it can hold a URL with filters
     if isinstance(exc, _NOT_SENT):
         return TransientError(message, maybe_applied=False)
-    if isinstance(exc, _MAYBE_SENT):
-        return TransientError(message, maybe_applied=True)
-    # UnsupportedProtocol, LocalProtocolError, DecodingError, TooManyRedirects, InvalidURL,
-    # stream misuse, ...: sending it again would fail the same way.
-    return PermanentError(message)
+    if isinstance(exc, _NOT_SENDABLE) or not isinstance(exc, TRANSPORT_ERRORS):
+        return PermanentError(message)
+    # Anything once the request was on its way (a read timeout, a reset, a closed connection, a
+    # reply that is not HTTP, a body cut short) may have been processed; so may a write failure,
+    # since how much of the body arrived is unknown.
+    return TransientError(message, maybe_applied=True)

@@ -15,30 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import httpx
-
 from hub.errors import HubError, PermanentError, ThrottledError
 from hub.opendental import replies
 from hub.opendental.classify import (
+    TRANSPORT_ERRORS,
     classify_status,
     classify_transport,
     error_message,
     parse_retry_after,
 )
 from hub.opendental.constants import THROTTLE_DEFER_S
+from hub.opendental.http_client import HttpClient, HttpReply
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
 from hub.opendental.replies import APPOINTMENT, COMMLOG, PATIENT, PAYMENT, Table
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
 
-# Every exception httpx raises on purpose; the stream errors are programming mistakes and
-# classify as permanent, never as transient.
-HTTPX_ERRORS: tuple[type[Exception], ...] = (
-    httpx.HTTPError,
-    httpx.InvalidURL,
-    httpx.CookieConflict,
-    httpx.StreamError,
-)
 Filter = str | int
 _T = TypeVar("_T")
 
@@ -70,7 +62,7 @@ class _Reply:
     """A 2xx reply, before its body is read."""
 
     attempt: _Attempt
-    response: httpx.Response
+    response: HttpReply
 
 
 def _matching(rows: list[Row], field: str, value: int) -> list[Row]:
@@ -78,11 +70,11 @@ def _matching(rows: list[Row], field: str, value: int) -> list[Row]:
 
 
 class OpenDentalClient:
-    """One office's Open Dental API over a shared httpx.AsyncClient."""
+    """One office's Open Dental API over the process's shared HTTP client."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpClient,
         office: OfficeApi,
         pacer: Pacer,
         on_call: Callable[[ApiCall], None] | None = None,
@@ -156,7 +148,7 @@ class OpenDentalClient:
     async def _create(self, table: Table, path: str, body: WireBody) -> Created:
         reply = await self._send("POST", path, body=body)
 
-        def parse(response: httpx.Response) -> Created:
+        def parse(response: HttpReply) -> Created:
             obj = replies.optional_object_of(response)
             return Created(
                 table=table.name,
@@ -171,7 +163,7 @@ class OpenDentalClient:
     async def _update(self, table: Table, key: int, path: str, body: WireBody) -> Updated:
         reply = await self._send("PUT", path, body=body)
 
-        def parse(response: httpx.Response) -> Updated:
+        def parse(response: HttpReply) -> Updated:
             obj = replies.optional_object_of(response)
             replies.check_updated_key(table, key, response, obj)
             return Updated(
@@ -228,7 +220,7 @@ class OpenDentalClient:
                     headers=self._headers(),
                     content=None if body is None else json.dumps(dict(body)),
                 )
-        except HTTPX_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             self._report(attempt(None).record(message=type(exc).__name__))
             raise classify_transport(exc) from exc
         except asyncio.CancelledError:
@@ -244,7 +236,7 @@ class OpenDentalClient:
             raise failure
         return _Reply(attempt=sent, response=response)
 
-    def _failure_of(self, response: httpx.Response) -> HubError | None:
+    def _failure_of(self, response: HttpReply) -> HubError | None:
         if response.is_success:  # no error message to read out of a created row's body
             return None
         message = error_message(response.text, fallback=response.reason_phrase)
@@ -260,7 +252,7 @@ class OpenDentalClient:
     def _finish(
         self,
         reply: _Reply,
-        parse: Callable[[httpx.Response], _T],
+        parse: Callable[[HttpReply], _T],
         key_of: Callable[[_T], int] | None = None,
     ) -> _T:
         """Read a 2xx reply's body and report the attempt, with the row's key when there is one."""

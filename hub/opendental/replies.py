@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import httpx
-
 from hub.errors import PermanentError
+from hub.opendental.http_client import HttpReply
 from hub.opendental.results import JsonValue, Row
 
 
@@ -29,7 +28,7 @@ COMMLOG = Table(name="commlog", key_field="CommlogNum")
 PAYMENT = Table(name="payment", key_field="PayNum")
 
 
-def _json(response: httpx.Response) -> JsonValue:
+def _json(response: HttpReply) -> JsonValue:
     try:
         decoded: JsonValue = json.loads(response.content)
     except ValueError as exc:
@@ -39,7 +38,7 @@ def _json(response: httpx.Response) -> JsonValue:
     return decoded
 
 
-def object_of(response: httpx.Response) -> Row:
+def object_of(response: HttpReply) -> Row:
     """The reply's JSON object."""
     decoded = _json(response)
     if not isinstance(decoded, dict):
@@ -47,7 +46,7 @@ def object_of(response: httpx.Response) -> Row:
     return decoded
 
 
-def optional_object_of(response: httpx.Response) -> Row:
+def optional_object_of(response: HttpReply) -> Row:
     """The reply's JSON object, or an empty one when it carries none (some PUTs, and POSTs of
     older versions, e.g. Commlogs before 23.3.7)."""
     if not response.content.strip():
@@ -56,7 +55,7 @@ def optional_object_of(response: httpx.Response) -> Row:
     return decoded if isinstance(decoded, dict) else {}
 
 
-def rows_of(response: httpx.Response) -> list[Row]:
+def rows_of(response: HttpReply) -> list[Row]:
     """The reply's JSON array of objects."""
     decoded = _json(response)
     if not isinstance(decoded, list) or not all(isinstance(row, dict) for row in decoded):
@@ -66,7 +65,7 @@ def rows_of(response: httpx.Response) -> list[Row]:
     return [row for row in decoded if isinstance(row, dict)]
 
 
-def _location_key(response: httpx.Response) -> str | None:
+def _location_key(response: HttpReply) -> str | None:
     location: str | None = response.headers.get("Location")
     if not location:
         return None
@@ -74,7 +73,7 @@ def _location_key(response: httpx.Response) -> str | None:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def created_key(table: Table, response: httpx.Response, body: Row) -> int:
+def created_key(table: Table, response: HttpReply, body: Row) -> int:
     """The created row's primary key: the body's key field, checked against Location."""
     value = body.get(table.key_field)
     location_key = _location_key(response)
@@ -93,7 +92,7 @@ def created_key(table: Table, response: httpx.Response, body: Row) -> int:
     return value
 
 
-def check_updated_key(table: Table, primary_key: int, response: httpx.Response, body: Row) -> None:
+def check_updated_key(table: Table, primary_key: int, response: HttpReply, body: Row) -> None:
     """An updated object that names another row is a reply we cannot trust."""
     value = body.get(table.key_field)
     if value is not None and value != primary_key:

@@ -1,4 +1,4 @@
-"""The writer's port to the offices' Open Dental APIs, and its adapter over the one httpx client."""
+"""The writer's port to the offices' Open Dental APIs, and its adapter over the one HTTP client."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
-
-from hub.opendental import ApiCall, OfficeApi, OpenDentalClient, Pacer
+from hub.opendental import ApiCall, HttpClient, OfficeApi, OpenDentalClient, Pacer
 from hub.writer.calls import OpenDentalWrites
 
 OnCall = Callable[[ApiCall], None]
@@ -22,9 +20,9 @@ class OfficeApis(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class HttpOfficeApis:
-    """Every office over one shared ``httpx.AsyncClient`` and one pacer (per customer key)."""
+    """Every office over one shared HTTP client and one pacer (per customer key)."""
 
-    http: httpx.AsyncClient
+    http: HttpClient
     pacer: Pacer
     offices: Mapping[str, OfficeApi]
 

@@ -87,7 +87,7 @@ def test_the_profile_charges_each_sample_to_its_innermost_step() -> None:
     # When it is broken down for 400 µs of CPU per intent
     steps = breakdown(raw, 400.0)
     # Then the idle wait counts for nothing and the rest is shared by samples
-    assert steps == {"ledger claim": 300.0, "HTTP (client, httpx, aiohttp)": 100.0}
+    assert steps == {"ledger claim": 300.0, "HTTP (client, aiohttp)": 100.0}
 
 
 def _load(load: float) -> LoadResult:

@@ -1,5 +1,5 @@
 """Fixtures for the Open Dental client tests: a real simulator over a throwaway database, the
-shared httpx client, and one OfficeApi per kind of customer key the simulator knows."""
+shared HTTP client, and one OfficeApi per kind of customer key the simulator knows."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
 from hub.opendental import (
     ApiCall,
+    HttpClient,
     HttpTimeouts,
     KeyPacer,
     OfficeApi,
@@ -54,7 +54,7 @@ async def simulator(empty_database: str) -> AsyncIterator[SimHandle]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
+async def http() -> AsyncIterator[HttpClient]:
     """The process-wide HTTP client, with the production timeouts."""
     async with make_http_client(HttpTimeouts(), max_connections=10) as client:
         yield client
@@ -108,12 +108,12 @@ MakeHarness = Callable[..., Harness]
 
 
 @pytest.fixture
-def make_harness(http: httpx.AsyncClient) -> MakeHarness:
+def make_harness(http: HttpClient) -> MakeHarness:
     """Build a client over the shared HTTP client: a KeyPacer unless a pacer is given."""
 
     def make(
         office: OfficeApi, *, pacer: Pacer | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: HttpClient | None = None,
     ) -> Harness:
         if pacer is None:
             key_pacer = KeyPacer()

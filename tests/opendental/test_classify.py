@@ -1,91 +1,98 @@
-"""Every httpx exception and every kind of Open Dental reply maps to exactly one hub error."""
+"""Every aiohttp failure and every kind of Open Dental reply maps to exactly one hub error."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
 from hub.opendental.classify import (
+    TRANSPORT_ERRORS,
     classify_status,
     classify_transport,
     error_message,
     parse_retry_after,
 )
-from hub.opendental.client import HTTPX_ERRORS
 from hub.opendental.constants import MAX_MESSAGE_CHARS
 
 NOW = datetime(2025, 11, 25, 12, 0, 0, tzinfo=UTC)
 
-# (hub class, maybe_applied) for every exception class httpx exports. A class httpx adds later
-# fails the test below until someone decides where it belongs.
-HTTPX_EXPECTED: dict[str, tuple[type[HubError], bool | None]] = {
+# (hub class, maybe_applied) for every ClientError class aiohttp exports. A class aiohttp adds
+# later fails the test below until someone decides where it belongs.
+AIOHTTP_EXPECTED: dict[str, tuple[type[HubError], bool | None]] = {
     # Nothing reached Open Dental: send again as is.
-    "ConnectError": (TransientError, False),
-    "ConnectTimeout": (TransientError, False),
-    "PoolTimeout": (TransientError, False),
-    "ProxyError": (TransientError, False),
+    "ConnectionTimeoutError": (TransientError, False),
+    "ClientConnectorError": (TransientError, False),
+    "ClientConnectorDNSError": (TransientError, False),
+    "ClientConnectorSSLError": (TransientError, False),
+    "ClientConnectorCertificateError": (TransientError, False),
+    "ClientSSLError": (TransientError, False),
+    "ClientProxyConnectionError": (TransientError, False),
+    "ServerFingerprintMismatch": (TransientError, False),
     # The request was on its way or sent: it may have been processed.
-    "ReadTimeout": (TransientError, True),
-    "WriteTimeout": (TransientError, True),
-    "TimeoutException": (TransientError, True),
-    "ReadError": (TransientError, True),
-    "WriteError": (TransientError, True),
-    "CloseError": (TransientError, True),
-    "NetworkError": (TransientError, True),
-    "RemoteProtocolError": (TransientError, True),
+    "ClientError": (TransientError, True),
+    "ClientConnectionError": (TransientError, True),
+    "ClientConnectionResetError": (TransientError, True),
+    "ClientOSError": (TransientError, True),
+    "ServerConnectionError": (TransientError, True),
+    "ServerDisconnectedError": (TransientError, True),
+    "ServerTimeoutError": (TransientError, True),
+    "SocketTimeoutError": (TransientError, True),
+    "ClientPayloadError": (TransientError, True),
+    "ClientResponseError": (TransientError, True),
+    "ClientHttpProxyError": (TransientError, True),
+    "ContentTypeError": (TransientError, True),
+    "WSServerHandshakeError": (TransientError, True),
+    "UploadAbortedError": (TransientError, True),
     # Sending it again would fail the same way.
-    "UnsupportedProtocol": (PermanentError, None),
-    "LocalProtocolError": (PermanentError, None),
-    "ProtocolError": (PermanentError, None),
-    "TransportError": (PermanentError, None),
-    "DecodingError": (PermanentError, None),
-    "TooManyRedirects": (PermanentError, None),
     "InvalidURL": (PermanentError, None),
-    "RequestError": (PermanentError, None),
-    "HTTPError": (PermanentError, None),
-    "HTTPStatusError": (PermanentError, None),
-    "CookieConflict": (PermanentError, None),
-    "StreamError": (PermanentError, None),
-    "StreamClosed": (PermanentError, None),
-    "StreamConsumed": (PermanentError, None),
-    "RequestNotRead": (PermanentError, None),
-    "ResponseNotRead": (PermanentError, None),
+    "InvalidUrlClientError": (PermanentError, None),
+    "InvalidUrlRedirectClientError": (PermanentError, None),
+    "NonHttpUrlClientError": (PermanentError, None),
+    "NonHttpUrlRedirectClientError": (PermanentError, None),
+    "RedirectClientError": (PermanentError, None),
+    "TooManyRedirects": (PermanentError, None),
 }
+SECRET_URL = URL("http://127.0.0.1:1/api/v1/patients?LName=Secret")
+CONNECTION = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 1, False, True, None, None, None)
+REQUEST_INFO = aiohttp.RequestInfo(SECRET_URL, "POST", CIMultiDictProxy(CIMultiDict()))
 
 
-def httpx_exception_classes() -> list[type[Exception]]:
-    exported = (getattr(httpx, name) for name in httpx.__all__)
-    return [obj for obj in exported if isinstance(obj, type) and issubclass(obj, Exception)]
+def aiohttp_client_error_classes() -> list[type[aiohttp.ClientError]]:
+    exported = (getattr(aiohttp, name) for name in aiohttp.__all__)
+    return [
+        obj for obj in exported if isinstance(obj, type) and issubclass(obj, aiohttp.ClientError)
+    ]
 
 
-def instance_of(cls: type[Exception]) -> Exception:
-    request = httpx.Request("POST", "http://127.0.0.1:1/api/v1/patients")
-    if cls is httpx.HTTPStatusError:
-        response = httpx.Response(500, request=request)
-        return cls("boom", request=request, response=response)
-    if issubclass(cls, httpx.RequestError):
-        return cls("boom", request=request)
-    try:
-        return cls("boom")
-    except TypeError:  # the stream errors take no message
-        return cls()
+def instance_of(cls: type[aiohttp.ClientError]) -> aiohttp.ClientError:
+    if issubclass(cls, aiohttp.ClientResponseError):
+        return cls(REQUEST_INFO, (), status=502, message="Bad Gateway")
+    if issubclass(cls, aiohttp.ClientConnectorError):
+        return cls(CONNECTION, OSError(111, "Connection refused"))
+    if issubclass(cls, aiohttp.ServerFingerprintMismatch):
+        return cls(b"expected", b"got", "127.0.0.1", 1)
+    if issubclass(cls, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        return cls(SECRET_URL)
+    return cls("boom")
 
 
-def test_every_httpx_exception_class_is_listed() -> None:
-    # Given every exception class httpx exports
-    exported = {cls.__name__ for cls in httpx_exception_classes()}
+def test_every_aiohttp_client_error_class_is_listed() -> None:
+    # Given every ClientError class aiohttp exports
+    exported = {cls.__name__ for cls in aiohttp_client_error_classes()}
     # Then each one has a decided place in the table, and the table lists nothing else
-    assert exported == set(HTTPX_EXPECTED)
+    assert exported == set(AIOHTTP_EXPECTED)
 
 
-@pytest.mark.parametrize("cls", httpx_exception_classes(), ids=lambda cls: cls.__name__)
-def test_every_httpx_exception_maps_to_exactly_one_hub_class(cls: type[Exception]) -> None:
-    # Given an instance of an httpx exception
+@pytest.mark.parametrize("cls", aiohttp_client_error_classes(), ids=lambda cls: cls.__name__)
+def test_every_aiohttp_error_maps_to_exactly_one_hub_class(cls: type[aiohttp.ClientError]) -> None:
+    # Given an instance of an aiohttp failure
     exc = instance_of(cls)
-    expected_class, expected_maybe_applied = HTTPX_EXPECTED[cls.__name__]
+    expected_class, expected_maybe_applied = AIOHTTP_EXPECTED[cls.__name__]
     # When it is classified
     error = classify_transport(exc)
     # Then it becomes exactly the expected hub class, with the expected maybe-applied flag
@@ -93,9 +100,9 @@ def test_every_httpx_exception_maps_to_exactly_one_hub_class(cls: type[Exception
     if expected_maybe_applied is not None:
         assert isinstance(error, TransientError)
         assert error.maybe_applied is expected_maybe_applied
-    # And the client's boundary catches it, so no httpx exception leaks past the client
-    assert isinstance(exc, HTTPX_ERRORS)
-    # And the message is the class name only (httpx messages can hold URLs with filters)
+    # And the client's boundary catches it, so no aiohttp exception leaks past the client
+    assert isinstance(exc, TRANSPORT_ERRORS)
+    # And the message is the class name only (aiohttp messages can hold URLs with filters)
     assert str(error) == cls.__name__
 
 

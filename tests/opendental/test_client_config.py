@@ -1,27 +1,12 @@
-"""The shared HTTP client's timeouts, and an office's keys staying out of reprs."""
+"""An office's keys staying out of reprs, its Authorization header and its page size."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
-from hub.opendental import HttpTimeouts, OfficeApi, make_http_client
+from hub.opendental import OfficeApi
 from hub.settings import ApiMode
-
-
-async def test_the_http_client_has_four_explicit_timeouts() -> None:
-    # Given the default timeouts, When the process's HTTP client is built
-    async with make_http_client(HttpTimeouts(), max_connections=20) as http:
-        # Then connect, read (past Open Dental's 60 s 504), write and pool are each set
-        assert http.timeout == httpx.Timeout(connect=5.0, read=65.0, write=10.0, pool=10.0)
-
-
-async def test_the_http_client_timeouts_are_configurable() -> None:
-    # Given other timeouts, When the client is built, Then it uses them
-    timeouts = HttpTimeouts(connect_s=1.0, read_s=2.0, write_s=3.0, pool_s=4.0)
-    async with make_http_client(timeouts, max_connections=1) as http:
-        assert http.timeout == httpx.Timeout(connect=1.0, read=2.0, write=3.0, pool=4.0)
 
 
 def office(mode: ApiMode, page_rows: int | None = None) -> OfficeApi:

@@ -1,4 +1,4 @@
-"""Reply shapes the simulator never produces, served by httpx.MockTransport.
+"""Reply shapes the simulator never produces, served over real HTTP by a small local server.
 
 The simulator is the target for everything it can do (STYLE.md rule 7); each test here says why
 it cannot.
@@ -7,42 +7,50 @@ it cannot.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
 import pytest
+from aiohttp import web
 
 from hub.errors import PermanentError, ThrottledError
 from hub.opendental.constants import THROTTLE_DEFER_S
 from odsim.config import DEFAULT_DEVELOPER
 from tests.opendental.conftest import FULL_KEY, Harness, MakeHarness, RecordingPacer, office_api
 
-BASE_URL = "http://od.test/api/v1"
-Handler = Callable[[httpx.Request], httpx.Response]
+BASE_URL = "http://od.test/api/v1"  # only ever written into Location headers
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 MockOffice = Callable[[Handler], Harness]
 
 
 @pytest.fixture
 async def mock_od(make_harness: MakeHarness) -> AsyncIterator[MockOffice]:
-    """Build clients for an office whose every reply comes from a handler."""
-    transports: list[httpx.AsyncClient] = []
+    """Build clients for an office whose every reply comes from a handler, behind one server."""
+    handlers: list[Handler] = []
+
+    async def dispatch(request: web.Request) -> web.Response:
+        return await handlers[-1](request)
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", dispatch)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
 
     def make(handler: Handler) -> Harness:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-        transports.append(http)
-        return make_harness(office_api(BASE_URL), client=http, pacer=RecordingPacer())
+        handlers.append(handler)
+        return make_harness(office_api(base_url), pacer=RecordingPacer())
 
     yield make
-    for http in transports:
-        await http.aclose()
+    await runner.cleanup()
 
 
 def reply(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
-    def handle(request: httpx.Request) -> httpx.Response:
+    async def handle(request: web.Request) -> web.Response:
         content = b"" if body is None else json.dumps(body).encode()
-        return httpx.Response(status, content=content, headers=headers)
+        return web.Response(status=status, body=content, headers=headers)
 
     return handle
 
@@ -142,7 +150,10 @@ async def test_a_201_without_any_key_is_permanent(mock_od: MockOffice) -> None:
 async def test_a_read_that_is_not_json_is_permanent(mock_od: MockOffice) -> None:
     # Why mocked: the simulator always answers JSON.
     # Given a 200 whose body is HTML
-    od = mock_od(lambda request: httpx.Response(200, text="<html>maintenance</html>"))
+    async def maintenance(request: web.Request) -> web.Response:
+        return web.Response(status=200, text="<html>maintenance</html>", content_type="text/html")
+
+    od = mock_od(maintenance)
     # When a patient is read, Then it is permanent and reported with its status
     with pytest.raises(PermanentError):
         await od.client.get_patient(1)
@@ -175,21 +186,21 @@ async def test_a_list_that_ignores_offset_stops_with_a_permanent_error(
 async def test_requests_carry_the_auth_and_json_headers(mock_od: MockOffice) -> None:
     # Why mocked: the simulator checks these headers but does not echo them back to observe.
     # Given an office that records what it receives
-    seen: list[httpx.Request] = []
+    seen: list[tuple[web.Request, bytes]] = []
 
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201 if request.method == "POST" else 200, json={"PatNum": 5})
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request, await request.read()))
+        return web.json_response({"PatNum": 5}, status=201 if request.method == "POST" else 200)
 
     od = mock_od(record)
     # When a patient is created and read
     await od.client.create_patient({"LName": "A", "FName": "B", "PriProv": 1})
     await od.client.get_patient(5)
     # Then both requests had Open Dental's auth header and the JSON content type
-    post, get = seen
+    (post, post_body), (get, _) = seen
     for request in (post, get):
         assert request.headers["Authorization"] == f"ODFHIR {DEFAULT_DEVELOPER.key}/{FULL_KEY}"
         assert request.headers["Content-Type"] == "application/json"
     # And the POST carried exactly the wire fields, to the resource's URL
-    assert json.loads(post.content) == {"LName": "A", "FName": "B", "PriProv": 1}
-    assert (str(post.url), str(get.url)) == (f"{BASE_URL}/patients", f"{BASE_URL}/patients/5")
+    assert json.loads(post_body) == {"LName": "A", "FName": "B", "PriProv": 1}
+    assert (post.path_qs, get.path_qs) == ("/api/v1/patients", "/api/v1/patients/5")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.ledger import MySqlLedger, migrate
-from hub.opendental import HttpTimeouts, OfficeApi, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, OfficeApi, make_http_client
 from hub.settings import ApiMode, MySqlSettings
 from odsim.config import (
     DEFAULT_CUSTOMER,
@@ -123,7 +123,7 @@ async def office() -> AsyncIterator[Office]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
+async def http() -> AsyncIterator[HttpClient]:
     async with make_http_client(HttpTimeouts(), max_connections=4) as client:
         yield client
 
@@ -139,7 +139,7 @@ async def other_program(office: Office) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def writer(ledger: MySqlLedger, office: Office, http: httpx.AsyncClient) -> LedgerWriter:
+def writer(ledger: MySqlLedger, office: Office, http: HttpClient) -> LedgerWriter:
     return LedgerWriter(ledger=ledger, office=office.api, http=http)
 
 

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 from hub.errors import HubError
 from hub.ledger import (
     ApiCallRecord,
@@ -24,7 +22,15 @@ from hub.ledger import (
     MySqlLedger,
     NewRef,
 )
-from hub.opendental import ApiCall, Created, KeyPacer, OfficeApi, OpenDentalClient, Updated
+from hub.opendental import (
+    ApiCall,
+    Created,
+    HttpClient,
+    KeyPacer,
+    OfficeApi,
+    OpenDentalClient,
+    Updated,
+)
 
 Write = Callable[[OpenDentalClient], Awaitable[Created | Updated]]
 
@@ -57,7 +63,7 @@ class Sent:
 class LedgerWriter:
     ledger: MySqlLedger
     office: OfficeApi
-    http: httpx.AsyncClient
+    http: HttpClient
 
     async def receive(self, sent: Sent) -> int:
         """Claim a delivery; a redelivery of the same message claims again (deliveries + 1)."""

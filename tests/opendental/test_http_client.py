@@ -1,0 +1,100 @@
+"""The process's HTTP client over real sockets: nothing is ever sent twice by it, a redirect is
+never followed, compressed replies are read, and its timeouts are the ones configured."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from hub.opendental import HttpTimeouts, make_http_client
+
+
+@pytest.fixture
+async def dropping_server() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A server that reads each request and closes the connection without answering."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}", seen
+
+
+async def test_a_dropped_put_is_not_sent_again(dropping_server: tuple[str, list[bytes]]) -> None:
+    base_url, seen = dropping_server
+    # Given an office that takes a PUT and closes the connection without a reply
+    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+        # When the client sends one PUT
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await http.request(
+                "PUT", f"{base_url}/api/v1/appointments/7/Break", headers={}, content=b"{}"
+            )
+    # Then the server saw it once: aiohttp's retry of idempotent methods is off
+    assert len(seen) == 1
+
+
+@pytest.fixture
+async def odd_server() -> AsyncIterator[str]:
+    """A server answering with a redirect and with a gzip-compressed body."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def compressed(request: web.Request) -> web.Response:
+        body = gzip.compress(b'{"PatNum": 12}')
+        return web.Response(body=body, headers={"Content-Encoding": "gzip"}, status=201)
+
+    app = web.Application()
+    app.router.add_get("/redirect", redirect)
+    app.router.add_post("/compressed", compressed)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_redirect_comes_back_as_it_is(odd_server: str) -> None:
+    # Given an office URL that answers with a redirect
+    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+        # When it is asked
+        reply = await http.request("GET", f"{odd_server}/redirect", headers={})
+    # Then the redirect is the reply, not followed
+    assert (reply.status_code, reply.is_success) == (302, False)
+    assert reply.headers["location"] == "/elsewhere"  # headers are case-insensitive
+
+
+async def test_a_compressed_reply_is_read_as_its_content(odd_server: str) -> None:
+    # Given a proxy in front of Open Dental that gzips its replies
+    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+        # When a POST is answered
+        reply = await http.request("POST", f"{odd_server}/compressed", headers={}, content="{}")
+    # Then the body is the JSON, decompressed
+    assert (reply.status_code, reply.content) == (201, b'{"PatNum": 12}')
+
+
+def test_the_default_timeouts_wait_past_open_dentals_504() -> None:
+    # Given the default timeouts, When they are given to aiohttp
+    timeout = HttpTimeouts().as_aiohttp()
+    # Then a reply may take 65 s per read (Open Dental answers 504 at 60 s), a connect 5 s, and
+    # a connection from the pool 10 s more; nothing caps the whole request
+    assert (timeout.total, timeout.sock_read, timeout.sock_connect, timeout.connect) == (
+        None,
+        65.0,
+        5.0,
+        15.0,
+    )
+
