@@ -18,7 +18,6 @@ LOCAL_PAGE_LIMIT = 1000  # also the API Service's
 # Open Dental answers 504 after 60 s, so the read timeout waits past it.
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 65.0
-WRITE_TIMEOUT_S = 10.0
 POOL_TIMEOUT_S = 10.0
 
 MAX_MESSAGE_CHARS = 500  # an error message kept longer than this is a proxy's HTML page
