@@ -67,8 +67,7 @@ class HttpClient:
     """
 
     def __init__(self, timeouts: HttpTimeouts, *, max_connections: int) -> None:
-        self.timeouts = timeouts
-        self.max_connections = max_connections
+        self._max_connections = max_connections
         self._timeout = timeouts.as_aiohttp()
         self._session: aiohttp.ClientSession | None = None
 
@@ -91,16 +90,16 @@ class HttpClient:
             allow_redirects=False,  # a redirect is a misconfigured base URL, never to follow
             timeout=self._timeout,
         ) as response:
-            content = await response.read()
+            body = await response.read()
         return HttpReply(
             status_code=response.status,
             reason_phrase=response.reason or "",
             headers=response.headers,
-            content=content,
+            content=body,
         )
 
     def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0)
+        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
         session = aiohttp.ClientSession(connector=connector, trust_env=False)
         # aiohttp resends an idempotent request once when a pooled connection drops; there is
         # no public switch (aio-libs/aiohttp#10790), and its own test client sets this the same.
