@@ -1,5 +1,6 @@
 """The process's HTTP client over real sockets: nothing is ever sent twice by it, a redirect is
-never followed, compressed replies are read, and its timeouts are the ones configured."""
+never followed, compressed replies are read, a URL that is not HTTP is refused, and its timeouts
+are the ones configured."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from hub.errors import PermanentError
 from hub.opendental import HttpTimeouts, make_http_client
+from hub.opendental.classify import classify_transport
 
 
 @pytest.fixture
@@ -98,3 +101,14 @@ def test_the_default_timeouts_wait_past_open_dentals_504() -> None:
         15.0,
     )
 
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/api/v1/patients", "127.0.0.1:30223/api/v1"])
+async def test_a_url_that_is_not_http_is_refused_as_permanent(url: str) -> None:
+    # Given an office whose base URL is not an HTTP URL (a typo in the registry)
+    async with make_http_client(HttpTimeouts(), max_connections=1) as http:
+        # When a request is made, Then aiohttp refuses it before sending anything
+        with pytest.raises(aiohttp.ClientError) as caught:
+            await http.request("POST", url, headers={}, content="{}")
+    # And it classifies as permanent: sending it again would fail the same way
+    assert type(classify_transport(caught.value)) is PermanentError
