@@ -25,7 +25,7 @@ from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.observability import HubMetrics, LabelBounds, ReadinessCheck
 from hub.observability.writer_checks import writer_checks
-from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
@@ -121,7 +121,7 @@ async def writer(
         )
         metrics = WriterMetrics(hub_metrics, control.board)
         http = await stack.enter_async_context(
-            make_http_client(HttpTimeouts(), max_connections=ws.http_connections)
+            HttpClient(HttpTimeouts(), max_connections=ws.http_connections)
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)

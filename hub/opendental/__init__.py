@@ -1,7 +1,7 @@
 """The Open Dental API client: typed requests, pacing per customer key, classified failures."""
 
 from hub.opendental.client import OpenDentalClient
-from hub.opendental.http_client import HttpClient, HttpTimeouts, make_http_client
+from hub.opendental.http_client import HttpClient, HttpTimeouts
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import KeyPacer, Pacer
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
@@ -18,5 +18,4 @@ __all__ = [
     "Row",
     "Updated",
     "WireBody",
-    "make_http_client",
 ]

@@ -61,7 +61,8 @@ class HttpReply:
 
 
 class HttpClient:
-    """One aiohttp session (and pool), opened at the first request inside the running loop.
+    """One aiohttp session (and pool), opened at the first request inside the running loop; the
+    caller closes it (``aclose``, or ``async with``) at shutdown.
 
     Raises aiohttp's exceptions as they are; the caller classifies them.
     """
@@ -123,7 +124,3 @@ class HttpClient:
     ) -> None:
         await self.aclose()
 
-
-def make_http_client(timeouts: HttpTimeouts, max_connections: int) -> HttpClient:
-    """Build the process's HTTP client; the caller closes it (``aclose``) at shutdown."""
-    return HttpClient(timeouts, max_connections=max_connections)

@@ -18,7 +18,6 @@ from hub.opendental import (
     OfficeApi,
     OpenDentalClient,
     Pacer,
-    make_http_client,
 )
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.settings import ApiMode
@@ -56,7 +55,7 @@ async def simulator(empty_database: str) -> AsyncIterator[SimHandle]:
 @pytest.fixture
 async def http() -> AsyncIterator[HttpClient]:
     """The process-wide HTTP client, with the production timeouts."""
-    async with make_http_client(HttpTimeouts(), max_connections=10) as client:
+    async with HttpClient(HttpTimeouts(), max_connections=10) as client:
         yield client
 
 

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from hub.errors import AuthError, ThrottledError, TransientError
-from hub.opendental import HttpTimeouts, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts
 from hub.settings import ApiMode
 from odsim.faults import ECONNECTOR_DOWN_MESSAGE, FaultConfig
 from odsim.server import SimHandle
@@ -117,7 +117,7 @@ async def test_a_read_timeout_is_transient_and_maybe_applied(
 ) -> None:
     # Given Open Dental slower than the client's read timeout
     simulator.set_faults(FaultConfig(latency_ms=600))
-    async with make_http_client(HttpTimeouts(read_s=0.1), max_connections=2) as impatient:
+    async with HttpClient(HttpTimeouts(read_s=0.1), max_connections=2) as impatient:
         od = make_harness(office_api(simulator.base_url), client=impatient)
         # When a patient is created
         with pytest.raises(TransientError) as caught:

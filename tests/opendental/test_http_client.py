@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from hub.errors import PermanentError
-from hub.opendental import HttpTimeouts, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts
 from hub.opendental.classify import classify_transport
 
 
@@ -35,7 +35,7 @@ async def dropping_server() -> AsyncIterator[tuple[str, list[bytes]]]:
 async def test_a_dropped_put_is_not_sent_again(dropping_server: tuple[str, list[bytes]]) -> None:
     base_url, seen = dropping_server
     # Given an office that takes a PUT and closes the connection without a reply
-    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=2) as http:
         # When the client sends one PUT
         with pytest.raises(aiohttp.ServerDisconnectedError):
             await http.request(
@@ -72,7 +72,7 @@ async def odd_server() -> AsyncIterator[str]:
 
 async def test_a_redirect_comes_back_as_it_is(odd_server: str) -> None:
     # Given an office URL that answers with a redirect
-    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=2) as http:
         # When it is asked
         reply = await http.request("GET", f"{odd_server}/redirect", headers={})
     # Then the redirect is the reply, not followed
@@ -82,7 +82,7 @@ async def test_a_redirect_comes_back_as_it_is(odd_server: str) -> None:
 
 async def test_a_compressed_reply_is_read_as_its_content(odd_server: str) -> None:
     # Given a proxy in front of Open Dental that gzips its replies
-    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=2) as http:
         # When a POST is answered
         reply = await http.request("POST", f"{odd_server}/compressed", headers={}, content="{}")
     # Then the body is the JSON, decompressed
@@ -106,7 +106,7 @@ def test_the_default_timeouts_wait_past_open_dentals_504() -> None:
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/api/v1/patients", "127.0.0.1:30223/api/v1"])
 async def test_a_url_that_is_not_http_is_refused_as_permanent(url: str) -> None:
     # Given an office whose base URL is not an HTTP URL (a typo in the registry)
-    async with make_http_client(HttpTimeouts(), max_connections=1) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=1) as http:
         # When a request is made, Then aiohttp refuses it before sending anything
         with pytest.raises(aiohttp.ClientError) as caught:
             await http.request("POST", url, headers={}, content="{}")

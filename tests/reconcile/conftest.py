@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from hub.ledger import MySqlLedger, migrate
-from hub.opendental import HttpTimeouts, KeyPacer, OfficeApi, OpenDentalClient, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi, OpenDentalClient
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.settings import ApiMode
 from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER, CustomerConfig, SimConfig
@@ -38,7 +38,7 @@ async def od(sim: SimHandle) -> AsyncIterator[OpenDentalClient]:
     )
     pacer = KeyPacer()
     pacer.register(office)
-    async with make_http_client(HttpTimeouts(), max_connections=4) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=4) as http:
         yield OpenDentalClient(http, office, pacer)
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from hub.opendental import HttpTimeouts, KeyPacer, OfficeApi, OpenDentalClient, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi, OpenDentalClient
 from hub.settings import ApiMode
 from odsim.config import DEFAULT_DEVELOPER
 from odsim.server import SimHandle
@@ -35,5 +35,5 @@ async def od(simulator: SimHandle) -> AsyncIterator[OpenDentalClient]:
     )
     pacer = KeyPacer()
     pacer.register(office)
-    async with make_http_client(HttpTimeouts(), max_connections=2) as http:
+    async with HttpClient(HttpTimeouts(), max_connections=2) as http:
         yield OpenDentalClient(http, office, pacer)

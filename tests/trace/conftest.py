@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from hub.ledger import MySqlLedger, migrate
-from hub.opendental import HttpClient, HttpTimeouts, OfficeApi, make_http_client
+from hub.opendental import HttpClient, HttpTimeouts, OfficeApi
 from hub.settings import ApiMode, MySqlSettings
 from odsim.config import (
     DEFAULT_CUSTOMER,
@@ -124,7 +124,7 @@ async def office() -> AsyncIterator[Office]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[HttpClient]:
-    async with make_http_client(HttpTimeouts(), max_connections=4) as client:
+    async with HttpClient(HttpTimeouts(), max_connections=4) as client:
         yield client
 
 
