@@ -36,6 +36,7 @@ from hub.writer.application import Applier
 from hub.writer.backoff import Backoff, Draw, RetryPolicy
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
+from hub.writer.patience import LedgerPatience
 from hub.writer.pipeline import Pipeline
 from hub.writer.publisher import AmqpPublisher
 from hub.writer.reconciling import Reconciler
@@ -204,6 +205,7 @@ def _pipeline(
     pacer = KeyPacer()
     for api in apis.values():
         pacer.register(api)
+    patience = LedgerPatience.of_offices(apis.values())
     policy = retry_policy(ws, parts.draw)
     ledger = parts.ledger
     applier = Applier(
@@ -220,6 +222,7 @@ def _pipeline(
     settler = Settler(
         ledger=ledger, publisher=parts.publisher, clock=_now, draw=parts.draw,
         infra_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
+        patience=patience,
     )
     return Pipeline(
         registry=registry,
@@ -229,6 +232,7 @@ def _pipeline(
         settler=settler,
         bookkeeping=bookkeeping,
         clock=_now,
+        patience=patience,
     )
 
 

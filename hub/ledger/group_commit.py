@@ -16,6 +16,11 @@ each unit is run again alone, to get its own reply or its own error. A failure t
 come after the COMMIT (the connection lost) goes to every unit as ``TransientError``, exactly as
 it would to a unit sent alone.
 
+A unit may say how long it can wait for company (``patience_s``): a lane whose customer key is
+throttled has most of a second before its next request may start, so its units can ride in a
+fuller batch. A batch goes out when the least patient unit in it has waited its patience, or
+when it is full; a unit with no patience goes out at once, taking the patient ones with it.
+
 Offices must not wait for each other (invariant 3): inside a batch, a row lock is waited for
 at most ``BATCH_LOCK_WAIT_S``; then the batch is abandoned and its units run alone, each with
 the ledger's usual lock wait. Only another holder of the same intent's row can make a unit wait.
@@ -49,6 +54,7 @@ class _Unit:
     name: str
     statements: Sequence[tuple[str, SqlArgs]]
     queued_at: float
+    due_at: float  # when it goes out even if the batch could take more
     reply: asyncio.Future[list[Reply]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -70,16 +76,26 @@ class GroupCommit:
         self._batches = batches
         self._max_units = max_units
         self._waiting: deque[_Unit] = deque()
+        self._arrived = asyncio.Event()  # wakes a drainer that waits for its batch to fill
+        self._closing = False  # nobody waits for company any more
         self._in_flight = 0
         self._drainers: set[asyncio.Task[None]] = set()
 
     async def run(
-        self, doing: str, name: str, statements: Sequence[tuple[str, SqlArgs]]
+        self,
+        doing: str,
+        name: str,
+        statements: Sequence[tuple[str, SqlArgs]],
+        *,
+        patience_s: float = 0.0,
     ) -> list[Reply]:
         """Each statement's reply, once the transaction that holds them is committed. Raises
-        ``TransientError`` or ``LedgerError`` as a unit sent alone would."""
-        unit = _Unit(doing, name, statements, time.perf_counter())
+        ``TransientError`` or ``LedgerError`` as a unit sent alone would. The unit may wait up
+        to ``patience_s`` for others to join its batch."""
+        queued_at = time.perf_counter()
+        unit = _Unit(doing, name, statements, queued_at, queued_at + max(0.0, patience_s))
         self._waiting.append(unit)
+        self._arrived.set()
         if self._in_flight < self._batches:
             self._in_flight += 1
             drainer = asyncio.create_task(self._drain())
@@ -91,12 +107,15 @@ class GroupCommit:
             self._on_query(name, time.perf_counter() - unit.queued_at)
 
     async def close(self) -> None:
-        """Let the batches in flight finish; their units' replies are then settled."""
+        """Send what is waiting without more patience and let the batches in flight finish;
+        their units' replies are then settled."""
+        self._closing = True
+        self._arrived.set()
         await asyncio.gather(*self._drainers, return_exceptions=True)
 
     async def _drain(self) -> None:
         try:
-            while batch := self._take():
+            while await self._filled() and (batch := self._take()):
                 try:
                     await self._commit(batch)
                 except Exception as exc:  # a bug, not the database: no unit may wait forever
@@ -107,6 +126,21 @@ class GroupCommit:
                     raise
         finally:
             self._in_flight -= 1
+
+    async def _filled(self) -> bool:
+        """Wait until the waiting units must go: one has used up its patience, or there are
+        enough for a full batch. False when none is left to send."""
+        while self._waiting and len(self._waiting) < self._max_units and not self._closing:
+            wait_s = min(unit.due_at for unit in self._waiting) - time.perf_counter()
+            if wait_s <= 0:
+                break
+            self._arrived.clear()
+            try:
+                async with asyncio.timeout(wait_s):
+                    await self._arrived.wait()
+            except TimeoutError:
+                break
+        return bool(self._waiting)
 
     def _take(self) -> list[_Unit]:
         batch: list[_Unit] = []

@@ -152,7 +152,7 @@ class MySqlLedger:
         await self._group.close()
         await self._session.close()
 
-    async def claim(self, claim: IntentClaim) -> ClaimResult:
+    async def claim(self, claim: IntentClaim, *, patience_s: float = 0.0) -> ClaimResult:
         received_at = to_db(claim.received_at)
         values = (
             claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
@@ -160,7 +160,9 @@ class MySqlLedger:
             received_at + self._retention, claim.message_id, claim.correlation_id,
         )
         sql = _CLAIM_UPSERT_ATTEMPTING if claim.begin_attempt else _CLAIM_UPSERT
-        [reply] = await self._group.run("claiming an intent", "claim.upsert", [(sql, values)])
+        [reply] = await self._group.run(
+            "claiming an intent", "claim.upsert", [(sql, values)], patience_s=patience_s
+        )
         if reply.affected == 1:
             attempt = 1 if claim.begin_attempt else None
             return Fresh(intent_id=reply.last_insert_id, attempt=attempt)
@@ -217,7 +219,7 @@ class MySqlLedger:
             attempt_age_s=_seconds(record["attempt_age_us"]),
         )
 
-    async def finish(self, intent_id: int, finish: Finish) -> bool:
+    async def finish(self, intent_id: int, finish: Finish, *, patience_s: float = 0.0) -> bool:
         values = (
             finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
             cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
@@ -227,7 +229,9 @@ class MySqlLedger:
         record = (_RECORD_API_CALLS + _ROW_VALUES_MORE * (len(calls) - 1), _flat(calls))
         if not finish.refs:  # nothing depends on the update's result: a unit for the group
             statements = [record, (_FINISH, values)] if calls else [(_FINISH, values)]
-            replies = await self._group.run("finishing an intent", "finish", statements)
+            replies = await self._group.run(
+                "finishing an intent", "finish", statements, patience_s=patience_s
+            )
             return replies[-1].affected != 0
         async with self._session.transaction("finishing an intent") as tx:
             if calls:

@@ -37,9 +37,10 @@ class QueryObserver(Protocol):
 class Ledger(Protocol):
     """The writer's durable memory: each intent takes effect at most once."""
 
-    async def claim(self, claim: IntentClaim) -> ClaimResult:
+    async def claim(self, claim: IntentClaim, *, patience_s: float = 0.0) -> ClaimResult:
         """Insert the intent (its first attempt begun, if ``claim.begin_attempt``), or say what
-        an earlier delivery of the same key left behind."""
+        an earlier delivery of the same key left behind. ``patience_s``: how long the insert may
+        wait to be committed with others (the caller is in no hurry)."""
         ...
 
     async def begin_attempt(self, intent_id: int) -> int | None:
@@ -59,10 +60,10 @@ class Ledger(Protocol):
         """What the intent's retries have used so far; None if there is no such intent."""
         ...
 
-    async def finish(self, intent_id: int, finish: Finish) -> bool:
+    async def finish(self, intent_id: int, finish: Finish, *, patience_s: float = 0.0) -> bool:
         """Terminal state, vendor refs and the calls to record in one transaction, from received
         or attempting. False if the intent was already finished: then only the calls are
-        recorded."""
+        recorded. ``patience_s`` as for ``claim``."""
         ...
 
     async def resolve_ref(

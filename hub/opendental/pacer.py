@@ -52,6 +52,11 @@ def min_interval_s(mode: ApiMode, *, read_only: bool, safety_margin_s: float) ->
     return base_s + safety_margin_s
 
 
+def throttled(office: OfficeApi) -> bool:
+    """Whether Open Dental spaces the requests on the office's customer key."""
+    return min_interval_s(office.mode, read_only=office.read_only, safety_margin_s=0.0) > 0
+
+
 @dataclass
 class _Queue:
     """The callers of one key waiting or taking their slot; exists only while there are some."""

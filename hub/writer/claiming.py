@@ -38,9 +38,16 @@ class Claimed:
 
 
 async def claim(
-    ledger: Ledger, delivery: Delivery, about: About, intent: Intent, now: datetime
+    ledger: Ledger,
+    delivery: Delivery,
+    about: About,
+    intent: Intent,
+    now: datetime,
+    *,
+    patience_s: float = 0.0,
 ) -> Claimed:
-    """The claimed intent; raises ``Early`` unless it may go on."""
+    """The claimed intent; raises ``Early`` unless it may go on. ``patience_s``: how long the
+    claim may wait to be committed with other lanes' units."""
     assert about.vendor is not None  # authorization refused every message without a vendor
     result = await ledger.claim(
         IntentClaim(
@@ -55,7 +62,8 @@ async def claim(
             received_at=now,
             replayed=delivery.exchange == names.REPLAY_EXCHANGE,
             begin_attempt=_nothing_to_look_up(intent.payload),
-        )
+        ),
+        patience_s=patience_s,
     )
     claimed = _go_on_or_stop(about, result)
     if isinstance(result, Fresh):

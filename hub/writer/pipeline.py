@@ -22,6 +22,7 @@ from hub.writer.authorization import authorize
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.claiming import claim
 from hub.writer.delivery import Delivery
+from hub.writer.patience import LedgerPatience
 from hub.writer.reconciling import Reconciler
 from hub.writer.resolution import resolve
 from hub.writer.sender import identify
@@ -39,6 +40,7 @@ class Pipeline:
     settler: Settler
     bookkeeping: Bookkeeping
     clock: Callable[[], datetime]
+    patience: LedgerPatience
 
     async def process(self, delivery: Delivery) -> Decision:
         about = About(office=delivery.office)
@@ -54,7 +56,10 @@ class Pipeline:
         about = identify(delivery, self.registry)
         intent, about = validate(delivery, about)
         authorize(self.registry, about, intent)
-        claimed = await claim(self.ledger, delivery, about, intent, self.clock())
+        claimed = await claim(
+            self.ledger, delivery, about, intent, self.clock(),
+            patience_s=self.patience.seconds(about.office),
+        )
         request = await resolve(self.ledger, claimed.about, intent.payload)
         own = delivery.own_attempt
         claimed = await self.reconciler.settle_doubt(claimed, intent, request, own)

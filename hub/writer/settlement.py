@@ -18,6 +18,7 @@ from hub.errors import TransientError
 from hub.ledger import Ledger
 from hub.writer.backoff import Backoff, Draw
 from hub.writer.delivery import Delivery
+from hub.writer.patience import LedgerPatience
 from hub.writer.publisher import Publisher
 from hub.writer.records import dead_letter_headers, finish_of, outcome_event
 from hub.writer.verdict import (
@@ -42,6 +43,7 @@ class Settler:
     # The hub's own ledger or broker failing has no durable count: the lane holds the message
     # and tries again with this backoff on the number of holds so far.
     infra_backoff: Backoff
+    patience: LedgerPatience
 
     async def settle(self, delivery: Delivery, verdict: Verdict) -> Decision:
         if verdict.outcome not in FINAL_OUTCOMES:
@@ -80,7 +82,10 @@ class Settler:
         intent_id = verdict.about.intent_id
         if intent_id is None:
             return True
-        return await self.ledger.finish(intent_id, finish_of(verdict, event))
+        patience_s = self.patience.seconds(verdict.about.office)
+        return await self.ledger.finish(
+            intent_id, finish_of(verdict, event), patience_s=patience_s
+        )
 
 
 def _decision(verdict: Verdict) -> Decision:

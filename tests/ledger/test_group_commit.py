@@ -34,12 +34,17 @@ class CountingSession(MySqlSession):
         return await super().round_trip(statements)
 
 
+# Far longer than any test here takes: a unit that waited it out would time the test out first.
+FOREVER_S = 600.0
+WITHIN_S = 10.0  # what a test allows for work that goes out at once
+
+
 @asynccontextmanager
 async def group_on(
-    settings: MySqlSettings, *, batches: int = 1
+    settings: MySqlSettings, *, batches: int = 1, max_units: int = 64
 ) -> AsyncIterator[tuple[GroupCommit, CountingSession]]:
     session = await CountingSession.open(settings, on_query=lambda n, s: None, max_connections=4)
-    group = GroupCommit(session, lambda n, s: None, batches=batches)
+    group = GroupCommit(session, lambda n, s: None, batches=batches, max_units=max_units)
     try:
         yield group, session
     finally:
@@ -74,6 +79,71 @@ async def test_units_waiting_together_share_one_round_trip(ledger_db: MySqlSetti
         assert session.round_trips == 1
     for n in range(20):
         assert await rows_of(ledger_db.database, f"q-{n}") == 1
+
+
+async def test_patient_units_arriving_apart_wait_for_each_other(ledger_db: MySqlSettings) -> None:
+    async with group_on(ledger_db, batches=2) as (group, session):
+        # When five units that may each wait a while arrive one after another, apart in time
+        units = []
+        for n in range(5):
+            units.append(asyncio.ensure_future(
+                group.run("testing", "test.insert", insert(f"patient-{n}"), patience_s=1.0)
+            ))
+            await asyncio.sleep(0.01)
+        replies = await asyncio.gather(*units)
+        # Then the first one's patience ran out with all five in its batch: one packet
+        assert all(reply.affected == 1 for [reply] in replies)
+        assert session.round_trips == 1
+    for n in range(5):
+        assert await rows_of(ledger_db.database, f"patient-{n}") == 1
+
+
+async def test_a_unit_with_no_patience_takes_the_waiting_ones_at_once(
+    ledger_db: MySqlSettings,
+) -> None:
+    async with group_on(ledger_db) as (group, session):
+        # Given units that could wait far longer than this test runs
+        patient = [
+            asyncio.ensure_future(
+                group.run("testing", "test.insert", insert(f"slow-{n}"), patience_s=FOREVER_S)
+            )
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        # When a unit that cannot wait comes
+        hurried = group.run("testing", "test.insert", insert("hurried"))
+        # Then it goes out at once, and takes the patient ones with it in its packet
+        await asyncio.wait_for(asyncio.gather(hurried, *patient), WITHIN_S)
+        assert session.round_trips == 1
+
+
+async def test_a_full_batch_goes_out_before_anyone_s_patience_runs_out(
+    ledger_db: MySqlSettings,
+) -> None:
+    async with group_on(ledger_db, max_units=4) as (group, session):
+        # When as many patient units as a batch holds are waiting
+        units = [
+            group.run("testing", "test.insert", insert(f"full-{n}"), patience_s=FOREVER_S)
+            for n in range(4)
+        ]
+        # Then the batch goes out without waiting for any of them to run out of patience
+        await asyncio.wait_for(asyncio.gather(*units), WITHIN_S)
+        assert session.round_trips == 1
+
+
+async def test_closing_sends_the_patient_units_at_once(ledger_db: MySqlSettings) -> None:
+    async with group_on(ledger_db) as (group, session):
+        # Given a unit that could wait far longer than this test runs
+        unit = asyncio.ensure_future(
+            group.run("testing", "test.insert", insert("at-close"), patience_s=FOREVER_S)
+        )
+        await asyncio.sleep(0.05)
+        # When the group is closed (a stopping writer)
+        await asyncio.wait_for(group.close(), WITHIN_S)
+        # Then the unit was committed and got its reply
+        [reply] = await unit
+        assert reply.affected == 1 and session.round_trips == 1
+    assert await rows_of(ledger_db.database, "at-close") == 1
 
 
 async def test_a_refused_statement_fails_only_its_own_unit(ledger_db: MySqlSettings) -> None:
