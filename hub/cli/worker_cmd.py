@@ -32,7 +32,7 @@ async def _worker(settings: HubSettings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await run_worker(settings, os.environ, stop)
+        await run_worker(settings, os.environ, stop, freeze_heap=True)
     except HubError as exc:
         log.error("hub worker stopped: %s", exc)
         return 1

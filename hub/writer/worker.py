@@ -21,6 +21,7 @@ from hub.observability import serving
 from hub.registry import load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
+from hub.writer.heap import freeze_startup_heap
 from hub.writer.lanes import Lane
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,16 @@ class Worker:
 
 
 async def run_worker(
-    settings: HubSettings, environ: Mapping[str, str], stop: asyncio.Event
+    settings: HubSettings,
+    environ: Mapping[str, str],
+    stop: asyncio.Event,
+    *,
+    freeze_heap: bool = False,
 ) -> DrainReport:
     """The whole life of ``hub worker``, until ``stop`` is set (by SIGTERM or SIGINT); its
-    /metrics, /healthz and /readyz are served on ``HUB_METRICS_HOST:HUB_METRICS_PORT``."""
+    /metrics, /healthz and /readyz are served on ``HUB_METRICS_HOST:HUB_METRICS_PORT``. With
+    ``freeze_heap`` (the process is the writer's own) its start-up objects are frozen once every
+    lane consumes (heap.py)."""
     await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
     async with bootstrap.writer(settings, registry) as parts, serving(
@@ -112,6 +119,9 @@ async def run_worker(
         worker = Worker(parts)
         try:
             await worker.start()
+            if freeze_heap:
+                log.info("froze %d start-up objects out of the garbage collector's way",
+                         freeze_startup_heap())
             await worker.run_until(stop)
         finally:
             report = await worker.drain()
