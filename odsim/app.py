@@ -22,7 +22,6 @@ from odsim.handlers import (
     reference,
     securitylogs,
 )
-from odsim.lookups import LookupCache
 from odsim.state import STATE_KEY, SimState
 from odsim.throttle import ThrottleCounts, throttle_middleware
 
@@ -66,7 +65,7 @@ def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) ->
         ],
         client_max_size=17 * 1024 * 1024,  # Open Dental takes bodies up to 16.8 million chars
     )
-    app[STATE_KEY] = SimState(config=config, pools=pools, lookups=LookupCache())
+    app[STATE_KEY] = SimState(config=config, pools=pools)
     for routes in ROUTE_TABLES:
         app.router.add_routes(routes)
     app.router.add_routes(faults.admin_routes())

@@ -1,16 +1,8 @@
-"""The office's small reference tables (providers, definitions, operatories, clinics): defaults,
-foreign-key checks and the derived display fields.
-
-Open Dental keeps these tables in a memory cache that it refreshes from the database now and
-then, not on every request; so does the simulator (``LookupCache``), per office database. It
-spares each request a round trip to MariaDB, which on a shared benchmark machine is time taken
-from the writer under test.
-"""
+"""The office's small reference tables (providers, definitions, operatories, clinics), read in
+one round trip per request: defaults, foreign-key checks and the derived display fields."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiomysql
@@ -107,28 +99,3 @@ async def load_lookups(cur: aiomysql.DictCursor) -> Lookups:
             hidden=bool(row["hidden"]), order=int(row["ord"]),
         )
     return lookups
-
-
-# A change to the office's setup shows in the API within this long, as after Open Dental's
-# own cache refresh.
-CACHE_S = 5.0
-
-
-class LookupCache:
-    """Each office database's lookups, read again once they are ``ttl_s`` old."""
-
-    def __init__(
-        self, *, ttl_s: float = CACHE_S, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._cached: dict[str, tuple[float, Lookups]] = {}
-
-    async def of(self, database: str, cur: aiomysql.DictCursor) -> Lookups:
-        now = self._clock()
-        cached = self._cached.get(database)
-        if cached is not None and now - cached[0] < self._ttl_s:
-            return cached[1]
-        lookups = await load_lookups(cur)
-        self._cached[database] = (now, lookups)
-        return lookups

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiomysql
 from aiohttp import web
 
 from odsim.auth import API_PREFIX, Caller, caller_of
@@ -14,14 +13,12 @@ from odsim.config import ApiMode, SimConfig
 from odsim.db import OfficePools
 from odsim.errors import bad_request, invalid
 from odsim.fields import parse_int
-from odsim.lookups import LookupCache, Lookups
 
 
 @dataclass(frozen=True, kw_only=True)
 class SimState:
     config: SimConfig
     pools: OfficePools
-    lookups: LookupCache
 
 
 STATE_KEY = web.AppKey("odsim_state", SimState)
@@ -41,10 +38,6 @@ class Ctx:
     @property
     def pools(self) -> OfficePools:
         return self.state.pools
-
-    async def lookups(self, cur: aiomysql.DictCursor) -> Lookups:
-        """The office's reference tables, from the simulator's cache or read on ``cur``."""
-        return await self.state.lookups.of(self.database, cur)
 
     @property
     def config(self) -> SimConfig:

@@ -15,7 +15,7 @@ from odsim.fields import office_now, parse_bool, parse_int
 from odsim.handlers.appointment_fields import BROKEN, SCHEDULED, UNSCHED_LIST
 from odsim.handlers.common import fetch_row, update_row
 from odsim.handlers.patient_rules import live_patient
-from odsim.lookups import APPT_CONFIRMED, Lookups
+from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -52,7 +52,7 @@ async def _change(ctx: Ctx, apt_num: int, body: Mapping[str, Any], *, breaking: 
             values, action = _break_values(body, row["AptStatus"])
             perm, what = "AppointmentEdit", "Appointment broken"
         else:
-            values = {"Confirmed": _confirmed_def(body, await ctx.lookups(cur))}
+            values = {"Confirmed": _confirmed_def(body, await load_lookups(cur))}
             action, perm, what = "Changed", "ApptConfirmStatusEdit", "Appointment confirmed"
         await update_row(cur, "appointment", apt_num, values)
         await log_appointment_history(cur, apt_num, action=action, now=now)

@@ -21,6 +21,7 @@ from odsim.handlers.common import (
     server_datetime,
     since_stamp,
 )
+from odsim.lookups import load_lookups
 from odsim.render import render
 from odsim.state import ctx_of, page_of, url_id
 
@@ -53,7 +54,7 @@ async def get_appointment(request: web.Request) -> web.StreamResponse:
         row = await fetch_row(cur, "appointment", url_id(request, "AptNum"))
         if row is None:
             raise not_found("Appointment not found.")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     return ok({"serverDateTime": server_datetime(),
                **render("appointment", row, appointment_fields(lookups))})
 
@@ -73,7 +74,7 @@ async def get_appointments(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         rows = await select_page(cur, "appointment", where, page, order="AptNum")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     now = server_datetime()
     fields = appointment_fields(lookups)
     return ok([{"serverDateTime": now, **render("appointment", row, fields)} for row in rows])

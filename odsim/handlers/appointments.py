@@ -22,7 +22,7 @@ from odsim.handlers.appointment_fields import (
 from odsim.handlers.appointment_rules import normalize
 from odsim.handlers.common import Row, created, fetch_row, insert_row, ok, update_row
 from odsim.handlers.patient_rules import live_patient
-from odsim.lookups import APPT_CONFIRMED, Lookups
+from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
 from odsim.render import JsonObject, render
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
@@ -59,7 +59,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         patient = await live_patient(cur, int_of(values, "PatNum"))
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         normalize(values, lookups)
         apt_num = await insert_row(cur, "appointment", _defaults(values, patient, lookups, now))
         await _mark_first_visit(cur, values)
@@ -90,7 +90,7 @@ async def _update(ctx: Ctx, apt_num: int, values: dict[str, object]) -> JsonObje
         if row is None:
             raise not_found("Appointment not found.")
         await live_patient(cur, int(row["PatNum"]))
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         normalize(values, lookups, row)
         if values:
             await update_row(cur, "appointment", apt_num, values)

@@ -21,7 +21,7 @@ from odsim.handlers.common import (
     since_stamp,
 )
 from odsim.handlers.patient_rules import known_patient, live_patient
-from odsim.lookups import COMMLOG_TYPES, Lookups
+from odsim.lookups import COMMLOG_TYPES, Lookups, load_lookups
 from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
 
@@ -69,7 +69,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         await live_patient(cur, int_of(values, "PatNum"))
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         values["CommType"] = _comm_type(values, lookups)
         row_values = {
             "CommDateTime": now, "Mode_": _MODES["Phone"],
@@ -108,7 +108,7 @@ async def get_commlog(request: web.Request) -> web.StreamResponse:
         row = await fetch_row(cur, "commlog", int(request.match_info["CommlogNum"]))
         if row is None:
             raise not_found("Commlog not found.")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     return ok(render("commlog", row, commlog_fields(lookups)))
 
 
@@ -128,6 +128,6 @@ async def get_commlogs(request: web.Request) -> web.StreamResponse:
         if stamp is not None:
             where.add("DateTStamp >= %s", stamp)
         rows = await select_page(cur, "commlog", where, page, order="CommlogNum")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     fields = commlog_fields(lookups)
     return ok([render("commlog", row, fields) for row in rows])

@@ -20,6 +20,7 @@ from odsim.handlers.common import (
 )
 from odsim.handlers.patient_fields import DELETED_STATUS, full_fields, select_fields
 from odsim.handlers.patient_rules import known_patient
+from odsim.lookups import load_lookups
 from odsim.render import render
 from odsim.state import ctx_of, page_of, url_id
 
@@ -47,7 +48,7 @@ async def get_patient(request: web.Request) -> web.StreamResponse:
     ctx = ctx_of(request)
     async with ctx.pools.read(ctx.database) as cur:
         row = await known_patient(cur, url_id(request, "PatNum"))
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     return ok(render("patient", row, full_fields(lookups)))
 
 
@@ -69,7 +70,7 @@ async def get_patients_simple(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         rows = await select_page(cur, "patient", where, page, order="PatNum")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     now = server_datetime()
     fields = full_fields(lookups)
     return ok([{"serverDateTime": now, **render("patient", row, fields)} for row in rows])
@@ -119,6 +120,6 @@ async def get_patients(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         rows = await select_page(cur, "patient", where, page, order="PatNum")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     fields = select_fields(lookups)
     return ok([render("patient", row, fields) for row in rows])

@@ -28,7 +28,7 @@ from odsim.handlers.patient_rules import (
     live_patient,
     resolve_references,
 )
-from odsim.lookups import BILLING_TYPES, Lookups
+from odsim.lookups import BILLING_TYPES, Lookups, load_lookups
 from odsim.render import JsonObject, render
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
@@ -64,7 +64,7 @@ async def _finish_family(cur: aiomysql.DictCursor, pat_num: int, values: Mapping
 
 async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
     async with ctx.pools.transaction(ctx.database) as cur:
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         resolve_references(values, lookups)
         guarantor = None
         if "Guarantor" in values:
@@ -107,7 +107,7 @@ async def _check_guarantor_change(
 async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObject:
     async with ctx.pools.transaction(ctx.database) as cur:
         row = await live_patient(cur, pat_num, for_update=True)
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         resolve_references(values, lookups)
         await _check_guarantor_change(cur, row, values)
         if values.get("SuperFamily"):

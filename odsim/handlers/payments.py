@@ -22,7 +22,7 @@ from odsim.handlers.common import (
     server_datetime,
 )
 from odsim.handlers.patient_rules import known_patient, live_patient
-from odsim.lookups import PAYMENT_TYPES, PAYSPLIT_UNEARNED_TYPE, Lookups
+from odsim.lookups import PAYMENT_TYPES, PAYSPLIT_UNEARNED_TYPE, Lookups, load_lookups
 from odsim.render import JsonObject, OutField, render
 from odsim.state import Ctx, ctx_of, json_body, page_of
 
@@ -71,7 +71,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
     now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         patient = await live_patient(cur, int_of(values, "PatNum"))
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
         payment = _payment_row(values, patient, lookups)
         pay_num = await insert_row(cur, "payment", payment)
         # Nothing is owed in the simulated office, so the whole payment is unearned income.
@@ -119,7 +119,7 @@ async def get_payments(request: web.Request) -> web.StreamResponse:
         if "PatNum" in filters:
             await known_patient(cur, int_of(filters, "PatNum"))
         rows = await select_page(cur, "payment", where, page, order="PayNum")
-        lookups = await ctx.lookups(cur)
+        lookups = await load_lookups(cur)
     now = server_datetime()
     fields = payment_fields(lookups)
     return ok([{**render("payment", row, fields), "serverDateTime": now} for row in rows])

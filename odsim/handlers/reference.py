@@ -18,7 +18,7 @@ from odsim.handlers.common import (
     server_datetime,
     since_stamp,
 )
-from odsim.lookups import Lookups
+from odsim.lookups import Lookups, load_lookups
 from odsim.render import OutField, format_color, render
 from odsim.state import ctx_of, page_of, url_id
 
@@ -55,7 +55,7 @@ async def get_operatories(request: web.Request) -> web.StreamResponse:
     page = page_of(request, ctx)
     async with ctx.pools.read(ctx.database) as cur:
         rows = await select_page(cur, "operatory", where, page, order="ItemOrder, OperatoryNum")
-        fields = _operatory_fields(await ctx.lookups(cur))
+        fields = _operatory_fields(await load_lookups(cur))
     return ok([render("operatory", row, fields) for row in rows])
 
 
@@ -67,7 +67,7 @@ async def get_operatory(request: web.Request) -> web.StreamResponse:
         row = await fetch_row(cur, "operatory", url_id(request, "OperatoryNum"))
         if row is None:
             raise not_found("Operatory not found.")
-        fields = _operatory_fields(await ctx.lookups(cur))
+        fields = _operatory_fields(await load_lookups(cur))
     return ok(render("operatory", row, fields))
 
 
