@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aio_pika.abc import AbstractRobustChannel
 
 from hub import names
 from hub.broker_admin import ManagementApi
@@ -57,9 +58,14 @@ def write_registry(path: Path, office: str, vendor: str) -> Path:
 
 
 @pytest.fixture
-async def created(management: ManagementApi) -> AsyncIterator[Created]:
+async def created(
+    management: ManagementApi, hub_channel: AbstractRobustChannel
+) -> AsyncIterator[Created]:
     made = Created()
     yield made
+    # The hub channel goes first: a robust channel the broker closed reopens by itself and
+    # declares again the queues it declared, which could bring a deleted queue back.
+    await hub_channel.close()
     # Through the management API: a test may leave its AMQP channel closed by the broker.
     for office in made.offices:
         await management.delete_queue(names.office_queue(office))

@@ -127,6 +127,9 @@ async def make_world(
         return world
 
     yield make
+    # The hub channel goes first: a robust channel the broker closed reopens by itself and
+    # declares again the queues it declared, which could bring a deleted queue back.
+    await hub_channel.close()
     # Through the management API: a test may leave its AMQP channels closed by the broker.
     for office in offices:
         await management.delete_queue(names.office_queue(office))
