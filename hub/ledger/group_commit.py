@@ -29,6 +29,7 @@ the ledger's usual lock wait. Only another holder of the same intent's row can m
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -77,6 +78,7 @@ class GroupCommit:
         self._max_units = max_units
         self._waiting: deque[_Unit] = deque()
         self._arrived = asyncio.Event()  # wakes a drainer that waits for its batch to fill
+        self._waking_at = math.inf  # when a waiting drainer wakes by itself
         self._closing = False  # nobody waits for company any more
         self._in_flight = 0
         self._drainers: set[asyncio.Task[None]] = set()
@@ -95,7 +97,9 @@ class GroupCommit:
         queued_at = time.perf_counter()
         unit = _Unit(doing, name, statements, queued_at, queued_at + max(0.0, patience_s))
         self._waiting.append(unit)
-        self._arrived.set()
+        # A unit due no sooner than the waiting drainer wakes changes nothing for it.
+        if unit.due_at < self._waking_at or len(self._waiting) >= self._max_units:
+            self._arrived.set()
         if self._in_flight < self._batches:
             self._in_flight += 1
             drainer = asyncio.create_task(self._drain())
@@ -131,7 +135,8 @@ class GroupCommit:
         """Wait until the waiting units must go: one has used up its patience, or there are
         enough for a full batch. False when none is left to send."""
         while self._waiting and len(self._waiting) < self._max_units and not self._closing:
-            wait_s = min(unit.due_at for unit in self._waiting) - time.perf_counter()
+            self._waking_at = min(unit.due_at for unit in self._waiting)
+            wait_s = self._waking_at - time.perf_counter()
             if wait_s <= 0:
                 break
             self._arrived.clear()
@@ -140,6 +145,7 @@ class GroupCommit:
                     await self._arrived.wait()
             except TimeoutError:
                 break
+        self._waking_at = math.inf
         return bool(self._waiting)
 
     def _take(self) -> list[_Unit]:
