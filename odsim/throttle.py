@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 REMOTE_MODE = "remote"
 READ_ALL = "ReadAll"
 ENTERPRISE = "Enterprise"
+BUSY_GAP_SLOTS = 1.5  # a key's starts closer than this many slots apart: it was kept busy
 
 
 class OverLimitReply(StrEnum):
@@ -92,13 +93,24 @@ def _over_limit_response(config: ThrottleConfig, wait_s: float) -> web.Response:
 
 
 class ThrottleCounts:
-    """What the throttle did since the simulator started, served at ``GET /admin/throttle``: a
-    benchmark counts the throttle replies a writer received from the simulator's side."""
+    """What the throttle did since the simulator started, served at ``GET /admin/throttle``.
+
+    A benchmark counts the throttle replies a writer received from the simulator's side, and
+    reads the cycle of a busy key as Open Dental sees it: how far apart its accepted requests
+    started, and how long each ran after taking its slot. A client that paces from replies
+    waits that running time out on top of every slot, so the two explain what share of the
+    allowance it gets.
+    """
 
     def __init__(self) -> None:
         self.passed = 0  # throttled-mode requests let through at once
         self.rejected = 0  # answered with the over-limit reply
         self.queued = 0  # held until their slot (reply = queue)
+        self.busy_gaps = 0  # starts that came under BUSY_GAP_SLOTS slots after the key's last
+        self.busy_gap_s = 0.0  # the sum of those gaps
+        self.handled = 0  # throttled requests run to the end after taking their slot
+        self.handling_s = 0.0  # the sum of their times from the slot to the handler's end
+        self._last_start_at: dict[str, float] = {}
 
     def count(self, *, queued: bool) -> None:
         if queued:
@@ -106,13 +118,33 @@ class ThrottleCounts:
         else:
             self.passed += 1
 
+    def started(self, key: str, at: float, interval_s: float) -> None:
+        """A request on ``key`` took its slot at ``at``."""
+        last_at = self._last_start_at.get(key)
+        self._last_start_at[key] = at
+        # A longer gap means the key had nothing to send for a while, not that it was paced.
+        if last_at is not None and at - last_at < BUSY_GAP_SLOTS * interval_s:
+            self.busy_gaps += 1
+            self.busy_gap_s += at - last_at
+
+    def ran(self, seconds: float) -> None:
+        """A request that took its slot ran this long after it (handler and middlewares)."""
+        self.handled += 1
+        self.handling_s += seconds
+
     def admin_routes(self) -> list[web.RouteDef]:
         return [web.get("/admin/throttle", self._get_admin)]
 
     async def _get_admin(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {"passed": self.passed, "rejected": self.rejected, "queued": self.queued}
-        )
+        return web.json_response({
+            "passed": self.passed,
+            "rejected": self.rejected,
+            "queued": self.queued,
+            "busy_gaps": self.busy_gaps,
+            "busy_gap_s": self.busy_gap_s,
+            "handled": self.handled,
+            "handling_s": self.handling_s,
+        })
 
 
 def throttle_middleware(
@@ -131,7 +163,8 @@ def throttle_middleware(
         interval_s = None if caller is None else slot_interval_s(config, caller)
         if caller is None or interval_s is None:
             return await handler(request)
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         if config.reply is OverLimitReply.QUEUE:
             wait_s = slots.reserve(caller.customer_key, now, interval_s)
             tally.count(queued=wait_s > 0)
@@ -142,6 +175,11 @@ def throttle_middleware(
                 tally.rejected += 1
                 return _over_limit_response(config, wait_s)
             tally.passed += 1
-        return await handler(request)
+        started_at = now + wait_s
+        tally.started(caller.customer_key, started_at, interval_s)
+        try:
+            return await handler(request)
+        finally:
+            tally.ran(loop.time() - started_at)
 
     return throttle

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -30,13 +31,48 @@ DRAIN_SLACK_S = 60.0  # beyond the backlog's own time at the allowance
 Progress = Callable[[str], None]
 
 
-async def throttle_rejections(stage: Stage) -> int:
+@dataclass(frozen=True, kw_only=True)
+class ThrottleReading:
+    """The simulator's throttle counters (``GET /admin/throttle``), or their growth between two
+    readings."""
+
+    rejected: int
+    busy_gaps: int  # starts on a key that was kept busy
+    busy_gap_s: float  # their gaps from the key's previous start, summed
+    handled: int  # throttled requests run after taking their slot
+    handling_s: float  # their times from the slot to the end of the handler, summed
+
+    def since(self, earlier: ThrottleReading) -> ThrottleReading:
+        return ThrottleReading(
+            rejected=self.rejected - earlier.rejected,
+            busy_gaps=self.busy_gaps - earlier.busy_gaps,
+            busy_gap_s=self.busy_gap_s - earlier.busy_gap_s,
+            handled=self.handled - earlier.handled,
+            handling_s=self.handling_s - earlier.handling_s,
+        )
+
+    @property
+    def mean_gap_s(self) -> float | None:
+        return self.busy_gap_s / self.busy_gaps if self.busy_gaps else None
+
+    @property
+    def mean_handling_s(self) -> float | None:
+        return self.handling_s / self.handled if self.handled else None
+
+
+async def read_throttle(stage: Stage) -> ThrottleReading:
     async with (
         aiohttp.ClientSession() as session,
         session.get(f"{stage.sim_root}/admin/throttle") as response,
     ):
         counts = await response.json()
-    return int(counts["rejected"])
+    return ThrottleReading(
+        rejected=int(counts["rejected"]),
+        busy_gaps=int(counts["busy_gaps"]),
+        busy_gap_s=float(counts["busy_gap_s"]),
+        handled=int(counts["handled"]),
+        handling_s=float(counts["handling_s"]),
+    )
 
 
 async def run_fleet(
@@ -71,7 +107,7 @@ async def _one_load(
     stage: Stage, link: VendorLinks, outcomes: Outcomes, options: FleetOptions, load: float
 ) -> LoadResult:
     world = stage.world
-    rejected_before = await throttle_rejections(stage)
+    throttle_before = await read_throttle(stage)
     seen_before = len(outcomes.decided)
     started_at = time.time()
     times_before = machine_times()
@@ -83,13 +119,13 @@ async def _one_load(
     drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
     with suppress(TimeoutError):  # what is missing is reported as unaccounted
         await outcomes.reach(seen_before + len(published), drain_s)
-    rejected = await throttle_rejections(stage) - rejected_before
-    return _result(options, world, load, published, outcomes, started_at, rejected, busy)
+    throttle = (await read_throttle(stage)).since(throttle_before)
+    return _result(options, world, load, published, outcomes, started_at, throttle, busy)
 
 
 def _result(
     options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
-    outcomes: Outcomes, started_at: float, rejected: int, busy: float,
+    outcomes: Outcomes, started_at: float, throttle: ThrottleReading, busy: float,
 ) -> LoadResult:
     decided = outcomes.of(published)
     applied = [(p, d) for p, d in decided if d.status == APPLIED]
@@ -106,14 +142,20 @@ def _result(
         published=len(published),
         applied_per_s=round(applied_per_s, 2),
         applied_ratio=round(applied_per_s / allowance_per_s, 4),
-        throttle_replies=rejected,
+        throttle_replies=throttle.rejected,
         p50_s=round(percentile(latencies, 50), 3),
         p95_s=round(percentile(latencies, 95), 3),
         p99_s=round(percentile(latencies, 99), 3),
         not_applied=len(decided) - len(applied),
         unaccounted=len(published) - len(decided),
         machine_busy=round(busy, 3),
+        slot_gap_s=_rounded(throttle.mean_gap_s, 4),
+        sim_handling_s=_rounded(throttle.mean_handling_s, 4),
     )
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def _summary(result: LoadResult) -> str:

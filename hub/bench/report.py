@@ -26,6 +26,12 @@ class LoadResult:
     # Of every core's time while publishing, the share busy: near 1, the machine (writer,
     # simulator, broker, databases and publishers together) caps the figures, not the pacing.
     machine_busy: float
+    # As the simulator's throttle saw it, across the load and its drain: the mean time between
+    # one key's request starts while the key was kept busy (None when none was), and the mean
+    # time a throttled request ran after taking its slot. The writer paces each key from its
+    # replies, so a busy key's gap is about 1 s + the round trip, of which the running is most.
+    slot_gap_s: float | None
+    sim_handling_s: float | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,16 +138,21 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}",
         f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
         f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5} "
-        f"{'machine busy':>13}",
+        f"{'machine busy':>13} {'slot gap s':>11} {'sim ran ms':>10}",
     ]
     for r in fleet.loads:
         lines.append(
             f"{r.load:>5.1f} {r.offered_per_s:>10.1f} {r.applied_per_s:>10.1f} "
             f"{r.applied_ratio:>12.1%} {r.throttle_replies:>10} {r.p50_s:>7.2f} "
             f"{r.p95_s:>7.2f} {r.p99_s:>7.2f} {r.unaccounted + r.not_applied:>5} "
-            f"{r.machine_busy:>13.0%}"
+            f"{r.machine_busy:>13.0%} {_or_dash(r.slot_gap_s, '.3f'):>11} "
+            f"{_or_dash(None if r.sim_handling_s is None else r.sim_handling_s * 1000, '.1f'):>10}"
         )
     return lines
+
+
+def _or_dash(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
 
 
 def _ceiling_lines(ceiling: CeilingResult) -> list[str]:

@@ -94,7 +94,7 @@ def _load(load: float) -> LoadResult:
     return LoadResult(
         load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
         throttle_replies=0, p50_s=0.1, p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
-        machine_busy=0.5,
+        machine_busy=0.5, slot_gap_s=1.02, sim_handling_s=0.015,
     )
 
 

@@ -41,6 +41,10 @@ async def test_fleet_reports_every_load() -> None:
         assert 0 < result.applied_ratio <= 2
         assert 0 <= result.p50_s <= result.p95_s <= result.p99_s
         assert 0 < result.machine_busy <= 1
+        assert result.sim_handling_s is not None and result.sim_handling_s > 0
+    # And at 1.5 times the allowance each key was kept busy, its starts a slot or more apart
+    busy = report.fleet.loads[1].slot_gap_s
+    assert busy is not None and busy >= 1.0
 
 
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:

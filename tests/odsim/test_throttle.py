@@ -7,9 +7,10 @@ import json
 
 import httpx
 import pytest
+from aiohttp import web
 
 from odsim.server import running_simulator
-from odsim.throttle import OverLimitReply, ThrottleConfig, throttle_middleware
+from odsim.throttle import OverLimitReply, ThrottleConfig, ThrottleCounts, throttle_middleware
 from tests.odsim.conftest import FULL_KEY, REMOTE_KEY, auth, sim_config
 from tests.odsim.tiny_app import caller_headers, serve
 
@@ -135,3 +136,44 @@ async def test_simulator_throttles_its_remote_keys_only(empty_database: str) -> 
     assert [r.status_code for r in remote] == [200, 429]
     assert remote[1].headers["Retry-After"] == "1"
     assert [r.status_code for r in service] == [200, 200]
+
+
+def test_only_a_busy_keys_gaps_are_counted() -> None:
+    # Given the counts of a throttle with a one-second slot
+    counts = ThrottleCounts()
+
+    # When key A starts at 0 s, 1.02 s and, after a pause, 3 s, and key B once at 1.5 s
+    for key, at in (("a", 0.0), ("a", 1.02), ("b", 1.5), ("a", 3.0)):
+        counts.started(key, at, 1.0)
+
+    # Then only A's gap while it was kept busy counts (1.98 s is over one and a half slots),
+    # and a key's first start has no gap
+    assert counts.busy_gaps == 1
+    assert counts.busy_gap_s == pytest.approx(1.02)
+
+
+async def test_counts_show_each_slots_start_and_how_long_it_ran() -> None:
+    # Given a queueing throttle with a 50 ms slot and a handler that takes 20 ms
+    counts = ThrottleCounts()
+    config = ThrottleConfig(reply=OverLimitReply.QUEUE, interval_s=0.05)
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.02)
+        return web.json_response([])
+
+    routes = [web.get("/api/v1/slow", slow), *counts.admin_routes()]
+    async with (
+        serve([throttle_middleware(config, counts)], routes) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        # When one key sends three requests at once
+        await asyncio.gather(
+            *(client.get("/api/v1/slow", headers=caller_headers("key-a")) for _ in range(3))
+        )
+        document = (await client.get("/admin/throttle")).json()
+
+    # Then the second and third started one slot after the one before, and each of the three
+    # ran at least as long as the handler slept
+    assert (document["busy_gaps"], document["handled"]) == (2, 3)
+    assert document["busy_gap_s"] == pytest.approx(0.1)
+    assert document["handling_s"] >= 3 * 0.02 - 1e-3
