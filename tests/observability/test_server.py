@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from hub.observability import HubMetrics, ReadinessCheck, serving, tcp_reachable
 from hub.observability.readiness import run_checks
@@ -68,6 +70,40 @@ async def test_metrics_speaks_openmetrics_when_asked(
     # Then it gets OpenMetrics, which ends with # EOF
     assert reply.headers["content-type"].startswith("application/openmetrics-text")
     assert reply.text.endswith("# EOF\n")
+
+
+class _WaitsForTheLoop:
+    """A collector whose collection waits (up to 5 s) for the event loop to release it, and
+    reports whether it was released: like a long render, it needs the loop to go on meanwhile."""
+
+    def __init__(self) -> None:
+        self.collecting = threading.Event()
+        self.released = threading.Event()
+
+    def collect(self) -> Iterator[Metric]:
+        self.collecting.set()
+        released = self.released.wait(timeout=5)
+        yield GaugeMetricFamily("test_loop_ran_during_render", "1 if released", value=released)
+
+
+async def test_a_scrape_does_not_stop_the_event_loop(client: httpx.AsyncClient) -> None:
+    # Given a registry whose rendering lasts until something on the event loop releases it
+    registry = CollectorRegistry()
+    slow = _WaitsForTheLoop()
+    registry.register(slow)
+
+    async def release_once_rendering() -> None:
+        while not slow.collecting.is_set():
+            await asyncio.sleep(0.01)
+        slow.released.set()
+
+    async with serving(registry, {}, host="127.0.0.1", port=0) as server:
+        # When Prometheus scrapes while the loop has other work to do
+        releasing = asyncio.create_task(release_once_rendering())
+        reply = await client.get(f"{server.url}/metrics")
+        await releasing
+    # Then the loop ran during the render (a render on the loop would have held it for 5 s)
+    assert "test_loop_ran_during_render 1.0" in reply.text
 
 
 async def test_healthz_answers_while_the_loop_runs(
