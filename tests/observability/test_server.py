@@ -93,8 +93,7 @@ async def test_a_scrape_does_not_stop_the_event_loop(client: httpx.AsyncClient) 
     registry.register(slow)
 
     async def release_once_rendering() -> None:
-        while not slow.collecting.is_set():
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(slow.collecting.wait, 5)
         slow.released.set()
 
     async with serving(registry, {}, host="127.0.0.1", port=0) as server:
