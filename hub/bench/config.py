@@ -13,6 +13,9 @@ ALLOWANCE_PER_S = 1.0  # Open Dental, remote mode: one request a second per cust
 DEFAULT_FLEET_OFFICES = 200
 DEFAULT_FLEET_SECONDS = 60.0
 DEFAULT_FLEET_LOADS = (0.5, 1.0, 1.5)
+# The writer's /metrics is scraped as the shipped Prometheus does (prometheus/prometheus.yml):
+# what a scrape costs the writer is part of running it.
+DEFAULT_SCRAPE_INTERVAL_S = 15.0
 DEFAULT_CEILING_OFFICES = 100
 DEFAULT_CEILING_INTENTS = 6000
 # Hub and reference alternate, hub first in odd rounds and second in even ones (A B B A): a
@@ -36,6 +39,7 @@ class FleetOptions:
     offices: int = DEFAULT_FLEET_OFFICES
     seconds: float = DEFAULT_FLEET_SECONDS  # publishing time per offered load
     loads: tuple[float, ...] = DEFAULT_FLEET_LOADS  # multiples of the allowance
+    scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S  # 0: the writer is never scraped
 
     @property
     def warmup_s(self) -> float:

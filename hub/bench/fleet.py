@@ -20,7 +20,8 @@ import aiohttp
 from hub.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
 from hub.bench.procs import VENDOR_NICENESS, machine_times, yielding_cpu
 from hub.bench.report import FleetResult, LoadResult
-from hub.bench.stage import Stage, running_writer, staged
+from hub.bench.scraping import Scrapes, scraping
+from hub.bench.stage import Stage, WriterProcess, running_writer, staged
 from hub.bench.stats import percentile
 from hub.bench.traffic import Outcomes, Published, VendorLinks, publish_paced, vendor_side
 from hub.bench.world import BenchWorld
@@ -86,7 +87,7 @@ async def run_fleet(
     results: list[LoadResult] = []
     async with (
         staged(world, settings, workdir, progress) as stage,
-        running_writer(stage, writer_env),
+        running_writer(stage, writer_env) as writer,
         vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
         outcomes = Outcomes()
@@ -94,38 +95,43 @@ async def run_fleet(
         for load in options.loads:
             progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
             with yielding_cpu(VENDOR_NICENESS):
-                results.append(await _one_load(stage, link, outcomes, options, load))
+                results.append(await _one_load(stage, writer, link, outcomes, options, load))
             progress(_summary(results[-1]))
     return FleetResult(
         offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
         allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
-        publisher_niceness=VENDOR_NICENESS,
+        publisher_niceness=VENDOR_NICENESS, scrape_interval_s=options.scrape_interval_s,
     )
 
 
 async def _one_load(
-    stage: Stage, link: VendorLinks, outcomes: Outcomes, options: FleetOptions, load: float
+    stage: Stage, writer: WriterProcess, link: VendorLinks, outcomes: Outcomes,
+    options: FleetOptions, load: float,
 ) -> LoadResult:
     world = stage.world
     throttle_before = await read_throttle(stage)
     seen_before = len(outcomes.decided)
-    started_at = time.time()
-    times_before = machine_times()
-    published = await publish_paced(
-        link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
-        seconds=options.seconds,
-    )
-    busy = machine_times().busy_share_since(times_before)
-    drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
-    with suppress(TimeoutError):  # what is missing is reported as unaccounted
-        await outcomes.reach(seen_before + len(published), drain_s)
+    async with scraping(writer.metrics_url, options.scrape_interval_s) as scrapes:
+        started_at = time.time()
+        times_before = machine_times()
+        published = await publish_paced(
+            link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
+            seconds=options.seconds,
+        )
+        busy = machine_times().busy_share_since(times_before)
+        drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
+        with suppress(TimeoutError):  # what is missing is reported as unaccounted
+            await outcomes.reach(seen_before + len(published), drain_s)
     throttle = (await read_throttle(stage)).since(throttle_before)
-    return _result(options, world, load, published, outcomes, started_at, throttle, busy)
+    return _result(
+        options, world, load, published, outcomes, started_at, throttle, scrapes, busy
+    )
 
 
 def _result(
     options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
-    outcomes: Outcomes, started_at: float, throttle: ThrottleReading, busy: float,
+    outcomes: Outcomes, started_at: float, throttle: ThrottleReading, scrapes: Scrapes,
+    busy: float,
 ) -> LoadResult:
     decided = outcomes.of(published)
     applied = [(p, d) for p, d in decided if d.status == APPLIED]
@@ -151,6 +157,9 @@ def _result(
         machine_busy=round(busy, 3),
         slot_gap_s=_rounded(throttle.mean_gap_s, 4),
         sim_handling_s=_rounded(throttle.mean_handling_s, 4),
+        scrapes=scrapes.answered,
+        scrape_failures=scrapes.failed,
+        scrape_s=_rounded(scrapes.mean_s, 3),
     )
 
 
@@ -163,5 +172,6 @@ def _summary(result: LoadResult) -> str:
         f"fleet: load {result.load:g}: {result.applied_per_s:.1f} applied/s "
         f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
         f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
-        f"{result.machine_busy:.0%} busy"
+        f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writer "
+        f"({result.scrape_failures} failed)"
     )

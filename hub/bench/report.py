@@ -32,6 +32,11 @@ class LoadResult:
     # replies, so a busy key's gap is about 1 s + the round trip, of which the running is most.
     slot_gap_s: float | None
     sim_handling_s: float | None
+    # The writer's /metrics scraped through the load and its drain (FleetResult's interval):
+    # answered, failed, and the answered ones' mean wall time.
+    scrapes: int
+    scrape_failures: int
+    scrape_s: float | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +47,7 @@ class FleetResult:
     allowance_per_s: float  # the sum over the offices
     loads: tuple[LoadResult, ...]
     publisher_niceness: int  # the vendors' side ran this much below the hub's processes
+    scrape_interval_s: float  # the writer's /metrics scraped this often (0: never)
 
     def as_dict(self) -> dict[str, object]:
         by_load: dict[str, dict[str, float]] = {}
@@ -51,7 +57,8 @@ class FleetResult:
                     by_load.setdefault(name, {})[f"{result.load:.1f}"] = value
         head = {"offices": self.offices, "seconds": self.seconds, "warmup_s": self.warmup_s,
                 "allowance_per_s": self.allowance_per_s,
-                "publisher_niceness": self.publisher_niceness}
+                "publisher_niceness": self.publisher_niceness,
+                "scrape_interval_s": self.scrape_interval_s}
         return {**head, **by_load}
 
 
@@ -135,7 +142,8 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         "",
         f"fleet: {fleet.offices} offices in remote mode, {fleet.seconds:g} s per load "
         f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
-        f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}",
+        f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}; "
+        + _scraped(fleet.scrape_interval_s),
         f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
         f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5} "
         f"{'machine busy':>13} {'slot gap s':>11} {'sim ran ms':>10}",
@@ -149,6 +157,12 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
             f"{_or_dash(None if r.sim_handling_s is None else r.sim_handling_s * 1000, '.1f'):>10}"
         )
     return lines
+
+
+def _scraped(interval_s: float) -> str:
+    if interval_s <= 0:
+        return "the writer's /metrics not scraped"
+    return f"the writer's /metrics scraped every {interval_s:g} s"
 
 
 def _or_dash(value: float | None, spec: str) -> str:

@@ -57,6 +57,7 @@ class Stage:
 class WriterProcess:
     child: Child
     startup_s: float  # spawn → every lane consuming
+    metrics_url: str  # its /metrics
 
 
 def _free_port() -> int:
@@ -181,14 +182,15 @@ async def _simulator_with_files(
         await drop_database(settings.ledger_db, world.office_database)
 
 
-def writer_env(stage: Stage, extra: Mapping[str, str]) -> dict[str, str]:
+def writer_env(stage: Stage, extra: Mapping[str, str], metrics_port: int) -> dict[str, str]:
     settings = stage.settings
     return {
         **stage.env,
         "HUB_REGISTRY_PATH": str(settings.registry_path),
         "HUB_LEDGER_DB__DATABASE": settings.ledger_db.database,
         "HUB_LOG_FORMAT": "json",
-        "HUB_METRICS_PORT": "0",  # any free port: never another writer's
+        "HUB_METRICS_HOST": "127.0.0.1",
+        "HUB_METRICS_PORT": str(metrics_port),
         **extra,
     }
 
@@ -201,13 +203,16 @@ async def running_writer(
     removed first, so that its drain does not work through what a scenario left queued;
     ``declare_world_queues`` brings them back for another run."""
     log_path = stage.workdir / f"writer-{time.monotonic_ns()}.log"
-    child = await start_child("hub worker", [*HUB_ARGV, "worker"], writer_env(stage, extra_env),
-                              log_path)
+    env = writer_env(stage, extra_env, _free_port())
+    child = await start_child("hub worker", [*HUB_ARGV, "worker"], env, log_path)
+    metrics_url = f"http://{env['HUB_METRICS_HOST']}:{env['HUB_METRICS_PORT']}/metrics"
     try:
         ready_at = await child.wait_for_line(
             f"consuming {stage.world.offices} office queue(s)", WRITER_READY_TIMEOUT_S
         )
-        yield WriterProcess(child=child, startup_s=ready_at - child.started_at)
+        yield WriterProcess(
+            child=child, startup_s=ready_at - child.started_at, metrics_url=metrics_url
+        )
     finally:
         await remove_queues(stage.settings, stage.world)
         code = await child.stop()

@@ -26,6 +26,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.
 Offices = Annotated[int, typer.Option(min=1, max=9999, help="fleet: offices (customer keys).")]
 Seconds = Annotated[float, typer.Option(min=1.0, help="fleet: publishing seconds per load.")]
 Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowance.")]
+ScrapeEvery = Annotated[float, typer.Option(
+    min=0.0, help="fleet: scrape the writer's /metrics every this many seconds (0: never).",
+)]
 CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
 CeilingIntents = Annotated[
     int, typer.Option(min=1, help="ceiling: intents (and messages) per round.")
@@ -67,6 +70,7 @@ def register(app: typer.Typer) -> None:
         offices: Offices = c.DEFAULT_FLEET_OFFICES,
         seconds: Seconds = c.DEFAULT_FLEET_SECONDS,
         loads: Loads = DEFAULT_LOADS,
+        scrape_every: ScrapeEvery = c.DEFAULT_SCRAPE_INTERVAL_S,
         ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
         ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
         ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
@@ -84,6 +88,7 @@ def register(app: typer.Typer) -> None:
                 fleet=c.FleetOptions(
                     offices=offices, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
+                    scrape_interval_s=scrape_every,
                 ),
                 ceiling=c.CeilingOptions(
                     offices=ceiling_offices, intents=ceiling_intents, rounds=ceiling_rounds,

@@ -94,14 +94,16 @@ def _load(load: float) -> LoadResult:
     return LoadResult(
         load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
         throttle_replies=0, p50_s=0.1, p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
-        machine_busy=0.5, slot_gap_s=1.02, sim_handling_s=0.015,
+        machine_busy=0.5, slot_gap_s=1.02, sim_handling_s=0.015, scrapes=4, scrape_failures=0,
+        scrape_s=0.2,
     )
 
 
 def test_the_fleet_json_keys_each_figure_by_load() -> None:
     # Given a report of two loads
     fleet = FleetResult(offices=10, seconds=60, warmup_s=5, allowance_per_s=10,
-                        loads=(_load(0.5), _load(1.5)), publisher_niceness=10)
+                        loads=(_load(0.5), _load(1.5)), publisher_niceness=10,
+                        scrape_interval_s=15)
     machine = Machine(cpus=2, python="3.11", load_before=0.1, load_after=0.2)
     # When it is printed as JSON
     document = json.loads(BenchReport(machine=machine, fleet=fleet).as_json())

@@ -27,9 +27,9 @@ async def test_fleet_reports_every_load() -> None:
     # Given two offices in remote mode and two offered loads of three seconds each
     options = BenchOptions(
         settings=HubSettings(), scenarios=(Scenario.FLEET,),
-        fleet=FleetOptions(offices=2, seconds=3.0, loads=(0.5, 1.5)),
+        fleet=FleetOptions(offices=2, seconds=3.0, loads=(0.5, 1.5), scrape_interval_s=1.0),
     )
-    # When the fleet runs
+    # When the fleet runs, the writer's /metrics scraped every second
     report = await run_bench(options, _quiet)
     # Then each load published, every intent was applied, and the figures are in range
     assert report.fleet is not None
@@ -42,6 +42,8 @@ async def test_fleet_reports_every_load() -> None:
         assert 0 <= result.p50_s <= result.p95_s <= result.p99_s
         assert 0 < result.machine_busy <= 1
         assert result.sim_handling_s is not None and result.sim_handling_s > 0
+        assert result.scrapes >= 1 and result.scrape_failures == 0
+        assert result.scrape_s is not None and result.scrape_s > 0
     # And at 1.5 times the allowance each key was kept busy, its starts a slot or more apart
     busy = report.fleet.loads[1].slot_gap_s
     assert busy is not None and busy >= 1.0
