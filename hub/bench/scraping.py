@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import aiohttp
 
-# What Prometheus sends: OpenMetrics preferred, the text format as the fallback.
+# Prometheus 2's Accept header: OpenMetrics preferred, the text format as the fallback.
 PROMETHEUS_ACCEPT = (
-    "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1"
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 )
 SCRAPE_TIMEOUT_S = 10.0  # prometheus.yml's scrape_timeout default
 
