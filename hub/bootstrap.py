@@ -23,7 +23,7 @@ from hub.broker_connection import BrokerLoginRefused
 from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
-from hub.observability import HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability import FamilyRegistry, HubMetrics, LabelBounds, ReadinessCheck
 from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
@@ -114,7 +114,7 @@ async def writer(
     messages back), then the ledger pool, the office databases and the HTTP client. ``draw``
     pins the backoff's jitter (tests); by default it is random."""
     ws = settings.writer
-    collector = metrics_registry or CollectorRegistry()
+    collector = metrics_registry or FamilyRegistry()
     hub_metrics = HubMetrics(collector, LabelBounds.from_registry(registry))
     async with AsyncExitStack() as stack:
         control = await stack.enter_async_context(

@@ -1,6 +1,7 @@
 """Observability: the metrics catalogue (``HubMetrics``, every metric in its docstring) and the
 small HTTP server for ``/metrics``, ``/healthz`` and ``/readyz`` (``serving``)."""
 
+from hub.observability.exposition import FamilyRegistry
 from hub.observability.labels import (
     ErrorClass,
     IntentOutcome,
@@ -16,6 +17,7 @@ from hub.observability.server import ObservabilityServer, serving
 __all__ = [
     "CheckResult",
     "ErrorClass",
+    "FamilyRegistry",
     "HubMetrics",
     "IntentOutcome",
     "LabelBounds",

@@ -7,6 +7,8 @@ so with 1,000 offices that was about 20 MB of the writer's memory before any tra
 here keeps each series as one list of floats in one dict under one lock, and its ``collect``
 yields exactly the samples prometheus_client's classes yield (names, labels and their order,
 cumulative ``le`` buckets, ``_count``, ``_sum``, ``_created``): the exposition is unchanged.
+The writer's /metrics skips those sample objects: hub/observability/exposition.py writes the
+same bytes from ``snapshot`` and ``samples`` directly.
 
 Only what ``HubMetrics`` uses is here: ``labels(*values)`` then ``inc``, ``set`` or ``observe``;
 ``set`` on a family without labels.
@@ -28,17 +30,17 @@ from prometheus_client.utils import INF, floatToGoString
 Values = list[float]  # one series: a counter's [value, created], a gauge's [value], see below
 Sample = tuple[str, dict[str, str], float]  # name suffix, extra labels (``le``), value
 # ``le`` as prometheus_client writes it; typed here (prometheus_client leaves it untyped).
-_go_float: Callable[[float], str] = floatToGoString
+go_float: Callable[[float], str] = floatToGoString
 
 
-def _exports_created() -> bool:
+def exports_created() -> bool:
     """prometheus_client's own switch for ``_created`` samples (the environment variable
     ``PROMETHEUS_DISABLE_CREATED_SERIES`` or ``disable_created_metrics()``), read at collection
     as its classes do."""
     return bool(getattr(prometheus_metrics, "_use_created", True))
 
 
-class _Family:
+class Family:
     """One metric's series by label values; registered on ``registry`` as a collector."""
 
     kind = ""
@@ -59,7 +61,7 @@ class _Family:
     def _new(self) -> Values:
         raise NotImplementedError
 
-    def _samples(self, values: Values, created: bool) -> Iterable[Sample]:
+    def samples(self, values: Values, created: bool) -> Iterable[Sample]:
         raise NotImplementedError
 
     def _values(self, labelvalues: tuple[object, ...]) -> Values:
@@ -75,14 +77,30 @@ class _Family:
     def describe(self) -> list[Metric]:
         return [Metric(self._name, self._documentation, self.kind)]
 
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def documentation(self) -> str:
+        return self._documentation
+
+    @property
+    def labelnames(self) -> tuple[str, ...]:
+        return self._labelnames
+
+    def snapshot(self) -> list[tuple[tuple[str, ...], Values]]:
+        """Every series' label values and a copy of its values, taken under the lock."""
+        with self._lock:
+            return [(key, list(values)) for key, values in self._series.items()]
+
     def collect(self) -> list[Metric]:
         metric = Metric(self._name, self._documentation, self.kind)
-        with self._lock:
-            series = [(key, list(values)) for key, values in self._series.items()]
-        created = _exports_created()
+        series = self.snapshot()
+        created = exports_created()
         for key, values in series:
             labels = list(zip(self._labelnames, key, strict=True))
-            for suffix, extra, value in self._samples(values, created):
+            for suffix, extra, value in self.samples(values, created):
                 metric.add_sample(self._name + suffix, dict(labels + list(extra.items())), value)
         return [metric]
 
@@ -107,7 +125,7 @@ class CounterSeries(_Series):
             self._values[0] += amount
 
 
-class Counter(_Family):
+class Counter(Family):
     """Samples ``<name>_total`` and ``<name>_created`` per series."""
 
     kind = "counter"
@@ -118,7 +136,7 @@ class Counter(_Family):
     def _new(self) -> Values:
         return [0.0, time.time()]
 
-    def _samples(self, values: Values, created: bool) -> Iterable[Sample]:
+    def samples(self, values: Values, created: bool) -> Iterable[Sample]:
         yield "_total", {}, values[0]
         if created:
             yield "_created", {}, values[1]
@@ -136,7 +154,7 @@ class GaugeSeries(_Series):
             self._values[0] = float(value)
 
 
-class Gauge(_Family):
+class Gauge(Family):
     kind = "gauge"
 
     def labels(self, *labelvalues: object) -> GaugeSeries:
@@ -149,7 +167,7 @@ class Gauge(_Family):
     def _new(self) -> Values:
         return [0.0]
 
-    def _samples(self, values: Values, created: bool) -> Iterable[Sample]:
+    def samples(self, values: Values, created: bool) -> Iterable[Sample]:
         yield "", {}, values[0]
 
 
@@ -169,7 +187,7 @@ class HistogramSeries(_Series):
                 self._values[bisect_left(self._bounds, amount)] += 1
 
 
-class Histogram(_Family):
+class Histogram(Family):
     """A series is [count per bucket (not cumulative) …, sum, created]; samples
     ``<name>_bucket`` (cumulative, ``le`` as Go prints it, ``+Inf`` last), ``_count``, ``_sum``
     and ``_created``."""
@@ -188,7 +206,7 @@ class Histogram(_Family):
         if len(bounds) < 2:
             raise ValueError("Must have at least two buckets")
         self._bounds = tuple(bounds)
-        self._les = tuple(_go_float(bound) for bound in bounds)
+        self._les = tuple(go_float(bound) for bound in bounds)
         super().__init__(name, documentation, labelnames, registry=registry)
 
     def labels(self, *labelvalues: object) -> HistogramSeries:
@@ -197,7 +215,7 @@ class Histogram(_Family):
     def _new(self) -> Values:
         return [0.0] * (len(self._bounds) + 1) + [time.time()]
 
-    def _samples(self, values: Values, created: bool) -> Iterable[Sample]:
+    def samples(self, values: Values, created: bool) -> Iterable[Sample]:
         n = len(self._bounds)
         total = 0.0
         for le, count in zip(self._les, values[:n], strict=True):
