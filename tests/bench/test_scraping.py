@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from hub.bench.scraping import scraping
+from tests.support.http_server import serving_app
 
 
 @dataclass
@@ -33,15 +34,8 @@ async def _metrics_server(status: int) -> AsyncIterator[_Served]:
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        host, port = runner.addresses[0][:2]
-        yield _Served(url=f"http://{host}:{port}/metrics", accepts=accepts, third=third)
-    finally:
-        await runner.cleanup()
+    async with serving_app(app) as root:
+        yield _Served(url=f"{root}/metrics", accepts=accepts, third=third)
 
 
 async def test_scrapes_ask_for_openmetrics_as_prometheus_does() -> None:

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from odsim.auth import CALLER_KEY, Caller
+from tests.support.http_server import serving_app
 
 KEY_HEADER = "X-Test-Customer-Key"
 MODE_HEADER = "X-Test-Mode"
@@ -70,12 +71,5 @@ async def serve(
     handled: list[str] = []
     app = web.Application(middlewares=[stand_in_auth, *middlewares])
     app.router.add_routes([*_routes(handled), *extra_routes])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        host, port = runner.addresses[0][:2]
-        yield TinyApp(base_url=f"http://{host}:{port}", handled=handled)
-    finally:
-        await runner.cleanup()
+    async with serving_app(app) as root:
+        yield TinyApp(base_url=root, handled=handled)

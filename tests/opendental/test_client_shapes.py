@@ -18,6 +18,7 @@ from hub.errors import PermanentError, ThrottledError
 from hub.opendental.constants import THROTTLE_DEFER_S
 from odsim.config import DEFAULT_DEVELOPER
 from tests.opendental.conftest import FULL_KEY, Harness, MakeHarness, RecordingPacer, office_api
+from tests.support.http_server import serving_app
 
 BASE_URL = "http://od.test/api/v1"  # only ever written into Location headers
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -34,17 +35,14 @@ async def mock_od(make_harness: MakeHarness) -> AsyncIterator[MockOffice]:
 
     app = web.Application()
     app.router.add_route("*", "/{path:.*}", dispatch)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/v1"
+    async with serving_app(app) as root:
+        base_url = f"{root}/api/v1"
 
-    def make(handler: Handler) -> Harness:
-        handlers.append(handler)
-        return make_harness(office_api(base_url), pacer=RecordingPacer())
+        def make(handler: Handler) -> Harness:
+            handlers.append(handler)
+            return make_harness(office_api(base_url), pacer=RecordingPacer())
 
-    yield make
-    await runner.cleanup()
+        yield make
 
 
 def reply(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:

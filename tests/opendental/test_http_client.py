@@ -15,6 +15,7 @@ from aiohttp import web
 from hub.errors import PermanentError
 from hub.opendental import HttpClient, HttpTimeouts
 from hub.opendental.classify import classify_transport
+from tests.support.http_server import serving_app
 
 
 @pytest.fixture
@@ -59,15 +60,8 @@ async def odd_server() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/redirect", redirect)
     app.router.add_post("/compressed", compressed)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving_app(app) as root:
+        yield root
 
 
 async def test_a_redirect_comes_back_as_it_is(odd_server: str) -> None:
