@@ -35,6 +35,9 @@ class OutcomeReason(StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     NEEDS_RECONCILE = "needs_reconcile"
     AMBIGUOUS = "ambiguous"
+    # The hub failed on this message again and again (a bug of the hub's, not the vendor's): it is
+    # kept in the dead-letter queue so the office goes on behind it, and replayed after a fix.
+    WRITER_FAILED = "writer_failed"
 
 
 class OdRow(ContractModel):

@@ -7,6 +7,7 @@ Nothing else in the hub connects or reads the environment; tests build the write
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -35,13 +36,14 @@ from hub.writer.apis import HttpOfficeApis
 from hub.writer.application import Applier
 from hub.writer.backoff import Backoff, Draw, RetryPolicy
 from hub.writer.bookkeeping import Bookkeeping
+from hub.writer.lanes import LaneContext, LaneRules
 from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
 from hub.writer.patience import LedgerPatience
 from hub.writer.pipeline import Pipeline
 from hub.writer.publisher import AmqpPublisher
 from hub.writer.reconciling import Reconciler
 from hub.writer.settlement import Settler
-from hub.writer.wrappers import LogDecisions, MeasureDecisions, Process, wrap
+from hub.writer.wrappers import LogDecisions, MeasureDecisions, Wrapper, wrap
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,14 +52,27 @@ class Writer:
 
     settings: WriterSettings
     topology: Topology
-    consume_channel: AbstractRobustChannel
+    connection: AbstractRobustConnection  # each lane opens a channel of its own on it
     publish_channel: AbstractRobustChannel
-    process: Process
-    metrics: WriterMetrics
-    bookkeeping: Bookkeeping
-    control: Control  # operators' pauses (each lane's gate) and lane status
+    lanes: LaneContext  # what every office lane shares
+    control: Control  # operators' pauses, offices' holds and lane status
     metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
     readiness: Mapping[str, ReadinessCheck]  # for /readyz
+
+    @property
+    def metrics(self) -> WriterMetrics:
+        return self.lanes.metrics
+
+    @property
+    def bookkeeping(self) -> Bookkeeping:
+        return self.lanes.bookkeeping
+
+    async def lane_channel(self) -> AbstractRobustChannel:
+        """A channel for one office lane: a broker-side close of it (a precondition failed,
+        a consumer timed out) hands back that office's deliveries alone."""
+        channel = await self.connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=self.settings.prefetch)
+        return channel
 
 
 def office_apis(settings: HubSettings, offices: Mapping[str, Office]) -> dict[str, OfficeApi]:
@@ -134,14 +149,21 @@ async def writer(
             draw=draw or random.Random().random,
         )
         pipeline = _pipeline(settings, registry, parts, bookkeeping)
+        wrappers: list[Wrapper] = [LogDecisions(metrics), MeasureDecisions(metrics)]
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
-            consume_channel=broker.consume_channel,
+            connection=broker.connection,
             publish_channel=broker.publish_channel,
-            process=wrap(pipeline.process, [LogDecisions(metrics), MeasureDecisions(metrics)]),
-            metrics=metrics,
-            bookkeeping=bookkeeping,
+            lanes=LaneContext(
+                process=wrap(pipeline.process, wrappers),
+                give_up=wrap(pipeline.give_up, wrappers),
+                metrics=metrics,
+                bookkeeping=bookkeeping,
+                stopping=asyncio.Event(),
+                control=control,
+                rules=lane_rules(settings),
+            ),
             control=control,
             metrics_registry=collector,
             readiness=writer_checks(
@@ -151,10 +173,20 @@ async def writer(
         )
 
 
+def lane_rules(settings: HubSettings) -> LaneRules:
+    ws = settings.writer
+    return LaneRules(
+        # Half the broker's timeout: it checks once per channel tick, and a delivery's age is
+        # measured from when it reached the lane, a little after the broker sent it.
+        hold_limit_s=settings.broker_consumer_timeout_s / 2,
+        crash_limit=ws.crash_limit,
+        crash_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Broker:
     connection: AbstractRobustConnection
-    consume_channel: AbstractRobustChannel  # no confirms; prefetch per consumer (per office)
     publish_channel: AbstractRobustChannel  # confirms, and returns raise
 
 
@@ -173,16 +205,12 @@ async def _open_ledger(
 
 
 async def _open_broker(stack: AsyncExitStack, settings: HubSettings) -> _Broker:
-    """One robust connection, closed with ``stack``: after a reconnect its channels restore
-    their prefetch and the lanes' consumers by themselves."""
+    """One robust connection, closed with ``stack``: after a reconnect its channels (the lanes'
+    own, opened by the worker) restore their prefetch and consumers by themselves."""
     connection = await _connect(settings)
     stack.push_async_callback(connection.close)
-    consume_channel = await connection.channel(publisher_confirms=False)
-    await consume_channel.set_qos(prefetch_count=settings.writer.prefetch)
     publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    return _Broker(
-        connection=connection, consume_channel=consume_channel, publish_channel=publish_channel
-    )
+    return _Broker(connection=connection, publish_channel=publish_channel)
 
 
 @dataclass(frozen=True, kw_only=True)

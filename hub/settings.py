@@ -64,6 +64,9 @@ class WriterSettings(BaseModel):
     infra_backoff_base_s: float = Field(default=0.5, gt=0)
     infra_backoff_cap_s: float = Field(default=30.0, gt=0)
     drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
+    # A delivery the writer fails on unexpectedly (a bug) is run again in place this many times,
+    # then dead-lettered (writer_failed), so the office's lane goes on behind it in order.
+    crash_limit: int = Field(default=5, ge=1)
     http_connections: int = Field(default=20, ge=1)  # shared by every office
     ledger_connections: int = Field(default=16, ge=1)
     # Claims and finishes are committed in groups; at most this many groups are in flight.
@@ -117,6 +120,10 @@ class HubSettings(BaseSettings):
     management_password: SecretStr = SecretStr("guest")
     # Deliveries of one message before an office queue dead-letters it (a poison message).
     office_delivery_limit: int = 20
+    # The broker's consumer_timeout (rabbitmq.conf; 30 min by default, not readable through the
+    # management API of RabbitMQ 3.10): the writer keeps no delivery unacked for more than half
+    # of it, so no broker timer ever decides for the hub (hub/writer/lanes.py).
+    broker_consumer_timeout_s: float = Field(default=1800.0, gt=0)
 
     log_format: LogFormat = LogFormat.TEXT
     writer: WriterSettings = Field(default_factory=WriterSettings)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from hub.custody import Hold
 from hub.observability.labels import LaneState
 
 
@@ -52,6 +53,34 @@ class Pauses:
 
     def vendor_paused(self, vendor: str | None) -> bool:
         return vendor is not None and vendor in self.vendors
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlView:
+    """What one writer last read of the operators' pauses and of every office's custody: its
+    lanes decide from it whether to consume, hand back, stand down or drain (hub/writer/lanes)."""
+
+    pauses: Pauses = field(default_factory=Pauses)
+    holds: Mapping[str, Hold] = field(default_factory=dict)  # by office
+    parked: Mapping[str, frozenset[str | None]] = field(default_factory=dict)  # office → vendors
+    live_writers: frozenset[str] = frozenset()  # writers whose lane status is fresh
+    read_at_s: float = float("-inf")  # the reading writer's monotonic clock
+
+    def hold(self, office: str) -> Hold | None:
+        return self.holds.get(office)
+
+    def runnable_parked(self, office: str) -> bool:
+        """Whether the office has parked deliveries that may run now (vendor not paused)."""
+        return any(not self.pauses.vendor_paused(vendor) for vendor in self.parked.get(office, ()))
+
+    def same_state(self, other: ControlView) -> bool:
+        """Equal but for when it was read (and how long each hold has gone unrenewed)."""
+        return _state(self) == _state(other)
+
+
+def _state(view: ControlView) -> tuple[object, ...]:
+    holds = {office: (h.writer_id, h.cause, h.since) for office, h in view.holds.items()}
+    return view.pauses, holds, dict(view.parked), view.live_writers
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
-"""The writer's operations services, for the life of the writer: the pause watcher, the lane
-board and its reporter (``hub status``), and the queue depth poller (metrics). One context,
-entered by the composition root; each office's lane takes its messages through ``gate``.
+"""The writer's operations services, for the life of the writer: the watcher of pauses and holds,
+the renewal of this writer's holds (hub/custody), the lane board and its reporter (``hub status``),
+and the queue depth poller (metrics). One context, entered by the composition root; each office's
+lane decides from the watcher's view and parks through ``custody``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 from hub.broker_admin import management_api
 from hub.control.board import LaneBoard
-from hub.control.gate import LaneGate
 from hub.control.reporter import LaneReporter, writer_id
 from hub.control.store import ControlStore
-from hub.control.watcher import PauseWatcher
+from hub.control.watcher import ControlWatcher
+from hub.custody.mysql_custody import MySqlCustody
+from hub.errors import HubError
 from hub.observability import HubMetrics
 from hub.observability.depths import DepthPoller
 from hub.settings import HubSettings
@@ -30,14 +32,10 @@ class Control:
     writer_id: str
     board: LaneBoard
     store: ControlStore
-    watcher: PauseWatcher
-    recheck_s: float
-
-    def gate(self, office: str) -> LaneGate:
-        """The office lane's gate, its in-flight count shown on the board."""
-        gate = LaneGate(office, self.watcher.current, recheck_s=self.recheck_s)
-        self.board.attach(office, gate.in_flight)
-        return gate
+    custody: MySqlCustody
+    watcher: ControlWatcher
+    poll_s: float  # how often the watcher reads pauses and holds
+    stale_after_s: float  # a hold or lane status not renewed this long belongs to a writer gone
 
 
 @asynccontextmanager
@@ -48,24 +46,53 @@ async def running_control(
     takes a message of a paused office or vendor at start."""
     cs = settings.control
     store = await ControlStore.open(settings.ledger_db, on_query=metrics.ledger_query)
+    custody = await MySqlCustody.open(settings.ledger_db, on_query=metrics.ledger_query)
     try:
         board = LaneBoard(offices, metrics)
-        watcher = PauseWatcher(store, poll_s=cs.pause_poll_s, on_change=board.pauses)
+        watcher = ControlWatcher(
+            store, custody, poll_s=cs.pause_poll_s, stale_after_s=cs.stale_after_s,
+            on_pauses=board.pauses,
+        )
         await watcher.refresh()
         control = Control(
-            writer_id=writer_id(), board=board, store=store, watcher=watcher,
-            recheck_s=cs.pause_poll_s,
+            writer_id=writer_id(), board=board, store=store, custody=custody, watcher=watcher,
+            poll_s=cs.pause_poll_s, stale_after_s=cs.stale_after_s,
         )
         reporter = LaneReporter(
             store, board, writer_id=control.writer_id, heartbeat_s=cs.status_heartbeat_s
         )
+        renewing = _renew_holds(custody, control.writer_id, cs.status_heartbeat_s)
         async with management_api(settings) as api:
             depths = DepthPoller(api, offices, metrics, poll_s=cs.depth_poll_s)
-            async with _background(watcher.run(), reporter.run(), depths.run()):
+            async with _background(watcher.run(), reporter.run(), depths.run(), renewing):
                 yield control
+        await _release_holds(custody, control.writer_id)
         await reporter.forget()
     finally:
+        await custody.close()
         await store.close()
+
+
+async def _renew_holds(custody: MySqlCustody, writer: str, every_s: float) -> None:
+    """This writer's holds stay its own while it runs; a failure waits for the next turn."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await custody.renew_holds(writer)
+        except HubError as exc:
+            log.warning("could not renew this writer's holds (%s)", exc)
+
+
+async def _release_holds(custody: MySqlCustody, writer: str) -> None:
+    """Stopping cleanly: what this writer parked stays parked, for whichever writer consumes
+    the office next to drain first; only the locks go, so nobody waits for them to go stale."""
+    try:
+        released = await custody.release_holds(writer)
+    except HubError as exc:
+        log.warning("could not release this writer's holds (%s); they go stale", exc)
+        return
+    if released:
+        log.info("released %d office hold(s); their parked deliveries stay parked", released)
 
 
 @asynccontextmanager

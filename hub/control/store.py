@@ -44,6 +44,10 @@ _FORGET_WRITER = "DELETE FROM lane_status WHERE writer_id = %s"
 _FORGET_OLD = (
     "DELETE FROM lane_status WHERE updated_at < UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
 )
+_LIVE_WRITERS = """
+SELECT DISTINCT writer_id FROM lane_status
+WHERE updated_at >= UTC_TIMESTAMP(6) - INTERVAL %s MICROSECOND
+"""
 _LANES = """
 SELECT office_id, writer_id, state, in_flight, last_error, last_error_at, updated_at,
     TIMESTAMPDIFF(MICROSECOND, updated_at, UTC_TIMESTAMP(6)) AS age_us
@@ -111,6 +115,13 @@ class ControlStore:
         """Delete rows no writer has refreshed for ``seconds`` (writers long gone)."""
         async with self._session.transaction("forgetting old lane status") as tx:
             return await tx.execute("control.forget_old", _FORGET_OLD, (int(seconds),))
+
+    async def live_writers(self, stale_after_s: float) -> frozenset[str]:
+        """Writers whose lane status is fresher than ``stale_after_s``."""
+        args = (int(stale_after_s * 1_000_000),)
+        async with self._session.transaction("reading the live writers") as tx:
+            records = await tx.fetch_all("control.live_writers", _LIVE_WRITERS, args)
+        return frozenset(record["writer_id"] for record in records)
 
     async def lanes(self) -> list[LaneRow]:
         async with self._session.transaction("reading lane status") as tx:

@@ -1,44 +1,75 @@
-"""Every writer's view of the operators' pauses: read from the hub database every poll, so a
-``hub office|vendor pause`` reaches every writer within about one poll.
+"""Every writer's view of the operators' pauses and of the offices' custody, read from the hub
+database every poll: a ``hub office|vendor pause`` reaches every writer within about one poll,
+and so does another writer's hold on an office (hub/custody).
 
-When the database cannot be read, the last pauses read stay in force (a pause is never lifted
-because the database is away) and the failure is logged once, with its recovery.
+When the database cannot be read, the last view stays in force (a pause is never lifted because
+the database is away) and the failure is logged once, with its recovery; the view's age tells
+the lanes how far to trust it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
-from hub.control.model import Pauses
+from hub.control.model import ControlView, Pauses
 from hub.control.store import ControlStore
+from hub.custody import Custody
 from hub.errors import HubError
 
 log = logging.getLogger(__name__)
 
 
-class PauseWatcher:
+class ControlWatcher:
     def __init__(
-        self, store: ControlStore, *, poll_s: float, on_change: Callable[[Pauses], None]
+        self,
+        store: ControlStore,
+        custody: Custody,
+        *,
+        poll_s: float,
+        stale_after_s: float,
+        on_pauses: Callable[[Pauses], None],
     ) -> None:
         self._store = store
+        self._custody = custody
         self._poll_s = poll_s
-        self._on_change = on_change
-        self._current = Pauses()
+        self._stale_after_s = stale_after_s
+        self._on_pauses = on_pauses
+        self._view = ControlView()
         self._failing = False
+        self._listeners: list[asyncio.Event] = []
 
     def current(self) -> Pauses:
-        return self._current
+        return self._view.pauses
+
+    def view(self) -> ControlView:
+        return self._view
+
+    def listen(self) -> asyncio.Event:
+        """An event set after every read that changed the view (the lane clears it)."""
+        event = asyncio.Event()
+        self._listeners.append(event)
+        return event
 
     async def refresh(self) -> None:
-        """Read the pauses now; raises when the database cannot be read."""
+        """Read the view now; raises when the database cannot be read."""
         pauses = await self._store.pauses()
-        if pauses != self._current:
-            self._current = pauses
+        holds = await self._custody.holds()
+        parked = await self._custody.parked_summary()
+        live = await self._store.live_writers(self._stale_after_s)
+        before, self._view = self._view, ControlView(
+            pauses=pauses, holds=holds, parked=parked, live_writers=live,
+            read_at_s=time.monotonic(),
+        )
+        if pauses != before.pauses:
             log.info("pauses in force: offices %s, vendors %s",
                      sorted(pauses.offices) or "-", sorted(pauses.vendors) or "-")
-            self._on_change(pauses)
+            self._on_pauses(pauses)
+        if not self._view.same_state(before):
+            for event in self._listeners:
+                event.set()
 
     async def run(self) -> None:
         """Refresh every poll, until cancelled."""
@@ -48,9 +79,9 @@ class PauseWatcher:
                 await self.refresh()
             except HubError as exc:
                 if not self._failing:
-                    log.warning("cannot read pauses (%s); keeping the last ones read", exc)
+                    log.warning("cannot read pauses and holds (%s); keeping the last read", exc)
                 self._failing = True
             else:
                 if self._failing:
-                    log.info("pauses readable again")
+                    log.info("pauses and holds readable again")
                 self._failing = False

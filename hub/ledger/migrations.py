@@ -183,6 +183,39 @@ ALTER TABLE intents
     ADD COLUMN retrying_since DATETIME(6) NULL AFTER attempt_started_at
 """
 
+# Custody (hub/custody): deliveries an office's lane took off the broker without deciding them,
+# so that no broker timer decides for the hub during a long hold or a vendor's pause, in the
+# order the broker delivered them (``id``); and each office's hold, the lock of the one writer
+# that may drain them. A parked row is the vendor's message itself (body and AMQP properties,
+# which can hold patient data); it is deleted as soon as the delivery is decided.
+_OFFICE_HOLDS = f"""
+CREATE TABLE office_holds (
+    office_id VARCHAR(64) {EXACT} NOT NULL PRIMARY KEY,
+    writer_id VARCHAR(128) {EXACT} NOT NULL,
+    cause VARCHAR(32) {CODE} NOT NULL,
+    since DATETIME(6) NOT NULL,
+    renewed_at DATETIME(6) NOT NULL,
+    KEY ix_office_holds_writer (writer_id)
+) {TABLE_OPTIONS}
+"""
+
+_PARKED_DELIVERIES = f"""
+CREATE TABLE parked_deliveries (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    vendor VARCHAR(64) {EXACT} NULL,
+    exchange VARCHAR(64) {EXACT} NOT NULL,
+    cause VARCHAR(32) {CODE} NOT NULL,
+    held INT UNSIGNED NOT NULL,
+    crashes INT UNSIGNED NOT NULL,
+    properties BLOB NOT NULL,
+    body LONGBLOB NOT NULL,
+    parked_by VARCHAR(128) {EXACT} NOT NULL,
+    parked_at DATETIME(6) NOT NULL,
+    KEY ix_parked_office (office_id, id)
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -190,4 +223,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=4, name="dlq_purges", statements=(_DLQ_PURGES, _DLQ_PURGED_MESSAGES)),
     Migration(version=5, name="operations", statements=(_PAUSES, _PAUSE_LOG, _LANE_STATUS)),
     Migration(version=6, name="retry_budget", statements=(_RETRY_BUDGET,)),
+    Migration(version=7, name="custody", statements=(_OFFICE_HOLDS, _PARKED_DELIVERIES)),
 )

@@ -32,7 +32,7 @@ Label values:
 - ``outcome``: ``applied``, ``duplicate``, ``rejected``, ``dead`` (``IntentOutcome``).
 - ``reason``: ``none`` when applied or a duplicate, else the outcome reason's code
   (``invalid``, ``unauthorized``, ``idempotency_conflict``, ``od_rejected``,
-  ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``), else ``other``.
+  ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``, ``writer_failed``), else ``other``.
 - ``error_class``: ``throttled``, ``maybe_applied``, ``transient``, ``timeout``,
   ``open_dental_down``, ``hub``, ``other``.
 - ``verdict``: ``found``, ``not_found``, ``safe_to_resend``, ``ambiguous``, ``other``.

@@ -1,15 +1,18 @@
-"""Gather ``hub status`` from where every writer reports: ``lane_status`` and ``pauses`` in the
-hub database, queue depths from RabbitMQ's management API. No registry needed: the offices are
-those with a queue, a lane row or a pause."""
+"""Gather ``hub status`` from where every writer reports: ``lane_status``, ``pauses``, the
+offices' holds and parked deliveries in the hub database, queue depths from RabbitMQ's management
+API. No registry needed: the offices are those with a queue, a lane row, a pause or a hold."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from hub import names
 from hub.broker_admin import ManagementError, QueueDepth, management_api
 from hub.control.model import LaneRow, Pauses
 from hub.control.store import ControlStore
+from hub.custody import Hold
+from hub.custody.mysql_custody import MySqlCustody
 from hub.errors import HubError
 from hub.ledger.mysql_session import ignore_query
 from hub.settings import HubSettings
@@ -21,15 +24,17 @@ OFFICE_QUEUE_PREFIX = names.office_queue("")
 async def gather(settings: HubSettings) -> HubStatus:
     problems: list[str] = []
     lanes, pauses = await _from_database(settings, problems)
+    custody = await _custody(settings, problems)
     depths = await _depths(settings, problems)
     stale_after_s = settings.control.stale_after_s
     offices = sorted(
         {row.office for row in lanes}
         | set(pauses.offices)
+        | set(custody.holds) | set(custody.parked)
         | {name.removeprefix(OFFICE_QUEUE_PREFIX) for name in depths if _office_queue(name)}
     )
     lines = [
-        line
+        replace(line, parked=custody.parked_of(office), hold=custody.holds.get(office))
         for office in offices
         for line in _lines(office, lanes, pauses, depths, stale_after_s)
     ]
@@ -58,7 +63,7 @@ def _lines(
             LaneLine(
                 office=office, state=NO_WRITER, queue_depth=depth, in_flight=None,
                 writer_id=None, seen_s_ago=None, last_error=None, last_error_at=None,
-                pause=pause,
+                pause=pause, parked=None, hold=None,
             )
         ]
     return [
@@ -72,6 +77,8 @@ def _lines(
             last_error=row.last_error,
             last_error_at=row.last_error_at,
             pause=pause,
+            parked=None,
+            hold=None,
         )
         for row in rows
     ]
@@ -92,6 +99,31 @@ async def _from_database(
         return [], Pauses()
     finally:
         await store.close()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Custody:
+    holds: Mapping[str, Hold]
+    parked: Mapping[str, int]
+    known: bool  # False: the hub database could not be read
+
+    def parked_of(self, office: str) -> int | None:
+        return self.parked.get(office, 0) if self.known else None
+
+
+async def _custody(settings: HubSettings, problems: list[str]) -> _Custody:
+    try:
+        custody = await MySqlCustody.open(settings.ledger_db, on_query=ignore_query)
+    except HubError as exc:
+        problems.append(f"holds: {exc}")
+        return _Custody(holds={}, parked={}, known=False)
+    try:
+        return _Custody(holds=await custody.holds(), parked=await custody.counts(), known=True)
+    except HubError as exc:
+        problems.append(f"holds: {exc}")
+        return _Custody(holds={}, parked={}, known=False)
+    finally:
+        await custody.close()
 
 
 async def _depths(settings: HubSettings, problems: list[str]) -> dict[str, QueueDepth]:

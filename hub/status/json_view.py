@@ -30,6 +30,9 @@ def _lane(line: LaneLine) -> dict[str, str | int | float | JsonObject | None]:
         "last_error": line.last_error,
         "last_error_at": _iso(line.last_error_at),
         "paused": None if line.pause is None else _pause(line.pause),
+        "parked": line.parked,
+        "held_by": None if line.hold is None else line.hold.writer_id,
+        "held_for": None if line.hold is None else line.hold.cause,
         "writer_id": line.writer_id,
         "seen_s_ago": None if line.seen_s_ago is None else round(line.seen_s_ago, 1),
     }

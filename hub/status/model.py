@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.control.model import Pause
+from hub.custody import Hold
 
 NO_WRITER = "no writer"  # the office has a queue or a pause, but no writer reports its lane
 STALE = "stale"  # the writer stopped refreshing its row: it is gone (or cannot reach the DB)
@@ -23,6 +24,8 @@ class LaneLine:
     last_error: str | None
     last_error_at: datetime | None
     pause: Pause | None
+    parked: int | None  # deliveries parked in the hub database for the office; None if unknown
+    hold: Hold | None  # the writer holding the office (standing down), and why
 
 
 @dataclass(frozen=True, kw_only=True)

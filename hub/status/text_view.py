@@ -8,8 +8,8 @@ from datetime import datetime
 from hub.control.model import Pause
 from hub.status.model import HubStatus, LaneLine
 
-HEADERS = ("OFFICE", "STATE", "QUEUE", "IN FLIGHT", "LAST ERROR", "PAUSED BY / WHY", "WRITER",
-           "SEEN")
+HEADERS = ("OFFICE", "STATE", "QUEUE", "IN FLIGHT", "PARKED", "LAST ERROR", "PAUSED BY / WHY",
+           "WRITER", "SEEN")
 NONE = "-"
 UNKNOWN = "?"
 
@@ -34,11 +34,18 @@ def _row(line: LaneLine) -> tuple[str, ...]:
         line.state,
         UNKNOWN if line.queue_depth is None else str(line.queue_depth),
         NONE if line.in_flight is None else str(line.in_flight),
+        _parked(line),
         error,
         NONE if line.pause is None else _pause(line.pause),
         line.writer_id or NONE,
         NONE if line.seen_s_ago is None else f"{line.seen_s_ago:.0f}s ago",
     )
+
+
+def _parked(line: LaneLine) -> str:
+    count = UNKNOWN if line.parked is None else str(line.parked)
+    hold = line.hold
+    return count if hold is None else f"{count} (held: {hold.cause})"
 
 
 def _pause(pause: Pause) -> str:

@@ -1,15 +1,16 @@
-"""The one place a decision becomes a broker action: ack, hand back, or hold.
+"""The one place a decision becomes a broker action: ack, or hold.
 
-No step acks. A final outcome is acked only after settlement made it durable; a held message
-stays unacked while its lane waits and runs it again in place, so the office's order holds. An
-ack that fails (the channel was lost and reconnected) is logged and counted, never raised: the
-broker redelivers the message and the ledger knows it.
+No step acks. A final outcome is acked only after settlement made it durable; anything else is
+held by its lane, in place or parked (hub/writer/lanes.py), so the office's order holds and no
+broker timer or counter ever decides for the hub. The writer hands a delivery back to the broker
+(nack with requeue) only when it cannot keep it at all. An ack or a nack that fails (the channel
+was lost) is logged and counted, never raised: the broker has the message back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 import aiormq
@@ -23,8 +24,7 @@ log = logging.getLogger(__name__)
 
 class Action(StrEnum):
     ACK = "ack"
-    REQUEUE = "requeue"  # nack with requeue: the broker delivers it again
-    HOLD = "hold"  # unacked; the lane runs it again after the decision's delay
+    HOLD = "hold"  # the lane keeps it and runs it again after the decision's delay
 
 
 ACTIONS: Mapping[Outcome, Action] = {
@@ -34,8 +34,7 @@ ACTIONS: Mapping[Outcome, Action] = {
     Outcome.DEAD: Action.ACK,
     Outcome.RETRY_LATER: Action.HOLD,
     Outcome.LANE_PAUSED: Action.HOLD,
-    Outcome.REDELIVER: Action.REQUEUE,
-    Outcome.CRASHED: Action.REQUEUE,
+    Outcome.CRASHED: Action.HOLD,
 }
 
 ACK_FAILURES = (
@@ -45,19 +44,33 @@ ACK_FAILURES = (
 )
 
 
+async def ack(message: AbstractIncomingMessage, office: str, metrics: WriterMetrics) -> None:
+    try:
+        await message.ack()
+    except ACK_FAILURES as exc:
+        metrics.ack_failed(office)
+        log.warning("could not ack the message (%s); the broker will deliver it again",
+                    type(exc).__name__, extra={"office": office})
+
+
 async def act(
     message: AbstractIncomingMessage, decision: Decision, metrics: WriterMetrics
 ) -> Action:
     action = ACTIONS[decision.outcome]
-    try:
-        if action is Action.ACK:
-            await message.ack()
-        elif action is Action.REQUEUE:
-            await message.nack(requeue=True)
-    except ACK_FAILURES as exc:
-        metrics.ack_failed(decision.about.office)
-        log.warning(
-            "could not %s the message (%s); the broker will deliver it again",
-            action.value, type(exc).__name__, extra=decision.about.log_fields(),
-        )
+    if action is Action.ACK:
+        await ack(message, decision.about.office, metrics)
     return action
+
+
+async def hand_back(
+    messages: Sequence[AbstractIncomingMessage], office: str, metrics: WriterMetrics
+) -> None:
+    """Back to the head of the office queue, in delivery order; each counts one delivery toward
+    the queue's delivery limit, so the writer does this only when it cannot keep them."""
+    for message in messages:
+        try:
+            await message.nack(requeue=True)
+        except ACK_FAILURES as exc:
+            metrics.ack_failed(office)
+            log.warning("could not hand the message back (%s); the broker has it anyway",
+                        type(exc).__name__, extra={"office": office})

@@ -23,7 +23,7 @@ from hub.writer.calls import CALLS, OdRequest
 from hub.writer.claiming import Claimed
 from hub.writer.failures import API_FAILURES, ApiFailure, AttemptTimedOut, after_failure
 from hub.writer.reconciling import landed_before
-from hub.writer.verdict import RECONCILED, About, Outcome, Verdict, applied
+from hub.writer.verdict import RECONCILED, About, HoldCause, Outcome, Verdict, applied
 
 
 class CallLog:
@@ -71,8 +71,13 @@ class Applier:
         else:
             attempt = await self.ledger.begin_attempt(intent_id)
         if attempt is None:
-            message = "Another writer holds this intent's attempt."
-            return Verdict(about=claimed.about, outcome=Outcome.REDELIVER, message=message)
+            # Held in place, not handed back: a nack would let later messages overtake it.
+            message = "Another writer holds this intent's attempt; it is tried again after it."
+            delay_s = self.policy.retry.delay_s(claimed.about.attempt or 1, self.policy.draw)
+            return Verdict(
+                about=claimed.about, outcome=Outcome.RETRY_LATER, message=message,
+                delay_s=delay_s, cause=HoldCause.MAYBE_APPLIED,
+            )
         about = replace(claimed.about, attempt=attempt)
         calls = CallLog()
         try:

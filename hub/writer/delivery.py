@@ -37,6 +37,7 @@ class Delivery:
     redelivered: bool
     properties: KeptProperties
     held: int = 0  # how often the lane has already re-run this delivery in place
+    crashes: int = 0  # how often the writer failed on it unexpectedly (a bug), run after run
     # The latest attempt this delivery itself sent a request in: an attempt in doubt that is its
     # own is over, one that is not may be another writer's, still in flight.
     own_attempt: int | None = None

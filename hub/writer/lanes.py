@@ -1,136 +1,441 @@
-"""One lane per office: its queue consumed with the channel's prefetch, its messages processed
-one at a time in delivery order, its waits (retry backoff, pauses) its own.
+"""One lane per office: its queue consumed on a channel of its own, its messages decided one at a
+time in delivery order, its waits its own; and never a broker timer deciding for it.
 
-A held message stays unacked while its lane waits and then runs it again in place: nacking it
-would let the messages prefetched behind it overtake it. Stopping leaves whatever was not
-finished unacked; closing the channel hands it back to the queue in delivery order.
+RabbitMQ closes a channel that keeps a delivery unacked past ``consumer_timeout`` and counts the
+hand-back toward the queue's delivery limit, so a lane keeps a delivery unacked for at most
+``hold_limit_s`` (half the broker's timeout). A hold that fits waits in place: the delivery
+stays unacked and runs again, ahead of the messages prefetched behind it. A longer one (Open
+Dental off for the night, a 401, an operator's pause) *stands the lane down*: it takes the office's
+hold, cancels its consumer, parks what it has in hand in the hub database (hub/custody) and acks
+it; the office's new messages wait ready in its queue. When the hold's time comes, the lane runs
+the parked deliveries first, in order, releases the hold and consumes again. A paused vendor's
+delivery is parked at once and the lane goes on with the others'.
+
+Another writer standing by on the queue learns of a hold within one poll of the control watcher
+(hub/control) and hands back what it holds, so nothing published later for the office is applied
+before what is parked; a writer that is not alone waits two polls after taking a hold before it
+lets the queue go, for every other writer to have seen it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import replace
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
 
-import aiormq
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
-
-from hub.errors import LedgerError
-from hub.writer.acking import ACK_FAILURES, Action, act
-from hub.writer.admission import Admission
+from hub.control.model import ControlView
+from hub.control.running import Control
+from hub.custody import Parked
+from hub.errors import HubError, LedgerError
+from hub.writer.acking import ACTIONS, Action, ack, hand_back
+from hub.writer.backoff import Backoff
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.delivery import Delivery, delivery_of
 from hub.writer.metrics import WriterMetrics
+from hub.writer.office_queue import InHand, OfficeQueue
 from hub.writer.verdict import About, Decision, HoldCause, Outcome
 from hub.writer.wrappers import Process
 
 log = logging.getLogger(__name__)
 
+# Why a lane stood down, as its hold and its parked deliveries record it (beside HoldCause).
+OFFICE_PAUSED = "office_paused"  # an operator paused the office
+DRAIN = "drain"  # parked deliveries may run: the lane takes the hold to run them first
+VENDOR_PAUSED = "vendor_paused"  # parked without a hold: the lane goes on with the others
+ADOPTED = "adopted"  # the hold of a writer gone, taken over with what it parked
+STALE_VIEW_POLLS = 3  # a control view older than this many polls is not trusted to start work
+GRACE_POLLS = 2  # after taking a hold, before letting the queue go (writers not alone)
+PARKED_BATCH = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneRules:
+    hold_limit_s: float  # the longest a delivery stays unacked: half the broker's timeout
+    crash_limit: int  # unexpected failures of one delivery before it is dead-lettered
+    crash_backoff: Backoff
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneContext:
+    """What every lane of a writer shares."""
+
+    process: Process
+    give_up: Process  # dead-letters a delivery the writer keeps failing on (writer_failed)
+    metrics: WriterMetrics
+    bookkeeping: Bookkeeping
+    stopping: asyncio.Event
+    control: Control
+    rules: LaneRules
+
+
+@dataclass(frozen=True, kw_only=True)
+class OwnHold:
+    cause: str
+    wake_at_s: float  # monotonic: when its parked deliveries may run again
+
 
 class Lane:
-    def __init__(
-        self,
-        *,
-        office: str,
-        queue: AbstractQueue,
-        process: Process,
-        metrics: WriterMetrics,
-        bookkeeping: Bookkeeping,
-        stopping: asyncio.Event,
-        gate: Admission,
-    ) -> None:
+    def __init__(self, *, office: str, queue: OfficeQueue, context: LaneContext) -> None:
         self.office = office
         self._queue = queue
-        self._process = process
-        self._metrics = metrics
-        self._bookkeeping = bookkeeping
-        self._stopping = stopping
-        self._gate = gate  # which delivered message runs next, under operators' pauses
-        self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-        self._consumer_tag: str | None = None
+        self._ctx = context
+        self._changed = context.control.watcher.listen()
+        self._hold: OwnHold | None = None
+        self._running = False
+        self._drained_at_s = float("-inf")
 
-    async def start(self) -> None:
-        """Consume the office's queue; the broker's prefetch bounds the inbox. On a robust
-        channel the consumer comes back after a reconnect, into the same inbox."""
-        self._consumer_tag = await self._queue.consume(self._inbox.put)
-        self._metrics.lane_running(self.office)
-
-    async def cancel(self) -> None:
-        """Stop the broker's deliveries to this lane; messages it holds stay unacked."""
-        tag, self._consumer_tag = self._consumer_tag, None
-        if tag is None:
-            return
-        try:
-            await self._queue.cancel(tag)
-        except ACK_FAILURES as exc:  # the channel is gone: so is the consumer
-            log.warning("could not cancel the consumer (%s)", type(exc).__name__,
-                        extra={"office": self.office})
+    def in_flight(self) -> int:
+        """Deliveries the lane holds unacked: waiting in hand or running."""
+        return self._queue.waiting() + int(self._running)
 
     async def run(self) -> None:
-        """Until stopping: take the next message, settle it, take the next."""
-        while (message := await self._next()) is not None:
-            await self._handle(message)
+        """Until stopping: consume, stand by, or run what the lane's hold parked. A failure of
+        the lane's own machinery (a bug) is logged and the lane goes on after a poll; only the
+        ledger refusing for good ends it, and the writer with it."""
+        while not self._ctx.stopping.is_set():
+            try:
+                await self._turn()
+            except LedgerError:
+                raise
+            except Exception:
+                log.exception("the lane failed unexpectedly; it goes on",
+                              extra={"office": self.office})
+                self._metrics.wrapper_failed("lane")
+                await self._sleep(self._ctx.control.poll_s)
 
-    async def _next(self) -> AbstractIncomingMessage | None:
-        if self._stopping.is_set():
-            return None
-        getting = asyncio.ensure_future(self._gate.take(self._inbox))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            getting.cancel()  # no effect once it has its message
-        if self._stopping.is_set() or getting.cancelled():
-            return None  # a message taken now stays unacked and goes back to the queue
-        return getting.result()
-
-    async def _handle(self, message: AbstractIncomingMessage) -> None:
-        delivery = delivery_of(message, self.office)
-        while not _stale(message):
-            decision = await self._decide(delivery)
-            action = await self._bookkeeping.run(act(message, decision, self._metrics))
-            self._report(decision)
-            if action is not Action.HOLD or not await self._wait(decision.delay_s):
-                return
-            own = decision.about.attempt if decision.sent else delivery.own_attempt
-            delivery = replace(delivery, held=delivery.held + 1, own_attempt=own)
-
-    def _report(self, decision: Decision) -> None:
-        """The lane's state for its metrics: paused (and why), backing off, or running."""
-        if decision.outcome is Outcome.LANE_PAUSED:
-            cause = HoldCause.HUB if decision.cause is None else decision.cause
-            self._metrics.lane_paused(self.office, cause.value)
-            if cause is HoldCause.AUTH:
-                self._metrics.auth_failure(self.office)
-        elif decision.outcome is Outcome.RETRY_LATER:
-            self._metrics.lane_backing_off(self.office)
+    async def _turn(self) -> None:
+        if self._hold is not None:
+            await self._holding(self._hold)
+        elif self._queue.registered:
+            await self._consuming()
         else:
-            self._metrics.lane_running(self.office)
+            await self._standing_by()
 
-    async def _decide(self, delivery: Delivery) -> Decision:
+    async def cancel(self) -> None:
+        """Stop the broker's deliveries; what the lane holds stays unacked (the broker has it
+        back when the channel closes)."""
+        await self._queue.cancel()
+
+    # Consuming -------------------------------------------------------------------------------
+
+    async def _consuming(self) -> None:
+        item = await self._next()
+        view = self._view()
+        head = [] if item is None else [(item, delivery_of(item.message, self.office))]
+        if _foreign_hold(view, self.office, self._me):
+            await self._hand_back(_items_of(head, self._queue.take_all()), "another writer's hold")
+            await self._queue.cancel()
+        elif view.pauses.office_paused(self.office):
+            await self._stand_down(head, OFFICE_PAUSED, wake_at_s=time.monotonic())
+        elif self._parked_to_run(view) and (self._queue.active or self._alone(view)):
+            await self._stand_down(head, DRAIN, wake_at_s=time.monotonic())
+        elif item is not None and self._trusted(view):
+            await self._deliver(item, view)
+        elif item is not None:
+            await self._wait_for_view(item)
+
+    async def _next(self) -> InHand | None:
+        """The next delivery in hand; None when stopping, when the control view changed, or after
+        a poll (the lane looks at the view again)."""
+        item = self._queue.take()
+        if item is not None:
+            return item
+        await self._wait(self._ctx.control.poll_s, self._queue.arrival())
+        return self._queue.take()
+
+    async def _deliver(self, item: InHand, view: ControlView) -> None:
+        delivery = delivery_of(item.message, self.office)
+        if view.pauses.vendor_paused(delivery.user_id):
+            await self._ctx.bookkeeping.run(self._park([(item, delivery)], VENDOR_PAUSED))
+            return
+        self._running = True
         try:
-            return await self._process(delivery)
+            await self._run_in_place(item, delivery)
+        finally:
+            self._running = False
+
+    async def _run_in_place(self, item: InHand, delivery: Delivery) -> None:
+        """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
+        runs it again, a longer one stands the lane down with it at the head."""
+        giving_up = False
+        while not item.stale and not self._ctx.stopping.is_set():
+            decision = await self._decide(delivery, giving_up=giving_up)
+            self._report(decision)
+            if ACTIONS[decision.outcome] is Action.ACK:
+                await self._ctx.bookkeeping.run(ack(item.message, self.office, self._metrics))
+                return
+            delivery, delay_s = self._next_run(delivery, decision)
+            giving_up = delay_s is None
+            if delay_s is None:
+                continue
+            if time.monotonic() + delay_s > item.received_s + self._limit_s:
+                wake_at_s = time.monotonic() + delay_s
+                await self._stand_down([(item, delivery)], _cause(decision), wake_at_s=wake_at_s)
+                return
+            if not await self._wait(delay_s):
+                return  # stopping: it stays unacked, and the broker has it back
+            if self._leaving(self._view()):
+                await self._leave(item, delivery)
+                return
+
+    def _next_run(self, delivery: Delivery, decision: Decision) -> tuple[Delivery, float | None]:
+        """The delivery as it runs next, and after how long; None: at once, to give up on it."""
+        own = decision.about.attempt if decision.sent else delivery.own_attempt
+        delivery = replace(delivery, held=delivery.held + 1, own_attempt=own)
+        if decision.outcome is not Outcome.CRASHED:
+            return delivery, decision.delay_s
+        delivery = replace(delivery, crashes=delivery.crashes + 1)
+        if delivery.crashes >= self._ctx.rules.crash_limit:
+            return delivery, None
+        return delivery, self._ctx.rules.crash_backoff.ceiling_s(delivery.crashes)
+
+    async def _leave(self, item: InHand, delivery: Delivery) -> None:
+        """While it waited in place, another writer took the office's hold (hand everything
+        back) or an operator paused the office (stand down with it at the head)."""
+        if _foreign_hold(self._view(), self.office, self._me):
+            await self._hand_back([item, *self._queue.take_all()], "another writer's hold")
+            await self._queue.cancel()
+            return
+        await self._stand_down([(item, delivery)], OFFICE_PAUSED, wake_at_s=time.monotonic())
+
+    async def _wait_for_view(self, item: InHand) -> None:
+        """The control view is too old to start work on (the hub database is away): the lane
+        keeps what it holds while that fits, and hands it back after."""
+        if time.monotonic() + self._ctx.control.poll_s <= item.received_s + self._limit_s:
+            self._queue.put_back(item)
+            await self._wait(self._ctx.control.poll_s)
+            return
+        await self._hand_back([item, *self._queue.take_all()], "the hub database is away")
+        await self._queue.cancel()
+
+    # Standing down and holding ---------------------------------------------------------------
+
+    async def _stand_down(
+        self, head: Sequence[tuple[InHand, Delivery]], cause: str, *, wake_at_s: float
+    ) -> None:
+        """Take the office's hold, let the queue go, park what is in hand and ack it."""
+        custody, me = self._ctx.control.custody, self._me
+        try:
+            other = await custody.take_hold(self.office, me, cause)
+        except HubError as exc:
+            await self._hand_back(_items_of(head, self._queue.take_all()), f"no hold ({exc})")
+            await self._queue.cancel()
+            return
+        if other is not None:
+            await self._hand_back(_items_of(head, self._queue.take_all()), "another writer's hold")
+            await self._queue.cancel()
+            return
+        if not self._alone(self._view()):
+            await self._sleep(GRACE_POLLS * self._ctx.control.poll_s)
+        rest = await self._queue.cancel()
+        parking = [*head, *((item, delivery_of(item.message, self.office)) for item in rest)]
+        self._hold = OwnHold(cause=cause, wake_at_s=wake_at_s)
+        await self._ctx.bookkeeping.run(self._park(parking, cause))
+        log.info("stood down (%s): %d delivery(ies) parked", cause, len(parking),
+                 extra={"office": self.office})
+
+    async def _park(self, parking: Sequence[tuple[InHand, Delivery]], cause: str) -> None:
+        deliveries = [_as_parked(delivery) for _, delivery in parking]
+        try:
+            await self._ctx.control.custody.park(self.office, self._me, cause, deliveries)
+        except HubError as exc:
+            await self._hand_back([item for item, _ in parking], f"could not park ({exc})")
+            return
+        for item, _ in parking:
+            await ack(item.message, self.office, self._metrics)
+
+    async def _holding(self, hold: OwnHold) -> None:
+        """Wait for the hold's time (and for an operator's resume), then run the parked
+        deliveries in order; none left to run: release the hold, consume again."""
+        view = self._view()
+        now = time.monotonic()
+        if view.pauses.office_paused(self.office) or now < hold.wake_at_s:
+            wait_s = min(max(hold.wake_at_s - now, 0.0), self._ctx.control.poll_s)
+            await self._wait(wait_s or self._ctx.control.poll_s)
+            return
+        custody = self._ctx.control.custody
+        paused = frozenset(view.pauses.vendors)
+        try:
+            batch = await custody.parked(self.office, skip_vendors=paused, limit=PARKED_BATCH)
+            if not batch:
+                await custody.release_hold(self.office, self._me)
+        except HubError as exc:
+            log.warning("cannot drain parked deliveries (%s)", exc, extra={"office": self.office})
+            self._hold = replace(hold, wake_at_s=now + self._ctx.control.poll_s)
+            return
+        if not batch:
+            self._hold, self._drained_at_s = None, time.monotonic()
+            await self._queue.register()
+            log.info("consuming again", extra={"office": self.office})
+            return
+        for parked in batch:
+            if not await self._run_parked(parked) or self._ctx.stopping.is_set():
+                return
+
+    async def _run_parked(self, parked: Parked) -> bool:
+        """Decide one parked delivery; False when it is held again (the hold's time moves)."""
+        delivery, giving_up = parked.delivery, False
+        self._running = True
+        try:
+            while True:
+                decision = await self._decide(delivery, giving_up=giving_up)
+                self._report(decision)
+                if ACTIONS[decision.outcome] is Action.ACK:
+                    custody = self._ctx.control.custody
+                    await self._ctx.bookkeeping.run(custody.unpark(parked.id))
+                    return True
+                delivery, delay_s = self._next_run(delivery, decision)
+                giving_up = delay_s is None
+                if delay_s is not None:
+                    break
+        finally:
+            self._running = False
+        await self._keep(replace(parked, delivery=delivery))
+        self._hold = OwnHold(cause=_cause(decision), wake_at_s=time.monotonic() + delay_s)
+        return False
+
+    async def _keep(self, parked: Parked) -> None:
+        try:
+            await self._ctx.control.custody.keep(parked)
+        except HubError as exc:  # its counts restart from the last ones kept
+            log.warning("could not record a parked delivery's run (%s)", exc,
+                        extra={"office": self.office})
+
+    async def _standing_by(self) -> None:
+        """Not consuming: until no other writer holds the office and no operator pauses it (a
+        hold its writer stopped renewing is adopted, with what it parked)."""
+        view = self._view()
+        hold = view.hold(self.office)
+        if hold is not None and hold.writer_id != self._me:
+            if hold.idle_s >= self._ctx.control.stale_after_s and await self._adopt():
+                return
+            await self._wait(self._ctx.control.poll_s)
+        elif view.pauses.office_paused(self.office) or not self._trusted(view):
+            await self._wait(self._ctx.control.poll_s)
+        elif self._parked_to_run(view) and self._alone(view):
+            await self._stand_down([], DRAIN, wake_at_s=time.monotonic())
+        else:
+            await self._queue.register()
+
+    async def _adopt(self) -> bool:
+        control = self._ctx.control
+        try:
+            adopted = await control.custody.adopt_hold(
+                self.office, self._me, stale_after_s=control.stale_after_s
+            )
+        except HubError as exc:
+            log.warning("could not adopt a stale hold (%s)", exc, extra={"office": self.office})
+            return False
+        if adopted:
+            log.info("adopted the hold of a writer gone", extra={"office": self.office})
+            self._hold = OwnHold(cause=ADOPTED, wake_at_s=time.monotonic())
+        return adopted
+
+    # Shared steps ----------------------------------------------------------------------------
+
+    async def _decide(self, delivery: Delivery, *, giving_up: bool) -> Decision:
+        step = self._ctx.give_up if giving_up else self._ctx.process
+        try:
+            return await step(delivery)
         except LedgerError:
             raise  # the ledger refuses for good: the writer stops, nothing acked
         except Exception:
             log.exception("processing failed unexpectedly", extra={"office": self.office})
             return Decision(about=About(office=self.office), outcome=Outcome.CRASHED)
 
-    async def _wait(self, delay_s: float) -> bool:
-        """Hold for ``delay_s``: True when it passed, False when the worker began stopping."""
+    async def _hand_back(self, items: Sequence[InHand], why: str) -> None:
+        if not items:
+            return
+        log.warning("handing %d delivery(ies) back to the broker: %s", len(items), why,
+                    extra={"office": self.office})
+        await hand_back([item.message for item in items], self.office, self._metrics)
+
+    def _report(self, decision: Decision) -> None:
+        """The lane's state for its metrics; reporting never ends a lane."""
         try:
+            if decision.outcome is Outcome.LANE_PAUSED:
+                cause = HoldCause.HUB if decision.cause is None else decision.cause
+                self._metrics.lane_paused(self.office, cause.value)
+            elif decision.outcome in (Outcome.RETRY_LATER, Outcome.CRASHED):
+                self._metrics.lane_backing_off(self.office)
+            else:
+                self._metrics.lane_running(self.office)
+        except Exception:
+            log.exception("reporting the lane's state failed", extra={"office": self.office})
+
+    async def _wait(self, delay_s: float, *also: Awaitable[object]) -> bool:
+        """Until ``delay_s`` passed (True), stopping (False), the view changed or ``also``."""
+        waits: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(self._ctx.stopping.wait()),
+            asyncio.ensure_future(self._changed.wait()),
+        ]
+        waits += [asyncio.ensure_future(awaitable) for awaitable in also]
+        try:
+            await asyncio.wait(waits, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            self._changed.clear()
+        return not self._ctx.stopping.is_set()
+
+    async def _sleep(self, delay_s: float) -> None:
+        """``delay_s``, whatever the view does; sooner only when stopping."""
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(delay_s):
-                await self._stopping.wait()
-        except TimeoutError:
-            return True
-        return False
+                await self._ctx.stopping.wait()
+
+    def _parked_to_run(self, view: ControlView) -> bool:
+        """Parked deliveries may run; a view read before this lane's last drain ended does not
+        know that they ran."""
+        return view.read_at_s > self._drained_at_s and view.runnable_parked(self.office)
+
+    def _leaving(self, view: ControlView) -> bool:
+        return _foreign_hold(view, self.office, self._me) or view.pauses.office_paused(
+            self.office
+        )
+
+    def _view(self) -> ControlView:
+        return self._ctx.control.watcher.view()
+
+    def _trusted(self, view: ControlView) -> bool:
+        age_s = time.monotonic() - view.read_at_s
+        return age_s <= STALE_VIEW_POLLS * self._ctx.control.poll_s
+
+    def _alone(self, view: ControlView) -> bool:
+        return view.live_writers <= {self._me}
+
+    @property
+    def _me(self) -> str:
+        return self._ctx.control.writer_id
+
+    @property
+    def _metrics(self) -> WriterMetrics:
+        return self._ctx.metrics
+
+    @property
+    def _limit_s(self) -> float:
+        return self._ctx.rules.hold_limit_s
 
 
-def _stale(message: AbstractIncomingMessage) -> bool:
-    """Delivered on a channel that has since closed: the broker delivers it again on the new
-    one, and an ack here could not reach it."""
-    try:
-        return message.channel.is_closed  # the property raises once the channel is closed
-    except aiormq.exceptions.ChannelInvalidStateError:
-        return True
+def _foreign_hold(view: ControlView, office: str, me: str) -> bool:
+    hold = view.hold(office)
+    return hold is not None and hold.writer_id != me
+
+
+def _items_of(head: Sequence[tuple[InHand, Delivery]], rest: Sequence[InHand]) -> list[InHand]:
+    return [item for item, _ in head] + list(rest)
+
+
+def _as_parked(delivery: Delivery) -> Delivery:
+    """As it is parked: the attempt it made is no longer known to be its own (another writer
+    may run it)."""
+    return replace(delivery, own_attempt=None)
+
+
+def _cause(decision: Decision) -> str:
+    if decision.outcome is Outcome.CRASHED:
+        return HoldCause.CRASHED.value
+    return (decision.cause or HoldCause.HUB).value

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts import OutcomeReason
 from hub.errors import TransientError
 from hub.ledger import Ledger
 from hub.registry import Registry
@@ -28,7 +29,7 @@ from hub.writer.resolution import resolve
 from hub.writer.sender import identify
 from hub.writer.settlement import Settler
 from hub.writer.validation import validate
-from hub.writer.verdict import About, Decision, Early, Verdict
+from hub.writer.verdict import About, Decision, Early, Outcome, Verdict
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,18 @@ class Pipeline:
             verdict = early.verdict
         except TransientError as exc:
             return self.settler.infra_retry(delivery, about, exc)
+        return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
+
+    async def give_up(self, delivery: Delivery) -> Decision:
+        """The writer kept failing on this delivery (a bug): dead-letter it with its reason so the
+        office's lane goes on behind it; an operator replays it once the bug is fixed. Nothing
+        of the failing steps runs again: the letter names only what the broker proved."""
+        vendor = delivery.user_id
+        about = About(office=delivery.office, vendor=vendor)
+        message = f"The hub failed on this message {delivery.crashes} time(s); see its log."
+        verdict = Verdict(
+            about=about, outcome=Outcome.DEAD, reason=OutcomeReason.WRITER_FAILED, message=message
+        )
         return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
 
     async def _decide(self, delivery: Delivery) -> Verdict:

@@ -25,9 +25,9 @@ class Outcome(StrEnum):
     # Not the intent's doing (a 401, Open Dental or the hub's own database unreachable): the
     # lane holds the message and probes again after a delay; nothing is dead-lettered for it.
     LANE_PAUSED = "lane_paused"
-    REDELIVER = "redeliver"  # another writer holds the intent's attempt: hand the message back
-    # The writer failed on this message unexpectedly (a bug): hand it back; the queue's delivery
-    # limit dead-letters a message that keeps failing, without stopping the other offices.
+    # The writer failed on this message unexpectedly (a bug): the lane holds it and runs it again,
+    # a few times (crash_limit), then dead-letters it (writer_failed), so the office goes on in
+    # order behind it.
     CRASHED = "crashed"
 
 
@@ -41,6 +41,7 @@ class HoldCause(StrEnum):
     MAYBE_APPLIED = "maybe_applied"  # an attempt may have landed: reconciled before anything else
     TIMEOUT = "timeout"  # the attempt's own time limit ran out
     TRANSIENT = "transient"  # Open Dental failed the request, and it had no effect
+    CRASHED = "crashed"  # the writer failed on the message unexpectedly (a bug)
 
 
 FINAL_OUTCOMES = frozenset({Outcome.APPLIED, Outcome.DUPLICATE, Outcome.REJECTED, Outcome.DEAD})

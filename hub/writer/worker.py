@@ -23,6 +23,7 @@ from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
 from hub.writer.heap import freeze_startup_heap
 from hub.writer.lanes import Lane
+from hub.writer.office_queue import OfficeQueue
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +38,26 @@ class DrainReport:
 class Worker:
     def __init__(self, writer: bootstrap.Writer) -> None:
         self._writer = writer
-        self._stopping = asyncio.Event()
         self._lanes: list[Lane] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        """Declare the topology (idempotent) and start consuming every office's queue."""
+        """Declare the topology (idempotent) and start every office's lane, each on a channel of
+        its own; a lane consumes its queue unless the office is paused or held."""
         writer = self._writer
         await declare_topology(writer.publish_channel, writer.topology)
         for office in writer.topology.offices:
-            queue = await declare_office_queue(
-                writer.consume_channel, office, writer.topology.delivery_limit
-            )
+            channel = await writer.lane_channel()
+            queue = await declare_office_queue(channel, office, writer.topology.delivery_limit)
             lane = Lane(
-                office=office,
-                queue=queue,
-                process=writer.process,
-                metrics=writer.metrics,
-                bookkeeping=writer.bookkeeping,
-                stopping=self._stopping,
-                gate=writer.control.gate(office),
+                office=office, queue=OfficeQueue(office, channel, queue), context=writer.lanes
             )
-            await lane.start()
+            writer.control.board.attach(office, lane.in_flight)
             self._lanes.append(lane)
-            self._tasks.append(asyncio.create_task(lane.run(), name=f"lane {office}"))
-        log.info("consuming %d office queue(s)", len(self._lanes))
+            task = asyncio.create_task(lane.run(), name=f"lane {office}")
+            task.add_done_callback(_ended)
+            self._tasks.append(task)
+        log.info("started %d office lane(s)", len(self._lanes))
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; a lane that fails (the ledger refused for good) raises here."""
@@ -77,7 +73,7 @@ class Worker:
                     raise failure
 
     async def drain(self) -> DrainReport:
-        self._stopping.set()
+        self._writer.lanes.stopping.set()
         pending: set[asyncio.Task[None]] = set()
         if self._tasks:
             grace_s = self._writer.settings.drain_grace_s
@@ -97,6 +93,13 @@ class Worker:
             report.lanes, report.cancelled, report.bookkeeping_unfinished,
         )
         return report
+
+
+def _ended(task: asyncio.Task[None]) -> None:
+    """A lane ends only when the writer stops, or when the ledger refuses for good (the writer
+    then stops too): say so at once, with the failure."""
+    if not task.cancelled() and (failure := task.exception()) is not None:
+        log.error("%s ended: %s", task.get_name(), failure, exc_info=failure)
 
 
 async def run_worker(

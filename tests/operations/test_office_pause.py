@@ -47,10 +47,11 @@ async def test_a_paused_office_holds_its_messages_until_resumed(
         other_key = unique("other")
         await publish(channel, vendor, patient_create(other, other_key, last=names[2]))
         (first,) = await drain_outcomes(hub_channel, vendor, 1)
-        # Then the other office's intent is applied while the paused office holds both of its
-        # own, delivered but unacked, and not one of them reached the ledger
+        # Then the other office's intent is applied while the paused office's two wait ready in
+        # its queue (its lane does not consume: no broker timer runs on them), and not one of
+        # them reached the ledger
         assert (first.idempotency_key, first.status) == (other_key, OutcomeStatus.APPLIED)
-        await until_lane(world, paused, state="paused", in_flight=2)
+        await until_lane(world, paused, state="paused", in_flight=0, queue_depth=2)
         assert [await ledger.story(vendor, key) for key in held_keys] == [None, None]
         # When the office is resumed
         await resume_office(world.settings, world.environ, paused, ALICE)

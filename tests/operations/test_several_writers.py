@@ -1,5 +1,5 @@
 """A pause reaches every writer: the one consuming an office's queue, and the one the broker
-hands the queue to when that writer stops."""
+would hand the queue to when that writer stops; neither consumes it while it is paused."""
 
 from __future__ import annotations
 
@@ -22,16 +22,20 @@ async def _lines(world: World) -> list[LaneLine]:
     return [line for line in (await gather(world.settings)).lanes if line.office == world.office]
 
 
-async def _until_lines(world: World, expected: list[tuple[str, str, int]]) -> None:
-    """Until the office's status lines are (writer, state, in flight) as expected."""
+async def _until_lines(
+    world: World, expected: list[tuple[str, str, int]], *, waiting: int = 0
+) -> None:
+    """Until the office's status lines are (writer, state, in flight) as expected, with
+    ``waiting`` messages ready in its queue or parked (a writer standing down while another
+    stands by parks what reaches it before the other has seen its hold)."""
 
     async def shown() -> bool:
         lines = await _lines(world)
-        return [(ln.writer_id or "", ln.state, ln.in_flight or 0) for ln in lines] == sorted(
-            expected
-        )
+        seen = [(ln.writer_id or "", ln.state, ln.in_flight or 0) for ln in lines]
+        held = [(ln.queue_depth or 0) + (ln.parked or 0) for ln in lines]
+        return seen == sorted(expected) and held == [waiting] * len(lines)
 
-    await eventually(shown, f"the office's lanes show {expected}")
+    await eventually(shown, f"the office's lanes show {expected}, {waiting} waiting")
 
 
 async def test_a_paused_office_stays_paused_when_another_writer_takes_its_queue(
@@ -45,18 +49,18 @@ async def test_a_paused_office_stays_paused_when_another_writer_takes_its_queue(
         standby = replace(world, metrics=CollectorRegistry())
         async with running_writer(standby) as second:
             ids = first.parts.control.writer_id, second.parts.control.writer_id
-            # And the office paused, with two intents the first writer now holds
+            # And the office paused, with two intents waiting ready in its queue
             await pause_office(world.settings, world.environ, world.office, ALICE)
             await _until_lines(world, [(ids[0], "paused", 0), (ids[1], "paused", 0)])
             async with vendor_channel(world.settings, world.vendor) as channel:
                 for key in keys:
                     intent = patient_create(world.office, key, last=letters())
                     await publish(channel, vendor, intent)
-            await _until_lines(world, [(ids[0], "paused", 2), (ids[1], "paused", 0)])
-            # When the first writer stops (what it held goes back to the queue)
+            await _until_lines(world, [(ids[0], "paused", 0), (ids[1], "paused", 0)], waiting=2)
+            # When the first writer stops
             await first_writer.aclose()
-            # Then the other writer, consuming the queue now, holds them too: none applied
-            await _until_lines(world, [(ids[1], "paused", 2)])
+            # Then the other writer does not consume the queue either: none applied
+            await _until_lines(world, [(ids[1], "paused", 0)], waiting=2)
             assert [await ledger.story(vendor, key) for key in keys] == [None, None]
             # And once resumed, they are applied, in order
             await resume_office(world.settings, world.environ, world.office, ALICE)

@@ -43,9 +43,10 @@ async def test_a_paused_vendor_is_refused_and_held_then_resumed(
         async with vendor_channel(world.settings, second) as channel:
             await publish(channel, second.name, patient_create(office, others, last=names[others]))
         (applied,) = await drain_outcomes(hub_channel, second.name, 1)
-        # Then the other vendor's intent is applied while the paused vendor's waits, held
+        # Then the other vendor's intent is applied while the paused vendor's waits, parked in
+        # the hub database (acked: no broker timer runs on it)
         assert (applied.idempotency_key, applied.status) == (others, OutcomeStatus.APPLIED)
-        await until_lane(world, office, state="running", in_flight=1)
+        await until_lane(world, office, state="running", in_flight=0, parked=1)
         assert await ledger.story(first.name, held) is None
         # And the broker refuses the paused vendor's new publish, after closing its connection
         assert paused.broker and paused.connections_closed >= 1
