@@ -87,6 +87,18 @@ class Lane:
         self._running = False
         self._drained_at_s = float("-inf")
 
+    @property
+    def consuming(self) -> bool:
+        return self._queue.registered
+
+    async def begin(self) -> None:
+        """Consume the office queue at once if nothing holds it back; the lane's turns see to
+        the rest (a hold, a pause, deliveries parked before)."""
+        view = self._view()
+        held = view.hold(self.office) is not None or view.runnable_parked(self.office)
+        if not held and not view.pauses.office_paused(self.office) and self._trusted(view):
+            await self._queue.register()
+
     def in_flight(self) -> int:
         """Deliveries the lane holds unacked: waiting in hand or running."""
         return self._queue.waiting() + int(self._running)

@@ -53,11 +53,15 @@ class Worker:
                 office=office, queue=OfficeQueue(office, channel, queue), context=writer.lanes
             )
             writer.control.board.attach(office, lane.in_flight)
+            await lane.begin()
             self._lanes.append(lane)
             task = asyncio.create_task(lane.run(), name=f"lane {office}")
             task.add_done_callback(_ended)
             self._tasks.append(task)
-        log.info("started %d office lane(s)", len(self._lanes))
+        consuming = sum(lane.consuming for lane in self._lanes)
+        others = len(self._lanes) - consuming
+        log.info("consuming %d office queue(s)%s", consuming,
+                 f"; {others} office(s) paused or held" if others else "")
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; a lane that fails (the ledger refused for good) raises here."""
