@@ -24,6 +24,8 @@ from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.observability import FamilyRegistry, HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability.broker_events import BrokerEvents
+from hub.observability.labels import ChannelRole
 from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
@@ -126,7 +128,7 @@ async def writer(
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)
-        broker = await _open_broker(stack, settings)
+        broker = await _open_broker(stack, settings, metrics.broker)
         bookkeeping = Bookkeeping()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         parts = _Parts(
@@ -172,14 +174,20 @@ async def _open_ledger(
     return ledger
 
 
-async def _open_broker(stack: AsyncExitStack, settings: HubSettings) -> _Broker:
+async def _open_broker(
+    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents
+) -> _Broker:
     """One robust connection, closed with ``stack``: after a reconnect its channels restore
-    their prefetch and the lanes' consumers by themselves."""
+    their prefetch and the lanes' consumers by themselves. ``events`` logs and counts what the
+    broker does to them."""
     connection = await _connect(settings)
     stack.push_async_callback(connection.close)
+    events.watch_connection(connection)
     consume_channel = await connection.channel(publisher_confirms=False)
     await consume_channel.set_qos(prefetch_count=settings.writer.prefetch)
+    await events.watch_channel(consume_channel, ChannelRole.CONSUME)
     publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    await events.watch_channel(publish_channel, ChannelRole.PUBLISH)
     return _Broker(
         connection=connection, consume_channel=consume_channel, publish_channel=publish_channel
     )
