@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aio_pika
 import aiormq
@@ -16,6 +17,7 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_admin import ManagementApi
+from hub.chaos.rabbit_node import NodePorts, RabbitNode
 from hub.observability import HubMetrics
 from hub.observability.broker_events import BrokerEvents, broker_reply
 from hub.observability.labels import BrokerReply, ChannelRole
@@ -33,6 +35,26 @@ TIMED_OUT = (
     "PRECONDITION_FAILED - delivery acknowledgement on channel 1 timed out. Timeout value used: "
     "1800000 ms. This timeout value can be configured, see consumers doc guide to learn more"
 )
+
+
+# A node of the test's own stands in for hours: a delivery times out after 1 s, checked every
+# 0.5 s (RabbitMQ reads both when a channel opens).
+SHORT_TIMEOUTS = (
+    "application:set_env(rabbit, consumer_timeout, 1000), "
+    "application:set_env(rabbit, channel_tick_interval, 500)."
+)
+
+
+@pytest.fixture
+async def impatient_node(tmp_path: Path) -> AsyncIterator[RabbitNode]:
+    """A RabbitMQ node of the test's own whose consumer_timeout is one second."""
+    node = RabbitNode(f"{unique('hubt')}@localhost", tmp_path / "rabbitmq", NodePorts.free())
+    await node.start()
+    try:
+        await node.ctl("eval", SHORT_TIMEOUTS)
+        yield node
+    finally:
+        await node.discard()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,6 +167,33 @@ async def test_a_channel_the_broker_closes_is_logged_with_its_code_and_counted(
     ]
     assert vars(warnings[0])["reply_code"] == 406
     assert broker_counts(registry) == 1
+
+
+async def test_a_delivery_held_past_the_consumer_timeout_is_counted_as_a_consumer_timeout(
+    metrics: HubMetrics, registry: CollectorRegistry, impatient_node: RabbitNode,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    # Given a watched consume channel on a node whose consumer_timeout is one second
+    connection = await aio_pika.connect_robust(impatient_node.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await BrokerEvents(metrics).watch_channel(channel, ChannelRole.CONSUME, "office-1")
+        queue = await channel.declare_queue("held")
+        await channel.default_exchange.publish(aio_pika.Message(b"{}"), queue.name)
+        # When a delivery stays unacked past it
+        await queue.consume(_ignore)
+
+        # Then the broker's close is counted as a consumer timeout, not as any other 406
+        async def counted() -> bool:
+            return value(registry, CLOSES, {**CONSUME_1, "reply": "consumer_timeout"}) >= 1
+
+        await eventually(counted, "the consumer timeout counted")
+    assert value(registry, CLOSES, {**CONSUME_1, "reply": "precondition_failed"}) == 0
+    # And the line says what RabbitMQ said
+    first = _records(caplog)[0]
+    assert "406 PRECONDITION_FAILED - delivery acknowledgement on channel" in first.getMessage()
+    assert vars(first)["reply"] == "consumer_timeout"
 
 
 async def test_a_connection_the_broker_closes_is_counted_and_its_reconnect_logged(
