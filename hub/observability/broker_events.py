@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 256
 # What a broker close means for the writer, said in the line that reports it.
 _AFTERMATH: Mapping[ChannelRole, str] = {
-    ChannelRole.CONSUME: "its unacked deliveries go back to their queues, counted as deliveries",
+    ChannelRole.CONSUME: "its unacked deliveries go back to their queues, each counted against "
+    "the queue's delivery limit",
     ChannelRole.PUBLISH: "publishes awaiting a confirm fail, and their lanes try again",
 }
 _Closed = aiormq.exceptions.ChannelClosed | aiormq.exceptions.ConnectionClosed
@@ -128,7 +129,8 @@ class _ConnectionWatch:
     def closed(self, connection: AbstractConnection | None, error: BaseException | None) -> None:
         if connection is None or connection.close_called:
             return  # the writer closes it: shutting down
-        self._down_since = self._clock()
+        if self._down_since is None:  # a failed reconnect closes it again: down since the first
+            self._down_since = self._clock()
         reply = broker_reply(error)
         if reply is None:
             self._metrics.broker_connection_closed(BrokerReply.LOST)

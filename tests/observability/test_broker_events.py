@@ -162,8 +162,8 @@ async def test_a_channel_the_broker_closes_is_logged_with_its_code_and_counted(
     warnings = [r for r in _records(caplog) if r.levelno == logging.WARNING]
     assert [r.getMessage() for r in warnings] == [
         "the broker closed the consume channel of office office-1: 406 PRECONDITION_FAILED - "
-        "unknown delivery tag 4711; its unacked deliveries go back to their queues, counted as "
-        "deliveries"
+        "unknown delivery tag 4711; its unacked deliveries go back to their queues, each counted "
+        "against the queue's delivery limit"
     ]
     assert vars(warnings[0])["reply_code"] == 406
     assert broker_counts(registry) == 1
