@@ -25,6 +25,8 @@ from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.observability import FamilyRegistry, HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability.broker_events import BrokerEvents
+from hub.observability.labels import ChannelRole
 from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
@@ -67,11 +69,12 @@ class Writer:
     def bookkeeping(self) -> Bookkeeping:
         return self.lanes.bookkeeping
 
-    async def lane_channel(self) -> AbstractRobustChannel:
+    async def lane_channel(self, office: str) -> AbstractRobustChannel:
         """A channel for one office lane: a broker-side close of it (a precondition failed,
         a consumer timed out) hands back that office's deliveries alone."""
         channel = await self.connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=self.settings.prefetch)
+        await self.metrics.broker.watch_channel(channel, ChannelRole.CONSUME, office)
         return channel
 
 
@@ -141,7 +144,7 @@ async def writer(
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)
-        broker = await _open_broker(stack, settings)
+        broker = await _open_broker(stack, settings, metrics.broker)
         bookkeeping = Bookkeeping()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         parts = _Parts(
@@ -204,12 +207,17 @@ async def _open_ledger(
     return ledger
 
 
-async def _open_broker(stack: AsyncExitStack, settings: HubSettings) -> _Broker:
+async def _open_broker(
+    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents
+) -> _Broker:
     """One robust connection, closed with ``stack``: after a reconnect its channels (the lanes'
-    own, opened by the worker) restore their prefetch and consumers by themselves."""
+    own, opened by the worker) restore their prefetch and consumers by themselves. ``events``
+    logs and counts what the broker does to them."""
     connection = await _connect(settings)
     stack.push_async_callback(connection.close)
+    events.watch_connection(connection)
     publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    await events.watch_channel(publish_channel, ChannelRole.PUBLISH)
     return _Broker(connection=connection, publish_channel=publish_channel)
 
 

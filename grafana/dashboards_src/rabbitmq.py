@@ -1,4 +1,5 @@
-"""RabbitMQ's own metrics (its rabbitmq_prometheus plugin), for the hub's queues.
+"""RabbitMQ's own metrics (its rabbitmq_prometheus plugin), for the hub's queues, and what the
+broker did to the writer as the writer counts it (hub/observability/broker_events.py).
 
 Per-queue series (``queue`` label) come from ``/metrics/per-object`` (or from ``/metrics`` with
 ``prometheus.return_per_object_metrics = true``); the compose stack's Prometheus scrapes the
@@ -11,6 +12,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 
 from grafana.dashboards_src.panels import (
+    RATE,
     PanelBuilder,
     Query,
     assemble,
@@ -81,12 +83,38 @@ def _node() -> list[PanelBuilder]:
     ]  # fmt: skip
 
 
+def _happened(metric: str, by: str, legend: str) -> Query:
+    """How many times, not a rate: these events are few, and each one counts."""
+    grouping = f" by ({by}) " if by else ""
+    return Query(f"sum{grouping}(increase({metric}[{RATE}]))", legend)
+
+
+def _writer_events() -> list[PanelBuilder]:
+    return [
+        graph("Closed by the broker",
+              "The writer's channels and connection the broker closed (or that were lost), by "
+              "reply. consumer_timeout: a delivery stayed unacked past the node's setting.",
+              "none",
+              _happened("hub_broker_channel_closes_total", "channel, reply",
+                        "{{channel}} channel: {{reply}}"),
+              _happened("hub_broker_connection_closes_total", "reply", "connection: {{reply}}"),
+              _happened("hub_broker_reconnects_total", "", "reconnected")),
+        graph("Redelivered and cancelled",
+              "Messages the broker delivered again, per office; the writer's consumers it "
+              "cancelled.", "none",
+              _happened("hub_broker_redeliveries_total", "office", "redelivered: {{office}}"),
+              _happened("hub_broker_consumer_cancels_total", "channel",
+                        "{{channel}} consumer cancelled")),
+    ]  # fmt: skip
+
+
 def build() -> Dashboard:
     board = dashboard(UID, "RabbitMQ", "The broker under the hub: queues, clients, message rates.")
     sections = [
         ("Clients", _clients()),
         ("Hub queues", _queues()),
         ("Message rates", _rates()),
+        ("The writer's broker events", _writer_events()),
         ("Node", _node()),
     ]
     return assemble(board, sections)

@@ -55,10 +55,22 @@ class StateInstruments:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrokerInstruments:
+    """What the broker did to the writer's connection, channels, consumers and deliveries."""
+
+    connection_closes: Counter
+    reconnects: Counter
+    channel_closes: Counter
+    consumer_cancels: Counter
+    redeliveries: Counter
+
+
+@dataclass(frozen=True, kw_only=True)
 class Instruments:
     intents: IntentInstruments
     dependencies: DependencyInstruments
     state: StateInstruments
+    broker: BrokerInstruments
 
 
 def declare(registry: CollectorRegistry) -> Instruments:
@@ -67,6 +79,7 @@ def declare(registry: CollectorRegistry) -> Instruments:
         intents=_intent_metrics(registry),
         dependencies=_dependency_metrics(registry),
         state=_state_metrics(registry),
+        broker=_broker_metrics(registry),
     )
 
 
@@ -192,6 +205,40 @@ def _state_metrics(registry: CollectorRegistry) -> StateInstruments:
         in_flight=Gauge(
             "hub_intents_in_flight",
             "Deliveries the writer holds, not yet acked.",
+            ["office"],
+            registry=registry,
+        ),
+    )
+
+
+def _broker_metrics(registry: CollectorRegistry) -> BrokerInstruments:
+    return BrokerInstruments(
+        connection_closes=Counter(
+            "hub_broker_connection_closes",
+            "The writer's broker connection closed by the broker or lost, by the reply's name.",
+            ["reply"],
+            registry=registry,
+        ),
+        reconnects=Counter(
+            "hub_broker_reconnects",
+            "The writer's broker connection restored after a close or a loss.",
+            registry=registry,
+        ),
+        channel_closes=Counter(
+            "hub_broker_channel_closes",
+            "The writer's channels closed by the broker, by channel, office and reply's name.",
+            ["channel", "office", "reply"],
+            registry=registry,
+        ),
+        consumer_cancels=Counter(
+            "hub_broker_consumer_cancels",
+            "The writer's consumers cancelled by the broker (e.g. their queue was deleted).",
+            ["channel", "office"],
+            registry=registry,
+        ),
+        redeliveries=Counter(
+            "hub_broker_redeliveries",
+            "Deliveries the broker had delivered before, on their first run in the writer.",
             ["office"],
             registry=registry,
         ),

@@ -9,7 +9,7 @@ passed through, so a bad caller cannot explode the number of series.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ from hub.registry import V1_CONTRACTS, Registry
 UNKNOWN = "unknown"
 OTHER = "other"
 NO_REASON = "none"
+SHARED = "shared"  # the office label of a channel that serves every office
 # Query names are constants in the code; this shape and cap keep a mistake from becoming a leak
 # (a name built from data) or a flood of series.
 QUERY_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
@@ -105,6 +106,61 @@ class Reconciled(StrEnum):
 class SqlResult(StrEnum):
     OK = "ok"
     ERROR = "error"
+
+
+class ChannelRole(StrEnum):
+    """Which of the writer's AMQP channels: what it carries."""
+
+    CONSUME = "consume"  # deliveries from office queues, and their acks
+    PUBLISH = "publish"  # outcome events and dead letters, with confirms
+
+
+class BrokerReply(StrEnum):
+    """Why the broker closed a connection or a channel: its AMQP reply code's name."""
+
+    CONTENT_TOO_LARGE = "content_too_large"
+    NO_ROUTE = "no_route"
+    NO_CONSUMERS = "no_consumers"
+    CONNECTION_FORCED = "connection_forced"  # an operator, or the node shutting down
+    INVALID_PATH = "invalid_path"
+    ACCESS_REFUSED = "access_refused"
+    NOT_FOUND = "not_found"
+    RESOURCE_LOCKED = "resource_locked"
+    PRECONDITION_FAILED = "precondition_failed"
+    # A 406 of its own: a delivery stayed unacked past the node's consumer_timeout.
+    CONSUMER_TIMEOUT = "consumer_timeout"
+    FRAME_ERROR = "frame_error"
+    SYNTAX_ERROR = "syntax_error"
+    COMMAND_INVALID = "command_invalid"
+    CHANNEL_ERROR = "channel_error"
+    UNEXPECTED_FRAME = "unexpected_frame"
+    RESOURCE_ERROR = "resource_error"
+    NOT_ALLOWED = "not_allowed"
+    NOT_IMPLEMENTED = "not_implemented"
+    INTERNAL_ERROR = "internal_error"
+    LOST = "lost"  # no close came: the TCP connection dropped or missed its heartbeats
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, code: int, text: str = "") -> BrokerReply:
+        """From the reply code, and the reply text to tell a consumer timeout from other 406s."""
+        if code == 406 and CONSUMER_TIMEOUT_TEXT.search(text):
+            return cls.CONSUMER_TIMEOUT
+        return REPLY_CODES.get(code, cls.OTHER)
+
+
+# RabbitMQ's words for it (3.8 to 4.x): "delivery acknowledgement on channel 1 timed out".
+CONSUMER_TIMEOUT_TEXT = re.compile(r"delivery acknowledgement on channel \d+ timed out")
+REPLY_CODES: Mapping[int, BrokerReply] = {
+    311: BrokerReply.CONTENT_TOO_LARGE, 312: BrokerReply.NO_ROUTE, 313: BrokerReply.NO_CONSUMERS,
+    320: BrokerReply.CONNECTION_FORCED, 402: BrokerReply.INVALID_PATH,
+    403: BrokerReply.ACCESS_REFUSED, 404: BrokerReply.NOT_FOUND, 405: BrokerReply.RESOURCE_LOCKED,
+    406: BrokerReply.PRECONDITION_FAILED, 501: BrokerReply.FRAME_ERROR,
+    502: BrokerReply.SYNTAX_ERROR, 503: BrokerReply.COMMAND_INVALID,
+    504: BrokerReply.CHANNEL_ERROR, 505: BrokerReply.UNEXPECTED_FRAME,
+    506: BrokerReply.RESOURCE_ERROR, 530: BrokerReply.NOT_ALLOWED,
+    540: BrokerReply.NOT_IMPLEMENTED, 541: BrokerReply.INTERNAL_ERROR,
+}
 
 
 def reason_label(reason: OutcomeReason | str | None) -> str:

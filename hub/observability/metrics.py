@@ -23,6 +23,11 @@ hub_lane_state                         gauge      office, state
 hub_queue_depth                        gauge      office
 hub_dead_letter_depth                  gauge      (none)
 hub_intents_in_flight                  gauge      office
+hub_broker_connection_closes_total     counter    reply
+hub_broker_reconnects_total            counter    (none)
+hub_broker_channel_closes_total        counter    channel, office, reply
+hub_broker_consumer_cancels_total      counter    channel, office
+hub_broker_redeliveries_total          counter    office
 =====================================  =========  =========================================
 
 Label values:
@@ -43,6 +48,12 @@ Label values:
 - ``wrapper``: a wrapper's constant name in the code (``metrics``, ``timing`` …), capped.
 - ``query``: the statement's constant name in the code (``claim.upsert``,
   ``reconcile_patient`` …), at most 100 names, else ``other``; ``result``: ``ok``, ``error``.
+- ``channel``: ``consume``, ``publish``; with ``office`` the channel's office, or ``shared`` for
+  a channel that serves every office.
+- ``reply``: the broker's AMQP reply code by name (``precondition_failed``, ``access_refused``,
+  ``not_found``, ``connection_forced`` … ``BrokerReply``); ``consumer_timeout`` for the 406 of a
+  delivery left unacked past the node's ``consumer_timeout``; ``lost`` when no close came (the
+  TCP connection dropped); ``other``.
 """
 
 from __future__ import annotations
@@ -57,6 +68,9 @@ from hub.observability.labels import (
     MAX_WRAPPER_NAMES,
     OD_OPERATIONS,
     OTHER,
+    SHARED,
+    BrokerReply,
+    ChannelRole,
     ErrorClass,
     IntentOutcome,
     LabelBounds,
@@ -184,12 +198,38 @@ class HubMetrics:
     def in_flight(self, office: str, delta: int) -> None:
         self._m.state.in_flight.labels(self._bounds.office(office)).inc(delta)
 
+    # The broker ---------------------------------------------------------------------------------
+
+    def broker_connection_closed(self, reply: BrokerReply) -> None:
+        self._m.broker.connection_closes.labels(reply.value).inc()
+
+    def broker_reconnected(self) -> None:
+        self._m.broker.reconnects.labels().inc()
+
+    def broker_channel_closed(
+        self, channel: ChannelRole, office: str | None, reply: BrokerReply
+    ) -> None:
+        """``office`` None: a channel every office shares."""
+        labels = (channel.value, self._channel_office(office), reply.value)
+        self._m.broker.channel_closes.labels(*labels).inc()
+
+    def broker_consumer_cancelled(self, channel: ChannelRole, office: str | None) -> None:
+        labels = (channel.value, self._channel_office(office))
+        self._m.broker.consumer_cancels.labels(*labels).inc()
+
+    def broker_redelivered(self, office: str) -> None:
+        self._m.broker.redeliveries.labels(self._bounds.office(office)).inc()
+
+    def _channel_office(self, office: str | None) -> str:
+        return SHARED if office is None else self._bounds.office(office)
+
     # ------------------------------------------------------------------------------------------
 
     def _prime(self) -> None:
         """Create the series every office and agreement will have, at zero, so dashboards and
         ``increase()`` see a series from the first scrape instead of from the first event."""
         intents, deps, state = self._m.intents, self._m.dependencies, self._m.state
+        self._prime_broker()
         for office in sorted(self._bounds.offices):
             intents.publish_to_applied.labels(office)
             deps.pacer_wait.labels(office)
@@ -205,6 +245,21 @@ class HubMetrics:
             intents.processing.labels(office, contract)
             for error_class in ErrorClass:
                 intents.retries.labels(office, contract, error_class.value)
+
+    def _prime_broker(self) -> None:
+        """The series the alert and the dashboards read: the shared channels', each office's
+        (its lane's channel), and the closes that matter most."""
+        broker = self._m.broker
+        for reply in (BrokerReply.CONNECTION_FORCED, BrokerReply.LOST):
+            broker.connection_closes.labels(reply.value)
+        for channel, office in [(role.value, SHARED) for role in ChannelRole] + [
+            (ChannelRole.CONSUME.value, office) for office in sorted(self._bounds.offices)
+        ]:
+            broker.consumer_cancels.labels(channel, office)
+            for reply in (BrokerReply.PRECONDITION_FAILED, BrokerReply.CONSUMER_TIMEOUT):
+                broker.channel_closes.labels(channel, office, reply.value)
+        for office in sorted(self._bounds.offices):
+            broker.redeliveries.labels(office)
 
 
 class OdSqlObserver:

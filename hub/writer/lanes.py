@@ -26,6 +26,8 @@ import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 
+from aio_pika.abc import AbstractRobustChannel
+
 from hub.control.model import ControlView
 from hub.control.running import Control
 from hub.custody import Parked
@@ -86,6 +88,10 @@ class Lane:
         self._hold: OwnHold | None = None
         self._running = False
         self._drained_at_s = float("-inf")
+
+    @property
+    def channel(self) -> AbstractRobustChannel:
+        return self._queue.channel
 
     @property
     def consuming(self) -> bool:

@@ -29,6 +29,9 @@ LOG_FIELDS = (
     "cause",
     "delay_s",
     "seconds",
+    "channel",  # the broker's events (hub/observability/broker_events.py)
+    "reply_code",
+    "reply",
 )
 QUIET_LOGGERS = ("httpx", "httpcore")
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState
+from hub.observability.broker_events import BrokerEvents
 from hub.opendental import ApiCall
 from hub.writer.apis import OfficeApis, OnCall
 from hub.writer.calls import OpenDentalWrites
@@ -19,6 +20,8 @@ from hub.writer.delivery import Delivery
 from hub.writer.verdict import Decision, HoldCause, Outcome
 
 log = logging.getLogger(__name__)
+
+DELIVERY_COUNT = "x-delivery-count"  # a quorum queue's count of a message's earlier deliveries
 
 FINISHED: Mapping[Outcome, IntentOutcome] = {
     Outcome.APPLIED: IntentOutcome.APPLIED,
@@ -49,6 +52,14 @@ class WriterMetrics:
     def __init__(self, metrics: HubMetrics, lanes: LaneReports) -> None:
         self._metrics = metrics
         self._lanes = lanes
+        self.broker = BrokerEvents(metrics)  # watches the connection and channels it is shown
+
+    def redelivered(self, delivery: Delivery) -> None:
+        """Called on each run; counts a redelivered message once, on its first run (a held
+        message's re-runs in place are the lane's, not the broker's)."""
+        if delivery.redelivered and delivery.held == 0:
+            count = delivery.properties.headers.get(DELIVERY_COUNT)
+            self.broker.redelivered(delivery.office, count if isinstance(count, int) else None)
 
     def decided(self, delivery: Delivery, decision: Decision, seconds: float) -> None:
         """One run of the pipeline on a delivery; a held delivery's re-runs are not received

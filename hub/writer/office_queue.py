@@ -42,6 +42,7 @@ class InHand:
 class OfficeQueue:
     def __init__(self, office: str, channel: AbstractRobustChannel, queue: AbstractQueue) -> None:
         self.office = office
+        self.channel = channel
         self._queue = queue
         self._in_hand: deque[InHand] = deque()
         self._arrived = asyncio.Event()

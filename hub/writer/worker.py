@@ -47,7 +47,7 @@ class Worker:
         writer = self._writer
         await declare_topology(writer.publish_channel, writer.topology)
         for office in writer.topology.offices:
-            channel = await writer.lane_channel()
+            channel = await writer.lane_channel(office)
             queue = await declare_office_queue(channel, office, writer.topology.delivery_limit)
             lane = Lane(
                 office=office, queue=OfficeQueue(office, channel, queue), context=writer.lanes
@@ -62,6 +62,10 @@ class Worker:
         others = len(self._lanes) - consuming
         log.info("consuming %d office queue(s)%s", consuming,
                  f"; {others} office(s) paused or held" if others else "")
+
+    @property
+    def lanes(self) -> tuple[Lane, ...]:
+        return tuple(self._lanes)
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; a lane that fails (the ledger refused for good) raises here."""

@@ -72,7 +72,8 @@ class LogDecisions:
 
 
 class MeasureDecisions:
-    """Counts decisions by office, outcome and reason, and holds by cause; times each delivery."""
+    """Counts redeliveries, decisions by office, outcome and reason, and holds by cause; times
+    each delivery."""
 
     name = "measure"
 
@@ -80,6 +81,11 @@ class MeasureDecisions:
         self._metrics = metrics
 
     async def __call__(self, delivery: Delivery, call_next: Process) -> Decision:
+        try:  # before the run: a message that crashes the pipeline is the one to see redelivered
+            self._metrics.redelivered(delivery)
+        except Exception:
+            log.exception("measuring a redelivery failed")
+            self._metrics.wrapper_failed(self.name)
         started = time.perf_counter()
         decision = await call_next(delivery)
         try:

@@ -9,6 +9,8 @@ from hub.observability import HubMetrics, IntentOutcome, StatusClass, od_operati
 from hub.observability import metrics as metrics_module
 from hub.observability.labels import (
     OD_OPERATIONS,
+    BrokerReply,
+    ChannelRole,
     ErrorClass,
     LaneState,
     QueryNames,
@@ -32,6 +34,8 @@ ALLOWED_LABELS = {
     "result",
     "wrapper",
     "verdict",
+    "channel",
+    "reply",
     "le",
 }
 ID_LIKE = ("id", "key", "num", "patient", "intent", "idempotency")
@@ -66,6 +70,13 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         metrics.wrapper_error(f"Wrapper {i}")
         metrics.ledger_query(f"SELECT * FROM intent WHERE id={i}", 0.001)
         metrics.od_sql_query(f"Patient {i} lookup", 0.001, True)
+        metrics.broker_connection_closed(BrokerReply.LOST)
+        metrics.broker_reconnected()
+        metrics.broker_channel_closed(ChannelRole.CONSUME, office, BrokerReply.CONSUMER_TIMEOUT)
+        hostile_reply = BrokerReply.of(1000 + i, f"Lovelace {i}")
+        metrics.broker_channel_closed(ChannelRole.PUBLISH, None, hostile_reply)
+        metrics.broker_consumer_cancelled(ChannelRole.CONSUME, office)
+        metrics.broker_redelivered(office)
 
 
 def test_unknown_vendors_offices_and_contracts_become_unknown() -> None:
@@ -125,7 +136,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
     _drive_with_hostile_values(metrics, 5)
     bounded = {
         "vendor": BOUNDS.vendors | {"unknown"},
-        "office": BOUNDS.offices | {"unknown"},
+        "office": BOUNDS.offices | {"unknown", "shared"},  # shared: a channel of every office
         "contract": V1_CONTRACTS | {"unknown"},
         "outcome": {o.value for o in IntentOutcome},
         "reason": {r.value for r in OutcomeReason} | {"none", "other"},
@@ -135,6 +146,8 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "state": {s.value for s in LaneState},
         "result": {"ok", "error"},
         "verdict": {v.value for v in Reconciled},
+        "channel": {c.value for c in ChannelRole},
+        "reply": {r.value for r in BrokerReply},
     }
     # Then every label name is an allowed one, none names an id, and values stay in their sets
     for name, labels in _series(registry):

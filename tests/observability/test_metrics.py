@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from contracts.outcome import OutcomeReason
 from hub.errors import ThrottledError, TransientError
 from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState, StatusClass
+from hub.observability.labels import BrokerReply, ChannelRole
 from hub.opendental.results import ApiCall
 
 
@@ -165,6 +166,47 @@ def test_depths_in_flight_retries_and_sql_durations(
         )
         == 1
     )
+
+
+def test_broker_events_count_by_channel_office_and_reply(
+    metrics: HubMetrics, registry: CollectorRegistry
+) -> None:
+    # When the broker times out office-1's consume channel, refuses a publish on the shared
+    # publish channel, cancels a consumer of the shared consume channel, and closes the
+    # connection, which comes back; and a message of office-2 arrives again
+    metrics.broker_channel_closed(ChannelRole.CONSUME, "office-1", BrokerReply.CONSUMER_TIMEOUT)
+    metrics.broker_channel_closed(ChannelRole.PUBLISH, None, BrokerReply.ACCESS_REFUSED)
+    metrics.broker_consumer_cancelled(ChannelRole.CONSUME, None)
+    metrics.broker_connection_closed(BrokerReply.CONNECTION_FORCED)
+    metrics.broker_reconnected()
+    metrics.broker_redelivered("office-2")
+    # Then each counts once under its channel, office ("shared": every office's) and reply
+    closes = "hub_broker_channel_closes_total"
+    assert value(registry, closes, channel="consume", office="office-1",
+                 reply="consumer_timeout") == 1
+    assert value(registry, closes, channel="publish", office="shared",
+                 reply="access_refused") == 1
+    cancels = "hub_broker_consumer_cancels_total"
+    assert value(registry, cancels, channel="consume", office="shared") == 1
+    assert value(registry, "hub_broker_connection_closes_total", reply="connection_forced") == 1
+    assert value(registry, "hub_broker_reconnects_total") == 1
+    assert value(registry, "hub_broker_redeliveries_total", office="office-2") == 1
+
+
+def test_broker_series_exist_from_the_start_for_the_alert_and_dashboards(
+    metrics: HubMetrics, registry: CollectorRegistry
+) -> None:
+    # Given a catalogue nothing has happened to yet
+    # Then the shared channels' and each office's channel's closes and cancels are at zero
+    closes, cancels = "hub_broker_channel_closes_total", "hub_broker_consumer_cancels_total"
+    for channel, office in [("consume", "shared"), ("publish", "shared"), ("consume", "office-2")]:
+        for reply in ("precondition_failed", "consumer_timeout"):
+            assert value(registry, closes, channel=channel, office=office, reply=reply) == 0
+        assert value(registry, cancels, channel=channel, office=office) == 0
+    # And so are the connection's losses, its reconnects, and each office's redeliveries
+    assert value(registry, "hub_broker_connection_closes_total", reply="lost") == 0
+    assert value(registry, "hub_broker_reconnects_total") == 0
+    assert value(registry, "hub_broker_redeliveries_total", office="office-1") == 0
 
 
 def test_error_classes_follow_the_hub_errors() -> None:
