@@ -38,6 +38,7 @@ from hub.writer.apis import HttpOfficeApis
 from hub.writer.application import Applier
 from hub.writer.backoff import Backoff, Draw, RetryPolicy
 from hub.writer.bookkeeping import Bookkeeping
+from hub.writer.claiming import OwnAttempts
 from hub.writer.lanes import LaneContext, LaneRules
 from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
 from hub.writer.patience import LedgerPatience
@@ -149,7 +150,7 @@ async def writer(
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         parts = _Parts(
             ledger=ledger, http=http, publisher=publisher, databases=databases, metrics=metrics,
-            draw=draw or random.Random().random,
+            draw=draw or random.Random().random, writer_id=control.writer_id,
         )
         pipeline = _pipeline(settings, registry, parts, bookkeeping)
         wrappers: list[Wrapper] = [LogDecisions(metrics), MeasureDecisions(metrics)]
@@ -231,6 +232,7 @@ class _Parts:
     databases: Mapping[str, ReadOnlyDatabase]
     metrics: WriterMetrics
     draw: Draw
+    writer_id: str  # this process, as the ledger names the writer of an attempt
 
 
 def _pipeline(
@@ -244,16 +246,18 @@ def _pipeline(
     patience = LedgerPatience.of_offices(apis.values())
     policy = retry_policy(ws, parts.draw)
     ledger = parts.ledger
+    own = OwnAttempts(writer_id=parts.writer_id)
     applier = Applier(
         ledger=ledger,
         apis=MeasuredOfficeApis(HttpOfficeApis(http=parts.http, pacer=pacer, offices=apis),
                                 parts.metrics),
         policy=policy,
         attempt_timeout_s=ws.attempt_timeout_s,
+        own=own,
     )
     reconciler = Reconciler(
         known_rows=LedgerKnownRows(ledger), databases=parts.databases, ledger=ledger,
-        policy=policy, attempt_timeout_s=ws.attempt_timeout_s, metrics=parts.metrics,
+        policy=policy, attempt_timeout_s=ws.attempt_timeout_s, metrics=parts.metrics, own=own,
     )
     settler = Settler(
         ledger=ledger, publisher=parts.publisher, clock=_now, draw=parts.draw,

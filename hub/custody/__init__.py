@@ -87,10 +87,6 @@ class Custody(Protocol):
         """The office's first parked deliveries in park order, those of ``skip_vendors`` left."""
         ...
 
-    async def parked_vendors(self, office: str) -> frozenset[str | None]:
-        """The vendors with parked deliveries for the office (None: a message without one)."""
-        ...
-
     async def keep(self, parked: Parked) -> None:
         """Still parked: record its re-runs and crashes so far."""
         ...

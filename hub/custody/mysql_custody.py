@@ -14,6 +14,7 @@ from typing import Any
 from pamqp import decode, encode
 
 from hub.custody import Hold, Parked
+from hub.ledger import ApiCallRecord
 from hub.ledger.mysql_rows import from_db
 from hub.ledger.mysql_session import MySqlSession, Record
 from hub.ledger.port import QueryObserver
@@ -49,7 +50,6 @@ _PARKED = """
 SELECT id, office_id, vendor, exchange, held, crashes, properties, body
 FROM parked_deliveries WHERE office_id = %s {skip} ORDER BY id LIMIT %s
 """
-_PARKED_VENDORS = "SELECT DISTINCT vendor FROM parked_deliveries WHERE office_id = %s"
 _KEEP = "UPDATE parked_deliveries SET held = %s, crashes = %s WHERE id = %s"
 _UNPARK = "DELETE FROM parked_deliveries WHERE id = %s"
 _COUNTS = "SELECT office_id, COUNT(*) AS parked FROM parked_deliveries GROUP BY office_id"
@@ -126,11 +126,6 @@ class MySqlCustody:
             records = await tx.fetch_all("custody.parked", sql, (office, *skipped, limit))
         return [_parked(record) for record in records]
 
-    async def parked_vendors(self, office: str) -> frozenset[str | None]:
-        async with self._session.transaction(f"reading office {office}'s parked vendors") as tx:
-            records = await tx.fetch_all("custody.parked_vendors", _PARKED_VENDORS, (office,))
-        return frozenset(record["vendor"] for record in records)
-
     async def keep(self, parked: Parked) -> None:
         args = (parked.delivery.held, parked.delivery.crashes, parked.id)
         async with self._session.autocommit("keeping a parked delivery") as tx:
@@ -175,12 +170,14 @@ def encode_properties(delivery: Delivery) -> bytes:
         "type": kept.type,
         "app_id": kept.app_id,
         "redelivered": delivery.redelivered,
+        "unrecorded": [_call_table(call) for call in delivery.unrecorded],
     }
     return encode.field_table(table)
 
 
-def decode_properties(data: bytes) -> tuple[KeptProperties, bool]:
-    """The properties and the redelivered flag that ``encode_properties`` wrote."""
+def decode_properties(data: bytes) -> tuple[KeptProperties, bool, tuple[ApiCallRecord, ...]]:
+    """The properties, the redelivered flag and the unrecorded calls ``encode_properties``
+    wrote."""
     _, table = decode.field_table(data)
     headers = table.get("headers")
     timestamp = table.get("timestamp")
@@ -197,7 +194,28 @@ def decode_properties(data: bytes) -> tuple[KeptProperties, bool]:
         type=_text(table, "type"),
         app_id=_text(table, "app_id"),
     )
-    return kept, table.get("redelivered") is True
+    calls = table.get("unrecorded")
+    unrecorded = tuple(_call(call) for call in calls if isinstance(call, dict)) if isinstance(
+        calls, list) else ()
+    return kept, table.get("redelivered") is True, unrecorded
+
+
+def _call_table(call: ApiCallRecord) -> dict[str, Any]:
+    return {
+        "attempt": call.attempt, "method": call.method, "path": call.path,
+        "status": call.status, "latency_s": call.latency_s,
+        "od_primary_key": call.od_primary_key, "message": call.message,
+        "started_at": call.started_at.isoformat(),  # an AMQP timestamp keeps whole seconds
+    }
+
+
+def _call(table: Mapping[str, Any]) -> ApiCallRecord:
+    return ApiCallRecord(
+        attempt=int(table["attempt"]), method=str(table["method"]), path=str(table["path"]),
+        status=table["status"], latency_s=float(table["latency_s"]),
+        od_primary_key=table["od_primary_key"], message=table["message"],
+        started_at=datetime.fromisoformat(str(table["started_at"])),
+    )
 
 
 def _text(table: Mapping[str, object], name: str) -> str | None:
@@ -228,7 +246,7 @@ def _hold(record: Record) -> Hold:
 
 
 def _parked(record: Record) -> Parked:
-    properties, redelivered = decode_properties(bytes(record["properties"]))
+    properties, redelivered, unrecorded = decode_properties(bytes(record["properties"]))
     delivery = Delivery(
         office=record["office_id"],
         body=bytes(record["body"]),
@@ -238,5 +256,6 @@ def _parked(record: Record) -> Parked:
         properties=properties,
         held=record["held"],
         crashes=record["crashes"],
+        unrecorded=unrecorded,
     )
     return Parked(id=record["id"], delivery=delivery)

@@ -216,6 +216,13 @@ CREATE TABLE parked_deliveries (
 ) {TABLE_OPTIONS}
 """
 
+# Which writer process began an intent's latest attempt (hub/control's writer id): a writer
+# reconciles its own attempt in doubt at once, as it knows that attempt is over, and waits out
+# the attempt's time limit only for another writer's.
+_ATTEMPT_WRITER = f"""
+ALTER TABLE intents ADD COLUMN attempt_writer VARCHAR(128) {EXACT} NULL AFTER attempt_started_at
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -224,4 +231,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=5, name="operations", statements=(_PAUSES, _PAUSE_LOG, _LANE_STATUS)),
     Migration(version=6, name="retry_budget", statements=(_RETRY_BUDGET,)),
     Migration(version=7, name="custody", statements=(_OFFICE_HOLDS, _PARKED_DELIVERIES)),
+    Migration(version=8, name="attempt_writer", statements=(_ATTEMPT_WRITER,)),
 )

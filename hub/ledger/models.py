@@ -67,6 +67,7 @@ class IntentClaim:
     # A new key goes straight to ``attempting`` (attempt 1) in the claim's own statement, saving
     # begin_attempt's round trip: for an intent with nothing to look up before its request.
     begin_attempt: bool = False
+    writer_id: str | None = None  # the writer process that begins that first attempt
 
     def __post_init__(self) -> None:
         _check_length("vendor", self.vendor, c.MAX_VENDOR_CHARS)
@@ -107,6 +108,7 @@ class InDoubt:
     intent_id: int
     attempts: int
     attempt_started_at: datetime
+    attempt_writer: str | None = None  # the writer process that began it (None: unknown)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -54,9 +54,9 @@ _TERMINAL = "('applied', 'rejected', 'dead')"
 # fail the whole batch); the second form also begins the first attempt, as begin_attempt would.
 _CLAIM_INTO = f"""
 INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_version,
-    office_id, received_at, expires_at, message_id, correlation_id, updated_at, deliveries,
-    status, attempts, attempt_started_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {_NOW}, 1,
+    office_id, received_at, expires_at, message_id, correlation_id, attempt_writer, updated_at,
+    deliveries, status, attempts, attempt_started_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {_NOW}, 1,
 """
 _CLAIM_NEW = _CLAIM_INTO + "'received', 0, NULL)\n"
 _CLAIM_NEW_ATTEMPTING = _CLAIM_INTO + f"'attempting', 1, {_NOW})\n"
@@ -66,13 +66,13 @@ _ON_DUPLICATE = "ON DUPLICATE KEY UPDATE deliveries = deliveries + 1\n"
 _CLAIM_UPSERT = _CLAIM_NEW + _ON_DUPLICATE
 _CLAIM_UPSERT_ATTEMPTING = _CLAIM_NEW_ATTEMPTING + _ON_DUPLICATE
 _CLAIM_SELECT = """
-SELECT id, payload_hash, status, attempts, attempt_started_at, outcome_json
+SELECT id, payload_hash, status, attempts, attempt_started_at, attempt_writer, outcome_json
 FROM intents WHERE vendor = %s AND idempotency_key = %s FOR UPDATE
 """
 # LAST_INSERT_ID(expr) hands the new attempt number back in the statement's own reply.
 _BEGIN_ATTEMPT = f"""
 UPDATE intents SET status = 'attempting', attempts = LAST_INSERT_ID(attempts + 1),
-    attempt_started_at = {_NOW}, updated_at = {_NOW}
+    attempt_started_at = {_NOW}, attempt_writer = %s, updated_at = {_NOW}
 WHERE id = %s AND status = 'received'
 """
 _RELEASE_ATTEMPT = f"""
@@ -158,6 +158,7 @@ class MySqlLedger:
             claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
             claim.contract_version, claim.office_id, received_at,
             received_at + self._retention, claim.message_id, claim.correlation_id,
+            claim.writer_id if claim.begin_attempt else None,
         )
         sql = _CLAIM_UPSERT_ATTEMPTING if claim.begin_attempt else _CLAIM_UPSERT
         [reply] = await self._group.run(
@@ -171,7 +172,8 @@ class MySqlLedger:
             found = await tx.fetch_one(
                 "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
             )
-            if found is None and await tx.execute("claim.upsert", _CLAIM_UPSERT, values) == 1:
+            received = (*values[:-1], None)  # no attempt begun by this insert
+            if found is None and await tx.execute("claim.upsert", _CLAIM_UPSERT, received) == 1:
                 return Fresh(intent_id=tx.last_insert_id)  # purged since the upsert
             record = found or _found(await tx.fetch_one(
                 "claim.select", _CLAIM_SELECT, (claim.vendor, claim.idempotency_key)
@@ -182,9 +184,10 @@ class MySqlLedger:
                 return Resumed(intent_id=int(record["id"]), attempts=record["attempts"])
         return _classify(record, claim.payload_hash)
 
-    async def begin_attempt(self, intent_id: int) -> int | None:
+    async def begin_attempt(self, intent_id: int, *, writer_id: str | None = None) -> int | None:
+        args = (writer_id, intent_id)
         async with self._session.autocommit("beginning an attempt") as st:
-            if await st.execute("begin_attempt.update", _BEGIN_ATTEMPT, (intent_id,)) == 0:
+            if await st.execute("begin_attempt.update", _BEGIN_ATTEMPT, args) == 0:
                 return None
             return st.last_insert_id
 
@@ -341,6 +344,7 @@ def _classify(record: Record, payload_hash: str) -> ClaimResult:
             intent_id=intent_id,
             attempts=record["attempts"],
             attempt_started_at=from_db(record["attempt_started_at"]),
+            attempt_writer=record["attempt_writer"],
         )
     return Finished(intent_id=intent_id, status=status, outcome_json=record["outcome_json"])
 

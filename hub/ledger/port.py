@@ -43,8 +43,9 @@ class Ledger(Protocol):
         wait to be committed with others (the caller is in no hurry)."""
         ...
 
-    async def begin_attempt(self, intent_id: int) -> int | None:
-        """received → attempting; the new attempt number, or None if another holder has it."""
+    async def begin_attempt(self, intent_id: int, *, writer_id: str | None = None) -> int | None:
+        """received → attempting, begun by ``writer_id``; the new attempt number, or None if
+        another holder has it."""
         ...
 
     async def record_api_call(self, intent_id: int, call: ApiCallRecord) -> None: ...

@@ -20,7 +20,7 @@ from hub.opendental import ApiCall, Created, Updated
 from hub.writer.apis import OfficeApis
 from hub.writer.backoff import RetryPolicy
 from hub.writer.calls import CALLS, OdRequest
-from hub.writer.claiming import Claimed
+from hub.writer.claiming import Claimed, OwnAttempts
 from hub.writer.failures import API_FAILURES, ApiFailure, AttemptTimedOut, after_failure
 from hub.writer.reconciling import landed_before
 from hub.writer.verdict import RECONCILED, About, HoldCause, Outcome, Verdict, applied
@@ -62,6 +62,7 @@ class Applier:
     apis: OfficeApis
     policy: RetryPolicy
     attempt_timeout_s: float
+    own: OwnAttempts
 
     async def apply(self, claimed: Claimed, intent: Intent, request: OdRequest) -> Verdict:
         intent_id = claimed.about.intent_id
@@ -69,7 +70,7 @@ class Applier:
         if claimed.begun:
             attempt = claimed.about.attempt
         else:
-            attempt = await self.ledger.begin_attempt(intent_id)
+            attempt = await self.ledger.begin_attempt(intent_id, writer_id=self.own.writer_id)
         if attempt is None:
             # Held in place, not handed back: a nack would let later messages overtake it.
             message = "Another writer holds this intent's attempt; it is tried again after it."
@@ -80,11 +81,14 @@ class Applier:
             )
         about = replace(claimed.about, attempt=attempt)
         calls = CallLog()
+        self.own.running.add(intent_id)
         try:
             sent = await self._send(about, intent, request, calls)
         except asyncio.CancelledError:
             await asyncio.shield(self._abandon(about, calls))
             raise
+        finally:
+            self.own.running.discard(intent_id)
         if isinstance(sent, Created | Updated):
             # Recorded by the finish, in its commit: until then the attempt is in doubt, which
             # a crash leaves to reconciliation, as for a reply that never came.

@@ -7,7 +7,7 @@ intent left in doubt goes on to reconciliation (reconciling.py) before anything 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from contracts import Intent, OutcomeReason, Payload
@@ -24,6 +24,19 @@ from hub.ledger import (
 from hub.writer.budget import Budget
 from hub.writer.delivery import Delivery
 from hub.writer.verdict import About, Early, Outcome, Verdict
+
+
+@dataclass(frozen=True, kw_only=True)
+class OwnAttempts:
+    """This writer process's attempts: the ledger names the writer that began each attempt, and
+    the process knows which of its own are still running. An attempt in doubt that is this
+    writer's and no longer running is over: it is reconciled at once, never waited out."""
+
+    writer_id: str
+    running: set[int] = field(default_factory=set)  # intent ids with an attempt under way here
+
+    def over(self, doubt: InDoubt) -> bool:
+        return doubt.attempt_writer == self.writer_id and doubt.intent_id not in self.running
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +57,7 @@ async def claim(
     intent: Intent,
     now: datetime,
     *,
+    writer_id: str,
     patience_s: float = 0.0,
 ) -> Claimed:
     """The claimed intent; raises ``Early`` unless it may go on. ``patience_s``: how long the
@@ -62,6 +76,7 @@ async def claim(
             received_at=now,
             replayed=delivery.exchange == names.REPLAY_EXCHANGE,
             begin_attempt=_nothing_to_look_up(intent.payload),
+            writer_id=writer_id,
         ),
         patience_s=patience_s,
     )

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from aio_pika.abc import AbstractIncomingMessage, DeliveryMode, FieldValue
 
+from hub.ledger import ApiCallRecord
+
 
 @dataclass(frozen=True, kw_only=True)
 class KeptProperties:
@@ -38,9 +40,9 @@ class Delivery:
     properties: KeptProperties
     held: int = 0  # how often the lane has already re-run this delivery in place
     crashes: int = 0  # how often the writer failed on it unexpectedly (a bug), run after run
-    # The latest attempt this delivery itself sent a request in: an attempt in doubt that is its
-    # own is over, one that is not may be another writer's, still in flight.
-    own_attempt: int | None = None
+    # Open Dental calls a run made whose ledger record failed with its finish: the next final
+    # verdict records them, so every call is in the ledger.
+    unrecorded: tuple[ApiCallRecord, ...] = ()
 
     @property
     def message_id(self) -> str | None:

@@ -201,8 +201,8 @@ class Lane:
 
     def _next_run(self, delivery: Delivery, decision: Decision) -> tuple[Delivery, float | None]:
         """The delivery as it runs next, and after how long; None: at once, to give up on it."""
-        own = decision.about.attempt if decision.sent else delivery.own_attempt
-        delivery = replace(delivery, held=delivery.held + 1, own_attempt=own)
+        unrecorded = decision.unrecorded or delivery.unrecorded
+        delivery = replace(delivery, held=delivery.held + 1, unrecorded=unrecorded)
         if decision.outcome is not Outcome.CRASHED:
             return delivery, decision.delay_s
         delivery = replace(delivery, crashes=delivery.crashes + 1)
@@ -256,7 +256,7 @@ class Lane:
                  extra={"office": self.office})
 
     async def _park(self, parking: Sequence[tuple[InHand, Delivery]], cause: str) -> None:
-        deliveries = [_as_parked(delivery) for _, delivery in parking]
+        deliveries = [delivery for _, delivery in parking]
         try:
             await self._ctx.control.custody.park(self.office, self._me, cause, deliveries)
         except HubError as exc:
@@ -445,12 +445,6 @@ def _foreign_hold(view: ControlView, office: str, me: str) -> bool:
 
 def _items_of(head: Sequence[tuple[InHand, Delivery]], rest: Sequence[InHand]) -> list[InHand]:
     return [item for item, _ in head] + list(rest)
-
-
-def _as_parked(delivery: Delivery) -> Delivery:
-    """As it is parked: the attempt it made is no longer known to be its own (another writer
-    may run it)."""
-    return replace(delivery, own_attempt=None)
 
 
 def _cause(decision: Decision) -> str:

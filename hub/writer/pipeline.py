@@ -11,7 +11,7 @@ ledger) holds the message for a retry; a ``LedgerError`` stops the writer, unack
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts import OutcomeReason
@@ -29,7 +29,11 @@ from hub.writer.resolution import resolve
 from hub.writer.sender import identify
 from hub.writer.settlement import Settler
 from hub.writer.validation import validate
-from hub.writer.verdict import About, Decision, Early, Outcome, Verdict
+from hub.writer.verdict import FINAL_OUTCOMES, About, Decision, Early, Outcome, Verdict
+
+# The verdicts whose finish records the calls an earlier run of the delivery could not: a
+# duplicate's first finish, if it was this delivery's own, committed them already.
+RECORDED = FINAL_OUTCOMES - {Outcome.DUPLICATE}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +55,8 @@ class Pipeline:
             verdict = early.verdict
         except TransientError as exc:
             return self.settler.infra_retry(delivery, about, exc)
+        if delivery.unrecorded and verdict.outcome in RECORDED:
+            verdict = replace(verdict, calls=(*delivery.unrecorded, *verdict.calls))
         return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
 
     async def give_up(self, delivery: Delivery) -> Decision:
@@ -71,9 +77,9 @@ class Pipeline:
         authorize(self.registry, about, intent)
         claimed = await claim(
             self.ledger, delivery, about, intent, self.clock(),
+            writer_id=self.reconciler.own.writer_id,
             patience_s=self.patience.seconds(about.office),
         )
         request = await resolve(self.ledger, claimed.about, intent.payload)
-        own = delivery.own_attempt
-        claimed = await self.reconciler.settle_doubt(claimed, intent, request, own)
+        claimed = await self.reconciler.settle_doubt(claimed, intent, request)
         return await self.applier.apply(claimed, intent, request)

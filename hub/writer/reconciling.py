@@ -6,9 +6,10 @@ land) and ``SafeToResend`` (an update): the attempt is released, counted, and th
 again unless its retries are exhausted. ``Ambiguous``: dead, with the candidates, for a person.
 A read that fails is tried again later; nothing is ever guessed.
 
-An attempt in doubt that this delivery did not make may belong to a writer that lost the broker
-but not Open Dental: it is reconciled only once the attempt's time limit has passed since it
-began (by the ledger database's clock), when no such request can still be on its way.
+An attempt in doubt that another writer process began may belong to a writer that lost the
+broker but not Open Dental: it is reconciled only once the attempt's time limit has passed since
+it began (by the ledger database's clock), when no such request can still be on its way. This
+writer's own attempt, no longer running, is over: it is reconciled at once.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from hub.reconcile import (
 )
 from hub.writer.backoff import RetryPolicy
 from hub.writer.calls import OdRequest
-from hub.writer.claiming import Claimed
+from hub.writer.claiming import Claimed, OwnAttempts
 from hub.writer.metrics import WriterMetrics
 from hub.writer.verdict import (
     RECONCILED,
@@ -57,16 +58,15 @@ class Reconciler:
     policy: RetryPolicy
     attempt_timeout_s: float
     metrics: WriterMetrics
+    own: OwnAttempts
 
-    async def settle_doubt(
-        self, claimed: Claimed, intent: Intent, request: OdRequest, own_attempt: int | None
-    ) -> Claimed:
+    async def settle_doubt(self, claimed: Claimed, intent: Intent, request: OdRequest) -> Claimed:
         """The intent free to be sent; raises ``Early`` when it is decided or must wait."""
         doubt = claimed.doubt
         if doubt is None:
             return claimed
         about = claimed.about
-        if own_attempt != doubt.attempts:
+        if not self.own.over(doubt):
             self._wait_for_foreign_attempt(claimed)
         window = AttemptWindow.of(doubt)
         answer = await self._ask(about, intent, request, window)

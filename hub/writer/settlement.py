@@ -15,7 +15,7 @@ from datetime import datetime
 
 from contracts import OutcomeEvent
 from hub.errors import TransientError
-from hub.ledger import Ledger
+from hub.ledger import ApiCallRecord, Ledger
 from hub.writer.backoff import Backoff, Draw
 from hub.writer.delivery import Delivery
 from hub.writer.patience import LedgerPatience
@@ -50,27 +50,38 @@ class Settler:
             return _decision(verdict)
         try:
             await self._make_durable(delivery, verdict)
+        except _Unfinished as failure:
+            return self.infra_retry(delivery, verdict.about, failure.cause, verdict.calls)
         except TransientError as exc:
             return self.infra_retry(delivery, verdict.about, exc)
         return _decision(verdict)
 
-    def infra_retry(self, delivery: Delivery, about: About, exc: Exception) -> Decision:
+    def infra_retry(
+        self, delivery: Delivery, about: About, exc: Exception,
+        unrecorded: tuple[ApiCallRecord, ...] = (),
+    ) -> Decision:
         """The hub's own ledger or broker failed: the lane pauses, holding the message (nothing
-        is acked or dead-lettered for it), and tries again later."""
+        is acked or dead-lettered for it), and tries again later; ``unrecorded``: the calls a
+        failed finish did not record, for the next run to record."""
         delay_s = self.infra_backoff.delay_s(delivery.held + 1, self.draw)
         log.warning("hub infrastructure failed (%s); retrying in %.1f s", exc, delay_s,
                     extra=about.log_fields())
         return Decision(
-            about=about, outcome=Outcome.LANE_PAUSED, delay_s=delay_s, cause=HoldCause.HUB
+            about=about, outcome=Outcome.LANE_PAUSED, delay_s=delay_s, cause=HoldCause.HUB,
+            unrecorded=unrecorded,
         )
 
     async def _make_durable(self, delivery: Delivery, verdict: Verdict) -> None:
         decided_at = self.clock()
         event = outcome_event(verdict, decided_at=decided_at)
-        if verdict.outcome in DEAD_LETTERED:
-            headers = dead_letter_headers(verdict, dead_lettered_at=decided_at)
-            await self.publisher.dead_letter(delivery, headers)
-        if verdict.outcome is not Outcome.DUPLICATE and not await self._finish(verdict, event):
+        try:
+            if verdict.outcome in DEAD_LETTERED:
+                headers = dead_letter_headers(verdict, dead_lettered_at=decided_at)
+                await self.publisher.dead_letter(delivery, headers)
+            finished = verdict.outcome is Outcome.DUPLICATE or await self._finish(verdict, event)
+        except TransientError as exc:
+            raise _Unfinished(exc) from exc
+        if not finished:
             # Another delivery finished it first; its outcome is the one that stands.
             log.warning("intent already finished elsewhere", extra=verdict.about.log_fields())
             return
@@ -86,6 +97,14 @@ class Settler:
         return await self.ledger.finish(
             intent_id, finish_of(verdict, event), patience_s=patience_s
         )
+
+
+class _Unfinished(Exception):
+    """The verdict's ledger record was not made (its calls with it)."""
+
+    def __init__(self, cause: TransientError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 def _decision(verdict: Verdict) -> Decision:

@@ -99,6 +99,7 @@ class Decision:
     delay_s: float = 0.0
     cause: HoldCause | None = None
     sent: bool = False
+    unrecorded: tuple[ApiCallRecord, ...] = ()  # calls the failed finish did not record
 
 
 def applied(about: About, intent: Intent, od: OdRow, *, message: str | None = None) -> Verdict:

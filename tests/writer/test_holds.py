@@ -14,7 +14,8 @@ from aio_pika.abc import AbstractRobustChannel
 from contracts import OutcomeReason, OutcomeStatus
 from hub import names
 from hub.custody.mysql_custody import MySqlCustody
-from hub.ledger import MySqlLedger
+from hub.errors import TransientError
+from hub.ledger import Finish, MySqlLedger
 from hub.ledger.mysql_session import ignore_query
 from hub.status import gather
 from hub.writer.application import Applier
@@ -188,3 +189,41 @@ async def test_a_long_hold_parks_the_office_and_its_new_messages_wait_ready_in_i
 async def _line(world: World) -> Any:
     (line,) = [ln for ln in (await gather(world.settings)).lanes if ln.office == world.office]
     return line
+
+
+async def test_a_201_whose_finish_failed_is_recorded_and_its_own_attempt_is_not_waited_out(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the ledger fails the finish of the first applied intent once (its commit lost)
+    world = await make_world()
+    world.settings = world.settings.model_copy(
+        update={"writer": world.settings.writer.model_copy(update={"attempt_timeout_s": 60.0})}
+    )
+    real_finish = MySqlLedger.finish
+    failed: list[int] = []
+
+    async def finish(self: MySqlLedger, intent_id: int, done: Finish, **kwargs: Any) -> bool:
+        if not failed:
+            failed.append(intent_id)
+            raise TransientError("ledger database unreachable while finishing an intent")
+        return await real_finish(self, intent_id, done, **kwargs)
+
+    monkeypatch.setattr(MySqlLedger, "finish", finish)
+    key = unique("finish")
+    async with running_worker(world):
+        # When the intent is applied (Open Dental answers 201) and its finish fails
+        vendor = await _publish_all(world, [key])
+        (event,) = await drain_outcomes(hub_channel, vendor, 1)
+    # Then it is applied once, and the 201 is in the ledger with its attempt
+    assert event.status is OutcomeStatus.APPLIED and failed
+    story = await ledger.story(vendor, key)
+    assert story is not None
+    assert [(call.method, call.status) for call in story.api_calls] == [("POST", 201)]
+    # And its own attempt in doubt was reconciled at once, not waited out as another writer's
+    # (a 60 s attempt limit: waiting it out would have held the intent as maybe applied)
+    retries = world.metrics.get_sample_value(
+        "hub_retries_total",
+        {"office": world.office, "contract": "patient.create", "error_class": "maybe_applied"},
+    )
+    assert not retries
