@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from hub.control.model import LaneReport, Pauses
 from hub.observability import HubMetrics, LaneState
+from hub.observability.labels import PauseCause
 
 
 def _none_in_flight() -> int:
@@ -24,6 +25,7 @@ def _none_in_flight() -> int:
 @dataclass
 class _Lane:
     decided: LaneState = LaneState.RUNNING
+    cause: PauseCause | None = None  # why its last decision paused it
     paused_by_operator: bool = False
     last_error: str | None = None
     last_error_at: datetime | None = None
@@ -33,6 +35,12 @@ class _Lane:
     @property
     def state(self) -> LaneState:
         return LaneState.PAUSED if self.paused_by_operator else self.decided
+
+    @property
+    def pause_cause(self) -> PauseCause | None:
+        if self.paused_by_operator:
+            return PauseCause.OPERATOR
+        return self.cause if self.decided is LaneState.PAUSED else None
 
 
 class LaneBoard:
@@ -47,11 +55,13 @@ class LaneBoard:
         """Where the office's in-flight count comes from (its lane's gate)."""
         self._lanes[office].in_flight = in_flight
 
-    def state(self, office: str, state: LaneState) -> None:
-        """What the lane does now, as its last decision made it."""
+    def state(self, office: str, state: LaneState, cause: str | None = None) -> None:
+        """What the lane does now, as its last decision made it (and why, when paused)."""
         lane = self._lanes.get(office)
         if lane is not None:
-            before, lane.decided = lane.state, state
+            before = lane.state, lane.pause_cause
+            lane.decided = state
+            lane.cause = None if cause is None else PauseCause.of(cause)
             self._show(office, lane, before)
 
     def error(self, office: str, code: str) -> None:
@@ -64,7 +74,8 @@ class LaneBoard:
     def pauses(self, pauses: Pauses) -> None:
         """The operators' pauses in force, as the watcher last read them."""
         for office, lane in self._lanes.items():
-            before, lane.paused_by_operator = lane.state, pauses.office_paused(office)
+            before = lane.state, lane.pause_cause
+            lane.paused_by_operator = pauses.office_paused(office)
             self._show(office, lane, before)
 
     def measure_in_flight(self) -> None:
@@ -86,7 +97,10 @@ class LaneBoard:
             for office, lane in sorted(self._lanes.items())
         ]
 
-    def _show(self, office: str, lane: _Lane, before: LaneState) -> None:
-        if lane.state is not before:
+    def _show(
+        self, office: str, lane: _Lane, before: tuple[LaneState, PauseCause | None]
+    ) -> None:
+        if (lane.state, lane.pause_cause) != before:
             self._metrics.lane_state(office, lane.state)
+            self._metrics.lane_pause_cause(office, lane.pause_cause)
             self.changed.set()

@@ -62,7 +62,8 @@ class ControlView:
 
     pauses: Pauses = field(default_factory=Pauses)
     holds: Mapping[str, Hold] = field(default_factory=dict)  # by office
-    parked: Mapping[str, frozenset[str | None]] = field(default_factory=dict)  # office → vendors
+    # office → vendor → parked deliveries (None: a message without a vendor)
+    parked: Mapping[str, Mapping[str | None, int]] = field(default_factory=dict)
     live_writers: frozenset[str] = frozenset()  # writers whose lane status is fresh
     read_at_s: float = float("-inf")  # the reading writer's monotonic clock
 
@@ -71,7 +72,10 @@ class ControlView:
 
     def runnable_parked(self, office: str) -> bool:
         """Whether the office has parked deliveries that may run now (vendor not paused)."""
-        return any(not self.pauses.vendor_paused(vendor) for vendor in self.parked.get(office, ()))
+        return any(not self.pauses.vendor_paused(vendor) for vendor in self.parked.get(office, {}))
+
+    def parked_counts(self) -> dict[str, int]:
+        return {office: sum(vendors.values()) for office, vendors in self.parked.items()}
 
     def same_state(self, other: ControlView) -> bool:
         """Equal but for when it was read (and how long each hold has gone unrenewed)."""

@@ -51,7 +51,7 @@ async def running_control(
         board = LaneBoard(offices, metrics)
         watcher = ControlWatcher(
             store, custody, poll_s=cs.pause_poll_s, stale_after_s=cs.stale_after_s,
-            on_pauses=board.pauses,
+            on_pauses=board.pauses, on_parked=metrics.parked,
         )
         await watcher.refresh()
         control = Control(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from hub.control.model import ControlView, Pauses
 from hub.control.store import ControlStore
@@ -31,12 +31,14 @@ class ControlWatcher:
         poll_s: float,
         stale_after_s: float,
         on_pauses: Callable[[Pauses], None],
+        on_parked: Callable[[Mapping[str, int]], None],
     ) -> None:
         self._store = store
         self._custody = custody
         self._poll_s = poll_s
         self._stale_after_s = stale_after_s
         self._on_pauses = on_pauses
+        self._on_parked = on_parked
         self._view = ControlView()
         self._failing = False
         self._listeners: list[asyncio.Event] = []
@@ -67,6 +69,7 @@ class ControlWatcher:
             log.info("pauses in force: offices %s, vendors %s",
                      sorted(pauses.offices) or "-", sorted(pauses.vendors) or "-")
             self._on_pauses(pauses)
+        self._on_parked(self._view.parked_counts())
         if not self._view.same_state(before):
             for event in self._listeners:
                 event.set()

@@ -99,8 +99,8 @@ class Custody(Protocol):
         """Every office's hold, for every writer's view (hub/control's watcher)."""
         ...
 
-    async def parked_summary(self) -> dict[str, frozenset[str | None]]:
-        """Per office, the vendors with parked deliveries."""
+    async def parked_summary(self) -> dict[str, dict[str | None, int]]:
+        """Per office, how many deliveries each vendor has parked (None: no vendor known)."""
         ...
 
     async def counts(self) -> dict[str, int]:

@@ -54,7 +54,9 @@ _KEEP = "UPDATE parked_deliveries SET held = %s, crashes = %s WHERE id = %s"
 _UNPARK = "DELETE FROM parked_deliveries WHERE id = %s"
 _COUNTS = "SELECT office_id, COUNT(*) AS parked FROM parked_deliveries GROUP BY office_id"
 _HOLDS = f"SELECT {_HOLD_COLUMNS} FROM office_holds"
-_PARKED_SUMMARY = "SELECT DISTINCT office_id, vendor FROM parked_deliveries"
+_PARKED_SUMMARY = """
+SELECT office_id, vendor, COUNT(*) AS parked FROM parked_deliveries GROUP BY office_id, vendor
+"""
 
 
 class MySqlCustody:
@@ -140,13 +142,13 @@ class MySqlCustody:
             records = await tx.fetch_all("custody.holds", _HOLDS)
         return {record["office_id"]: _hold(record) for record in records}
 
-    async def parked_summary(self) -> dict[str, frozenset[str | None]]:
+    async def parked_summary(self) -> dict[str, dict[str | None, int]]:
         async with self._session.transaction("reading what is parked") as tx:
             records = await tx.fetch_all("custody.parked_summary", _PARKED_SUMMARY)
-        vendors: dict[str, set[str | None]] = {}
+        summary: dict[str, dict[str | None, int]] = {}
         for record in records:
-            vendors.setdefault(record["office_id"], set()).add(record["vendor"])
-        return {office: frozenset(names) for office, names in vendors.items()}
+            summary.setdefault(record["office_id"], {})[record["vendor"]] = int(record["parked"])
+        return summary
 
     async def counts(self) -> dict[str, int]:
         async with self._session.transaction("counting parked deliveries") as tx:

@@ -49,6 +49,8 @@ class DependencyInstruments:
 @dataclass(frozen=True, kw_only=True)
 class StateInstruments:
     lane_state: Gauge
+    lane_paused: Gauge
+    parked: Gauge
     queue_depth: Gauge
     dead_letter_depth: Gauge
     in_flight: Gauge
@@ -189,6 +191,18 @@ def _state_metrics(registry: CollectorRegistry) -> StateInstruments:
             "hub_lane_state",
             "1 for the state an office's lane is in, 0 for the others.",
             ["office", "state"],
+            registry=registry,
+        ),
+        lane_paused=Gauge(
+            "hub_lane_paused",
+            "1 for why a paused office lane is paused, 0 for the other causes and when running.",
+            ["office", "cause"],
+            registry=registry,
+        ),
+        parked=Gauge(
+            "hub_parked_deliveries",
+            "Deliveries parked in the hub database for the office (a long hold, a paused vendor).",
+            ["office"],
             registry=registry,
         ),
         queue_depth=Gauge(

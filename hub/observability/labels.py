@@ -45,6 +45,22 @@ class LaneState(StrEnum):
     PAUSED = "paused"  # a 401, or an operator's pause: nothing is applied for the office
 
 
+class PauseCause(StrEnum):
+    """Why a paused lane is paused; exactly one is 1 in ``hub_lane_paused`` while it is."""
+
+    AUTH = "auth"  # Open Dental refuses the office's keys (401)
+    OPEN_DENTAL_DOWN = "open_dental_down"  # the office's Open Dental cannot be reached
+    RECONCILE_UNAVAILABLE = "reconcile_unavailable"  # its database cannot be read to reconcile
+    HUB = "hub"  # the hub's own ledger or broker failed
+    OPERATOR = "operator"  # an operator paused the office
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, cause: str) -> PauseCause:
+        known = {item.value for item in cls}
+        return cls(cause) if cause in known else cls.OTHER
+
+
 class StatusClass(StrEnum):
     """An Open Dental reply, by what it means to the hub; 401 and 429 stand apart."""
 
@@ -74,6 +90,9 @@ class ErrorClass(StrEnum):
     TIMEOUT = "timeout"  # the writer's own per-attempt time limit ran out
     OPEN_DENTAL_DOWN = "open_dental_down"  # refused connection, eConnector down: the lane pauses
     HUB = "hub"  # the hub's own ledger or broker failed: the lane pauses
+    # The office's database cannot be read to reconcile an attempt in doubt: the lane pauses
+    RECONCILE_UNAVAILABLE = "reconcile_unavailable"
+    CRASHED = "crashed"  # the writer failed on the delivery unexpectedly (a bug)
     OTHER = "other"
 
     @classmethod

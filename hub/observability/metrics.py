@@ -20,6 +20,8 @@ hub_pacer_wait_seconds                 histogram  office
 hub_ledger_query_duration_seconds      histogram  query
 hub_od_sql_query_duration_seconds      histogram  query, result
 hub_lane_state                         gauge      office, state
+hub_lane_paused                        gauge      office, cause
+hub_parked_deliveries                  gauge      office
 hub_queue_depth                        gauge      office
 hub_dead_letter_depth                  gauge      (none)
 hub_intents_in_flight                  gauge      office
@@ -39,12 +41,14 @@ Label values:
   (``invalid``, ``unauthorized``, ``idempotency_conflict``, ``od_rejected``,
   ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``, ``writer_failed``), else ``other``.
 - ``error_class``: ``throttled``, ``maybe_applied``, ``transient``, ``timeout``,
-  ``open_dental_down``, ``hub``, ``other``.
+  ``open_dental_down``, ``hub``, ``reconcile_unavailable``, ``crashed``, ``other``.
 - ``verdict``: ``found``, ``not_found``, ``safe_to_resend``, ``ambiguous``, ``other``.
 - ``operation``: the Open Dental request as ``METHOD /path`` with ids as ``{id}``
   (``POST /patients``, ``PUT /appointments/{id}/Confirm`` …; ``OD_OPERATIONS``), else ``other``.
 - ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
 - ``state``: ``running``, ``backing_off``, ``paused``.
+- ``cause``: ``auth``, ``open_dental_down``, ``reconcile_unavailable``, ``hub``, ``operator``,
+  ``other`` (``PauseCause``).
 - ``wrapper``: a wrapper's constant name in the code (``metrics``, ``timing`` …), capped.
 - ``query``: the statement's constant name in the code (``claim.upsert``,
   ``reconcile_patient`` …), at most 100 names, else ``other``; ``result``: ``ok``, ``error``.
@@ -58,7 +62,7 @@ Label values:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from prometheus_client import CollectorRegistry
 
@@ -75,6 +79,7 @@ from hub.observability.labels import (
     IntentOutcome,
     LabelBounds,
     LaneState,
+    PauseCause,
     QueryNames,
     Reconciled,
     SqlResult,
@@ -189,6 +194,17 @@ class HubMetrics:
         for each in LaneState:
             self._m.state.lane_state.labels(office_label, each.value).set(int(each is state))
 
+    def lane_pause_cause(self, office: str, cause: PauseCause | None) -> None:
+        """Why the lane is paused (None: it is not)."""
+        office_label = self._bounds.office(office)
+        for each in PauseCause:
+            self._m.state.lane_paused.labels(office_label, each.value).set(int(each is cause))
+
+    def parked(self, counts: Mapping[str, int]) -> None:
+        """Every office's parked deliveries, as the hub database counts them now."""
+        for office in self._bounds.offices:
+            self._m.state.parked.labels(office).set(counts.get(office, 0))
+
     def queue_depth(self, office: str, n: int) -> None:
         self._m.state.queue_depth.labels(self._bounds.office(office)).set(n)
 
@@ -237,6 +253,9 @@ class HubMetrics:
             state.in_flight.labels(office)
             for each in LaneState:
                 state.lane_state.labels(office, each.value)
+            for cause in PauseCause:
+                state.lane_paused.labels(office, cause.value)
+            state.parked.labels(office)
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
             intents.finished.labels(

@@ -362,7 +362,9 @@ class Lane:
             raise  # the ledger refuses for good: the writer stops, nothing acked
         except Exception:
             log.exception("processing failed unexpectedly", extra={"office": self.office})
-            return Decision(about=About(office=self.office), outcome=Outcome.CRASHED)
+            return Decision(
+                about=About(office=self.office), outcome=Outcome.CRASHED, cause=HoldCause.CRASHED
+            )
 
     async def _hand_back(self, items: Sequence[InHand], why: str) -> None:
         if not items:

@@ -37,13 +37,15 @@ RETRY_CLASSES: Mapping[HoldCause, ErrorClass] = {
     HoldCause.TRANSIENT: ErrorClass.TRANSIENT,
     HoldCause.OPEN_DENTAL_DOWN: ErrorClass.OPEN_DENTAL_DOWN,
     HoldCause.HUB: ErrorClass.HUB,
+    HoldCause.RECONCILE_UNAVAILABLE: ErrorClass.RECONCILE_UNAVAILABLE,
+    HoldCause.CRASHED: ErrorClass.CRASHED,
 }
 
 
 class LaneReports(Protocol):
     """Where each lane's state and last error are shown (hub/control's board)."""
 
-    def state(self, office: str, state: LaneState) -> None: ...
+    def state(self, office: str, state: LaneState, cause: str | None = None) -> None: ...
 
     def error(self, office: str, code: str) -> None: ...
 
@@ -85,7 +87,7 @@ class WriterMetrics:
             self._lanes.error(office, f"retry: {error_class}")
 
     def lane_paused(self, office: str, cause: str) -> None:
-        self._lanes.state(office, LaneState.PAUSED)
+        self._lanes.state(office, LaneState.PAUSED, cause)
         self._lanes.error(office, f"paused: {cause}")
 
     def lane_backing_off(self, office: str) -> None:

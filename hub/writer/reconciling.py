@@ -4,7 +4,10 @@ The office's Open Dental database is asked, read-only (hub/reconcile), whether t
 its row. ``Found``: applied with that row, nothing sent. ``NotFound`` (a create that did not
 land) and ``SafeToResend`` (an update): the attempt is released, counted, and the intent is sent
 again unless its retries are exhausted. ``Ambiguous``: dead, with the candidates, for a person.
-A read that fails is tried again later; nothing is ever guessed.
+Nothing is ever guessed: a lookup that cannot run (the database down, the read-only account's
+login or grants refused) pauses the office's lane with that reason (``reconcile_unavailable``);
+each run of the held intent probes again, after a delay that grows with the office's failed
+lookups in a row, and the lane goes on once the database answers.
 
 An attempt in doubt that another writer process began may belong to a writer that lost the
 broker but not Open Dental: it is reconciled only once the attempt's time limit has passed since
@@ -14,11 +17,12 @@ writer's own attempt, no longer running, is over: it is reconciled at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from contracts import Intent, OdRow, OutcomeReason
-from hub.errors import HubError, PermanentError, TransientError
+from hub.errors import HubError, PermanentError, ReadOnlyViolation, TransientError
 from hub.ledger import Ledger
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import (
@@ -43,6 +47,8 @@ from hub.writer.verdict import (
     applied,
 )
 
+log = logging.getLogger(__name__)
+
 # Past the attempt's own time limit, how long its ledger record and reply may still take.
 IN_FLIGHT_MARGIN_S = 1.0
 # Open Dental's answer to a Break of an appointment that is no longer scheduled: after a break
@@ -59,6 +65,8 @@ class Reconciler:
     attempt_timeout_s: float
     metrics: WriterMetrics
     own: OwnAttempts
+    # Failed lookups in a row, per office: the probes' backoff and the log's transitions.
+    failing: dict[str, int] = field(default_factory=dict)
 
     async def settle_doubt(self, claimed: Claimed, intent: Intent, request: OdRequest) -> Claimed:
         """The intent free to be sent; raises ``Early`` when it is decided or must wait."""
@@ -89,19 +97,35 @@ class Reconciler:
         self, about: About, intent: Intent, request: OdRequest, window: AttemptWindow
     ) -> ReconcileVerdict:
         try:
-            return await reconcile(
+            answer = await reconcile(
                 intent, resolved_pat_num=_resolved_pat_num(intent, request), window=window,
                 db=self.databases[about.office], known_rows=self.known_rows,
             )
-        except TransientError as exc:
-            delay_s = self.policy.retry.delay_s(about.attempt or 1, self.policy.draw)
-            message = f"Reconciliation could not read now ({exc})."
-            raise Early(_hold(about, delay_s, message)) from None
+        except (TransientError, ReadOnlyViolation) as exc:
+            raise Early(self._unavailable(about, exc)) from None
         except HubError as exc:  # the lookup itself does not fit: a person reconciles
             raise Early(Verdict(
                 about=about, outcome=Outcome.DEAD, reason=OutcomeReason.NEEDS_RECONCILE,
                 message=f"The hub could not reconcile the attempt in doubt ({exc}).",
             )) from None
+        if self.failing.pop(about.office, 0):
+            log.info("reconciliation reads the office's database again",
+                     extra=about.log_fields())
+        return answer
+
+    def _unavailable(self, about: About, exc: HubError) -> Verdict:
+        """The office's database cannot be read: its lane pauses and probes, never guesses."""
+        failures = self.failing.get(about.office, 0) + 1
+        self.failing[about.office] = failures
+        if failures == 1:
+            log.warning("reconciliation cannot read the office's database (%s); the lane "
+                        "pauses and probes", exc, extra=about.log_fields())
+        return Verdict(
+            about=about, outcome=Outcome.LANE_PAUSED,
+            delay_s=self.policy.retry.delay_s(failures, self.policy.draw),
+            cause=HoldCause.RECONCILE_UNAVAILABLE,
+            message=f"Reconciliation cannot read the office's database ({exc}).",
+        )
 
     async def _send_again(self, claimed: Claimed) -> Claimed:
         """The attempt in doubt did not land (or is an update): it counts, then send again."""

@@ -37,6 +37,8 @@ class HoldCause(StrEnum):
     AUTH = "auth"  # 401: Open Dental refuses the office's key (pause)
     OPEN_DENTAL_DOWN = "open_dental_down"  # refused connection, eConnector not running (pause)
     HUB = "hub"  # the hub's own ledger or broker failed (pause)
+    # The office's database cannot be read to reconcile an attempt in doubt (pause)
+    RECONCILE_UNAVAILABLE = "reconcile_unavailable"
     THROTTLED = "throttled"  # Open Dental asked the hub to slow down
     MAYBE_APPLIED = "maybe_applied"  # an attempt may have landed: reconciled before anything else
     TIMEOUT = "timeout"  # the attempt's own time limit ran out

@@ -13,6 +13,7 @@ from hub.observability.labels import (
     ChannelRole,
     ErrorClass,
     LaneState,
+    PauseCause,
     QueryNames,
     Reconciled,
 )
@@ -21,6 +22,7 @@ from tests.observability.conftest import BOUNDS
 
 # Every label name the catalogue may use, and the values each may take beyond the registry's.
 ALLOWED_LABELS = {
+    "cause",
     "vendor",
     "office",
     "contract",
@@ -64,6 +66,8 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         metrics.retry(office, contract, ErrorClass.OTHER)
         metrics.reconciled(office, contract, f"Found patient {i}")
         metrics.lane_state(office, LaneState.PAUSED)
+        metrics.lane_pause_cause(office, PauseCause.of(f"Lovelace {i}"))
+        metrics.parked({office: i, f"Patient {i}": 1})
         metrics.queue_depth(office, i)
         metrics.in_flight(office, 1)
         metrics.ack_failure(office)
@@ -144,6 +148,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "status_class": {s.value for s in StatusClass},
         "error_class": {e.value for e in ErrorClass},
         "state": {s.value for s in LaneState},
+        "cause": {c.value for c in PauseCause},
         "result": {"ok", "error"},
         "verdict": {v.value for v in Reconciled},
         "channel": {c.value for c in ChannelRole},

@@ -14,6 +14,7 @@ from contracts import OutcomeReason, OutcomeStatus
 from hub import names
 from hub.ledger import MySqlLedger
 from hub.opendental import OpenDentalClient, WireBody
+from odsim.faults import FaultConfig
 from odsim.server import SimHandle
 from tests.reconcile.scenarios import SCENARIO_IDS, SCENARIOS, Scenario
 from tests.reliability.proxy import forwarding, free_port
@@ -28,7 +29,7 @@ from tests.reliability.support import (
     scenario_intent,
     twin_body,
 )
-from tests.support.mariadb import ROOT
+from tests.support.mariadb import ROOT, read_only_account, root_sql
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     dead_letter_tap,
@@ -146,14 +147,17 @@ async def test_a_create_in_doubt_waits_while_the_office_database_cannot_be_read(
         # When an intent's create meets it
         await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
 
-        # Then the writer keeps trying to reconcile it, and sends nothing again meanwhile
+        # Then the lane pauses for it, with its reason, and probes again and again, sending
+        # nothing again meanwhile
         held = {"office": world.office, "contract": "patient.create",
-                "error_class": "maybe_applied"}
+                "error_class": "reconcile_unavailable"}
 
         async def held_thrice() -> bool:
             return sample(world, "hub_retries_total", held) >= 3
 
-        await eventually(held_thrice, "three holds of the intent in doubt")
+        await eventually(held_thrice, "three probes of the office's database")
+        paused = {"office": world.office, "cause": "reconcile_unavailable"}
+        assert sample(world, "hub_lane_paused", paused) == 1
         told = await ledger.story(vendor.name, key)
         assert told is not None and told.intent.status == "attempting"
         assert [call.status for call in told.api_calls] == [None]
@@ -166,6 +170,46 @@ async def test_a_create_in_doubt_waits_while_the_office_database_cannot_be_read(
     assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
     assert await api_statuses(ledger, event) == [None]
     assert len(await patients_named(world.od_database, last)) == 1
+    # And the lane is no longer paused
+    assert sample(world, "hub_lane_paused", paused) == 0
+
+
+async def test_a_read_only_login_refused_pauses_the_lane_until_the_account_works(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle, empty_database: str,
+) -> None:
+    # Given an office whose read-only account the database refuses (1045: the hub was given
+    # the account's new password before the database's was changed), and Open Dental dropping
+    # each write's reply after committing it
+    user = unique("od-ro")[:32]
+    async with read_only_account(user, "old-password", empty_database):
+        world = await make_world(od_db_login=(user, "new-password"))
+        simulator.set_faults(EVERY_WRITE_DROPPED)
+        key, last = unique("key"), letters()
+        async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+            await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
+
+            # When reconciliation cannot log in, Then the lane pauses with that reason and
+            # probes with a growing delay, dead-lettering nothing and sending nothing again
+            paused = {"office": world.office, "cause": "reconcile_unavailable"}
+
+            async def paused_and_probing() -> bool:
+                probes = {"office": world.office, "contract": "patient.create",
+                          "error_class": "reconcile_unavailable"}
+                return (sample(world, "hub_lane_paused", paused) == 1
+                        and sample(world, "hub_retries_total", probes) >= 2)
+
+            await eventually(paused_and_probing, "the lane paused for reconciliation")
+            told = await ledger.story(vendor.name, key)
+            assert told is not None and told.intent.status == "attempting"
+            # When the account's password is changed to the one the hub has
+            await root_sql(f"ALTER USER '{user}'@'%' IDENTIFIED BY 'new-password'")
+            (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+            simulator.set_faults(FaultConfig())
+        # Then the lane goes on: the row the lost reply made is found, applied once
+        assert (event.status, event.message) == (OutcomeStatus.APPLIED, "reconciled")
+        assert len(await patients_named(world.od_database, last)) == 1
+        assert sample(world, "hub_lane_paused", paused) == 0
 
 
 async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> int:

@@ -47,6 +47,22 @@ async def drop_database(name: str) -> None:
         conn.close()
 
 
+async def root_sql(sql: str) -> None:
+    """One statement as root (account changes a test makes)."""
+    await _execute_as_root(sql)
+
+
+@asynccontextmanager
+async def read_only_account(user: str, password: str, database: str) -> AsyncIterator[None]:
+    """A SELECT-only account of the test's own on ``database``, dropped on exit."""
+    await _execute_as_root(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    try:
+        await _execute_as_root(f"GRANT SELECT ON `{database}`.* TO '{user}'@'%'")
+        yield
+    finally:
+        await _execute_as_root(f"DROP USER IF EXISTS '{user}'@'%'")
+
+
 @asynccontextmanager
 async def throwaway_database(prefix: str) -> AsyncIterator[str]:
     """Create an empty database with a unique name; drop it on exit."""

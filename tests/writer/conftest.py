@@ -109,6 +109,7 @@ async def make_world(
         api_url: str | None = None,  # another way to the simulator (a proxy), for every office
         ledger: MySqlSettings | None = None,  # another way to the test's ledger (a proxy)
         od_db_port: int = ROOT.port,  # another way to the office's database (a proxy)
+        od_db_login: tuple[str, str] = ("od_readonly", "od_readonly"),  # its read-only account
     ) -> World:
         office_specs = [OfficeSpec(id=unique("t-office"), customer_key=key) for key in keys]
         agreements = {office.id: tuple(contracts) for office in office_specs}
@@ -122,6 +123,7 @@ async def make_world(
             tmp_path, api_url=api_url or simulator.base_url, od_database=empty_database,
             ledger_db=ledger or ledger_db, offices=office_specs, vendors=vendor_specs,
             writer=writer, od_db_port=od_db_port,
+            od_db_user=od_db_login[0], od_db_password=od_db_login[1],
         )
         await _prepare_broker(world, management, hub_channel)
         return world

@@ -105,7 +105,8 @@ class World:
 
 
 def registry_toml(world_offices: list[OfficeSpec], vendors: list[VendorSpec], *,
-                  api_url: str, od_database: str, od_db_port: int = 3306) -> str:
+                  api_url: str, od_database: str, od_db_port: int = 3306,
+                  od_db_user: str = "od_readonly") -> str:
     lines: list[str] = []
     for office in world_offices:
         lines += [
@@ -113,7 +114,7 @@ def registry_toml(world_offices: list[OfficeSpec], vendors: list[VendorSpec], *,
             f'customer_key_env = "{KEY_VARIABLES[office.customer_key]}"', "",
             "[offices.db]", 'host = "127.0.0.1"', f"port = {od_db_port}",
             f'database = "{od_database}"',
-            'user = "od_readonly"', f'password_env = "{OD_DB_PASSWORD_VARIABLE}"', "",
+            f'user = "{od_db_user}"', f'password_env = "{OD_DB_PASSWORD_VARIABLE}"', "",
         ]
     for vendor in vendors:
         lines += ["[[vendors]]", f'name = "{vendor.name}"', ""]
@@ -127,14 +128,15 @@ def registry_toml(world_offices: list[OfficeSpec], vendors: list[VendorSpec], *,
 def write_world(
     tmp_path: Path, *, api_url: str, od_database: str, ledger_db: MySqlSettings,
     offices: list[OfficeSpec], vendors: list[VendorSpec], writer: WriterSettings = FAST_WRITER,
-    od_db_port: int = 3306,
+    od_db_port: int = 3306, od_db_user: str = "od_readonly", od_db_password: str = "od_readonly",
 ) -> World:
     path = tmp_path / f"registry-{uuid.uuid4().hex[:6]}.toml"
     path.write_text(registry_toml(
-        offices, vendors, api_url=api_url, od_database=od_database, od_db_port=od_db_port
+        offices, vendors, api_url=api_url, od_database=od_database, od_db_port=od_db_port,
+        od_db_user=od_db_user,
     ))
     environ = {variable: key for key, variable in KEY_VARIABLES.items()}
-    environ[OD_DB_PASSWORD_VARIABLE] = "od_readonly"
+    environ[OD_DB_PASSWORD_VARIABLE] = od_db_password
     settings = HubSettings(ledger_db=ledger_db, registry_path=path, writer=writer)
     return World(
         settings=settings, registry=load_registry(path, environ), environ=environ,
