@@ -1,5 +1,5 @@
 """Observability: the metrics catalogue (``HubMetrics``, every metric in its docstring) and the
-small HTTP server for ``/metrics``, ``/healthz`` and ``/readyz`` (``serving``)."""
+small HTTP server for ``/metrics``, ``/healthz`` (``Liveness``) and ``/readyz`` (``serving``)."""
 
 from hub.observability.exposition import FamilyRegistry
 from hub.observability.labels import (
@@ -10,6 +10,7 @@ from hub.observability.labels import (
     StatusClass,
     od_operation,
 )
+from hub.observability.liveness import LaneProgress, Liveness, LivenessLimits
 from hub.observability.metrics import HubMetrics, OdSqlObserver
 from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks, tcp_reachable
 from hub.observability.server import ObservabilityServer, serving
@@ -21,7 +22,10 @@ __all__ = [
     "HubMetrics",
     "IntentOutcome",
     "LabelBounds",
+    "LaneProgress",
     "LaneState",
+    "Liveness",
+    "LivenessLimits",
     "ObservabilityServer",
     "OdSqlObserver",
     "ReadinessCheck",

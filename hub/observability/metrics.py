@@ -23,6 +23,7 @@ hub_lane_state                         gauge      office, state
 hub_queue_depth                        gauge      office
 hub_dead_letter_depth                  gauge      (none)
 hub_intents_in_flight                  gauge      office
+hub_event_loop_lag_seconds             histogram  (none)
 =====================================  =========  =========================================
 
 Label values:
@@ -183,6 +184,10 @@ class HubMetrics:
 
     def in_flight(self, office: str, delta: int) -> None:
         self._m.state.in_flight.labels(self._bounds.office(office)).inc(delta)
+
+    def loop_lag(self, seconds: float) -> None:
+        """How late the writer's event loop ran a heartbeat (hub/observability/liveness.py)."""
+        self._m.state.event_loop_lag.labels().observe(seconds)
 
     # ------------------------------------------------------------------------------------------
 
