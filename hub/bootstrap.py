@@ -144,10 +144,7 @@ async def writer(
             bookkeeping=bookkeeping,
             control=control,
             metrics_registry=collector,
-            readiness=writer_checks(
-                broker.connection, control.store.ping,
-                {office.id: office.api_url for office in registry.offices.values()},
-            ),
+            readiness=writer_checks(broker.connection, control.store.ping),
         )
 
 

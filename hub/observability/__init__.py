@@ -12,7 +12,7 @@ from hub.observability.labels import (
 )
 from hub.observability.liveness import LaneProgress, Liveness, LivenessLimits
 from hub.observability.metrics import HubMetrics, OdSqlObserver
-from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks, tcp_reachable
+from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks
 from hub.observability.server import ObservabilityServer, serving
 
 __all__ = [
@@ -33,5 +33,4 @@ __all__ = [
     "od_operation",
     "run_checks",
     "serving",
-    "tcp_reachable",
 ]

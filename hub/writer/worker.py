@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from hub import bootstrap
 from hub.ledger import migrate
 from hub.observability import serving
+from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.registry import load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
@@ -113,7 +114,8 @@ async def run_worker(
     await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
     async with bootstrap.writer(settings, registry) as parts, serving(
-        parts.metrics_registry, parts.readiness,
+        parts.metrics_registry,
+        {**parts.readiness, REGISTRY: registry_loads(settings, environ)},
         host=settings.metrics_host, port=settings.metrics_port,
     ):
         worker = Worker(parts)
