@@ -23,7 +23,14 @@ from hub.broker_connection import BrokerLoginRefused
 from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
-from hub.observability import FamilyRegistry, HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability import (
+    FamilyRegistry,
+    HubMetrics,
+    LabelBounds,
+    Liveness,
+    LivenessLimits,
+    ReadinessCheck,
+)
 from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
@@ -58,6 +65,7 @@ class Writer:
     control: Control  # operators' pauses (each lane's gate) and lane status
     metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
     readiness: Mapping[str, ReadinessCheck]  # for /readyz
+    liveness: Liveness  # for /healthz: the lanes report their progress to it
 
 
 def office_apis(settings: HubSettings, offices: Mapping[str, Office]) -> dict[str, OfficeApi]:
@@ -145,6 +153,7 @@ async def writer(
             control=control,
             metrics_registry=collector,
             readiness=writer_checks(broker.connection, control.store.ping),
+            liveness=Liveness(LivenessLimits.of(settings.health, ws), hub_metrics),
         )
 
 

@@ -16,6 +16,7 @@ import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
 from hub.errors import LedgerError
+from hub.observability import LaneProgress
 from hub.writer.acking import ACK_FAILURES, Action, act
 from hub.writer.admission import Admission
 from hub.writer.bookkeeping import Bookkeeping
@@ -38,6 +39,7 @@ class Lane:
         bookkeeping: Bookkeeping,
         stopping: asyncio.Event,
         gate: Admission,
+        progress: LaneProgress,
     ) -> None:
         self.office = office
         self._queue = queue
@@ -46,6 +48,7 @@ class Lane:
         self._bookkeeping = bookkeeping
         self._stopping = stopping
         self._gate = gate  # which delivered message runs next, under operators' pauses
+        self._progress = progress  # /healthz: busy while it runs a delivery, idle while it waits
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._consumer_tag: str | None = None
 
@@ -88,8 +91,10 @@ class Lane:
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         delivery = delivery_of(message, self.office)
         while not _stale(message):
+            self._progress.busy(self.office)
             decision = await self._decide(delivery)
             action = await self._bookkeeping.run(act(message, decision, self._metrics))
+            self._progress.idle(self.office)
             self._report(decision)
             if action is not Action.HOLD or not await self._wait(decision.delay_s):
                 return

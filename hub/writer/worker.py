@@ -58,10 +58,13 @@ class Worker:
                 bookkeeping=writer.bookkeeping,
                 stopping=self._stopping,
                 gate=writer.control.gate(office),
+                progress=writer.liveness,
             )
             await lane.start()
             self._lanes.append(lane)
-            self._tasks.append(asyncio.create_task(lane.run(), name=f"lane {office}"))
+            task = asyncio.create_task(lane.run(), name=f"lane {office}")
+            writer.liveness.watch(office, task, self._stopping)  # /healthz: a lane that ended
+            self._tasks.append(task)
         log.info("consuming %d office queue(s)", len(self._lanes))
 
     async def run_until(self, stop: asyncio.Event) -> None:
@@ -116,7 +119,7 @@ async def run_worker(
     async with bootstrap.writer(settings, registry) as parts, serving(
         parts.metrics_registry,
         {**parts.readiness, REGISTRY: registry_loads(settings, environ)},
-        host=settings.metrics_host, port=settings.metrics_port,
+        host=settings.metrics_host, port=settings.metrics_port, liveness=parts.liveness,
     ):
         worker = Worker(parts)
         try:

@@ -56,7 +56,7 @@ async def running_writer(world: World) -> AsyncIterator[RunningWriter]:
     ) as parts, serving(
         parts.metrics_registry,
         {**parts.readiness, REGISTRY: registry_loads(world.settings, world.environ)},
-        host="127.0.0.1", port=0,
+        host="127.0.0.1", port=0, liveness=parts.liveness,
     ) as srv:
         worker = Worker(parts)
         try:
