@@ -1,9 +1,11 @@
 """/healthz follows the writer's lanes: a lane stuck on one delivery, or one that stopped while
-the writer runs, fails it naming the office."""
+the writer runs, fails it naming the office; ``hub check`` on a real ``hub worker`` reads the
+same endpoints."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +15,9 @@ from aiohttp import web
 
 from hub.settings import HealthSettings, MySqlSettings
 from tests.operations.support import fast, hub_sql, publish, running_writer, vendor_channel
+from tests.reliability.proxy import free_port
 from tests.support.http_server import serving_app, until_status
+from tests.support.hub_check import hub_check
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FAST_WRITER,
@@ -24,6 +28,7 @@ from tests.writer.support import (
     patient_create,
     unique,
 )
+from tests.writer.test_shutdown import HUB, worker_environment
 
 # The held request must end by the test's release, never by the attempt's own timeout.
 PATIENT_WRITER = FAST_WRITER.model_copy(update={"attempt_timeout_s": GUARD_S})
@@ -112,3 +117,31 @@ async def test_a_lane_that_stopped_while_the_writer_runs_fails_healthz(
     lane = f"lane:{world.office}"
     assert gone.json()["failing"] == [lane]
     assert gone.json()["checks"][lane] == "ended while the writer runs"
+
+
+async def test_hub_check_reads_a_running_hub_worker(make_world: MakeWorld) -> None:
+    # Given `hub worker` as a process of its own, serving on a port of its settings
+    world = await make_world()
+    port = free_port()
+    env = {**worker_environment(world), "HUB_METRICS_PORT": str(port)}
+    registry_file = world.settings.registry_path
+    process = await asyncio.create_subprocess_exec(
+        *HUB, "worker", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            await until_status(http, f"http://127.0.0.1:{port}/readyz", 200)
+        # When `hub check` runs with the worker's settings
+        healthy = await hub_check(env=env)
+        # And again once the worker's registry file no longer loads
+        registry_file.write_text(registry_file.read_text() + "\n[[offices]]\nid = 'Bad Id'\n")
+        broken = await hub_check(env=env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(GUARD_S):
+            await process.wait()
+
+    # Then it said ok, and then named the registry, exiting 1
+    assert (healthy.code, healthy.lines) == (0, ["ok"])
+    assert (broken.code, broken.lines) == (1, ["readyz: registry: RegistryError"])
