@@ -131,8 +131,8 @@ class Liveness:
             yield
         finally:
             beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beating
+            # gather: the heartbeat's own cancellation is its result, the caller's still raises
+            await asyncio.gather(beating, return_exceptions=True)
             with self._lock:
                 self._last_beat = None
 
