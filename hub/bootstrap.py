@@ -24,7 +24,14 @@ from hub.broker_connection import BrokerLoginRefused
 from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
-from hub.observability import FamilyRegistry, HubMetrics, LabelBounds, ReadinessCheck
+from hub.observability import (
+    FamilyRegistry,
+    HubMetrics,
+    LabelBounds,
+    Liveness,
+    LivenessLimits,
+    ReadinessCheck,
+)
 from hub.observability.broker_events import BrokerEvents
 from hub.observability.labels import ChannelRole
 from hub.observability.writer_checks import writer_checks
@@ -61,6 +68,7 @@ class Writer:
     control: Control  # operators' pauses, offices' holds and lane status
     metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
     readiness: Mapping[str, ReadinessCheck]  # for /readyz
+    liveness: Liveness  # for /healthz: the lanes report their progress to it
 
     @property
     def metrics(self) -> WriterMetrics:
@@ -154,6 +162,7 @@ async def writer(
         )
         pipeline = _pipeline(settings, registry, parts, bookkeeping)
         wrappers: list[Wrapper] = [LogDecisions(metrics), MeasureDecisions(metrics)]
+        liveness = Liveness(LivenessLimits.of(settings.health, ws), hub_metrics)
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
@@ -167,13 +176,12 @@ async def writer(
                 stopping=asyncio.Event(),
                 control=control,
                 rules=lane_rules(settings),
+                progress=liveness,
             ),
             control=control,
             metrics_registry=collector,
-            readiness=writer_checks(
-                broker.connection, control.store.ping,
-                {office.id: office.api_url for office in registry.offices.values()},
-            ),
+            readiness=writer_checks(broker.connection, control.store.ping),
+            liveness=liveness,
         )
 
 

@@ -88,6 +88,21 @@ class ControlSettings(BaseModel):
     vendor_recheck_s: float = Field(default=6.0, ge=0)
 
 
+class HealthSettings(BaseModel):
+    """The writer's liveness (``/healthz``, ``hub check``; hub/observability/liveness.py);
+    ``HUB_HEALTH__LOOP_STALL_S`` sets a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    heartbeat_s: float = Field(default=0.25, gt=0)  # how often the event loop proves it runs
+    # /healthz fails while the loop is this late for its heartbeat: far above a busy loop's
+    # hiccups (a garbage collection, a big decode), far below an orchestrator's patience.
+    loop_stall_s: float = Field(default=5.0, gt=0)
+    # /healthz fails when one lane has worked on one delivery this long; None: twice the
+    # writer's attempt timeout (a reconciliation and an attempt) plus 60 s for ledger and confirm.
+    lane_busy_limit_s: float | None = Field(default=None, gt=0)
+
+
 class HubSettings(BaseSettings):
     """Every setting of the hub. ``HUB_LEDGER_DB__PASSWORD`` sets a nested field."""
 
@@ -132,3 +147,4 @@ class HubSettings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     control: ControlSettings = Field(default_factory=ControlSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)

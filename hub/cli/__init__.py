@@ -9,6 +9,7 @@ from hub.cli import (
     bench_cmd,
     bench_sim_cmd,
     chaos_cmd,
+    check_cmd,
     contracts_cmd,
     dashboards_cmd,
     demo_cmd,
@@ -46,6 +47,7 @@ demo_cmd.register(app)
 chaos_cmd.register(app)
 office_cmd.register(app)
 status_cmd.register(app)
+check_cmd.register(app)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """Observability: the metrics catalogue (``HubMetrics``, every metric in its docstring) and the
-small HTTP server for ``/metrics``, ``/healthz`` and ``/readyz`` (``serving``)."""
+small HTTP server for ``/metrics``, ``/healthz`` (``Liveness``) and ``/readyz`` (``serving``)."""
 
 from hub.observability.exposition import FamilyRegistry
 from hub.observability.labels import (
@@ -10,8 +10,9 @@ from hub.observability.labels import (
     StatusClass,
     od_operation,
 )
+from hub.observability.liveness import LaneProgress, Liveness, LivenessLimits
 from hub.observability.metrics import HubMetrics, OdSqlObserver
-from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks, tcp_reachable
+from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks
 from hub.observability.server import ObservabilityServer, serving
 
 __all__ = [
@@ -21,7 +22,10 @@ __all__ = [
     "HubMetrics",
     "IntentOutcome",
     "LabelBounds",
+    "LaneProgress",
     "LaneState",
+    "Liveness",
+    "LivenessLimits",
     "ObservabilityServer",
     "OdSqlObserver",
     "ReadinessCheck",
@@ -29,5 +33,4 @@ __all__ = [
     "od_operation",
     "run_checks",
     "serving",
-    "tcp_reachable",
 ]

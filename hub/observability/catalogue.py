@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry
 
 from hub.observability.constants import (
+    LOOP_LAG_BUCKETS_S,
     OD_REQUEST_BUCKETS_S,
     PACER_WAIT_BUCKETS_S,
     PROCESSING_BUCKETS_S,
@@ -54,6 +55,7 @@ class StateInstruments:
     queue_depth: Gauge
     dead_letter_depth: Gauge
     in_flight: Gauge
+    event_loop_lag: Histogram
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +222,12 @@ def _state_metrics(registry: CollectorRegistry) -> StateInstruments:
             "hub_intents_in_flight",
             "Deliveries the writer holds, not yet acked.",
             ["office"],
+            registry=registry,
+        ),
+        event_loop_lag=Histogram(
+            "hub_event_loop_lag_seconds",
+            "How late the writer's event loop ran each heartbeat (a stall shows once it ends).",
+            buckets=LOOP_LAG_BUCKETS_S,
             registry=registry,
         ),
     )

@@ -27,6 +27,12 @@ SQL_BUCKETS_S = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )
 
+# How late the writer's event loop ran a heartbeat: about 1 ms while it keeps up; seconds are a
+# stall (/healthz fails past HUB_HEALTH__LOOP_STALL_S, 5 s by default).
+LOOP_LAG_BUCKETS_S = (
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+)
+
 # The metrics server: 9464 is the port OpenTelemetry's Prometheus exporters use by default.
 DEFAULT_METRICS_PORT = 9464
 # /readyz gives every check this long, all of them at once, before calling it failed.

@@ -30,6 +30,7 @@ hub_broker_reconnects_total            counter    (none)
 hub_broker_channel_closes_total        counter    channel, office, reply
 hub_broker_consumer_cancels_total      counter    channel, office
 hub_broker_redeliveries_total          counter    office
+hub_event_loop_lag_seconds             histogram  (none)
 =====================================  =========  =========================================
 
 Label values:
@@ -238,6 +239,10 @@ class HubMetrics:
 
     def _channel_office(self, office: str | None) -> str:
         return SHARED if office is None else self._bounds.office(office)
+
+    def loop_lag(self, seconds: float) -> None:
+        """How late the writer's event loop ran a heartbeat (hub/observability/liveness.py)."""
+        self._m.state.event_loop_lag.labels().observe(seconds)
 
     # ------------------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 # Returns when the dependency is usable, raises otherwise.
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -40,21 +39,3 @@ async def _run_one(name: str, check: ReadinessCheck, timeout_s: float) -> CheckR
         return CheckResult(name=name, ok=False, detail=type(exc).__name__)
     return CheckResult(name=name, ok=True, detail=OK)
 
-
-def tcp_reachable(url: str) -> ReadinessCheck:
-    """A check that opens (and closes) a TCP connection to the URL's host and port.
-
-    For Open Dental it costs no request, so it takes no slot from the office's throttled key.
-    """
-    parts = urlsplit(url)
-    if parts.hostname is None:
-        raise ValueError("the URL names no host")
-    host = parts.hostname
-    port = parts.port or {"https": 443, "amqps": 5671, "amqp": 5672}.get(parts.scheme, 80)
-
-    async def check() -> None:
-        _, writer = await asyncio.open_connection(host, port)
-        writer.close()
-        await writer.wait_closed()
-
-    return check

@@ -1,21 +1,29 @@
 """The writer's readiness checks (``/readyz``): its broker connection is up, the hub database
-answers, and each office's Open Dental API accepts a TCP connection.
+answers, and the registry file it runs still loads.
 
-Open Dental is checked without a request, so a readiness probe never spends a slot of an
-office's throttled customer key.
+No office's Open Dental is checked: an office's server is often off overnight and over weekends,
+and that must not make the writer unready for every other office. That office's lane shows it
+(``hub status``, ``hub_lane_state``, ``hub_od_requests_total`` by status class, the alerts).
+
+The registry is checked by loading its file again, as a restart would, with the same settings
+and environment: a file broken since the writer loaded it is found now, not by the next start
+(which would fail). The running writer keeps the registry it loaded.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from aio_pika.abc import AbstractConnection
 
-from hub.observability.readiness import ReadinessCheck, tcp_reachable
+from hub.observability.readiness import ReadinessCheck
+from hub.registry import load_hub_registry
+from hub.settings import HubSettings
 
 BROKER = "broker"
 HUB_DATABASE = "hub_database"
-OPEN_DENTAL = "opendental:"  # followed by the office id
+REGISTRY = "registry"
 
 
 def broker_connected(connection: AbstractConnection) -> ReadinessCheck:
@@ -26,12 +34,17 @@ def broker_connected(connection: AbstractConnection) -> ReadinessCheck:
     return check
 
 
+def registry_loads(settings: HubSettings, environ: Mapping[str, str]) -> ReadinessCheck:
+    """Raises ``RegistryError`` when the registry file no longer loads (a file read: off the
+    writer's loop)."""
+
+    async def check() -> None:
+        await asyncio.to_thread(load_hub_registry, settings, environ)
+
+    return check
+
+
 def writer_checks(
-    connection: AbstractConnection,
-    ping_hub_database: Callable[[], Awaitable[None]],
-    office_api_urls: Mapping[str, str],
+    connection: AbstractConnection, ping_hub_database: Callable[[], Awaitable[None]]
 ) -> dict[str, ReadinessCheck]:
-    checks = {BROKER: broker_connected(connection), HUB_DATABASE: ping_hub_database}
-    for office, url in office_api_urls.items():
-        checks[OPEN_DENTAL + office] = tcp_reachable(url)
-    return checks
+    return {BROKER: broker_connected(connection), HUB_DATABASE: ping_hub_database}

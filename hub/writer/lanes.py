@@ -32,6 +32,7 @@ from hub.control.model import ControlView
 from hub.control.running import Control
 from hub.custody import Parked
 from hub.errors import HubError, LedgerError
+from hub.observability import LaneProgress
 from hub.writer.acking import ACTIONS, Action, ack, hand_back
 from hub.writer.backoff import Backoff
 from hub.writer.bookkeeping import Bookkeeping
@@ -71,6 +72,7 @@ class LaneContext:
     stopping: asyncio.Event
     control: Control
     rules: LaneRules
+    progress: LaneProgress  # /healthz: busy while a lane runs a delivery, idle while it waits
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,6 +358,7 @@ class Lane:
 
     async def _decide(self, delivery: Delivery, *, giving_up: bool) -> Decision:
         step = self._ctx.give_up if giving_up else self._ctx.process
+        self._ctx.progress.busy(self.office)
         try:
             return await step(delivery)
         except LedgerError:
@@ -375,6 +378,7 @@ class Lane:
 
     def _report(self, decision: Decision) -> None:
         """The lane's state for its metrics; reporting never ends a lane."""
+        self._ctx.progress.idle(self.office)  # its own guard: it never raises
         try:
             if decision.outcome is Outcome.LANE_PAUSED:
                 cause = HoldCause.HUB if decision.cause is None else decision.cause

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from hub import bootstrap
 from hub.ledger import migrate
 from hub.observability import serving
+from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.registry import load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
@@ -57,6 +58,8 @@ class Worker:
             self._lanes.append(lane)
             task = asyncio.create_task(lane.run(), name=f"lane {office}")
             task.add_done_callback(_ended)
+            # /healthz: a lane that ended while the writer runs
+            writer.liveness.watch(office, task, writer.lanes.stopping)
             self._tasks.append(task)
         consuming = sum(lane.consuming for lane in self._lanes)
         others = len(self._lanes) - consuming
@@ -124,8 +127,9 @@ async def run_worker(
     await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
     async with bootstrap.writer(settings, registry) as parts, serving(
-        parts.metrics_registry, parts.readiness,
-        host=settings.metrics_host, port=settings.metrics_port,
+        parts.metrics_registry,
+        {**parts.readiness, REGISTRY: registry_loads(settings, environ)},
+        host=settings.metrics_host, port=settings.metrics_port, liveness=parts.liveness,
     ):
         worker = Worker(parts)
         try:

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from hub.cli import app
 from hub.registry import load_registry
 from tests.observability.compose_file import (
     INTERPOLATION,
@@ -61,6 +63,23 @@ def test_every_service_has_a_healthcheck_and_depends_on_known_services() -> None
             assert dependency in services(), (name, dependency)
             if condition["condition"] == "service_healthy":
                 assert "healthcheck" in services()[dependency], (name, dependency)
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration of seconds, such as ``15s``."""
+    assert re.fullmatch(r"\d+s", duration), duration
+    return float(duration[:-1])
+
+
+def test_the_writers_health_check_is_hub_check_within_compose_timeout() -> None:
+    # Given the writer's health check
+    healthcheck = services()["writer"]["healthcheck"]
+    test = healthcheck["test"]
+    # Then it runs `hub check`, a command the hub has, whose own timeout ends before compose's
+    assert test[:3] == ["CMD", "hub", "check"]
+    assert CliRunner().invoke(app, ["check", "--help"]).exit_code == 0
+    own_timeout_s = float(test[test.index("--timeout") + 1])
+    assert own_timeout_s < _seconds(healthcheck["timeout"])
 
 
 def test_volumes_are_named_or_files_of_the_repository() -> None:

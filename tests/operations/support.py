@@ -21,6 +21,7 @@ from yarl import URL
 from hub import bootstrap, names
 from hub.control.commands import Who
 from hub.observability import ObservabilityServer, serving
+from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.settings import ControlSettings, HubSettings, MySqlSettings
 from hub.status import LaneLine, gather
 from hub.writer.worker import Worker
@@ -52,7 +53,11 @@ async def running_writer(world: World) -> AsyncIterator[RunningWriter]:
     port; drained on exit."""
     async with bootstrap.writer(
         world.settings, world.registry, metrics_registry=world.metrics
-    ) as parts, serving(parts.metrics_registry, parts.readiness, host="127.0.0.1", port=0) as srv:
+    ) as parts, serving(
+        parts.metrics_registry,
+        {**parts.readiness, REGISTRY: registry_loads(world.settings, world.environ)},
+        host="127.0.0.1", port=0, liveness=parts.liveness,
+    ) as srv:
         worker = Worker(parts)
         try:
             await worker.start()
