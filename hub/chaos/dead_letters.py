@@ -29,7 +29,7 @@ class DeadLetters:
     from_broker: int = 0  # letters the broker dead-lettered by itself, named or not
 
 
-def _by_broker(letter: DeadLetter) -> bool:
+def dead_lettered_by_broker(letter: DeadLetter) -> bool:
     # x-death without the hub's reason: a writer that dead-letters by rejecting also leaves
     # x-death, but with its reason beside it.
     return letter.source is Source.BROKER and names.HEADER_REASON not in letter.headers
@@ -42,7 +42,7 @@ async def read_dead_letters(settings: HubSettings, max_messages: int) -> DeadLet
                                      bounds=bounds)
     by_intent: dict[VendorKey, list[Letter]] = defaultdict(list)
     unnamed = 0
-    from_broker = sum(1 for letter in report.letters if _by_broker(letter))
+    from_broker = sum(1 for letter in report.letters if dead_lettered_by_broker(letter))
     for letter in report.letters:
         if letter.vendor is None or letter.idempotency_key is None:
             unnamed += 1

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.chaos.accounting import Accounting
-from hub.chaos.drain import wait_drained
+from hub.chaos.config import ChaosError
+from hub.chaos.drain import wait_consumed, wait_drained
 from hub.chaos.ledger_rows import Finish, VendorKey, finishes
 from hub.chaos.outage.accounting import (
     Applied,
@@ -38,6 +39,8 @@ from hub.chaos.report import Chaos, ChaosReport
 from hub.chaos.run import account_run, played_vendors
 from hub.chaos.stack import Stack, StackShape, running_stack
 from hub.chaos.world import World
+
+WRITER_READY_S = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +107,10 @@ async def _phase(
     config: OutageConfig, stack: Stack, planned: Timeline, streams: Sequence[Sequence[Planned]],
     state: RunState, progress: Progress,
 ) -> Phase:
+    # The pace before the outages is the writer's, not its start-up's.
+    if not await wait_consumed(stack.node.management_url, stack.world.office_ids(),
+                               WRITER_READY_S):
+        raise ChaosError(f"the writer did not consume the office queues in {WRITER_READY_S} s")
     followers = [
         asyncio.create_task(follow_ledger(state, stack.settings.ledger_db, progress)),
         asyncio.create_task(_follow_broker(stack, progress)),
