@@ -80,12 +80,15 @@ def _progress(line: str) -> None:
     print(f"hub chaos: {line}", file=sys.stderr, flush=True)
 
 
-def _quiet_libraries() -> None:
-    # Each broker restart (or vendor pause) makes every vendor connection log its loss with a
-    # traceback, and each re-send a warning; the progress lines say what the run did.
+def _quiet_libraries(outage: bool) -> None:
+    # Each broker restart makes every vendor connection log its loss with a traceback; the
+    # progress lines say when the broker goes down and comes back.
     for library in ("aiormq", "aio_pika"):
         logging.getLogger(library).setLevel(logging.CRITICAL)
-    logging.getLogger("adapters.publisher").setLevel(logging.ERROR)
+    if outage:
+        # A paused vendor's every refused publish closes its channel, and each publish sharing
+        # that channel logs its re-send; the progress lines and the report count the refusals.
+        logging.getLogger("adapters.publisher").setLevel(logging.ERROR)
 
 
 def register(app: typer.Typer) -> None:
@@ -120,7 +123,7 @@ def register(app: typer.Typer) -> None:
         With --outage: offices' Open Dental goes away for long instead (see hub/chaos/outage)."""
         settings = HubSettings()
         configure_logging(settings.log_format, level=logging.WARNING)
-        _quiet_libraries()
+        _quiet_libraries(outage)
         common = {
             "--intents": intents, "--offices": offices, "--kills": kills,
             "--broker-restarts": broker_restarts,
