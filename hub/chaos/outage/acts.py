@@ -113,11 +113,15 @@ async def act(
     timeline: Timeline, acts: Mapping[str, Switch], started: float, progress: Progress
 ) -> Timeline:
     """Act every switch at its offsets from ``started`` (the loop's clock); the timeline as it
-    happened."""
-    names_ = list(acts)
-    windows = dict(zip(names_, await asyncio.gather(
-        *(_act(acts[name], started, progress) for name in names_)
-    ), strict=True))
+    happened. One that fails cancels the others."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = {key: group.create_task(_act(switch, started, progress))
+                     for key, switch in acts.items()}
+    except ExceptionGroup as failed:
+        # The run reports its first failure as its own (a ChaosError, a HubError), not a group.
+        raise failed.exceptions[0] from failed
+    windows = {key: task.result() for key, task in tasks.items()}
     return replace(
         timeline,
         disrupted={office: (kind, windows[office])
