@@ -15,6 +15,7 @@ from hub.chaos.outage.accounting import (
     Applied,
     delivery,
     held,
+    not_applied,
     out_of_order,
     publish_order,
     steady_rates,
@@ -85,6 +86,19 @@ def test_a_held_office_is_whole_only_when_every_intent_meant_to_apply_did() -> N
     assert result.timeouts == 5.0
     assert dict(result.not_applied) == {"dead:delivery_limit": 1}
     assert not result.all_applied
+
+
+def test_the_steady_offices_intents_that_did_not_apply_are_counted_by_end() -> None:
+    # Given a steady office's three intents (one applied, one dead-lettered by the broker, one
+    # refusal never meant to apply) and a held office's dead one
+    steady = _stream("v1", "steady", 2)
+    refusal = _planned("v1", "steady", "bad", expect="rejected:invalid")
+    held_one = _planned("v1", "o1", "held")
+    ended = [_ended(steady[0]), _ended(steady[1], "dead", "delivery_limit"),
+             _ended(refusal, "rejected", "invalid"), _ended(held_one, "dead", "delivery_limit")]
+    # When the steady office's are counted
+    # Then only its dead-lettered intent is
+    assert dict(not_applied(ended, {"steady"})) == {"dead:delivery_limit": 1}
 
 
 def _timeline(steady: tuple[str, ...]) -> Timeline:

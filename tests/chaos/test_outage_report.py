@@ -44,6 +44,7 @@ def _report(**changes: object) -> OutageReport:
         rates=Rates(offices=("office-008",), before=Window(start_s=0.0, end_s=30.0),
                     during=Window(start_s=30.0, end_s=160.0), before_applied=60,
                     during_applied=255, slowest_slice=19),
+        steady_not_applied=Counter(),
         delivery=Delivery(vendor="vendor-02", decided=400, received=400, missing=()),
         queue_gone=Window(start_s=40.0, end_s=160.0), refused_publishes={"vendor-01": 300},
         refused_by_simulator={"office-003": 120},
@@ -93,6 +94,18 @@ def test_a_short_outage_a_slow_steady_office_and_a_missing_outcome_fail_by_name(
     failed = [name for name, passed in report.checks.items() if not passed]
     # Then those three checks fail
     assert failed == ["outages_long_enough", "steady_rate_kept", "outcomes_delivered"]
+
+
+def test_a_steady_offices_intent_dead_lettered_fails_the_run() -> None:
+    # Given a steady office's intent the broker dead-lettered while other offices were held
+    report = _report(steady_not_applied=Counter({"dead:delivery_limit": 1}))
+    # When it is judged
+    figures = outage_dict(report)
+    # Then it is named, and its check fails
+    assert figures["steady_not_applied"] == {"dead:delivery_limit": 1}
+    assert [name for name, passed in report.checks.items() if not passed] == [
+        "steady_work_applied"
+    ]
 
 
 def test_the_text_view_names_the_verdict_the_outages_and_each_check() -> None:

@@ -6,7 +6,8 @@ order, the timeline as it happened and the common accounting's ends; never from 
 - per disrupted office (and the paused vendor): whether every intent meant to be applied was,
   and how many of those were applied only after it came back.
 - the steady offices' applied rate (the paused vendor's intents aside: the broker refuses them
-  on purpose) during the outages vs before them, and in the slowest slice of the outages.
+  on purpose) during the outages vs before them, and in the slowest slice of the outages; and
+  their intents meant to apply that did not (another office's hold must never cost them).
 - the vendor whose outcome queue was deleted: its decided intents it never got an outcome for.
 """
 
@@ -182,6 +183,12 @@ def steady_rates(
         during_applied=_count_in(times, during.start_s, during.end_s),
         slowest_slice=min(counts) if counts else None,
     )
+
+
+def not_applied(ended: Iterable[Ended], offices: Collection[str]) -> Counter[str]:
+    """The intents to ``offices`` meant to apply that did not, by how they ended."""
+    return Counter(e.end.label for e in ended if e.planned.office in offices
+                   and e.planned.expect == APPLIED and e.end.status != "applied")
 
 
 @dataclass(frozen=True, kw_only=True)

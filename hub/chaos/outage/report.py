@@ -29,6 +29,7 @@ class OutageFigures:
     out_of_order: Counter[str]  # by office
     held: tuple[Held, ...]  # every disrupted office, then the paused vendor
     rates: Rates  # the steady offices'
+    steady_not_applied: Counter[str]  # the steady offices' intents meant to apply, by end
     delivery: Delivery  # the vendor whose outcome queue was deleted
     queue_gone: Window
     refused_publishes: Mapping[str, int]  # publishes the broker refused and the vendor kept
@@ -65,6 +66,7 @@ class OutageReport:
             "in_order": sum(o.out_of_order.values()) == 0,
             "outages_long_enough": self.shortest_outage_timeouts >= MIN_OUTAGE_TIMEOUTS,
             "held_work_applied": all(h.all_applied for h in o.held),
+            "steady_work_applied": not o.steady_not_applied,
             "steady_rate_kept": ratio is not None and ratio >= MIN_RATE_RATIO,
             "outcomes_delivered": not o.delivery.missing,
             "drained": base.chaos.drained,
@@ -124,6 +126,7 @@ def outage_dict(report: OutageReport) -> dict[str, object]:
         "out_of_order_by_office": dict(sorted(o.out_of_order.items())),
         "held": [_held(h, o.refused_by_simulator) for h in o.held],
         "steady_rate": _rates(o.rates),
+        "steady_not_applied": dict(o.steady_not_applied),
         "outcomes_after_queue_deleted": _delivery(o.delivery, o.queue_gone),
         "refused_publishes": dict(o.refused_publishes),
         "checks": report.checks,

@@ -46,9 +46,11 @@ def _pace(report: OutageReport) -> list[str]:
     ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
     slowest = "-" if r.slowest_slice_ratio is None else f"{r.slowest_slice_ratio:.2f}"
     refused = ", ".join(f"{v} {n}" for v, n in sorted(o.refused_publishes.items())) or "none"
+    lost_steady = ", ".join(f"{label} {n}" for label, n in sorted(o.steady_not_applied.items()))
     return [
         f"steady offices applied {r.before_per_s:.2f}/s before the outages, "
-        f"{r.during_per_s:.2f}/s during them: ratio {ratio} (slowest 10 s: {slowest})",
+        f"{r.during_per_s:.2f}/s during them: ratio {ratio} (slowest 10 s: {slowest}); "
+        f"not applied: {lost_steady or 'none'}",
         f"{d.vendor}'s outcome queue deleted and declared again: {d.received} of its "
         f"{d.decided} decided intents had an outcome, {len(d.missing)} never did",
         f"publishes refused while paused, kept and sent again: {refused}",
