@@ -19,6 +19,7 @@ class GeneratedOffice:
     customer_key: str
     customer_key_env: str  # the variable that carries the key to the writer
     database: str  # the office database on the simulator's server
+    api_url: str | None = None  # None: the world's one API URL
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,15 +73,15 @@ def registry_toml(
     agreements: Mapping[str, Sequence[str]],
     contracts: Sequence[str],
 ) -> str:
-    """Every office on one API URL and mode; each vendor agreed with its offices on
-    ``contracts``."""
+    """Every office on one API URL (or its own) and mode; each vendor agreed with its offices
+    on ``contracts``."""
     q = toml_string
     lines: list[str] = []
     for office in offices:
         lines += [
             "[[offices]]",
             f"id = {q(office.id)}",
-            f"api_url = {q(api_url)}",
+            f"api_url = {q(office.api_url or api_url)}",
             f"mode = {q(mode)}",
             f"customer_key_env = {q(office.customer_key_env)}",
             "[offices.db]",

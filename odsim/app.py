@@ -1,5 +1,6 @@
-"""The aiohttp application: middlewares auth → throttle → faults → (errors) → handler, the API
-routes under /api/v1, the fault admin routes, and Open Dental's replies to unknown paths."""
+"""The aiohttp application: middlewares auth → outages → throttle → faults → (errors) → handler,
+the API routes under /api/v1, the fault and outage admin routes, and Open Dental's replies to
+unknown paths."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from odsim.handlers import (
     reference,
     securitylogs,
 )
+from odsim.outages import OutageController
 from odsim.state import STATE_KEY, SimState
 from odsim.throttle import ThrottleCounts, throttle_middleware
 
@@ -54,11 +56,16 @@ def _unknown_path_handler() -> Handler:
     return unknown
 
 
-def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) -> web.Application:
+def build_app(
+    config: SimConfig, pools: OfficePools, faults: FaultController, outages: OutageController
+) -> web.Application:
     throttle_counts = ThrottleCounts()
     app = web.Application(
         middlewares=[
             auth_middleware(config),
+            # Before the throttle: an office that cannot be served answers at once, as Open
+            # Dental's front does without reaching the office.
+            outages.middleware,
             throttle_middleware(config.throttle, throttle_counts),
             faults.middleware,
             api_errors,
@@ -69,6 +76,7 @@ def build_app(config: SimConfig, pools: OfficePools, faults: FaultController) ->
     for routes in ROUTE_TABLES:
         app.router.add_routes(routes)
     app.router.add_routes(faults.admin_routes())
+    app.router.add_routes(outages.admin_routes())
     app.router.add_routes(throttle_counts.admin_routes())
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", _unknown_path_handler())
     return app

@@ -22,6 +22,7 @@ API_PREFIX = "/api/v1"
 CALLER_KEY = "od_caller"
 SCHEME = "ODFHIR"
 _PERMISSION_ATTR = "od_permission"
+KEY_DISABLED_MESSAGE = "Customer key is disabled."
 
 H = TypeVar("H", bound=Callable[..., object])
 
@@ -83,7 +84,7 @@ class _KeyBook:
         if customer is None or customer.developer not in (None, dev_key):
             return "Customer key is invalid."
         if not customer.enabled:
-            return "Customer key is disabled."
+            return KEY_DISABLED_MESSAGE
         return self._caller(self._developers[dev_key], customer)
 
     def _caller(self, developer_name: str, customer: CustomerConfig) -> Caller:

@@ -19,6 +19,7 @@ from odsim.auth import API_PREFIX
 from odsim.config import SimConfig
 from odsim.db import DbParams, OfficePools
 from odsim.faults import FaultConfig, FaultController
+from odsim.outages import OutageController
 from odsim.schema import ensure_office_database
 
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -28,6 +29,7 @@ SHUTDOWN_TIMEOUT_S = 2.0
 class SimHandle:
     base_url: str  # e.g. "http://127.0.0.1:40123/api/v1"
     faults: FaultController
+    outages: OutageController
     config: SimConfig
 
     def set_faults(self, faults: FaultConfig) -> None:
@@ -70,15 +72,18 @@ async def running_simulator(
     await prepare_databases(config, db, reset=reset)
     pools = OfficePools(db)
     faults = FaultController(config.faults)
+    outages = OutageController(customer.key for customer in config.customers)
     runner = web.AppRunner(
-        build_app(config, pools, faults), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        build_app(config, pools, faults, outages), access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
     )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
         bound_port = runner.addresses[0][1]
         yield SimHandle(
-            base_url=f"http://{host}:{bound_port}{API_PREFIX}", faults=faults, config=config
+            base_url=f"http://{host}:{bound_port}{API_PREFIX}", faults=faults, outages=outages,
+            config=config,
         )
     finally:
         await runner.cleanup()

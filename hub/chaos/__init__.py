@@ -12,6 +12,8 @@ the vendors; ``agent`` kills the writer and restarts the broker on a drawn ``Sch
 ``drain`` waits for the writer to finish; ``ledger_rows``, ``dead_letters`` and ``od_rows`` read
 the three sources, and ``accounting`` and ``effects`` judge every intent from them, never from
 counters; ``report`` and ``text_view`` render. The simulator is never imported here.
+
+``hub.chaos.outage`` is ``hub chaos --outage``: the same world, long outages instead of kills.
 """
 
 from hub.chaos.config import ChaosConfig, ChaosError

@@ -88,6 +88,7 @@ class Accounting:
     duplicates: Duplicates
     letters_scanned: int
     letters_complete: bool
+    letters_from_broker: int = 0  # dead-lettered by the broker itself (see ``DeadLetters``)
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.ended if e.end.status == status)
@@ -139,4 +140,5 @@ def account(
     return Accounting(
         ended=ended, resent=resent, unconfirmed=tuple(unconfirmed), duplicates=duplicates,
         letters_scanned=letters.scanned, letters_complete=letters.complete,
+        letters_from_broker=letters.from_broker,
     )

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from hub import names
 from hub.chaos.ledger_rows import VendorKey
-from hub.dlq import DeadLetterFilter, ScanBounds, ScanEnd, Source, list_dead_letters
+from hub.dlq import DeadLetter, DeadLetterFilter, ScanBounds, ScanEnd, Source, list_dead_letters
 from hub.settings import HubSettings
 
 SCAN_MAX_S = 300.0
@@ -25,6 +26,13 @@ class DeadLetters:
     scanned: int
     complete: bool  # the scan read to the queue's end
     unnamed: int  # letters without a vendor or idempotency key
+    from_broker: int = 0  # letters the broker dead-lettered by itself, named or not
+
+
+def dead_lettered_by_broker(letter: DeadLetter) -> bool:
+    # x-death without the hub's reason: a writer that dead-letters by rejecting also leaves
+    # x-death, but with its reason beside it.
+    return letter.source is Source.BROKER and names.HEADER_REASON not in letter.headers
 
 
 async def read_dead_letters(settings: HubSettings, max_messages: int) -> DeadLetters:
@@ -34,6 +42,7 @@ async def read_dead_letters(settings: HubSettings, max_messages: int) -> DeadLet
                                      bounds=bounds)
     by_intent: dict[VendorKey, list[Letter]] = defaultdict(list)
     unnamed = 0
+    from_broker = sum(1 for letter in report.letters if dead_lettered_by_broker(letter))
     for letter in report.letters:
         if letter.vendor is None or letter.idempotency_key is None:
             unnamed += 1
@@ -43,5 +52,5 @@ async def read_dead_letters(settings: HubSettings, max_messages: int) -> DeadLet
         )
     return DeadLetters(
         by_intent=dict(by_intent), scanned=report.summary.scanned,
-        complete=report.summary.end is ScanEnd.END, unnamed=unnamed,
+        complete=report.summary.end is ScanEnd.END, unnamed=unnamed, from_broker=from_broker,
     )

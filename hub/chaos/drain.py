@@ -25,23 +25,48 @@ class _QueueFigures(BaseModel):
 
     name: str
     messages: int = 0  # ready + unacknowledged
+    consumers: int = 0
 
 
 _QUEUES = TypeAdapter(list[_QueueFigures])
 
 
-async def _office_messages(management_url: str, offices: Iterable[str]) -> int | None:
-    """Messages in the office queues; None when the management API does not answer."""
+async def _office_queues(management_url: str, offices: Iterable[str]
+                         ) -> list[_QueueFigures] | None:
+    """The office queues' figures; None when the management API does not answer."""
     wanted = {names.office_queue(office) for office in offices}
     try:
         async with httpx.AsyncClient(
             base_url=management_url, auth=("guest", "guest"), timeout=TIMEOUT
         ) as client:
-            reply = await client.get("/api/queues/%2F", params={"columns": "name,messages"})
+            reply = await client.get("/api/queues/%2F",
+                                     params={"columns": "name,messages,consumers"})
             reply.raise_for_status()
     except httpx.HTTPError:
         return None
-    return sum(q.messages for q in _QUEUES.validate_json(reply.content) if q.name in wanted)
+    return [q for q in _QUEUES.validate_json(reply.content) if q.name in wanted]
+
+
+async def _office_messages(management_url: str, offices: Iterable[str]) -> int | None:
+    """Messages in the office queues; None when the management API does not answer."""
+    queues = await _office_queues(management_url, offices)
+    return None if queues is None else sum(q.messages for q in queues)
+
+
+async def wait_consumed(management_url: str, offices: Iterable[str], timeout_s: float) -> bool:
+    """True once every office queue has a consumer (the writer is taking work); False when
+    ``timeout_s`` ran out first."""
+    offices = list(offices)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while loop.time() < deadline:
+        queues = await _office_queues(management_url, offices)
+        if queues is not None and len(queues) == len(offices) and min(
+            q.consumers for q in queues
+        ) > 0:
+            return True
+        await asyncio.sleep(POLL_S)
+    return False
 
 
 async def wait_drained(

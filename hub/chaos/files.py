@@ -3,6 +3,7 @@ environment that carries the secrets those files only reference."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from hub.chaos.plan import AGREED_CONTRACTS
@@ -20,13 +21,14 @@ def customer_key_env(office_number: int) -> str:
     return f"HUB_CHAOS_CUSTOMER_KEY_{office_number:03d}"
 
 
-def _offices(world: World) -> list[GeneratedOffice]:
+def _offices(world: World, api_urls: Mapping[str, str] | None = None) -> list[GeneratedOffice]:
     return [
         GeneratedOffice(
             id=office,
             customer_key=world.customer_key(n),
             customer_key_env=customer_key_env(n),
             database=world.office_database(n),
+            api_url=(api_urls or {}).get(office),
         )
         for n, office in enumerate(world.office_ids(), start=1)
     ]
@@ -52,9 +54,12 @@ def sim_config_toml(world: World, settings: HubSettings) -> str:
     )
 
 
-def registry_toml(world: World, settings: HubSettings, api_url: str) -> str:
-    """Every office on the simulator; every vendor agreed with every office on the same
-    contracts (``appointment.break`` left out, so the writer refuses it as unauthorized)."""
+def registry_toml(
+    world: World, settings: HubSettings, api_url: str, api_urls: Mapping[str, str] | None = None
+) -> str:
+    """Every office on the simulator (at ``api_url``, or its own in ``api_urls``); every vendor
+    agreed with every office on the same contracts (``appointment.break`` left out, so the
+    writer refuses it as unauthorized)."""
     od = settings.od_db
     return generated_registry(
         api_url=api_url,
@@ -62,7 +67,7 @@ def registry_toml(world: World, settings: HubSettings, api_url: str) -> str:
         database=OfficeDatabase(
             host=od.host, port=od.port, user=od.user, password_env=OD_DB_PASSWORD_ENV
         ),
-        offices=_offices(world),
+        offices=_offices(world, api_urls),
         agreements={vendor: world.office_ids() for vendor in world.vendor_names()},
         contracts=AGREED_CONTRACTS,
     )

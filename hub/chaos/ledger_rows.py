@@ -1,10 +1,12 @@
 """What the ledger says about the run's intents, read with plain SELECTs on the run's own ledger
-database: each intent's status and reason, and how many intents stand in each status."""
+database: each intent's status and reason, when and in which order each was finished, and how
+many intents stand in each status."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import aiomysql
 
@@ -58,6 +60,31 @@ async def ledger_entries(db: MySqlSettings) -> dict[VendorKey, LedgerEntry]:
         )
         for row in rows
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finish:
+    office: str
+    status: str
+    finished_at: datetime | None  # UTC, the database's clock; None while in flight
+    row_id: int  # the ledger's id: the order of first claims
+
+
+async def finishes(db: MySqlSettings) -> dict[VendorKey, Finish]:
+    rows = await _select(
+        db, "SELECT id, vendor, idempotency_key, office_id, status, finished_at FROM intents"
+    )
+    return {
+        (str(row["vendor"]), str(row["idempotency_key"])): Finish(
+            office=str(row["office_id"]), status=str(row["status"]),
+            finished_at=_utc_or_none(row["finished_at"]), row_id=int(str(row["id"])),
+        )
+        for row in rows
+    }
+
+
+def _utc_or_none(value: object) -> datetime | None:
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
 
 
 def _int_or_none(value: object) -> int | None:

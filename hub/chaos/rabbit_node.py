@@ -7,6 +7,10 @@ since the machine's names the shared node). It runs as root from the scripts of
 ``/usr/lib/rabbitmq/bin``, which, unlike ``/usr/sbin``'s wrappers, do not switch to the
 ``rabbitmq`` user. A restart is a full stop and start on the same data directory: on RabbitMQ
 3.10.8 ``stop_app``/``start_app`` fails to reopen the AMQP listener (``eaddrinuse``).
+
+``NodeTuning`` sets what stands in for long stretches of time: a short ``consumer_timeout``
+(``rabbitmq.conf``) and a fast ``channel_tick_interval`` (``advanced.config``, which only
+the Erlang terms file can set; the broker checks the timeout on each tick).
 """
 
 from __future__ import annotations
@@ -40,15 +44,36 @@ class NodePorts:
         return cls(amqp=free_port(), management=free_port(), dist=free_port())
 
 
+@dataclass(frozen=True, kw_only=True)
+class NodeTuning:
+    """Broker settings of the node's own; None leaves RabbitMQ's default."""
+
+    consumer_timeout_ms: int | None = None  # default 30 minutes
+    channel_tick_ms: int | None = None  # default 60 s
+
+    def conf_lines(self) -> str:
+        if self.consumer_timeout_ms is None:
+            return ""
+        return f"consumer_timeout = {self.consumer_timeout_ms}\n"
+
+    def advanced_config(self) -> str:
+        if self.channel_tick_ms is None:
+            return "[].\n"
+        return f"[{{rabbit, [{{channel_tick_interval, {self.channel_tick_ms}}}]}}].\n"
+
+
 def rabbitmq_available() -> bool:
     return (RABBITMQ_BIN / "rabbitmq-server").exists() and (RABBITMQ_BIN / "rabbitmqctl").exists()
 
 
 class RabbitNode:
-    def __init__(self, name: str, home: Path, ports: NodePorts) -> None:
+    def __init__(
+        self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None
+    ) -> None:
         self.name = name
         self._home = home
         self.ports = ports
+        self.tuning = tuning or NodeTuning()
         self._server: asyncio.subprocess.Process | None = None
 
     @property
@@ -58,6 +83,11 @@ class RabbitNode:
     @property
     def management_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.management}"
+
+    @property
+    def log_file(self) -> Path:
+        """The node's own log (RabbitMQ names it after the node, under the log base)."""
+        return self._home / "log" / f"{self.name}.log"
 
     async def start(self) -> None:
         """Start the node (writing its files the first time) and wait until AMQP listens."""
@@ -120,9 +150,10 @@ class RabbitNode:
             f"management.tcp.port = {self.ports.management}\n"
             "management.tcp.ip = 127.0.0.1\n"
             # Queue figures every second, so the drain wait sees an empty queue soon.
-            "collect_statistics_interval = 1000\n",
+            "collect_statistics_interval = 1000\n" + self.tuning.conf_lines(),
             encoding="utf-8",
         )
+        (home / "advanced.config").write_text(self.tuning.advanced_config(), encoding="utf-8")
         (home / "enabled_plugins").write_text("[rabbitmq_management].\n", encoding="utf-8")
         (home / "rabbitmq-env.conf").write_text("ERL_EPMD_ADDRESS=127.0.0.1\n", encoding="utf-8")
         cookie = home / ".erlang.cookie"
@@ -146,6 +177,7 @@ class RabbitNode:
             "RABBITMQ_NODE_PORT": str(self.ports.amqp),
             "RABBITMQ_DIST_PORT": str(self.ports.dist),
             "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(home / "advanced.config"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
             "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
             "RABBITMQ_LOG_BASE": str(home / "log"),

@@ -27,7 +27,7 @@ DEAD_LETTERS_PER_INTENT = 3  # a dead letter may be doubled by a crash; room to 
 
 
 @asynccontextmanager
-async def _vendors(stack: Stack) -> AsyncIterator[dict[str, ChaosVendor]]:
+async def played_vendors(stack: Stack) -> AsyncIterator[dict[str, ChaosVendor]]:
     async with AsyncExitStack() as exits:
         yield {
             name: await exits.enter_async_context(ChaosVendor(name, url))
@@ -59,7 +59,7 @@ async def _chaos_phase(
     follow = asyncio.create_task(follow_ledger(state, stack.settings.ledger_db, progress))
     acts = [asyncio.create_task(agent.kill_writer()), asyncio.create_task(agent.restart_broker())]
     try:
-        async with _vendors(stack) as vendors:
+        async with played_vendors(stack) as vendors:
             sent = await publish_all(vendors, streams, Pacer(config.publish_rate), state.published)
         progress(f"published: {state.published.confirmed} confirmed, "
                  f"{state.published.refused} not confirmed")
@@ -76,7 +76,8 @@ async def _chaos_phase(
     return sent, drained
 
 
-async def _account(stack: Stack, sent: Sequence[Sent]) -> Accounting:
+async def account_run(stack: Stack, sent: Sequence[Sent]) -> Accounting:
+    """Every published intent's end, from the ledger, hub.dead and Open Dental's tables."""
     world = stack.world
     ledger = await ledger_entries(stack.settings.ledger_db)
     letters = await read_dead_letters(stack.settings, DEAD_LETTERS_PER_INTENT * len(sent) + 100)
@@ -97,7 +98,7 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
         await stack.writer.stop()
         faults = await stack.simulator.injected()
         progress("accounting from the ledger, hub.dead and Open Dental's tables")
-        accounting = await _account(stack, sent)
+        accounting = await account_run(stack, sent)
         chaos = Chaos(
             writer_kills=stack.writer.kills, writer_starts=stack.writer.starts,
             writer_own_exits=tuple(stack.writer.own_exits),

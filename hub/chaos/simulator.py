@@ -1,8 +1,9 @@
 """The Open Dental simulator as a ``hub sim`` process: the run's generated configuration, the
 fault rates and seed as options, any free port; it announces its base URL on stdout.
 
-The hub's side never imports the simulator; it only starts the command and reads what
-``GET /admin/faults`` says was injected.
+The hub's side never imports the simulator; it only starts the command, reads what
+``GET /admin/faults`` says was injected, and sets and reads one office's outage through
+``/admin/outages`` (the kinds by name: ``econnector_down``, ``unauthorized``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ class _AdminView(BaseModel):
     injected: dict[str, int]
 
 
+class _OutagesView(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    outages: dict[str, str]  # kind by customer key
+    refused: dict[str, int]  # requests answered by an outage, by customer key
+
+
 class Simulator:
     def __init__(self, config_file: Path, log: Path, faults: Faults) -> None:
         self._config_file = config_file
@@ -69,14 +77,27 @@ class Simulator:
 
     async def injected(self) -> dict[str, int]:
         """What the simulator says it injected, by fault (``commit_then_drop``, ``http_500``)."""
-        admin = self.base_url.removesuffix("/api/v1") + "/admin/faults"
+        reply = await self._admin("GET", "/admin/faults")
+        return _AdminView.model_validate_json(reply).injected
+
+    async def set_outage(self, customer_key: str, kind: str | None) -> None:
+        """Every request with ``customer_key`` answers as ``kind`` says, until set to None."""
+        await self._admin("PUT", "/admin/outages", {"customer_key": customer_key, "kind": kind})
+
+    async def refused_by_outages(self) -> dict[str, int]:
+        """Requests each customer key was refused by its outages so far."""
+        reply = await self._admin("GET", "/admin/outages")
+        return _OutagesView.model_validate_json(reply).refused
+
+    async def _admin(self, method: str, path: str, body: object = None) -> bytes:
+        url = self.base_url.removesuffix("/api/v1") + path
         try:
             async with httpx.AsyncClient(timeout=ADMIN_TIMEOUT) as client:
-                reply = await client.get(admin)
+                reply = await client.request(method, url, json=body)
                 reply.raise_for_status()
         except httpx.HTTPError as exc:
-            raise ChaosError(f"cannot read the simulator's faults ({type(exc).__name__})") from exc
-        return _AdminView.model_validate_json(reply.content).injected
+            raise ChaosError(f"the simulator's {path} failed ({type(exc).__name__})") from exc
+        return reply.content
 
     async def stop(self) -> None:
         process, self._process = self._process, None

@@ -3,8 +3,11 @@ own RabbitMQ node, a throwaway ledger database, the simulator (which creates and
 office databases) on its generated configuration, the generated registry, the topology, the
 vendors' broker users with fresh passwords, and the writer under its supervisor.
 
-On exit the writer stops first, then the simulator and the node; the databases and the directory
-are removed unless ``keep``.
+A ``StackShape`` changes the common world for a run that needs it (the outage run): the node's
+broker settings, offices reached through a ``Forwarder`` each, more writer settings.
+
+On exit the writer stops first, then the forwarders, the simulator and the node; the databases
+and the directory are removed unless ``keep``.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -24,8 +28,10 @@ from hub.broker_connection import robust_channel
 from hub.chaos.config import ChaosConfig
 from hub.chaos.databases import create_database, drop_databases
 from hub.chaos.files import registry_toml, secrets_env, sim_config_toml, write_private
+from hub.chaos.forwarder import Forwarder
+from hub.chaos.processes import free_port
 from hub.chaos.progress import Progress
-from hub.chaos.rabbit_node import NodePorts, RabbitNode
+from hub.chaos.rabbit_node import NodePorts, NodeTuning, RabbitNode
 from hub.chaos.simulator import Faults, Simulator
 from hub.chaos.world import World
 from hub.chaos.writer import WriterSupervisor
@@ -37,6 +43,15 @@ from hub.vendor_access import add_vendors_with_fresh_passwords
 
 
 @dataclass(frozen=True, kw_only=True)
+class StackShape:
+    """What a run changes in the common world; the defaults are the chaos run's."""
+
+    node: NodeTuning = field(default_factory=NodeTuning)
+    forwarded: tuple[str, ...] = ()  # offices whose Open Dental is reached through a Forwarder
+    writer_env: Mapping[str, str] = field(default_factory=dict)  # on top of the run's own
+
+
+@dataclass(frozen=True, kw_only=True)
 class Stack:
     world: World
     home: Path
@@ -45,6 +60,12 @@ class Stack:
     simulator: Simulator
     writer: WriterSupervisor
     vendor_urls: dict[str, SecretStr]
+    forwarders: Mapping[str, Forwarder] = field(default_factory=dict)  # by office
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The variables the run's registry names (for the operators' commands)."""
+        return secrets_env(self.world, self.settings)
 
 
 def run_settings(settings: HubSettings, world: World, node: RabbitNode, home: Path) -> HubSettings:
@@ -72,13 +93,36 @@ def writer_env(run: HubSettings, world: World, attempt_timeout_s: float) -> dict
     }
 
 
-async def _registry(run: HubSettings, world: World, api_url: str) -> Registry:
-    text = registry_toml(world, run, api_url)
+async def _registry(
+    run: HubSettings, world: World, api_url: str, forwarders: Mapping[str, Forwarder]
+) -> Registry:
+    own = {office: _through(api_url, f.port) for office, f in forwarders.items()}
+    text = registry_toml(world, run, api_url, own)
     await asyncio.to_thread(write_private, run.registry_path, text)
     registry = await asyncio.to_thread(load_registry, run.registry_path, secrets_env(world, run))
     async with robust_channel(run.broker_url) as channel:
         await declare_topology(channel, topology_for(registry, run.office_delivery_limit))
     return registry
+
+
+def _through(api_url: str, port: int) -> str:
+    """``api_url`` with the forwarder's port."""
+    return urlsplit(api_url)._replace(netloc=f"127.0.0.1:{port}").geturl()
+
+
+async def _forwarders(
+    offices: tuple[str, ...], api_url: str, exits: AsyncExitStack
+) -> dict[str, Forwarder]:
+    target = urlsplit(api_url)
+    assert target.hostname is not None and target.port is not None
+    forwarders = {}
+    for office in offices:
+        forwarder = Forwarder(port=free_port(), target_host=target.hostname,
+                              target_port=target.port)
+        exits.push_async_callback(forwarder.close)
+        await forwarder.listen()
+        forwarders[office] = forwarder
+    return forwarders
 
 
 async def _simulator(config: ChaosConfig, world: World, home: Path) -> Simulator:
@@ -100,12 +144,14 @@ async def _remove(config: ChaosConfig, world: World, home: Path, progress: Progr
 
 
 @asynccontextmanager
-async def running_stack(config: ChaosConfig, world: World, progress: Progress
-                        ) -> AsyncIterator[Stack]:
+async def running_stack(
+    config: ChaosConfig, world: World, progress: Progress, shape: StackShape | None = None
+) -> AsyncIterator[Stack]:
+    shape = shape or StackShape()
     home = Path(tempfile.mkdtemp(prefix=f"hubchaos-{world.run_id}-"))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_remove, config, world, home, progress)
-        node = RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free())
+        node = RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free(), shape.node)
         stack.push_async_callback(node.stop if config.keep else node.discard)
         await node.start()
         progress(f"broker node {node.name} on 127.0.0.1:{node.ports.amqp}")
@@ -116,12 +162,13 @@ async def running_stack(config: ChaosConfig, world: World, progress: Progress
         stack.push_async_callback(simulator.stop)
         api_url = await simulator.start()
         progress(f"simulator serving {api_url}, {world.databases} office database(s)")
-        registry = await _registry(run, world, api_url)
+        forwarders = await _forwarders(shape.forwarded, api_url, stack)
+        registry = await _registry(run, world, api_url, forwarders)
         urls = await add_vendors_with_fresh_passwords(run, registry.vendors.values())
-        env = writer_env(run, world, config.attempt_timeout_s)
+        env = {**writer_env(run, world, config.attempt_timeout_s), **shape.writer_env}
         writer = WriterSupervisor(env, home / "writer.log")
         stack.push_async_callback(writer.stop)
         await writer.start()
         progress(f"{len(registry.offices)} offices, {len(urls)} vendors; writer started")
         yield Stack(world=world, home=home, settings=run, node=node, simulator=simulator,
-                    writer=writer, vendor_urls=urls)
+                    writer=writer, vendor_urls=urls, forwarders=forwarders)
