@@ -21,6 +21,7 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_connection import BrokerLoginRefused
+from hub.broker_limits import hold_limit_s
 from hub.control.running import Control, running_control
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
@@ -188,9 +189,7 @@ async def writer(
 def lane_rules(settings: HubSettings) -> LaneRules:
     ws = settings.writer
     return LaneRules(
-        # Half the broker's timeout: it checks once per channel tick, and a delivery's age is
-        # measured from when it reached the lane, a little after the broker sent it.
-        hold_limit_s=settings.broker_consumer_timeout_s / 2,
+        hold_limit_s=hold_limit_s(settings),
         crash_limit=ws.crash_limit,
         crash_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
     )

@@ -46,6 +46,8 @@ class QueueInfo(_Reply):
     type: str
     durable: bool
     arguments: dict[str, AmqpArgument]
+    # A policy's keys on the queue (``delivery-limit`` …); None when no policy applies.
+    effective_policy_definition: dict[str, AmqpArgument] | None = None
 
 
 class QueueDepth(_Reply):

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hub import bootstrap
+from hub.broker_admin import management_api
+from hub.broker_limits import check_settings, log_broker_limits
 from hub.ledger import migrate
 from hub.observability import serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
@@ -124,6 +126,7 @@ async def run_worker(
     /metrics, /healthz and /readyz are served on ``HUB_METRICS_HOST:HUB_METRICS_PORT``. With
     ``freeze_heap`` (the process is the writer's own) its start-up objects are frozen once every
     lane consumes (heap.py)."""
+    check_settings(settings)
     await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
     async with bootstrap.writer(settings, registry) as parts, serving(
@@ -134,6 +137,8 @@ async def run_worker(
         worker = Worker(parts)
         try:
             await worker.start()
+            async with management_api(settings) as api:
+                await log_broker_limits(settings, api, sorted(registry.offices))
             if freeze_heap:
                 log.info("froze %d start-up objects out of the garbage collector's way",
                          freeze_startup_heap())
