@@ -3,14 +3,14 @@
 No step acks. A final outcome is acked only after settlement made it durable; anything else is
 held by its lane, in place or parked (hub/writer/lanes.py), so the office's order holds and no
 broker timer or counter ever decides for the hub. The writer hands a delivery back to the broker
-(nack with requeue) only when it cannot keep it at all. An ack or a nack that fails (the channel
+(closing the lane's channel) only when it cannot keep it at all. An ack that fails (the channel
 was lost) is logged and counted, never raised: the broker has the message back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import StrEnum
 
 import aiormq
@@ -60,17 +60,3 @@ async def act(
     if action is Action.ACK:
         await ack(message, decision.about.office, metrics)
     return action
-
-
-async def hand_back(
-    messages: Sequence[AbstractIncomingMessage], office: str, metrics: WriterMetrics
-) -> None:
-    """Back to the head of the office queue, in delivery order; each counts one delivery toward
-    the queue's delivery limit, so the writer does this only when it cannot keep them."""
-    for message in messages:
-        try:
-            await message.nack(requeue=True)
-        except ACK_FAILURES as exc:
-            metrics.ack_failed(office)
-            log.warning("could not hand the message back (%s); the broker has it anyway",
-                        type(exc).__name__, extra={"office": office})

@@ -11,10 +11,11 @@ it; the office's new messages wait ready in its queue. When the hold's time come
 the parked deliveries first, in order, releases the hold and consumes again. A paused vendor's
 delivery is parked at once and the lane goes on with the others'.
 
-Another writer standing by on the queue learns of a hold within one poll of the control watcher
-(hub/control) and hands back what it holds, so nothing published later for the office is applied
-before what is parked; a writer that is not alone waits two polls after taking a hold before it
-lets the queue go, for every other writer to have seen it.
+A writer standing by on the queue is given it when the other lets it go: on its first delivery
+since it registered it asks the database for the office's hold and parked deliveries, and hands
+the delivery back while another writer holds the office, so nothing published later is applied
+before what is parked. A lane already consuming learns of another's hold from the control
+watcher (hub/control), within a poll.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from aio_pika.abc import AbstractRobustChannel
 
@@ -33,7 +34,7 @@ from hub.control.running import Control
 from hub.custody import Parked
 from hub.errors import HubError, LedgerError
 from hub.observability import LaneProgress
-from hub.writer.acking import ACTIONS, Action, ack, hand_back
+from hub.writer.acking import ACTIONS, Action, ack
 from hub.writer.backoff import Backoff
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.delivery import Delivery, delivery_of
@@ -50,7 +51,6 @@ DRAIN = "drain"  # parked deliveries may run: the lane takes the hold to run the
 VENDOR_PAUSED = "vendor_paused"  # parked without a hold: the lane goes on with the others
 ADOPTED = "adopted"  # the hold of a writer gone, taken over with what it parked
 STALE_VIEW_POLLS = 3  # a control view older than this many polls is not trusted to start work
-GRACE_POLLS = 2  # after taking a hold, before letting the queue go (writers not alone)
 PARKED_BATCH = 50
 
 
@@ -79,6 +79,7 @@ class LaneContext:
 class OwnHold:
     cause: str
     wake_at_s: float  # monotonic: when its parked deliveries may run again
+    taken_at_s: float = field(default_factory=time.monotonic)  # a view read before knows nothing
 
 
 class Lane:
@@ -92,7 +93,7 @@ class Lane:
         self._drained_at_s = float("-inf")
 
     @property
-    def channel(self) -> AbstractRobustChannel:
+    def channel(self) -> AbstractRobustChannel | None:
         return self._queue.channel
 
     @property
@@ -143,28 +144,53 @@ class Lane:
 
     async def _consuming(self) -> None:
         item = await self._next()
+        if item is not None and not self._queue.checked and not await self._custody_clear(item):
+            return
         view = self._view()
-        head = [] if item is None else [(item, delivery_of(item.message, self.office))]
         if _foreign_hold(view, self.office, self._me):
-            await self._hand_back(_items_of(head, self._queue.take_all()), "another writer's hold")
-            await self._queue.cancel()
+            await self._let_go([] if item is None else [item], "another writer's hold")
         elif view.pauses.office_paused(self.office):
-            await self._stand_down(head, OFFICE_PAUSED, wake_at_s=time.monotonic())
+            await self._stand_down(self._head(item), OFFICE_PAUSED, wake_at_s=time.monotonic())
         elif self._parked_to_run(view) and (self._queue.active or self._alone(view)):
-            await self._stand_down(head, DRAIN, wake_at_s=time.monotonic())
+            await self._stand_down(self._head(item), DRAIN, wake_at_s=time.monotonic())
         elif item is not None and self._trusted(view):
             await self._deliver(item, view)
         elif item is not None:
             await self._wait_for_view(item)
 
+    async def _custody_clear(self, item: InHand) -> bool:
+        """The first delivery since the lane registered: the broker may have made it the office's
+        active consumer just now, because another writer let the queue go to stand down. Its
+        hold is asked of the database itself (a view may be a poll old), and what it parked runs
+        first; False when the lane handed back or stood down instead."""
+        custody = self._ctx.control.custody
+        paused = frozenset(self._view().pauses.vendors)
+        try:
+            hold = await custody.hold(self.office)
+            parked = await custody.parked(self.office, skip_vendors=paused, limit=1)
+        except HubError as exc:
+            await self._let_go([item], f"custody unknown ({exc})")
+            return False
+        if hold is not None and hold.writer_id != self._me:
+            await self._let_go([item], "another writer's hold")
+            return False
+        if parked:
+            await self._stand_down(self._head(item), DRAIN, wake_at_s=time.monotonic())
+            return False
+        self._queue.checked = True
+        return True
+
     async def _next(self) -> InHand | None:
-        """The next delivery in hand; None when stopping, when the control view changed, or after
-        a poll (the lane looks at the view again)."""
+        """The next delivery in hand; None when stopping or when the control view changed (the
+        lane looks at it again)."""
         item = self._queue.take()
         if item is not None:
             return item
-        await self._wait(self._ctx.control.poll_s, self._queue.arrival())
+        await self._wait(None, self._queue.arrival())
         return self._queue.take()
+
+    def _head(self, item: InHand | None) -> list[tuple[InHand, Delivery]]:
+        return [] if item is None else [(item, delivery_of(item.message, self.office))]
 
     async def _deliver(self, item: InHand, view: ControlView) -> None:
         delivery = delivery_of(item.message, self.office)
@@ -216,8 +242,7 @@ class Lane:
         """While it waited in place, another writer took the office's hold (hand everything
         back) or an operator paused the office (stand down with it at the head)."""
         if _foreign_hold(self._view(), self.office, self._me):
-            await self._hand_back([item, *self._queue.take_all()], "another writer's hold")
-            await self._queue.cancel()
+            await self._let_go([item], "another writer's hold")
             return
         await self._stand_down([(item, delivery)], OFFICE_PAUSED, wake_at_s=time.monotonic())
 
@@ -228,8 +253,7 @@ class Lane:
             self._queue.put_back(item)
             await self._wait(self._ctx.control.poll_s)
             return
-        await self._hand_back([item, *self._queue.take_all()], "the hub database is away")
-        await self._queue.cancel()
+        await self._let_go([item], "the hub database is away")
 
     # Standing down and holding ---------------------------------------------------------------
 
@@ -241,15 +265,11 @@ class Lane:
         try:
             other = await custody.take_hold(self.office, me, cause)
         except HubError as exc:
-            await self._hand_back(_items_of(head, self._queue.take_all()), f"no hold ({exc})")
-            await self._queue.cancel()
+            await self._let_go([item for item, _ in head], f"no hold ({exc})")
             return
         if other is not None:
-            await self._hand_back(_items_of(head, self._queue.take_all()), "another writer's hold")
-            await self._queue.cancel()
+            await self._let_go([item for item, _ in head], "another writer's hold")
             return
-        if not self._alone(self._view()):
-            await self._sleep(GRACE_POLLS * self._ctx.control.poll_s)
         rest = await self._queue.cancel()
         parking = [*head, *((item, delivery_of(item.message, self.office)) for item in rest)]
         self._hold = OwnHold(cause=cause, wake_at_s=wake_at_s)
@@ -262,7 +282,7 @@ class Lane:
         try:
             await self._ctx.control.custody.park(self.office, self._me, cause, deliveries)
         except HubError as exc:
-            await self._hand_back([item for item, _ in parking], f"could not park ({exc})")
+            await self._let_go([item for item, _ in parking], f"could not park ({exc})")
             return
         for item, _ in parking:
             await ack(item.message, self.office, self._metrics)
@@ -272,6 +292,12 @@ class Lane:
         deliveries in order; none left to run: release the hold, consume again."""
         view = self._view()
         now = time.monotonic()
+        if view.read_at_s > hold.taken_at_s and _foreign_hold(view, self.office, self._me):
+            # Another writer adopted it: this one's renewals failed for too long.
+            log.warning("another writer took over the office's hold",
+                        extra={"office": self.office})
+            self._hold = None
+            return
         if view.pauses.office_paused(self.office) or now < hold.wake_at_s:
             wait_s = min(max(hold.wake_at_s - now, 0.0), self._ctx.control.poll_s)
             await self._wait(wait_s or self._ctx.control.poll_s)
@@ -314,7 +340,9 @@ class Lane:
         finally:
             self._running = False
         await self._keep(replace(parked, delivery=delivery))
-        self._hold = OwnHold(cause=_cause(decision), wake_at_s=time.monotonic() + delay_s)
+        wake_at_s = time.monotonic() + delay_s
+        hold = self._hold or OwnHold(cause=_cause(decision), wake_at_s=wake_at_s)
+        self._hold = replace(hold, cause=_cause(decision), wake_at_s=wake_at_s)
         return False
 
     async def _keep(self, parked: Parked) -> None:
@@ -325,16 +353,23 @@ class Lane:
                         extra={"office": self.office})
 
     async def _standing_by(self) -> None:
-        """Not consuming: until no other writer holds the office and no operator pauses it (a
-        hold its writer stopped renewing is adopted, with what it parked)."""
+        """Not consuming: until no operator pauses the office and no other writer holds it, as
+        the database says (a view may be a poll old, and registering too soon would only hand
+        the queue's head back again); a hold its writer stopped renewing is adopted, with what
+        it parked."""
         view = self._view()
-        hold = view.hold(self.office)
+        if view.pauses.office_paused(self.office) or not self._trusted(view):
+            await self._wait(self._ctx.control.poll_s)
+            return
+        try:
+            hold = await self._ctx.control.custody.hold(self.office)
+        except HubError as exc:
+            log.warning("cannot read the office's hold (%s)", exc, extra={"office": self.office})
+            await self._wait(self._ctx.control.poll_s)
+            return
         if hold is not None and hold.writer_id != self._me:
-            if hold.idle_s >= self._ctx.control.stale_after_s and await self._adopt():
-                return
-            await self._wait(self._ctx.control.poll_s)
-        elif view.pauses.office_paused(self.office) or not self._trusted(view):
-            await self._wait(self._ctx.control.poll_s)
+            if hold.idle_s < self._ctx.control.stale_after_s or not await self._adopt():
+                await self._wait(self._ctx.control.poll_s)
         elif self._parked_to_run(view) and self._alone(view):
             await self._stand_down([], DRAIN, wake_at_s=time.monotonic())
         else:
@@ -369,12 +404,14 @@ class Lane:
                 about=About(office=self.office), outcome=Outcome.CRASHED, cause=HoldCause.CRASHED
             )
 
-    async def _hand_back(self, items: Sequence[InHand], why: str) -> None:
-        if not items:
-            return
-        log.warning("handing %d delivery(ies) back to the broker: %s", len(items), why,
-                    extra={"office": self.office})
-        await hand_back([item.message for item in items], self.office, self._metrics)
+    async def _let_go(self, items: Sequence[InHand], why: str) -> None:
+        """Stop consuming and hand ``items`` and everything else in hand back to the broker,
+        in one step and in delivery order. Each counts one delivery toward the queue's limit, so
+        the lane does this only when it cannot keep them."""
+        count = len([item for item in items if not item.stale]) + await self._queue.let_go()
+        if count:
+            log.warning("handed %d delivery(ies) back to the broker: %s", count, why,
+                        extra={"office": self.office})
 
     def _report(self, decision: Decision) -> None:
         """The lane's state for its metrics; reporting never ends a lane."""
@@ -390,8 +427,9 @@ class Lane:
         except Exception:
             log.exception("reporting the lane's state failed", extra={"office": self.office})
 
-    async def _wait(self, delay_s: float, *also: Awaitable[object]) -> bool:
-        """Until ``delay_s`` passed (True), stopping (False), the view changed or ``also``."""
+    async def _wait(self, delay_s: float | None, *also: Awaitable[object]) -> bool:
+        """Until ``delay_s`` passed (True; None: no limit), stopping (False), the view changed or
+        ``also``."""
         waits: list[asyncio.Future[object]] = [
             asyncio.ensure_future(self._ctx.stopping.wait()),
             asyncio.ensure_future(self._changed.wait()),
@@ -447,10 +485,6 @@ class Lane:
 def _foreign_hold(view: ControlView, office: str, me: str) -> bool:
     hold = view.hold(office)
     return hold is not None and hold.writer_id != me
-
-
-def _items_of(head: Sequence[tuple[InHand, Delivery]], rest: Sequence[InHand]) -> list[InHand]:
-    return [item for item, _ in head] + list(rest)
 
 
 def _cause(decision: Decision) -> str:

@@ -1,10 +1,17 @@
-"""A lane's registration on its office queue: the consumer on the lane's own channel, and the
-deliveries in hand, each with when it reached the lane (its age decides whether it may wait in
-place: hub/writer/lanes.py).
+"""A lane's registration on its office queue, on a channel of the lane's own: the consumer, and
+the deliveries in hand, each with when it reached the lane (its age decides whether it may wait
+in place: hub/writer/lanes.py).
+
+Letting the queue go closes the channel: the broker then takes back every delivery in hand and
+the consumer in one step, and gives them, first and in their order, to whichever consumer it
+activates next. A nack followed by a cancel would do neither: the broker could deliver a message
+handed back to this same consumer again, or, after a cancel, give a later message to another
+consumer before the handed-back one returns.
 
 ``active`` says that a delivery arrived since the consumer was registered (or its channel was
-restored): with single active consumer only the active writer gets any, so the lane knows it
-is the office's active one.
+restored): with single active consumer only the active writer gets any. ``checked``: the lane
+has since asked the database whether another writer holds the office (its first delivery may
+be the broker's hand-over).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +30,9 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from hub.writer.acking import ACK_FAILURES
 
 log = logging.getLogger(__name__)
+
+# Opens the lane's channel and declares its office queue on it.
+OpenQueue = Callable[[], Awaitable[tuple[AbstractRobustChannel, AbstractQueue]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,39 +51,60 @@ class InHand:
 
 
 class OfficeQueue:
-    def __init__(self, office: str, channel: AbstractRobustChannel, queue: AbstractQueue) -> None:
+    def __init__(self, office: str, open_queue: OpenQueue) -> None:
         self.office = office
-        self.channel = channel
-        self._queue = queue
+        self._open_queue = open_queue
+        self._channel: AbstractRobustChannel | None = None
+        self._queue: AbstractQueue | None = None
         self._in_hand: deque[InHand] = deque()
         self._arrived = asyncio.Event()
         self._tag: str | None = None
         self.active = False
-        channel.reopen_callbacks.add(self._reopened)
+        self.checked = False
 
     @property
     def registered(self) -> bool:
         return self._tag is not None
+
+    @property
+    def channel(self) -> AbstractRobustChannel | None:
+        return self._channel
 
     def waiting(self) -> int:
         return len(self._in_hand)
 
     async def register(self) -> None:
         """Consume the office queue; the channel's prefetch bounds what the lane holds."""
-        self.active = False
+        if self._channel is None or self._queue is None:
+            self._channel, self._queue = await self._open_queue()
+            self._channel.reopen_callbacks.add(self._reopened)
+        self.active = self.checked = False
         self._tag = await self._queue.consume(self._receive)
 
     async def cancel(self) -> list[InHand]:
         """Stop the broker's deliveries; returns everything in hand, in delivery order (what
         arrived before the broker confirmed the cancel included)."""
         tag, self._tag = self._tag, None
-        if tag is not None:
+        if tag is not None and self._queue is not None:
             try:
                 await self._queue.cancel(tag)
             except ACK_FAILURES as exc:  # the channel is gone, and the consumer with it
                 log.warning("could not cancel the consumer (%s)", type(exc).__name__,
                             extra={"office": self.office})
         return self.take_all()
+
+    async def let_go(self) -> int:
+        """Hand every delivery in hand back to the broker, with the consumer, in one step (the
+        channel closes; the next registration opens another). How many were in hand."""
+        in_hand = len(self.take_all())
+        channel, self._channel, self._queue, self._tag = self._channel, None, None, None
+        if channel is not None:
+            try:
+                await channel.close()
+            except ACK_FAILURES as exc:
+                log.warning("could not close the lane's channel (%s)", type(exc).__name__,
+                            extra={"office": self.office})
+        return in_hand
 
     def take_all(self) -> list[InHand]:
         """Everything in hand that may still be acked, in delivery order."""
@@ -106,5 +138,5 @@ class OfficeQueue:
 
     def _reopened(self, *_: Any) -> None:
         # The channel came back and its consumer with it; meanwhile another writer may have
-        # become the office's active consumer.
-        self.active = False
+        # become the office's active consumer, or stood down.
+        self.active = self.checked = False

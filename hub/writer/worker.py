@@ -11,9 +11,12 @@ in delivery order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 
 from hub import bootstrap
 from hub.broker_admin import management_api
@@ -50,11 +53,8 @@ class Worker:
         writer = self._writer
         await declare_topology(writer.publish_channel, writer.topology)
         for office in writer.topology.offices:
-            channel = await writer.lane_channel(office)
-            queue = await declare_office_queue(channel, office, writer.topology.delivery_limit)
-            lane = Lane(
-                office=office, queue=OfficeQueue(office, channel, queue), context=writer.lanes
-            )
+            queue = OfficeQueue(office, functools.partial(self._open_queue, office))
+            lane = Lane(office=office, queue=queue, context=writer.lanes)
             writer.control.board.attach(office, lane.in_flight)
             await lane.begin()
             self._lanes.append(lane)
@@ -67,6 +67,12 @@ class Worker:
         others = len(self._lanes) - consuming
         log.info("consuming %d office queue(s)%s", consuming,
                  f"; {others} office(s) paused or held" if others else "")
+
+    async def _open_queue(self, office: str) -> tuple[AbstractRobustChannel, AbstractQueue]:
+        """A channel of the office lane's own, and its queue declared on it (idempotent)."""
+        channel = await self._writer.lane_channel(office)
+        limit = self._writer.topology.delivery_limit
+        return channel, await declare_office_queue(channel, office, limit)
 
     @property
     def lanes(self) -> tuple[Lane, ...]:

@@ -13,9 +13,19 @@ from contracts import OutcomeStatus
 from hub.control.commands import pause_office, resume_office
 from hub.ledger import MySqlLedger
 from hub.status import LaneLine, gather
+from odsim.outages import OutageChange, OutageKind
+from odsim.server import SimHandle
 from tests.operations.support import ALICE, fast, publish, running_writer, vendor_channel
 from tests.writer.conftest import MakeWorld
-from tests.writer.support import World, drain_outcomes, eventually, letters, patient_create, unique
+from tests.writer.support import (
+    FULL_KEY,
+    World,
+    drain_outcomes,
+    eventually,
+    letters,
+    patient_create,
+    unique,
+)
 
 
 async def _lines(world: World) -> list[LaneLine]:
@@ -68,3 +78,48 @@ async def test_a_paused_office_stays_paused_when_another_writer_takes_its_queue(
     assert [(e.idempotency_key, e.status) for e in events] == [
         (key, OutcomeStatus.APPLIED) for key in keys
     ]
+
+
+async def test_a_writer_standing_by_never_overtakes_what_the_other_parked(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, simulator: SimHandle
+) -> None:
+    # Given two writers on one office, the first consuming, and a broker timeout short enough
+    # that a hold of a second parks: the first writer will stand down with its hold while the
+    # other stands by on the queue; after a 401 a lane waits 5 s before it tries again, and
+    # the writers read each other's holds only every 5 s (the database is asked on a hand-over)
+    world = fast(await make_world())
+    patient = world.settings.writer.model_copy(
+        update={"auth_pause_s": 5.0, "auth_pause_cap_s": 5.0}
+    )
+    slow_view = world.settings.control.model_copy(update={"pause_poll_s": 5.0})
+    world.settings = world.settings.model_copy(
+        update={"broker_consumer_timeout_s": 2.0, "writer": patient, "control": slow_view}
+    )
+    first, later = [unique("first") for _ in range(3)], [unique("later") for _ in range(3)]
+    vendor = world.vendor.name
+    simulator.outages.set(OutageChange(customer_key=FULL_KEY, kind=OutageKind.UNAUTHORIZED))
+    standby = replace(world, metrics=CollectorRegistry())
+    async with running_writer(world) as one, running_writer(standby) as two:
+        # When the office's key is refused (401) while three intents arrive, the active writer
+        # stands down with them parked; then the key works again, and three more are published
+        # while that writer waits out its pause
+        async with vendor_channel(world.settings, world.vendor) as channel:
+            for key in first:
+                await publish(channel, vendor, patient_create(world.office, key, last=letters()))
+
+            async def parked() -> bool:
+                lines = await _lines(world)
+                return bool(lines) and lines[0].hold is not None and lines[0].parked == 3
+
+            await eventually(parked, "the first three parked under a hold")
+            simulator.outages.set(OutageChange(customer_key=FULL_KEY, kind=None))
+            for key in later:
+                await publish(channel, vendor, patient_create(world.office, key, last=letters()))
+        events = await drain_outcomes(hub_channel, vendor, 6)
+        writers = {one.parts.control.writer_id, two.parts.control.writer_id}
+    # Then all six are applied in the order published: the writer given the queue meanwhile
+    # applied none of the later ones before the parked ones
+    assert [(e.idempotency_key, e.status) for e in events] == [
+        (key, OutcomeStatus.APPLIED) for key in [*first, *later]
+    ]
+    assert len(writers) == 2
