@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import aiomysql
 from aio_pika.abc import AbstractRobustChannel
+from prometheus_client import CollectorRegistry
 
 from contracts import OutcomeStatus
 from hub import names
@@ -36,11 +37,15 @@ from tests.writer.support import (
 RELAY_POLL_S = 0.2
 
 
-def quick_relay(world: World) -> World:
+def relay_every(world: World, poll_s: float) -> World:
     world.settings = world.settings.model_copy(
-        update={"control": ControlSettings(outbox_poll_s=RELAY_POLL_S)}
+        update={"control": ControlSettings(outbox_poll_s=poll_s)}
     )
     return world
+
+
+def quick_relay(world: World) -> World:
+    return relay_every(world, RELAY_POLL_S)
 
 
 async def waiting_outcomes(world: World) -> list[Waiting]:
@@ -119,6 +124,42 @@ async def test_a_vendor_without_its_outcome_queue_stalls_no_other_vendor_of_the_
     # And every intent reached Open Dental once
     for _, last in [*lost, *others]:
         assert len(await patients_named(world.od_database, last)) == 1
+
+
+async def test_a_vendors_new_outcome_waits_behind_its_kept_ones_once_its_queue_is_back(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    management: ManagementApi,
+) -> None:
+    # Given a writer whose relay runs only when it starts, and a vendor's outcome kept because
+    # its outcome queue was gone
+    world = relay_every(await make_world(), 3600.0)
+    (first, first_last), (second, second_last) = [(unique("key"), letters()) for _ in range(2)]
+    async with vendor_client(world.settings, world.vendor) as vendor:
+        async with running_worker(world):
+            await management.delete_queue(names.outcome_queue(vendor.name))
+            await vendor.publish(patient_create(world.office, first, last=first_last),
+                                 office=world.office)
+            await eventually(lambda: applied(ledger, vendor.name, first), "the first applied")
+            await eventually(lambda: office_queue_settled(management, world.office),
+                             "the first delivery acked")
+            # When the queue is back and the vendor's next intent is applied
+            await declare_outcome_queue(hub_channel, vendor.name)
+            await vendor.publish(patient_create(world.office, second, last=second_last),
+                                 office=world.office)
+            await eventually(lambda: applied(ledger, vendor.name, second), "the second applied")
+            await eventually(lambda: office_queue_settled(management, world.office),
+                             "the second delivery acked")
+            # Then its outcome did not overtake the kept one: it waits behind it
+            (waiting,) = await waiting_outcomes(world)
+            assert (waiting.vendor, waiting.count) == (vendor.name, 2)
+            queue = await hub_channel.get_queue(names.outcome_queue(vendor.name), ensure=False)
+            assert await queue.get(no_ack=True, fail=False) is None
+        # When a writer starts again (its relay's first run)
+        world.metrics = CollectorRegistry()
+        async with running_worker(world):
+            told = await drain_outcomes(hub_channel, vendor.name, 2)
+    # Then both arrive in decision order
+    assert [event.idempotency_key for event in told] == [first, second]
 
 
 @asynccontextmanager
