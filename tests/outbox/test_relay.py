@@ -25,7 +25,7 @@ from hub.outbox.relay import BATCH_ROWS, Outbox, Relay, StoredOutcomes
 from hub.settings import MySqlSettings
 from hub.topology import declare_outcome_queue
 from hub.writer.publisher import AmqpPublisher
-from tests.writer.support import drain_outcomes, unique
+from tests.writer.support import GUARD_S, drain_outcomes, unique
 
 OFFICE = "t-office-relay"
 RETENTION_S = 7 * 86_400.0
@@ -109,13 +109,15 @@ async def test_a_refused_event_waits_with_its_error_and_its_vendors_go_in_order_
 ) -> None:
     # Given three events kept for a vendor that has no outcome queue
     events = [an_event(vendor) for _ in range(3)]
-    async with relaying(ledger_db, vendor, Recorded(publish_channel)) as r:
+    publisher = Recorded(publish_channel)
+    async with relaying(ledger_db, vendor, publisher) as r:
         for event in events:
             await r.outbox.keep(event, intent_id=None, error=None)
         # When the relay runs
         # Then nothing is delivered: the oldest was tried, its error kept, and no later one
         # was tried behind it
         assert await r.relay.relay_once() == 0
+        assert publisher.keys == [events[0].routing_key()]
         (waiting,) = await r.outbox.count()
         assert (waiting.vendor, waiting.count, waiting.attempts) == (vendor, 3, 1)
         assert waiting.last_error is not None and "hub.outcomes" in waiting.last_error
@@ -147,15 +149,17 @@ async def test_two_relays_never_publish_the_same_event_nor_one_vendor_side_by_si
             await one.outbox.keep(event, intent_id=None, error=None)
         # When the first relay is inside its batch (the oldest event locked, being published)
         running = asyncio.create_task(one.relay.relay_once())
-        async with asyncio.timeout(30):  # a guard, not a timing
-            await first.entered.wait()
-        # And the second relay runs meanwhile
-        by_second = await other.relay.relay_once()
+        try:
+            async with asyncio.timeout(GUARD_S):  # a guard, not a timing
+                await first.entered.wait()
+            # And the second relay runs meanwhile
+            by_second = await other.relay.relay_once()
+        finally:
+            # Then the first goes on (also when the second failed: its locks must go)
+            first.release.set()
+            by_first = await running
         # Then the second published nothing: not the locked event, nor the ones behind it
         assert (by_second, second.keys) == (0, [])
-        # When the first goes on
-        first.release.set()
-        by_first = await running
     # Then the first delivered all three, in order, each once
     assert by_first == 3
     told = await drain_outcomes(hub_channel, vendor, 3)
