@@ -61,6 +61,9 @@ class Outbox:
 
 @dataclass(kw_only=True)
 class _Pass:
+    """What one batch did; counted and logged only once its transaction committed, so a batch
+    rolled back (its rows to be tried again) is not reported twice."""
+
     delivered: list[KeptOutcome] = field(default_factory=list)
     dropped: list[KeptOutcome] = field(default_factory=list)
     failed: bool = False
@@ -68,6 +71,8 @@ class _Pass:
 
 @dataclass(frozen=True, kw_only=True)
 class Relay:
+    """One per writer, for its life (hub/control/running.py); it never touches a lane."""
+
     outbox: Outbox
     store: MySqlOutbox
     publisher: StoredOutcomes
