@@ -56,7 +56,7 @@ def _waiting(waiting: list[Waiting] | None) -> list[str]:
         return [f"{title} {UNKNOWN}"]
     rows = [
         f"  {each.vendor}  {each.count}, oldest {_age(each.oldest_s)} ago"
-        + (f", {each.attempts} tries, last: {each.last_error}" if each.last_error else "")
+        + (f", tried {each.attempts}x, last: {each.last_error}" if each.last_error else "")
         for each in waiting
     ]
     return [title + ("" if rows else f" {NONE}"), *rows]
