@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from hub.broker_connection import BrokerLoginRefused
 from hub.broker_limits import hold_limit_s
-from hub.control.running import Control, running_control
+from hub.control.running import Control, running_control, running_outbox
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
 from hub.observability import (
@@ -38,6 +38,7 @@ from hub.observability.labels import ChannelRole
 from hub.observability.writer_checks import writer_checks
 from hub.opendental import HttpClient, HttpTimeouts, KeyPacer, OfficeApi
 from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.outbox import OutcomeOutbox
 from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
@@ -138,9 +139,9 @@ async def writer(
     metrics_registry: CollectorRegistry | None = None,
     draw: Draw | None = None,
 ) -> AsyncIterator[Writer]:
-    """Build the writer's parts; on exit, close the broker connection first (handing unacked
-    messages back), then the ledger pool, the office databases and the HTTP client. ``draw``
-    pins the backoff's jitter (tests); by default it is random."""
+    """Build the writer's parts; on exit, stop the outbox's relay, close the broker connection
+    (handing unacked messages back), then the ledger pool, the office databases and the HTTP
+    client. ``draw`` pins the backoff's jitter (tests); by default it is random."""
     ws = settings.writer
     collector = metrics_registry or FamilyRegistry()
     hub_metrics = HubMetrics(collector, LabelBounds.from_registry(registry))
@@ -157,9 +158,12 @@ async def writer(
         broker = await _open_broker(stack, settings, metrics.broker)
         bookkeeping = Bookkeeping()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
+        outbox = await stack.enter_async_context(
+            running_outbox(settings, publisher, hub_metrics)
+        )
         parts = _Parts(
-            ledger=ledger, http=http, publisher=publisher, databases=databases, metrics=metrics,
-            draw=draw or random.Random().random, writer_id=control.writer_id,
+            ledger=ledger, http=http, publisher=publisher, outbox=outbox, databases=databases,
+            metrics=metrics, draw=draw or random.Random().random, writer_id=control.writer_id,
         )
         pipeline = _pipeline(settings, registry, parts, bookkeeping)
         wrappers: list[Wrapper] = [LogDecisions(metrics), MeasureDecisions(metrics)]
@@ -236,6 +240,7 @@ class _Parts:
     ledger: MySqlLedger
     http: HttpClient
     publisher: AmqpPublisher
+    outbox: OutcomeOutbox  # outcome events the broker would not take, and their relay
     databases: Mapping[str, ReadOnlyDatabase]
     metrics: WriterMetrics
     draw: Draw
@@ -269,7 +274,7 @@ def _pipeline(
     settler = Settler(
         ledger=ledger, publisher=parts.publisher, clock=_now, draw=parts.draw,
         infra_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
-        patience=patience,
+        patience=patience, outbox=parts.outbox,
     )
     return Pipeline(
         registry=registry,

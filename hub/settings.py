@@ -74,8 +74,8 @@ class WriterSettings(BaseModel):
 
 
 class ControlSettings(BaseModel):
-    """Operations on a running writer (hub/control): pauses, lane status, queue depths;
-    ``HUB_CONTROL__PAUSE_POLL_S`` sets a field."""
+    """Operations on a running writer (hub/control): pauses, lane status, queue depths, the
+    outbox's relay; ``HUB_CONTROL__PAUSE_POLL_S`` sets a field."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -86,6 +86,9 @@ class ControlSettings(BaseModel):
     # The management API lists a connection only some seconds after it opened; a vendor pause
     # closes the vendor's connections again after this long to catch those it could not see.
     vendor_recheck_s: float = Field(default=6.0, ge=0)
+    # Outcome events the broker would not take wait in the outbox (hub/outbox); each writer's
+    # relay tries them again this often.
+    outbox_poll_s: float = Field(default=5.0, gt=0)
 
 
 class HealthSettings(BaseModel):

@@ -19,6 +19,7 @@ UID = "hub-vendor"
 VENDORS = 'vendor=~"$vendor"'
 APPLIED = f'{VENDORS}, outcome=~"applied|duplicate"'
 RECEIVED, FINISHED = "hub_intents_received_total", "hub_intents_finished_total"
+WAITING = "hub_outcomes_waiting"
 NOT_APPLIED_SHARE = (
     f"1 - sum(increase({FINISHED}{{{APPLIED}}}[$__range]))"
     f" / sum(increase({FINISHED}{{{VENDORS}}}[$__range]))"
@@ -56,6 +57,13 @@ def _outcomes() -> list[PanelBuilder]:
         graph("Outcomes by contract", "Finished per second.", "reqps",
               Query(rate_sum(FINISHED, VENDORS, "contract, outcome"),
                     "{{contract}} {{outcome}}")),
+        graph("Outcome events waiting (outbox)",
+              "Outcome events the broker would not take (the vendor's outcome queue missing or "
+              "full), waiting in the hub database for the relay, and the oldest's age in minutes.",
+              "none",
+              Query(f"max by (vendor) ({WAITING}{{{VENDORS}}})", "{{vendor}} waiting"),
+              Query(f"max by (vendor) ({WAITING}_oldest_seconds{{{VENDORS}}}) / 60",
+                    "{{vendor}} oldest (min)")),
     ]  # fmt: skip
 
 

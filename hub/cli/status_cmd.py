@@ -16,8 +16,8 @@ Json = Annotated[bool, typer.Option("--json", help="One JSON object instead of t
 def register(app: typer.Typer) -> None:
     @app.command("status")
     def status(as_json: Json = False) -> None:
-        """Each office lane (state, queue, in flight, last error, pause), dead letters, paused
-        vendors, as every running writer reports them."""
+        """Each office lane (state, queue, in flight, last error, pause), dead letters, outcome
+        events waiting for their vendors, paused vendors, as every running writer reports them."""
         raise typer.Exit(code=asyncio.run(_status(HubSettings(), as_json)))
 
 

@@ -2,6 +2,9 @@
 the renewal of this writer's holds (hub/custody), the lane board and its reporter (``hub status``),
 and the queue depth poller (metrics). One context, entered by the composition root; each office's
 lane decides from the watcher's view and parks through ``custody``.
+
+The outbox's relay (hub/outbox) is a second context, entered once the broker is open: it
+publishes through the writer's confirming channel.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from hub.custody.mysql_custody import MySqlCustody
 from hub.errors import HubError
 from hub.observability import HubMetrics
 from hub.observability.depths import DepthPoller
+from hub.outbox.mysql_outbox import MySqlOutbox
+from hub.outbox.relay import Outbox, Relay, StoredOutcomes
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,30 @@ async def running_control(
         await reporter.forget()
     finally:
         await custody.close()
+        await store.close()
+
+
+@asynccontextmanager
+async def running_outbox(
+    settings: HubSettings, publisher: StoredOutcomes, metrics: HubMetrics
+) -> AsyncIterator[Outbox]:
+    """The outbox for settlement, its relay running meanwhile. The waiting vendors are counted
+    before this yields, so a new outcome does not overtake one kept before a restart."""
+    store = await MySqlOutbox.open(settings.ledger_db, on_query=metrics.ledger_query)
+    try:
+        outbox = Outbox(store, metrics)
+        relay = Relay(
+            outbox=outbox, store=store, publisher=publisher, metrics=metrics,
+            poll_s=settings.control.outbox_poll_s,
+            max_age_s=settings.ledger_retention_days * 86_400.0,
+        )
+        try:
+            await outbox.count()
+        except HubError as exc:
+            log.warning("cannot count waiting outcome events yet (%s)", exc)
+        async with _background(relay.run()):
+            yield outbox
+    finally:
         await store.close()
 
 

@@ -223,6 +223,28 @@ _ATTEMPT_WRITER = f"""
 ALTER TABLE intents ADD COLUMN attempt_writer VARCHAR(128) {EXACT} NULL AFTER attempt_started_at
 """
 
+# The outbox of outcome events (hub/outbox): an outcome the broker would not take (the vendor's
+# outcome queue missing or full, no confirm) waits here, in decision order (``id``), for the
+# relay, so that one vendor's outcomes never hold an office's lane. ``event_json`` is the event as
+# the vendor will receive it, like ``intents.outcome_json`` (stored, never logged); a row is
+# deleted once the broker confirmed it, or dropped after the ledger's retention.
+_OUTCOME_OUTBOX = f"""
+CREATE TABLE outcome_outbox (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    intent_id BIGINT UNSIGNED NULL,
+    routing_key VARCHAR(255) {EXACT} NOT NULL,
+    correlation_id VARCHAR(255) {EXACT} NULL,
+    event_json MEDIUMTEXT {EXACT} NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    last_error VARCHAR(500) NULL,
+    last_attempt_at DATETIME(6) NULL,
+    KEY ix_outcome_outbox_vendor (vendor, id)
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -232,4 +254,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=6, name="retry_budget", statements=(_RETRY_BUDGET,)),
     Migration(version=7, name="custody", statements=(_OFFICE_HOLDS, _PARKED_DELIVERIES)),
     Migration(version=8, name="attempt_writer", statements=(_ATTEMPT_WRITER,)),
+    Migration(version=9, name="outcome_outbox", statements=(_OUTCOME_OUTBOX,)),
 )

@@ -70,11 +70,23 @@ class BrokerInstruments:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutboxInstruments:
+    """Outcome events the broker would not take, kept for their vendor (hub/outbox)."""
+
+    kept: Counter
+    relayed: Counter
+    dropped: Counter
+    waiting: Gauge
+    waiting_oldest: Gauge
+
+
+@dataclass(frozen=True, kw_only=True)
 class Instruments:
     intents: IntentInstruments
     dependencies: DependencyInstruments
     state: StateInstruments
     broker: BrokerInstruments
+    outbox: OutboxInstruments
 
 
 def declare(registry: CollectorRegistry) -> Instruments:
@@ -84,6 +96,7 @@ def declare(registry: CollectorRegistry) -> Instruments:
         dependencies=_dependency_metrics(registry),
         state=_state_metrics(registry),
         broker=_broker_metrics(registry),
+        outbox=_outbox_metrics(registry),
     )
 
 
@@ -262,6 +275,41 @@ def _broker_metrics(registry: CollectorRegistry) -> BrokerInstruments:
             "hub_broker_redeliveries",
             "Deliveries the broker had delivered before, on their first run in the writer.",
             ["office"],
+            registry=registry,
+        ),
+    )
+
+
+def _outbox_metrics(registry: CollectorRegistry) -> OutboxInstruments:
+    return OutboxInstruments(
+        kept=Counter(
+            "hub_outcomes_kept",
+            "Outcome events kept in the outbox: the broker refused them, or older ones waited.",
+            ["vendor"],
+            registry=registry,
+        ),
+        relayed=Counter(
+            "hub_outcomes_relayed",
+            "Outcome events the relay published from the outbox, confirmed by the broker.",
+            ["vendor"],
+            registry=registry,
+        ),
+        dropped=Counter(
+            "hub_outcomes_dropped",
+            "Outcome events dropped from the outbox undelivered, past the ledger's retention.",
+            ["vendor"],
+            registry=registry,
+        ),
+        waiting=Gauge(
+            "hub_outcomes_waiting",
+            "Outcome events waiting in the outbox for their vendor (the whole hub's).",
+            ["vendor"],
+            registry=registry,
+        ),
+        waiting_oldest=Gauge(
+            "hub_outcomes_waiting_oldest_seconds",
+            "Age of the vendor's oldest outcome event waiting in the outbox; 0 when none waits.",
+            ["vendor"],
             registry=registry,
         ),
     )

@@ -31,6 +31,11 @@ hub_broker_channel_closes_total        counter    channel, office, reply
 hub_broker_consumer_cancels_total      counter    channel, office
 hub_broker_redeliveries_total          counter    office
 hub_event_loop_lag_seconds             histogram  (none)
+hub_outcomes_kept_total                counter    vendor
+hub_outcomes_relayed_total             counter    vendor
+hub_outcomes_dropped_total             counter    vendor
+hub_outcomes_waiting                   gauge      vendor
+hub_outcomes_waiting_oldest_seconds    gauge      vendor
 =====================================  =========  =========================================
 
 Label values:
@@ -63,7 +68,7 @@ Label values:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry
 
@@ -74,6 +79,7 @@ from hub.observability.labels import (
     OD_OPERATIONS,
     OTHER,
     SHARED,
+    UNKNOWN,
     BrokerReply,
     ChannelRole,
     ErrorClass,
@@ -89,6 +95,7 @@ from hub.observability.labels import (
     reason_label,
 )
 from hub.opendental.results import ApiCall
+from hub.outbox import Waiting
 
 
 class HubMetrics:
@@ -244,6 +251,29 @@ class HubMetrics:
         """How late the writer's event loop ran a heartbeat (hub/observability/liveness.py)."""
         self._m.state.event_loop_lag.labels().observe(seconds)
 
+    # The outbox of outcome events ---------------------------------------------------------------
+
+    def outcome_kept(self, vendor: str) -> None:
+        self._m.outbox.kept.labels(self._bounds.vendor(vendor)).inc()
+
+    def outcome_relayed(self, vendor: str) -> None:
+        self._m.outbox.relayed.labels(self._bounds.vendor(vendor)).inc()
+
+    def outcome_dropped(self, vendor: str) -> None:
+        self._m.outbox.dropped.labels(self._bounds.vendor(vendor)).inc()
+
+    def outcomes_waiting(self, waiting: Iterable[Waiting]) -> None:
+        """The whole outbox as just counted: a vendor not in ``waiting`` has none waiting."""
+        counts = dict.fromkeys([*self._bounds.vendors, UNKNOWN], 0)
+        oldest_s = dict.fromkeys(counts, 0.0)
+        for each in waiting:
+            label = self._bounds.vendor(each.vendor)
+            counts[label] += each.count
+            oldest_s[label] = max(oldest_s[label], each.oldest_s)
+        for label, count in counts.items():
+            self._m.outbox.waiting.labels(label).set(count)
+            self._m.outbox.waiting_oldest.labels(label).set(oldest_s[label])
+
     # ------------------------------------------------------------------------------------------
 
     def _prime(self) -> None:
@@ -251,6 +281,10 @@ class HubMetrics:
         ``increase()`` see a series from the first scrape instead of from the first event."""
         intents, deps, state = self._m.intents, self._m.dependencies, self._m.state
         self._prime_broker()
+        for vendor in sorted(self._bounds.vendors):
+            for family in (self._m.outbox.kept, self._m.outbox.relayed, self._m.outbox.dropped,
+                           self._m.outbox.waiting, self._m.outbox.waiting_oldest):
+                family.labels(vendor)
         for office in sorted(self._bounds.offices):
             intents.publish_to_applied.labels(office)
             deps.pacer_wait.labels(office)

@@ -1,5 +1,6 @@
 """``hub status``: each office lane (state, queue depth, in flight, last error, pause), the
-dead-letter depth and the paused vendors, from where every writer reports."""
+dead-letter depth, the outcome events waiting for their vendors and the paused vendors, from where
+every writer reports."""
 
 from hub.status.gather import gather
 from hub.status.json_view import status_json

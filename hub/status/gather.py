@@ -1,6 +1,7 @@
 """Gather ``hub status`` from where every writer reports: ``lane_status``, ``pauses``, the
-offices' holds and parked deliveries in the hub database, queue depths from RabbitMQ's management
-API. No registry needed: the offices are those with a queue, a lane row, a pause or a hold."""
+offices' holds and parked deliveries, the outcome events waiting in the outbox in the hub
+database, queue depths from RabbitMQ's management API. No registry needed: the offices are those
+with a queue, a lane row, a pause or a hold."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from hub.custody import Hold
 from hub.custody.mysql_custody import MySqlCustody
 from hub.errors import HubError
 from hub.ledger.mysql_session import ignore_query
+from hub.outbox import Waiting
+from hub.outbox.mysql_outbox import MySqlOutbox
 from hub.settings import HubSettings
 from hub.status.model import NO_WRITER, STALE, HubStatus, LaneLine
 
@@ -42,6 +45,7 @@ async def gather(settings: HubSettings) -> HubStatus:
     return HubStatus(
         lanes=lines,
         dead_letters=None if dead is None else dead.messages,
+        outcomes_waiting=await _outcomes_waiting(settings, problems),
         paused_vendors=list(pauses.vendors.values()),
         problems=problems,
     )
@@ -124,6 +128,21 @@ async def _custody(settings: HubSettings, problems: list[str]) -> _Custody:
         return _Custody(holds={}, parked={}, known=False)
     finally:
         await custody.close()
+
+
+async def _outcomes_waiting(settings: HubSettings, problems: list[str]) -> list[Waiting] | None:
+    try:
+        outbox = await MySqlOutbox.open(settings.ledger_db, on_query=ignore_query)
+    except HubError as exc:
+        problems.append(f"waiting outcomes: {exc}")
+        return None
+    try:
+        return await outbox.waiting()
+    except HubError as exc:
+        problems.append(f"waiting outcomes: {exc}")
+        return None
+    finally:
+        await outbox.close()
 
 
 async def _depths(settings: HubSettings, problems: list[str]) -> dict[str, QueueDepth]:

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from hub.control.model import Pause
+from hub.outbox import Waiting
 from hub.status.model import HubStatus, LaneLine
 
 JsonObject = dict[str, str | int | float | None]
@@ -15,6 +16,7 @@ def status_json(status: HubStatus) -> str:
     document = {
         "lanes": [_lane(line) for line in status.lanes],
         "dead_letters": status.dead_letters,
+        "outcomes_waiting": _waiting(status.outcomes_waiting),
         "paused_vendors": [_pause(pause) for pause in status.paused_vendors],
         "problems": status.problems,
     }
@@ -36,6 +38,21 @@ def _lane(line: LaneLine) -> dict[str, str | int | float | JsonObject | None]:
         "writer_id": line.writer_id,
         "seen_s_ago": None if line.seen_s_ago is None else round(line.seen_s_ago, 1),
     }
+
+
+def _waiting(waiting: list[Waiting] | None) -> list[JsonObject] | None:
+    if waiting is None:
+        return None
+    return [
+        {
+            "vendor": each.vendor,
+            "waiting": each.count,
+            "oldest_s": round(each.oldest_s, 1),
+            "attempts": each.attempts,
+            "last_error": each.last_error,
+        }
+        for each in waiting
+    ]
 
 
 def _pause(pause: Pause) -> JsonObject:

@@ -1,5 +1,6 @@
-"""What ``hub status`` shows: one line per office lane and writer, the dead letters, the paused
-vendors. Names, states, counts, operators' words and error codes only."""
+"""What ``hub status`` shows: one line per office lane and writer, the dead letters, the outcome
+events waiting for their vendors, the paused vendors. Names, states, counts, operators' words and
+error codes only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 
 from hub.control.model import Pause
 from hub.custody import Hold
+from hub.outbox import Waiting
 
 NO_WRITER = "no writer"  # the office has a queue or a pause, but no writer reports its lane
 STALE = "stale"  # the writer stopped refreshing its row: it is gone (or cannot reach the DB)
@@ -32,5 +34,7 @@ class LaneLine:
 class HubStatus:
     lanes: list[LaneLine]
     dead_letters: int | None  # messages in hub.dead; None if unknown
+    # Per vendor, outcome events the broker would not take, waiting in the outbox; None if unknown
+    outcomes_waiting: list[Waiting] | None
     paused_vendors: list[Pause]
     problems: list[str]  # sources that could not be read (the rest is still shown)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from hub.control.model import Pause
+from hub.outbox import Waiting
 from hub.status.model import HubStatus, LaneLine
 
 HEADERS = ("OFFICE", "STATE", "QUEUE", "IN FLIGHT", "PARKED", "LAST ERROR", "PAUSED BY / WHY",
@@ -18,7 +19,7 @@ def status_text(status: HubStatus) -> str:
     rows = [HEADERS, *(_row(line) for line in status.lanes)]
     lines = _table(rows) if status.lanes else ["no office lanes, queues or pauses found"]
     dead = UNKNOWN if status.dead_letters is None else str(status.dead_letters)
-    lines += ["", f"dead letters (hub.dead): {dead}"]
+    lines += ["", f"dead letters (hub.dead): {dead}", *_waiting(status.outcomes_waiting)]
     vendors = [f"  {p.name}  {_pause(p)}" for p in status.paused_vendors]
     lines += ["paused vendors:" + ("" if vendors else f" {NONE}"), *vendors]
     lines += [f"could not read {problem}" for problem in status.problems]
@@ -46,6 +47,26 @@ def _parked(line: LaneLine) -> str:
     count = UNKNOWN if line.parked is None else str(line.parked)
     hold = line.hold
     return count if hold is None else f"{count} (held: {hold.cause})"
+
+
+def _waiting(waiting: list[Waiting] | None) -> list[str]:
+    """Outcome events the broker would not take, per vendor: the oldest's age, and why."""
+    title = "outcomes waiting for their vendor (outbox):"
+    if waiting is None:
+        return [f"{title} {UNKNOWN}"]
+    rows = [
+        f"  {each.vendor}  {each.count}, oldest {_age(each.oldest_s)} ago"
+        + (f", tried {each.attempts}x, last: {each.last_error}" if each.last_error else "")
+        for each in waiting
+    ]
+    return [title + ("" if rows else f" {NONE}"), *rows]
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
 
 
 def _pause(pause: Pause) -> str:

@@ -1,7 +1,8 @@
 """The writer's two publishes, outcome events and dead letters, each confirmed by the broker.
 
 Every publish is ``mandatory``, waits for its confirm with a timeout, and treats a nack, a
-return (unroutable) or a broken channel as ``PublishFailed``: the delivery is then not acked.
+return (unroutable) or a broken channel as ``PublishFailed``: a dead letter's holds its delivery
+unacked; an outcome's sends the event to the outbox (hub/outbox) and the delivery is acked.
 aiormq matches a returned message to its publish by ``message_id``, so every publish has one.
 """
 
@@ -48,14 +49,20 @@ class AmqpPublisher:
         self._confirm_timeout_s = confirm_timeout_s
 
     async def outcome(self, event: OutcomeEvent) -> None:
+        await self.stored_outcome(event.routing_key(), event.to_json(), event.correlation_id)
+
+    async def stored_outcome(
+        self, routing_key: str, event_json: str, correlation_id: str | None
+    ) -> None:
+        """An outcome event as the outbox kept it (hub/outbox): the same message as ``outcome``."""
         message = Message(
-            event.to_json().encode("utf-8"),
+            event_json.encode("utf-8"),
             content_type=CONTENT_TYPE,
             delivery_mode=DeliveryMode.PERSISTENT,
             message_id=str(uuid.uuid4()),
-            correlation_id=event.correlation_id,
+            correlation_id=correlation_id,
         )
-        await self._publish(names.OUTCOMES_EXCHANGE, event.routing_key(), message)
+        await self._publish(names.OUTCOMES_EXCHANGE, routing_key, message)
 
     async def dead_letter(self, delivery: Delivery, headers: dict[str, FieldValue]) -> None:
         """The original body and properties, with the hub's headers added. The vendor's own

@@ -4,6 +4,10 @@ Rejected and dead intents go to ``hub.dlx`` first, then the ledger's result, the
 event: a crash between any two leaves the message unacked, and its redelivery finds the ledger
 either unfinished (all is done again; a dead letter may be doubled, never lost) or finished (the
 first outcome is repeated). Runs under ``asyncio.shield``: a stopping worker never cuts it short.
+
+An outcome the broker will not take does not hold the message: the decision stands, the event
+waits in the outbox for its vendor (hub/outbox) and the delivery is acked, so one vendor's
+missing or full outcome queue never stalls an office for the others.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from datetime import datetime
 from contracts import OutcomeEvent
 from hub.errors import TransientError
 from hub.ledger import ApiCallRecord, Ledger
+from hub.outbox import OutcomeOutbox
 from hub.writer.backoff import Backoff, Draw
 from hub.writer.delivery import Delivery
 from hub.writer.patience import LedgerPatience
-from hub.writer.publisher import Publisher
+from hub.writer.publisher import Publisher, PublishFailed
 from hub.writer.records import dead_letter_headers, finish_of, outcome_event
 from hub.writer.verdict import (
     DEAD_LETTERED,
@@ -44,6 +49,7 @@ class Settler:
     # and tries again with this backoff on the number of holds so far.
     infra_backoff: Backoff
     patience: LedgerPatience
+    outbox: OutcomeOutbox
 
     async def settle(self, delivery: Delivery, verdict: Verdict) -> Decision:
         if verdict.outcome not in FINAL_OUTCOMES:
@@ -86,7 +92,20 @@ class Settler:
             log.warning("intent already finished elsewhere", extra=verdict.about.log_fields())
             return
         if event is not None:
+            await self._tell(event, verdict.about)
+
+    async def _tell(self, event: OutcomeEvent, about: About) -> None:
+        """Publish the outcome, or keep it in the outbox: behind its vendor's waiting ones (so
+        they are not overtaken), or when the broker refuses it. Only a failed keep raises."""
+        if self.outbox.has_waiting(event.vendor):
+            await self.outbox.keep(event, intent_id=about.intent_id, error=None)
+            return
+        try:
             await self.publisher.outcome(event)
+        except PublishFailed as exc:
+            await self.outbox.keep(event, intent_id=about.intent_id, error=str(exc))
+            log.warning("outcome event not published (%s); kept in the outbox for its vendor",
+                        exc, extra=about.log_fields())
 
     async def _finish(self, verdict: Verdict, event: OutcomeEvent | None) -> bool:
         """The ledger's result; True too when there is no ledger row (refused before a claim)."""

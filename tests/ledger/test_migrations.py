@@ -13,7 +13,7 @@ from tests.ledger.conftest import root_connection, settings_for
 ALL_VERSIONS = [m.version for m in MIGRATIONS]
 LEDGER_TABLES = {
     "schema_migrations", "intents", "api_calls", "vendor_refs", "dlq_purges", "dlq_purged_messages",
-    "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries",
+    "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries", "outcome_outbox",
 }
 
 

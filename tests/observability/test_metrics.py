@@ -10,6 +10,7 @@ from hub.errors import ThrottledError, TransientError
 from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState, StatusClass
 from hub.observability.labels import BrokerReply, ChannelRole
 from hub.opendental.results import ApiCall
+from hub.outbox import Waiting
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -237,3 +238,28 @@ def test_series_exist_from_the_start_for_known_offices_and_agreements(
         error_class="maybe_applied",
     )  # fmt: skip
     assert retried == 0
+
+
+def test_waiting_outcomes_are_set_per_vendor_from_each_count_and_zero_once_delivered(
+    metrics: HubMetrics, registry: CollectorRegistry
+) -> None:
+    # Given a catalogue nothing has happened to yet, Then every known vendor waits for nothing
+    assert value(registry, "hub_outcomes_waiting", vendor="paywell") == 0
+    assert value(registry, "hub_outcomes_dropped_total", vendor="acme") == 0
+    # When the outbox holds outcomes of acme and of two vendors the registry does not know
+    metrics.outcomes_waiting([
+        Waiting(vendor="acme", count=3, oldest_s=1200.0, attempts=4, last_error="returned"),
+        Waiting(vendor="gone-1", count=2, oldest_s=60.0, attempts=1, last_error=None),
+        Waiting(vendor="gone-2", count=1, oldest_s=90.0, attempts=1, last_error=None),
+    ])
+    # Then they are counted under their vendor, or together as unknown, with the oldest's age
+    assert value(registry, "hub_outcomes_waiting", vendor="acme") == 3
+    assert value(registry, "hub_outcomes_waiting_oldest_seconds", vendor="acme") == 1200
+    assert value(registry, "hub_outcomes_waiting", vendor="unknown") == 3
+    assert value(registry, "hub_outcomes_waiting_oldest_seconds", vendor="unknown") == 90
+    assert value(registry, "hub_outcomes_waiting", vendor="paywell") == 0
+    # When the next count finds the outbox empty, Then nobody waits any more
+    metrics.outcomes_waiting([])
+    for vendor in ("acme", "unknown"):
+        assert value(registry, "hub_outcomes_waiting", vendor=vendor) == 0
+        assert value(registry, "hub_outcomes_waiting_oldest_seconds", vendor=vendor) == 0
