@@ -34,13 +34,13 @@ from hub.control.running import Control
 from hub.custody import Parked
 from hub.errors import HubError, LedgerError
 from hub.observability import LaneProgress
-from hub.writer.acking import ACTIONS, Action, ack
+from hub.writer.acking import ack
 from hub.writer.backoff import Backoff
 from hub.writer.bookkeeping import Bookkeeping
 from hub.writer.delivery import Delivery, delivery_of
 from hub.writer.metrics import WriterMetrics
 from hub.writer.office_queue import InHand, OfficeQueue
-from hub.writer.verdict import About, Decision, HoldCause, Outcome
+from hub.writer.runs import Decided, Runs
 from hub.writer.wrappers import Process
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ class Lane:
         self._queue = queue
         self._ctx = context
         self._changed = context.control.watcher.listen()
+        self._runs = Runs(
+            office=office, process=context.process, give_up=context.give_up,
+            metrics=context.metrics, progress=context.progress,
+            crash_limit=context.rules.crash_limit, crash_backoff=context.rules.crash_backoff,
+        )
         self._hold: OwnHold | None = None
         self._running = False
         self._drained_at_s = float("-inf")
@@ -124,7 +129,8 @@ class Lane:
             except Exception:
                 log.exception("the lane failed unexpectedly; it goes on",
                               extra={"office": self.office})
-                self._metrics.wrapper_failed("lane")
+                with contextlib.suppress(Exception):  # reporting never ends a lane
+                    self._metrics.wrapper_failed("lane")
                 await self._sleep(self._ctx.control.poll_s)
 
     async def _turn(self) -> None:
@@ -206,37 +212,21 @@ class Lane:
     async def _run_in_place(self, item: InHand, delivery: Delivery) -> None:
         """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
         runs it again, a longer one stands the lane down with it at the head."""
-        giving_up = False
         while not item.stale and not self._ctx.stopping.is_set():
-            decision = await self._decide(delivery, giving_up=giving_up)
-            self._report(decision)
-            if ACTIONS[decision.outcome] is Action.ACK:
+            ran = await self._runs.until_held(delivery)
+            if isinstance(ran, Decided):
                 await self._ctx.bookkeeping.run(ack(item.message, self.office, self._metrics))
                 return
-            delivery, delay_s = self._next_run(delivery, decision)
-            giving_up = delay_s is None
-            if delay_s is None:
-                continue
-            if time.monotonic() + delay_s > item.received_s + self._limit_s:
-                wake_at_s = time.monotonic() + delay_s
-                await self._stand_down([(item, delivery)], _cause(decision), wake_at_s=wake_at_s)
+            delivery = ran.delivery
+            if time.monotonic() + ran.delay_s > item.received_s + self._limit_s:
+                wake_at_s = time.monotonic() + ran.delay_s
+                await self._stand_down([(item, delivery)], ran.cause, wake_at_s=wake_at_s)
                 return
-            if not await self._wait(delay_s):
+            if not await self._wait(ran.delay_s):
                 return  # stopping: it stays unacked, and the broker has it back
             if self._leaving(self._view()):
                 await self._leave(item, delivery)
                 return
-
-    def _next_run(self, delivery: Delivery, decision: Decision) -> tuple[Delivery, float | None]:
-        """The delivery as it runs next, and after how long; None: at once, to give up on it."""
-        unrecorded = decision.unrecorded or delivery.unrecorded
-        delivery = replace(delivery, held=delivery.held + 1, unrecorded=unrecorded)
-        if decision.outcome is not Outcome.CRASHED:
-            return delivery, decision.delay_s
-        delivery = replace(delivery, crashes=delivery.crashes + 1)
-        if delivery.crashes >= self._ctx.rules.crash_limit:
-            return delivery, None
-        return delivery, self._ctx.rules.crash_backoff.ceiling_s(delivery.crashes)
 
     async def _leave(self, item: InHand, delivery: Delivery) -> None:
         """While it waited in place, another writer took the office's hold (hand everything
@@ -323,26 +313,18 @@ class Lane:
 
     async def _run_parked(self, parked: Parked) -> bool:
         """Decide one parked delivery; False when it is held again (the hold's time moves)."""
-        delivery, giving_up = parked.delivery, False
         self._running = True
         try:
-            while True:
-                decision = await self._decide(delivery, giving_up=giving_up)
-                self._report(decision)
-                if ACTIONS[decision.outcome] is Action.ACK:
-                    custody = self._ctx.control.custody
-                    await self._ctx.bookkeeping.run(custody.unpark(parked.id))
-                    return True
-                delivery, delay_s = self._next_run(delivery, decision)
-                giving_up = delay_s is None
-                if delay_s is not None:
-                    break
+            ran = await self._runs.until_held(parked.delivery)
         finally:
             self._running = False
-        await self._keep(replace(parked, delivery=delivery))
-        wake_at_s = time.monotonic() + delay_s
-        hold = self._hold or OwnHold(cause=_cause(decision), wake_at_s=wake_at_s)
-        self._hold = replace(hold, cause=_cause(decision), wake_at_s=wake_at_s)
+        if isinstance(ran, Decided):
+            await self._ctx.bookkeeping.run(self._ctx.control.custody.unpark(parked.id))
+            return True
+        await self._keep(replace(parked, delivery=ran.delivery))
+        wake_at_s = time.monotonic() + ran.delay_s
+        hold = self._hold or OwnHold(cause=ran.cause, wake_at_s=wake_at_s)
+        self._hold = replace(hold, cause=ran.cause, wake_at_s=wake_at_s)
         return False
 
     async def _keep(self, parked: Parked) -> None:
@@ -391,19 +373,6 @@ class Lane:
 
     # Shared steps ----------------------------------------------------------------------------
 
-    async def _decide(self, delivery: Delivery, *, giving_up: bool) -> Decision:
-        step = self._ctx.give_up if giving_up else self._ctx.process
-        self._ctx.progress.busy(self.office)
-        try:
-            return await step(delivery)
-        except LedgerError:
-            raise  # the ledger refuses for good: the writer stops, nothing acked
-        except Exception:
-            log.exception("processing failed unexpectedly", extra={"office": self.office})
-            return Decision(
-                about=About(office=self.office), outcome=Outcome.CRASHED, cause=HoldCause.CRASHED
-            )
-
     async def _let_go(self, items: Sequence[InHand], why: str) -> None:
         """Stop consuming and hand ``items`` and everything else in hand back to the broker,
         in one step and in delivery order. Each counts one delivery toward the queue's limit, so
@@ -412,20 +381,6 @@ class Lane:
         if count:
             log.warning("handed %d delivery(ies) back to the broker: %s", count, why,
                         extra={"office": self.office})
-
-    def _report(self, decision: Decision) -> None:
-        """The lane's state for its metrics; reporting never ends a lane."""
-        self._ctx.progress.idle(self.office)  # its own guard: it never raises
-        try:
-            if decision.outcome is Outcome.LANE_PAUSED:
-                cause = HoldCause.HUB if decision.cause is None else decision.cause
-                self._metrics.lane_paused(self.office, cause.value)
-            elif decision.outcome in (Outcome.RETRY_LATER, Outcome.CRASHED):
-                self._metrics.lane_backing_off(self.office)
-            else:
-                self._metrics.lane_running(self.office)
-        except Exception:
-            log.exception("reporting the lane's state failed", extra={"office": self.office})
 
     async def _wait(self, delay_s: float | None, *also: Awaitable[object]) -> bool:
         """Until ``delay_s`` passed (True; None: no limit), stopping (False), the view changed or
@@ -485,9 +440,3 @@ class Lane:
 def _foreign_hold(view: ControlView, office: str, me: str) -> bool:
     hold = view.hold(office)
     return hold is not None and hold.writer_id != me
-
-
-def _cause(decision: Decision) -> str:
-    if decision.outcome is Outcome.CRASHED:
-        return HoldCause.CRASHED.value
-    return (decision.cause or HoldCause.HUB).value
