@@ -1,9 +1,10 @@
 """A short outage run, end to end: its own RabbitMQ node with a 2 s consumer_timeout, the
 simulator and the writer as processes, one office down each way for four timeouts, an office and
-a vendor paused, an outcome queue deleted and declared again. What it asserts holds whatever the
-writer does with a long hold: the outages happened, every published intent is accounted for
-once, and the report's figures are there and agree. (Whether the hub passes the run's checks is
-``hub chaos --outage``'s verdict, at full length.)"""
+a vendor paused, an outcome queue deleted and declared again. The outages happen, every published
+intent is accounted for once, the report's figures agree, and the writer let no broker timer
+decide: no consumer timed out, nothing dead-lettered by the broker, nothing lost, doubled or out
+of order, every held intent applied once its office came back, every outcome delivered. (The
+steady offices' pace is ``hub chaos --outage``'s verdict, at full length.)"""
 
 from __future__ import annotations
 
@@ -59,5 +60,10 @@ async def test_a_short_outage_run_accounts_for_every_intent_and_reports_the_outa
     assert outcomes["received"] + outcomes["missing"] == outcomes["decided"] > 0
     assert figures["steady_rate"]["before_applied"] > 0
     assert figures["ok"] == all(figures["checks"].values())
+    # And no broker timer or counter decided anything, and nothing waited for good
+    assert (figures["broker_consumer_timeouts"], figures["broker_dead_lettered"]) == (0, 0)
+    assert (figures["lost"], figures["duplicated"], figures["out_of_order"]) == (0, 0, 0)
+    assert [h["name"] for h in figures["held"] if not h["all_applied"]] == []
+    assert outcomes["missing"] == 0
     assert outage_text(report).startswith(f"hub chaos --outage, run {report.base.run_id}: ")
     assert any("paused by an operator" in line for line in lines)
