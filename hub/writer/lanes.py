@@ -288,9 +288,11 @@ class Lane:
                         extra={"office": self.office})
             self._hold = None
             return
-        if view.pauses.office_paused(self.office) or now < hold.wake_at_s:
-            wait_s = min(max(hold.wake_at_s - now, 0.0), self._ctx.control.poll_s)
-            await self._wait(wait_s or self._ctx.control.poll_s)
+        if view.pauses.office_paused(self.office):
+            await self._wait(None)  # until the view changes: resumed, or another's hold
+            return
+        if now < hold.wake_at_s:
+            await self._wait(hold.wake_at_s - now)  # sooner if the view changes
             return
         custody = self._ctx.control.custody
         paused = frozenset(view.pauses.vendors)
@@ -340,7 +342,10 @@ class Lane:
         the queue's head back again); a hold its writer stopped renewing is adopted, with what
         it parked."""
         view = self._view()
-        if view.pauses.office_paused(self.office) or not self._trusted(view):
+        if view.pauses.office_paused(self.office):
+            await self._wait(None)  # until the view changes
+            return
+        if not self._trusted(view):
             await self._wait(self._ctx.control.poll_s)
             return
         try:
