@@ -13,10 +13,10 @@ from hub.settings import MySqlSettings
 from odsim.config import CustomerConfig, SimConfig
 from odsim.server import running_simulator
 from tests.operations.support import fast, running_writer
-from tests.reliability.proxy import blocking_proxy
+from tests.reliability.proxy import BlockingProxy, blocking_proxy
 from tests.support.http_server import until_status
 from tests.writer.conftest import MakeWorld
-from tests.writer.support import FULL_KEY, write_world
+from tests.writer.support import FULL_KEY, World, write_world
 
 CHECKS = {"broker": "ok", "hub_database": "ok", "registry": "ok"}
 
@@ -43,22 +43,30 @@ async def test_readyz_stays_ready_when_an_offices_open_dental_stops(
     assert after.json()["checks"] == CHECKS
 
 
+async def _ready_blocked_ready(
+    world: World, proxy: BlockingProxy
+) -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+    """/readyz of a running writer before, while and after ``proxy`` blocks its way."""
+    async with running_writer(world) as writer, httpx.AsyncClient(timeout=10) as http:
+        readyz = f"{writer.server.url}/readyz"
+        before = await http.get(readyz)
+        try:
+            proxy.block()
+            down = await until_status(http, readyz, 503)
+        finally:
+            proxy.unblock()  # a writer cut off for good could not drain
+        back = await until_status(http, readyz, 200)
+    return before, down, back
+
+
 async def test_readyz_names_the_hub_database_while_it_cannot_be_reached(
     make_world: MakeWorld, ledger_db: MySqlSettings
 ) -> None:
     # Given a writer reaching the hub database through a proxy
     async with blocking_proxy(ledger_db.host, ledger_db.port) as (proxy, port):
         world = fast(await make_world(ledger=ledger_db.model_copy(update={"port": port})))
-        async with running_writer(world) as writer, httpx.AsyncClient(timeout=10) as http:
-            readyz = f"{writer.server.url}/readyz"
-            before = await http.get(readyz)
-            # When the database cannot be reached, and then can again
-            try:
-                proxy.block()
-                down = await until_status(http, readyz, 503)
-            finally:
-                proxy.unblock()  # a writer cut off for good could not drain
-            back = await until_status(http, readyz, 200)
+        # When the database cannot be reached, and then can again
+        before, down, back = await _ready_blocked_ready(world, proxy)
 
     # Then the writer was ready, then not, naming the hub database alone, then ready again
     assert before.json()["checks"] == CHECKS
@@ -74,16 +82,8 @@ async def test_readyz_names_the_broker_while_its_connection_is_closed(
     async with blocking_proxy("127.0.0.1", 5672) as (proxy, port):
         url = f"amqp://guest:guest@127.0.0.1:{port}/?reconnect_interval=0.2"
         world.settings = world.settings.model_copy(update={"broker_url": SecretStr(url)})
-        async with running_writer(world) as writer, httpx.AsyncClient(timeout=10) as http:
-            readyz = f"{writer.server.url}/readyz"
-            before = await http.get(readyz)
-            # When the broker closes its connection and refuses new ones, and then takes them
-            try:
-                proxy.block()
-                down = await until_status(http, readyz, 503)
-            finally:
-                proxy.unblock()  # a writer cut off for good could not drain
-            back = await until_status(http, readyz, 200)
+        # When the broker closes its connection and refuses new ones, and then takes them
+        before, down, back = await _ready_blocked_ready(world, proxy)
 
     # Then the writer was ready, then not, naming the broker alone, then ready again
     assert before.json()["checks"] == CHECKS
