@@ -2,8 +2,8 @@
 
 Why aiohttp and not httpx on this path: every intent makes one request here, and httpx's own
 layer (its Request, URL and Headers models, cookie jar and hooks) costs about twice aiohttp's
-whole request in CPU, measured with ``hub bench`` and a client benchmark (README: "How fast the
-hub is"). The rest of the hub (management API, admin calls, tests) keeps httpx.
+whole request in CPU, measured with ``hub bench`` and a client benchmark (docs/performance.md).
+The rest of the hub (management API, admin calls, tests) keeps httpx.
 
 aiohttp's failures are classified where the client catches them (``classify_transport``), and
 aiohttp's own silent resend of an idempotent method (PUT) on a dropped connection is turned off:
