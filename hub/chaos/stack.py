@@ -89,6 +89,8 @@ def writer_env(run: HubSettings, world: World, attempt_timeout_s: float) -> dict
         "HUB_REGISTRY_PATH": str(run.registry_path),
         "HUB_METRICS_PORT": "0",  # a free port: the machine may run other writers
         "HUB_WRITER__ATTEMPT_TIMEOUT_S": str(attempt_timeout_s),
+        # The run declares the office queues; the writer must declare them alike.
+        "HUB_OFFICE_DELIVERY_LIMIT": str(run.office_delivery_limit),
         **secrets_env(world, run),
     }
 

@@ -26,9 +26,13 @@ HELD_KEYS = {"name", "disruption", "start_s", "end_s", "timeouts", "published", 
 
 async def test_a_short_outage_run_accounts_for_every_intent_and_reports_the_outages() -> None:
     # Given outages of 4 consumer timeouts (2 s each) on one office per kind, one office paused,
-    # two steady offices, two vendors publishing 8 intents a second throughout
+    # two steady offices, two vendors publishing 8 intents a second throughout; the office
+    # queues dead-letter a message returned 3 times, so a writer that left its held deliveries
+    # to the broker's timer would lose them to it in every outage (as days would at 30 min and
+    # a limit of 20)
     config = OutageConfig(
-        settings=HubSettings(), consumer_timeout_s=2.0, outage_timeouts=4.0, baseline_s=4.0,
+        settings=HubSettings(office_delivery_limit=3), consumer_timeout_s=2.0,
+        outage_timeouts=4.0, baseline_s=4.0,
         stagger_s=1.0, tail_s=2.0, offices_per_kind=1, steady_offices=2, vendors=2,
         databases=2, publish_rate=8.0, drain_timeout_s=20.0, attempt_timeout_s=0.8, seed=3,
     )
