@@ -6,7 +6,8 @@ the free ones), delay (backoff.py), exhaust (``dead`` with ``retries_exhausted``
 
     permanent (validation 400, 404, conflict)  rejected at once
     401                                        the lane pauses and probes; never exhausts
-    unreachable (refused, eConnector 400)      the lane pauses and probes; clocked, not counted
+    unreachable (refused, eConnector 400)      the lane pauses and probes; never exhausts (an
+                                               office's server is off every night)
     throttled (429)                            waits as asked; clocked, not counted
     may have landed (5xx, lost reply, timeout) kept in doubt: reconciled before anything else
     other transient                            retried with backoff; counted and clocked
@@ -34,7 +35,9 @@ class AttemptTimedOut(TransientError):
 
 CHARGES: Mapping[HoldCause, Charge] = {
     HoldCause.AUTH: Charge.FREE,
-    HoldCause.OPEN_DENTAL_DOWN: Charge.CLOCKED,
+    # Free and unclocked: the office being away is not the intent's doing, and a night of it
+    # must not use up the retry time the intent has for real failures once the office is back.
+    HoldCause.OPEN_DENTAL_DOWN: Charge.FREE,
     HoldCause.THROTTLED: Charge.CLOCKED,
     HoldCause.TIMEOUT: Charge.COUNTED,
     HoldCause.TRANSIENT: Charge.COUNTED,
@@ -80,7 +83,7 @@ def after_failure(
         return AfterFailure(verdict=_hold(about, cause, delay_s, str(error)), release=None)
     charge = CHARGES[cause]
     counted = budget.counted(attempt, charge)
-    if cause is not HoldCause.AUTH and policy.exhausted(
+    if cause not in PAUSES and policy.exhausted(
         counted_attempts=counted, retrying_s=budget.retrying_now_s()
     ):
         message = f"Open Dental failed {counted} counted attempt(s); the last said: {error}"
