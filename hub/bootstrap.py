@@ -29,6 +29,7 @@ from hub.observability import (
     FamilyRegistry,
     HubMetrics,
     LabelBounds,
+    LaneProgress,
     Liveness,
     LivenessLimits,
     ReadinessCheck,
@@ -43,19 +44,14 @@ from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
 from hub.topology import Topology, topology_for
-from hub.writer.apis import HttpOfficeApis
-from hub.writer.application import Applier
-from hub.writer.backoff import Backoff, Draw, RetryPolicy
-from hub.writer.bookkeeping import Bookkeeping
-from hub.writer.claiming import OwnAttempts
-from hub.writer.lanes import LaneContext, LaneRules
+from hub.writer.application import Applier, HttpOfficeApis
+from hub.writer.finishing import AmqpPublisher, Finisher, ShieldedTasks
+from hub.writer.intake import OwnAttempts
+from hub.writer.lanes import LaneContext
 from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
-from hub.writer.patience import LedgerPatience
-from hub.writer.pipeline import Pipeline
-from hub.writer.publisher import AmqpPublisher
+from hub.writer.pipeline import CommitBatching, Pipeline
 from hub.writer.reconciling import Reconciler
-from hub.writer.settlement import Settler
-from hub.writer.wrappers import LogDecisions, MeasureDecisions, Wrapper, wrap
+from hub.writer.retrying import Backoff, Draw, RetryPolicy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,8 +73,8 @@ class Writer:
         return self.lanes.metrics
 
     @property
-    def bookkeeping(self) -> Bookkeeping:
-        return self.lanes.bookkeeping
+    def shielded(self) -> ShieldedTasks:
+        return self.lanes.shielded
 
     async def lane_channel(self, office: str) -> AbstractRobustChannel:
         """A channel for one office lane: a broker-side close of it (a precondition failed,
@@ -156,7 +152,7 @@ async def writer(
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)
         broker = await _open_broker(stack, settings, metrics.broker)
-        bookkeeping = Bookkeeping()
+        shielded = ShieldedTasks()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         outbox = await stack.enter_async_context(
             running_outbox(settings, publisher, hub_metrics)
@@ -165,38 +161,26 @@ async def writer(
             ledger=ledger, http=http, publisher=publisher, outbox=outbox, databases=databases,
             metrics=metrics, draw=draw or random.Random().random, writer_id=control.writer_id,
         )
-        pipeline = _pipeline(settings, registry, parts, bookkeeping)
-        wrappers: list[Wrapper] = [LogDecisions(metrics), MeasureDecisions(metrics)]
         liveness = Liveness(LivenessLimits.of(settings.health, ws), hub_metrics)
+        pipeline = _pipeline(settings, registry, parts, shielded, liveness)
         yield Writer(
             settings=ws,
             topology=topology_for(registry, settings.office_delivery_limit),
             connection=broker.connection,
             publish_channel=broker.publish_channel,
             lanes=LaneContext(
-                process=wrap(pipeline.process, wrappers),
-                give_up=wrap(pipeline.give_up, wrappers),
+                pipeline=pipeline,
                 metrics=metrics,
-                bookkeeping=bookkeeping,
+                shielded=shielded,
                 stopping=asyncio.Event(),
                 control=control,
-                rules=lane_rules(settings),
-                progress=liveness,
+                hold_limit_s=hold_limit_s(settings),
             ),
             control=control,
             metrics_registry=collector,
             readiness=writer_checks(broker.connection, control.store.ping),
             liveness=liveness,
         )
-
-
-def lane_rules(settings: HubSettings) -> LaneRules:
-    ws = settings.writer
-    return LaneRules(
-        hold_limit_s=hold_limit_s(settings),
-        crash_limit=ws.crash_limit,
-        crash_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,17 +232,18 @@ class _Parts:
 
 
 def _pipeline(
-    settings: HubSettings, registry: Registry, parts: _Parts, bookkeeping: Bookkeeping
+    settings: HubSettings, registry: Registry, parts: _Parts, shielded: ShieldedTasks,
+    progress: LaneProgress,
 ) -> Pipeline:
     ws = settings.writer
     apis = office_apis(settings, registry.offices)
     pacer = KeyPacer()
     for api in apis.values():
         pacer.register(api)
-    patience = LedgerPatience.of_offices(apis.values())
     policy = retry_policy(ws, parts.draw)
     ledger = parts.ledger
     own = OwnAttempts(writer_id=parts.writer_id)
+    infra_backoff = Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s)
     applier = Applier(
         ledger=ledger,
         apis=MeasuredOfficeApis(HttpOfficeApis(http=parts.http, pacer=pacer, offices=apis),
@@ -271,20 +256,23 @@ def _pipeline(
         known_rows=LedgerKnownRows(ledger), databases=parts.databases, ledger=ledger,
         policy=policy, attempt_timeout_s=ws.attempt_timeout_s, metrics=parts.metrics, own=own,
     )
-    settler = Settler(
+    finisher = Finisher(
         ledger=ledger, publisher=parts.publisher, clock=_now, draw=parts.draw,
-        infra_backoff=Backoff(base_s=ws.infra_backoff_base_s, cap_s=ws.infra_backoff_cap_s),
-        patience=patience, outbox=parts.outbox,
+        infra_backoff=infra_backoff, outbox=parts.outbox,
     )
     return Pipeline(
         registry=registry,
         ledger=ledger,
         reconciler=reconciler,
         applier=applier,
-        settler=settler,
-        bookkeeping=bookkeeping,
+        finisher=finisher,
+        shielded=shielded,
         clock=_now,
-        patience=patience,
+        batching=CommitBatching.of_offices(apis.values()),
+        metrics=parts.metrics,
+        progress=progress,
+        crash_limit=ws.crash_limit,
+        crash_backoff=infra_backoff,
     )
 
 

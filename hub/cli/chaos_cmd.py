@@ -35,8 +35,8 @@ from hub.cli.chaos_outage import (
     refuse_options,
 )
 from hub.errors import HubError
+from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
-from hub.writer.logs import configure_logging
 
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
 Intents = Annotated[int, typer.Option(min=20, help="Distinct intents to publish.")]

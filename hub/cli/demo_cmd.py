@@ -19,8 +19,8 @@ import typer
 from hub.demo import DemoConfig, SimTarget, report_json, report_text, run_demo
 from hub.demo.config import DEFAULT_OUTCOME_TIMEOUT_S, DEFAULT_PATIENTS
 from hub.errors import HubError
+from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
-from hub.writer.logs import configure_logging
 
 AsJson = Annotated[
     bool, typer.Option("--json", help="One JSON object on stdout (shape: hub/demo/report.py).")

@@ -10,8 +10,8 @@ import signal
 import typer
 
 from hub.errors import HubError
+from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
-from hub.writer.logs import configure_logging
 from hub.writer.worker import run_worker
 
 log = logging.getLogger("hub.worker")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from hub.writer.delivery import Delivery
+from hub.writer.office_queue import Delivery
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,7 @@ from hub.ledger.mysql_rows import from_db
 from hub.ledger.mysql_session import MySqlSession, Record
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
-from hub.writer.delivery import Delivery, KeptProperties
+from hub.writer.office_queue import Delivery, KeptProperties
 
 _NOW = "UTC_TIMESTAMP(6)"
 _HOLD_COLUMNS = f"""office_id, writer_id, cause, since,

@@ -12,23 +12,23 @@ from enum import StrEnum
 from typing import TypeAlias
 
 import hub.ledger.constants as c
+from contracts import OutcomeStatus
 
 _HEX_SHA256 = re.compile(f"[0-9a-f]{{{c.PAYLOAD_HASH_HEX_CHARS}}}")
 
 
 class IntentStatus(StrEnum):
+    """An intent row's life: received, attempting, then one of ``OutcomeStatus`` (the same values:
+    the writer's decisions, the metrics and the outcome event use that one vocabulary)."""
+
     RECEIVED = "received"  # claimed; no API call is in flight
     ATTEMPTING = "attempting"  # an API call may be in flight or may have happened unrecorded
     APPLIED = "applied"
     REJECTED = "rejected"
     DEAD = "dead"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
 
-
-TERMINAL_STATUSES = frozenset({IntentStatus.APPLIED, IntentStatus.REJECTED, IntentStatus.DEAD})
+TERMINAL_STATUSES = frozenset(IntentStatus(status.value) for status in OutcomeStatus)
 
 
 class RefKind(StrEnum):
@@ -116,7 +116,7 @@ class Finished:
     """An exact duplicate of a finished intent: repeat ``outcome_json`` verbatim, call nothing."""
 
     intent_id: int
-    status: IntentStatus
+    status: OutcomeStatus
     outcome_json: str | None
 
 
@@ -190,7 +190,7 @@ class Finish:
     not recorded yet: they are recorded with the finish, in the same commit, whether or not the
     finish itself takes (another delivery may have finished the intent first)."""
 
-    status: IntentStatus
+    status: OutcomeStatus
     od_table: str | None = None
     od_primary_key: int | None = None
     reason: str | None = None  # a stable code, e.g. "od_rejected", "retries_exhausted"
@@ -200,9 +200,9 @@ class Finish:
     calls: tuple[ApiCallRecord, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.status.is_terminal:
+        if self.status not in set(OutcomeStatus):
             raise ValueError("finish needs a terminal status")
-        if self.refs and self.status is not IntentStatus.APPLIED:
+        if self.refs and self.status != OutcomeStatus.APPLIED:
             raise ValueError("only an applied intent creates vendor refs")
         _check_length("od_table", self.od_table, c.MAX_OD_TABLE_CHARS)
         _check_length("reason", self.reason, c.MAX_REASON_CHARS)

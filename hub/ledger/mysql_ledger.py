@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import hub.ledger.constants as c
+from contracts import OutcomeStatus
 from hub.errors import LedgerError
 from hub.ledger.group_commit import DEFAULT_BATCHES, GroupCommit
 from hub.ledger.models import (
@@ -346,7 +347,9 @@ def _classify(record: Record, payload_hash: str) -> ClaimResult:
             attempt_started_at=from_db(record["attempt_started_at"]),
             attempt_writer=record["attempt_writer"],
         )
-    return Finished(intent_id=intent_id, status=status, outcome_json=record["outcome_json"])
+    return Finished(
+        intent_id=intent_id, status=OutcomeStatus(status.value), outcome_json=record["outcome_json"]
+    )
 
 
 def _call_row(intent_id: int, call: ApiCallRecord) -> tuple[object, ...]:

@@ -3,8 +3,8 @@ small HTTP server for ``/metrics``, ``/healthz`` (``Liveness``) and ``/readyz`` 
 
 from hub.observability.exposition import FamilyRegistry
 from hub.observability.labels import (
+    OUTCOME_LABELS,
     ErrorClass,
-    IntentOutcome,
     LabelBounds,
     LaneState,
     StatusClass,
@@ -16,11 +16,11 @@ from hub.observability.readiness import CheckResult, ReadinessCheck, run_checks
 from hub.observability.server import ObservabilityServer, serving
 
 __all__ = [
+    "OUTCOME_LABELS",
     "CheckResult",
     "ErrorClass",
     "FamilyRegistry",
     "HubMetrics",
-    "IntentOutcome",
     "LabelBounds",
     "LaneProgress",
     "LaneState",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts.outcome import OutcomeReason
+from contracts.outcome import OutcomeReason, OutcomeStatus
 from hub.errors import ThrottledError, TransientError
 from hub.registry import V1_CONTRACTS, Registry
 
@@ -28,13 +28,14 @@ MAX_QUERY_NAMES = 100
 MAX_WRAPPER_NAMES = 20
 
 
-class IntentOutcome(StrEnum):
-    """How one delivery of an intent ended, as counted (a duplicate repeats an earlier outcome)."""
+DUPLICATE = "duplicate"  # the outcome label of an intent decided before: its outcome is repeated
+OUTCOME_LABELS = frozenset({*(status.value for status in OutcomeStatus), DUPLICATE})
 
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    REJECTED = "rejected"
-    DEAD = "dead"
+
+def outcome_label(status: OutcomeStatus, *, duplicate: bool) -> str:
+    """How one delivery of an intent ended, as counted: its ``OutcomeStatus``, or ``duplicate``
+    when it repeats an earlier decision."""
+    return DUPLICATE if duplicate else status.value
 
 
 class LaneState(StrEnum):

@@ -42,7 +42,8 @@ Label values:
 
 - ``vendor``, ``office``: the registry's vendors and offices, else ``unknown``.
 - ``contract``: the seven v1 contracts (``patient.create`` …), else ``unknown``.
-- ``outcome``: ``applied``, ``duplicate``, ``rejected``, ``dead`` (``IntentOutcome``).
+- ``outcome``: an ``OutcomeStatus`` (``applied``, ``rejected``, ``dead``), or ``duplicate`` for
+  an intent decided before (``outcome_label``).
 - ``reason``: ``none`` when applied or a duplicate, else the outcome reason's code
   (``invalid``, ``unauthorized``, ``idempotency_conflict``, ``od_rejected``,
   ``retries_exhausted``, ``needs_reconcile``, ``ambiguous``, ``writer_failed``), else ``other``.
@@ -72,7 +73,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry
 
-from contracts.outcome import OutcomeReason
+from contracts.outcome import OutcomeReason, OutcomeStatus
 from hub.observability.catalogue import declare
 from hub.observability.labels import (
     MAX_WRAPPER_NAMES,
@@ -83,7 +84,6 @@ from hub.observability.labels import (
     BrokerReply,
     ChannelRole,
     ErrorClass,
-    IntentOutcome,
     LabelBounds,
     LaneState,
     PauseCause,
@@ -92,6 +92,7 @@ from hub.observability.labels import (
     SqlResult,
     StatusClass,
     od_operation,
+    outcome_label,
     reason_label,
 )
 from hub.opendental.results import ApiCall
@@ -122,12 +123,15 @@ class HubMetrics:
         vendor: str,
         office: str,
         contract: str,
-        outcome: IntentOutcome,
+        status: OutcomeStatus,
         reason: OutcomeReason | None = None,
+        *,
+        duplicate: bool = False,
     ) -> None:
         b = self._bounds
         labels = (b.vendor(vendor), b.office(office), b.contract(contract))
-        self._m.intents.finished.labels(*labels, outcome.value, reason_label(reason)).inc()
+        outcome = outcome_label(status, duplicate=duplicate)
+        self._m.intents.finished.labels(*labels, outcome, reason_label(reason)).inc()
 
     def publish_to_applied(self, office: str, seconds: float) -> None:
         """An applied intent's age when Open Dental answered: from the vendor's publish."""
@@ -298,7 +302,7 @@ class HubMetrics:
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
             intents.finished.labels(
-                vendor, office, contract, IntentOutcome.APPLIED.value, reason_label(None)
+                vendor, office, contract, OutcomeStatus.APPLIED.value, reason_label(None)
             )
             intents.processing.labels(office, contract)
             for error_class in ErrorClass:

@@ -13,7 +13,7 @@ from hub.errors import HubError
 from hub.observability import HubMetrics
 from hub.outbox import KeptOutcome, Waiting
 from hub.outbox.mysql_outbox import MySqlOutbox, RelayBatch
-from hub.writer.publisher import PublishFailed
+from hub.writer.finishing import PublishFailed
 
 log = logging.getLogger(__name__)
 

@@ -33,15 +33,10 @@ from hub.control.model import ControlView
 from hub.control.running import Control
 from hub.custody import Parked
 from hub.errors import HubError, LedgerError
-from hub.observability import LaneProgress
-from hub.writer.acking import ack
-from hub.writer.backoff import Backoff
-from hub.writer.bookkeeping import Bookkeeping
-from hub.writer.delivery import Delivery, delivery_of
+from hub.writer.finishing import ShieldedTasks
 from hub.writer.metrics import WriterMetrics
-from hub.writer.office_queue import InHand, OfficeQueue
-from hub.writer.runs import Decided, Runs
-from hub.writer.wrappers import Process
+from hub.writer.office_queue import Delivery, InHand, OfficeQueue, ack, delivery_of
+from hub.writer.pipeline import Decided, Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +50,15 @@ PARKED_BATCH = 50
 
 
 @dataclass(frozen=True, kw_only=True)
-class LaneRules:
-    hold_limit_s: float  # the longest a delivery stays unacked: half the broker's timeout
-    crash_limit: int  # unexpected failures of one delivery before it is dead-lettered
-    crash_backoff: Backoff
-
-
-@dataclass(frozen=True, kw_only=True)
 class LaneContext:
     """What every lane of a writer shares."""
 
-    process: Process
-    give_up: Process  # dead-letters a delivery the writer keeps failing on (writer_failed)
+    pipeline: Pipeline
     metrics: WriterMetrics
-    bookkeeping: Bookkeeping
+    shielded: ShieldedTasks  # acks and parks a stopping worker must not cut in half
     stopping: asyncio.Event
     control: Control
-    rules: LaneRules
-    progress: LaneProgress  # /healthz: busy while a lane runs a delivery, idle while it waits
+    hold_limit_s: float  # the longest a delivery stays unacked: half the broker's timeout
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,11 +74,6 @@ class Lane:
         self._queue = queue
         self._ctx = context
         self._changed = context.control.watcher.listen()
-        self._runs = Runs(
-            office=office, process=context.process, give_up=context.give_up,
-            metrics=context.metrics, progress=context.progress,
-            crash_limit=context.rules.crash_limit, crash_backoff=context.rules.crash_backoff,
-        )
         self._hold: OwnHold | None = None
         self._running = False
         self._drained_at_s = float("-inf")
@@ -201,7 +182,7 @@ class Lane:
     async def _deliver(self, item: InHand, view: ControlView) -> None:
         delivery = delivery_of(item.message, self.office)
         if view.pauses.vendor_paused(delivery.user_id):
-            await self._ctx.bookkeeping.run(self._park([(item, delivery)], VENDOR_PAUSED))
+            await self._ctx.shielded.run(self._park([(item, delivery)], VENDOR_PAUSED))
             return
         self._running = True
         try:
@@ -213,9 +194,9 @@ class Lane:
         """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
         runs it again, a longer one stands the lane down with it at the head."""
         while not item.stale and not self._ctx.stopping.is_set():
-            ran = await self._runs.until_held(delivery)
+            ran = await self._ctx.pipeline.run(delivery)
             if isinstance(ran, Decided):
-                await self._ctx.bookkeeping.run(ack(item.message, self.office, self._metrics))
+                await self._ctx.shielded.run(self._ack(item))
                 return
             delivery = ran.delivery
             if time.monotonic() + ran.delay_s > item.received_s + self._limit_s:
@@ -263,7 +244,7 @@ class Lane:
         rest = await self._queue.cancel()
         parking = [*head, *((item, delivery_of(item.message, self.office)) for item in rest)]
         self._hold = OwnHold(cause=cause, wake_at_s=wake_at_s)
-        await self._ctx.bookkeeping.run(self._park(parking, cause))
+        await self._ctx.shielded.run(self._park(parking, cause))
         log.info("stood down (%s): %d delivery(ies) parked", cause, len(parking),
                  extra={"office": self.office})
 
@@ -275,7 +256,7 @@ class Lane:
             await self._let_go([item for item, _ in parking], f"could not park ({exc})")
             return
         for item, _ in parking:
-            await ack(item.message, self.office, self._metrics)
+            await self._ack(item)
 
     async def _holding(self, hold: OwnHold) -> None:
         """Wait for the hold's time (and for an operator's resume), then run the parked
@@ -317,11 +298,11 @@ class Lane:
         """Decide one parked delivery; False when it is held again (the hold's time moves)."""
         self._running = True
         try:
-            ran = await self._runs.until_held(parked.delivery)
+            ran = await self._ctx.pipeline.run(parked.delivery)
         finally:
             self._running = False
         if isinstance(ran, Decided):
-            await self._ctx.bookkeeping.run(self._ctx.control.custody.unpark(parked.id))
+            await self._ctx.shielded.run(self._ctx.control.custody.unpark(parked.id))
             return True
         await self._keep(replace(parked, delivery=ran.delivery))
         wake_at_s = time.monotonic() + ran.delay_s
@@ -377,6 +358,9 @@ class Lane:
         return adopted
 
     # Shared steps ----------------------------------------------------------------------------
+
+    async def _ack(self, item: InHand) -> None:
+        await ack(item.message, self.office, lambda: self._metrics.ack_failed(self.office))
 
     async def _let_go(self, items: Sequence[InHand], why: str) -> None:
         """Stop consuming and hand ``items`` and everything else in hand back to the broker,
@@ -439,7 +423,7 @@ class Lane:
 
     @property
     def _limit_s(self) -> float:
-        return self._ctx.rules.hold_limit_s
+        return self._ctx.hold_limit_s
 
 
 def _foreign_hold(view: ControlView, office: str, me: str) -> bool:

@@ -11,24 +11,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState
+from contracts import OutcomeStatus
+from hub.observability import ErrorClass, HubMetrics, LaneState
 from hub.observability.broker_events import BrokerEvents
 from hub.opendental import ApiCall
-from hub.writer.apis import OfficeApis, OnCall
-from hub.writer.calls import OpenDentalWrites
-from hub.writer.delivery import Delivery
-from hub.writer.verdict import Decision, HoldCause, Outcome
+from hub.writer.application import OfficeApis, OnCall, OpenDentalWrites
+from hub.writer.decisions import UNKNOWN_CONTRACT, Decision, Final, HoldCause
+from hub.writer.office_queue import Delivery
 
 log = logging.getLogger(__name__)
 
 DELIVERY_COUNT = "x-delivery-count"  # a quorum queue's count of a message's earlier deliveries
 
-FINISHED: Mapping[Outcome, IntentOutcome] = {
-    Outcome.APPLIED: IntentOutcome.APPLIED,
-    Outcome.DUPLICATE: IntentOutcome.DUPLICATE,
-    Outcome.REJECTED: IntentOutcome.REJECTED,
-    Outcome.DEAD: IntentOutcome.DEAD,
-}
 # A hold's cause as a retry's error class; a 401 is no retry (hub_od_auth_failures_total).
 RETRY_CLASSES: Mapping[HoldCause, ErrorClass] = {
     HoldCause.THROTTLED: ErrorClass.THROTTLED,
@@ -65,26 +59,32 @@ class WriterMetrics:
 
     def decided(self, delivery: Delivery, decision: Decision, seconds: float) -> None:
         """One run of the pipeline on a delivery; a held delivery's re-runs are not received
-        again."""
-        about, m = decision.about, self._metrics
-        vendor, contract = about.vendor or delivery.user_id or "", about.contract or ""
+        again. A final decision is counted by its outcome (``applied``, ``rejected``, ``dead``,
+        or ``duplicate``), a hold by its cause."""
+        identity, m = decision.intent, self._metrics
+        vendor, contract = identity.vendor or delivery.user_id or "", identity.contract or ""
         if delivery.held == 0:
-            m.intent_received(vendor, about.office, contract)
-        m.processing(about.office, contract, seconds)
-        finished = FINISHED.get(decision.outcome)
-        if finished is not None:
-            m.intent_finished(vendor, about.office, contract, finished, decision.reason)
-        if decision.outcome is Outcome.APPLIED and delivery.properties.timestamp is not None:
-            m.publish_to_applied(about.office, _age_s(delivery.properties.timestamp))
-        if finished in (IntentOutcome.REJECTED, IntentOutcome.DEAD):
-            self._lanes.error(about.office, _code(decision))
+            m.intent_received(vendor, identity.office, contract)
+        m.processing(identity.office, contract, seconds)
+        if not isinstance(decision, Final):
+            self.retry(identity.office, identity.contract or UNKNOWN_CONTRACT, decision.cause)
+            return
+        m.intent_finished(
+            vendor, identity.office, contract, decision.status, decision.reason,
+            duplicate=decision.duplicate,
+        )
+        applied = decision.status is OutcomeStatus.APPLIED and not decision.duplicate
+        if applied and delivery.properties.timestamp is not None:
+            m.publish_to_applied(identity.office, _age_s(delivery.properties.timestamp))
+        if decision.dead_lettered:
+            self._lanes.error(identity.office, _code(decision))
 
-    def retry(self, office: str, contract: str, error_class: str) -> None:
-        """A held message, by its hold's cause (``HoldCause``); a 401 is not counted here."""
-        retry_class = RETRY_CLASSES.get(HoldCause(error_class))
+    def retry(self, office: str, contract: str, cause: HoldCause) -> None:
+        """A held message, by its hold's cause; a 401 is not counted here."""
+        retry_class = RETRY_CLASSES.get(cause)
         if retry_class is not None:
             self._metrics.retry(office, contract, retry_class)
-            self._lanes.error(office, f"retry: {error_class}")
+            self._lanes.error(office, f"retry: {cause.value}")
 
     def lane_paused(self, office: str, cause: str) -> None:
         self._lanes.state(office, LaneState.PAUSED, cause)
@@ -151,7 +151,7 @@ def _age_s(published_at: datetime) -> float:
     return max(0.0, (datetime.now(UTC) - aware).total_seconds())
 
 
-def _code(decision: Decision) -> str:
+def _code(final: Final) -> str:
     """A lane's last error for ``hub status``: outcome and reason codes, never a message."""
-    reason = "" if decision.reason is None else f": {decision.reason.value}"
-    return f"{decision.outcome.value}{reason}"
+    reason = "" if final.reason is None else f": {final.reason.value}"
+    return f"{final.status.value}{reason}"

@@ -1,6 +1,7 @@
-"""A lane's registration on its office queue, on a channel of the lane's own: the consumer, and
-the deliveries in hand, each with when it reached the lane (its age decides whether it may wait
-in place: hub/writer/lanes.py).
+"""An office queue as its lane sees it: the consumer on a channel of the lane's own, the
+deliveries in hand, each with when it reached the lane (its age decides whether it may wait in
+place: hub/writer/lanes.py), each decoded once into a ``Delivery`` (nothing past this module
+reads aio-pika), and the one ack.
 
 Letting the queue go closes the channel: the broker then takes back every delivery in hand and
 the consumer in one step, and gives them, first and in their order, to whichever consumer it
@@ -20,16 +21,29 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import aiormq
-from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustChannel
+from aio_pika.abc import (
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    DeliveryMode,
+    FieldValue,
+)
 
-from hub.writer.acking import ACK_FAILURES
+from hub.ledger import ApiCallRecord
 
 log = logging.getLogger(__name__)
+
+ACK_FAILURES = (
+    aiormq.exceptions.AMQPError,
+    aiormq.exceptions.ChannelInvalidStateError,  # a RuntimeError: the channel is closed
+    ConnectionError,
+)
 
 # Opens the lane's channel and declares its office queue on it.
 OpenQueue = Callable[[], Awaitable[tuple[AbstractRobustChannel, AbstractQueue]]]
@@ -140,3 +154,78 @@ class OfficeQueue:
         # The channel came back and its consumer with it; meanwhile another writer may have
         # become the office's active consumer, or stood down.
         self.active = self.checked = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeptProperties:
+    """The message's AMQP properties a dead letter keeps. ``user_id`` is not among them: the
+    broker refuses a publish whose user_id is not the hub's own, so the vendor travels in a
+    header instead; ``expiration`` neither, or the dead letter would expire in ``hub.dead``."""
+
+    content_type: str | None = None
+    content_encoding: str | None = None
+    headers: Mapping[str, FieldValue] = field(default_factory=dict)
+    delivery_mode: DeliveryMode | int | None = None
+    priority: int | None = None
+    correlation_id: str | None = None
+    reply_to: str | None = None
+    message_id: str | None = None
+    timestamp: datetime | None = None
+    type: str | None = None
+    app_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    office: str  # the queue's office: the only office this delivery may act on
+    body: bytes
+    user_id: str | None  # checked by the broker against the publisher's login
+    exchange: str  # hub.intents from a vendor, hub.replay from an operator (hub dlq replay)
+    redelivered: bool
+    properties: KeptProperties
+    held: int = 0  # how often the lane has already re-run this delivery in place
+    crashes: int = 0  # how often the writer failed on it unexpectedly (a bug), run after run
+    # Open Dental calls a run made whose ledger record failed with its finish: the next final
+    # verdict records them, so every call is in the ledger.
+    unrecorded: tuple[ApiCallRecord, ...] = ()
+
+    @property
+    def message_id(self) -> str | None:
+        return self.properties.message_id
+
+
+def delivery_of(message: AbstractIncomingMessage, office: str) -> Delivery:
+    """The consumer's only decoding step."""
+    return Delivery(
+        office=office,
+        body=message.body,
+        user_id=message.user_id,
+        exchange=message.exchange or "",
+        redelivered=bool(message.redelivered),
+        properties=KeptProperties(
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            headers=dict(message.headers or {}),
+            delivery_mode=message.delivery_mode,
+            priority=message.priority,
+            correlation_id=message.correlation_id,
+            reply_to=message.reply_to,
+            message_id=message.message_id,
+            timestamp=message.timestamp,
+            type=message.type,
+            app_id=message.app_id,
+        ),
+    )
+
+
+async def ack(
+    message: AbstractIncomingMessage, office: str, on_failure: Callable[[], None]
+) -> None:
+    """The one ack: a final decision is durable, or the delivery is parked. One that fails (the
+    channel was lost) is logged and reported, never raised: the broker has the message back."""
+    try:
+        await message.ack()
+    except ACK_FAILURES as exc:
+        on_failure()
+        log.warning("could not ack the message (%s); the broker will deliver it again",
+                    type(exc).__name__, extra={"office": office})

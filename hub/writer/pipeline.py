@@ -1,39 +1,81 @@
-"""``process(delivery) -> Decision``: the one flow, one module per step, data moving one way.
+"""One delivery through the writer's steps, run after run, until it is decided or must wait.
 
-    sender ─▶ validation ─▶ authorization ─▶ claiming ─▶ resolution ─▶ reconciling (an attempt
-    in doubt only) ─▶ application ─▶ settlement
+    admit (intake) ─▶ claim (intake) ─▶ request_for (application) ─▶ resolve_doubt (reconciling,
+    an attempt in doubt only) ─▶ apply (application) ─▶ finish (finishing)
 
-A step that settles the intent's fate early raises ``Early(verdict)``; settlement records every
-verdict the same way. The hub's own infrastructure failing (a ``TransientError`` from the
-ledger) holds the message for a retry; a ``LedgerError`` stops the writer, unacked.
+Each step returns what it produced or a decision, and the first decision ends the run. The hub's
+own infrastructure failing (a ``TransientError`` from the ledger) holds the message for a retry;
+a ``LedgerError`` stops the writer, unacked. A run the writer fails on unexpectedly (a bug) is
+run again after a short backoff, up to ``crash_limit`` runs, and then given up on: dead-lettered
+as ``writer_failed``. Each run is logged (one line with its decision), measured and reported to
+the lane's state and ``/healthz`` here; no report changes a decision or ends a lane. Where the
+delivery waits (unacked in place, or parked) is the lane's to decide (lanes.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from contracts import OutcomeReason
-from hub.errors import TransientError
+from contracts import OutcomeReason, OutcomeStatus
+from hub.errors import LedgerError, TransientError
 from hub.ledger import Ledger
+from hub.observability import LaneProgress
+from hub.observability.labels import outcome_label
+from hub.observability.logs import log_context
+from hub.opendental.office import OfficeApi
+from hub.opendental.pacer import throttled
 from hub.registry import Registry
-from hub.writer.application import Applier
-from hub.writer.authorization import authorize
-from hub.writer.bookkeeping import Bookkeeping
-from hub.writer.claiming import claim
-from hub.writer.delivery import Delivery
-from hub.writer.patience import LedgerPatience
+from hub.writer.application import Applier, request_for
+from hub.writer.decisions import Decision, Final, Hold, HoldCause, IntentIdentity
+from hub.writer.finishing import Finisher, ShieldedTasks
+from hub.writer.intake import admit, claim
+from hub.writer.metrics import WriterMetrics
+from hub.writer.office_queue import Delivery
 from hub.writer.reconciling import Reconciler
-from hub.writer.resolution import resolve
-from hub.writer.sender import identify
-from hub.writer.settlement import Settler
-from hub.writer.validation import validate
-from hub.writer.verdict import FINAL_OUTCOMES, About, Decision, Early, Outcome, Verdict
+from hub.writer.retrying import Backoff
 
-# The verdicts whose finish records the calls an earlier run of the delivery could not: a
-# duplicate's first finish, if it was this delivery's own, committed them already.
-RECORDED = FINAL_OUTCOMES - {Outcome.DUPLICATE}
+log = logging.getLogger(__name__)
+
+# Both ledger units of a throttled key's turn together wait at most 8% of a one-second slot.
+THROTTLED_BATCHING_S = 0.04
+
+
+@dataclass(frozen=True)
+class CommitBatching:
+    """How long a lane's ledger units (the claim, the finish) may wait to be committed with
+    other lanes' (hub/ledger/group_commit.py). After each reply a throttled customer key waits a
+    whole slot, a second or more, before its next request may start (pacer.py): a little wait on
+    each unit costs the key nothing and lets the units of many offices share one round trip and
+    one durable commit. A lane whose key is not throttled sends its units at once."""
+
+    throttled_offices: frozenset[str]
+
+    @classmethod
+    def of_offices(cls, offices: Iterable[OfficeApi]) -> CommitBatching:
+        return cls(frozenset(office.office_id for office in offices if throttled(office)))
+
+    def seconds(self, office: str | None) -> float:
+        return THROTTLED_BATCHING_S if office in self.throttled_offices else 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decided:
+    """A final decision, durable: the delivery is to be acked (or unparked)."""
+
+    final: Final
+
+
+@dataclass(frozen=True, kw_only=True)
+class Held:
+    """Not decided: run ``delivery`` (its runs so far counted) again after ``delay_s``."""
+
+    delivery: Delivery
+    delay_s: float
+    cause: str  # a HoldCause's value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,44 +84,144 @@ class Pipeline:
     ledger: Ledger
     reconciler: Reconciler
     applier: Applier
-    settler: Settler
-    bookkeeping: Bookkeeping
+    finisher: Finisher
+    shielded: ShieldedTasks
     clock: Callable[[], datetime]
-    patience: LedgerPatience
+    batching: CommitBatching
+    metrics: WriterMetrics
+    progress: LaneProgress  # /healthz: busy while a delivery runs, idle once it is reported
+    crash_limit: int  # unexpected failures of one delivery before it is dead-lettered
+    crash_backoff: Backoff
 
-    async def process(self, delivery: Delivery) -> Decision:
-        about = About(office=delivery.office)
+    async def run(self, delivery: Delivery) -> Decided | Held:
+        """Run the delivery until it is decided, or held for a while."""
+        giving_up = False
+        while True:
+            decision = await self._run_once(delivery, giving_up=giving_up)
+            if isinstance(decision, Final):
+                return Decided(final=decision)
+            if decision is not None:
+                unrecorded = decision.unrecorded or delivery.unrecorded
+                delivery = replace(delivery, held=delivery.held + 1, unrecorded=unrecorded)
+                return Held(
+                    delivery=delivery, delay_s=decision.delay_s, cause=decision.cause.value
+                )
+            delivery = replace(delivery, held=delivery.held + 1, crashes=delivery.crashes + 1)
+            giving_up = delivery.crashes >= self.crash_limit
+            if not giving_up:
+                delay_s = self.crash_backoff.ceiling_s(delivery.crashes)
+                return Held(delivery=delivery, delay_s=delay_s, cause=HoldCause.CRASHED.value)
+
+    async def _run_once(self, delivery: Delivery, *, giving_up: bool) -> Decision | None:
+        """One run, observed; None when the writer failed on it unexpectedly (a bug)."""
+        office = delivery.office
+        self.progress.busy(office)
         try:
-            verdict = await self._decide(delivery)
-        except Early as early:
-            verdict = early.verdict
-        except TransientError as exc:
-            return self.settler.infra_retry(delivery, about, exc)
-        if delivery.unrecorded and verdict.outcome in RECORDED:
-            verdict = replace(verdict, calls=(*delivery.unrecorded, *verdict.calls))
-        return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
+            step = self._give_up if giving_up else self._process
+            decision: Decision | None = await self._observed(delivery, step)
+        except LedgerError:
+            raise  # the ledger refuses for good: the writer stops, nothing acked
+        except Exception:
+            log.exception("processing failed unexpectedly", extra={"office": office})
+            decision = None
+        self.progress.idle(office)  # its own guard: it never raises
+        self._report_lane(office, decision)
+        return decision
 
-    async def give_up(self, delivery: Delivery) -> Decision:
+    async def _process(self, delivery: Delivery) -> Decision:
+        try:
+            decision = await self._decide(delivery)
+        except TransientError as exc:
+            return self.finisher.infra_hold(delivery, IntentIdentity(office=delivery.office), exc)
+        if isinstance(decision, Hold):
+            return decision
+        if delivery.unrecorded and not decision.duplicate:
+            # The calls an earlier run of the delivery could not record: a duplicate's first
+            # finish, if it was this delivery's own, committed them already.
+            decision = replace(decision, calls=(*delivery.unrecorded, *decision.calls))
+        return await self.shielded.run(self._finish(delivery, decision))
+
+    async def _decide(self, delivery: Delivery) -> Decision:
+        admitted = admit(delivery, self.registry)
+        if isinstance(admitted, Final):
+            return admitted
+        intent = admitted.intent
+        claimed = await claim(
+            self.ledger, delivery, admitted, self.clock(),
+            writer_id=self.reconciler.own.writer_id,
+            batching_s=self.batching.seconds(delivery.office),
+        )
+        if isinstance(claimed, Final):
+            return claimed
+        request = await request_for(self.ledger, claimed.identity, intent.payload)
+        if isinstance(request, Final):
+            return request
+        if claimed.doubt is not None:
+            resolved = await self.reconciler.resolve_doubt(claimed, intent, request)
+            if isinstance(resolved, Final | Hold):
+                return resolved
+            claimed = resolved
+        return await self.applier.apply(claimed, intent, request)
+
+    async def _give_up(self, delivery: Delivery) -> Decision:
         """The writer kept failing on this delivery (a bug): dead-letter it with its reason so the
         office's lane goes on behind it; an operator replays it once the bug is fixed. Nothing
         of the failing steps runs again: the letter names only what the broker proved."""
-        vendor = delivery.user_id
-        about = About(office=delivery.office, vendor=vendor)
+        identity = IntentIdentity(office=delivery.office, vendor=delivery.user_id)
         message = f"The hub failed on this message {delivery.crashes} time(s); see its log."
-        verdict = Verdict(
-            about=about, outcome=Outcome.DEAD, reason=OutcomeReason.WRITER_FAILED, message=message
+        final = Final(
+            intent=identity, status=OutcomeStatus.DEAD, reason=OutcomeReason.WRITER_FAILED,
+            message=message,
         )
-        return await self.bookkeeping.run(self.settler.settle(delivery, verdict))
+        return await self.shielded.run(self._finish(delivery, final))
 
-    async def _decide(self, delivery: Delivery) -> Verdict:
-        about = identify(delivery, self.registry)
-        intent, about = validate(delivery, about)
-        authorize(self.registry, about, intent)
-        claimed = await claim(
-            self.ledger, delivery, about, intent, self.clock(),
-            writer_id=self.reconciler.own.writer_id,
-            patience_s=self.patience.seconds(about.office),
-        )
-        request = await resolve(self.ledger, claimed.about, intent.payload)
-        claimed = await self.reconciler.settle_doubt(claimed, intent, request)
-        return await self.applier.apply(claimed, intent, request)
+    async def _finish(self, delivery: Delivery, final: Final) -> Final | Hold:
+        batching_s = self.batching.seconds(final.intent.office)
+        return await self.finisher.finish(delivery, final, batching_s=batching_s)
+
+    async def _observed(
+        self, delivery: Delivery, step: Callable[[Delivery], Awaitable[Decision]]
+    ) -> Decision:
+        """Every log line of the run names its office and message; one line says the decision,
+        and the run is measured. A failure to log or measure never changes the decision."""
+        with log_context(office=delivery.office, message_id=delivery.message_id):
+            self._safely("measure", lambda: self.metrics.redelivered(delivery))
+            started = time.perf_counter()
+            decision = await step(delivery)
+            seconds = time.perf_counter() - started
+            self._safely("log", lambda: _log(decision))
+            self._safely("measure", lambda: self.metrics.decided(delivery, decision, seconds))
+        return decision
+
+    def _safely(self, what: str, report: Callable[[], None]) -> None:
+        try:
+            report()
+        except Exception:
+            log.exception("reporting a run failed (%s)", what)
+            self.metrics.wrapper_failed(what)
+
+    def _report_lane(self, office: str, decision: Decision | None) -> None:
+        """The lane's state for its metrics; reporting never ends a lane."""
+        try:
+            if isinstance(decision, Hold) and decision.pauses_lane:
+                self.metrics.lane_paused(office, decision.cause.value)
+            elif decision is None or isinstance(decision, Hold):
+                self.metrics.lane_backing_off(office)
+            else:
+                self.metrics.lane_running(office)
+        except Exception:
+            log.exception("reporting the lane's state failed", extra={"office": office})
+
+
+def _log(decision: Decision) -> None:
+    fields: dict[str, object] = decision.intent.log_fields()
+    if isinstance(decision, Final):
+        fields["outcome"] = word = outcome_label(decision.status, duplicate=decision.duplicate)
+        if decision.reason is not None:
+            fields["reason"] = decision.reason
+    else:
+        fields["outcome"] = word = "held"
+        fields["cause"] = decision.cause
+        if decision.delay_s:
+            fields["delay_s"] = round(decision.delay_s, 3)
+    log.info("%s", word, extra=fields)

@@ -13,7 +13,7 @@ from hub.custody.mysql_custody import MySqlCustody
 from hub.ledger import ApiCallRecord, migrate
 from hub.ledger.mysql_session import ignore_query
 from hub.settings import MySqlSettings
-from hub.writer.delivery import Delivery, KeptProperties
+from hub.writer.office_queue import Delivery, KeptProperties
 from tests.support.mariadb import ROOT, throwaway_database
 
 STARTED = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)

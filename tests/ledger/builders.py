@@ -6,7 +6,8 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 
-from hub.ledger import ApiCallRecord, Finish, IntentClaim, IntentStatus, NewRef
+from contracts import OutcomeStatus
+from hub.ledger import ApiCallRecord, Finish, IntentClaim, NewRef
 
 HASH_A = hashlib.sha256(b'{"a":1}').hexdigest()
 HASH_B = hashlib.sha256(b'{"a":2}').hexdigest()
@@ -44,7 +45,7 @@ def applied(
     od_primary_key: int, *, od_table: str = "patient", refs: tuple[NewRef, ...] = ()
 ) -> Finish:
     return Finish(
-        status=IntentStatus.APPLIED,
+        status=OutcomeStatus.APPLIED,
         od_table=od_table,
         od_primary_key=od_primary_key,
         outcome_json=f'{{"status": "applied", "od_primary_key": {od_primary_key}}}',
@@ -54,7 +55,7 @@ def applied(
 
 def rejected(reason: str = "od_rejected") -> Finish:
     return Finish(
-        status=IntentStatus.REJECTED,
+        status=OutcomeStatus.REJECTED,
         reason=reason,
         last_error="400 from Open Dental",
         outcome_json=f'{{"status": "rejected", "reason": "{reason}"}}',

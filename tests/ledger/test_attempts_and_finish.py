@@ -1,5 +1,6 @@
 import pytest
 
+from contracts import OutcomeStatus
 from hub.ledger import (
     Finish,
     Finished,
@@ -80,7 +81,7 @@ async def test_a_finished_intent_is_never_finished_again(ledger: MySqlLedger) ->
     # Then the second finish is refused and changed nothing, refs included
     assert not again
     assert await ledger.claim(claim_of(key)) == Finished(
-        intent_id=intent_id, status=IntentStatus.APPLIED, outcome_json=first.outcome_json
+        intent_id=intent_id, status=OutcomeStatus.APPLIED, outcome_json=first.outcome_json
     )
     assert await ledger.resolve_ref(VENDOR, OFFICE, RefKind.PATIENT, "p-2") is None
 
@@ -89,11 +90,11 @@ def test_only_an_applied_finish_may_carry_refs() -> None:
     # Given a rejected result with a ref, When built, Then it is refused
     with pytest.raises(ValueError):
         Finish(
-            status=IntentStatus.REJECTED,
+            status=OutcomeStatus.REJECTED,
             refs=(NewRef(kind=RefKind.PATIENT, ref="p", od_primary_key=1),),
         )
     with pytest.raises(ValueError):
-        Finish(status=IntentStatus.ATTEMPTING)
+        Finish(status=IntentStatus.ATTEMPTING)  # type: ignore[arg-type]  # refused at run time too
 
 
 async def test_resolve_ref_is_scoped_to_vendor_office_and_kind(ledger: MySqlLedger) -> None:
@@ -132,7 +133,7 @@ async def test_rejected_finish_records_reason_and_no_refs(ledger: MySqlLedger) -
     intent_id = (await ledger.claim(claim_of(key))).intent_id
     # When it is rejected with a very long error
     await ledger.finish(intent_id, Finish(
-        status=IntentStatus.REJECTED, reason="od_rejected", last_error="x" * 10_000,
+        status=OutcomeStatus.REJECTED, reason="od_rejected", last_error="x" * 10_000,
     ))
     # Then the reason is kept, the error is cut, and no ref exists
     story = await ledger.story(VENDOR, key)

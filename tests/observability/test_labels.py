@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from contracts import OutcomeStatus
 from contracts.outcome import OutcomeReason
-from hub.observability import HubMetrics, IntentOutcome, StatusClass, od_operation
+from hub.observability import OUTCOME_LABELS, HubMetrics, StatusClass, od_operation
 from hub.observability import metrics as metrics_module
 from hub.observability.labels import (
     OD_OPERATIONS,
@@ -57,7 +58,7 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         vendor, office, contract = f"vendor-{i}", f"office-{i + 10}", f"contract.{i}"
         metrics.intent_received(vendor, office, contract)
         metrics.intent_finished(
-            vendor, office, contract, IntentOutcome.DEAD, OutcomeReason.AMBIGUOUS
+            vendor, office, contract, OutcomeStatus.DEAD, OutcomeReason.AMBIGUOUS
         )
         metrics.publish_to_applied(office, 1.0)
         metrics.processing(office, contract, 1.0)
@@ -142,7 +143,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "vendor": BOUNDS.vendors | {"unknown"},
         "office": BOUNDS.offices | {"unknown", "shared"},  # shared: a channel of every office
         "contract": V1_CONTRACTS | {"unknown"},
-        "outcome": {o.value for o in IntentOutcome},
+        "outcome": set(OUTCOME_LABELS),
         "reason": {r.value for r in OutcomeReason} | {"none", "other"},
         "operation": OD_OPERATIONS | {"other"},
         "status_class": {s.value for s in StatusClass},

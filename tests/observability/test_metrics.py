@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
+from contracts import OutcomeStatus
 from contracts.outcome import OutcomeReason
 from hub.errors import ThrottledError, TransientError
-from hub.observability import ErrorClass, HubMetrics, IntentOutcome, LaneState, StatusClass
+from hub.observability import ErrorClass, HubMetrics, LaneState, StatusClass
 from hub.observability.labels import BrokerReply, ChannelRole
 from hub.opendental.results import ApiCall
 from hub.outbox import Waiting
@@ -23,9 +24,9 @@ def test_intent_received_and_finished_count_by_their_labels(
     # Given a fresh catalogue
     # When one intent is received, applied, and another one rejected as invalid
     metrics.intent_received("acme", "office-1", "patient.create")
-    metrics.intent_finished("acme", "office-1", "patient.create", IntentOutcome.APPLIED)
+    metrics.intent_finished("acme", "office-1", "patient.create", OutcomeStatus.APPLIED)
     metrics.intent_finished(
-        "acme", "office-1", "patient.create", IntentOutcome.REJECTED, OutcomeReason.INVALID
+        "acme", "office-1", "patient.create", OutcomeStatus.REJECTED, OutcomeReason.INVALID
     )
     # Then each series counted once, the applied one with reason "none"
     where = {"vendor": "acme", "office": "office-1", "contract": "patient.create"}

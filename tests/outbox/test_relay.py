@@ -24,7 +24,7 @@ from hub.outbox.mysql_outbox import MySqlOutbox
 from hub.outbox.relay import BATCH_ROWS, Outbox, Relay, StoredOutcomes
 from hub.settings import MySqlSettings
 from hub.topology import declare_outcome_queue
-from hub.writer.publisher import AmqpPublisher
+from hub.writer.finishing import AmqpPublisher
 from tests.writer.support import GUARD_S, drain_outcomes, unique
 
 OFFICE = "t-office-relay"

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.ledger import Finish, IntentStatus, MySqlLedger
+from contracts import OutcomeStatus
+from hub.ledger import Finish, MySqlLedger
 from hub.opendental import OpenDentalClient
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import (
@@ -36,7 +37,7 @@ PATIENT_CREATE = SCENARIOS[0]
 
 
 def applied(scenario: Scenario, primary_key: int) -> Finish:
-    return Finish(status=IntentStatus.APPLIED, od_table=scenario.table.value,
+    return Finish(status=OutcomeStatus.APPLIED, od_table=scenario.table.value,
                   od_primary_key=primary_key)
 
 

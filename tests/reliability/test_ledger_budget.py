@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
+from contracts import OutcomeStatus
 from hub.ledger import (
     Charge,
     Conflict,
     Finish,
     Finished,
     Fresh,
-    IntentStatus,
     MySqlLedger,
     Resumed,
 )
@@ -48,7 +48,7 @@ async def test_only_counted_attempts_use_up_attempts_and_only_free_ones_leave_th
     assert [b.attempt_age_s is not None for b in budgets if b] == [False, True, True]
 
 
-@pytest.mark.parametrize("finish", [rejected(), replace(rejected(), status=IntentStatus.DEAD)],
+@pytest.mark.parametrize("finish", [rejected(), replace(rejected(), status=OutcomeStatus.DEAD)],
                          ids=["rejected", "dead"])
 async def test_a_replay_reopens_a_rejected_or_dead_intent_for_a_fresh_run(
     ledger: MySqlLedger, finish: Finish
@@ -88,5 +88,5 @@ async def test_a_replay_leaves_an_applied_intent_or_another_payload_alone(
     other = await ledger.claim(replace(claim_of(refused, payload_hash=HASH_B), replayed=True))
 
     # Then the applied one is a duplicate and the other a conflict: neither is reopened
-    assert isinstance(again, Finished) and again.status is IntentStatus.APPLIED
+    assert isinstance(again, Finished) and again.status is OutcomeStatus.APPLIED
     assert isinstance(other, Conflict)

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from hub.ledger import Finish, IntentStatus, MySqlLedger, NewRef, RefKind
+from contracts import OutcomeStatus
+from hub.ledger import Finish, MySqlLedger, NewRef, RefKind
 from hub.opendental import Created, OpenDentalClient
 from odsim.config import DEFAULT_DEVELOPER
 from odsim.faults import FaultConfig
@@ -178,7 +179,7 @@ async def test_a_rejected_intent_shows_its_reason_and_reaches_no_row(
     sent = Sent(vendor="crm-co", key="k-401", contract="patient.create", message_id="msg-401")
     intent_id = await writer.receive(sent)
     await ledger.finish(intent_id, Finish(
-        status=IntentStatus.REJECTED, reason="unauthorized",
+        status=OutcomeStatus.REJECTED, reason="unauthorized",
         last_error="crm-co may not send patient.create to office-1",
     ))
     # When it is traced, for a person and as JSON

@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from contracts import OutcomeStatus
 from hub.errors import HubError
 from hub.ledger import (
     ApiCallRecord,
     Finish,
     Fresh,
     IntentClaim,
-    IntentStatus,
     MySqlLedger,
     NewRef,
 )
@@ -92,7 +92,7 @@ class LedgerWriter:
         self, intent_id: int, result: Created | Updated, refs: tuple[NewRef, ...] = ()
     ) -> None:
         finish = Finish(
-            status=IntentStatus.APPLIED, od_table=result.table, od_primary_key=result.primary_key,
+            status=OutcomeStatus.APPLIED, od_table=result.table, od_primary_key=result.primary_key,
             outcome_json='{"status": "applied"}', refs=refs,
         )
         assert await self.ledger.finish(intent_id, finish)

@@ -23,7 +23,7 @@ from contracts import OutcomeEvent
 from hub import bootstrap, names
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings, MySqlSettings, WriterSettings
-from hub.writer.backoff import Draw
+from hub.writer.retrying import Draw
 from hub.writer.worker import Worker
 
 GUARD_S = 30.0  # how long a helper waits before failing the test instead of hanging it

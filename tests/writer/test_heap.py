@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from hub.writer.heap import freeze_startup_heap
+from hub.writer.worker import freeze_startup_heap
 
 
 class Node:

@@ -18,11 +18,10 @@ from hub.errors import TransientError
 from hub.ledger import Finish, MySqlLedger
 from hub.ledger.mysql_session import ignore_query
 from hub.status import gather
-from hub.writer.application import Applier
-from hub.writer.calls import OdRequest
-from hub.writer.claiming import Claimed
+from hub.writer.application import Applier, OdRequest
+from hub.writer.decisions import Final, Hold
+from hub.writer.intake import Claimed
 from hub.writer.metrics import WriterMetrics
-from hub.writer.verdict import Verdict
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     DISABLED_KEY,
@@ -47,7 +46,9 @@ def _failing_first(monkeypatch: pytest.MonkeyPatch, failures: dict[str, int]) ->
     """Application raises (a bug) for the given keys, as many times as given."""
     real_apply = Applier.apply
 
-    async def apply(self: Applier, claimed: Claimed, intent: Any, request: OdRequest) -> Verdict:
+    async def apply(
+        self: Applier, claimed: Claimed, intent: Any, request: OdRequest
+    ) -> Final | Hold:
         left = failures.get(intent.idempotency_key, 0)
         if left:
             failures[intent.idempotency_key] = left - 1

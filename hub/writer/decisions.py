@@ -1,8 +1,10 @@
-"""What the pipeline concludes about one delivery, and what it decides for the broker.
+"""What the writer decides about one delivery, in one vocabulary from the ledger to the vendor.
 
-``About`` is what is known of the intent so far (it grows step by step); a ``Verdict`` is the
-steps' conclusion, which settlement records; a ``Decision`` is what the lane does with the
-message afterwards (acking.py maps it to one broker action).
+Every step returns what it produced or a decision. A ``Final`` decision ends the intent with an
+``OutcomeStatus`` (applied, rejected, dead: the same values the ledger finishes with, the
+metrics count and the outcome event carries); a duplicate repeats an earlier final one. A final
+decision is made durable, then its delivery is acked. A ``Hold`` keeps the delivery: the lane
+runs it again after ``delay_s`` and says why by its ``HoldCause``.
 """
 
 from __future__ import annotations
@@ -10,25 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contracts import FieldError, Intent, OdRow, OutcomeReason
+from contracts import FieldError, Intent, OdRow, OutcomeReason, OutcomeStatus
 from hub.ledger import ApiCallRecord, NewRef, RefKind
 
 RECONCILED = "reconciled"  # an applied outcome's message when no request of this delivery made it
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"  # Open Dental has it; the outcome is published
-    DUPLICATE = "duplicate"  # decided before: the first outcome is repeated
-    REJECTED = "rejected"  # never to be applied: dead-lettered with its reason
-    DEAD = "dead"  # given up on (or cannot tell): dead-lettered with its reason
-    RETRY_LATER = "retry_later"  # the lane holds the message and runs it again after a delay
-    # Not the intent's doing (a 401, Open Dental or the hub's own database unreachable): the
-    # lane holds the message and probes again after a delay; nothing is dead-lettered for it.
-    LANE_PAUSED = "lane_paused"
-    # The writer failed on this message unexpectedly (a bug): the lane holds it and runs it again,
-    # a few times (crash_limit), then dead-letters it (writer_failed), so the office goes on in
-    # order behind it.
-    CRASHED = "crashed"
+UNKNOWN_CONTRACT = "unknown"  # an outcome's contract when the body named none the hub serves
+NO_VENDOR = ""  # x-hub-vendor of a message without user_id
 
 
 class HoldCause(StrEnum):
@@ -46,13 +35,16 @@ class HoldCause(StrEnum):
     CRASHED = "crashed"  # the writer failed on the message unexpectedly (a bug)
 
 
-FINAL_OUTCOMES = frozenset({Outcome.APPLIED, Outcome.DUPLICATE, Outcome.REJECTED, Outcome.DEAD})
-DEAD_LETTERED = frozenset({Outcome.REJECTED, Outcome.DEAD})
+# Not the intent's doing: the office's lane is paused while they last, and they never exhaust.
+PAUSES = frozenset({
+    HoldCause.AUTH, HoldCause.OPEN_DENTAL_DOWN, HoldCause.HUB, HoldCause.RECONCILE_UNAVAILABLE,
+})
 
 
 @dataclass(frozen=True, kw_only=True)
-class About:
-    """Who sent the intent and what it says it is: ids only, for outcomes, headers and logs."""
+class IntentIdentity:
+    """Who sent the intent and what it says it is, as far as the steps have read: ids only, for
+    outcomes, dead-letter headers and logs."""
 
     office: str  # the queue's office
     vendor: str | None = None  # None: the message had no user_id
@@ -77,46 +69,75 @@ class About:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Verdict:
-    about: About
-    outcome: Outcome
+class Final:
+    """The intent's end: made durable (dead letter, ledger, outcome event), then acked."""
+
+    intent: IntentIdentity
+    status: OutcomeStatus
+    duplicate: bool = False  # decided before: the first outcome (``repeat_json``) is repeated
     reason: OutcomeReason | None = None
     message: str | None = None  # Open Dental's or the hub's, for people; never patient data
     errors: tuple[FieldError, ...] = ()
     od: OdRow | None = None  # the row an applied intent produced or changed
     refs: tuple[NewRef, ...] = ()  # vendor refs an applied create registers
     repeat_json: str | None = None  # a duplicate's first outcome, as the ledger stored it
-    delay_s: float = 0.0  # for RETRY_LATER and LANE_PAUSED
-    cause: HoldCause | None = None  # for RETRY_LATER and LANE_PAUSED
     candidates: tuple[OdRow, ...] = ()  # the rows an ambiguous reconciliation could not tell apart
-    sent: bool = False  # a request of this delivery's attempt left for Open Dental
     calls: tuple[ApiCallRecord, ...] = ()  # API calls for the ledger to record with the finish
+
+    @property
+    def dead_lettered(self) -> bool:
+        return not self.duplicate and self.status is not OutcomeStatus.APPLIED
 
 
 @dataclass(frozen=True, kw_only=True)
-class Decision:
-    about: About
-    outcome: Outcome
-    reason: OutcomeReason | None = None
+class Hold:
+    """Not decided: the lane keeps the delivery and runs it again after ``delay_s``."""
+
+    intent: IntentIdentity
+    cause: HoldCause
     delay_s: float = 0.0
-    cause: HoldCause | None = None
-    sent: bool = False
-    unrecorded: tuple[ApiCallRecord, ...] = ()  # calls the failed finish did not record
+    message: str | None = None
+    unrecorded: tuple[ApiCallRecord, ...] = ()  # calls a failed finish did not record
+
+    @property
+    def pauses_lane(self) -> bool:
+        return self.cause in PAUSES
 
 
-def applied(about: About, intent: Intent, od: OdRow, *, message: str | None = None) -> Verdict:
-    """An applied verdict for the row ``od``, registering the vendor's ref for a create."""
+Decision = Final | Hold
+
+
+def applied(
+    identity: IntentIdentity, intent: Intent, od: OdRow, *, message: str | None = None
+) -> Final:
+    """An applied decision for the row ``od``, registering the vendor's ref for a create."""
     new_ref = intent.payload.new_ref()
     refs: tuple[NewRef, ...] = ()
     if new_ref is not None:
         kind = RefKind(intent.payload.od_call.table)
         refs = (NewRef(kind=kind, ref=new_ref, od_primary_key=od.primary_key),)
-    return Verdict(about=about, outcome=Outcome.APPLIED, od=od, refs=refs, message=message)
+    return Final(
+        intent=identity, status=OutcomeStatus.APPLIED, od=od, refs=refs, message=message
+    )
 
 
-class Early(Exception):
-    """A step decided the intent's fate before the end of the pipeline."""
+def rejected(
+    identity: IntentIdentity, reason: OutcomeReason, message: str,
+    errors: tuple[FieldError, ...] = (),
+) -> Final:
+    """Never to be applied: dead-lettered with its reason."""
+    return Final(
+        intent=identity, status=OutcomeStatus.REJECTED, reason=reason, message=message,
+        errors=errors,
+    )
 
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.outcome.value)
-        self.verdict = verdict
+
+def dead(
+    identity: IntentIdentity, reason: OutcomeReason, message: str,
+    candidates: tuple[OdRow, ...] = (),
+) -> Final:
+    """Given up on, or the hub cannot tell: dead-lettered with its reason, for a person."""
+    return Final(
+        intent=identity, status=OutcomeStatus.DEAD, reason=reason, message=message,
+        candidates=candidates,
+    )
