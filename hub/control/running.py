@@ -82,7 +82,7 @@ async def running_control(
 async def running_outbox(
     settings: HubSettings, publisher: StoredOutcomes, metrics: HubMetrics
 ) -> AsyncIterator[Outbox]:
-    """The outbox for settlement, its relay running meanwhile. The waiting vendors are counted
+    """The outbox for finishing, its relay running meanwhile. The waiting vendors are counted
     before this yields, so a new outcome does not overtake one kept before a restart."""
     store = await MySqlOutbox.open(settings.ledger_db, on_query=metrics.ledger_query)
     try:

@@ -16,10 +16,10 @@ each unit is run again alone, to get its own reply or its own error. A failure t
 come after the COMMIT (the connection lost) goes to every unit as ``TransientError``, exactly as
 it would to a unit sent alone.
 
-A unit may say how long it can wait for company (``patience_s``): a lane whose customer key is
+A unit may say how long it can wait for company (``batching_s``): a lane whose customer key is
 throttled has most of a second before its next request may start, so its units can ride in a
-fuller batch. A batch goes out when the least patient unit in it has waited its patience, or
-when it is full; a unit with no patience goes out at once, taking the patient ones with it.
+fuller batch. A batch goes out when one of its units has waited as long as it may, or when it
+is full; a unit that may not wait goes out at once, taking the waiting ones with it.
 
 Offices must not wait for each other (invariant 3): inside a batch, a row lock is waited for
 at most ``BATCH_LOCK_WAIT_S``; then the batch is abandoned and its units run alone, each with
@@ -89,13 +89,13 @@ class GroupCommit:
         name: str,
         statements: Sequence[tuple[str, SqlArgs]],
         *,
-        patience_s: float = 0.0,
+        batching_s: float = 0.0,
     ) -> list[Reply]:
         """Each statement's reply, once the transaction that holds them is committed. Raises
         ``TransientError`` or ``LedgerError`` as a unit sent alone would. The unit may wait up
-        to ``patience_s`` for others to join its batch."""
+        to ``batching_s`` for others to join its batch."""
         queued_at = time.perf_counter()
-        unit = _Unit(doing, name, statements, queued_at, queued_at + max(0.0, patience_s))
+        unit = _Unit(doing, name, statements, queued_at, queued_at + max(0.0, batching_s))
         self._waiting.append(unit)
         # A unit due no sooner than the waiting drainer wakes changes nothing for it.
         if unit.due_at < self._waking_at or len(self._waiting) >= self._max_units:
@@ -111,7 +111,7 @@ class GroupCommit:
             self._on_query(name, time.perf_counter() - unit.queued_at)
 
     async def close(self) -> None:
-        """Send what is waiting without more patience and let the batches in flight finish;
+        """Send what is waiting without waiting more and let the batches in flight finish;
         their units' replies are then settled."""
         self._closing = True
         self._arrived.set()
@@ -132,7 +132,7 @@ class GroupCommit:
             self._in_flight -= 1
 
     async def _filled(self) -> bool:
-        """Wait until the waiting units must go: one has used up its patience, or there are
+        """Wait until the waiting units must go: one has waited as long as it may, or there are
         enough for a full batch. False when none is left to send."""
         while self._waiting and len(self._waiting) < self._max_units and not self._closing:
             self._waking_at = min(unit.due_at for unit in self._waiting)
@@ -177,7 +177,7 @@ class GroupCommit:
             return
         at = 2  # past the lock wait's and START TRANSACTION's replies
         for unit in batch:
-            _settle(unit, replies[at : at + len(unit.statements)])
+            _answer(unit, replies[at : at + len(unit.statements)])
             at += len(unit.statements)
 
     async def _alone(self, unit: _Unit) -> None:
@@ -187,7 +187,7 @@ class GroupCommit:
             if not unit.reply.done():
                 unit.reply.set_exception(exc)
             return
-        _settle(unit, replies)
+        _answer(unit, replies)
 
 
 def _refused_before(failed: RoundTripFailed, *, commit_at: int) -> bool:
@@ -200,7 +200,7 @@ def _refused_before(failed: RoundTripFailed, *, commit_at: int) -> bool:
     return code < FIRST_CLIENT_ERROR and failed.replies_read < commit_at
 
 
-def _settle(unit: _Unit, replies: list[Reply]) -> None:
+def _answer(unit: _Unit, replies: list[Reply]) -> None:
     if not unit.reply.done():
         unit.reply.set_result(replies)
 

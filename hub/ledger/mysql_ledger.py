@@ -153,7 +153,7 @@ class MySqlLedger:
         await self._group.close()
         await self._session.close()
 
-    async def claim(self, claim: IntentClaim, *, patience_s: float = 0.0) -> ClaimResult:
+    async def claim(self, claim: IntentClaim, *, batching_s: float = 0.0) -> ClaimResult:
         received_at = to_db(claim.received_at)
         values = (
             claim.vendor, claim.idempotency_key, claim.payload_hash, claim.contract,
@@ -163,7 +163,7 @@ class MySqlLedger:
         )
         sql = _CLAIM_UPSERT_ATTEMPTING if claim.begin_attempt else _CLAIM_UPSERT
         [reply] = await self._group.run(
-            "claiming an intent", "claim.upsert", [(sql, values)], patience_s=patience_s
+            "claiming an intent", "claim.upsert", [(sql, values)], batching_s=batching_s
         )
         if reply.affected == 1:
             attempt = 1 if claim.begin_attempt else None
@@ -223,7 +223,7 @@ class MySqlLedger:
             attempt_age_s=_seconds(record["attempt_age_us"]),
         )
 
-    async def finish(self, intent_id: int, finish: Finish, *, patience_s: float = 0.0) -> bool:
+    async def finish(self, intent_id: int, finish: Finish, *, batching_s: float = 0.0) -> bool:
         values = (
             finish.status.value, finish.od_table, finish.od_primary_key, finish.reason,
             cut(finish.last_error, c.MAX_LAST_ERROR_CHARS), finish.outcome_json, intent_id,
@@ -234,7 +234,7 @@ class MySqlLedger:
         if not finish.refs:  # nothing depends on the update's result: a unit for the group
             statements = [record, (_FINISH, values)] if calls else [(_FINISH, values)]
             replies = await self._group.run(
-                "finishing an intent", "finish", statements, patience_s=patience_s
+                "finishing an intent", "finish", statements, batching_s=batching_s
             )
             return replies[-1].affected != 0
         async with self._session.transaction("finishing an intent") as tx:

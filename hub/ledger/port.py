@@ -37,9 +37,9 @@ class QueryObserver(Protocol):
 class Ledger(Protocol):
     """The writer's durable memory: each intent takes effect at most once."""
 
-    async def claim(self, claim: IntentClaim, *, patience_s: float = 0.0) -> ClaimResult:
+    async def claim(self, claim: IntentClaim, *, batching_s: float = 0.0) -> ClaimResult:
         """Insert the intent (its first attempt begun, if ``claim.begin_attempt``), or say what
-        an earlier delivery of the same key left behind. ``patience_s``: how long the insert may
+        an earlier delivery of the same key left behind. ``batching_s``: how long the insert may
         wait to be committed with others (the caller is in no hurry)."""
         ...
 
@@ -61,10 +61,10 @@ class Ledger(Protocol):
         """What the intent's retries have used so far; None if there is no such intent."""
         ...
 
-    async def finish(self, intent_id: int, finish: Finish, *, patience_s: float = 0.0) -> bool:
+    async def finish(self, intent_id: int, finish: Finish, *, batching_s: float = 0.0) -> bool:
         """Terminal state, vendor refs and the calls to record in one transaction, from received
         or attempting. False if the intent was already finished: then only the calls are
-        recorded. ``patience_s`` as for ``claim``."""
+        recorded. ``batching_s`` as for ``claim``."""
         ...
 
     async def resolve_ref(

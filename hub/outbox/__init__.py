@@ -7,7 +7,7 @@ channel is gone), the intent's decision stands all the same: the event is writte
 database (``outcome_outbox``, ledger migration 9) and the delivery is acked. Only if that write
 fails too does the lane hold the message, as for any failure of the hub's own database.
 
-    settle ─▶ ledger result ─▶ publish ──refused──▶ outbox row ─▶ ack
+    finish ─▶ ledger result ─▶ publish ──refused──▶ outbox row ─▶ ack
                                                        │
     relay (one per writer, every few seconds) ◀────────┘  oldest first per vendor; deleted once
                                                           confirmed; dropped after the ledger's

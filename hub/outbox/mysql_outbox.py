@@ -3,7 +3,7 @@
 A relay's batch is one transaction: the vendor's oldest rows locked with ``SKIP LOCKED`` (a
 locked row is another relay's), kept only when the first of them is the vendor's oldest row of
 all, so a second relay passes a vendor the first is on rather than publish behind its back.
-Under READ COMMITTED the lock takes no gap, so settlement's inserts never wait for a relay.
+Under READ COMMITTED the lock takes no gap, so finishing's inserts never wait for a relay.
 """
 
 from __future__ import annotations

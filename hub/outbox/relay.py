@@ -1,4 +1,4 @@
-"""The outbox's two sides in a writer: ``Outbox`` keeps what settlement could not publish, and
+"""The outbox's two sides in a writer: ``Outbox`` keeps what finishing could not publish, and
 ``Relay`` publishes it when the broker takes it again, for the writer's life."""
 
 from __future__ import annotations

@@ -309,7 +309,7 @@ class Finisher:
         if intent_id is None:
             return True
         return await self.ledger.finish(
-            intent_id, finish_of(final, event), patience_s=batching_s
+            intent_id, finish_of(final, event), batching_s=batching_s
         )
 
 

@@ -185,7 +185,7 @@ async def claim(
             begin_attempt=_nothing_to_look_up(intent.payload),
             writer_id=writer_id,
         ),
-        patience_s=batching_s,
+        batching_s=batching_s,
     )
     claimed = _go_on_or_stop(identity, result)
     if isinstance(claimed, Final):

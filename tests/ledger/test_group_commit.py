@@ -87,7 +87,7 @@ async def test_patient_units_arriving_apart_wait_for_each_other(ledger_db: MySql
         units = []
         for n in range(5):
             units.append(asyncio.ensure_future(
-                group.run("testing", "test.insert", insert(f"patient-{n}"), patience_s=1.0)
+                group.run("testing", "test.insert", insert(f"patient-{n}"), batching_s=1.0)
             ))
             await asyncio.sleep(0.01)
         replies = await asyncio.gather(*units)
@@ -105,7 +105,7 @@ async def test_a_unit_with_no_patience_takes_the_waiting_ones_at_once(
         # Given units that could wait far longer than this test runs
         patient = [
             asyncio.ensure_future(
-                group.run("testing", "test.insert", insert(f"slow-{n}"), patience_s=FOREVER_S)
+                group.run("testing", "test.insert", insert(f"slow-{n}"), batching_s=FOREVER_S)
             )
             for n in range(3)
         ]
@@ -123,7 +123,7 @@ async def test_a_full_batch_goes_out_before_anyone_s_patience_runs_out(
     async with group_on(ledger_db, max_units=4) as (group, session):
         # When as many patient units as a batch holds are waiting
         units = [
-            group.run("testing", "test.insert", insert(f"full-{n}"), patience_s=FOREVER_S)
+            group.run("testing", "test.insert", insert(f"full-{n}"), batching_s=FOREVER_S)
             for n in range(4)
         ]
         # Then the batch goes out without waiting for any of them to run out of patience
@@ -135,7 +135,7 @@ async def test_closing_sends_the_patient_units_at_once(ledger_db: MySqlSettings)
     async with group_on(ledger_db) as (group, session):
         # Given a unit that could wait far longer than this test runs
         unit = asyncio.ensure_future(
-            group.run("testing", "test.insert", insert("at-close"), patience_s=FOREVER_S)
+            group.run("testing", "test.insert", insert("at-close"), batching_s=FOREVER_S)
         )
         await asyncio.sleep(0.05)
         # When the group is closed (a stopping writer)
