@@ -112,7 +112,7 @@ class GroupCommit:
 
     async def close(self) -> None:
         """Send what is waiting without waiting more and let the batches in flight finish;
-        their units' replies are then settled."""
+        their units then get their replies."""
         self._closing = True
         self._arrived.set()
         await asyncio.gather(*self._drainers, return_exceptions=True)

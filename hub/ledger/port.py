@@ -5,7 +5,7 @@ writer's order for one intent is: ``claim`` → ``begin_attempt`` (committed BEF
 the API call → ``record_api_call`` → ``finish`` (or ``release_attempt`` when the failure is
 known to have had no effect). A call that succeeded is recorded by the ``finish`` itself, in
 its commit: one round trip fewer, and a crash before that commit leaves the attempt in doubt,
-which reconciliation settles. Database failures surface as ``TransientError`` (retry later) or
+which reconciliation resolves. Database failures surface as ``TransientError`` (retry later) or
 ``LedgerError`` (stop); nothing else from the driver leaks.
 """
 

@@ -59,7 +59,7 @@ async def applied(ledger: MySqlLedger, vendor: str, key: str) -> bool:
     return told is not None and told.intent.status == "applied"
 
 
-async def office_queue_settled(management: ManagementApi, office: str) -> bool:
+async def office_queue_empty(management: ManagementApi, office: str) -> bool:
     """Nothing of the office's left in its queue, ready or unacked (the broker's counts)."""
     depth = await management.queue_depth(names.office_queue(office))
     return depth is not None and depth.messages == 0
@@ -98,7 +98,7 @@ async def test_a_vendor_without_its_outcome_queue_stalls_no_other_vendor_of_the_
             return all([await applied(ledger, a.name, key) for key, _ in lost])
 
         await eventually(all_applied, "the first vendor's intents applied")
-        await eventually(lambda: office_queue_settled(management, world.office),
+        await eventually(lambda: office_queue_empty(management, world.office),
                          "the office's queue empty: every delivery acked")
         (waiting,) = await waiting_outcomes(world)
         assert (waiting.vendor, waiting.count) == (a.name, len(lost))
@@ -140,14 +140,14 @@ async def test_a_vendors_new_outcome_waits_behind_its_kept_ones_once_its_queue_i
             await vendor.publish(patient_create(world.office, first, last=first_last),
                                  office=world.office)
             await eventually(lambda: applied(ledger, vendor.name, first), "the first applied")
-            await eventually(lambda: office_queue_settled(management, world.office),
+            await eventually(lambda: office_queue_empty(management, world.office),
                              "the first delivery acked")
             # When the queue is back and the vendor's next intent is applied
             await declare_outcome_queue(hub_channel, vendor.name)
             await vendor.publish(patient_create(world.office, second, last=second_last),
                                  office=world.office)
             await eventually(lambda: applied(ledger, vendor.name, second), "the second applied")
-            await eventually(lambda: office_queue_settled(management, world.office),
+            await eventually(lambda: office_queue_empty(management, world.office),
                              "the second delivery acked")
             # Then its outcome did not overtake the kept one: it waits behind it
             (waiting,) = await waiting_outcomes(world)
@@ -209,9 +209,9 @@ async def test_an_outcome_the_outbox_cannot_keep_either_holds_its_message_unacke
                 return depth is not None and depth.messages_unacknowledged == 1
 
             await eventually(unacked, "the delivery unacked")
-        # When the outbox can be written again, Then the held message is settled once more
+        # When the outbox can be written again, Then the held message is finished once more
         # (a repeat of the ledger's outcome), kept, and acked
-        await eventually(lambda: office_queue_settled(management, world.office),
+        await eventually(lambda: office_queue_empty(management, world.office),
                          "the office's queue empty: the delivery acked")
         (waiting,) = await waiting_outcomes(world)
         assert (waiting.vendor, waiting.count) == (vendor.name, 1)
