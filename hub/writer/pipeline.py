@@ -14,6 +14,7 @@ delivery waits (unacked in place, or parked) is the lane's to decide (lanes.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -197,8 +198,9 @@ class Pipeline:
         try:
             report()
         except Exception:
-            log.exception("reporting a run failed (%s)", what)
             self.metrics.wrapper_failed(what)
+            with contextlib.suppress(Exception):  # logging may be what failed
+                log.exception("reporting a run failed (%s)", what)
 
     def _report_lane(self, office: str, decision: Decision | None) -> None:
         """The lane's state for its metrics; reporting never ends a lane."""
