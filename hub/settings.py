@@ -1,7 +1,8 @@
 """Settings from ``HUB_*`` environment variables (and ``.env``), with defaults for a local machine.
 
 Nothing here connects or reads the environment at import: ``HubSettings()`` is built once, by the
-command line, and handed down.
+command line, and handed down. Each field's docstring is its description for operators:
+``hub settings export`` renders them into docs/settings.md, and CI checks that file is current.
 """
 
 from __future__ import annotations
@@ -25,13 +26,18 @@ class MySqlSettings(BaseModel):
     """One MariaDB/MySQL connection; a plain model, so only ``HubSettings`` reads the environment
     (a ``BaseSettings`` here would pick up bare ``USER`` or ``HOST`` variables)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     host: str = "127.0.0.1"
+    """Host name or IP address of the MariaDB (or MySQL) server."""
     port: int = 3306
+    """The server's TCP port."""
     user: str = "root"
+    """The account the hub logs in as."""
     password: SecretStr = SecretStr("")
+    """That account's password."""
     database: str = "hub"
+    """The database (schema) to use."""
 
 
 class LogFormat(StrEnum):
@@ -44,110 +50,220 @@ class LogFormat(StrEnum):
 class WriterSettings(BaseModel):
     """The writer (``hub worker``); ``HUB_WRITER__MAX_ATTEMPTS`` sets a field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    prefetch: int = Field(default=10, ge=1)  # unacked messages per office queue
-    max_attempts: int = Field(default=5, ge=1)  # Open Dental attempts before retries_exhausted
-    # ... or this long after an intent's retries began, whichever comes first; an office that
-    # cannot be reached or throttles runs this clock without using up attempts; a 401 neither.
+    prefetch: int = Field(default=10, ge=1)
+    """Messages RabbitMQ hands each office's lane before the lane acknowledges any (the
+    channel's prefetch). A lane that stands down for a long hold parks at most this many; the
+    rest wait in the office's queue."""
+    max_attempts: int = Field(default=5, ge=1)
+    """Counted Open Dental attempts of one intent (transient failures, attempts that timed out)
+    before it is dead-lettered as ``retries_exhausted``. Throttling, a 401 and an office that
+    cannot be reached count none."""
     max_retry_s: float = Field(default=3600.0, gt=0)
-    backoff_base_s: float = Field(default=1.0, gt=0)  # first retry's delay cap; doubles
+    """Seconds after an intent's retries began when it is dead-lettered as
+    ``retries_exhausted`` even with attempts left, whichever comes first. Waits asked by
+    throttling run this clock; a 401 and an office that cannot be reached (a night or a weekend
+    off) do not."""
+    backoff_base_s: float = Field(default=1.0, gt=0)
+    """Ceiling, in seconds, of the first delay before an intent is tried again after a transient
+    failure; it doubles per attempt up to ``HUB_WRITER__BACKOFF_CAP_S``, and each delay is drawn
+    at random below it (full jitter) so that lanes retrying together spread out. Probes of an
+    office that cannot be reached use the same backoff."""
     backoff_cap_s: float = Field(default=60.0, gt=0)
-    # One API attempt, pacing included; longer than the HTTP read timeout (65 s).
+    """No retry or probe delay exceeds this many seconds: how late, at most, an office's lane
+    notices that Open Dental is back after an outage."""
     attempt_timeout_s: float = Field(default=90.0, gt=0)
-    # 401: the office's lane pauses this long (doubling per attempt, capped), then tries again.
+    """Seconds one Open Dental attempt may take, the wait for pacing included; an attempt that
+    runs out counts toward ``HUB_WRITER__MAX_ATTEMPTS``. Keep it above the HTTP read timeout
+    (65 s: Open Dental answers 504 after 60 s) and within half of
+    ``HUB_BROKER_CONSUMER_TIMEOUT_S``: ``hub worker`` refuses to start otherwise."""
     auth_pause_s: float = Field(default=30.0, gt=0)
+    """When Open Dental answers 401 (a customer key revoked or disabled, a wrong developer key,
+    a permission group missing), the office's lane pauses this many seconds before it tries
+    again, doubling per try up to ``HUB_WRITER__AUTH_PAUSE_CAP_S``. Nothing is dead-lettered
+    for it."""
     auth_pause_cap_s: float = Field(default=600.0, gt=0)
-    confirm_timeout_s: float = Field(default=10.0, gt=0)  # a broker confirm of an outcome/DLQ
-    # The hub's own ledger or broker failing: the lane holds its message and tries again after
-    # a jittered delay doubling per hold from this, capped.
+    """The longest pause, in seconds, between tries of an office answering 401: how late, at
+    most, its lane goes on by itself once the key or the permissions are fixed."""
+    confirm_timeout_s: float = Field(default=10.0, gt=0)
+    """Seconds the writer waits for the broker to confirm an outcome event or a dead-lettered
+    message. An outcome event not confirmed in time waits in the outbox for the relay. On
+    SIGTERM the writer waits up to twice this for its last bookkeeping."""
     infra_backoff_base_s: float = Field(default=0.5, gt=0)
+    """When the hub's own database or broker fails, the lane holds its message and tries again
+    after a random delay below this many seconds, doubling per hold up to
+    ``HUB_WRITER__INFRA_BACKOFF_CAP_S``. A delivery the writer failed on unexpectedly waits the
+    same way before it runs again."""
     infra_backoff_cap_s: float = Field(default=30.0, gt=0)
-    drain_grace_s: float = Field(default=20.0, ge=0)  # SIGTERM: in-flight messages may finish
-    # A delivery the writer fails on unexpectedly (a bug) is run again in place this many times,
-    # then dead-lettered (writer_failed), so the office's lane goes on behind it in order.
+    """No hold for the hub's own database or broker waits longer than this many seconds before
+    trying again: how late, at most, lanes go on once it is back."""
+    drain_grace_s: float = Field(default=20.0, ge=0)
+    """On SIGTERM, seconds the writer lets in-flight messages finish before it cancels them (a
+    cancelled one stays unacked and is delivered again; the ledger answers for what was done).
+    Keep it below the time your orchestrator waits before it kills the process."""
     crash_limit: int = Field(default=5, ge=1)
-    http_connections: int = Field(default=20, ge=1)  # shared by every office
+    """Runs of a delivery the writer fails on unexpectedly (a bug) before it is dead-lettered as
+    ``writer_failed``, so that the office's lane goes on behind it in order; replay it
+    (``hub dlq replay``) once the bug is fixed."""
+    http_connections: int = Field(default=20, ge=1)
+    """Open HTTP connections to Open Dental at most, shared by every office."""
     ledger_connections: int = Field(default=16, ge=1)
-    # Claims and finishes are committed in groups; at most this many groups are in flight.
+    """Connections of the writer's ledger to the hub database at most."""
     ledger_group_commits: int = Field(default=2, ge=1)
+    """The writer commits intents' claims and finishes in groups, each one transaction; at most
+    this many groups are in flight at once (docs/performance.md)."""
 
 
 class ControlSettings(BaseModel):
     """Operations on a running writer (hub/control): pauses, lane status, queue depths, the
     outbox's relay; ``HUB_CONTROL__PAUSE_POLL_S`` sets a field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    pause_poll_s: float = Field(default=1.0, gt=0)  # how soon a pause or resume takes effect
-    status_heartbeat_s: float = Field(default=5.0, gt=0)  # lane_status rows rewritten this often
-    stale_after_s: float = Field(default=30.0, gt=0)  # hub status: a row older is a writer gone
-    depth_poll_s: float = Field(default=5.0, gt=0)  # queue depths from the management API
-    # The management API lists a connection only some seconds after it opened; a vendor pause
-    # closes the vendor's connections again after this long to catch those it could not see.
+    pause_poll_s: float = Field(default=1.0, gt=0)
+    """How often, in seconds, each writer reads the pauses and office holds from the hub
+    database: how soon ``hub office pause|resume`` and ``hub vendor pause|resume`` take effect,
+    and how soon a writer standing by learns that another one holds an office."""
+    status_heartbeat_s: float = Field(default=5.0, gt=0)
+    """Each writer rewrites its lanes' rows for ``hub status`` this often, in seconds, besides
+    on every change; it also renews its office holds."""
+    stale_after_s: float = Field(default=30.0, gt=0)
+    """Seconds after which a lane row nobody rewrote shows in ``hub status`` as ``stale``, and
+    an office hold nobody renewed belongs to a writer gone: another writer adopts it, with what
+    it parked. Keep it well above ``HUB_CONTROL__STATUS_HEARTBEAT_S``."""
+    depth_poll_s: float = Field(default=5.0, gt=0)
+    """How often, in seconds, the writer reads its office queues' depths from RabbitMQ's
+    management API (``hub_queue_depth``)."""
     vendor_recheck_s: float = Field(default=6.0, ge=0)
-    # Outcome events the broker would not take wait in the outbox (hub/outbox); each writer's
-    # relay tries them again this often.
+    """The management API lists a connection only some seconds after it opened, so a vendor
+    pause closes the vendor's broker connections again after this many seconds, to catch those
+    it could not see yet."""
     outbox_poll_s: float = Field(default=5.0, gt=0)
+    """How often, in seconds, each writer's relay tries again the outcome events the broker
+    would not take (waiting in the hub database's outbox), oldest first per vendor."""
 
 
 class HealthSettings(BaseModel):
     """The writer's liveness (``/healthz``, ``hub check``; hub/observability/liveness.py);
     ``HUB_HEALTH__LOOP_STALL_S`` sets a field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    heartbeat_s: float = Field(default=0.25, gt=0)  # how often the event loop proves it runs
-    # /healthz fails while the loop is this late for its heartbeat: far above a busy loop's
-    # hiccups (a garbage collection, a big decode), far below an orchestrator's patience.
+    heartbeat_s: float = Field(default=0.25, gt=0)
+    """How often, in seconds, the writer's event loop proves that it runs."""
     loop_stall_s: float = Field(default=5.0, gt=0)
-    # /healthz fails when one lane has worked on one delivery this long; None: twice the
-    # writer's attempt timeout (a reconciliation and an attempt) plus 60 s for ledger and confirm.
+    """``/healthz`` fails while the event loop is this many seconds late for its heartbeat: far
+    above a busy loop's hiccups (a garbage collection, a big decode), far below an
+    orchestrator's patience."""
     lane_busy_limit_s: float | None = Field(default=None, gt=0)
+    """``/healthz`` fails when one lane has worked on one delivery this many seconds. Unset:
+    twice ``HUB_WRITER__ATTEMPT_TIMEOUT_S`` (a reconciliation and an attempt) plus 60 s for the
+    ledger and the confirm, so 240 s by default."""
 
 
 class HubSettings(BaseSettings):
-    """Every setting of the hub. ``HUB_LEDGER_DB__PASSWORD`` sets a nested field."""
+    """Every setting of the hub's own commands (``hub worker``, ``hub topology``, ``hub vendor``,
+    ``hub dlq``, ``hub status`` and the others)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HUB_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+        env_prefix="HUB_", env_nested_delimiter="__", env_file=".env", extra="ignore",
+        use_attribute_docstrings=True, title="The hub",
     )
 
     broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
-    ledger_db: MySqlSettings = Field(default_factory=MySqlSettings)
-    ledger_retention_days: int = Field(default=7, ge=1)  # how long an idempotency key is remembered
+    """The hub's own RabbitMQ login, as an AMQP URL (``amqp://user:password@host:5672/vhost``):
+    the writer consumes the office queues and publishes outcome events with it. ``hub dlq
+    replay`` needs this user to have RabbitMQ's ``impersonator`` tag
+    (scripts/setup-broker.sh gives it)."""
+    ledger_db: MySqlSettings = Field(default_factory=MySqlSettings, title="The hub database")
+    """The hub's own MariaDB database: the ledger of intents and their idempotency keys,
+    pauses, lane status, office holds, parked deliveries and the outcome outbox. ``hub migrate``
+    creates its tables."""
+    ledger_retention_days: int = Field(default=7, ge=1)
+    """How many days the hub remembers an intent's idempotency key: a vendor sending the same
+    key again within them gets the first outcome again (``duplicate``), never a second write.
+    Outcome events still waiting in the outbox after it are dropped, with a warning."""
 
-    # The simulated office's Open Dental: API and the read-only SQL connection to its database.
     od_api_url: str = "http://127.0.0.1:30223/api/v1"
+    """Read by no command: each office's Open Dental API URL is ``api_url`` in its registry
+    entry."""
     od_api_mode: ApiMode = ApiMode.SERVICE
+    """Read by no command: each office's API mode (``remote`` through the eConnector, paced per
+    customer key; ``service`` or ``local`` inside the office, not paced) is ``mode`` in its
+    registry entry."""
     od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
+    """The hub's Open Dental developer key, sent for every office whose registry entry names no
+    developer key of its own. The default is Open Dental's public test key, which the simulator
+    accepts; real offices need the hub's own key."""
     od_customer_key: SecretStr = SecretStr("VzkmZEaUWOjnQX2z")
+    """A customer key the registry may reference (``customer_key_env = "HUB_OD_CUSTOMER_KEY"``,
+    as the shipped registry.toml does for its office on the simulator); offices' keys are read
+    only through the registry. The default is Open Dental's public test key."""
     od_db: MySqlSettings = Field(
         default_factory=lambda: MySqlSettings(
             user="od_readonly", password=SecretStr("od_readonly"), database="opendental"
-        )
+        ),
+        title="The simulated office's database",
     )
+    """A read-only (SELECT-only) account on the simulator's Open Dental database. The writer
+    reads each office's database as its registry entry says; the shipped registry.toml takes
+    this password as ``HUB_OD_DB__PASSWORD``, and ``hub chaos`` builds its offices' entries
+    from this account."""
     od_sql_timeout_s: float = 5.0
+    """Seconds the hub waits to connect to an office's Open Dental database, and for each query
+    there (MariaDB's ``max_statement_time``). These reads settle an attempt in doubt and serve
+    ``hub trace``; one that runs out is a failed read, tried again later."""
     od_sql_max_concurrent: int = 4
+    """Connections to each office's Open Dental database at most, so that the hub's reads never
+    crowd the office's own use of it."""
 
-    # The office/vendor registry (hub/registry): offices, vendors and their data agreements.
     registry_path: Path = Path("registry.toml")
-    # RabbitMQ's management HTTP API, used to manage vendors' broker users (hub/broker_admin.py).
+    """The office/vendor registry: the offices the hub writes to, each vendor's data agreements
+    and references to their secrets (format: registry.example.toml). A relative path is read
+    from the working directory."""
     management_url: str = "http://127.0.0.1:15672"
+    """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
+    permissions through it, and the writer reads queue depths and delivery limits from it."""
     management_user: str = "guest"
+    """The management API's user; managing vendors' users needs RabbitMQ's ``administrator``
+    tag."""
     management_password: SecretStr = SecretStr("guest")
-    # Deliveries of one message before an office queue dead-letters it (a poison message).
+    """That user's password."""
     office_delivery_limit: int = 20
-    # The broker's consumer_timeout (rabbitmq.conf; 30 min by default, not readable through the
-    # management API of RabbitMQ 3.10): the writer keeps no delivery unacked for more than half
-    # of it, so no broker timer ever decides for the hub (hub/writer/lanes.py).
+    """Deliveries of one message before its office queue dead-letters it to ``hub.dead`` (the
+    queue's ``x-delivery-limit``). The writer never hands back what it can keep, so only a
+    message that makes writers die again and again reaches it. Fixed when an office's queue is
+    first declared: ``hub topology`` exits 1 naming a queue declared with another value, and
+    ``hub worker`` warns where a queue's effective limit (a policy may lower it) differs."""
     broker_consumer_timeout_s: float = Field(default=1800.0, gt=0)
+    """The broker's ``consumer_timeout`` in seconds (rabbitmq.conf; 30 min by default), which
+    RabbitMQ 3.10's management API cannot show: set it to the node's value (``rabbitmqctl eval
+    'application:get_env(rabbit, consumer_timeout).'`` prints it in ms). A lane keeps a delivery
+    unacked for at most half of it and then stands down, parking what it holds, so that no
+    broker timer decides for the hub (hub/writer/lanes.py)."""
 
     log_format: LogFormat = LogFormat.TEXT
-    writer: WriterSettings = Field(default_factory=WriterSettings)
-    # The writer's /metrics, /healthz and /readyz (hub/observability): loopback by default; the
-    # compose file sets HUB_METRICS_HOST=0.0.0.0 so Prometheus can reach it from its container.
+    """How the hub's commands, ``hub forms`` included, write their logs: ``text``, readable in
+    a terminal, or ``json``, one JSON object a line for a log shipper."""
+    writer: WriterSettings = Field(
+        default_factory=WriterSettings, title="The writer (`hub worker`)"
+    )
+    """How the writer applies intents: what each lane holds, attempts and backoff, timeouts,
+    shutdown, and its connections to Open Dental and the hub database."""
     metrics_host: str = "127.0.0.1"
+    """The address the writer's ``/metrics``, ``/healthz`` and ``/readyz`` (hub/observability)
+    listen on, and where ``hub check`` asks by default. Loopback by default; the compose file
+    sets ``0.0.0.0`` so that Prometheus can reach it from its container."""
     metrics_port: int = Field(default=9464, ge=0, le=65535)
-    control: ControlSettings = Field(default_factory=ControlSettings)
-    health: HealthSettings = Field(default_factory=HealthSettings)
+    """The TCP port of those endpoints; ``0`` picks a free port."""
+    control: ControlSettings = Field(
+        default_factory=ControlSettings, title="Operations on running writers"
+    )
+    """How soon running writers see operators' pauses and each other's office holds, keep
+    ``hub status`` current, and retry outcome events the broker would not take."""
+    health: HealthSettings = Field(
+        default_factory=HealthSettings, title="The writer's liveness (`/healthz`, `hub check`)"
+    )
+    """When ``/healthz`` (and with it ``hub check``, the compose stack's health check) calls the
+    writer stalled."""

@@ -104,14 +104,23 @@ def load_config(path: Path) -> SimConfig:
 
 
 class SimDbSettings(BaseSettings):
-    """The MariaDB account the simulator writes with, from ``HUB_SIM_DB_*``."""
+    """The MariaDB account the Open Dental simulator creates, seeds and writes its office
+    databases with (``hub sim``, and ``hub demo`` and ``hub bench-sim``, which start one). For
+    development only: the hub itself never writes an office database."""
 
-    model_config = SettingsConfigDict(env_prefix="HUB_SIM_DB_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_SIM_DB_", extra="ignore", use_attribute_docstrings=True,
+        title="The simulator's database account (`hub sim`)",
+    )
 
     host: str = "127.0.0.1"
+    """Host name or IP address of the MariaDB server."""
     port: int = 3306
+    """The server's TCP port."""
     user: str = "root"
+    """An account that may create databases and grant the read-only user on them."""
     password: str = ""
+    """That account's password."""
 
     def params(self) -> DbParams:
         return DbParams(host=self.host, port=self.port, user=self.user, password=self.password)

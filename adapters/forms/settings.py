@@ -1,16 +1,7 @@
 """The forms adapter's settings, from ``HUB_FORMS_*`` environment variables (and ``.env``).
 
-The webhook secret is given by ``HUB_FORMS_SECRET`` or by a file named in
-``HUB_FORMS_SECRET_FILE`` (its whole text, stripped), exactly one of the two; never in code.
-The broker URL carries the vendor's own login (``hub vendor add`` made it).
-
-``HUB_FORMS_OFFICES`` lists, comma-separated, the offices the vendor has a data agreement with,
-as the hub's registry lists them (``office-1,office-2``); required. The broker refuses a publish
-both for an office outside the agreements and for any office while the hub's operators pause the
-vendor, and only this list tells the two apart: a refusal for a listed office is a pause (503
-with Retry-After: send again later), for any other office it is final (403). It is a setting,
-not the hub's registry, because the adapter runs on the vendor's side, which has neither that
-file nor the office secrets it references; keep it in step with the vendor's agreements.
+Each field's docstring says what it governs (``hub settings export`` renders them into
+docs/settings.md); the webhook secret is never in code.
 """
 
 from __future__ import annotations
@@ -32,16 +23,43 @@ class FormsConfigError(Exception):
 
 
 class FormsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_FORMS_", env_file=".env", extra="ignore")
+    """``hub forms``: the forms vendor's webhook receiver. It runs on the vendor's side, takes
+    signed online intake forms on ``POST /forms/intake`` and publishes each as the vendor's
+    ``patient.create`` and ``commlog.create`` intents (docs/vendors.md)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_FORMS_", env_file=".env", extra="ignore", use_attribute_docstrings=True,
+        title="The forms adapter (`hub forms`)",
+    )
 
     broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
-    vendor: str | None = Field(default=None, description="Default: the broker URL's user.")
+    """The forms vendor's own RabbitMQ login, as an AMQP URL (``hub vendor add`` made it); the
+    adapter publishes the vendor's intents with it."""
+    vendor: str | None = None
+    """The vendor's name, which the broker checks against the login (``user_id``). Unset: the
+    broker URL's user."""
     secret: SecretStr | None = None
+    """The webhook's HMAC secret, shared with the forms vendor, who signs each request
+    ``X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>``. At least 16 characters. Set
+    exactly one of this and ``HUB_FORMS_SECRET_FILE``."""
     secret_file: Path | None = None
+    """A file holding the webhook's secret (its whole text, stripped), instead of
+    ``HUB_FORMS_SECRET``."""
     confirm_timeout_s: float = Field(default=5.0, gt=0)
+    """Seconds the adapter waits for the broker to confirm a publish; without a confirm in time
+    the webhook answers 503 with Retry-After, and the same form may be sent again."""
     retry_after_s: int = Field(default=5, ge=1)
+    """The Retry-After, in seconds, of a 503 reply (the broker did not confirm, or the vendor is
+    paused): when the forms vendor should send the form again."""
     # Comma-separated in the environment (NoDecode: not JSON).
     offices: Annotated[tuple[OfficeId, ...], NoDecode] = ()
+    """Required: the offices of the vendor's data agreements, comma-separated as the hub's
+    registry names them (``office-1,office-2``). The broker refuses a publish both for an office
+    outside the agreements and for any office while the hub's operators pause the vendor, and
+    only this list tells the two apart: a refusal for a listed office is a pause (503 with
+    Retry-After: send again later), for any other office it is final (403). A setting, not the
+    hub's registry, because the adapter runs on the vendor's side, which has neither that file
+    nor the office secrets it references; keep it in step with the vendor's agreements."""
 
     @field_validator("offices", mode="before")
     @classmethod

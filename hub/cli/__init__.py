@@ -17,6 +17,7 @@ from hub.cli import (
     forms_cmd,
     migrate_cmd,
     office_cmd,
+    settings_cmd,
     sim_cmd,
     status_cmd,
     topology_cmd,
@@ -48,6 +49,7 @@ chaos_cmd.register(app)
 office_cmd.register(app)
 status_cmd.register(app)
 check_cmd.register(app)
+settings_cmd.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The output of ``hub contracts|dashboards export|check``, shared by both command groups."""
+"""The output of ``hub contracts|dashboards|settings export|check``, shared by those groups."""
 
 from __future__ import annotations
 
