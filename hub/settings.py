@@ -185,13 +185,6 @@ class HubSettings(BaseSettings):
     key again within them gets the first outcome again (``duplicate``), never a second write.
     Outcome events still waiting in the outbox after it are dropped, with a warning."""
 
-    od_api_url: str = "http://127.0.0.1:30223/api/v1"
-    """Read by no command: each office's Open Dental API URL is ``api_url`` in its registry
-    entry."""
-    od_api_mode: ApiMode = ApiMode.SERVICE
-    """Read by no command: each office's API mode (``remote`` through the eConnector, paced per
-    customer key; ``service`` or ``local`` inside the office, not paced) is ``mode`` in its
-    registry entry."""
     od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
     """The hub's Open Dental developer key, sent for every office whose registry entry names no
     developer key of its own. The default is Open Dental's public test key, which the simulator
