@@ -6,13 +6,9 @@ from __future__ import annotations
 import typer
 
 from hub.cli import (
-    bench_cmd,
-    bench_sim_cmd,
-    chaos_cmd,
     check_cmd,
     contracts_cmd,
     dashboards_cmd,
-    demo_cmd,
     dlq_cmd,
     forms_cmd,
     migrate_cmd,
@@ -24,6 +20,7 @@ from hub.cli import (
     vendor_cmd,
     worker_cmd,
 )
+from lab.cli import bench_cmd, bench_sim_cmd, chaos_cmd, demo_cmd
 
 HELP = (
     "The Open Dental integration hub: vendors' intents in over RabbitMQ, applied to Open Dental "

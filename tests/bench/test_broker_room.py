@@ -9,15 +9,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from hub.bench.config import BenchError
-from hub.bench.declare import (
+from hub.settings import HubSettings
+from lab.bench.config import BenchError
+from lab.bench.declare import (
     HANDLES_FOR_CONNECTIONS,
     HANDLES_PER_QUORUM_QUEUE,
     SOCKETS_SHARE,
     declare_queues,
     plain_quorum_queues,
 )
-from hub.settings import HubSettings
 
 THOUSAND_OFFICES = 1_000
 

@@ -13,15 +13,15 @@ import pytest
 from adapters.publisher import intents
 from contracts import parse_intent
 from contracts.v1.patient import PatientCreate
-from hub.bench.files import key_variables, registry_toml, sim_toml
-from hub.bench.procs import MachineTimes, machine_times
-from hub.bench.profile import breakdown
-from hub.bench.report import BenchReport, FleetResult, LoadResult, Machine
-from hub.bench.stats import percentile, steady_bounds, steady_rate
-from hub.bench.traffic import intent_body, patient_body
-from hub.bench.world import OFFICES_PER_VENDOR, BenchWorld, first_name
 from hub.registry import load_registry
 from hub.settings import ApiMode, HubSettings
+from lab.bench.files import key_variables, registry_toml, sim_toml
+from lab.bench.procs import MachineTimes, machine_times
+from lab.bench.profile import breakdown
+from lab.bench.report import BenchReport, FleetResult, LoadResult, Machine
+from lab.bench.stats import percentile, steady_bounds, steady_rate
+from lab.bench.traffic import intent_body, patient_body
+from lab.bench.world import OFFICES_PER_VENDOR, BenchWorld, first_name
 
 
 def test_percentiles_are_nearest_rank() -> None:

@@ -11,12 +11,12 @@ import aiohttp
 import pytest
 from typer.testing import CliRunner
 
-from hub.bench.config import BenchOptions, CeilingOptions, FleetOptions, Scenario
-from hub.bench.run import run_bench
-from hub.bench.stage import staged
-from hub.bench.world import BenchWorld
 from hub.cli import app
 from hub.settings import ApiMode, HubSettings
+from lab.bench.config import BenchOptions, CeilingOptions, FleetOptions, Scenario
+from lab.bench.run import run_bench
+from lab.bench.stage import staged
+from lab.bench.world import BenchWorld
 
 
 def _quiet(line: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from hub.bench.scraping import scraping
+from lab.bench.scraping import scraping
 from tests.support.http_server import serving_app
 
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.chaos.accounting import Accounting, account
-from hub.chaos.dead_letters import DeadLetters, Letter
-from hub.chaos.effects import Effects, duplicates
-from hub.chaos.ledger_rows import LedgerEntry, VendorKey
-from hub.chaos.od_rows import OdRow
-from hub.chaos.plan import Planned, plan
-from hub.chaos.publishing import Sent
-from hub.chaos.world import World
 from hub.dlq import Source
+from lab.chaos.accounting import Accounting, account
+from lab.chaos.dead_letters import DeadLetters, Letter
+from lab.chaos.effects import Effects, duplicates
+from lab.chaos.ledger_rows import LedgerEntry, VendorKey
+from lab.chaos.od_rows import OdRow
+from lab.chaos.plan import Planned, plan
+from lab.chaos.publishing import Sent
+from lab.chaos.world import World
 
 WORLD = World(run_id="0badcafe", offices=1, vendors=1, databases=1)
 DATABASE = WORLD.office_database(1)

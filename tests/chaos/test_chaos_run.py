@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.chaos import ChaosConfig, run_chaos
-from hub.chaos.rabbit_node import rabbitmq_available
-from hub.chaos.report import report_dict
 from hub.settings import HubSettings
+from lab.chaos import ChaosConfig, run_chaos
+from lab.chaos.rabbit_node import rabbitmq_available
+from lab.chaos.report import report_dict
 
 pytestmark = pytest.mark.skipif(
     not rabbitmq_available(), reason="RabbitMQ's server scripts are not installed here"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from hub.chaos.forwarder import Forwarder
-from hub.chaos.processes import free_port
+from lab.chaos.forwarder import Forwarder
+from lab.chaos.processes import free_port
 from tests.support.http_server import serving_app
 
 

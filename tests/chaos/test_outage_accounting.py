@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from aio_pika.abc import FieldValue
 
 from hub import names
-from hub.chaos.accounting import End, Ended
-from hub.chaos.dead_letters import dead_lettered_by_broker
-from hub.chaos.outage.accounting import (
+from hub.dlq import DeadLetter, Source
+from lab.chaos.accounting import End, Ended
+from lab.chaos.dead_letters import dead_lettered_by_broker
+from lab.chaos.outage.accounting import (
     Applied,
     delivery,
     held,
@@ -20,11 +21,10 @@ from hub.chaos.outage.accounting import (
     publish_order,
     steady_rates,
 )
-from hub.chaos.outage.broker_log import count_consumer_timeouts
-from hub.chaos.outage.timeline import Disruption, Timeline, Window
-from hub.chaos.plan import APPLIED, Planned
-from hub.chaos.publishing import Sent
-from hub.dlq import DeadLetter, Source
+from lab.chaos.outage.broker_log import count_consumer_timeouts
+from lab.chaos.outage.timeline import Disruption, Timeline, Window
+from lab.chaos.plan import APPLIED, Planned
+from lab.chaos.publishing import Sent
 
 
 def _planned(vendor: str, office: str, key: str, expect: str = APPLIED) -> Planned:

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from hub.chaos.config import ChaosError
-from hub.chaos.outage.acts import QUEUE_GONE, VENDOR_PAUSE, Switch, act
-from hub.chaos.outage.timeline import Disruption, Timeline, Window
+from lab.chaos.config import ChaosError
+from lab.chaos.outage.acts import QUEUE_GONE, VENDOR_PAUSE, Switch, act
+from lab.chaos.outage.timeline import Disruption, Timeline, Window
 
 
 def _timeline() -> Timeline:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from hub.chaos.outage.config import OutageConfig
-from hub.chaos.outage.timeline import OUTAGES, Disruption, Timeline
-from hub.chaos.world import World
 from hub.settings import HubSettings
+from lab.chaos.outage.config import OutageConfig
+from lab.chaos.outage.timeline import OUTAGES, Disruption, Timeline
+from lab.chaos.world import World
 
 SETUP_AND_ACCOUNTING_S = 120.0  # a generous bound of the run's work outside publish and drain
 

@@ -7,14 +7,14 @@ import json
 from collections import Counter
 from dataclasses import replace
 
-from hub.chaos.accounting import Accounting, End, Ended
-from hub.chaos.effects import Duplicates
-from hub.chaos.outage import outage_dict, outage_json, outage_text
-from hub.chaos.outage.accounting import Delivery, Held, Rates
-from hub.chaos.outage.report import OutageFigures, OutageReport
-from hub.chaos.outage.timeline import Window
-from hub.chaos.plan import APPLIED, Planned
-from hub.chaos.report import Chaos, ChaosReport
+from lab.chaos.accounting import Accounting, End, Ended
+from lab.chaos.effects import Duplicates
+from lab.chaos.outage import outage_dict, outage_json, outage_text
+from lab.chaos.outage.accounting import Delivery, Held, Rates
+from lab.chaos.outage.report import OutageFigures, OutageReport
+from lab.chaos.outage.timeline import Window
+from lab.chaos.plan import APPLIED, Planned
+from lab.chaos.report import Chaos, ChaosReport
 
 OUTAGE = Window(start_s=30.0, end_s=140.0)
 

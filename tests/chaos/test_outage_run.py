@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from hub.chaos.outage import OutageConfig, outage_json, outage_text, run_outage
-from hub.chaos.rabbit_node import rabbitmq_available
 from hub.settings import HubSettings
+from lab.chaos.outage import OutageConfig, outage_json, outage_text, run_outage
+from lab.chaos.rabbit_node import rabbitmq_available
 
 pytestmark = pytest.mark.skipif(
     not rabbitmq_available(), reason="RabbitMQ's server scripts are not installed here"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hub.chaos.plan import APPLIED, plan
-from hub.chaos.world import World
+from lab.chaos.plan import APPLIED, plan
+from lab.chaos.world import World
 
 WORLD = World(run_id="0123abcd", offices=4, vendors=3, databases=2)
 

@@ -15,9 +15,9 @@ import pytest
 
 from hub import names
 from hub.broker_admin import management_api
-from hub.demo import Cast, DemoConfig
 from hub.dlq import DeadLetterFilter, Operator, PurgePlan, purge_dead_letters
 from hub.settings import HubSettings, MySqlSettings
+from lab.demo import Cast, DemoConfig
 from tests.support.mariadb import ROOT, throwaway_database
 
 SHIPPED_REGISTRY = Path(__file__).resolve().parents[2] / "registry.toml"

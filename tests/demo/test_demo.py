@@ -11,8 +11,8 @@ from collections import Counter
 import aiomysql
 import pytest
 
-from hub.cli.demo_cmd import start_simulator
-from hub.demo import DemoError, DemoReport, report_json, report_text, run_demo
+from lab.cli.demo_cmd import start_simulator
+from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
 from tests.demo.conftest import DemoWorld
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 2 exact

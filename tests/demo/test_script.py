@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from contracts import ContractViolation, Intent, parse_intent
-from hub.demo.config import Cast
-from hub.demo.people import Run
-from hub.demo.script import Found, Step, forms_steps, reminder_steps
+from lab.demo.config import Cast
+from lab.demo.people import Run
+from lab.demo.script import Found, Step, forms_steps, reminder_steps
 
 TODAY = date(2030, 1, 15)
 
