@@ -1,5 +1,7 @@
 """The ``hub`` command: one Typer app; each subcommand module parses, builds settings, awaits one
-function and maps the result to an exit code."""
+function and maps the result to an exit code. Commands of other packages (the lab's ``demo``,
+``chaos``, ``bench``, ``bench-sim``) come from entry points, loaded only when asked for
+(``extra_commands``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from hub.cli import (
     contracts_cmd,
     dashboards_cmd,
     dlq_cmd,
+    extra_commands,
     forms_cmd,
     migrate_cmd,
     office_cmd,
@@ -20,18 +23,17 @@ from hub.cli import (
     vendor_cmd,
     worker_cmd,
 )
-from lab.cli import bench_cmd, bench_sim_cmd, chaos_cmd, demo_cmd
 
 HELP = (
     "The Open Dental integration hub: vendors' intents in over RabbitMQ, applied to Open Dental "
     "through its API exactly once, traceable both ways."
 )
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
+app = typer.Typer(
+    cls=extra_commands.WithExtraCommands, no_args_is_help=True, add_completion=False, help=HELP
+)
 app.add_typer(contracts_cmd.app, name="contracts")
 sim_cmd.register(app)
-bench_sim_cmd.register(app)
-bench_cmd.register(app)
 topology_cmd.register(app)
 vendor_cmd.register(app)
 migrate_cmd.register(app)
@@ -40,8 +42,6 @@ forms_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
 dashboards_cmd.register(app)
-demo_cmd.register(app)
-chaos_cmd.register(app)
 office_cmd.register(app)
 status_cmd.register(app)
 check_cmd.register(app)
