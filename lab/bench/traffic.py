@@ -55,7 +55,7 @@ def patient_body(world: BenchWorld, index: int) -> dict[str, str]:
 def intent_body(world: BenchWorld, office_number: int, key: str, index: int) -> bytes:
     """A patient.create intent as the vendor library writes it, without building its models:
     the publisher shares the machine with the writer, so it spends as little CPU as it can
-    (tests/bench checks the body against the library's own)."""
+    (tests/lab/bench checks the body against the library's own)."""
     intent = {
         "contract": CONTRACT,
         "version": 1,

@@ -13,7 +13,7 @@ import pytest
 
 from lab.cli.demo_cmd import start_simulator
 from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
-from tests.demo.conftest import DemoWorld
+from tests.lab.demo.conftest import DemoWorld
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 2 exact
 # duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (16 confirmed) and

@@ -60,7 +60,7 @@ async def _yes(plan: PurgePlan) -> bool:
 async def _clean_broker(settings: HubSettings, cast: Cast) -> None:
     await purge_dead_letters(
         settings, DeadLetterFilter(office=cast.office, limit=1000),
-        operator=Operator(os_user=None, name="tests/demo"), confirm=_yes,
+        operator=Operator(os_user=None, name="tests/lab/demo"), confirm=_yes,
     )
     async with management_api(settings) as api:
         for vendor in (cast.forms, cast.reminders):
