@@ -20,7 +20,7 @@ from hub.settings import HubSettings, MySqlSettings
 from lab.demo import Cast, DemoConfig
 from tests.support.mariadb import ROOT, throwaway_database
 
-SHIPPED_REGISTRY = Path(__file__).resolve().parents[2] / "registry.toml"
+SHIPPED_REGISTRY = Path(__file__).resolve().parents[3] / "registry.toml"
 OUTCOME_TIMEOUT_S = 30.0  # a guard: a broken writer fails the test instead of hanging it
 
 
