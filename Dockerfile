@@ -1,5 +1,7 @@
 # The hub's image: every `hub` command (worker, sim, forms, migrate, topology, vendor ...).
 # docker-compose.yml builds it; it holds no secret (settings come from the environment).
+# The product only: lab/ (demo, chaos, bench) is not copied, so `hub --help` here leaves its
+# commands out and `hub demo` says it is not installed (hub/cli/extra_commands.py).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \

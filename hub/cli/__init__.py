@@ -1,19 +1,18 @@
 """The ``hub`` command: one Typer app; each subcommand module parses, builds settings, awaits one
-function and maps the result to an exit code."""
+function and maps the result to an exit code. Commands of other packages (the lab's ``demo``,
+``chaos``, ``bench``, ``bench-sim``) come from entry points, loaded only when asked for
+(``extra_commands``)."""
 
 from __future__ import annotations
 
 import typer
 
 from hub.cli import (
-    bench_cmd,
-    bench_sim_cmd,
-    chaos_cmd,
     check_cmd,
     contracts_cmd,
     dashboards_cmd,
-    demo_cmd,
     dlq_cmd,
+    extra_commands,
     forms_cmd,
     migrate_cmd,
     office_cmd,
@@ -31,11 +30,11 @@ HELP = (
     "through its API exactly once, traceable both ways."
 )
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=HELP)
+app = typer.Typer(
+    cls=extra_commands.WithExtraCommands, no_args_is_help=True, add_completion=False, help=HELP
+)
 app.add_typer(contracts_cmd.app, name="contracts")
 sim_cmd.register(app)
-bench_sim_cmd.register(app)
-bench_cmd.register(app)
 topology_cmd.register(app)
 vendor_cmd.register(app)
 migrate_cmd.register(app)
@@ -44,8 +43,6 @@ forms_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
 dashboards_cmd.register(app)
-demo_cmd.register(app)
-chaos_cmd.register(app)
 office_cmd.register(app)
 status_cmd.register(app)
 check_cmd.register(app)

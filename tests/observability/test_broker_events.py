@@ -17,11 +17,11 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_admin import ManagementApi
-from hub.chaos.rabbit_node import NodePorts, RabbitNode
 from hub.observability import HubMetrics
 from hub.observability.broker_events import BrokerEvents, broker_reply
 from hub.observability.labels import BrokerReply, ChannelRole
 from hub.settings import HubSettings
+from lab.chaos.rabbit_node import NodePorts, RabbitNode
 from tests.reliability.proxy import blocking_proxy
 from tests.writer.support import eventually, unique
 

@@ -201,6 +201,8 @@ def test_the_dockerfile_copies_what_the_image_needs() -> None:
     assert all((ROOT / source).exists() for source in sources), sources
     registry_path = environment(services()["writer"])["HUB_REGISTRY_PATH"]
     assert registry_path.removeprefix("/app/") in sources
+    # And it ships the product only: neither the lab (demo, chaos, bench) nor the whole tree
+    assert not [s for s in sources if s.strip("./").split("/")[0] in {"lab", ""}], sources
 
 
 @pytest.mark.parametrize("service", ["sim", "writer", "forms", "setup"])

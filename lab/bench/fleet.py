@@ -1,0 +1,177 @@
+"""fleet: K offices in remote mode, one request a second each, at offered loads below, at and
+above the allowance, one load after the other on the same world and writer.
+
+Each load publishes for T seconds, then waits until every intent it published has an outcome,
+so the next load starts from empty queues. applied/s counts the outcomes whose ``decided_at``
+falls in the steady window (after the warm-up, before the end of publishing); the throttle
+replies are the simulator's own count of 429s across the load and its drain.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from hub.settings import ApiMode, HubSettings
+from lab.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
+from lab.bench.procs import VENDOR_NICENESS, machine_times, yielding_cpu
+from lab.bench.report import FleetResult, LoadResult
+from lab.bench.scraping import Scrapes, scraping
+from lab.bench.stage import Stage, WriterProcess, running_writer, staged
+from lab.bench.stats import percentile
+from lab.bench.traffic import Outcomes, Published, VendorLinks, publish_paced, vendor_side
+from lab.bench.world import BenchWorld
+
+APPLIED = "applied"
+DRAIN_SLACK_S = 60.0  # beyond the backlog's own time at the allowance
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThrottleReading:
+    """The simulator's throttle counters (``GET /admin/throttle``), or their growth between two
+    readings."""
+
+    rejected: int
+    busy_gaps: int  # starts on a key that was kept busy
+    busy_gap_s: float  # their gaps from the key's previous start, summed
+    handled: int  # throttled requests run after taking their slot
+    handling_s: float  # their times from the slot to the end of the handler, summed
+
+    def since(self, earlier: ThrottleReading) -> ThrottleReading:
+        return ThrottleReading(
+            rejected=self.rejected - earlier.rejected,
+            busy_gaps=self.busy_gaps - earlier.busy_gaps,
+            busy_gap_s=self.busy_gap_s - earlier.busy_gap_s,
+            handled=self.handled - earlier.handled,
+            handling_s=self.handling_s - earlier.handling_s,
+        )
+
+    @property
+    def mean_gap_s(self) -> float | None:
+        return self.busy_gap_s / self.busy_gaps if self.busy_gaps else None
+
+    @property
+    def mean_handling_s(self) -> float | None:
+        return self.handling_s / self.handled if self.handled else None
+
+
+async def read_throttle(stage: Stage) -> ThrottleReading:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{stage.sim_root}/admin/throttle") as response,
+    ):
+        counts = await response.json()
+    return ThrottleReading(
+        rejected=int(counts["rejected"]),
+        busy_gaps=int(counts["busy_gaps"]),
+        busy_gap_s=float(counts["busy_gap_s"]),
+        handled=int(counts["handled"]),
+        handling_s=float(counts["handling_s"]),
+    )
+
+
+async def run_fleet(
+    settings: HubSettings,
+    options: FleetOptions,
+    workdir: Path,
+    progress: Progress,
+    writer_env: dict[str, str],
+) -> FleetResult:
+    world = BenchWorld.new(offices=options.offices, mode=ApiMode.REMOTE)
+    results: list[LoadResult] = []
+    async with (
+        staged(world, settings, workdir, progress) as stage,
+        running_writer(stage, writer_env) as writer,
+        vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
+    ):
+        outcomes = Outcomes()
+        await outcomes.consume(channel, world)
+        for load in options.loads:
+            progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
+            with yielding_cpu(VENDOR_NICENESS):
+                results.append(await _one_load(stage, writer, link, outcomes, options, load))
+            progress(_summary(results[-1]))
+    return FleetResult(
+        offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
+        allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
+        publisher_niceness=VENDOR_NICENESS, scrape_interval_s=options.scrape_interval_s,
+    )
+
+
+async def _one_load(
+    stage: Stage, writer: WriterProcess, link: VendorLinks, outcomes: Outcomes,
+    options: FleetOptions, load: float,
+) -> LoadResult:
+    world = stage.world
+    throttle_before = await read_throttle(stage)
+    seen_before = len(outcomes.decided)
+    async with scraping(writer.metrics_url, options.scrape_interval_s) as scrapes:
+        started_at = time.time()
+        times_before = machine_times()
+        published = await publish_paced(
+            link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
+            seconds=options.seconds,
+        )
+        busy = machine_times().busy_share_since(times_before)
+        drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
+        with suppress(TimeoutError):  # what is missing is reported as unaccounted
+            await outcomes.reach(seen_before + len(published), drain_s)
+    throttle = (await read_throttle(stage)).since(throttle_before)
+    return _result(
+        options, world, load, published, outcomes, started_at, throttle, scrapes, busy
+    )
+
+
+def _result(
+    options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
+    outcomes: Outcomes, started_at: float, throttle: ThrottleReading, scrapes: Scrapes,
+    busy: float,
+) -> LoadResult:
+    decided = outcomes.of(published)
+    applied = [(p, d) for p, d in decided if d.status == APPLIED]
+    window_start, window_end = started_at + options.warmup_s, started_at + options.seconds
+    in_window = sum(1 for _, d in applied if window_start <= d.decided_at < window_end)
+    applied_per_s = in_window / (window_end - window_start)
+    allowance_per_s = world.offices * ALLOWANCE_PER_S
+    latencies = sorted(d.decided_at - p.at for p, d in applied)
+    if not published:
+        raise BenchError("the fleet published nothing: is the duration shorter than a period?")
+    return LoadResult(
+        load=load,
+        offered_per_s=round(allowance_per_s * load, 3),
+        published=len(published),
+        applied_per_s=round(applied_per_s, 2),
+        applied_ratio=round(applied_per_s / allowance_per_s, 4),
+        throttle_replies=throttle.rejected,
+        p50_s=round(percentile(latencies, 50), 3),
+        p95_s=round(percentile(latencies, 95), 3),
+        p99_s=round(percentile(latencies, 99), 3),
+        not_applied=len(decided) - len(applied),
+        unaccounted=len(published) - len(decided),
+        machine_busy=round(busy, 3),
+        slot_gap_s=_rounded(throttle.mean_gap_s, 4),
+        sim_handling_s=_rounded(throttle.mean_handling_s, 4),
+        scrapes=scrapes.answered,
+        scrape_failures=scrapes.failed,
+        scrape_s=_rounded(scrapes.mean_s, 3),
+    )
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _summary(result: LoadResult) -> str:
+    return (
+        f"fleet: load {result.load:g}: {result.applied_per_s:.1f} applied/s "
+        f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
+        f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
+        f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writer "
+        f"({result.scrape_failures} failed)"
+    )

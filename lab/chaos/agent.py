@@ -1,0 +1,89 @@
+"""The chaos itself: the writer killed with SIGKILL at random moments, the broker restarted.
+
+Kills are spread over the work: the ``i``-th falls at a random point of the ``i``-th of
+``kills + 1`` equal shares of the intents the ledger has settled, so each new writer makes
+progress before the next kill and the last kill comes before the end. Broker restarts fall at
+random points of equal shares of the intents published, so the vendors ride them out too, while
+the writer works. A kill never overlaps a broker restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lab.chaos.progress import Progress, RunState
+from lab.chaos.rabbit_node import RabbitNode
+from lab.chaos.writer import WriterSupervisor
+
+POLL_S = 0.2
+KILL_SHARE = (0.2, 0.9)  # where in its share of the work a kill may fall
+RESTART_SHARE = (0.3, 0.7)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schedule:
+    kill_at_settled: tuple[int, ...]
+    restart_at_published: tuple[int, ...]
+
+    @classmethod
+    def draw(cls, *, intents: int, kills: int, restarts: int, seed: int) -> Schedule:
+        draw = random.Random(seed)
+        kill_share = intents / (kills + 1)
+        restart_share = intents / restarts if restarts else 0.0
+        return cls(
+            kill_at_settled=tuple(
+                int(kill_share * (i + draw.uniform(*KILL_SHARE))) for i in range(kills)
+            ),
+            restart_at_published=tuple(
+                int(restart_share * (j + draw.uniform(*RESTART_SHARE))) for j in range(restarts)
+            ),
+        )
+
+
+class Agent:
+    def __init__(
+        self, *, schedule: Schedule, state: RunState, writer: WriterSupervisor, node: RabbitNode,
+        progress: Progress,
+    ) -> None:
+        self._schedule = schedule
+        self._state = state
+        self._writer = writer
+        self._node = node
+        self._progress = progress
+        self._turn = asyncio.Lock()  # one act at a time
+
+    async def kill_writer(self) -> None:
+        """Each scheduled kill once the ledger has settled that many intents."""
+        for target in self._schedule.kill_at_settled:
+            await self._until(self._settled, target)
+            async with self._turn:
+                await self._writer.kill()
+                self._state.writer_kills = self._writer.kills
+            self._progress(f"writer killed (SIGKILL) and restarted: kill {self._writer.kills}")
+
+    async def restart_broker(self) -> None:
+        """Each scheduled restart once the vendors have published that many intents."""
+        for target in self._schedule.restart_at_published:
+            await self._until(self._published, target)
+            async with self._turn:
+                self._progress(f"broker node {self._node.name} stopping for a restart")
+                started = asyncio.get_running_loop().time()
+                await self._node.restart()
+                down_s = asyncio.get_running_loop().time() - started
+                self._state.broker_restarts += 1
+            self._progress(f"broker node back after {down_s:.1f} s: restart "
+                           f"{self._state.broker_restarts}")
+
+    def _settled(self) -> int:
+        return self._state.settled
+
+    def _published(self) -> int:
+        return self._state.published.confirmed
+
+    async def _until(self, count: Callable[[], int], target: int) -> None:
+        while count() < target:
+            self._state.writer_own_exits = len(self._writer.own_exits)
+            await asyncio.sleep(POLL_S)

@@ -1,0 +1,100 @@
+"""What the ledger says about the run's intents, read with plain SELECTs on the run's own ledger
+database: each intent's status and reason, when and in which order each was finished, and how
+many intents stand in each status."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiomysql
+
+from hub.settings import MySqlSettings
+from lab.chaos.config import ChaosError
+
+VendorKey = tuple[str, str]  # (vendor, idempotency key)
+CONNECT_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerEntry:
+    status: str  # received, attempting, applied, rejected, dead
+    reason: str | None
+    attempts: int
+    deliveries: int
+    od_table: str | None
+    od_primary_key: int | None
+
+
+async def _select(db: MySqlSettings, sql: str) -> list[dict[str, object]]:
+    try:
+        conn = await aiomysql.connect(
+            host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(),
+            db=db.database, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+        )
+    except aiomysql.MySQLError as exc:
+        raise ChaosError(f"cannot read the ledger database {db.database} ({exc})") from exc
+    try:
+        async with conn.cursor(aiomysql.DictCursor) as cur:
+            await cur.execute(sql)
+            return list(await cur.fetchall())
+    finally:
+        conn.close()
+
+
+async def ledger_entries(db: MySqlSettings) -> dict[VendorKey, LedgerEntry]:
+    rows = await _select(
+        db,
+        "SELECT vendor, idempotency_key, status, reason, attempts, deliveries, od_table,"
+        " od_primary_key FROM intents",
+    )
+    return {
+        (str(row["vendor"]), str(row["idempotency_key"])): LedgerEntry(
+            status=str(row["status"]),
+            reason=None if row["reason"] is None else str(row["reason"]),
+            attempts=int(str(row["attempts"])),
+            deliveries=int(str(row["deliveries"])),
+            od_table=None if row["od_table"] is None else str(row["od_table"]),
+            od_primary_key=_int_or_none(row["od_primary_key"]),
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finish:
+    office: str
+    status: str
+    finished_at: datetime | None  # UTC, the database's clock; None while in flight
+    row_id: int  # the ledger's id: the order of first claims
+
+
+async def finishes(db: MySqlSettings) -> dict[VendorKey, Finish]:
+    rows = await _select(
+        db, "SELECT id, vendor, idempotency_key, office_id, status, finished_at FROM intents"
+    )
+    return {
+        (str(row["vendor"]), str(row["idempotency_key"])): Finish(
+            office=str(row["office_id"]), status=str(row["status"]),
+            finished_at=_utc_or_none(row["finished_at"]), row_id=int(str(row["id"])),
+        )
+        for row in rows
+    }
+
+
+def _utc_or_none(value: object) -> datetime | None:
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+async def status_counts(db: MySqlSettings) -> Counter[str]:
+    """Intents per status; an empty count before the writer has made its tables."""
+    try:
+        rows = await _select(db, "SELECT status, COUNT(*) AS n FROM intents GROUP BY status")
+    except (ChaosError, aiomysql.MySQLError):
+        return Counter()
+    return Counter({str(row["status"]): int(str(row["n"])) for row in rows})

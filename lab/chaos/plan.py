@@ -1,0 +1,179 @@
+"""The run's intents, pure: which vendor publishes what to which office, in which order, and
+what each must leave behind in Open Dental.
+
+The intents form streams, one per (vendor, office): a vendor's references are its own per
+office, so a stream is published in order and an appointment follows the patient it names. A
+stream is a run of patient stories (patient.create with a PatientRef, then maybe an appointment,
+a commlog, a payment and an update by that reference), with a few refusals mixed in: a body that
+breaks its contract (``invalid``), a contract outside the vendor's agreement (``unauthorized``),
+a reference nobody registered (``unknown_reference``); and a few exact re-sends of an earlier
+intent, which must change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field, replace
+
+from adapters.publisher import intents
+from contracts import Intent, OutcomeReason
+from contracts.v1.appointment import AppointmentBreak, AppointmentCreate
+from contracts.v1.commlog import CommlogCreate
+from contracts.v1.patient import PatientCreate, PatientUpdate
+from contracts.v1.payment import PaymentCreate
+from lab.chaos.world import PAY_DATE, Person, World, booking, pay_amount
+
+APPLIED = "applied"
+# What each vendor's agreement allows; appointment.break is left out on purpose (unauthorized).
+AGREED_CONTRACTS = (
+    "patient.create", "patient.update", "appointment.create", "commlog.create", "payment.create",
+)
+# Chances per patient story, and of a refusal or a re-send after each intent.
+STORY_CHANCES = {"appointment": 0.8, "commlog": 0.6, "payment": 0.4, "update": 0.25}
+REFUSAL_CHANCE = 0.01  # each of the three refusals
+RESEND_CHANCE = 0.01
+
+
+@dataclass(frozen=True, kw_only=True)
+class Effect:
+    """What an applied intent leaves in Open Dental, by natural key: a row of ``table`` for the
+    person with ``detail`` (AptDateTime and Op, Note, or PayAmt and PayDate); for an update,
+    the patient's ``Address`` equal to ``detail[0]``."""
+
+    table: str  # patient, appointment, commlog, payment, or patient.update
+    person: Person
+    detail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Planned:
+    vendor: str
+    office: str
+    contract: str
+    key: str
+    body: Intent | bytes  # bytes: a body the typed builders would refuse to build
+    expect: str  # "applied" or "rejected:<reason>"
+    effect: Effect | None = None
+    resend: bool = False  # an exact re-send of an earlier intent of the stream
+
+
+@dataclass(kw_only=True)
+class _Stream:
+    vendor: str
+    office: str
+    steps: list[Planned] = field(default_factory=list)
+
+    def planned(self, intent: Intent, expect: str, effect: Effect | None = None) -> Planned:
+        """``intent`` as this stream's vendor publishes it to its office."""
+        return Planned(vendor=self.vendor, office=self.office, contract=intent.contract,
+                       key=intent.idempotency_key, body=intent, expect=expect, effect=effect)
+
+
+def _rejected(reason: OutcomeReason) -> str:
+    return f"rejected:{reason.value}"
+
+
+def _patient(world: World, s: _Stream, index: int) -> Planned:
+    who = world.person(index)
+    payload = PatientCreate(LName=who.last, FName=who.first, Birthdate=who.birthdate,
+                            PatientRef=world.key("p", index))
+    intent = intents.patient_create(payload, office_id=s.office,
+                                    idempotency_key=world.key("patient", index))
+    return s.planned(intent, APPLIED, Effect(table="patient", person=who))
+
+
+def _appointment(world: World, s: _Stream, index: int) -> Planned:
+    when, op = booking(index)
+    payload = AppointmentCreate(PatientRef=world.key("p", index), Op=op, AptDateTime=when,
+                                AppointmentRef=world.key("a", index), Note="Booked online.")
+    intent = intents.appointment_create(payload, office_id=s.office,
+                                        idempotency_key=world.key("appointment", index))
+    effect = Effect(table="appointment", person=world.person(index), detail=(when, str(op)))
+    return s.planned(intent, APPLIED, effect)
+
+
+def _commlog(world: World, s: _Stream, index: int) -> Planned:
+    note = f"Chaos run {world.run_id}: reminder {index} sent."
+    payload = CommlogCreate(PatientRef=world.key("p", index), Note=note, Mode_="Email")
+    intent = intents.commlog_create(payload, office_id=s.office,
+                                    idempotency_key=world.key("commlog", index))
+    effect = Effect(table="commlog", person=world.person(index), detail=(note,))
+    return s.planned(intent, APPLIED, effect)
+
+
+def _payment(world: World, s: _Stream, index: int) -> Planned:
+    amount = pay_amount(index)
+    payload = PaymentCreate(PatientRef=world.key("p", index), PayAmt=amount, PayDate=PAY_DATE)
+    intent = intents.payment_create(payload, office_id=s.office,
+                                    idempotency_key=world.key("payment", index))
+    effect = Effect(table="payment", person=world.person(index),
+                    detail=(f"{amount:.2f}", PAY_DATE))
+    return s.planned(intent, APPLIED, effect)
+
+
+def _update(world: World, s: _Stream, index: int) -> Planned:
+    address = f"{index} Chaos Street"
+    payload = PatientUpdate(PatientRef=world.key("p", index), Address=address)
+    intent = intents.patient_update(payload, office_id=s.office,
+                                    idempotency_key=world.key("update", index))
+    effect = Effect(table="patient.update", person=world.person(index), detail=(address,))
+    return s.planned(intent, APPLIED, effect)
+
+
+def _invalid(world: World, s: _Stream, index: int) -> Planned:
+    """A patient whose Birthdate is in US order: the writer refuses it as ``invalid``."""
+    step = _patient(world, s, index)
+    assert isinstance(step.body, Intent)
+    document = json.loads(step.body.to_json())
+    document["idempotency_key"] = key = world.key("invalid", index)
+    document["payload"]["Birthdate"] = "12/10/1990"
+    return replace(step, key=key, body=json.dumps(document).encode("utf-8"),
+                   expect=_rejected(OutcomeReason.INVALID), effect=None)
+
+
+def _unauthorized(world: World, s: _Stream, index: int) -> Planned:
+    payload = AppointmentBreak(AppointmentRef=world.key("a", index), sendToUnscheduledList="false")
+    intent = intents.appointment_break(payload, office_id=s.office,
+                                       idempotency_key=world.key("break", index))
+    return s.planned(intent, _rejected(OutcomeReason.UNAUTHORIZED))
+
+
+def _unknown_reference(world: World, s: _Stream, index: int) -> Planned:
+    payload = CommlogCreate(PatientRef=world.key("nobody", index), Note="Never registered.")
+    intent = intents.commlog_create(payload, office_id=s.office,
+                                    idempotency_key=world.key("stray", index))
+    return s.planned(intent, _rejected(OutcomeReason.UNKNOWN_REFERENCE))
+
+
+_STORY = (("appointment", _appointment), ("commlog", _commlog), ("payment", _payment),
+          ("update", _update))
+_REFUSALS = (_invalid, _unauthorized, _unknown_reference)
+
+
+def _story(world: World, s: _Stream, index: int, draw: random.Random) -> list[Planned]:
+    steps = [_patient(world, s, index)]
+    steps += [make(world, s, index) for name, make in _STORY if draw.random() < STORY_CHANCES[name]]
+    extras = [make(world, s, index) for make in _REFUSALS if draw.random() < REFUSAL_CHANCE]
+    if draw.random() < RESEND_CHANCE:
+        extras.append(replace(draw.choice(steps), resend=True))
+    return steps + extras
+
+
+def plan(world: World, total: int, seed: int) -> list[list[Planned]]:
+    """``total`` distinct intents (re-sends come on top) in streams, one per (vendor, office)."""
+    draw = random.Random(seed)
+    streams = [_Stream(vendor=v, office=o) for v in world.vendor_names()
+               for o in world.office_ids()]
+    distinct, index = 0, 0
+    while distinct < total:
+        index += 1
+        stream = streams[(index - 1) % len(streams)]
+        story = _story(world, stream, index, draw)
+        fresh = [step for step in story if not step.resend]
+        room = total - distinct
+        if len(fresh) > room:
+            story = fresh[:room]  # the last story is cut to the total; a prefix stays in order
+        stream.steps += story
+        distinct += sum(1 for step in story if not step.resend)
+    return [stream.steps for stream in streams if stream.steps]

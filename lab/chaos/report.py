@@ -1,0 +1,104 @@
+"""The run's report: the accounting's figures, the chaos that was done, and the verdict.
+
+``report_json`` prints one JSON object; ``text_view`` renders the same for people. Intents are
+named by vendor, idempotency key and contract only, never by patient data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lab.chaos.accounting import Accounting, Ended
+
+LISTED_MAX = 50  # intents listed by name per kind of problem
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chaos:
+    """What was done to the hub, and what it did by itself."""
+
+    writer_kills: int
+    writer_starts: int
+    writer_own_exits: tuple[int, ...]  # exit codes of writers that ended without a kill
+    broker_restarts: int
+    faults_injected: Mapping[str, int]  # by the simulator, by fault
+    drained: bool  # the writer finished before the drain timeout
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChaosReport:
+    run_id: str
+    options: Mapping[str, int | float]
+    elapsed_s: float
+    accounting: Accounting
+    chaos: Chaos
+
+    @property
+    def lost(self) -> int:
+        return self.accounting.count("lost")
+
+    @property
+    def dead_lettered_ok(self) -> bool:
+        return self.accounting.letters_complete and not self.accounting.not_in_dlq
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, nothing doubled, every refusal in the dead-letter queue with its reason."""
+        return self.lost == 0 and self.accounting.duplicates.total == 0 and self.dead_lettered_ok
+
+
+def _named(ended: tuple[Ended, ...]) -> list[dict[str, str | None]]:
+    return [
+        {"vendor": e.planned.vendor, "idempotency_key": e.planned.key,
+         "contract": e.planned.contract, "end": e.end.label, "why": e.end.why}
+        for e in ended[:LISTED_MAX]
+    ]
+
+
+def _figures(report: ChaosReport) -> dict[str, object]:
+    a = report.accounting
+    return {
+        "published": len(a.ended),
+        "applied": a.count("applied"),
+        "rejected": a.count("rejected"),
+        "dead": a.count("dead"),
+        "duplicated": a.duplicates.total,
+        "lost": report.lost,
+        "writer_kills": report.chaos.writer_kills,
+        "broker_restarts": report.chaos.broker_restarts,
+        "dead_lettered_ok": report.dead_lettered_ok,
+        "elapsed_s": round(report.elapsed_s, 1),
+    }
+
+
+def report_dict(report: ChaosReport) -> dict[str, object]:
+    a, chaos = report.accounting, report.chaos
+    lost = tuple(e for e in a.ended if e.end.status == "lost")
+    return {
+        "ok": report.ok,
+        **_figures(report),
+        "run_id": report.run_id,
+        "options": dict(report.options),
+        "rejected_by_reason": dict(a.reasons("rejected")),
+        "dead_by_reason": dict(a.reasons("dead")),
+        "duplicated_by_table": dict(a.duplicates.groups),
+        "duplicated_extra_rows": sum(a.duplicates.extra_rows.values()),
+        "resent": a.resent,
+        "unconfirmed": len(a.unconfirmed),
+        "lost_intents": _named(lost),
+        "not_in_dead_letter_queue": _named(a.not_in_dlq),
+        "dead_letters_scanned": a.letters_scanned,
+        "unapplied_with_row": len(a.unapplied_with_row),
+        "unapplied_with_row_intents": _named(a.unapplied_with_row),
+        "unexpected_ends": dict(a.unexpected),
+        "writer_starts": chaos.writer_starts,
+        "writer_own_exits": list(chaos.writer_own_exits),
+        "faults_injected": dict(chaos.faults_injected),
+        "drained": chaos.drained,
+    }
+
+
+def report_json(report: ChaosReport) -> str:
+    return json.dumps(report_dict(report), sort_keys=False)

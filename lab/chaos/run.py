@@ -1,0 +1,108 @@
+"""One chaos run: bring up the world, publish the plan while the writer is killed and the broker
+restarted, wait for the writer to drain, and account for every intent from the ledger, the
+dead-letter queue and Open Dental's tables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+
+from lab.chaos.accounting import Accounting, account
+from lab.chaos.agent import Agent, Schedule
+from lab.chaos.config import ChaosConfig
+from lab.chaos.dead_letters import read_dead_letters
+from lab.chaos.drain import wait_drained
+from lab.chaos.effects import Effects, duplicates
+from lab.chaos.ledger_rows import ledger_entries
+from lab.chaos.od_rows import run_rows
+from lab.chaos.plan import Planned, plan
+from lab.chaos.progress import Progress, RunState, follow_ledger
+from lab.chaos.publishing import ChaosVendor, Pacer, Sent, publish_all
+from lab.chaos.report import Chaos, ChaosReport
+from lab.chaos.stack import Stack, running_stack
+from lab.chaos.world import World
+
+DEAD_LETTERS_PER_INTENT = 3  # a dead letter may be doubled by a crash; room to spare
+
+
+@asynccontextmanager
+async def played_vendors(stack: Stack) -> AsyncIterator[dict[str, ChaosVendor]]:
+    async with AsyncExitStack() as exits:
+        yield {
+            name: await exits.enter_async_context(ChaosVendor(name, url))
+            for name, url in stack.vendor_urls.items()
+        }
+
+
+async def _finish(tasks: Sequence[asyncio.Task[None]], timeout_s: float) -> None:
+    """Wait for the chaos acts to end; cut them short at the timeout (the work stalled)."""
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+
+
+async def _chaos_phase(
+    config: ChaosConfig, stack: Stack, streams: list[list[Planned]], state: RunState,
+    progress: Progress,
+) -> tuple[list[Sent], bool]:
+    schedule = Schedule.draw(intents=config.intents, kills=config.kills,
+                             restarts=config.broker_restarts, seed=config.seed)
+    agent = Agent(schedule=schedule, state=state, writer=stack.writer, node=stack.node,
+                  progress=progress)
+    follow = asyncio.create_task(follow_ledger(state, stack.settings.ledger_db, progress))
+    acts = [asyncio.create_task(agent.kill_writer()), asyncio.create_task(agent.restart_broker())]
+    try:
+        async with played_vendors(stack) as vendors:
+            sent = await publish_all(vendors, streams, Pacer(config.publish_rate), state.published)
+        progress(f"published: {state.published.confirmed} confirmed, "
+                 f"{state.published.refused} not confirmed")
+        await _finish(acts, config.drain_timeout_s)
+        drained = await wait_drained(stack.node.management_url, stack.world.office_ids(),
+                                     stack.settings.ledger_db, config.drain_timeout_s)
+        progress("drained" if drained else "drain timed out: reporting what is settled")
+    finally:
+        for task in (follow, *acts):
+            task.cancel()
+        for task in (follow, *acts):
+            with suppress(asyncio.CancelledError):
+                await task
+    return sent, drained
+
+
+async def account_run(stack: Stack, sent: Sequence[Sent]) -> Accounting:
+    """Every published intent's end, from the ledger, hub.dead and Open Dental's tables."""
+    world = stack.world
+    ledger = await ledger_entries(stack.settings.ledger_db)
+    letters = await read_dead_letters(stack.settings, DEAD_LETTERS_PER_INTENT * len(sent) + 100)
+    rows = await run_rows(stack.settings.od_db, world.office_databases(), world.surname)
+    return account(world, sent, ledger, letters, Effects(rows), duplicates(rows))
+
+
+async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    world = World.new(offices=config.offices, vendors=config.vendors, databases=config.databases)
+    progress(f"run {world.run_id}: {config.intents} intents, {config.offices} offices, "
+             f"{config.vendors} vendors")
+    async with running_stack(config, world, progress) as stack:
+        streams = plan(world, config.intents, config.seed)
+        state = RunState(planned=sum(len(s) for s in streams), started_at=started)
+        sent, drained = await _chaos_phase(config, stack, streams, state, progress)
+        await stack.writer.stop()
+        faults = await stack.simulator.injected()
+        progress("accounting from the ledger, hub.dead and Open Dental's tables")
+        accounting = await account_run(stack, sent)
+        chaos = Chaos(
+            writer_kills=stack.writer.kills, writer_starts=stack.writer.starts,
+            writer_own_exits=tuple(stack.writer.own_exits),
+            broker_restarts=state.broker_restarts, faults_injected=faults, drained=drained,
+        )
+    return ChaosReport(run_id=world.run_id, options=config.options(),
+                       elapsed_s=loop.time() - started, accounting=accounting, chaos=chaos)

@@ -1,0 +1,176 @@
+"""The run's world, brought up and torn down in order: a directory for its files and logs, its
+own RabbitMQ node, a throwaway ledger database, the simulator (which creates and seeds the
+office databases) on its generated configuration, the generated registry, the topology, the
+vendors' broker users with fresh passwords, and the writer under its supervisor.
+
+A ``StackShape`` changes the common world for a run that needs it (the outage run): the node's
+broker settings, offices reached through a ``Forwarder`` each, more writer settings.
+
+On exit the writer stops first, then the forwarders, the simulator and the node; the databases
+and the directory are removed unless ``keep``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from hub.broker_connection import robust_channel
+from hub.ledger import migrate
+from hub.registry import Registry, load_registry
+from hub.settings import HubSettings
+from hub.topology import declare_topology, topology_for
+from hub.vendor_access import add_vendors_with_fresh_passwords
+from lab.chaos.config import ChaosConfig
+from lab.chaos.databases import create_database, drop_databases
+from lab.chaos.files import registry_toml, secrets_env, sim_config_toml, write_private
+from lab.chaos.forwarder import Forwarder
+from lab.chaos.processes import free_port
+from lab.chaos.progress import Progress
+from lab.chaos.rabbit_node import NodePorts, NodeTuning, RabbitNode
+from lab.chaos.simulator import Faults, Simulator
+from lab.chaos.world import World
+from lab.chaos.writer import WriterSupervisor
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackShape:
+    """What a run changes in the common world; the defaults are the chaos run's."""
+
+    node: NodeTuning = field(default_factory=NodeTuning)
+    forwarded: tuple[str, ...] = ()  # offices whose Open Dental is reached through a Forwarder
+    writer_env: Mapping[str, str] = field(default_factory=dict)  # on top of the run's own
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stack:
+    world: World
+    home: Path
+    settings: HubSettings  # the run's: its broker, management API, ledger and registry
+    node: RabbitNode
+    simulator: Simulator
+    writer: WriterSupervisor
+    vendor_urls: dict[str, SecretStr]
+    forwarders: Mapping[str, Forwarder] = field(default_factory=dict)  # by office
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The variables the run's registry names (for the operators' commands)."""
+        return secrets_env(self.world, self.settings)
+
+
+def run_settings(settings: HubSettings, world: World, node: RabbitNode, home: Path) -> HubSettings:
+    ledger = settings.ledger_db.model_copy(update={"database": world.ledger_database})
+    return settings.model_copy(update={
+        "broker_url": SecretStr(node.amqp_url), "management_url": node.management_url,
+        "management_user": "guest", "management_password": SecretStr("guest"),
+        "ledger_db": ledger, "registry_path": home / "registry.toml",
+    })
+
+
+def writer_env(run: HubSettings, world: World, attempt_timeout_s: float) -> dict[str, str]:
+    db = run.ledger_db
+    return {
+        **os.environ,
+        "HUB_BROKER_URL": run.broker_url.get_secret_value(),
+        "HUB_MANAGEMENT_URL": run.management_url,
+        "HUB_LEDGER_DB__HOST": db.host, "HUB_LEDGER_DB__PORT": str(db.port),
+        "HUB_LEDGER_DB__USER": db.user, "HUB_LEDGER_DB__PASSWORD": db.password.get_secret_value(),
+        "HUB_LEDGER_DB__DATABASE": db.database,
+        "HUB_REGISTRY_PATH": str(run.registry_path),
+        "HUB_METRICS_PORT": "0",  # a free port: the machine may run other writers
+        "HUB_WRITER__ATTEMPT_TIMEOUT_S": str(attempt_timeout_s),
+        # The run declares the office queues; the writer must declare them alike.
+        "HUB_OFFICE_DELIVERY_LIMIT": str(run.office_delivery_limit),
+        **secrets_env(world, run),
+    }
+
+
+async def _registry(
+    run: HubSettings, world: World, api_url: str, forwarders: Mapping[str, Forwarder]
+) -> Registry:
+    own = {office: _through(api_url, f.port) for office, f in forwarders.items()}
+    text = registry_toml(world, run, api_url, own)
+    await asyncio.to_thread(write_private, run.registry_path, text)
+    registry = await asyncio.to_thread(load_registry, run.registry_path, secrets_env(world, run))
+    async with robust_channel(run.broker_url) as channel:
+        await declare_topology(channel, topology_for(registry, run.office_delivery_limit))
+    return registry
+
+
+def _through(api_url: str, port: int) -> str:
+    """``api_url`` with the forwarder's port."""
+    return urlsplit(api_url)._replace(netloc=f"127.0.0.1:{port}").geturl()
+
+
+async def _forwarders(
+    offices: tuple[str, ...], api_url: str, exits: AsyncExitStack
+) -> dict[str, Forwarder]:
+    target = urlsplit(api_url)
+    assert target.hostname is not None and target.port is not None
+    forwarders = {}
+    for office in offices:
+        forwarder = Forwarder(port=free_port(), target_host=target.hostname,
+                              target_port=target.port)
+        exits.push_async_callback(forwarder.close)
+        await forwarder.listen()
+        forwarders[office] = forwarder
+    return forwarders
+
+
+async def _simulator(config: ChaosConfig, world: World, home: Path) -> Simulator:
+    text = sim_config_toml(world, config.settings)
+    path = await asyncio.to_thread(write_private, home / "sim.toml", text)
+    faults = Faults(seed=config.seed, rate_commit_then_drop=config.rate_commit_then_drop,
+                    rate_500=config.rate_500)
+    return Simulator(path, home / "sim.log", faults)
+
+
+async def _remove(config: ChaosConfig, world: World, home: Path, progress: Progress) -> None:
+    if config.keep:
+        progress(f"kept: {home}, databases {world.ledger_database} and "
+                 f"{', '.join(world.office_databases())}")
+        return
+    await drop_databases(config.settings.ledger_db,
+                         [world.ledger_database, *world.office_databases()])
+    await asyncio.to_thread(shutil.rmtree, home, True)
+
+
+@asynccontextmanager
+async def running_stack(
+    config: ChaosConfig, world: World, progress: Progress, shape: StackShape | None = None
+) -> AsyncIterator[Stack]:
+    shape = shape or StackShape()
+    home = Path(tempfile.mkdtemp(prefix=f"hubchaos-{world.run_id}-"))
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(_remove, config, world, home, progress)
+        node = RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free(), shape.node)
+        stack.push_async_callback(node.stop if config.keep else node.discard)
+        await node.start()
+        progress(f"broker node {node.name} on 127.0.0.1:{node.ports.amqp}")
+        run = run_settings(config.settings, world, node, home)
+        await create_database(config.settings.ledger_db, world.ledger_database)
+        await migrate(run.ledger_db)
+        simulator = await _simulator(config, world, home)
+        stack.push_async_callback(simulator.stop)
+        api_url = await simulator.start()
+        progress(f"simulator serving {api_url}, {world.databases} office database(s)")
+        forwarders = await _forwarders(shape.forwarded, api_url, stack)
+        registry = await _registry(run, world, api_url, forwarders)
+        urls = await add_vendors_with_fresh_passwords(run, registry.vendors.values())
+        env = {**writer_env(run, world, config.attempt_timeout_s), **shape.writer_env}
+        writer = WriterSupervisor(env, home / "writer.log")
+        stack.push_async_callback(writer.stop)
+        await writer.start()
+        progress(f"{len(registry.offices)} offices, {len(urls)} vendors; writer started")
+        yield Stack(world=world, home=home, settings=run, node=node, simulator=simulator,
+                    writer=writer, vendor_urls=urls, forwarders=forwarders)

@@ -1,0 +1,73 @@
+"""``hub chaos`` for people: the accounting as a table, then the chaos done, then anything wrong,
+named by vendor, idempotency key and contract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hub.trace.text_view import align
+from lab.chaos.report import ChaosReport, report_dict
+
+
+def _by(counts: object) -> str:
+    if not isinstance(counts, Mapping) or not counts:
+        return "-"
+    return ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+
+
+def _table(figures: Mapping[str, object]) -> list[str]:
+    rows = [
+        ["published", str(figures["published"]),
+         f"confirmed by the broker; {figures['resent']} exact re-sends on top, "
+         f"{figures['unconfirmed']} never confirmed"],
+        ["applied", str(figures["applied"]), "ledger applied, and the row is in Open Dental"],
+        ["rejected", str(figures["rejected"]), _by(figures["rejected_by_reason"])],
+        ["dead", str(figures["dead"]), _by(figures["dead_by_reason"])],
+        ["lost", str(figures["lost"]), "no terminal status, or applied without its row"],
+        ["duplicated", str(figures["duplicated"]),
+         f"natural-key groups with more than one row: {_by(figures['duplicated_by_table'])}"],
+        ["in the DLQ", "yes" if figures["dead_lettered_ok"] else "NO",
+         f"every rejected and dead intent, with its reason "
+         f"({figures['dead_letters_scanned']} dead letters read)"],
+    ]
+    return align(rows)
+
+
+def _chaos(figures: Mapping[str, object]) -> list[str]:
+    own_exits = len(_list(figures, "writer_own_exits"))
+    return [
+        f"writer killed {figures['writer_kills']} times (SIGKILL), started "
+        f"{figures['writer_starts']} times, exited by itself {own_exits} times; "
+        f"broker restarted {figures['broker_restarts']} times",
+        f"simulator injected: {_by(figures['faults_injected'])}",
+        f"drained before the timeout: {'yes' if figures['drained'] else 'NO'}; "
+        f"{figures['elapsed_s']} s",
+    ]
+
+
+def _list(figures: Mapping[str, object], name: str) -> list[object]:
+    value = figures[name]
+    return list(value) if isinstance(value, list) else []
+
+
+def _problems(figures: Mapping[str, object]) -> list[str]:
+    lines = []
+    for title, name in (("Lost", "lost_intents"), ("Not in hub.dead", "not_in_dead_letter_queue"),
+                        ("Refused, yet in Open Dental", "unapplied_with_row_intents")):
+        listed = _list(figures, name)
+        if listed:
+            lines.append(f"{title}:")
+            lines += [f"  {item}" for item in listed]
+    if figures["unexpected_ends"]:
+        lines.append(f"Not as planned: {_by(figures['unexpected_ends'])}")
+    return lines
+
+
+def report_text(report: ChaosReport) -> str:
+    figures = report_dict(report)
+    verdict = "ok" if report.ok else "FAILED"
+    return "\n".join([
+        f"hub chaos, run {report.run_id}: {verdict}", "",
+        *_table(figures), "", *_chaos(figures), *(["", *_problems(figures)]
+                                                   if _problems(figures) else []),
+    ])

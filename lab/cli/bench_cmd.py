@@ -1,0 +1,112 @@
+"""``hub bench``: the hub's throughput at the limits (fleet, ceiling, scale), as a table or JSON.
+
+The simulator and the writer run as ``hub sim`` and ``hub worker`` child processes (lab/bench),
+so this command never imports the simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub.errors import HubError
+from hub.settings import HubSettings
+from lab.bench import config as c
+from lab.bench.run import run_bench
+
+ScenarioOpt = Annotated[
+    list[c.Scenario] | None,
+    typer.Option("--scenario", "-s", help="Run only these (repeatable); default: all three."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
+Offices = Annotated[int, typer.Option(min=1, max=9999, help="fleet: offices (customer keys).")]
+Seconds = Annotated[float, typer.Option(min=1.0, help="fleet: publishing seconds per load.")]
+Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowance.")]
+ScrapeEvery = Annotated[float, typer.Option(
+    min=0.0, help="fleet: scrape the writer's /metrics every this many seconds (0: never).",
+)]
+CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
+CeilingIntents = Annotated[
+    int, typer.Option(min=1, help="ceiling: intents (and messages) per round.")
+]
+CeilingRounds = Annotated[
+    int, typer.Option(min=1, max=9, help="ceiling: rounds of hub and reference, alternating.")
+]
+Profile = Annotated[
+    bool, typer.Option("--profile", help="ceiling: the writer's CPU per step (needs py-spy).")
+]
+ScaleOffices = Annotated[int, typer.Option(min=1, max=9999, help="scale: offices configured.")]
+WriterEnv = Annotated[
+    list[str] | None,
+    typer.Option("--writer-env", help="NAME=VALUE for the writer process (repeatable)."),
+]
+DEFAULT_LOADS = ",".join(f"{load:g}" for load in c.DEFAULT_FLEET_LOADS)
+KeepIn = Annotated[
+    Path | None, typer.Option(help="Keep the generated files and the processes' logs here.")
+]
+
+
+def _progress(line: str) -> None:
+    # stderr: with --json, stdout holds the one JSON object only.
+    print(f"hub bench: {line}", file=sys.stderr, flush=True)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    pairs = dict(value.partition("=")[::2] for value in values)
+    if any(not name.startswith("HUB_") for name in pairs):
+        raise typer.BadParameter("--writer-env takes HUB_NAME=VALUE")
+    return pairs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("bench")
+    def bench(
+        scenario: ScenarioOpt = None,
+        as_json: AsJson = False,
+        offices: Offices = c.DEFAULT_FLEET_OFFICES,
+        seconds: Seconds = c.DEFAULT_FLEET_SECONDS,
+        loads: Loads = DEFAULT_LOADS,
+        scrape_every: ScrapeEvery = c.DEFAULT_SCRAPE_INTERVAL_S,
+        ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
+        ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
+        ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
+        profile: Profile = False,
+        scale_offices: ScaleOffices = c.DEFAULT_SCALE_OFFICES,
+        writer_env: WriterEnv = None,
+        keep_in: KeepIn = None,
+    ) -> None:
+        """Measure the hub at the limits: a remote-mode fleet, the service-mode ceiling beside a
+        bare reference loop, and the writer's memory and start-up with 1,000 offices."""
+        try:
+            options = c.BenchOptions(
+                settings=HubSettings(),
+                scenarios=tuple(scenario or c.Scenario),
+                fleet=c.FleetOptions(
+                    offices=offices, seconds=seconds,
+                    loads=tuple(float(load) for load in loads.split(",")),
+                    scrape_interval_s=scrape_every,
+                ),
+                ceiling=c.CeilingOptions(
+                    offices=ceiling_offices, intents=ceiling_intents, rounds=ceiling_rounds,
+                    profile=profile,
+                ),
+                scale=c.ScaleOptions(offices=scale_offices),
+                writer_env=_pairs(writer_env or []),
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        raise typer.Exit(code=asyncio.run(_bench(options, as_json, keep_in)))
+
+
+async def _bench(options: c.BenchOptions, as_json: bool, keep_in: Path | None) -> int:
+    try:
+        report = await run_bench(options, _progress, keep_in=keep_in)
+    except HubError as exc:
+        typer.echo(f"hub bench: {exc}", err=True)
+        return 1
+    typer.echo(report.as_json() if as_json else report.table())
+    return 0

@@ -1,0 +1,192 @@
+"""One demo run: the stack up, demo-forms' phase, what its outcomes taught demo-reminders, the
+reminders' phase, every outcome awaited, then the accounting, the checks and one trace.
+
+Progress lines (phase, confirmed and refused publishes, outcomes so far) go to ``progress``;
+they carry counts and ids only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date
+
+from hub.ledger import MySqlLedger
+from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.settings import HubSettings, MySqlSettings
+from hub.trace import IntentTarget, intent_text, run_intent_trace
+from lab.demo import script
+from lab.demo.accounting import StepResult, pair, tally
+from lab.demo.checks import (
+    RepeatCalls,
+    RowCheck,
+    TableCount,
+    check_repeats,
+    check_rows,
+    count_tables,
+)
+from lab.demo.config import Cast, DemoConfig, DemoError, StartSimulator
+from lab.demo.outcomes import OutcomeBook, VendorKey
+from lab.demo.people import Run
+from lab.demo.report import DemoReport
+from lab.demo.stack import Progress, Stack, running_stack
+from lab.demo.vendors import DemoVendor, Sent
+
+PROGRESS_EVERY_S = 1.0
+CHECK_CONNECTIONS = 2
+
+
+class _Unmeasured:
+    """The demo's own SQL checks have no metrics endpoint."""
+
+    def on_query(self, query_name: str, duration_s: float, ok: bool) -> None:
+        return None
+
+
+class _Ticker:
+    """Outcome progress, at most one line a second (and the last one always)."""
+
+    def __init__(self, progress: Progress, book: OutcomeBook, total: Callable[[], int]) -> None:
+        self._progress, self._book, self._total = progress, book, total
+        self._last = 0.0
+
+    def __call__(self, *, force: bool = False) -> None:
+        now = asyncio.get_running_loop().time()
+        if force or now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            events = self._book.events
+            kinds = Counter("duplicate" if e.duplicate else e.status.value for e in events)
+            shown = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+            self._progress(f"outcomes {len(events)}/{self._total()}: {shown or 'none yet'}")
+
+
+async def _publish(
+    vendor: DemoVendor, steps: Sequence[script.Step], progress: Progress
+) -> list[Sent]:
+    """One at a time, each confirmed before the next: the office's queue keeps this order."""
+    sent = [await vendor.send(step) for step in steps]
+    confirmed = sum(1 for s in sent if s.confirmed)
+    phase = steps[0].phase if steps else "-"
+    progress(f"phase {phase}: {confirmed}/{len(sent)} confirmed by the broker, "
+             f"{len(sent) - confirmed} refused")
+    return sent
+
+
+def _expected(sent: Sequence[Sent]) -> Counter[VendorKey]:
+    return Counter((s.step.login, s.step.key) for s in sent if s.confirmed)
+
+
+async def _learn(
+    book: OutcomeBook, run: Run, config: DemoConfig, deadline: float, tick: _Ticker
+) -> dict[int, script.Found]:
+    """The PatNums and AptNums demo-forms' outcome events named: all a reminders vendor knows."""
+    forms = config.cast.forms
+    keys = script.found_keys(run, config.patients)
+    wanted = Counter((forms, key) for both in keys.values() for key in both)
+    await book.wait(wanted, deadline, tick)
+    found = {}
+    for index, (patient_key, appointment_key) in keys.items():
+        patient = book.first_applied(forms, patient_key)
+        appointment = book.first_applied(forms, appointment_key)
+        if patient is not None and patient.od:
+            apt_num = appointment.od[0].primary_key if appointment and appointment.od else None
+            found[index] = script.Found(pat_num=patient.od[0].primary_key, apt_num=apt_num)
+    return found
+
+
+@asynccontextmanager
+async def _vendors(stack: Stack, cast: Cast, book: OutcomeBook) -> AsyncIterator[
+    tuple[DemoVendor, DemoVendor]
+]:
+    """Both vendors connected, their outcome queues followed into ``book`` until exit."""
+    async with AsyncExitStack() as exits:
+        forms, reminders = [
+            await exits.enter_async_context(DemoVendor(name, stack.vendor_urls[name]))
+            for name in (cast.forms, cast.reminders)
+        ]
+        tasks = [asyncio.create_task(book.follow(vendor)) for vendor in (forms, reminders)]
+        try:
+            yield forms, reminders
+        finally:
+            for task in tasks:
+                task.cancel()
+            ended = await asyncio.gather(*tasks, return_exceptions=True)
+        failure = next((e for e in ended if isinstance(e, Exception)), None)
+        if failure is not None:
+            raise DemoError(f"a vendor's outcomes could not be read: {failure}") from failure
+
+
+async def _play(
+    config: DemoConfig, stack: Stack, run: Run, book: OutcomeBook, progress: Progress
+) -> list[Sent]:
+    """Both phases; then every outcome awaited, until the run's deadline."""
+    cast = config.cast
+    deadline = asyncio.get_running_loop().time() + config.outcome_timeout_s
+    sent: list[Sent] = []
+    tick = _Ticker(progress, book, lambda: sum(_expected(sent).values()))
+    async with _vendors(stack, cast, book) as (forms, reminders):
+        sent += await _publish(forms, script.forms_steps(run, cast, config.patients), progress)
+        found = await _learn(book, run, config, deadline, tick)
+        progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
+        sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)
+        complete = await book.wait(_expected(sent), deadline, tick)
+        tick(force=True)
+        if not complete:
+            progress(f"gave up waiting for outcomes after {config.outcome_timeout_s} s")
+    return sent
+
+
+async def _od_checks(
+    settings: HubSettings, db: MySqlSettings, run: Run, results: Sequence[StepResult]
+) -> tuple[list[RowCheck], list[TableCount]]:
+    async with ReadOnlyDatabase.open(
+        db, timeout_s=settings.od_sql_timeout_s, max_concurrent=CHECK_CONNECTIONS,
+        observer=_Unmeasured(),
+    ) as od:
+        return await check_rows(od, results), await count_tables(od, run.surname, results)
+
+
+async def _ledger_checks(settings: HubSettings, results: Sequence[StepResult]) -> list[RepeatCalls]:
+    ledger = await MySqlLedger.open(
+        settings.ledger_db, retention_days=settings.ledger_retention_days,
+        max_connections=CHECK_CONNECTIONS,
+    )
+    try:
+        return await check_repeats(ledger, results)
+    finally:
+        await ledger.close()
+
+
+async def _trace(config: DemoConfig, target: IntentTarget) -> str | None:
+    trace = await run_intent_trace(config.settings, config.environ, target)
+    return None if trace is None else intent_text(trace)
+
+
+async def run_demo(
+    config: DemoConfig, start_simulator: StartSimulator, progress: Progress
+) -> DemoReport:
+    """The whole demo; the report says whether every check held (``ok``)."""
+    run = Run(id=uuid.uuid4().hex[:8], today=date.today())
+    progress(f"run {run.id}: every key starts with {run.prefix}")
+    book = OutcomeBook(run.prefix)
+    async with running_stack(config, start_simulator, progress) as stack:
+        sent = await _play(config, stack, run, book, progress)
+        office = stack.registry.office(config.cast.office).db
+    results = pair(sent, book.events)
+    od_db = MySqlSettings(
+        host=office.host, port=office.port, user=office.user, password=office.password,
+        database=office.database,
+    )
+    rows, tables = await _od_checks(config.settings, od_db, run, results)
+    target = IntentTarget(
+        vendor=config.cast.forms, idempotency_key=run.key(script.FORMS, "appointment", 1)
+    )
+    return DemoReport(
+        run=run, tally=tally(results, book.events), results=tuple(results), rows=tuple(rows),
+        tables=tuple(tables), repeats=tuple(await _ledger_checks(config.settings, results)),
+        leftovers=book.leftovers, trace_target=str(target),
+        trace_text=await _trace(config, target),
+    )

@@ -1,0 +1,268 @@
+"""The scripted mix, pure: which vendor publishes which intent, and where it must end.
+
+    forms_steps(run, cast, n)          phase 1, demo-forms: n new patients, their appointments
+                                       and notes by its own PatientRef, exact duplicates, a key
+                                       reused with another payload, invalid bodies, a contract
+                                       outside its agreement, an office it has no agreement for
+    reminder_steps(run, cast, found)   phase 2, demo-reminders: confirmations, a break, notes and
+                                       payments by the PatNums and AptNums that demo-forms'
+                                       outcome events named (references are per vendor), an
+                                       exact duplicate, and a message claiming to be demo-forms
+
+Every step says what it expects (``labels``) and, for a create whose natural key is known, the
+row it would make, so the accounting can count it in Open Dental's own tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from adapters.publisher import intents
+from contracts import Intent, OutcomeReason
+from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
+from contracts.v1.commlog import CommlogCreate
+from contracts.v1.patient import PatientCreate
+from contracts.v1.payment import PaymentCreate
+from lab.demo import labels
+from lab.demo.config import Cast
+from lab.demo.people import MAX_PATIENTS, Person, Run, booking, person
+
+FORMS = "forms"
+REMINDERS = "reminders"
+# People the refused creates would have made: they must stay absent from Open Dental.
+CONFLICT_PERSON = MAX_PATIENTS + 1
+UNKNOWN_FIELD_PERSON = MAX_PATIENTS + 2
+FOREIGN_PERSON = MAX_PATIENTS + 3
+UNAUTHORIZED_AMOUNT = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedRow:
+    """The row a create would make, by its natural key: the patient's, plus (AptDateTime, Op)
+    for an appointment, (Note,) for a commlog, (PayAmt,) for a payment."""
+
+    table: str
+    person: Person
+    detail: tuple[str | int | float, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    phase: str
+    login: str  # the vendor whose broker user publishes it
+    user_id: str  # the vendor it claims to be; not the login: an impersonation
+    office: str
+    contract: str
+    key: str
+    body: Intent | bytes  # bytes: a body the typed builders would refuse to build
+    expect: str
+    creates: CreatedRow | None = None
+
+    @property
+    def routing_key(self) -> str:
+        return f"{self.office}.{self.contract}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """What demo-forms' outcome events said about its ``index``-th patient."""
+
+    pat_num: int
+    apt_num: int | None  # None: its appointment was not applied
+
+
+def _step(login: str, intent: Intent, expect: str, *, phase: str, creates: CreatedRow | None,
+          user_id: str | None = None) -> Step:
+    return Step(
+        phase=phase, login=login, user_id=user_id or login, office=intent.office_id,
+        contract=intent.contract, key=intent.idempotency_key, body=intent, expect=expect,
+        creates=creates,
+    )
+
+
+def _raw(step: Step, change: Callable[[dict[str, object]], None], key: str, *,
+         keeps_row: bool = False) -> Step:
+    """``step`` with its body broken by ``change``, under its own key. ``keeps_row``: the broken
+    body still names a whole natural key, whose row must then stay absent."""
+    assert isinstance(step.body, Intent)
+    document = json.loads(step.body.to_json())
+    document["idempotency_key"] = key
+    change(document["payload"])
+    return replace(
+        step, key=key, body=json.dumps(document).encode("utf-8"),
+        expect=labels.rejected(OutcomeReason.INVALID),
+        creates=step.creates if keeps_row else None,
+    )
+
+
+def _new_patient(run: Run, cast: Cast, index: int, office: str, key: str) -> Step:
+    someone = person(run, index)
+    payload = PatientCreate(
+        LName=someone.last, FName=someone.first, Birthdate=someone.birthdate,
+        PatientRef=run.key("patient", index),
+    )
+    intent = intents.patient_create(payload, office_id=office, idempotency_key=key)
+    return _step(cast.forms, intent, labels.APPLIED, phase=FORMS,
+                 creates=CreatedRow(table="patient", person=someone))
+
+
+def _booking(run: Run, cast: Cast, index: int) -> Step:
+    when, op = booking(run, index)
+    payload = AppointmentCreate(
+        PatientRef=run.key("patient", index), AppointmentRef=run.key("appointment", index),
+        Op=op, AptDateTime=when, IsNewPatient="true", Note="Booked online.",
+    )
+    key = run.key(FORMS, "appointment", index)
+    intent = intents.appointment_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="appointment", person=person(run, index), detail=(when, op))
+    return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
+
+
+def _form_note(run: Run, cast: Cast, index: int) -> Step:
+    note = f"Online intake form received (demo {run.id}, form {index})."
+    payload = CommlogCreate(PatientRef=run.key("patient", index), Note=note, Mode_="Email")
+    key = run.key(FORMS, "commlog", index)
+    intent = intents.commlog_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="commlog", person=person(run, index), detail=(note,))
+    return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
+
+
+def _conflict(run: Run, cast: Cast, first: Step) -> Step:
+    """The first patient's key, reused for another patient."""
+    other = _new_patient(run, cast, CONFLICT_PERSON, cast.office, first.key)
+    return replace(other, expect=labels.rejected(OutcomeReason.IDEMPOTENCY_CONFLICT))
+
+
+def _set_birthdate(payload: dict[str, object]) -> None:
+    payload["Birthdate"] = "12/10/1990"  # US order: Open Dental wants yyyy-MM-dd
+
+
+def _add_unknown_field(payload: dict[str, object]) -> None:
+    payload["FavoriteColor"] = "teal"
+
+
+def _drop_last_name(payload: dict[str, object]) -> None:
+    del payload["LName"]
+
+
+def _invalid(run: Run, cast: Cast) -> list[Step]:
+    """A bad Birthdate, an unknown field, a missing required field: each ``invalid``."""
+    template = _new_patient(run, cast, 1, cast.office, run.key(FORMS, "template"))
+    unknown = _new_patient(run, cast, UNKNOWN_FIELD_PERSON, cast.office, template.key)
+    return [
+        _raw(template, _set_birthdate, run.key(FORMS, "invalid", "birthdate")),
+        _raw(unknown, _add_unknown_field, run.key(FORMS, "invalid", "unknown-field"),
+             keeps_row=True),
+        _raw(template, _drop_last_name, run.key(FORMS, "invalid", "missing-lname")),
+    ]
+
+
+def _unauthorized(run: Run, cast: Cast) -> Step:
+    """A payment: demo-forms' agreement leaves payment.create out, so the writer refuses it."""
+    payload = PaymentCreate(PatientRef=run.key("patient", 1), PayAmt=UNAUTHORIZED_AMOUNT)
+    key = run.key(FORMS, "payment", 1)
+    intent = intents.payment_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="payment", person=person(run, 1), detail=(UNAUTHORIZED_AMOUNT,))
+    return _step(cast.forms, intent, labels.rejected(OutcomeReason.UNAUTHORIZED), phase=FORMS,
+                 creates=created)
+
+
+def _foreign_office(run: Run, cast: Cast) -> Step:
+    """A patient for an office demo-forms has no agreement for: the broker refuses it."""
+    step = _new_patient(run, cast, FOREIGN_PERSON, cast.foreign_office,
+                        run.key(FORMS, "foreign", "patient"))
+    return replace(step, expect=labels.refused(labels.ACCESS_REFUSED), creates=None)
+
+
+def forms_steps(run: Run, cast: Cast, patients: int) -> list[Step]:
+    """Phase 1, in publishing order (a booking follows its patient in the office's queue)."""
+    if not 1 <= patients <= MAX_PATIENTS:
+        raise ValueError(f"patients must be 1 to {MAX_PATIENTS}")
+    indexes = range(1, patients + 1)
+    new = [_new_patient(run, cast, i, cast.office, run.key(FORMS, "patient", i)) for i in indexes]
+    bookings = [_booking(run, cast, i) for i in indexes]
+    notes = [_form_note(run, cast, i) for i in indexes]
+    repeats = [replace(step, expect=labels.DUPLICATE) for step in (new[0], bookings[0])]
+    return [
+        *new, *bookings, *notes, *repeats, _conflict(run, cast, new[0]), *_invalid(run, cast),
+        _unauthorized(run, cast), _foreign_office(run, cast),
+    ]
+
+
+def found_keys(run: Run, patients: int) -> dict[int, tuple[str, str]]:
+    """Per patient index, the keys of demo-forms' patient and appointment whose outcome events
+    phase 2 needs."""
+    return {
+        i: (run.key(FORMS, "patient", i), run.key(FORMS, "appointment", i))
+        for i in range(1, patients + 1)
+    }
+
+
+def _confirm(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
+    payload = AppointmentConfirm(AptNum=apt_num, confirmVal="Confirmed")
+    key = run.key(REMINDERS, "confirm", index)
+    intent = intents.appointment_confirm(payload, office_id=cast.office, idempotency_key=key)
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=None)
+
+
+def _break(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
+    payload = AppointmentBreak(AptNum=apt_num, sendToUnscheduledList="true")
+    key = run.key(REMINDERS, "break", index)
+    intent = intents.appointment_break(payload, office_id=cast.office, idempotency_key=key)
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=None)
+
+
+def _reminder_note(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
+    note = f"Appointment reminder sent by text (demo {run.id}, reminder {index})."
+    payload = CommlogCreate(PatNum=pat_num, Note=note, Mode_="Text")
+    key = run.key(REMINDERS, "commlog", index)
+    intent = intents.commlog_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="commlog", person=person(run, index), detail=(note,))
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=created)
+
+
+def _payment_amount(index: int) -> float:
+    return 25.0 + 5 * index
+
+
+def _payment(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
+    amount = _payment_amount(index)
+    payload = PaymentCreate(
+        PatNum=pat_num, PayAmt=amount, PayDate=run.today.isoformat(), PayNote="Text-to-pay."
+    )
+    key = run.key(REMINDERS, "payment", index)
+    intent = intents.payment_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="payment", person=person(run, index), detail=(amount,))
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=created)
+
+
+def _impersonation(run: Run, cast: Cast) -> Step:
+    """demo-reminders' user publishing as demo-forms, by demo-forms' own reference: the broker
+    checks user_id against the login and refuses it."""
+    note = f"Sent as someone else (demo {run.id})."
+    payload = CommlogCreate(PatientRef=run.key("patient", 1), Note=note)
+    key = run.key(REMINDERS, "impersonation", "commlog")
+    intent = intents.commlog_create(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="commlog", person=person(run, 1), detail=(note,))
+    return _step(cast.reminders, intent, labels.refused(labels.PRECONDITION_FAILED),
+                 phase=REMINDERS, creates=created, user_id=cast.forms)
+
+
+def reminder_steps(run: Run, cast: Cast, found: Mapping[int, Found]) -> list[Step]:
+    """Phase 2 for the patients demo-forms' outcomes named: the last booking found is broken,
+    the others confirmed; a note and a payment per patient; one payment sent twice."""
+    booked = {index: f.apt_num for index, f in sorted(found.items()) if f.apt_num is not None}
+    broken = max(booked, default=None)
+    steps = [_confirm(run, cast, i, apt) for i, apt in booked.items() if i != broken]
+    if broken is not None:
+        steps.append(_break(run, cast, broken, booked[broken]))
+    patients = sorted(found.items())
+    steps += [_reminder_note(run, cast, i, f.pat_num) for i, f in patients]
+    payments = [_payment(run, cast, i, f.pat_num) for i, f in patients]
+    steps += payments
+    if payments:
+        steps.append(replace(payments[0], expect=labels.DUPLICATE))
+    steps.append(_impersonation(run, cast))
+    return steps

@@ -1,0 +1,111 @@
+"""The embedded hub, in this event loop: the ledger migrated, the topology declared, the simulator
+serving the registry office's URL, the two vendors' broker users with fresh passwords, and the
+writer (what ``hub worker`` runs). On exit the writer drains first, then the simulator stops.
+
+It uses the settings' registry and databases as they are, so ``hub trace`` works after the demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from hub import bootstrap
+from hub.broker_connection import robust_channel
+from hub.ledger import migrate
+from hub.registry import Office, Registry, load_hub_registry
+from hub.settings import HubSettings
+from hub.topology import declare_topology, topology_for
+from hub.vendor_access import add_vendors_with_fresh_passwords
+from hub.writer.worker import Worker
+from lab.demo.config import Cast, DemoConfig, DemoError, SimTarget, StartSimulator
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stack:
+    registry: Registry
+    vendor_urls: Mapping[str, SecretStr]  # each vendor's broker login, this run's password
+
+
+def _checked_office(registry: Registry, cast: Cast) -> Office:
+    """The cast's office, after checking that the registry can play the script."""
+    office = registry.office(cast.office)
+    for name in (cast.forms, cast.reminders):
+        vendor = registry.vendor(name)
+        if cast.office not in vendor.offices:
+            raise DemoError(f"vendor {name} has no agreement for {cast.office} in the registry")
+        if cast.foreign_office in vendor.offices:
+            raise DemoError(f"vendor {name} must have no agreement for {cast.foreign_office}")
+    return office
+
+
+def sim_target(settings: HubSettings, office: Office) -> SimTarget:
+    """The simulator that answers for ``office``: its API URL's host and port, its database."""
+    url = urlsplit(office.api_url)
+    if url.scheme != "http" or url.hostname is None:
+        raise DemoError(f"office {office.id}'s api_url {office.api_url} is not a local http URL")
+    return SimTarget(
+        host=url.hostname, port=url.port or 80, database=office.db.database,
+        developer_key=office.developer_key or settings.od_developer_key,
+        customer_key=office.customer_key,
+    )
+
+
+@asynccontextmanager
+async def _simulator(start: StartSimulator, target: SimTarget) -> AsyncIterator[str]:
+    started = False
+    try:
+        async with start(target) as base_url:
+            started = True
+            yield base_url
+    except OSError as exc:
+        if started or exc.errno != errno.EADDRINUSE:
+            raise
+        raise DemoError(
+            f"cannot start the simulator: {target.host}:{target.port} is taken. Is a `hub sim` "
+            "running? Stop it: `hub demo` serves the registry office's URL itself."
+        ) from exc
+
+
+@asynccontextmanager
+async def _writer(settings: HubSettings, registry: Registry) -> AsyncIterator[Worker]:
+    async with bootstrap.writer(settings, registry) as parts:
+        worker = Worker(parts)
+        try:
+            await worker.start()
+            yield worker
+        finally:
+            await worker.drain()
+
+
+@asynccontextmanager
+async def running_stack(
+    config: DemoConfig, start_simulator: StartSimulator, progress: Progress
+) -> AsyncIterator[Stack]:
+    settings = config.settings
+    await migrate(settings.ledger_db)
+    progress(f"ledger migrated (database {settings.ledger_db.database})")
+    registry = await asyncio.to_thread(load_hub_registry, settings, config.environ)
+    office = _checked_office(registry, config.cast)
+    async with robust_channel(settings.broker_url) as channel:
+        await declare_topology(channel, topology_for(registry, settings.office_delivery_limit))
+    progress(f"topology declared for {len(registry.offices)} office(s)")
+    async with AsyncExitStack() as stack:
+        target = sim_target(settings, office)
+        sim_url = await stack.enter_async_context(_simulator(start_simulator, target))
+        progress(f"simulator serving {sim_url} (database {target.database})")
+        vendors = (registry.vendor(name) for name in (config.cast.forms, config.cast.reminders))
+        urls = await add_vendors_with_fresh_passwords(settings, vendors)
+        progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
+        await stack.enter_async_context(_writer(settings, registry))
+        progress("writer consuming")
+        yield Stack(registry=registry, vendor_urls=urls)
+        progress("stopping: writer draining, then the simulator")

@@ -1,0 +1,74 @@
+"""``hub demo`` for people: the outcome table, the refusals with their reasons, the checks, and
+one full ``hub trace``. Ids, keys, contracts and reasons only."""
+
+from __future__ import annotations
+
+from hub.trace.text_view import align
+from lab.demo.report import DemoReport, by_vendor_rows
+
+PASS, FAIL = "ok  ", "FAIL"
+
+
+def _counts(report: DemoReport) -> str:
+    tally = report.tally
+    return (
+        f"published {tally.published} (confirmed by the broker), applied {tally.applied}, "
+        f"duplicates {tally.duplicates}, rejected {sum(tally.rejected.values())}, "
+        f"dead {sum(tally.dead.values())}, unaccounted {tally.unaccounted}; "
+        f"refused by the broker {len(tally.refused_by_broker)}"
+    )
+
+
+def _refusals(report: DemoReport) -> list[str]:
+    rows = [
+        ["broker", f"{s.step.login} as {s.step.user_id}", s.step.routing_key, s.reply or "-"]
+        for s in report.tally.refused_by_broker
+    ]
+    for result in report.results:
+        event = result.event
+        if event is None or event.duplicate or event.reason is None:
+            continue
+        errors = ", ".join(f"{e.path} {e.rule}" for e in event.errors)
+        why = f"{event.reason.value}: {errors or event.message or '-'}"
+        rows.append(["writer", event.vendor, f"{event.office_id}.{event.contract}", why])
+    return ["Refused, with the reason", *align(rows)]
+
+
+def _checks(report: DemoReport) -> list[str]:
+    ok = report.checks
+    tables = ", ".join(f"{t.table} {t.rows}/{t.applied_creates}" for t in report.tables)
+    repeats = ", ".join(
+        f"{r.key} ({r.published} published, {r.api_calls} call)" for r in report.repeats
+    )
+    lines = [
+        (ok["outcomes_match_script"],
+         f"every step ended as the script expects ({len(report.results)} steps)"),
+        (ok["od_rows_per_applied_create"],
+         f"Open Dental holds exactly the applied creates' rows, by natural key "
+         f"({len(report.rows)} keys, SQL)"),
+        (ok["od_rows_by_table"], f"the run's rows per table, rows/applied creates: {tables}"),
+        (ok["repeated_keys_made_one_api_call"],
+         f"repeated keys made one API call each (ledger): {repeats or 'none'}"),
+    ]
+    return ["Checks", *[f"  {PASS if good else FAIL}  {text}" for good, text in lines]]
+
+
+def report_text(report: DemoReport) -> str:
+    lines = [
+        f"hub demo, run {report.run.id}: {'ok' if report.ok else 'FAILED'}",
+        "",
+        "Outcomes by vendor",
+        *align(by_vendor_rows(report.tally)),
+        "",
+        _counts(report),
+        "",
+        *_refusals(report),
+        "",
+        *_checks(report),
+        "",
+        f"Trace of one appointment booked by PatientRef: hub trace {report.trace_target}",
+        report.trace_text or "  (the ledger has no such intent)",
+    ]
+    if report.leftovers:
+        lines.insert(1, f"({report.leftovers} outcome event(s) of earlier runs acked and ignored)")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""A vendor as the lab's scripted runs play it (``hub demo``, ``hub chaos``): one broker login, used
+two ways.
+
+Intents the typed builders can build go through ``VendorPublisher``, as any vendor's would. A
+body they refuse to build (an invalid message the run sends on purpose) needs a raw robust
+connection of its own, still under the vendor's login, so the broker checks it as it would a
+real vendor's.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from pydantic import SecretStr
+
+from adapters.publisher import VendorPublisher
+from contracts.amqp import CONTENT_TYPE, PERSISTENT
+
+
+def raw_message(body: bytes, *, user_id: str, message_id: str) -> aio_pika.Message:
+    """A body sent as is, with the headers the hub reads before parsing it: the broker checks
+    ``user_id`` against the login, and ``message_id`` names the intent even when it is bad."""
+    return aio_pika.Message(
+        body, content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode(PERSISTENT),
+        user_id=user_id, message_id=message_id,
+    )
+
+
+class ScriptedVendor:
+    """The publisher library and a raw connection under the login in ``broker_url``, opened
+    and closed together."""
+
+    def __init__(self, name: str, broker_url: SecretStr, *, confirm_timeout_s: float) -> None:
+        self.name = name
+        self._url = broker_url
+        self._publisher = VendorPublisher(broker_url, name, confirm_timeout_s=confirm_timeout_s)
+        self._raw: AbstractRobustConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        await self._publisher.__aenter__()
+        try:
+            self._raw = await aio_pika.connect_robust(self._url.get_secret_value())
+        except BaseException:
+            await self._publisher.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        raw, self._raw = self._raw, None
+        try:
+            if raw is not None:
+                await raw.close()
+        finally:
+            await self._publisher.__aexit__(kind, exc, tb)
+
+    def _raw_connection(self) -> AbstractRobustConnection:
+        assert self._raw is not None, f"use `async with {type(self).__name__}(...)`"
+        return self._raw

@@ -1,0 +1,117 @@
+"""``hub demo`` in-process against the real broker, MariaDB and simulator: every intent is
+accounted for, Open Dental holds exactly the applied creates, duplicates made no API call, and
+the broker's and the writer's refusals come with their reasons; twice in a row."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections import Counter
+
+import aiomysql
+import pytest
+
+from lab.cli.demo_cmd import start_simulator
+from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
+from tests.lab.demo.conftest import DemoWorld
+
+# The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 2 exact
+# duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (16 confirmed) and
+# 1 patient for a foreign office; demo-reminders 2 confirmations, 1 break, 3 notes, 3 payments,
+# 1 exact duplicate (10 confirmed) and 1 note claiming to be demo-forms.
+PUBLISHED = 26
+APPLIED = 18
+REJECTED = {"invalid": 3, "idempotency_conflict": 1, "unauthorized": 1}
+CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 3}
+INVALID_ERRORS = {
+    ("payload.Birthdate", "date_format"),
+    ("payload.FavoriteColor", "extra_forbidden"),
+    ("payload.LName", "missing"),
+}
+
+
+async def od_count(database: str, table: str) -> int:
+    """All rows of an Open Dental table of the test's own database, as the SELECT-only user."""
+    conn = await aiomysql.connect(host="127.0.0.1", user="od_readonly", password="od_readonly",
+                                  db=database, autocommit=True)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+            (count,) = await cur.fetchone()
+            return int(count)
+    finally:
+        conn.close()
+
+
+def assert_accounted(report: DemoReport, world: DemoWorld) -> None:
+    cast = world.config.cast
+    tally = report.tally
+    assert tally.unaccounted == 0
+    assert (tally.published, tally.applied, tally.duplicates) == (PUBLISHED, APPLIED, 3)
+    assert dict(tally.rejected) == REJECTED and not tally.dead
+    assert not [(m.sent.step.key, m.sent.step.expect, m.label) for m in tally.mismatches]
+    assert report.checks == dict.fromkeys(report.checks, True)
+    assert report.ok
+    # the broker refused the foreign office (topic permission) and the impersonation (user_id)
+    refusals = {sent.code or "": sent for sent in tally.refused_by_broker}
+    assert sorted(refusals) == ["ACCESS_REFUSED", "PRECONDITION_FAILED"]
+    no_agreement, impersonation = refusals["ACCESS_REFUSED"], refusals["PRECONDITION_FAILED"]
+    assert f"access to topic '{cast.foreign_office}.patient.create'" in (no_agreement.reply or "")
+    assert (impersonation.step.login, impersonation.step.user_id) == (cast.reminders, cast.forms)
+    assert f"user_id property set to '{cast.forms}'" in (impersonation.reply or "")
+
+
+def assert_writer_reasons(report: DemoReport) -> None:
+    events = [r.event for r in report.results if r.event is not None and r.event.reason]
+    reasons = Counter(e.reason.value for e in events if e.reason is not None and not e.duplicate)
+    assert dict(reasons) == REJECTED
+    invalid = {(e.path, e.rule) for event in events for e in event.errors}
+    assert invalid == INVALID_ERRORS
+    unauthorized = next(e for e in events if e.reason is not None
+                        and e.reason.value == "unauthorized")
+    assert unauthorized.contract == "payment.create" and unauthorized.message
+
+
+async def test_the_demo_accounts_for_every_intent_twice_in_a_row(world: DemoWorld) -> None:
+    # Given the embedded stack on a throwaway ledger, Open Dental database, port and names
+    progress: list[str] = []
+
+    # When the demo runs twice in a row
+    first = await run_demo(world.config, start_simulator, progress.append)
+    second = await run_demo(world.config, start_simulator, progress.append)
+
+    # Then each run accounted for every intent, as the script expects, with every check holding
+    for report in (first, second):
+        assert_accounted(report, world)
+        assert_writer_reasons(report)
+        # And exact duplicates and the reused key made one API call per key (the ledger's)
+        assert sorted((r.published, r.api_calls) for r in report.repeats) == [
+            (2, 1), (2, 1), (3, 1)
+        ]
+    assert first.run.id != second.run.id
+    # And Open Dental's tables, counted whole, hold exactly the two runs' applied creates
+    for table, per_run in CREATED_PER_RUN.items():
+        assert await od_count(world.od_database, table) == 2 * per_run
+    # And the report renders: one JSON object and a table with one full trace
+    document = json.loads(report_json(second))
+    assert document["unaccounted"] == 0 and document["published"] == PUBLISHED
+    assert {"applied", "duplicates", "rejected", "dead", "checks"} <= set(document)
+    assert second.trace_text is not None and "<- this intent" in second.trace_text
+    assert f"hub trace {second.trace_target}" in report_text(second)
+    # And the progress lines name phases and counts, never a patient's name
+    assert any(line.startswith("phase forms:") for line in progress)
+    assert not any(second.run.surname in line for line in progress)
+
+
+async def test_a_taken_port_fails_clearly(world: DemoWorld) -> None:
+    # Given something already listening on the registry office's port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", world.port))
+        squatter.listen()
+
+        # When the demo starts, Then it fails naming the port and a possible `hub sim`
+        with pytest.raises(DemoError) as refused:
+            await run_demo(world.config, start_simulator, lambda line: None)
+
+    assert f"127.0.0.1:{world.port} is taken" in str(refused.value)
+    assert "hub sim" in str(refused.value)
