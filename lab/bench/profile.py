@@ -21,7 +21,7 @@ SAMPLES_PER_S = 200
 OTHER = "event loop, AMQP and HTTP I/O, other"
 # Innermost match wins; each needle is "function (file" as py-spy names a frame.
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("validate", ("validate (validation.py",)),
+    ("validate", ("validate (intake.py",)),
     ("ledger claim", ("MySqlLedger.claim (",)),
     ("ledger retry_budget", ("MySqlLedger.retry_budget (",)),
     ("ledger resolve_ref", ("MySqlLedger.resolve_ref (",)),
@@ -30,12 +30,12 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ledger release_attempt", ("MySqlLedger.release_attempt (",)),
     ("ledger finish", ("MySqlLedger.finish (",)),
     ("HTTP (client, aiohttp)", ("OpenDentalClient.",)),
-    ("outcome publish", ("AmqpPublisher.outcome (", "outcome_event (records.py")),
+    ("outcome publish", ("AmqpPublisher.outcome (", "outcome_event (finishing.py")),
     ("dead letter", ("AmqpPublisher.dead_letter (",)),
-    ("ack", ("act (acking.py",)),
-    ("log line", ("LogDecisions._log (",)),
+    ("ack", ("ack (office_queue.py",)),
+    ("log line", ("_log (pipeline.py",)),
     ("metrics", ("WriterMetrics.", "HubMetrics.")),
-    ("other pipeline and lane steps", ("Pipeline.", "Lane.", "Settler.", "Applier.")),
+    ("other pipeline and lane steps", ("Pipeline.", "Lane.", "Finisher.", "Applier.")),
 )
 _FRAME_FILE = re.compile(r" \((?:.*/)?([^/:)]+)(?::\d+)?\)")
 

@@ -27,7 +27,7 @@ DEAD_LETTERS_PER_INTENT = 3  # a dead letter may be doubled by a crash; room to 
 
 
 @asynccontextmanager
-async def played_vendors(stack: Stack) -> AsyncIterator[dict[str, ChaosVendor]]:
+async def scripted_vendors(stack: Stack) -> AsyncIterator[dict[str, ChaosVendor]]:
     async with AsyncExitStack() as exits:
         yield {
             name: await exits.enter_async_context(ChaosVendor(name, url))
@@ -59,7 +59,7 @@ async def _chaos_phase(
     follow = asyncio.create_task(follow_ledger(state, stack.settings.ledger_db, progress))
     acts = [asyncio.create_task(agent.kill_writer()), asyncio.create_task(agent.restart_broker())]
     try:
-        async with played_vendors(stack) as vendors:
+        async with scripted_vendors(stack) as vendors:
             sent = await publish_all(vendors, streams, Pacer(config.publish_rate), state.published)
         progress(f"published: {state.published.confirmed} confirmed, "
                  f"{state.published.refused} not confirmed")

@@ -37,7 +37,7 @@ from lab.chaos.progress import LINE_EVERY_S, Progress, RunState, follow_ledger
 from lab.chaos.publishing import Sent
 from lab.chaos.rabbit_node import NodeTuning
 from lab.chaos.report import Chaos, ChaosReport
-from lab.chaos.run import account_run, played_vendors
+from lab.chaos.run import account_run, scripted_vendors
 from lab.chaos.stack import Stack, StackShape, running_stack
 from lab.chaos.world import World
 
@@ -80,7 +80,7 @@ async def _publish_and_act(
     loop = asyncio.get_running_loop()
     refusals: Refusals = Counter()
     vendor = planned.queue_vendor
-    async with played_vendors(stack) as vendors, \
+    async with scripted_vendors(stack) as vendors, \
             OutcomeWatch(vendor, stack.vendor_urls[vendor]) as watch:
         started, started_at = loop.time(), datetime.now(UTC)
         acting = asyncio.create_task(act(planned, switches(stack, planned, watch.consume),

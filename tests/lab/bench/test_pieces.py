@@ -80,7 +80,7 @@ def test_the_publisher_writes_what_the_vendor_library_writes() -> None:
 def test_the_profile_charges_each_sample_to_its_innermost_step() -> None:
     # Given py-spy samples: a claim, an HTTP call made inside apply, and the loop waiting idle
     loop = "BaseEventLoop._run_once (asyncio/base_events.py:1)"
-    claim = f"{loop};claim (hub/writer/claiming.py:9);MySqlLedger.claim (hub/ledger/x.py:3)"
+    claim = f"{loop};claim (hub/writer/intake.py:9);MySqlLedger.claim (hub/ledger/x.py:3)"
     http = f"{loop};Applier.apply (a.py:1);OpenDentalClient._send (hub/opendental/client.py:2)"
     idle = f"{loop};EpollSelector.select (selectors.py:468)"
     raw = f"{claim} 30\n{http} 10\n{idle} 500\n"
