@@ -17,8 +17,8 @@ from typing import Annotated, Protocol, TypeVar
 import typer
 
 from hub.errors import HubError
-from hub.settings import HubSettings
 from hub.observability.logs import configure_logging
+from hub.settings import HubSettings
 from lab.chaos import ChaosConfig, report_json, report_text, run_chaos
 from lab.chaos import config as c
 from lab.chaos.outage import config as oc
