@@ -22,7 +22,7 @@ from pymysql.constants import CLIENT
 
 from hub.errors import TransientError
 from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
-from hub.ledger.mysql_errors import DRIVER_FAILURES, translate, translated
+from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translate, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
 
@@ -34,6 +34,8 @@ SESSION_SETUP = (
     f"SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"
 )
 POOL_RECYCLE_S = 3600
+DEADLOCK = 1213  # InnoDB chose this transaction to roll back, whole, to break a deadlock
+DEADLOCK_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,18 @@ class MySqlSession:
             wrapped = list(statements)
         else:
             wrapped = [("START TRANSACTION", ()), *statements, ("COMMIT", ())]
-        try:
-            with translated(doing):
-                replies = await self.round_trip(wrapped)
-        except RoundTripFailed as failed:
-            raise translate(failed.error, doing) from failed.error
-        return replies if len(statements) == 1 else replies[1:-1]
+        deadlocks = 0
+        while True:
+            try:
+                with translated(doing):
+                    replies = await self.round_trip(wrapped)
+            except RoundTripFailed as failed:
+                deadlocks += error_code(failed.error) == DEADLOCK
+                # A deadlock's victim was rolled back whole, so it is sent again as it was.
+                if error_code(failed.error) == DEADLOCK and deadlocks <= DEADLOCK_RETRIES:
+                    continue
+                raise translate(failed.error, doing) from failed.error
+            return replies if len(statements) == 1 else replies[1:-1]
 
     async def round_trip(self, statements: Sequence[tuple[str, SqlArgs]]) -> list[Reply]:
         """Statements sent as one packet, each statement's reply read in turn. The driver's
