@@ -4,6 +4,7 @@ returned is the one that happened, and one act that fails stops the others with 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -49,10 +50,13 @@ async def test_each_switch_begins_and_ends_at_its_offsets() -> None:
     # Then each began and ended in the planned order, and the timeline holds what happened
     assert done == ["outcome queue gone begins", "o1 begins", "vendor pause begins",
                     "vendor pause ends", "o1 ends", "outcome queue gone ends"]
+    # (no switch acts before its offset; how late one acts is the machine's, so not asserted)
     kind, window = happened.disrupted["o1"]
+    early_s = time.get_clock_info("monotonic").resolution  # the loop may wake this early
     assert kind is Disruption.UNAUTHORIZED
-    assert 0.04 <= window.start_s < window.end_s and 0.24 <= window.end_s < 0.5
-    assert 0 < happened.vendor_pause.length_s <= 0.11
+    assert window.start_s >= 0.05 - early_s and window.end_s >= 0.25 - early_s
+    assert happened.vendor_pause.start_s >= 0.1 - early_s
+    assert happened.vendor_pause.end_s >= 0.2 - early_s
     assert len(lines) == 6
 
 
