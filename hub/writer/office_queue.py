@@ -186,7 +186,7 @@ class Delivery:
     held: int = 0  # how often the lane has already re-run this delivery in place
     crashes: int = 0  # how often the writer failed on it unexpectedly (a bug), run after run
     # Open Dental calls a run made whose ledger record failed with its finish: the next final
-    # verdict records them, so every call is in the ledger.
+    # decision records them, so every call is in the ledger.
     unrecorded: tuple[ApiCallRecord, ...] = ()
 
     @property
