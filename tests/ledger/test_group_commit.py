@@ -4,6 +4,7 @@ reply or its own error, and nothing is run twice."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -41,9 +42,12 @@ WITHIN_S = 10.0  # what a test allows for work that goes out at once
 
 @asynccontextmanager
 async def group_on(
-    settings: MySqlSettings, *, batches: int = 1, max_units: int = 64
+    settings: MySqlSettings, *, batches: int = 1, max_units: int = 64,
+    lock_wait_s: int = LOCK_WAIT_TIMEOUT_S,
 ) -> AsyncIterator[tuple[GroupCommit, CountingSession]]:
-    session = await CountingSession.open(settings, on_query=lambda n, s: None, max_connections=4)
+    session = await CountingSession.open(
+        settings, on_query=lambda n, s: None, max_connections=4, lock_wait_s=lock_wait_s
+    )
     group = GroupCommit(session, lambda n, s: None, batches=batches, max_units=max_units)
     try:
         yield group, session
@@ -81,15 +85,23 @@ async def test_units_waiting_together_share_one_round_trip(ledger_db: MySqlSetti
         assert await rows_of(ledger_db.database, f"q-{n}") == 1
 
 
+async def queued(group: GroupCommit, count: int) -> None:
+    """Let the units just started run up to their wait (``run`` queues a unit before it awaits
+    anything), and check that ``count`` are queued."""
+    await asyncio.sleep(0)
+    assert group.waiting == count
+
+
 async def test_patient_units_arriving_apart_wait_for_each_other(ledger_db: MySqlSettings) -> None:
     async with group_on(ledger_db, batches=2) as (group, session):
-        # When five units that may each wait a while arrive one after another, apart in time
+        # When five units that may each wait a while arrive one after another, each once the
+        # one before is queued
         units = []
         for n in range(5):
             units.append(asyncio.ensure_future(
                 group.run("testing", "test.insert", insert(f"patient-{n}"), batching_s=1.0)
             ))
-            await asyncio.sleep(0.01)
+            await queued(group, n + 1)
         replies = await asyncio.gather(*units)
         # Then the first one's patience ran out with all five in its batch: one packet
         assert all(reply.affected == 1 for [reply] in replies)
@@ -109,7 +121,7 @@ async def test_a_unit_with_no_patience_takes_the_waiting_ones_at_once(
             )
             for n in range(3)
         ]
-        await asyncio.sleep(0.05)
+        await queued(group, 3)
         # When a unit that cannot wait comes
         hurried = group.run("testing", "test.insert", insert("hurried"))
         # Then it goes out at once, and takes the patient ones with it in its packet
@@ -137,7 +149,7 @@ async def test_closing_sends_the_patient_units_at_once(ledger_db: MySqlSettings)
         unit = asyncio.ensure_future(
             group.run("testing", "test.insert", insert("at-close"), batching_s=FOREVER_S)
         )
-        await asyncio.sleep(0.05)
+        await queued(group, 1)
         # When the group is closed (a stopping writer)
         await asyncio.wait_for(group.close(), WITHIN_S)
         # Then the unit was committed and got its reply
@@ -195,8 +207,9 @@ async def test_a_reply_lost_after_the_commit_is_transient_and_nothing_runs_twice
 async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
     ledger_db: MySqlSettings,
 ) -> None:
-    # Given another transaction holding a lock on one unit's row
-    async with group_on(ledger_db) as (group, _):
+    # Given another transaction holding a lock on one unit's row, and a ledger whose own lock
+    # wait is longer than the test may run (so only the batch's brief one can let anyone by)
+    async with group_on(ledger_db, lock_wait_s=int(FOREVER_S)) as (group, _):
         [[first]] = await asyncio.gather(group.run("testing", "test.insert", insert("locked")))
         holder = await root_connection(ledger_db.database)
         try:
@@ -212,9 +225,8 @@ async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
                   (first.last_insert_id,))],
             ))
             other = asyncio.ensure_future(group.run("testing", "test.insert", insert("free")))
-            # Then the other unit is committed while the lock is still held, well before the
-            # ledger's own lock wait would have given up on it
-            await asyncio.wait_for(other, LOCK_WAIT_TIMEOUT_S / 2)
+            # Then the other unit is committed while the lock is still held
+            await asyncio.wait_for(other, WITHIN_S)  # a guard, not a timing
             assert not update.done()
         finally:
             async with holder.cursor() as cursor:
@@ -229,15 +241,31 @@ async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
 async def test_a_caller_that_gives_up_before_its_batch_leaves_nothing_behind(
     ledger_db: MySqlSettings,
 ) -> None:
+    lock = f"busy-{uuid.uuid4().hex}"
     async with group_on(ledger_db) as (group, _):
-        # Given the only batch in flight busy for a while
-        busy = asyncio.ensure_future(group.run("testing", "test.sleep", [("DO SLEEP(%s)", (1,))]))
-        await asyncio.sleep(0.2)
-        # When a caller queues a unit behind it and is cancelled, and another queues one
-        given_up = asyncio.ensure_future(group.run("testing", "test.insert", insert("given-up")))
-        kept = asyncio.ensure_future(group.run("testing", "test.insert", insert("kept")))
-        await asyncio.sleep(0)
-        given_up.cancel()
+        # Given the only batch in flight busy until the test lets it go (it waits for a named
+        # lock the test holds)
+        holder = await root_connection(ledger_db.database)
+        try:
+            async with holder.cursor() as cursor:
+                await cursor.execute("SELECT GET_LOCK(%s, 0)", (lock,))
+            statement = ("DO GET_LOCK(%s, %s)", (lock, int(FOREVER_S)))
+            busy = asyncio.ensure_future(group.run("testing", "test.busy", [statement]))
+
+            async def in_flight() -> bool:
+                return group.waiting == 0 and not busy.done()
+
+            await queued(group, 1)
+            await eventually(in_flight, "the busy batch taken and sent")
+            # When a caller queues a unit behind it and is cancelled, and another queues one
+            given_up = asyncio.ensure_future(
+                group.run("testing", "test.insert", insert("given-up"))
+            )
+            kept = asyncio.ensure_future(group.run("testing", "test.insert", insert("kept")))
+            await queued(group, 2)
+            given_up.cancel()
+        finally:
+            await holder.ensure_closed()  # and the busy batch goes on: the lock dies with it
         await busy
         await kept
     with pytest.raises(asyncio.CancelledError):
