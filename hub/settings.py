@@ -32,6 +32,8 @@ class MySqlSettings(BaseModel):
     user: str = "root"
     password: SecretStr = SecretStr("")
     database: str = "hub"
+    # The hub's own statements wait this long for a row lock, then fail as transient.
+    lock_wait_s: int = Field(default=10, ge=1)
 
 
 class LogFormat(StrEnum):

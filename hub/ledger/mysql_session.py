@@ -21,7 +21,6 @@ import aiomysql
 from pymysql.constants import CLIENT
 
 from hub.errors import TransientError
-from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
 from hub.ledger.mysql_errors import DRIVER_FAILURES, translate, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
@@ -99,18 +98,14 @@ class Statements:
 class MySqlSession:
     """An aiomysql pool handing out one short transaction at a time."""
 
-    def __init__(
-        self, pool: aiomysql.Pool, on_query: QueryObserver, *,
-        lock_wait_s: int = LOCK_WAIT_TIMEOUT_S,
-    ) -> None:
+    def __init__(self, pool: aiomysql.Pool, on_query: QueryObserver, *, lock_wait_s: int) -> None:
         self._pool = pool
         self._on_query = on_query
         self.lock_wait_s = lock_wait_s  # how long a statement waits for a row lock
 
     @classmethod
     async def open(
-        cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int,
-        lock_wait_s: int = LOCK_WAIT_TIMEOUT_S,
+        cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int
     ) -> Self:
         with translated("connecting"):
             pool = await aiomysql.create_pool(
@@ -123,12 +118,12 @@ class MySqlSession:
                 maxsize=max_connections,
                 autocommit=True,
                 charset="utf8mb4",
-                init_command=session_setup(lock_wait_s),
+                init_command=session_setup(settings.lock_wait_s),
                 pool_recycle=POOL_RECYCLE_S,
                 cursorclass=aiomysql.DictCursor,
                 client_flag=CLIENT.MULTI_STATEMENTS,
             )
-        return cls(pool, on_query, lock_wait_s=lock_wait_s)
+        return cls(pool, on_query, lock_wait_s=settings.lock_wait_s)
 
     @asynccontextmanager
     async def transaction(self, doing: str) -> AsyncIterator[Statements]:

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 import pytest
 
 from hub.errors import LedgerError, TransientError
-from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
 from hub.ledger.group_commit import GroupCommit
 from hub.ledger.mysql_session import MySqlSession, Reply, SqlArgs
 from hub.settings import MySqlSettings
@@ -42,12 +41,9 @@ WITHIN_S = 10.0  # what a test allows for work that goes out at once
 
 @asynccontextmanager
 async def group_on(
-    settings: MySqlSettings, *, batches: int = 1, max_units: int = 64,
-    lock_wait_s: int = LOCK_WAIT_TIMEOUT_S,
+    settings: MySqlSettings, *, batches: int = 1, max_units: int = 64
 ) -> AsyncIterator[tuple[GroupCommit, CountingSession]]:
-    session = await CountingSession.open(
-        settings, on_query=lambda n, s: None, max_connections=4, lock_wait_s=lock_wait_s
-    )
+    session = await CountingSession.open(settings, on_query=lambda n, s: None, max_connections=4)
     group = GroupCommit(session, lambda n, s: None, batches=batches, max_units=max_units)
     try:
         yield group, session
@@ -204,12 +200,35 @@ async def test_a_reply_lost_after_the_commit_is_transient_and_nothing_runs_twice
         assert await rows_of(ledger_db.database, f"lost-{n}") == 1
 
 
+async def test_a_session_waits_for_row_locks_as_its_settings_say_batch_or_not(
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given a ledger whose statements may wait 3 s for a row lock
+    async with group_on(ledger_db.model_copy(update={"lock_wait_s": 3})) as (group, session):
+        # When its connection is asked, before and after a batch of two units went through it
+        before = await _lock_wait_s(session)
+        units = (group.run("testing", "test.insert", insert(f"w-{n}")) for n in (1, 2))
+        await asyncio.gather(*units)
+        after = await _lock_wait_s(session)
+    # Then it waits 3 s each time: the setting's, with the batch's brief wait undone
+    assert (before, after) == (3, 3)
+
+
+async def _lock_wait_s(session: MySqlSession) -> object:
+    async with session.transaction("reading the lock wait") as statements:
+        row = await statements.fetch_one(
+            "test.lock_wait", "SELECT @@SESSION.innodb_lock_wait_timeout AS wait_s"
+        )
+    return None if row is None else row["wait_s"]
+
+
 async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
     ledger_db: MySqlSettings,
 ) -> None:
     # Given another transaction holding a lock on one unit's row, and a ledger whose own lock
     # wait is longer than the test may run (so only the batch's brief one can let anyone by)
-    async with group_on(ledger_db, lock_wait_s=int(FOREVER_S)) as (group, _):
+    waits_long = ledger_db.model_copy(update={"lock_wait_s": int(FOREVER_S)})
+    async with group_on(waits_long) as (group, _):
         [[first]] = await asyncio.gather(group.run("testing", "test.insert", insert("locked")))
         holder = await root_connection(ledger_db.database)
         try:
