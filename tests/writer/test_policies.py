@@ -116,24 +116,26 @@ def test_each_api_failure_means_one_thing_for_the_intent(
 
 
 @pytest.mark.parametrize(
-    ("counted", "budget", "exhausted"),
+    ("counted", "retrying_s", "aged_s", "exhausted"),
     [
-        (4, FRESH, False),
-        (5, FRESH, True),
-        (1, Budget(retrying_s=599.0), False),
-        (1, Budget(retrying_s=600.0), True),
+        (4, None, 0.0, False),
+        (5, None, 0.0, True),
+        (1, 500.0, 0.0, False),
+        (1, 600.0, 0.0, True),
         # The retry clock keeps running after the claim read it: 2 s more is past the limit
-        (1, Budget(retrying_s=599.0, read_at_s=time.monotonic() - 2.0), True),
+        (1, 599.0, 2.0, True),
         # A clock that never started (only free attempts so far) has used nothing, however old
-        (1, Budget(free_attempts=3, read_at_s=time.monotonic() - 1e6), False),
+        (1, None, 1e6, False),
     ],
     ids=["attempts-left", "attempts-used-up", "time-left", "time-used-up", "time-ran-on",
          "clock-not-started"],
 )
 def test_retries_are_used_up_by_attempts_or_by_time_whichever_comes_first(
-    counted: int, budget: Budget, exhausted: bool
+    counted: int, retrying_s: float | None, aged_s: float, exhausted: bool
 ) -> None:
     # Given a policy of 5 counted attempts or 600 s of retrying, and what an intent has used
+    # (its retry clock as the ledger read it ``aged_s`` ago)
+    budget = Budget(retrying_s=retrying_s, read_at_s=time.monotonic() - aged_s)
     # When asked whether to give up after its last counted attempt failed
     verdict = POLICY.give_up(_about(counted), budget, counted, "the last said: Bad Gateway")
     # Then it is dead (retries exhausted, saying how it ended) exactly when either is used up
