@@ -38,6 +38,9 @@ class MySqlSettings(BaseModel):
     """That account's password."""
     database: str = "hub"
     """The database (schema) to use."""
+    lock_wait_s: int = Field(default=10, ge=1)
+    """How long the hub's own statements wait for a row lock before they fail as transient (the
+    lane then holds its message and tries again): the ledger's ``innodb_lock_wait_timeout``."""
 
 
 class LogFormat(StrEnum):

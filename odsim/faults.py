@@ -3,7 +3,9 @@
 The faults are the ways the real API fails a writer (opendental-api.md §2–3): added latency, a
 500, a 504 "Gateway Time-out" after a delay with nothing written, an eConnector-down window of
 400s, and commit-then-drop (the write is committed, then the connection closes without a byte
-of response, as when a response is lost on the way back).
+of response, as when a response is lost on the way back). ``hold`` keeps every request in scope
+waiting, unanswered, until a config without it is set: an office as slow as a test needs,
+released when the test says, without any clock.
 
 Determinism: one ``random.Random(seed)`` draws the same four numbers for every request in scope,
 in arrival order, whichever faults are enabled, so the same seed and the same requests give the
@@ -56,6 +58,7 @@ class FaultConfig(BaseModel):
     rate_commit_then_drop: float = Field(default=0.0, ge=0, le=1)  # writes only, by nature
     customer_keys: tuple[str, ...] | None = None  # None: every key
     writes_only: bool = False
+    hold: bool = False  # requests in scope wait unanswered until a config without it is set
 
 
 class InjectedFault(StrEnum):
@@ -64,6 +67,7 @@ class InjectedFault(StrEnum):
     HTTP_504 = "http_504"
     ECONNECTOR_DOWN = "econnector_down"
     COMMIT_THEN_DROP = "commit_then_drop"
+    HOLD = "hold"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +112,7 @@ class FaultController:
 
     def __init__(self, config: FaultConfig) -> None:
         self._counts: Counter[InjectedFault] = Counter()
+        self._changed = asyncio.Event()  # set, and replaced, whenever the config is set
         self.set(config)
         self.middleware: Middleware = self._build_middleware()
 
@@ -125,6 +130,8 @@ class FaultController:
         self._rng = random.Random(config.seed)
         self._down_until = time.monotonic() + config.econnector_down_s
         self._counts.clear()
+        self._changed.set()  # the held requests look again
+        self._changed = asyncio.Event()
 
     def econnector_down_remaining_s(self) -> float:
         return max(0.0, self._down_until - time.monotonic())
@@ -156,11 +163,21 @@ class FaultController:
 
         @web.middleware
         async def faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not self._in_scope(request, request.get(CALLER_KEY)):
+            caller = request.get(CALLER_KEY)
+            await self._held(request, caller)
+            if not self._in_scope(request, caller):
                 return await handler(request)
             return await self._apply(request, handler, _draw(self._rng, self._config))
 
         return faults
+
+    async def _held(self, request: web.Request, caller: Caller | None) -> None:
+        """While the config holds the request's scope, wait for the config to change."""
+        if not (self._config.hold and self._in_scope(request, caller)):
+            return
+        self._count(request, InjectedFault.HOLD)
+        while self._config.hold and self._in_scope(request, caller):
+            await self._changed.wait()
 
     async def _apply(
         self, request: web.Request, handler: Handler, draw: _Draw

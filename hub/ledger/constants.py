@@ -21,8 +21,6 @@ MAX_LAST_ERROR_CHARS = 2000
 
 DEFAULT_RETENTION_DAYS = 7
 
-# A claim or result waits at most this long for a row lock before giving up as transient.
-LOCK_WAIT_TIMEOUT_S = 10
 # Expired intents are deleted in batches so that no purge holds locks for long.
 PURGE_BATCH_ROWS = 500
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 
 import aiomysql
 
-from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
 from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translate
 from hub.ledger.mysql_session import MySqlSession, Reply, RoundTripFailed, SqlArgs
 from hub.ledger.port import QueryObserver
@@ -110,6 +109,11 @@ class GroupCommit:
         finally:
             self._on_query(name, time.perf_counter() - unit.queued_at)
 
+    @property
+    def waiting(self) -> int:
+        """Units queued and not yet taken into a batch."""
+        return len(self._waiting)
+
     async def close(self) -> None:
         """Send what is waiting without waiting more and let the batches in flight finish;
         their units then get their replies."""
@@ -164,7 +168,7 @@ class GroupCommit:
         try:
             replies = await self._session.round_trip(
                 [(_LOCK_WAIT, (BATCH_LOCK_WAIT_S,)), ("START TRANSACTION", ()), *statements,
-                 ("COMMIT", ()), (_LOCK_WAIT, (LOCK_WAIT_TIMEOUT_S,))]
+                 ("COMMIT", ()), (_LOCK_WAIT, (self._session.lock_wait_s,))]
             )
         except RoundTripFailed as failed:
             if _refused_before(failed, commit_at=2 + len(statements)):

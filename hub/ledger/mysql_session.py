@@ -15,27 +15,29 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 import aiomysql
 from pymysql.constants import CLIENT
 
 from hub.errors import TransientError
-from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
 from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translate, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
 
-# READ COMMITTED: a claim of a key nobody holds yet takes no gap lock, so two writers claiming
-# new keys side by side do not deadlock on each other's gaps; a short lock wait turns a stuck
-# holder into a TransientError instead of a stalled lane.
-SESSION_SETUP = (
-    "SET SESSION tx_isolation = 'READ-COMMITTED', "
-    f"SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"
-)
 POOL_RECYCLE_S = 3600
 DEADLOCK = 1213  # InnoDB chose this transaction to roll back, whole, to break a deadlock
 DEADLOCK_RETRIES = 3
+
+
+def session_setup(lock_wait_s: int) -> str:
+    """READ COMMITTED: a claim of a key nobody holds yet takes no gap lock, so two writers
+    claiming new keys side by side do not deadlock on each other's gaps; a short lock wait turns
+    a stuck holder into a TransientError instead of a stalled lane."""
+    return (
+        "SET SESSION tx_isolation = 'READ-COMMITTED', "
+        f"SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,15 @@ class Statements:
 class MySqlSession:
     """An aiomysql pool handing out one short transaction at a time."""
 
-    def __init__(self, pool: aiomysql.Pool, on_query: QueryObserver) -> None:
+    def __init__(self, pool: aiomysql.Pool, on_query: QueryObserver, *, lock_wait_s: int) -> None:
         self._pool = pool
         self._on_query = on_query
+        self.lock_wait_s = lock_wait_s  # how long a statement waits for a row lock
 
     @classmethod
     async def open(
         cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int
-    ) -> MySqlSession:
+    ) -> Self:
         with translated("connecting"):
             pool = await aiomysql.create_pool(
                 host=settings.host,
@@ -117,12 +120,12 @@ class MySqlSession:
                 maxsize=max_connections,
                 autocommit=True,
                 charset="utf8mb4",
-                init_command=SESSION_SETUP,
+                init_command=session_setup(settings.lock_wait_s),
                 pool_recycle=POOL_RECYCLE_S,
                 cursorclass=aiomysql.DictCursor,
                 client_flag=CLIENT.MULTI_STATEMENTS,
             )
-        return cls(pool, on_query)
+        return cls(pool, on_query, lock_wait_s=settings.lock_wait_s)
 
     @asynccontextmanager
     async def transaction(self, doing: str) -> AsyncIterator[Statements]:

@@ -27,7 +27,8 @@ from hub.opendental.readonly_sql import ReadOnlyDatabase
 
 LOG_SOURCE_API = 23  # securitylog.LogSource: the non-FHIR API
 PAYMENT_SOURCE_API = 13  # payment.PaymentSource (CreditCardSource): API
-# The hub's clock and the office server's may disagree a little; look this far before the attempt.
+# The hub's clock and the office server's may disagree a little; look this far before the attempt
+# (each lookup's ``clock_skew``; a test that arranges both clocks itself may pass less).
 CLOCK_SKEW = timedelta(seconds=2)
 # PayAmt is a double: compare within half a cent.
 PAY_AMT_TOLERANCE = 0.005
@@ -92,10 +93,12 @@ class SecurityLogEntry:
     user_num: int
 
 
-def _window_start(since: datetime) -> datetime:
+def _window_start(since: datetime, clock_skew: timedelta) -> datetime:
     if since.tzinfo is not None:
         raise ValueError("since is the office's local time, without a zone")
-    return (since - CLOCK_SKEW).replace(microsecond=0)
+    if clock_skew < timedelta(0):
+        raise ValueError("clock_skew must not be negative")
+    return (since - clock_skew).replace(microsecond=0)
 
 
 def _typed(row: dict[str, object], column: str, kind: type[T]) -> T:
@@ -135,10 +138,10 @@ async def _find(
 
 async def find_created_patients(
     db: ReadOnlyDatabase, *, since: datetime, last_name: str, first_name: str,
-    birthdate: date | None,
+    birthdate: date | None, clock_skew: timedelta = CLOCK_SKEW,
 ) -> list[Candidate]:
     """Patients named LName/FName (and born on ``birthdate`` when given) entered since."""
-    start = _window_start(since)
+    start = _window_start(since, clock_skew)
     birthdate_sql = " AND p.Birthdate = %s" if birthdate is not None else ""
     sql = (
         "SELECT p.PatNum AS PrimaryKey, p.PatNum, p.DateTStamp AS CreatedAt,"
@@ -156,9 +159,10 @@ async def find_created_patients(
 
 async def find_created_appointments(
     db: ReadOnlyDatabase, *, since: datetime, pat_num: int, apt_date_time: datetime, op: int,
+    clock_skew: timedelta = CLOCK_SKEW,
 ) -> list[Candidate]:
     """The patient's appointments at ``apt_date_time`` in operatory ``op`` entered since."""
-    start = _window_start(since)
+    start = _window_start(since, clock_skew)
     sql = (
         "SELECT a.AptNum AS PrimaryKey, a.PatNum, a.SecDateTEntry AS CreatedAt,"
         " MIN(s.SecurityLogNum) AS SecurityLogNum FROM appointment a"
@@ -172,13 +176,13 @@ async def find_created_appointments(
 
 async def find_created_commlogs(
     db: ReadOnlyDatabase, *, since: datetime, pat_num: int, note: str,
-    comm_date_time: datetime | None,
+    comm_date_time: datetime | None, clock_skew: timedelta = CLOCK_SKEW,
 ) -> list[Candidate]:
     """The patient's commlogs with exactly this note (and CommDateTime when given) entered since.
 
     The note is compared byte for byte: the database keeps it as sent (only the API's output
     flattens line breaks), and the collation would ignore case and trailing spaces."""
-    start = _window_start(since)
+    start = _window_start(since, clock_skew)
     when_sql = " AND c.CommDateTime = %s" if comm_date_time is not None else ""
     sql = (
         "SELECT c.CommlogNum AS PrimaryKey, c.PatNum, c.DateTEntry AS CreatedAt,"
@@ -196,11 +200,11 @@ async def find_created_commlogs(
 
 async def find_created_payments(
     db: ReadOnlyDatabase, *, since: datetime, pat_num: int, pay_amt: Decimal | float,
-    pay_date: date | None,
+    pay_date: date | None, clock_skew: timedelta = CLOCK_SKEW,
 ) -> list[Candidate]:
     """The patient's API payments of ``pay_amt`` (within half a cent; and on ``pay_date`` when
     given) entered since."""
-    start = _window_start(since)
+    start = _window_start(since, clock_skew)
     date_sql = " AND p.PayDate = %s" if pay_date is not None else ""
     sql = (
         "SELECT p.PayNum AS PrimaryKey, p.PatNum, p.SecDateTEdit AS CreatedAt,"

@@ -9,7 +9,7 @@ look can only turn a false "not found" (a duplicate) into "ambiguous" (a person 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from contracts import Payload
 from contracts.v1.appointment import AppointmentCreate
@@ -18,6 +18,7 @@ from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
+    CLOCK_SKEW,
     Candidate,
     find_created_appointments,
     find_created_commlogs,
@@ -43,30 +44,31 @@ def _needs(pat_num: int | None) -> int:
 
 
 async def find_candidates(
-    db: ReadOnlyDatabase, payload: Payload, *, pat_num: int | None, since: datetime
+    db: ReadOnlyDatabase, payload: Payload, *, pat_num: int | None, since: datetime,
+    clock_skew: timedelta = CLOCK_SKEW,
 ) -> list[Candidate] | None:
     """The rows matching the payload's natural keys entered since ``since`` (office local
-    time), or None when the payload is no create this module knows."""
+    time) less ``clock_skew``, or None when the payload is no create this module knows."""
     match payload:
         case PatientCreate():
             return await find_created_patients(
                 db, since=since, last_name=payload.LName, first_name=payload.FName,
-                birthdate=_date(payload.Birthdate),
+                birthdate=_date(payload.Birthdate), clock_skew=clock_skew,
             )
         case AppointmentCreate():
             return await find_created_appointments(
                 db, since=since, pat_num=_needs(pat_num),
                 apt_date_time=datetime.strptime(payload.AptDateTime, OD_DATETIME_FORMAT),
-                op=payload.Op,
+                op=payload.Op, clock_skew=clock_skew,
             )
         case CommlogCreate():
             return await find_created_commlogs(
                 db, since=since, pat_num=_needs(pat_num), note=payload.Note,
-                comm_date_time=_datetime(payload.CommDateTime),
+                comm_date_time=_datetime(payload.CommDateTime), clock_skew=clock_skew,
             )
         case PaymentCreate():
             return await find_created_payments(
                 db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
-                pay_date=_date(payload.PayDate),
+                pay_date=_date(payload.PayDate), clock_skew=clock_skew,
             )
     return None

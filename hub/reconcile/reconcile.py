@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from contracts import Intent, Payload
 from hub.opendental.readonly_sql import ReadOnlyDatabase
-from hub.opendental.reconcile_queries import Candidate
+from hub.opendental.reconcile_queries import CLOCK_SKEW, Candidate
 from hub.reconcile.known_rows import KnownRows
 from hub.reconcile.lookups import find_candidates
 from hub.reconcile.verdicts import (
@@ -77,12 +78,13 @@ def _conclude(candidates: Sequence[Candidate]) -> Found | NotFound | Ambiguous:
 
 async def reconcile(
     intent: Intent, *, resolved_pat_num: int | None, window: AttemptWindow,
-    db: ReadOnlyDatabase, known_rows: KnownRows,
+    db: ReadOnlyDatabase, known_rows: KnownRows, clock_skew: timedelta = CLOCK_SKEW,
 ) -> ReconcileVerdict:
     """Whether the attempt in ``window`` made the row ``intent`` asks for.
 
     ``resolved_pat_num`` is the PatNum the writer resolved a PatientRef to (None if the payload
-    names its PatNum, or names no patient). Raises TransientError when the office database or
+    names its PatNum, or names no patient). ``clock_skew``: the lookups' own look back before
+    the window, beside its ``skew_margin``. Raises TransientError when the office database or
     the ledger cannot be read now, ValueError when a patient's create comes without its PatNum.
     """
     payload = intent.payload
@@ -90,7 +92,9 @@ async def reconcile(
         return SafeToResend()
     pat_num = _sent_pat_num(payload, resolved_pat_num)
     since = await office_local_since(db, window)
-    matched = await find_candidates(db, payload, pat_num=pat_num, since=since)
+    matched = await find_candidates(
+        db, payload, pat_num=pat_num, since=since, clock_skew=clock_skew
+    )
     if matched is None:  # a create without a lookup cannot be told apart: a person decides
         _log.warning("no reconciliation lookup", extra={
             "intent_id": window.intent_id, "contract": intent.contract,

@@ -4,13 +4,13 @@ reply or its own error, and nothing is run twice."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
 
 from hub.errors import LedgerError, TransientError
-from hub.ledger.constants import LOCK_WAIT_TIMEOUT_S
 from hub.ledger.group_commit import GroupCommit
 from hub.ledger.mysql_session import MySqlSession, Reply, SqlArgs
 from hub.settings import MySqlSettings
@@ -81,15 +81,23 @@ async def test_units_waiting_together_share_one_round_trip(ledger_db: MySqlSetti
         assert await rows_of(ledger_db.database, f"q-{n}") == 1
 
 
+async def queued(group: GroupCommit, count: int) -> None:
+    """Let the units just started run up to their wait (``run`` queues a unit before it awaits
+    anything), and check that ``count`` are queued."""
+    await asyncio.sleep(0)
+    assert group.waiting == count
+
+
 async def test_patient_units_arriving_apart_wait_for_each_other(ledger_db: MySqlSettings) -> None:
     async with group_on(ledger_db, batches=2) as (group, session):
-        # When five units that may each wait a while arrive one after another, apart in time
+        # When five units that may each wait a while arrive one after another, each once the
+        # one before is queued
         units = []
         for n in range(5):
             units.append(asyncio.ensure_future(
                 group.run("testing", "test.insert", insert(f"patient-{n}"), batching_s=1.0)
             ))
-            await asyncio.sleep(0.01)
+            await queued(group, n + 1)
         replies = await asyncio.gather(*units)
         # Then the first one's patience ran out with all five in its batch: one packet
         assert all(reply.affected == 1 for [reply] in replies)
@@ -109,7 +117,7 @@ async def test_a_unit_with_no_patience_takes_the_waiting_ones_at_once(
             )
             for n in range(3)
         ]
-        await asyncio.sleep(0.05)
+        await queued(group, 3)
         # When a unit that cannot wait comes
         hurried = group.run("testing", "test.insert", insert("hurried"))
         # Then it goes out at once, and takes the patient ones with it in its packet
@@ -137,7 +145,7 @@ async def test_closing_sends_the_patient_units_at_once(ledger_db: MySqlSettings)
         unit = asyncio.ensure_future(
             group.run("testing", "test.insert", insert("at-close"), batching_s=FOREVER_S)
         )
-        await asyncio.sleep(0.05)
+        await queued(group, 1)
         # When the group is closed (a stopping writer)
         await asyncio.wait_for(group.close(), WITHIN_S)
         # Then the unit was committed and got its reply
@@ -192,11 +200,35 @@ async def test_a_reply_lost_after_the_commit_is_transient_and_nothing_runs_twice
         assert await rows_of(ledger_db.database, f"lost-{n}") == 1
 
 
+async def test_a_session_waits_for_row_locks_as_its_settings_say_batch_or_not(
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given a ledger whose statements may wait 3 s for a row lock
+    async with group_on(ledger_db.model_copy(update={"lock_wait_s": 3})) as (group, session):
+        # When its connection is asked, before and after a batch of two units went through it
+        before = await _lock_wait_s(session)
+        units = (group.run("testing", "test.insert", insert(f"w-{n}")) for n in (1, 2))
+        await asyncio.gather(*units)
+        after = await _lock_wait_s(session)
+    # Then it waits 3 s each time: the setting's, with the batch's brief wait undone
+    assert (before, after) == (3, 3)
+
+
+async def _lock_wait_s(session: MySqlSession) -> object:
+    async with session.transaction("reading the lock wait") as statements:
+        row = await statements.fetch_one(
+            "test.lock_wait", "SELECT @@SESSION.innodb_lock_wait_timeout AS wait_s"
+        )
+    return None if row is None else row["wait_s"]
+
+
 async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
     ledger_db: MySqlSettings,
 ) -> None:
-    # Given another transaction holding a lock on one unit's row
-    async with group_on(ledger_db) as (group, _):
+    # Given another transaction holding a lock on one unit's row, and a ledger whose own lock
+    # wait is longer than the test may run (so only the batch's brief one can let anyone by)
+    waits_long = ledger_db.model_copy(update={"lock_wait_s": int(FOREVER_S)})
+    async with group_on(waits_long) as (group, _):
         [[first]] = await asyncio.gather(group.run("testing", "test.insert", insert("locked")))
         holder = await root_connection(ledger_db.database)
         try:
@@ -212,9 +244,8 @@ async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
                   (first.last_insert_id,))],
             ))
             other = asyncio.ensure_future(group.run("testing", "test.insert", insert("free")))
-            # Then the other unit is committed while the lock is still held, well before the
-            # ledger's own lock wait would have given up on it
-            await asyncio.wait_for(other, LOCK_WAIT_TIMEOUT_S / 2)
+            # Then the other unit is committed while the lock is still held
+            await asyncio.wait_for(other, WITHIN_S)  # a guard, not a timing
             assert not update.done()
         finally:
             async with holder.cursor() as cursor:
@@ -229,15 +260,31 @@ async def test_a_row_lock_holds_a_batch_briefly_not_the_other_units(
 async def test_a_caller_that_gives_up_before_its_batch_leaves_nothing_behind(
     ledger_db: MySqlSettings,
 ) -> None:
+    lock = f"busy-{uuid.uuid4().hex}"
     async with group_on(ledger_db) as (group, _):
-        # Given the only batch in flight busy for a while
-        busy = asyncio.ensure_future(group.run("testing", "test.sleep", [("DO SLEEP(%s)", (1,))]))
-        await asyncio.sleep(0.2)
-        # When a caller queues a unit behind it and is cancelled, and another queues one
-        given_up = asyncio.ensure_future(group.run("testing", "test.insert", insert("given-up")))
-        kept = asyncio.ensure_future(group.run("testing", "test.insert", insert("kept")))
-        await asyncio.sleep(0)
-        given_up.cancel()
+        # Given the only batch in flight busy until the test lets it go (it waits for a named
+        # lock the test holds)
+        holder = await root_connection(ledger_db.database)
+        try:
+            async with holder.cursor() as cursor:
+                await cursor.execute("SELECT GET_LOCK(%s, 0)", (lock,))
+            statement = ("DO GET_LOCK(%s, %s)", (lock, int(FOREVER_S)))
+            busy = asyncio.ensure_future(group.run("testing", "test.busy", [statement]))
+
+            async def in_flight() -> bool:
+                return group.waiting == 0 and not busy.done()
+
+            await queued(group, 1)
+            await eventually(in_flight, "the busy batch taken and sent")
+            # When a caller queues a unit behind it and is cancelled, and another queues one
+            given_up = asyncio.ensure_future(
+                group.run("testing", "test.insert", insert("given-up"))
+            )
+            kept = asyncio.ensure_future(group.run("testing", "test.insert", insert("kept")))
+            await queued(group, 2)
+            given_up.cancel()
+        finally:
+            await holder.ensure_closed()  # and the busy batch goes on: the lock dies with it
         await busy
         await kept
     with pytest.raises(asyncio.CancelledError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ import pytest
 from odsim.faults import FaultConfig, FaultController, InjectedFault
 from tests.odsim.conftest import Office
 from tests.odsim.tiny_app import TinyApp, caller_headers, serve
+from tests.writer.support import eventually
 
 KEY_A = caller_headers("key-a", mode="service")
 KEY_B = caller_headers("key-b", mode="service")
@@ -153,6 +155,29 @@ async def test_faults_can_be_scoped_to_writes() -> None:
 
     # Then only the write fails
     assert (read.status_code, write.status_code) == (200, 500)
+
+
+async def test_a_hold_keeps_its_keys_requests_unanswered_until_the_config_changes() -> None:
+    # Given key A's requests held
+    async with _faulty_app(FaultConfig(hold=True, customer_keys=("key-a",))) as (app, client):
+        # When key A posts a patient, and then key B reads
+        held = asyncio.ensure_future(
+            client.post("/api/v1/patients", json={"LName": "A"}, headers=KEY_A)
+        )
+
+        async def arrived() -> bool:
+            return (await _injected(client))["hold"] == 1
+
+        await eventually(arrived, "key A's request held")
+        other = await client.get("/api/v1/patients", headers=KEY_B)
+        # Then key B is answered while key A's request waits, its handler not run
+        assert other.status_code == 200
+        assert not held.done() and app.handled == ["GET /api/v1/patients"]
+        # When the hold is lifted (through the admin endpoint, as a run would)
+        await client.put("/admin/faults", json=FaultConfig().model_dump(mode="json"))
+        # Then key A's request goes on to its handler and is answered
+        assert (await held).status_code == 201
+    assert app.handled == ["GET /api/v1/patients", "POST /api/v1/patients"]
 
 
 async def test_admin_endpoint_reads_and_replaces_the_config() -> None:

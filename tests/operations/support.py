@@ -19,16 +19,19 @@ from aio_pika.abc import AbstractChannel
 from yarl import URL
 
 from hub import bootstrap, names
+from hub.broker_admin import management_api
 from hub.control.commands import Who
 from hub.observability import ObservabilityServer, serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.settings import ControlSettings, HubSettings, MySqlSettings
 from hub.status import LaneLine, gather
 from hub.writer.worker import Worker
-from tests.writer.support import GUARD_S, VendorSpec, World
+from tests.writer.support import GUARD_S, VendorSpec, World, eventually
 
+# No recheck of a paused vendor's connections: a test waits until the management API lists
+# the connection it means the pause to close (until_listed); the recheck has a test of its own.
 FAST_CONTROL = ControlSettings(
-    pause_poll_s=0.2, status_heartbeat_s=0.3, depth_poll_s=0.3, vendor_recheck_s=6.0
+    pause_poll_s=0.2, status_heartbeat_s=0.3, depth_poll_s=0.3, vendor_recheck_s=0.0
 )
 STATUS_POLL_S = 0.1  # hub status opens its own connections: not too often
 ALICE = Who(operator="alice", reason="checking whether this office causes the errors")
@@ -95,6 +98,17 @@ async def lane_of(world: World, office: str) -> LaneLine:
     lines = [line for line in status.lanes if line.office == office]
     assert len(lines) == 1, lines
     return lines[0]
+
+
+async def until_listed(settings: HubSettings, vendor: str) -> None:
+    """Wait until the management API lists a connection of the vendor's (it lists one only
+    after its statistics interval, some seconds after it opened)."""
+    async with management_api(settings) as api:
+
+        async def listed() -> bool:
+            return bool(await api.connections_of(vendor))
+
+        await eventually(listed, f"a connection of {vendor} listed by the management API")
 
 
 async def until_lane(world: World, office: str, **expected: object) -> LaneLine:

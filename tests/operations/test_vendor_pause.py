@@ -4,19 +4,25 @@ resume both come back, nothing lost."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import aiormq
 import pytest
 from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OutcomeStatus
+from hub.broker_admin import Connection, ManagementApi, TopicPermission
 from hub.control.commands import pause_office, pause_vendor, resume_office, resume_vendor
+from hub.control.vendor_publishes import refuse_publishes
 from hub.ledger import MySqlLedger
+from hub.vendor_access import NOTHING
 from tests.operations.support import (
     ALICE,
     fast,
     publish,
     running_writer,
     until_lane,
+    until_listed,
     vendor_channel,
 )
 from tests.writer.conftest import MakeWorld
@@ -37,7 +43,9 @@ async def test_a_paused_vendor_is_refused_and_held_then_resumed(
         await until_lane(world, office, state="paused")
         async with vendor_channel(world.settings, first) as channel:
             await publish(channel, first.name, patient_create(office, held, last=names[held]))
-            # When the first vendor is paused and the office resumed
+            # When the first vendor is paused (its connection listed by the broker by then) and
+            # the office resumed
+            await until_listed(world.settings, first.name)
             paused = await pause_vendor(world.settings, world.environ, first.name, ALICE)
         await resume_office(world.settings, world.environ, office, ALICE)
         async with vendor_channel(world.settings, second) as channel:
@@ -69,3 +77,41 @@ async def test_a_paused_vendor_is_refused_and_held_then_resumed(
                              (last,))
         assert len(rows) == 1, key
     assert await ledger.story(first.name, refused) is None
+
+
+class _ListsLate:
+    """The management API as a pause meets it right after the vendor connected: the connection
+    is listed only from the second listing on. The real API's lag (its statistics interval,
+    seconds) cannot be produced on demand, so it is stood in for here."""
+
+    def __init__(self) -> None:
+        self.listings = 0
+        self.closed: list[str] = []
+        self.permissions: list[TopicPermission] = []
+
+    async def set_topic_permission(self, permission: TopicPermission) -> None:
+        self.permissions.append(permission)
+
+    async def connections_of(self, user: str) -> list[Connection]:
+        self.listings += 1
+        if self.listings == 1 or self.closed:
+            return []
+        return [Connection(name="late", user=user)]
+
+    async def close_connection(self, name: str, reason: str) -> bool:
+        self.closed.append(name)
+        return True
+
+
+@pytest.mark.parametrize(("recheck_s", "closed"), [(0.0, []), (0.01, ["late"])])
+async def test_a_pause_looks_again_for_a_connection_the_broker_listed_late(
+    recheck_s: float, closed: list[str]
+) -> None:
+    # Given a vendor whose connection the management API does not list yet
+    api = _ListsLate()
+    # When its publishes are refused, looking again after recheck_s (none: not again)
+    count = await refuse_publishes(cast(ManagementApi, api), "acme", recheck_s=recheck_s)
+    # Then the refusal is set at once, and the connection listed late is closed only on a recheck
+    assert [(p.user, p.write, p.read) for p in api.permissions] == [("acme", NOTHING, NOTHING)]
+    assert (count, api.closed) == (len(closed), closed)
+

@@ -6,7 +6,6 @@ began the attempt, just as the writer does; the ledger is a real one on its own 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,6 +22,8 @@ from hub.reconcile import (
     NotFound,
     reconcile,
 )
+from hub.reconcile.lookups import find_candidates
+from hub.reconcile.window import office_local_since
 from tests.reconcile.scenarios import (
     SCENARIO_IDS,
     SCENARIOS,
@@ -31,6 +32,7 @@ from tests.reconcile.scenarios import (
     intent_of,
     redelivered,
 )
+from tests.writer.support import eventually
 
 each_create = pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
 PATIENT_CREATE = SCENARIOS[0]
@@ -155,13 +157,19 @@ async def test_an_update_recorded_on_the_row_does_not_claim_it(
 async def test_a_patient_made_earlier_and_edited_during_the_attempt_is_not_taken(
     od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger,
 ) -> None:
-    # Given a patient with the intent's natural keys made through the API earlier today (the
-    # test waits out the lookup's own two seconds of clock skew for it), an attempt beginning
-    # after it, and the patient edited through the API during the attempt (which moves its
-    # DateTStamp into the window, while its create entry in the securitylog stays before it)
+    # Given a patient with the intent's natural keys made through the API, an attempt beginning
+    # in a later second of the office's clock (Open Dental stamps to the second; here the lookup
+    # looks back no further than the attempt's start), and the patient edited through the API
+    # during the attempt (which moves its DateTStamp into the window, while its create entry in
+    # the securitylog stays before it)
     intent = PATIENT_CREATE.intent()
     earlier = await PATIENT_CREATE.create(od, intent)
-    await asyncio.sleep(3.1)
+    made_in = await _office_clock(office_db)
+
+    async def a_later_second() -> bool:
+        return await _office_clock(office_db) > made_in
+
+    await eventually(a_later_second, "the office's clock past the second of the create")
     window = AttemptWindow(
         intent_id=await begin(ledger, intent), started_at=datetime.now(UTC),
         skew_margin=timedelta(0),
@@ -169,6 +177,21 @@ async def test_a_patient_made_earlier_and_edited_during_the_attempt_is_not_taken
     await od.update_patient(earlier, {"HmPhone": "555-0199"})
     # When the attempt is reconciled
     verdict = await reconcile(intent, resolved_pat_num=None, window=window, db=office_db,
-                              known_rows=LedgerKnownRows(ledger))
+                              known_rows=LedgerKnownRows(ledger), clock_skew=timedelta(0))
     # Then the edited patient is not taken for a new one: no API create of it in the window
     assert verdict == NotFound()
+    # (though the lookup did see it: the edit moved it into the window)
+    since = await office_local_since(office_db, window)
+    seen = await find_candidates(
+        office_db, intent.payload, pat_num=None, since=since, clock_skew=timedelta(0)
+    )
+    assert seen is not None
+    assert [(row.primary_key, row.securitylog_num) for row in seen] == [(earlier, None)]
+
+
+async def _office_clock(db: ReadOnlyDatabase) -> datetime:
+    """The office database's clock, to the second, as Open Dental stamps its rows."""
+    [row] = await db.select("test_office_clock", "SELECT NOW() AS now_local", [])
+    now = row["now_local"]
+    assert isinstance(now, datetime)
+    return now

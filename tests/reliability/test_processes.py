@@ -5,6 +5,7 @@ other. Every intent ends exactly once: Open Dental's rows are counted by SQL."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -71,23 +72,31 @@ async def test_a_writer_killed_mid_request_is_restarted_and_every_intent_ends_on
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
     simulator: SimHandle,
 ) -> None:
-    # Given `hub worker` applying a stream of intents, Open Dental taking 150 ms a request
+    # Given `hub worker` applying a stream of intents, the first two applied
     world = await make_world()
-    simulator.set_faults(FaultConfig(latency_ms=150, customer_keys=(FULL_KEY,)))
     intents = {unique("key"): letters() for _ in range(8)}
+    stream = iter(intents.items())
     async with vendor_client(world.settings, world.vendor) as vendor:
-        for key, last in intents.items():
+        for key, last in itertools.islice(stream, 2):
             await vendor.publish(patient_create(world.office, key, last=last), office=world.office)
         async with worker_process(world) as first:
             seen = await drain_outcomes(hub_channel, vendor.name, 2)
 
-            # When it is killed (SIGKILL) while a request is on its way to Open Dental
-            async def sent_fourth() -> bool:
-                return simulator.faults.injected[InjectedFault.LATENCY] >= 4
+            # When Open Dental holds the next request unanswered, and the writer is killed
+            # (SIGKILL) while that request is in Open Dental's hands
+            simulator.set_faults(FaultConfig(hold=True, customer_keys=(FULL_KEY,)))
+            for key, last in stream:
+                await vendor.publish(patient_create(world.office, key, last=last),
+                                     office=world.office)
 
-            await eventually(sent_fourth, "the fourth request sent")
+            async def request_held() -> bool:
+                return simulator.faults.injected[InjectedFault.HOLD] >= 1
+
+            await eventually(request_held, "a request held by Open Dental")
             first.send_signal(signal.SIGKILL)
             await first.wait()
+        # And Open Dental goes on (the held request died with its connection, unprocessed)
+        simulator.set_faults(FaultConfig())
         # And a new one starts
         async with worker_process(world) as second:
             enough = every_key(intents, seen)

@@ -10,7 +10,7 @@ from aio_pika.abc import AbstractRobustChannel
 from contracts import OutcomeStatus
 from hub import names
 from hub.ledger import MySqlLedger
-from odsim.faults import FaultConfig
+from odsim.faults import FaultConfig, InjectedFault
 from odsim.server import SimHandle
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
@@ -20,7 +20,6 @@ from tests.writer.support import (
     SLOW_KEY,
     dead_letter_tap,
     drain_outcomes,
-    drain_outcomes_until,
     eventually,
     letters,
     patient_create,
@@ -31,33 +30,45 @@ from tests.writer.support import (
 )
 
 PER_OFFICE = 6
+# Longer than any wait of the test's (GUARD_S): a held request is never given up on meanwhile.
+HELD_ATTEMPT_S = 120.0
 
 
 async def test_a_slow_office_does_not_slow_another(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, simulator: SimHandle
 ) -> None:
-    # Given two offices, the first answering each request after 1.5 s, the second at once
+    # Given two offices, the first's Open Dental holding every request unanswered until the test
+    # lets it go (no attempt of the writer's gives up on it meanwhile), the second answering
     world = await make_world(
-        keys=(SLOW_KEY, FULL_KEY), writer=FAST_WRITER.model_copy(update={"drain_grace_s": 0.1})
+        keys=(SLOW_KEY, FULL_KEY),
+        writer=FAST_WRITER.model_copy(update={"attempt_timeout_s": HELD_ATTEMPT_S}),
     )
     slow, fast = world.offices[0].id, world.offices[1].id
-    simulator.set_faults(FaultConfig(latency_ms=1500, customer_keys=(SLOW_KEY,)))
+    simulator.set_faults(FaultConfig(hold=True, customer_keys=(SLOW_KEY,)))
+    slow_keys = [unique("key") for _ in range(PER_OFFICE)]
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         # When each gets the same number of intents, the slow one's first
-        for _ in range(PER_OFFICE):
-            for office in (slow, fast):
-                intent = patient_create(office, unique("key"), last=letters())
-                await vendor.publish(intent, office=office)
-        events = await drain_outcomes_until(
-            hub_channel,
-            vendor.name,
-            lambda seen: sum(event.office_id == fast for event in seen) == PER_OFFICE,
-        )
+        for slow_key in slow_keys:
+            for office, key in ((slow, slow_key), (fast, unique("key"))):
+                await vendor.publish(patient_create(office, key, last=letters()), office=office)
 
-    # Then by the time the fast office has all of its outcomes, the slow one has far fewer
-    slow_done = sum(event.office_id == slow for event in events)
-    assert slow_done <= PER_OFFICE // 3
-    assert all(event.status is OutcomeStatus.APPLIED for event in events)
+        async def held() -> bool:
+            return simulator.faults.injected[InjectedFault.HOLD] == 1
+
+        await eventually(held, "the slow office's first request held")
+        # Then the fast office has all of its outcomes while the slow one's first request is
+        # still unanswered, its other intents waiting behind it
+        events = await drain_outcomes(hub_channel, vendor.name, PER_OFFICE)
+        assert {event.office_id for event in events} == {fast}
+        assert all(event.status is OutcomeStatus.APPLIED for event in events)
+        assert simulator.faults.injected[InjectedFault.HOLD] == 1
+
+        # When the slow office answers again, Then its intents are applied too, in order
+        simulator.set_faults(FaultConfig())
+        events = await drain_outcomes(hub_channel, vendor.name, PER_OFFICE)
+    assert [(event.idempotency_key, event.status) for event in events] == [
+        (key, OutcomeStatus.APPLIED) for key in slow_keys
+    ]
 
 
 async def test_a_401_pauses_the_lane_and_dead_letters_nothing_until_the_key_works(

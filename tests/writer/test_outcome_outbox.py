@@ -185,9 +185,11 @@ async def test_an_outcome_the_outbox_cannot_keep_either_holds_its_message_unacke
     make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
     management: ManagementApi, ledger_db: MySqlSettings,
 ) -> None:
-    # Given a running writer, a vendor that has lost its outcome queue, and an outbox that
-    # cannot be written (another session holds it past the hub's lock wait)
-    world = quick_relay(await make_world())
+    # Given a running writer whose statements wait a second for a row lock (ten by default), a
+    # vendor that has lost its outcome queue, and an outbox that cannot be written (another
+    # session holds it past that wait)
+    impatient = ledger_db.model_copy(update={"lock_wait_s": 1})
+    world = quick_relay(await make_world(ledger=impatient))
     key, last = unique("key"), letters()
     held = {"office": world.office, "contract": "patient.create", "error_class": "hub"}
 

@@ -1,24 +1,21 @@
-"""The writer's pure policies: backoff, what a failure means, which call a contract makes, which
-decisions are final, and what a dead letter's headers may say."""
+"""The writer's pure policies: backoff, what a failure means, when retries are used up, which
+call a contract makes, and which decisions are final. What a final decision writes (outcome,
+ledger finish, dead-letter headers) is in test_finishing.py."""
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 
-from contracts import FieldError, OdRow, OutcomeReason, OutcomeStatus, known_contracts
-from hub import names
+from contracts import OutcomeReason, OutcomeStatus, known_contracts
 from hub.errors import AuthError, PermanentError, ThrottledError, TransientError
-from hub.ledger import Charge
+from hub.ledger import Charge, RetryBudget
 from hub.writer.application import CALLS
 from hub.writer.decisions import Final, Hold, HoldCause, IntentIdentity
-from hub.writer.finishing import dead_letter_headers, outcome_event
 from hub.writer.retrying import ApiFailure, AttemptTimedOut, Backoff, Budget, RetryPolicy
 
-NOW = datetime(2030, 1, 1, tzinfo=UTC)
 POLICY = RetryPolicy(
     max_attempts=5,
     max_retry_s=600.0,
@@ -88,11 +85,16 @@ RETRY = "retry"  # a hold of this intent alone
          RETRY, None, Charge.COUNTED, HoldCause.TIMEOUT, 0.5),
         (ThrottledError("Too many requests", status=429, retry_after_s=3.0), 5, FRESH,
          RETRY, None, Charge.CLOCKED, HoldCause.THROTTLED, 3.0),
+        (TransientError("Bad Gateway", status=502), 2, Budget(retrying_s=600.0),
+         OutcomeStatus.DEAD, OutcomeReason.RETRIES_EXHAUSTED, None, None, 0.0),
+        (ThrottledError("Too many requests", status=429, retry_after_s=3.0), 2,
+         Budget(retrying_s=600.0),
+         OutcomeStatus.DEAD, OutcomeReason.RETRIES_EXHAUSTED, None, None, 0.0),
     ],
     ids=["permanent", "401", "401-never-exhausts", "unreachable", "unreachable-probes-are-free",
          "unreachable-for-days-never-exhausts", "refused", "transient", "exhausted",
          "earlier-round-free", "maybe-applied", "timeout-after-sending",
-         "timeout-before-sending", "throttled"],
+         "timeout-before-sending", "throttled", "out-of-time", "throttled-out-of-time"],
 )
 def test_each_api_failure_means_one_thing_for_the_intent(
     error: ApiFailure, attempt: int, budget: Budget, outcome: OutcomeStatus | str,
@@ -111,6 +113,71 @@ def test_each_api_failure_means_one_thing_for_the_intent(
         held = PAUSED if decision.pauses_lane else RETRY
         assert (held, None, after.release) == (outcome, reason, release)
         assert (decision.cause, decision.delay_s) == (cause, delay_s)
+
+
+@pytest.mark.parametrize(
+    ("counted", "retrying_s", "aged_s", "exhausted"),
+    [
+        (4, None, 0.0, False),
+        (5, None, 0.0, True),
+        (1, 500.0, 0.0, False),
+        (1, 600.0, 0.0, True),
+        # The retry clock keeps running after the claim read it: 2 s more is past the limit
+        (1, 599.0, 2.0, True),
+        # A clock that never started (only free attempts so far) has used nothing, however old
+        (1, None, 1e6, False),
+    ],
+    ids=["attempts-left", "attempts-used-up", "time-left", "time-used-up", "time-ran-on",
+         "clock-not-started"],
+)
+def test_retries_are_used_up_by_attempts_or_by_time_whichever_comes_first(
+    counted: int, retrying_s: float | None, aged_s: float, exhausted: bool
+) -> None:
+    # Given a policy of 5 counted attempts or 600 s of retrying, and what an intent has used
+    # (its retry clock as the ledger read it ``aged_s`` ago)
+    budget = Budget(retrying_s=retrying_s, read_at_s=time.monotonic() - aged_s)
+    # When asked whether to give up after its last counted attempt failed
+    verdict = POLICY.give_up(_about(counted), budget, counted, "the last said: Bad Gateway")
+    # Then it is dead (retries exhausted, saying how it ended) exactly when either is used up
+    assert (verdict is not None) is exhausted
+    if verdict is not None:
+        assert (verdict.status, verdict.reason) == (
+            OutcomeStatus.DEAD, OutcomeReason.RETRIES_EXHAUSTED
+        )
+        assert verdict.dead_lettered and verdict.message is not None
+        assert verdict.message.endswith("the last said: Bad Gateway")
+
+
+@pytest.mark.parametrize(
+    ("attempt", "free_before", "charge", "counted"),
+    [
+        (1, 0, Charge.COUNTED, 1),
+        (1, 0, Charge.FREE, 0),
+        (1, 0, Charge.CLOCKED, 0),
+        (7, 4, Charge.COUNTED, 3),
+        (7, 4, Charge.FREE, 2),
+    ],
+)
+def test_only_counted_attempts_count_against_the_limit(
+    attempt: int, free_before: int, charge: Charge, counted: int
+) -> None:
+    # Given an intent's attempt number and the free attempts before it
+    budget = Budget(free_attempts=free_before)
+    # When the attempt is released with a charge, Then free and clocked ones are not counted
+    assert budget.counted(attempt, charge) == counted
+
+
+def test_a_budget_is_what_the_ledger_kept_or_fresh() -> None:
+    # Given the ledger's record of an intent's retries, and no record at all
+    kept = RetryBudget(attempts=6, free_attempts=2, retrying_s=120.0, attempt_age_s=3.0)
+    # When each becomes a budget
+    budget, fresh = Budget.of(kept), Budget.of(None)
+    # Then the record's numbers carry over, and no record is a fresh start
+    assert (budget.free_attempts, budget.retrying_s, budget.attempt_age_s) == (2, 120.0, 3.0)
+    assert (fresh.free_attempts, fresh.retrying_s, fresh.attempt_age_s) == (0, None, None)
+    assert fresh.retrying_now_s() == 0.0 and fresh.attempt_age_now_s() is None
+    # And the retry clock and the attempt's age run on from the read, never back
+    assert budget.retrying_now_s() >= 120.0 and (budget.attempt_age_now_s() or 0.0) >= 3.0
 
 
 def test_every_served_contract_has_an_api_call() -> None:
@@ -137,49 +204,3 @@ def test_a_hold_pauses_the_lane_only_when_it_is_not_the_intent_s_doing(cause: Ho
     pausing = {HoldCause.AUTH, HoldCause.OPEN_DENTAL_DOWN, HoldCause.HUB,
                HoldCause.RECONCILE_UNAVAILABLE}
     assert hold.pauses_lane is (cause in pausing)
-
-
-def test_dead_letter_headers_carry_ids_and_field_paths_only() -> None:
-    # Given an invalid intent whose error message mentions its field
-    error = FieldError(path="payload.SSN", rule="ssn", message="payload.SSN must be 9 digits.")
-    verdict = Final(
-        intent=_about(0), status=OutcomeStatus.REJECTED, reason=OutcomeReason.INVALID,
-        errors=(error,), message="The intent breaks 1 rule(s) of its contract.",
-    )
-    # When its dead-letter headers are made
-    headers = dead_letter_headers(verdict, dead_lettered_at=NOW)
-    # Then they hold the reason, who, where, what, when, and the field paths and rules, no
-    # sentences
-    assert headers[names.HEADER_REASON] == "invalid"
-    assert (headers[names.HEADER_VENDOR], headers[names.HEADER_OFFICE]) == ("acme", "office-1")
-    assert json.loads(str(headers["x-hub-errors"])) == [{"path": "payload.SSN", "rule": "ssn"}]
-    assert headers["x-hub-dead-lettered-at"] == "2030-01-01T00:00:00+00:00"
-    assert "9 digits" not in json.dumps({name: str(value) for name, value in headers.items()})
-
-
-def test_an_ambiguous_dead_letter_names_its_candidates_by_table_and_key_only() -> None:
-    # Given an intent reconciliation could not tell from two rows
-    candidates = (OdRow(table="patient", primary_key=12), OdRow(table="patient", primary_key=13))
-    verdict = Final(
-        intent=_about(1), status=OutcomeStatus.DEAD, reason=OutcomeReason.AMBIGUOUS,
-        candidates=candidates, message="two rows fit",
-    )
-    # When its dead-letter headers are made
-    headers = dead_letter_headers(verdict, dead_lettered_at=NOW)
-    # Then they name the reason and both candidates, by table and key
-    assert headers[names.HEADER_REASON] == "ambiguous"
-    assert json.loads(str(headers[names.HEADER_CANDIDATES])) == [
-        {"table": "patient", "primary_key": 12}, {"table": "patient", "primary_key": 13}
-    ]
-
-
-def test_no_outcome_is_made_for_a_publisher_the_hub_cannot_route_to() -> None:
-    # Given verdicts about a message without user_id and about an unknown broker user
-    anonymous = IntentIdentity(office="office-1")
-    stranger = IntentIdentity(office="office-1", vendor="someone", vendor_known=False)
-    verdicts = [
-        Final(intent=about, status=OutcomeStatus.REJECTED, reason=OutcomeReason.UNAUTHORIZED)
-        for about in (anonymous, stranger)
-    ]
-    # Then neither has an outcome event: no vendor queue would take it
-    assert [outcome_event(verdict, decided_at=NOW) for verdict in verdicts] == [None, None]
