@@ -148,7 +148,7 @@ def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
         ),
         wrapper_errors=Counter(
             "hub_wrapper_errors",
-            "Errors inside a wrapper around the pipeline (logged; the decision stood).",
+            "Errors reporting a run: a log line, a metric, a lane state (the decision stood).",
             ["wrapper"],
             registry=registry,
         ),

@@ -56,7 +56,8 @@ Label values:
 - ``state``: ``running``, ``backing_off``, ``paused``.
 - ``cause``: ``auth``, ``open_dental_down``, ``reconcile_unavailable``, ``hub``, ``operator``,
   ``other`` (``PauseCause``).
-- ``wrapper``: a wrapper's constant name in the code (``metrics``, ``timing`` …), capped.
+- ``wrapper``: which report failed, a constant name in the code (``log``, ``measure``,
+  ``lane``, ``od_calls``, ``liveness``), capped. (The name is older than the writer's shape.)
 - ``query``: the statement's constant name in the code (``claim.upsert``,
   ``reconcile_patient`` …), at most 100 names, else ``other``; ``result``: ``ok``, ``error``.
 - ``channel``: ``consume``, ``publish``; with ``office`` the channel's office, or ``shared`` for
@@ -156,7 +157,7 @@ class HubMetrics:
         self._m.intents.ack_failures.labels(self._bounds.office(office)).inc()
 
     def wrapper_error(self, wrapper: str) -> None:
-        """A wrapper around the pipeline failed; it was logged and the decision stood."""
+        """Reporting a run failed (``wrapper`` names which report); the decision stood."""
         self._m.intents.wrapper_errors.labels(self._wrapper_names(wrapper)).inc()
 
     # Open Dental, the pacer and the databases ------------------------------------------------

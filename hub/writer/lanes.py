@@ -111,7 +111,7 @@ class Lane:
                 log.exception("the lane failed unexpectedly; it goes on",
                               extra={"office": self.office})
                 with contextlib.suppress(Exception):  # reporting never ends a lane
-                    self._metrics.wrapper_failed("lane")
+                    self._metrics.report_failed("lane")
                 await self._sleep(self._ctx.control.poll_s)
 
     async def _turn(self) -> None:

@@ -112,8 +112,9 @@ class WriterMetrics:
     def ack_failed(self, office: str) -> None:
         self._metrics.ack_failure(office)
 
-    def wrapper_failed(self, wrapper: str) -> None:
-        self._metrics.wrapper_error(wrapper)
+    def report_failed(self, report: str) -> None:
+        """A log line, a metric or a lane state could not be reported; the decision stood."""
+        self._metrics.wrapper_error(report)
 
 
 class MeasuredOfficeApis:
@@ -130,7 +131,7 @@ class MeasuredOfficeApis:
                 self._metrics.od_call(office, call)
             except Exception:  # a metric must not fail the attempt
                 log.exception("measuring an Open Dental request failed")
-                self._metrics.wrapper_failed("od_calls")
+                self._metrics.report_failed("od_calls")
 
         return self._apis.writes_for(office, both)
 

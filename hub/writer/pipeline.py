@@ -198,7 +198,7 @@ class Pipeline:
         try:
             report()
         except Exception:
-            self.metrics.wrapper_failed(what)
+            self.metrics.report_failed(what)
             with contextlib.suppress(Exception):  # logging may be what failed
                 log.exception("reporting a run failed (%s)", what)
 
