@@ -80,6 +80,32 @@ class Held:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GiveUp:
+    """The writer failed on ``delivery`` ``crash_limit`` times: dead-letter it (writer_failed)."""
+
+    delivery: Delivery
+
+
+def after_run(
+    delivery: Delivery, decision: Decision | None, *, crash_limit: int, crash_backoff: Backoff
+) -> Decided | Held | GiveUp:
+    """What one run's decision means for its delivery (None: the writer failed on it). Only a
+    final decision is acked; a hold keeps the delivery, with the calls a failed finish did not
+    record; a crash holds it with the crash backoff, until the writer gives up on it."""
+    if isinstance(decision, Final):
+        return Decided(final=decision)
+    if decision is not None:
+        unrecorded = decision.unrecorded or delivery.unrecorded
+        held = replace(delivery, held=delivery.held + 1, unrecorded=unrecorded)
+        return Held(delivery=held, delay_s=decision.delay_s, cause=decision.cause.value)
+    crashed = replace(delivery, held=delivery.held + 1, crashes=delivery.crashes + 1)
+    if crashed.crashes >= crash_limit:
+        return GiveUp(delivery=crashed)
+    delay_s = crash_backoff.ceiling_s(crashed.crashes)
+    return Held(delivery=crashed, delay_s=delay_s, cause=HoldCause.CRASHED.value)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Pipeline:
     registry: Registry
     ledger: Ledger
@@ -99,19 +125,12 @@ class Pipeline:
         giving_up = False
         while True:
             decision = await self._run_once(delivery, giving_up=giving_up)
-            if isinstance(decision, Final):
-                return Decided(final=decision)
-            if decision is not None:
-                unrecorded = decision.unrecorded or delivery.unrecorded
-                delivery = replace(delivery, held=delivery.held + 1, unrecorded=unrecorded)
-                return Held(
-                    delivery=delivery, delay_s=decision.delay_s, cause=decision.cause.value
-                )
-            delivery = replace(delivery, held=delivery.held + 1, crashes=delivery.crashes + 1)
-            giving_up = delivery.crashes >= self.crash_limit
-            if not giving_up:
-                delay_s = self.crash_backoff.ceiling_s(delivery.crashes)
-                return Held(delivery=delivery, delay_s=delay_s, cause=HoldCause.CRASHED.value)
+            step = after_run(
+                delivery, decision, crash_limit=self.crash_limit, crash_backoff=self.crash_backoff
+            )
+            if not isinstance(step, GiveUp):
+                return step
+            delivery, giving_up = step.delivery, True
 
     async def _run_once(self, delivery: Delivery, *, giving_up: bool) -> Decision | None:
         """One run, observed; None when the writer failed on it unexpectedly (a bug)."""

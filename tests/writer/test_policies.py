@@ -1,19 +1,25 @@
 """The writer's pure policies: backoff, what a failure means, when retries are used up, which
-call a contract makes, and which decisions are final. What a final decision writes (outcome,
-ledger finish, dead-letter headers) is in test_finishing.py."""
+call a contract makes, which decisions are final, and what a run's decision means for its
+delivery (acked, held, given up). What a final decision writes (outcome, ledger finish,
+dead-letter headers) is in test_finishing.py."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from contracts import OutcomeReason, OutcomeStatus, known_contracts
 from hub.errors import AuthError, PermanentError, ThrottledError, TransientError
-from hub.ledger import Charge, RetryBudget
+from hub.ledger import ApiCallRecord, Charge, RetryBudget
 from hub.writer.application import CALLS
 from hub.writer.decisions import Final, Hold, HoldCause, IntentIdentity
+from hub.writer.office_queue import Delivery, KeptProperties
+from hub.writer.pipeline import Decided, GiveUp, Held, after_run
 from hub.writer.retrying import ApiFailure, AttemptTimedOut, Backoff, Budget, RetryPolicy
 
 POLICY = RetryPolicy(
@@ -204,3 +210,73 @@ def test_a_hold_pauses_the_lane_only_when_it_is_not_the_intent_s_doing(cause: Ho
     pausing = {HoldCause.AUTH, HoldCause.OPEN_DENTAL_DOWN, HoldCause.HUB,
                HoldCause.RECONCILE_UNAVAILABLE}
     assert hold.pauses_lane is (cause in pausing)
+
+
+# What a run's decision means for its delivery -------------------------------------------------
+
+CRASH_BACKOFF = Backoff(base_s=0.5, cap_s=4.0)
+UNRECORDED = ApiCallRecord(
+    attempt=1, method="POST", path="/patients", status=201, latency_s=0.1, od_primary_key=7,
+    message=None, started_at=datetime(2030, 1, 1, tzinfo=UTC),
+)
+
+
+def _delivery(**changes: Any) -> Delivery:
+    delivery = Delivery(
+        office="office-1", body=b"{}", user_id="acme", exchange="hub.intents",
+        redelivered=False, properties=KeptProperties(message_id="m-1"),
+    )
+    return replace(delivery, **changes)
+
+
+def _after(delivery: Delivery, decision: Final | Hold | None) -> Decided | Held | GiveUp:
+    return after_run(delivery, decision, crash_limit=3, crash_backoff=CRASH_BACKOFF)
+
+
+@pytest.mark.parametrize("status", list(OutcomeStatus))
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_a_final_decision_and_only_a_final_one_is_acked(
+    status: OutcomeStatus, duplicate: bool
+) -> None:
+    # Given a final decision of any status, new or a repeat
+    final = Final(intent=_about(1), status=status, duplicate=duplicate)
+    # When its run ends, Then the delivery is decided (acked), as it is
+    assert _after(_delivery(), final) == Decided(final=final)
+
+
+@pytest.mark.parametrize("cause", list(HoldCause))
+def test_a_hold_keeps_the_delivery_for_its_delay_and_counts_the_hold(cause: HoldCause) -> None:
+    # Given a delivery held once already, and a hold of any cause
+    hold = Hold(intent=_about(1), cause=cause, delay_s=2.5)
+    # When its run ends
+    after = _after(_delivery(held=1), hold)
+    # Then it is held, not acked, for the hold's delay and cause, its holds counted
+    assert after == Held(delivery=_delivery(held=2), delay_s=2.5, cause=cause.value)
+
+
+def test_a_hold_carries_the_calls_a_failed_finish_did_not_record() -> None:
+    # Given a hold after a finish that could not record the run's API call
+    hold = Hold(intent=_about(1), cause=HoldCause.HUB, delay_s=1.0, unrecorded=(UNRECORDED,))
+    # When its run ends, Then the held delivery keeps the call for the next final decision
+    after = _after(_delivery(), hold)
+    assert isinstance(after, Held) and after.delivery.unrecorded == (UNRECORDED,)
+    # And a later hold without calls of its own keeps them too
+    again = _after(after.delivery, Hold(intent=_about(1), cause=HoldCause.HUB))
+    assert isinstance(again, Held) and again.delivery.unrecorded == (UNRECORDED,)
+
+
+def test_a_crash_is_held_with_a_growing_backoff_until_the_writer_gives_up() -> None:
+    # Given a delivery the writer fails on (no decision), run after run
+    delivery, afters = _delivery(), []
+    for _ in range(3):
+        after = _after(delivery, None)
+        afters.append(after)
+        if isinstance(after, Held | GiveUp):
+            delivery = after.delivery
+    # Then the first crashes are held with the crash backoff's ceilings, never acked
+    assert afters[:2] == [
+        Held(delivery=_delivery(held=1, crashes=1), delay_s=0.5, cause=HoldCause.CRASHED.value),
+        Held(delivery=_delivery(held=2, crashes=2), delay_s=1.0, cause=HoldCause.CRASHED.value),
+    ]
+    # And at the crash limit the writer gives up on it (it is dead-lettered as writer_failed)
+    assert afters[2] == GiveUp(delivery=_delivery(held=3, crashes=3))
