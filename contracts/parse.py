@@ -14,6 +14,7 @@ from pydantic import JsonValue, ValidationError
 
 from contracts.envelope import Envelope, Intent
 from contracts.errors import ContractViolation, FieldError
+from contracts.limits import HUB_MAX_BYTES, MAX_DEPTH, deeper_than, max_bytes
 from contracts.messages import field_error, field_errors, path_of
 from contracts.registry import intent_model, known_contracts
 
@@ -25,8 +26,19 @@ class _AnyPayloadIntent(Envelope):
 
 
 def parse_intent(body: bytes | str) -> Intent:
-    """The intent in ``body``, typed by its contract; raises ``ContractViolation``."""
+    """The intent in ``body``, typed by its contract; raises ``ContractViolation``. A body above
+    the hub's ceiling or nested too deep is refused before it is parsed (contracts/limits.py)."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    _check_bounds(raw, HUB_MAX_BYTES, "the hub's")
+    if deeper_than(raw, MAX_DEPTH):
+        raise ContractViolation(
+            [field_error("$", "too_deep", f"nests objects or arrays deeper than {MAX_DEPTH}")]
+        )
     text, document = _load(body)
+    contract = document.get("contract")
+    if isinstance(contract, str) and contract in {name for name, _ in known_contracts()}:
+        # (a contract is named in the refusal only when it is one of the hub's)
+        _check_bounds(raw, max_bytes(contract), f"the {contract} contract's")
     model = _model_for(document)
     errors: list[FieldError] = []
     intent: Intent | None = None
@@ -44,6 +56,12 @@ def parse_intent(body: bytes | str) -> Intent:
     if errors or intent is None:
         raise ContractViolation(errors)
     return intent
+
+
+def _check_bounds(raw: bytes, limit: int, whose: str) -> None:
+    if len(raw) > limit:
+        predicate = f"is {len(raw)} bytes, above {whose} ceiling of {limit} bytes"
+        raise ContractViolation([field_error("$", "too_large", predicate)])
 
 
 def _load(body: bytes | str) -> tuple[str, dict[str, Any]]:
