@@ -73,6 +73,11 @@ class OutcomeEvent(ContractModel):
     correlation_id: str | None = Field(
         default=None, description="The intent's correlation_id, if it had one."
     )
+    message_id: str | None = Field(
+        default=None,
+        description="The AMQP message_id of the message this event answers, so even a body that "
+        "could not be read is matched to its message; null when the message had none.",
+    )
     duplicate: bool = Field(
         default=False,
         description="True when this event repeats the first outcome of an intent delivered or "

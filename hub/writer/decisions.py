@@ -47,6 +47,7 @@ class IntentIdentity:
     outcomes, dead-letter headers and logs."""
 
     office: str  # the queue's office
+    message_id: str | None = None  # the AMQP message_id the outcome answers
     vendor: str | None = None  # None: the message had no user_id
     vendor_known: bool = False  # the registry knows it, so it has an outcome queue
     contract: str | None = None

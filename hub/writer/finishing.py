@@ -72,7 +72,7 @@ def outcome_event(final: Final, decided_at: datetime) -> OutcomeEvent | None:
     """The event for the vendor, or None when there is nobody to route it to."""
     identity = final.intent
     if final.duplicate:
-        return repeated(final.repeat_json)
+        return repeated(final.repeat_json, identity.message_id)
     if identity.vendor is None or not identity.vendor_known:
         return None
     return OutcomeEvent(
@@ -88,14 +88,17 @@ def outcome_event(final: Final, decided_at: datetime) -> OutcomeEvent | None:
         message=final.message,
         decided_at=decided_at,
         correlation_id=identity.correlation_id,
+        message_id=identity.message_id,
     )
 
 
-def repeated(outcome_json: str | None) -> OutcomeEvent | None:
-    """The first outcome of an intent, marked as a repeat; None if the ledger kept none."""
+def repeated(outcome_json: str | None, message_id: str | None) -> OutcomeEvent | None:
+    """The first outcome of an intent, marked as a repeat answering ``message_id``; None if the
+    ledger kept none."""
     if outcome_json is None:
         return None
-    return OutcomeEvent.from_json(outcome_json).model_copy(update={"duplicate": True})
+    first = OutcomeEvent.from_json(outcome_json)
+    return first.model_copy(update={"duplicate": True, "message_id": message_id})
 
 
 def finish_of(final: Final, event: OutcomeEvent | None) -> Finish:

@@ -65,7 +65,7 @@ def admit(delivery: Delivery, registry: Registry) -> Admitted | Final:
 def identify(delivery: Delivery, registry: Registry) -> IntentIdentity | Final:
     """The vendor behind the delivery; a message without ``user_id`` is refused, as nobody
     proved who sent it (and no outcome can be routed back to anyone)."""
-    identity = IntentIdentity(office=delivery.office)
+    identity = IntentIdentity(office=delivery.office, message_id=delivery.message_id)
     if not delivery.user_id:
         message = "The message has no user_id, so its publisher is not proven."
         return rejected(identity, OutcomeReason.UNAUTHENTICATED, message)

@@ -187,7 +187,9 @@ class Pipeline:
         """The writer kept failing on this delivery (a bug): dead-letter it with its reason so the
         office's lane goes on behind it; an operator replays it once the bug is fixed. Nothing
         of the failing steps runs again: the letter names only what the broker proved."""
-        identity = IntentIdentity(office=delivery.office, vendor=delivery.user_id)
+        identity = IntentIdentity(
+            office=delivery.office, message_id=delivery.message_id, vendor=delivery.user_id
+        )
         message = f"The hub failed on this message {delivery.crashes} time(s); see its log."
         final = Final(
             intent=identity, status=OutcomeStatus.DEAD, reason=OutcomeReason.WRITER_FAILED,

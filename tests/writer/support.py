@@ -210,10 +210,11 @@ class VendorClient:
     async def publish(
         self, intent: dict[str, Any] | bytes, *, office: str, contract: str = "patient.create",
         as_itself: bool = True, headers: dict[str, FieldValue] | None = None,
+        message_id: str | None = None,
     ) -> None:
         body = intent if isinstance(intent, bytes) else json.dumps(intent).encode()
         message = aio_pika.Message(
-            body, content_type="application/json", message_id=uuid.uuid4().hex,
+            body, content_type="application/json", message_id=message_id or uuid.uuid4().hex,
             user_id=self.name if as_itself else None, headers=headers or {},
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )

@@ -6,6 +6,7 @@ test_outcome_outbox.py)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from contracts import FieldError, OdRow, OutcomeEvent, OutcomeReason, OutcomeStatus
@@ -16,7 +17,7 @@ from hub.writer.finishing import dead_letter_headers, finish_of, outcome_event
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 CLAIMED = IntentIdentity(
-    office="office-1", vendor="acme", vendor_known=True, contract="patient.create", version=1,
+    office="office-1", message_id="m-1", vendor="acme", vendor_known=True, contract="patient.create", version=1,
     idempotency_key="key-1", correlation_id="corr-1", intent_id=7, attempt=2,
 )
 
@@ -46,7 +47,7 @@ def test_an_applied_intent_s_outcome_names_the_intent_and_its_row() -> None:
         vendor="acme", idempotency_key="key-1", office_id="office-1", contract="patient.create",
         version=1, status=OutcomeStatus.APPLIED, reason=None, errors=[],
         od=[OdRow(table="patient", primary_key=12)], message=None, decided_at=NOW,
-        correlation_id="corr-1",
+        correlation_id="corr-1", message_id="m-1",
     )
     assert event.routing_key() == "acme.office-1.patient.create.applied"
 
@@ -54,15 +55,19 @@ def test_an_applied_intent_s_outcome_names_the_intent_and_its_row() -> None:
 def test_a_refusal_of_an_unreadable_body_still_has_an_outcome_for_its_vendor() -> None:
     # Given a known vendor's body refused before its envelope could be read
     final = Final(
-        intent=IntentIdentity(office="office-1", vendor="acme", vendor_known=True),
+        intent=IntentIdentity(
+            office="office-1", message_id="m-unreadable", vendor="acme", vendor_known=True
+        ),
         status=OutcomeStatus.REJECTED, reason=OutcomeReason.INVALID,
         errors=(FieldError(path="$", rule="json_invalid", message="The message is not JSON."),),
     )
     # When its outcome event is made
     event = outcome_event(final, decided_at=NOW)
-    # Then the vendor is told, with the contract unknown and no key or version to name
+    # Then the vendor is told, with the contract unknown and no key or version to name, and
+    # which of its messages this answers
     assert event is not None
     assert (event.contract, event.version, event.idempotency_key) == ("unknown", None, "")
+    assert event.message_id == "m-unreadable"
     assert (event.status, event.reason) == (OutcomeStatus.REJECTED, OutcomeReason.INVALID)
     assert [(error.path, error.rule) for error in event.errors] == [("$", "json_invalid")]
 
@@ -71,13 +76,15 @@ def test_a_duplicate_repeats_the_first_outcome_marked_as_a_repeat() -> None:
     # Given the first outcome the ledger kept, and a duplicate delivery of the same intent
     first = outcome_event(_applied(), decided_at=NOW)
     assert first is not None
-    again = Final(intent=CLAIMED, status=OutcomeStatus.APPLIED, duplicate=True,
+    resent = replace(CLAIMED, message_id="m-2")
+    again = Final(intent=resent, status=OutcomeStatus.APPLIED, duplicate=True,
                   repeat_json=first.to_json())
     lost = Final(intent=CLAIMED, status=OutcomeStatus.APPLIED, duplicate=True)
     # When their outcome events are made
-    # Then the first one is repeated as it was, marked duplicate; with none kept, none is made
+    # Then the first one is repeated as it was, marked duplicate and answering the message
+    # that repeated it; with none kept, none is made
     assert outcome_event(again, decided_at=datetime(2031, 1, 1, tzinfo=UTC)) == (
-        first.model_copy(update={"duplicate": True})
+        first.model_copy(update={"duplicate": True, "message_id": "m-2"})
     )
     assert outcome_event(lost, decided_at=NOW) is None
     # And neither is dead-lettered again

@@ -9,6 +9,7 @@ from datetime import datetime
 from aio_pika.abc import AbstractRobustChannel, FieldValue
 
 from contracts import OutcomeReason, OutcomeStatus
+from contracts.limits import max_bytes
 from hub import names
 from hub.ledger import MySqlLedger
 from tests.writer.conftest import MakeWorld
@@ -36,15 +37,16 @@ async def test_an_exact_duplicate_repeats_the_first_outcome_without_a_second_cal
     key = unique("key")
     intent = patient_create(world.office, key, last=letters())
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
-        await vendor.publish(intent, office=world.office)
-        # When the vendor sends the very same intent again
-        await vendor.publish(intent, office=world.office)
+        await vendor.publish(intent, office=world.office, message_id="m-first")
+        # When the vendor sends the very same intent again, as another message
+        await vendor.publish(intent, office=world.office, message_id="m-again")
         first, again = await drain_outcomes(hub_channel, vendor.name, 2)
 
-    # Then the first outcome is repeated, marked as a duplicate, and Open Dental was called once
+    # Then the first outcome is repeated, marked as a duplicate and answering the second
+    # message, and Open Dental was called once
     assert first.status is OutcomeStatus.APPLIED and not first.duplicate
-    assert again.duplicate
-    assert again.model_copy(update={"duplicate": False}) == first
+    assert (first.message_id, again.message_id, again.duplicate) == ("m-first", "m-again", True)
+    assert again.model_copy(update={"duplicate": False, "message_id": "m-first"}) == first
     told = await ledger.story(vendor.name, key)
     assert told is not None and len(told.api_calls) == 1
     assert told.intent.deliveries == 2
@@ -117,6 +119,35 @@ async def test_an_invalid_intent_is_rejected_with_its_field_errors_and_dead_lett
     assert "01/02/1980" not in json.dumps({k: str(v) for k, v in dead.headers.items()})
     # And the vendor's own headers are kept, except the one posing as the hub's
     assert dead.headers["trace"] == "t-1" and names.HEADER_INTENT_ID not in dead.headers
+
+
+async def test_a_body_above_its_contract_s_ceiling_is_too_large_naming_its_message_id(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+) -> None:
+    # Given a patient.create above its contract's ceiling (below the hub's, so the broker takes
+    # it), and an unreadable body, each with the vendor's own message_id
+    world = await make_world()
+    intent = patient_create(world.office, unique("key"), last=letters())
+    intent["payload"]["Email"] = "x" * max_bytes("patient.create")
+    taps = await dead_letter_tap(hub_channel, world.office)
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        # When the vendor publishes them
+        await vendor.publish(json.dumps(intent).encode(), office=world.office, message_id="m-big")
+        await vendor.publish(b"\xff not json", office=world.office, message_id="m-garbled")
+        events = await drain_outcomes(hub_channel, vendor.name, 2)
+        dead = await drain(taps, 2)
+
+    # Then each is rejected as invalid, by the rule its limit or its encoding broke, and names
+    # the message it answers, though neither's envelope could be used
+    assert [(event.message_id, event.status, event.reason) for event in events] == [
+        ("m-big", OutcomeStatus.REJECTED, OutcomeReason.INVALID),
+        ("m-garbled", OutcomeStatus.REJECTED, OutcomeReason.INVALID),
+    ]
+    assert [[(e.path, e.rule) for e in event.errors] for event in events] == [
+        [("$", "too_large")], [("$", "json_invalid")]
+    ]
+    # And both are kept in the dead letters
+    assert [letter.message_id for letter in dead] == ["m-big", "m-garbled"]
 
 
 _HUB_HEADERS = (
