@@ -86,6 +86,23 @@ raise_file_limit() {
 }
 raise_file_limit
 
+# The broker refuses any message above the hub's ceiling (contracts/limits.py: the largest
+# contract's), so no vendor can make the writer hold a larger body; the compose stack sets the
+# same in deploy/rabbitmq/rabbitmq.conf. Applies to channels opened from now on. Idempotent.
+limit_message_size() {
+  local ceiling current
+  ceiling=$(python3 -c 'from contracts.limits import HUB_MAX_BYTES; print(HUB_MAX_BYTES)' 2>/dev/null) || {
+    echo "setup-broker: the hub is not installed here; max_message_size left as it is" >&2
+    return 0
+  }
+  current=$(timeout 60 rabbitmqctl -q eval 'application:get_env(rabbit, max_message_size).' 2>/dev/null) || return 0
+  if [ "$current" != "{ok,$ceiling}" ]; then
+    timeout 60 rabbitmqctl -q eval "application:set_env(rabbit, max_message_size, $ceiling)." >/dev/null
+    echo "setup-broker: the broker now refuses messages above $ceiling bytes (max_message_size)"
+  fi
+}
+limit_message_size
+
 for _ in $(seq "$wait_s"); do
   # The credentials go through stdin (curl --config), not the process list.
   if printf 'user = "%s:%s"\n' "$user" "$password" |

@@ -33,6 +33,7 @@ class IntentInstruments:
     reconciliations: Counter
     ack_failures: Counter
     wrapper_errors: Counter
+    unauthenticated: Counter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +144,13 @@ def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
         ack_failures=Counter(
             "hub_ack_failures",
             "Acks or nacks the broker did not take (the channel was gone).",
+            ["office"],
+            registry=registry,
+        ),
+        unauthenticated=Counter(
+            "hub_intents_unauthenticated",
+            "Messages without user_id: dead-lettered as unauthenticated, and no vendor can be "
+            "told (there is nobody to route an outcome to).",
             ["office"],
             registry=registry,
         ),

@@ -13,6 +13,7 @@ hub_retries_total                      counter    office, contract, error_class
 hub_reconciliations_total              counter    office, contract, verdict
 hub_ack_failures_total                 counter    office
 hub_wrapper_errors_total               counter    wrapper
+hub_intents_unauthenticated_total      counter    office
 hub_od_requests_total                  counter    operation, office, status_class
 hub_od_request_duration_seconds        histogram  operation, office
 hub_od_auth_failures_total             counter    office
@@ -156,6 +157,10 @@ class HubMetrics:
     def ack_failure(self, office: str) -> None:
         self._m.intents.ack_failures.labels(self._bounds.office(office)).inc()
 
+    def unauthenticated(self, office: str) -> None:
+        """A message without user_id: dead-lettered, and its vendor cannot be told."""
+        self._m.intents.unauthenticated.labels(self._bounds.office(office)).inc()
+
     def wrapper_error(self, wrapper: str) -> None:
         """Reporting a run failed (``wrapper`` names which report); the decision stood."""
         self._m.intents.wrapper_errors.labels(self._wrapper_names(wrapper)).inc()
@@ -294,6 +299,7 @@ class HubMetrics:
             intents.publish_to_applied.labels(office)
             deps.pacer_wait.labels(office)
             deps.od_auth_failures.labels(office)
+            intents.unauthenticated.labels(office)
             state.in_flight.labels(office)
             for each in LaneState:
                 state.lane_state.labels(office, each.value)

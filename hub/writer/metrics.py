@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from contracts import OutcomeStatus
+from contracts import OutcomeReason, OutcomeStatus
 from hub.observability import ErrorClass, HubMetrics, LaneState
 from hub.observability.broker_events import BrokerEvents
 from hub.opendental import ApiCall
@@ -78,6 +78,8 @@ class WriterMetrics:
             m.publish_to_applied(identity.office, _age_s(delivery.properties.timestamp))
         if decision.dead_lettered:
             self._lanes.error(identity.office, _code(decision))
+        if decision.reason is OutcomeReason.UNAUTHENTICATED:
+            m.unauthenticated(identity.office)
 
     def retry(self, office: str, contract: str, cause: HoldCause) -> None:
         """A held message, by its hold's cause; a 401 is not counted here."""

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from contracts.limits import HUB_MAX_BYTES
 from hub.cli import app
 from hub.registry import load_registry
 from tests.observability.compose_file import (
@@ -210,3 +211,17 @@ def test_hub_services_run_the_hub_image(service: str) -> None:
     # Given a hub service, Then it is built from this repository's Dockerfile
     assert services()[service]["build"] == "."
     assert services()[service]["image"] == "od-integration-hub:local"
+
+
+def test_the_stack_s_broker_refuses_messages_above_the_hub_s_ceiling() -> None:
+    # Given the compose stack's RabbitMQ configuration, mounted into the broker's conf.d
+    mounts = services()["rabbitmq"]["volumes"]
+    assert "./deploy/rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/90-hub.conf:ro" in mounts
+    conf = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text()
+    settings = dict(
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition("=") for line in conf.splitlines())
+        if value and not name.lstrip().startswith("#")
+    )
+    # Then its max_message_size is the hub's ceiling, the largest contract's
+    assert settings["max_message_size"] == str(HUB_MAX_BYTES)

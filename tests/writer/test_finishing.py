@@ -17,8 +17,9 @@ from hub.writer.finishing import dead_letter_headers, finish_of, outcome_event
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 CLAIMED = IntentIdentity(
-    office="office-1", message_id="m-1", vendor="acme", vendor_known=True, contract="patient.create", version=1,
-    idempotency_key="key-1", correlation_id="corr-1", intent_id=7, attempt=2,
+    office="office-1", message_id="m-1", vendor="acme", vendor_known=True,
+    contract="patient.create", version=1, idempotency_key="key-1", correlation_id="corr-1",
+    intent_id=7, attempt=2,
 )
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import aiormq
+import pytest
 from aio_pika.abc import AbstractRobustChannel, FieldValue
 
 from contracts import OutcomeReason, OutcomeStatus
-from contracts.limits import max_bytes
+from contracts.limits import HUB_MAX_BYTES, max_bytes
 from hub import names
 from hub.ledger import MySqlLedger
 from tests.writer.conftest import MakeWorld
@@ -187,6 +189,9 @@ async def test_a_message_without_user_id_is_dead_lettered_unauthenticated_and_co
               "outcome": "rejected", "reason": "unauthenticated"}
     assert world.metrics.get_sample_value("hub_intents_finished_total", labels) == 1.0
     assert await ledger.story(vendor.name, anonymous["idempotency_key"]) is None
+    # And counted apart, for the alert: no vendor can be told of it
+    unanswerable = {"office": world.office}
+    assert world.metrics.get_sample_value("hub_intents_unauthenticated_total", unanswerable) == 1
 
 
 async def test_a_contract_outside_the_vendors_agreement_is_unauthorized(
@@ -275,3 +280,15 @@ async def test_a_reference_the_vendor_never_registered_is_an_unknown_reference(
     assert [error.path for error in event.errors] == ["payload.PatientRef"]
     told = await ledger.story(vendor.name, key)
     assert told is not None and told.intent.status == "rejected" and told.api_calls == ()
+
+
+async def test_the_broker_refuses_a_body_above_the_hub_s_ceiling(
+    make_world: MakeWorld,
+) -> None:
+    # Given a broker set up by scripts/setup-broker.sh, and a vendor
+    world = await make_world()
+    async with vendor_client(world.settings, world.vendor) as vendor:
+        # When the vendor publishes a body one byte above the hub's ceiling
+        # Then the broker refuses it and closes the vendor's channel: it never reaches a queue
+        with pytest.raises(aiormq.exceptions.ChannelPreconditionFailed, match="message size"):
+            await vendor.publish(b"x" * (HUB_MAX_BYTES + 1), office=world.office)
