@@ -77,8 +77,8 @@ def _refused(decision: Admitted | Final) -> Final:
 
 # The envelope of the intent above, as a refusal after validation names it.
 READ = IntentIdentity(
-    office=OFFICE, vendor=VENDOR, vendor_known=True, contract="patient.create", version=1,
-    idempotency_key="key-1", correlation_id="corr-1",
+    office=OFFICE, message_id="m-1", vendor=VENDOR, vendor_known=True,
+    contract="patient.create", version=1, idempotency_key="key-1", correlation_id="corr-1",
 )
 
 
@@ -94,7 +94,7 @@ def test_a_message_without_user_id_is_unauthenticated_and_read_no_further(
     # Then it is unauthenticated, naming only the queue's office: nobody can be told, and the
     # body's field errors are nobody's business
     assert refusal.reason is OutcomeReason.UNAUTHENTICATED
-    assert refusal.intent == IntentIdentity(office=OFFICE)
+    assert refusal.intent == IntentIdentity(office=OFFICE, message_id="m-1")
     assert refusal.errors == ()
 
 
@@ -114,7 +114,7 @@ def test_an_invalid_body_is_rejected_with_every_broken_rule_and_its_envelope_rea
     assert "01/02/1980" not in " ".join(error.message for error in refusal.errors)
 
 
-NOTHING_READ = IntentIdentity(office=OFFICE, vendor=VENDOR, vendor_known=True)
+NOTHING_READ = IntentIdentity(office=OFFICE, message_id="m-1", vendor=VENDOR, vendor_known=True)
 
 
 @pytest.mark.parametrize(
@@ -204,8 +204,9 @@ def test_a_valid_intent_under_an_agreement_is_admitted_with_who_sent_it_and_what
     # Then it goes on with its typed intent and its identity; nothing is claimed yet
     assert isinstance(admitted, Admitted)
     assert admitted.identity == IntentIdentity(
-        office=office, vendor=VENDOR, vendor_known=True, contract="patient.create", version=1,
-        idempotency_key="key-1", correlation_id="corr-1", intent_id=None, attempt=None,
+        office=office, message_id="m-1", vendor=VENDOR, vendor_known=True,
+        contract="patient.create", version=1, idempotency_key="key-1", correlation_id="corr-1",
+        intent_id=None, attempt=None,
     )
     assert (admitted.intent.office_id, admitted.intent.idempotency_key) == (office, "key-1")
     assert admitted.intent.payload.model_dump(exclude_unset=True) == {
