@@ -28,6 +28,7 @@ from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.registry import load_hub_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
+from hub.weak_defaults import refuse_weak_defaults
 from hub.writer.lanes import Lane
 from hub.writer.office_queue import OfficeQueue
 
@@ -149,8 +150,9 @@ async def run_worker(
     ``freeze_heap`` (the process is the writer's own) its start-up objects are frozen once every
     lane consumes (``freeze_startup_heap``)."""
     check_settings(settings)
-    await migrate(settings.ledger_db)
     registry = await asyncio.to_thread(load_hub_registry, settings, environ)
+    refuse_weak_defaults(settings, registry)  # before any connection carries a credential
+    await migrate(settings.ledger_db)
     async with bootstrap.writer(settings, registry) as parts, serving(
         parts.metrics_registry,
         {**parts.readiness, REGISTRY: registry_loads(settings, environ)},
