@@ -21,7 +21,7 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_connection import BrokerLoginRefused
-from hub.broker_limits import hold_limit_s
+from hub.broker_limits import hold_limit_s, lane_prefetch
 from hub.control.running import Control, running_control, running_outbox
 from hub.errors import TransientError
 from hub.ledger import MySqlLedger
@@ -67,6 +67,7 @@ class Writer:
     metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
     readiness: Mapping[str, ReadinessCheck]  # for /readyz
     liveness: Liveness  # for /healthz: the lanes report their progress to it
+    prefetch: int  # each lane's, within the writer's byte budget (broker_limits.lane_prefetch)
 
     @property
     def metrics(self) -> WriterMetrics:
@@ -80,7 +81,7 @@ class Writer:
         """A channel for one office lane: a broker-side close of it (a precondition failed,
         a consumer timed out) hands back that office's deliveries alone."""
         channel = await self.connection.channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=self.settings.prefetch)
+        await channel.set_qos(prefetch_count=self.prefetch)
         await self.metrics.broker.watch_channel(channel, ChannelRole.CONSUME, office)
         return channel
 
@@ -177,6 +178,7 @@ async def writer(
                 hold_limit_s=hold_limit_s(settings),
             ),
             control=control,
+            prefetch=lane_prefetch(ws, len(registry.offices)),
             metrics_registry=collector,
             readiness=writer_checks(broker.connection, control.store.ping),
             liveness=liveness,

@@ -17,10 +17,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from contracts.limits import HUB_MAX_BYTES
 from hub import names
 from hub.broker_admin import ManagementApi
 from hub.errors import HubError
-from hub.settings import HubSettings
+from hub.settings import HubSettings, WriterSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,15 @@ def check_settings(settings: HubSettings) -> None:
             f"consumer_timeout (HUB_BROKER_CONSUMER_TIMEOUT_S {timeout_s:g} s): a delivery "
             "under way would outlive the time the writer may keep it unacked"
         )
+
+
+def lane_prefetch(settings: WriterSettings, offices: int) -> int:
+    """Each lane's prefetch: the configured one, lowered (to 1 at the least) so that every lane
+    holding its prefetch of the largest messages the broker takes stays within the writer's
+    byte budget. RabbitMQ has no byte prefetch, and a quorum queue's consumers no shared one, so
+    the budget is kept by counts."""
+    per_lane = settings.in_hand_bytes // (max(offices, 1) * HUB_MAX_BYTES)
+    return max(1, min(settings.prefetch, per_lane))
 
 
 @dataclass(frozen=True, kw_only=True)

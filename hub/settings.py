@@ -59,6 +59,11 @@ class WriterSettings(BaseModel):
     """Messages RabbitMQ hands each office's lane before the lane acknowledges any (the
     channel's prefetch). A lane that stands down for a long hold parks at most this many; the
     rest wait in the office's queue."""
+    in_hand_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """The most message bytes all lanes together may hold unacked, across offices: each lane's
+    prefetch is lowered (to 1 at the least) until offices × prefetch × the largest message the
+    broker takes (the hub's ceiling, contracts/limits.py) fits in it. The writer logs the
+    prefetch it uses at start."""
     max_attempts: int = Field(default=5, ge=1)
     """Counted Open Dental attempts of one intent (transient failures, attempts that timed out)
     before it is dead-lettered as ``retries_exhausted``. Throttling, a 401 and an office that

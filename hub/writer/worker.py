@@ -66,8 +66,8 @@ class Worker:
             self._tasks.append(task)
         consuming = sum(lane.consuming for lane in self._lanes)
         others = len(self._lanes) - consuming
-        log.info("consuming %d office queue(s)%s", consuming,
-                 f"; {others} office(s) paused or held" if others else "")
+        log.info("consuming %d office queue(s)%s; each lane prefetches %d", consuming,
+                 f"; {others} office(s) paused or held" if others else "", writer.prefetch)
 
     async def _open_queue(self, office: str) -> tuple[AbstractRobustChannel, AbstractQueue]:
         """A channel of the office lane's own, and its queue declared on it (idempotent)."""

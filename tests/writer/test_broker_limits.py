@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
+from contracts.limits import HUB_MAX_BYTES
+from hub import names
 from hub.broker_admin import ManagementApi
 from hub.broker_limits import (
     BrokerLimitsError,
     check_settings,
     hold_limit_s,
+    lane_prefetch,
     log_broker_limits,
     office_queue_limits,
 )
 from hub.settings import HubSettings, WriterSettings
 from tests.writer.conftest import MakeWorld
+from tests.writer.support import FAST_WRITER, eventually, running_worker
 
 
 def _settings(consumer_timeout_s: float, attempt_timeout_s: float) -> HubSettings:
@@ -57,3 +62,47 @@ async def test_the_office_queues_delivery_limit_is_read_and_a_difference_logged(
     assert any("has a delivery limit of 20" in r.getMessage() and r.levelname == "WARNING"
                for r in caplog.records)
     assert any("consumer_timeout is taken as 1800 s" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("prefetch", "budget_messages", "offices", "expected"),
+    [(10, 1000, 10, 10), (10, 100, 20, 5), (10, 30, 20, 1), (10, 0, 20, 1), (3, 1000, 1, 3)],
+    ids=["fits", "lowered", "one-at-least", "budget-below-one-each", "never-raised"],
+)
+def test_each_lane_s_prefetch_keeps_the_writer_within_its_byte_budget(
+    prefetch: int, budget_messages: int, offices: int, expected: int
+) -> None:
+    # Given a byte budget worth some of the largest messages the broker takes
+    settings = WriterSettings(
+        prefetch=prefetch, in_hand_bytes=max(1, budget_messages * HUB_MAX_BYTES)
+    )
+    # When the lanes' prefetch is set for that many offices
+    each = lane_prefetch(settings, offices)
+    # Then it is the configured one lowered to fit (never below 1, never raised)
+    assert each == expected
+    assert each == 1 or offices * each * HUB_MAX_BYTES <= settings.in_hand_bytes
+
+
+async def test_the_lanes_consume_with_the_prefetch_the_budget_allows(
+    make_world: MakeWorld, management: ManagementApi
+) -> None:
+    # Given a writer whose byte budget holds two of the largest messages, and one office
+    writer = FAST_WRITER.model_copy(update={"prefetch": 10, "in_hand_bytes": 2 * HUB_MAX_BYTES})
+    world = await make_world(writer=writer)
+    async with running_worker(world), httpx.AsyncClient(
+        base_url=world.settings.management_url,
+        auth=(world.settings.management_user,
+              world.settings.management_password.get_secret_value()),
+    ) as api:
+        # When its lane consumes the office queue
+        async def prefetch_counts() -> list[int]:
+            consumers = (await api.get("/api/consumers")).json()
+            return [each["prefetch_count"] for each in consumers
+                    if each["queue"]["name"] == names.office_queue(world.office)]
+
+        async def consuming() -> bool:
+            return bool(await prefetch_counts())
+
+        await eventually(consuming, "the lane's consumer")
+        # Then the broker hands it at most two messages at a time
+        assert await prefetch_counts() == [2]
