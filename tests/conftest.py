@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.support.mariadb import throwaway_database
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis caches what it reads of the code in ./.hypothesis, from collection on; the
+    # property tests keep no examples, so its caches go to the temporary directory instead.
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "od-hub-hypothesis")
 
 
 @pytest.fixture

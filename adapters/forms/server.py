@@ -19,9 +19,11 @@ async def serve_forms(
     """Serve ``POST /forms/intake`` on ``host:port`` (0: any free port), publishing as the
     configured vendor; ``on_ready`` gets the base URL once the server listens."""
     config = IntakeConfig(
-        secret=settings.webhook_secret(),
+        signing_key=settings.webhook_secret(),
         retry_after_s=settings.retry_after_s,
         offices=settings.agreed_offices(),
+        timestamp_tolerance_s=settings.timestamp_tolerance_s,
+        max_body_bytes=settings.max_body_bytes,
     )
     publisher = VendorPublisher(
         settings.broker_url,

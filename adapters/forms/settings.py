@@ -13,9 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from yarl import URL
 
+from adapters.forms.webhook import secret_key
 from contracts.fields import OfficeId
-
-MIN_SECRET_LENGTH = 16
 
 
 class FormsConfigError(Exception):
@@ -24,8 +23,9 @@ class FormsConfigError(Exception):
 
 class FormsSettings(BaseSettings):
     """``hub forms``: the forms vendor's webhook receiver. It runs on the vendor's side, takes
-    signed online intake forms on ``POST /forms/intake`` and publishes each as the vendor's
-    ``patient.create`` and ``commlog.create`` intents (docs/vendors.md)."""
+    online intake forms signed in the Standard Webhooks style on ``POST /forms/intake`` and
+    publishes each as the vendor's ``patient.create`` and ``commlog.create`` intents
+    (docs/vendors.md)."""
 
     model_config = SettingsConfigDict(
         env_prefix="HUB_FORMS_", env_file=".env", extra="ignore", use_attribute_docstrings=True,
@@ -39,12 +39,22 @@ class FormsSettings(BaseSettings):
     """The vendor's name, which the broker checks against the login (``user_id``). Unset: the
     broker URL's user."""
     secret: SecretStr | None = None
-    """The webhook's HMAC secret, shared with the forms vendor, who signs each request
-    ``X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>``. At least 16 characters. Set
+    """The webhook's signing secret, shared with the forms vendor, in the Standard Webhooks
+    format: ``whsec_`` then the base64 of 24 to 64 random bytes (``python -c "import base64, os;
+    print('whsec_' + base64.b64encode(os.urandom(32)).decode())"``). The vendor signs each
+    request's ``webhook-id``, ``webhook-timestamp`` and body with it (docs/vendors.md). Set
     exactly one of this and ``HUB_FORMS_SECRET_FILE``."""
     secret_file: Path | None = None
-    """A file holding the webhook's secret (its whole text, stripped), instead of
+    """A file holding the webhook's signing secret (its whole text, stripped), instead of
     ``HUB_FORMS_SECRET``."""
+    timestamp_tolerance_s: int = Field(default=300, ge=1)
+    """How far a request's ``webhook-timestamp`` may be from the adapter's clock, either way,
+    in seconds (Standard Webhooks recommends 5 minutes); further is 401, so a captured request
+    cannot be replayed later. The adapter remembers a published webhook id until its timestamp
+    plus this, and answers a request repeating it without publishing again."""
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    """The largest request body the webhook takes, in bytes; a larger one is 413, refused on its
+    Content-Length before any of it is read (or, sent chunked, once the limit is passed)."""
     confirm_timeout_s: float = Field(default=5.0, gt=0)
     """Seconds the adapter waits for the broker to confirm a publish; without a confirm in time
     the webhook answers 503 with Retry-After, and the same form may be sent again."""
@@ -81,7 +91,7 @@ class FormsSettings(BaseSettings):
         return frozenset(self.offices)
 
     def webhook_secret(self) -> bytes:
-        """The HMAC secret; raises ``FormsConfigError`` naming what is wrong."""
+        """The signing secret's bytes; raises ``FormsConfigError`` naming what is wrong."""
         if (self.secret is None) == (self.secret_file is None):
             raise FormsConfigError("set exactly one of HUB_FORMS_SECRET and HUB_FORMS_SECRET_FILE")
         if self.secret_file is not None:
@@ -93,9 +103,8 @@ class FormsSettings(BaseSettings):
                 ) from exc
         else:
             text = self.secret.get_secret_value() if self.secret else ""
-        secret = text.strip()
-        if len(secret) < MIN_SECRET_LENGTH:
-            raise FormsConfigError(
-                f"the webhook secret needs {MIN_SECRET_LENGTH} characters or more"
-            )
-        return secret.encode("utf-8")
+        variable = "HUB_FORMS_SECRET_FILE" if self.secret_file else "HUB_FORMS_SECRET"
+        try:
+            return secret_key(text.strip())
+        except ValueError as exc:
+            raise FormsConfigError(f"{variable}: {exc}") from None

@@ -1,5 +1,6 @@
 """Broker fixtures for the vendor side: a real vendor user per test, with an agreement for two
-unique offices (one with a queue, one without), all removed at teardown."""
+unique offices (one with a queue, one without), all removed at teardown; and a capture of every
+intent published for the first office."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import pytest
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustChannel
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+)
 from pydantic import SecretStr
 from yarl import URL
 
@@ -77,6 +83,30 @@ async def vendor(
         await management.delete_queue(names.outcome_queue(name))
         await management.delete_queue(names.office_queue(office))
         await management.delete_queue(names.office_queue(unserved))  # a test may declare it
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A queue of the test's own, bound to every intent routing key of one office."""
+
+    queue: AbstractQueue
+
+    async def taken(self) -> list[AbstractIncomingMessage]:
+        """Every message that reached the queue since the last call. A publish is confirmed
+        once it is in its queues, so this holds whatever the adapter had confirmed."""
+        messages: list[AbstractIncomingMessage] = []
+        while (message := await self.queue.get(no_ack=True, fail=False)) is not None:
+            messages.append(message)
+        return messages
+
+
+@pytest.fixture
+async def capture(vendor: VendorAccount, hub_channel: AbstractRobustChannel) -> Capture:
+    """Every intent published for the vendor's office from now on (a classic exclusive queue,
+    so basic.get works; it goes with the channel)."""
+    queue = await hub_channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(names.INTENTS_EXCHANGE, f"{vendor.office}.#")
+    return Capture(queue)
 
 
 async def take(

@@ -1,13 +1,27 @@
-"""An intake form full of distinctive patient data, and its signed request."""
+"""An intake form full of distinctive patient data, its signed request, and the adapter's
+configuration for tests."""
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
-from adapters.forms import SIGNATURE_HEADER, signature
+from adapters.forms import (
+    WEBHOOK_ID,
+    WEBHOOK_SIGNATURE,
+    WEBHOOK_TIMESTAMP,
+    IntakeConfig,
+    secret_key,
+    sign,
+)
 
-SECRET = b"test-webhook-secret-6f1c2a9e"
+SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC02ZjFjMmE5ZS0wMDAw"  # as `hub forms` reads it
+KEY = secret_key(SECRET)
+TOLERANCE_S = 300
+MAX_BODY_BYTES = 64 * 1024
 
 PATIENT = {
     "last_name": "Quillonby",
@@ -45,8 +59,32 @@ def body_of(form: dict[str, Any]) -> bytes:
     return json.dumps(form).encode("utf-8")
 
 
-def signed(body: bytes, secret: bytes = SECRET) -> dict[str, str]:
-    return {SIGNATURE_HEADER: signature(secret, body), "Content-Type": "application/json"}
+def signed(
+    body: bytes, key: bytes = KEY, *, webhook_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
+    """The headers a Standard Webhooks sender puts on ``body``: a new id unless given, and the
+    current time unless given."""
+    webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        WEBHOOK_ID: webhook_id,
+        WEBHOOK_TIMESTAMP: stamp,
+        WEBHOOK_SIGNATURE: sign(key, webhook_id, stamp, body),
+        "Content-Type": "application/json",
+    }
+
+
+def intake_config(
+    offices: frozenset[str], *, retry_after_s: int, clock: Callable[[], float] = time.time
+) -> IntakeConfig:
+    return IntakeConfig(
+        signing_key=KEY,
+        retry_after_s=retry_after_s,
+        offices=offices,
+        timestamp_tolerance_s=TOLERANCE_S,
+        max_body_bytes=MAX_BODY_BYTES,
+        clock=clock,
+    )
 
 
 def patient_values() -> list[str]:

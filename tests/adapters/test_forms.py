@@ -9,7 +9,7 @@ from aio_pika.abc import AbstractRobustChannel
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.forms import INTAKE_PATH, IntakeConfig, forms_app, intake_key
+from adapters.forms import INTAKE_PATH, WEBHOOK_SIGNATURE, forms_app, intake_key
 from adapters.publisher import VendorPublisher
 from contracts import parse_intent
 from contracts.v1.commlog import CommlogCreate
@@ -18,8 +18,8 @@ from hub import names
 from hub.topology import declare_office_queue
 from tests.adapters.conftest import VendorAccount, take, unique
 from tests.adapters.forms_support import (
-    SECRET,
     body_of,
+    intake_config,
     intake_form,
     patient_values,
     signed,
@@ -34,7 +34,7 @@ HeadersFor = Callable[[bytes], dict[str, str]]
 async def client(vendor: VendorAccount) -> AsyncIterator[Client]:
     """The adapter's HTTP server, publishing as the vendor."""
     offices = frozenset({vendor.office, vendor.unserved_office})
-    config = IntakeConfig(secret=SECRET, retry_after_s=RETRY_AFTER_S, offices=offices)
+    config = intake_config(offices, retry_after_s=RETRY_AFTER_S)
     publisher = VendorPublisher(vendor.url(), vendor.name, confirm_timeout_s=5)
     async with publisher, TestClient(TestServer(forms_app(publisher, config))) as test_client:
         yield test_client
@@ -83,14 +83,14 @@ async def test_a_signed_form_publishes_a_patient_then_a_commlog(
     assert not [value for value in patient_values() if value in commlog.payload.Note]
 
 
-async def test_the_same_form_again_repeats_the_same_intents(
+async def test_the_same_form_under_a_new_webhook_id_repeats_the_same_intents(
     client: Client, vendor: VendorAccount, hub_channel: AbstractRobustChannel
 ) -> None:
     # Given a signed intake form posted once
     body = body_of(intake_form(vendor.office, "sub-200"))
     first = await post_form(client, body, signed(body))
 
-    # When the forms service retries it
+    # When the forms service sends it again as another webhook (a new webhook-id)
     again = await post_form(client, body, signed(body))
 
     # Then both replies name the same intents, and the broker holds the same messages twice
@@ -111,7 +111,7 @@ def _tampered(body: bytes) -> dict[str, str]:
         pytest.param(lambda body: {"Content-Type": "application/json"}, id="missing"),
         pytest.param(lambda body: signed(body, b"another-secret-of-the-sender"), id="wrong-secret"),
         pytest.param(_tampered, id="other-body"),
-        pytest.param(lambda body: {"X-Hub-Signature": "sha256=zz"}, id="malformed"),
+        pytest.param(lambda body: signed(body) | {WEBHOOK_SIGNATURE: "v1,zz"}, id="malformed"),
     ],
 )
 async def test_a_missing_or_bad_signature_is_401_and_publishes_nothing(

@@ -25,7 +25,7 @@ async def test_hub_forms_publishes_a_signed_form_and_exits_zero_on_sigterm(
 ) -> None:
     # Given the vendor's broker URL and the webhook secret in a file, and JSON logs
     secret_file = tmp_path / "secret"
-    secret_file.write_bytes(SECRET + b"\n")
+    secret_file.write_text(SECRET + "\n", encoding="utf-8")
     env = os.environ | {
         "HUB_FORMS_BROKER_URL": vendor.url().get_secret_value(),
         "HUB_FORMS_SECRET_FILE": str(secret_file),

@@ -12,14 +12,14 @@ from aio_pika.abc import AbstractRobustChannel
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.forms import INTAKE_PATH, IntakeConfig, forms_app, intake_key
+from adapters.forms import INTAKE_PATH, forms_app, intake_key
 from adapters.publisher import VendorPublisher
 from hub import names
 from hub.control.commands import Who, pause_vendor, resume_vendor
 from hub.registry import V1_CONTRACTS
 from hub.settings import MySqlSettings
 from tests.adapters.conftest import VendorAccount, take, unique
-from tests.adapters.forms_support import SECRET, body_of, intake_form, signed
+from tests.adapters.forms_support import body_of, intake_config, intake_form, signed
 from tests.operations.support import fast
 from tests.support.mariadb import ROOT, throwaway_database
 from tests.writer.support import FULL_KEY, OfficeSpec, VendorSpec, World, write_world
@@ -59,7 +59,7 @@ def hub_world(tmp_path: Path, hub_db: MySqlSettings, vendor: VendorAccount) -> W
 async def client(vendor: VendorAccount) -> AsyncIterator[Client]:
     """The adapter's HTTP server, publishing as the vendor, told the offices of its agreements."""
     offices = frozenset({vendor.office, vendor.unserved_office})
-    config = IntakeConfig(secret=SECRET, retry_after_s=RETRY_AFTER_S, offices=offices)
+    config = intake_config(offices, retry_after_s=RETRY_AFTER_S)
     publisher = VendorPublisher(vendor.url(), vendor.name, confirm_timeout_s=5)
     async with publisher, TestClient(TestServer(forms_app(publisher, config))) as test_client:
         yield test_client
