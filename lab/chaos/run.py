@@ -48,10 +48,12 @@ async def _finish(tasks: Sequence[asyncio.Task[None]], timeout_s: float) -> None
                 raise error
 
 
-async def _chaos_phase(
+async def chaos_phase(
     config: ChaosConfig, stack: Stack, streams: list[list[Planned]], state: RunState,
     progress: Progress,
 ) -> tuple[list[Sent], bool]:
+    """The streams published while the writer is killed and the broker restarted, then the
+    writer drained (False: the drain timed out). The writer still runs when it returns."""
     schedule = Schedule.draw(intents=config.intents, kills=config.kills,
                              restarts=config.broker_restarts, seed=config.seed)
     agent = Agent(schedule=schedule, state=state, writer=stack.writer, node=stack.node,
@@ -94,7 +96,7 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
     async with running_stack(config, world, progress) as stack:
         streams = plan(world, config.intents, config.seed)
         state = RunState(planned=sum(len(s) for s in streams), started_at=started)
-        sent, drained = await _chaos_phase(config, stack, streams, state, progress)
+        sent, drained = await chaos_phase(config, stack, streams, state, progress)
         await stack.writer.stop()
         faults = await stack.simulator.injected()
         progress("accounting from the ledger, hub.dead and Open Dental's tables")

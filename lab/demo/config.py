@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from hub.errors import HubError
@@ -61,3 +62,4 @@ class DemoConfig:
     cast: Cast = field(default_factory=Cast)
     patients: int = DEFAULT_PATIENTS  # new patients demo-forms creates, 1 to 8
     outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S  # for every outcome of the run
+    metrics_registry: CollectorRegistry | None = None  # the writer's; None: a fresh one

@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from hub import bootstrap
@@ -76,8 +77,10 @@ async def _simulator(start: StartSimulator, target: SimTarget) -> AsyncIterator[
 
 
 @asynccontextmanager
-async def _writer(settings: HubSettings, registry: Registry) -> AsyncIterator[Worker]:
-    async with bootstrap.writer(settings, registry) as parts:
+async def _writer(
+    settings: HubSettings, registry: Registry, metrics: CollectorRegistry | None
+) -> AsyncIterator[Worker]:
+    async with bootstrap.writer(settings, registry, metrics_registry=metrics) as parts:
         worker = Worker(parts)
         try:
             await worker.start()
@@ -105,7 +108,7 @@ async def running_stack(
         vendors = (registry.vendor(name) for name in (config.cast.forms, config.cast.reminders))
         urls = await add_vendors_with_fresh_passwords(settings, vendors)
         progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
-        await stack.enter_async_context(_writer(settings, registry))
+        await stack.enter_async_context(_writer(settings, registry, config.metrics_registry))
         progress("writer consuming")
         yield Stack(registry=registry, vendor_urls=urls)
         progress("stopping: writer draining, then the simulator")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +70,9 @@ async def _clean_broker(settings: HubSettings, cast: Cast) -> None:
         await api.delete_queue(names.office_queue(cast.office))
 
 
-@pytest.fixture
-async def world(tmp_path: Path, empty_database: str) -> AsyncIterator[DemoWorld]:
+@asynccontextmanager
+async def demo_world(tmp_path: Path, od_database: str) -> AsyncIterator[DemoWorld]:
+    """The demo's world on ``od_database`` (empty), its registry written under ``tmp_path``."""
     tag = uuid.uuid4().hex[:8]
     cast = Cast(
         office=f"t-demo-{tag}", foreign_office=f"t-demo-{tag}-other",
@@ -78,7 +80,7 @@ async def world(tmp_path: Path, empty_database: str) -> AsyncIterator[DemoWorld]
     )
     port = free_port()
     registry = tmp_path / "registry.toml"
-    registry.write_text(rewritten_registry(cast, port=port, od_database=empty_database))
+    registry.write_text(rewritten_registry(cast, port=port, od_database=od_database))
     async with throwaway_database("tdemo") as ledger_name:
         ledger = MySqlSettings(
             host=ROOT.host, port=ROOT.port, user=ROOT.user, password=ROOT.password,
@@ -87,6 +89,12 @@ async def world(tmp_path: Path, empty_database: str) -> AsyncIterator[DemoWorld]
         settings = HubSettings(registry_path=registry, ledger_db=ledger)
         config = DemoConfig(settings=settings, cast=cast, outcome_timeout_s=OUTCOME_TIMEOUT_S)
         try:
-            yield DemoWorld(config=config, od_database=empty_database, port=port)
+            yield DemoWorld(config=config, od_database=od_database, port=port)
         finally:
             await _clean_broker(settings, cast)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, empty_database: str) -> AsyncIterator[DemoWorld]:
+    async with demo_world(tmp_path, empty_database) as made:
+        yield made
