@@ -202,7 +202,11 @@ async def test_verdicts_and_logs_carry_ids_only(
                                   known_rows=LedgerKnownRows(ledger))
     # Then neither the verdict nor any log record shows a value of the payload
     assert isinstance(verdict, Ambiguous)
-    logged = [json.dumps(vars(record), default=str) for record in caplog.records]
+    # (the record's clock and process numbers left out: a payload's 45.1 can be in a timestamp)
+    logged = [
+        json.dumps({k: v for k, v in vars(record).items() if k not in _RECORD_NUMBERS}, default=str)
+        for record in caplog.records
+    ]
     assert logged
     for value in (str(v) for v in scenario.payload.values() if len(str(v)) > 3):
         assert value not in repr(verdict)
@@ -214,3 +218,6 @@ def test_an_attempt_window_needs_an_aware_start() -> None:
     # Given a start without a zone, When a window is made of it, Then it is refused
     with pytest.raises(ValueError, match="timezone-aware"):
         AttemptWindow(intent_id=1, started_at=datetime(2031, 5, 1, 9, 0))
+
+
+_RECORD_NUMBERS = frozenset({"created", "msecs", "relativeCreated", "thread", "process"})
