@@ -1,4 +1,5 @@
-"""``hub worker``: migrate, declare the topology, run one lane per office, drain on a signal.
+"""``hub worker``: migrate, load the registry (audited: ``registry_load``, with the file's hash),
+declare the topology, run one lane per office, drain on a signal.
 
 Draining stops every lane from taking messages and waits up to the grace period for the ones
 in flight; a lane still busy then is cancelled (its bookkeeping is shielded and awaited). Only
@@ -20,12 +21,13 @@ from dataclasses import dataclass
 from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 
 from hub import bootstrap
+from hub.audit import operator_of
 from hub.broker_admin import management_api
 from hub.broker_limits import check_settings, log_broker_limits
 from hub.ledger import migrate
 from hub.observability import serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
-from hub.registry import load_hub_registry
+from hub.registry.audited import load_audited_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
 from hub.writer.lanes import Lane
@@ -150,7 +152,8 @@ async def run_worker(
     lane consumes (``freeze_startup_heap``)."""
     check_settings(settings)
     await migrate(settings.ledger_db)
-    registry = await asyncio.to_thread(load_hub_registry, settings, environ)
+    operator = operator_of(None, settings.operator)
+    registry = await load_audited_registry(settings, environ, operator, command="hub worker")
     async with bootstrap.writer(settings, registry) as parts, serving(
         parts.metrics_registry,
         {**parts.readiness, REGISTRY: registry_loads(settings, environ)},

@@ -61,3 +61,4 @@ class DemoConfig:
     cast: Cast = field(default_factory=Cast)
     patients: int = DEFAULT_PATIENTS  # new patients demo-forms creates, 1 to 8
     outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S  # for every outcome of the run
+    operator: str = "demo"  # who the audit trail records for the registry load and vendor adds
