@@ -186,8 +186,8 @@ class HubSettings(BaseSettings):
     (scripts/setup-broker.sh gives it)."""
     ledger_db: MySqlSettings = Field(default_factory=MySqlSettings, title="The hub database")
     """The hub's own MariaDB database: the ledger of intents and their idempotency keys,
-    pauses, lane status, office holds, parked deliveries and the outcome outbox. ``hub migrate``
-    creates its tables."""
+    pauses, lane status, office holds, parked deliveries, the outcome outbox and the operators'
+    audit trail. ``hub migrate`` creates its tables."""
     ledger_retention_days: int = Field(default=7, ge=1)
     """How many days the hub remembers an intent's idempotency key: a vendor sending the same
     key again within them gets the first outcome again (``duplicate``), never a second write.
@@ -223,6 +223,10 @@ class HubSettings(BaseSettings):
     """The office/vendor registry: the offices the hub writes to, each vendor's data agreements
     and references to their secrets (format: registry.example.toml). A relative path is read
     from the working directory."""
+    operator: str | None = None
+    """Who the audit trail (``hub audit``) records as the operator of an operator command run
+    without ``--operator``, and of ``hub worker``'s registry load; unset, the OS user running
+    it. The OS user is recorded beside it either way."""
     management_url: str = "http://127.0.0.1:15672"
     """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
     permissions through it, and the writer reads queue depths and delivery limits from it."""

@@ -13,7 +13,6 @@ broker never changes a queue's arguments, so an operator must delete it or align
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypedDict, cast
@@ -23,9 +22,11 @@ from aio_pika import ExchangeType
 from aio_pika.abc import AbstractChannel, AbstractQueue, FieldValue
 
 from hub import names
+from hub.audit import Operator
 from hub.broker_connection import robust_channel
 from hub.errors import HubError
-from hub.registry import Registry, load_hub_registry
+from hub.registry import Registry
+from hub.registry.audited import load_audited_registry
 from hub.settings import HubSettings
 
 DEFAULT_DELIVERY_LIMIT = 20
@@ -159,9 +160,12 @@ def _refusal(what: str, exc: aiormq.exceptions.ChannelClosed) -> TopologyError:
     return TopologyError(f"the broker refused to declare {what} ({exc})")
 
 
-async def declare_registry_topology(settings: HubSettings, environ: Mapping[str, str]) -> Topology:
-    """Declare the topology of the registry at ``settings.registry_path``; ``hub topology``."""
-    registry = await asyncio.to_thread(load_hub_registry, settings, environ)
+async def declare_registry_topology(
+    settings: HubSettings, environ: Mapping[str, str], operator: Operator
+) -> Topology:
+    """Declare the topology of the registry at ``settings.registry_path``; ``hub topology``.
+    The registry's load is audited as ``operator``'s."""
+    registry = await load_audited_registry(settings, environ, operator, command="hub topology")
     topology = topology_for(registry, settings.office_delivery_limit)
     async with robust_channel(settings.broker_url) as channel:
         await declare_topology(channel, topology)

@@ -6,6 +6,9 @@ nothing. RabbitMQ checks ``user_id`` against the login, so the vendor of a messa
 Users the hub manages carry the ``hub-vendor`` tag; any other user is never changed or removed.
 A vendor the operators paused (``hub vendor pause``, recorded in the hub database) keeps an empty
 topic permission when it is added again: only ``hub vendor resume`` gives its offices back.
+
+Adding, removing and giving a vendor a new password are operator actions: each is audited
+(``vendor_add``, ``vendor_remove``, ``vendor_password``), committed before the broker is told.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pydantic import SecretStr
 from yarl import URL
 
 from hub import names
+from hub.audit import AuditAction, AuditEntry, Operator, Run, audit
 from hub.broker_admin import ManagementApi, Permissions, TopicPermission, management_api
 from hub.broker_connection import robust_channel
 from hub.control.store import ControlStore
@@ -30,6 +34,7 @@ from hub.errors import HubError
 from hub.ledger import migrate
 from hub.ledger.mysql_session import ignore_query
 from hub.registry import Registry, Vendor, load_hub_registry
+from hub.registry.audited import load_audited_registry
 from hub.registry.schema import NAME_PATTERN
 from hub.settings import HubSettings
 from hub.topology import declare_exchanges, declare_outcome_queue
@@ -120,18 +125,39 @@ async def add_vendor(
 
 
 async def add_vendors_with_fresh_passwords(
-    settings: HubSettings, vendors: Iterable[Vendor]
+    settings: HubSettings, vendors: Iterable[Vendor], *, operator: Operator
 ) -> dict[str, SecretStr]:
-    """Create or update each vendor's user with a new password (``hub demo``, ``hub chaos``);
-    its broker URL (the settings' broker under that login) by name, kept only in memory."""
+    """Create or update each vendor's user with a new password (``hub demo``, ``hub chaos``),
+    each audited as ``operator``'s; its broker URL (the settings' broker under that login) by
+    name, kept only in memory."""
     urls: dict[str, SecretStr] = {}
     broker = URL(settings.broker_url.get_secret_value())
     async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
         for vendor in vendors:
             password = secrets.token_urlsafe(FRESH_PASSWORD_BYTES)
-            added = await add_vendor(api, channel, vendor, password=SecretStr(password))
+            exists = await _has_vendor_user(api, vendor.name)
+            entry = _add_entry(operator, vendor.name, exists=exists, password="fresh")
+            async with audit(settings.ledger_db, entry) as run:
+                added = await add_vendor(api, channel, vendor, password=SecretStr(password))
+                _note_added(run, added)
             urls[added.name] = SecretStr(str(broker.with_user(added.name).with_password(password)))
     return urls
+
+
+def _add_entry(operator: Operator, name: str, *, exists: bool, password: str) -> AuditEntry:
+    """``vendor_password`` when an existing vendor is given a password (rotated, given or
+    fresh), else ``vendor_add``; the details say where the password came from, never what."""
+    sets_one = password != "keep"
+    action = AuditAction.VENDOR_PASSWORD if exists and sets_one else AuditAction.VENDOR_ADD
+    return AuditEntry(operator=operator, action=action, target=name,
+                      details={"password": password})
+
+
+def _note_added(run: Run, added: AddedVendor) -> None:
+    run.note(
+        created=added.created, offices=list(added.offices), paused=added.paused,
+        password_set=added.password is not None,
+    )
 
 
 async def list_vendors(api: ManagementApi, registry: Registry) -> list[VendorUser]:
@@ -183,37 +209,55 @@ async def add_registry_vendor(
     environ: Mapping[str, str],
     name: str,
     *,
+    operator: Operator,
     password: SecretStr | None = None,
     rotate_password: bool = False,
     password_file: Path | None = None,
 ) -> AddedVendor:
-    """``hub vendor add``: the registry's vendor ``name`` as a broker user.
+    """``hub vendor add``: the registry's vendor ``name`` as a broker user, audited.
 
     A vendor paused in the hub database stays paused (its publishes refused). A password this
     call sets is written to ``password_file`` (mode 0600) when one is given.
     """
-    registry = await asyncio.to_thread(load_hub_registry, settings, environ)
-    vendor = registry.vendor(name)
-    paused = await _vendor_paused(settings, name)
-    async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
-        added = await add_vendor(
-            api, channel, vendor, password=password, rotate_password=rotate_password, paused=paused
-        )
-    if added.password is not None and password_file is not None:
-        try:
-            await asyncio.to_thread(_write_private, password_file, added.password)
-        except OSError as exc:
-            raise VendorAccessError(
-                f"the password of {name} was set but not saved to {password_file} "
-                f"({exc.strerror}); run again with --rotate-password"
-            ) from exc
+    await migrate(settings.ledger_db)
+    registry = await load_audited_registry(settings, environ, operator, command="hub vendor add")
+    asked = "given" if password is not None else "rotate" if rotate_password else "keep"
+    exists = asked != "keep" and await _seems_to_exist(settings, name)
+    entry = _add_entry(operator, name, exists=exists, password=asked)
+    async with audit(settings.ledger_db, entry) as run:
+        vendor = registry.vendor(name)
+        paused = await _vendor_paused(settings, name)
+        async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
+            added = await add_vendor(api, channel, vendor, password=password,
+                                     rotate_password=rotate_password, paused=paused)
+        _note_added(run, added)
+        if added.password is not None and password_file is not None:
+            await _save_password(name, password_file, added.password)
     return added
 
 
+async def _seems_to_exist(settings: HubSettings, name: str) -> bool:
+    """Whether the vendor's user exists, to name the action before it is audited; a look that
+    fails says no (the add itself then fails the same way, audited)."""
+    try:
+        async with management_api(settings) as api:
+            return await _has_vendor_user(api, name)
+    except HubError:
+        return False
+
+
+async def _save_password(name: str, file: Path, password: SecretStr) -> None:
+    try:
+        await asyncio.to_thread(_write_private, file, password)
+    except OSError as exc:
+        raise VendorAccessError(
+            f"the password of {name} was set but not saved to {file} "
+            f"({exc.strerror}); run again with --rotate-password"
+        ) from exc
+
+
 async def _vendor_paused(settings: HubSettings, name: str) -> bool:
-    """Whether ``hub vendor pause`` recorded a pause of ``name`` that is still in force; the hub
-    database is migrated first, as the pause commands do."""
-    await migrate(settings.ledger_db)
+    """Whether ``hub vendor pause`` recorded a pause of ``name`` that is still in force."""
     store = await ControlStore.open(settings.ledger_db, on_query=ignore_query, max_connections=1)
     try:
         return (await store.pauses()).vendor_paused(name)
@@ -230,10 +274,19 @@ async def list_registry_vendors(
         return await list_vendors(api, registry)
 
 
-async def remove_registry_vendor(settings: HubSettings, name: str, *, delete_queue: bool) -> bool:
-    """``hub vendor remove``: False when there was no such vendor user."""
-    async with management_api(settings) as api:
-        return await remove_vendor(api, name, delete_queue=delete_queue)
+async def remove_registry_vendor(
+    settings: HubSettings, name: str, *, delete_queue: bool, operator: Operator
+) -> bool:
+    """``hub vendor remove``, audited: False when there was no such vendor user (the entry
+    then ends failed, ``no_vendor_user``)."""
+    entry = AuditEntry(operator=operator, action=AuditAction.VENDOR_REMOVE, target=name,
+                       details={"delete_queue": delete_queue})
+    async with audit(settings.ledger_db, entry) as run, management_api(settings) as api:
+        removed = await remove_vendor(api, name, delete_queue=delete_queue)
+        run.note(removed=removed)
+        if not removed:
+            run.fail("no_vendor_user")
+    return removed
 
 
 def _write_private(path: Path, secret: SecretStr) -> None:

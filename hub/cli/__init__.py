@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from hub.cli import (
+    audit_cmd,
     check_cmd,
     contracts_cmd,
     dashboards_cmd,
@@ -47,6 +48,7 @@ office_cmd.register(app)
 status_cmd.register(app)
 check_cmd.register(app)
 settings_cmd.register(app)
+audit_cmd.register(app)
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ match on the queue, or ``purge`` was not confirmed; 2 wrong usage.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 from datetime import UTC, datetime
 from typing import Annotated
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 
 from hub import names
+from hub.cli.audit_cmd import OperatorOption, operator_for
 from hub.dlq import (
     DeadLetterFilter,
     DlqNames,
@@ -79,11 +79,6 @@ Body = Annotated[
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would be replayed.")]
 Yes = Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")]
-OperatorName = Annotated[
-    str | None,
-    typer.Option("--operator", help="Your name for the audit (beside the OS user).",
-                 show_default=False),
-]
 
 
 dlq = typer.Typer(no_args_is_help=True, help=HELP)
@@ -131,18 +126,20 @@ def replay(
     reason: Reason = None, since: Since = None, until: Until = None,
     message_id: MessageId = None, limit: Limit = DEFAULT_LIMIT,
     queue: Queue = names.DEAD_LETTER_QUEUE, scan_max: ScanMax = DEFAULT_SCAN_MAX_MESSAGES,
-    dry_run: DryRun = False,
+    dry_run: DryRun = False, operator: OperatorOption = None,
 ) -> None:
     """Re-publish the matches to hub.replay (routed like hub.intents) as their vendors sent them.
 
     Same body, user_id and idempotency key: a rejected or dead intent is processed again, an
     intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the
     queue once the broker confirmed it. Needs RabbitMQ's impersonator tag on the hub's broker
-    user (scripts/setup-broker.sh adds it).
+    user (scripts/setup-broker.sh adds it). Audited (hub audit) before the first is replayed.
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)
     where, bounds = DlqNames(queue=queue), ScanBounds(max_messages=scan_max)
-    raise typer.Exit(code=asyncio.run(_replay(wanted, where, bounds, dry_run)))
+    settings = HubSettings()
+    who = operator_for(operator, settings)
+    raise typer.Exit(code=asyncio.run(_replay(settings, who, wanted, where, bounds, dry_run)))
 
 
 @dlq.command("purge")
@@ -151,17 +148,18 @@ def purge(
     reason: Reason = None, since: Since = None, until: Until = None,
     message_id: MessageId = None, limit: Limit = DEFAULT_LIMIT,
     queue: Queue = names.DEAD_LETTER_QUEUE, scan_max: ScanMax = DEFAULT_SCAN_MAX_MESSAGES,
-    yes: Yes = False, operator: OperatorName = None,
+    yes: Yes = False, operator: OperatorOption = None,
 ) -> None:
     """Remove the matches for good, after you type yes (or --yes).
 
-    The purge is recorded in the ledger (dlq_purges: OS user, --operator, time, filter, count,
-    which intents) and committed before any message leaves the queue.
+    The purge is audited (hub audit: OS user, --operator, time, filter, count) and its manifest
+    recorded (dlq_purges: which intents), both committed before any message leaves the queue.
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)
     where, bounds = DlqNames(queue=queue), ScanBounds(max_messages=scan_max)
-    who = Operator(os_user=_os_user(), name=operator)
-    raise typer.Exit(code=asyncio.run(_purge(wanted, where, bounds, who, yes)))
+    settings = HubSettings()
+    who = operator_for(operator, settings)
+    raise typer.Exit(code=asyncio.run(_purge(settings, wanted, where, bounds, who, yes)))
 
 
 def _wanted(
@@ -210,11 +208,12 @@ async def _show(
 
 
 async def _replay(
-    wanted: DeadLetterFilter, where: DlqNames, bounds: ScanBounds, dry_run: bool
+    settings: HubSettings, who: Operator, wanted: DeadLetterFilter, where: DlqNames,
+    bounds: ScanBounds, dry_run: bool,
 ) -> int:
     try:
         report = await replay_dead_letters(
-            HubSettings(), wanted, dry_run=dry_run, where=where, bounds=bounds
+            settings, wanted, operator=who, dry_run=dry_run, where=where, bounds=bounds
         )
     except HubError as exc:
         return _failed("replay", exc)
@@ -229,14 +228,15 @@ async def _replay(
 
 
 async def _purge(
-    wanted: DeadLetterFilter, where: DlqNames, bounds: ScanBounds, who: Operator, yes: bool
+    settings: HubSettings, wanted: DeadLetterFilter, where: DlqNames, bounds: ScanBounds,
+    who: Operator, yes: bool,
 ) -> int:
     async def confirm(plan: PurgePlan) -> bool:
         return await asyncio.to_thread(_ask, plan, yes)
 
     try:
         report = await purge_dead_letters(
-            HubSettings(), wanted, operator=who, confirm=confirm, where=where, bounds=bounds
+            settings, wanted, operator=who, confirm=confirm, where=where, bounds=bounds
         )
     except HubError as exc:
         return _failed("purge", exc)
@@ -247,7 +247,10 @@ async def _purge(
     if report.purge_id is None:
         typer.echo("not confirmed; nothing purged")
         return 1
-    typer.echo(f"purged {report.purged} dead letter(s); audit dlq_purges.id={report.purge_id}")
+    typer.echo(
+        f"purged {report.purged} dead letter(s); audit entry {report.audit_id} "
+        f"(hub audit --action dlq_purge), manifest dlq_purges.id={report.purge_id}"
+    )
     return 0
 
 
@@ -268,13 +271,6 @@ def _ask(plan: PurgePlan, yes: bool) -> bool:
 def _note(summary: ScanSummary) -> None:
     for note in scan_notes(summary):
         typer.echo(f"note: {note}", err=True)
-
-
-def _os_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return None
 
 
 def _failed(verb: str, exc: HubError) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
 import typer
 
+from hub.cli.audit_cmd import OperatorOption, operator_for
 from hub.control.commands import (
     PauseResult,
     Who,
@@ -24,9 +24,6 @@ from hub.settings import HubSettings
 
 Reason = Annotated[
     str | None, typer.Option(help="Why, for the other operators (hub status shows it).")
-]
-Operator = Annotated[
-    str | None, typer.Option(help="Who, as hub status shows it (default: your OS user).")
 ]
 Command = Callable[[HubSettings, Mapping[str, str], str, Who], Awaitable[PauseResult]]
 
@@ -53,21 +50,27 @@ def add_pause_commands(group: typer.Typer, kind: PauseKind) -> None:
     pause_help, resume_help = HELP[kind]
 
     @group.command("pause", help=pause_help)
-    def pause_(name: str, reason: Reason = None, operator: Operator = None) -> None:
-        raise typer.Exit(code=asyncio.run(_run(pause, name, _who(operator, reason), "pause")))
+    def pause_(name: str, reason: Reason = None, operator: OperatorOption = None) -> None:
+        settings = HubSettings()
+        who = _who(settings, operator, reason)
+        raise typer.Exit(code=asyncio.run(_run(settings, pause, name, who, "pause")))
 
     @group.command("resume", help=resume_help)
-    def resume_(name: str, reason: Reason = None, operator: Operator = None) -> None:
-        raise typer.Exit(code=asyncio.run(_run(resume, name, _who(operator, reason), "resume")))
+    def resume_(name: str, reason: Reason = None, operator: OperatorOption = None) -> None:
+        settings = HubSettings()
+        who = _who(settings, operator, reason)
+        raise typer.Exit(code=asyncio.run(_run(settings, resume, name, who, "resume")))
 
 
-def _who(operator: str | None, reason: str | None) -> Who:
-    return Who(operator=operator or getpass.getuser(), reason=reason)
+def _who(settings: HubSettings, operator: str | None, reason: str | None) -> Who:
+    """The operator as hub status shows them and the audit trail records them."""
+    acting = operator_for(operator, settings)
+    return Who(operator=acting.shown, reason=reason, os_user=acting.os_user)
 
 
-async def _run(command: Command, name: str, who: Who, verb: str) -> int:
+async def _run(settings: HubSettings, command: Command, name: str, who: Who, verb: str) -> int:
     try:
-        result = await command(HubSettings(), os.environ, name, who)
+        result = await command(settings, os.environ, name, who)
     except HubError as exc:
         typer.echo(f"hub {verb}: {exc}", err=True)
         return 1

@@ -7,6 +7,8 @@ import os
 
 import typer
 
+from hub.audit import Operator
+from hub.cli.audit_cmd import OperatorOption, operator_for
 from hub.errors import HubError
 from hub.settings import HubSettings
 from hub.topology import declare_registry_topology
@@ -14,14 +16,18 @@ from hub.topology import declare_registry_topology
 
 def register(app: typer.Typer) -> None:
     @app.command("topology")
-    def topology() -> None:
-        """Declare the broker topology (idempotent); exit 1 if the broker refuses any of it."""
-        raise typer.Exit(code=asyncio.run(_topology(HubSettings())))
+    def topology(operator: OperatorOption = None) -> None:
+        """Declare the broker topology (idempotent); exit 1 if the broker refuses any of it.
+
+        The registry's load is audited (hub audit --action registry_load).
+        """
+        settings = HubSettings()
+        raise typer.Exit(code=asyncio.run(_topology(settings, operator_for(operator, settings))))
 
 
-async def _topology(settings: HubSettings) -> int:
+async def _topology(settings: HubSettings, operator: Operator) -> int:
     try:
-        declared = await declare_registry_topology(settings, os.environ)
+        declared = await declare_registry_topology(settings, os.environ, operator)
     except HubError as exc:
         typer.echo(f"hub topology: {exc}", err=True)
         return 1

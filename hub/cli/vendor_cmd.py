@@ -1,4 +1,6 @@
-"""``hub vendor add|list|remove``: vendors as RabbitMQ users with least-privilege permissions."""
+"""``hub vendor add|list|remove``: vendors as RabbitMQ users with least-privilege permissions.
+
+``add`` and ``remove`` are audited (``hub audit``), ``--operator`` naming who runs them."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from hub.audit import Operator
+from hub.cli.audit_cmd import OperatorOption, operator_for
 from hub.cli.pause_cmd import add_pause_commands
 from hub.control.model import PauseKind
 from hub.errors import HubError
@@ -45,10 +49,13 @@ def register(app: typer.Typer) -> None:
         password_file: PasswordFile = None,
         password_stdin: PasswordStdin = False,
         rotate_password: RotatePassword = False,
+        operator: OperatorOption = None,
     ) -> None:
         """Create or update the registry vendor NAME's broker user, permissions and queue."""
         password = SecretStr(sys.stdin.readline().strip()) if password_stdin else None
-        adding = _add(HubSettings(), name, password, rotate_password, password_file)
+        settings = HubSettings()
+        who = operator_for(operator, settings)
+        adding = _add(settings, who, name, password, rotate_password, password_file)
         raise typer.Exit(code=asyncio.run(adding))
 
     @vendor.command("list")
@@ -57,13 +64,18 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(code=asyncio.run(_list(HubSettings())))
 
     @vendor.command("remove")
-    def remove(name: str, delete_queue: DeleteQueue = False) -> None:
+    def remove(
+        name: str, delete_queue: DeleteQueue = False, operator: OperatorOption = None
+    ) -> None:
         """Delete the vendor NAME's broker user (it can no longer log in)."""
-        raise typer.Exit(code=asyncio.run(_remove(HubSettings(), name, delete_queue)))
+        settings = HubSettings()
+        who = operator_for(operator, settings)
+        raise typer.Exit(code=asyncio.run(_remove(settings, who, name, delete_queue)))
 
 
 async def _add(
     settings: HubSettings,
+    who: Operator,
     name: str,
     password: SecretStr | None,
     rotate_password: bool,
@@ -74,6 +86,7 @@ async def _add(
             settings,
             os.environ,
             name,
+            operator=who,
             password=password,
             rotate_password=rotate_password,
             password_file=file,
@@ -114,9 +127,11 @@ async def _list(settings: HubSettings) -> int:
     return 0
 
 
-async def _remove(settings: HubSettings, name: str, delete_queue: bool) -> int:
+async def _remove(settings: HubSettings, who: Operator, name: str, delete_queue: bool) -> int:
     try:
-        removed = await remove_registry_vendor(settings, name, delete_queue=delete_queue)
+        removed = await remove_registry_vendor(
+            settings, name, delete_queue=delete_queue, operator=who
+        )
     except HubError as exc:
         typer.echo(f"hub vendor remove: {exc}", err=True)
         return 1

@@ -1,10 +1,11 @@
 """Dead-letter tools: list, show, replay and purge what waits in ``hub.dead``.
 
 Reading never loses or reorders the queue (``scan``); a message leaves it only after its
-replacement is safe: a replay's re-publish confirmed, a purge's audit committed.
+replacement is safe: a replay's re-publish confirmed, a purge's audit committed. Replays and
+purges are operator actions, audited (hub/audit) before the first message moves.
 """
 
-from hub.dlq.audit import Operator
+from hub.audit import Operator
 from hub.dlq.commands import (
     ReplayReport,
     ScanReport,

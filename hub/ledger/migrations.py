@@ -245,6 +245,90 @@ CREATE TABLE outcome_outbox (
 ) {TABLE_OPTIONS}
 """
 
+# The operators' audit trail (hub/audit): one row per operator action, written and committed
+# (result ``pending``) before the action takes effect, its result (``ok`` or ``failed`` with an
+# error code, and what the action reported in ``outcome``) recorded after. ``details`` and
+# ``outcome`` are JSON of ids, counts, hashes and operators' words; never patient data or a
+# password. Append-only: the triggers refuse every DELETE, and every UPDATE but the one that
+# records a pending row's result (``result``, ``error``, ``outcome``, ``finished_at``). They guard
+# against the hub's own code; an account that may drop triggers or tables is held back only by
+# its grants (docs/operations.md, "Audit trail").
+_OPERATOR_AUDIT = f"""
+CREATE TABLE operator_audit (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    at DATETIME(6) NOT NULL,
+    os_user VARCHAR(64) {EXACT} NULL,
+    operator VARCHAR(128) {EXACT} NOT NULL,
+    action VARCHAR(32) {CODE} NOT NULL,
+    target VARCHAR(255) {EXACT} NOT NULL,
+    details MEDIUMTEXT {EXACT} NOT NULL,
+    result VARCHAR(8) {CODE} NOT NULL,
+    error VARCHAR(64) {CODE} NULL,
+    outcome MEDIUMTEXT {EXACT} NULL,
+    finished_at DATETIME(6) NULL,
+    CONSTRAINT ck_operator_audit_result CHECK (result IN ('pending', 'ok', 'failed')),
+    CONSTRAINT ck_operator_audit_details CHECK (JSON_VALID(details)),
+    CONSTRAINT ck_operator_audit_outcome CHECK (outcome IS NULL OR JSON_VALID(outcome)),
+    KEY ix_operator_audit_at (at),
+    KEY ix_operator_audit_action (action, id),
+    KEY ix_operator_audit_operator (operator, id),
+    KEY ix_operator_audit_target (target, id)
+) {TABLE_OPTIONS}
+"""
+
+# What operators did before the trail existed joins it, in time order: each purge recorded in
+# ``dlq_purges`` (recorded before its messages left the queue, its end never recorded: so
+# ``pending``), and each pause and resume in ``pause_log`` (committed with the pause itself: so
+# ``ok``). A purge's manifest of messages stays in ``dlq_purged_messages``; ``dlq_purges``
+# points at its audit row from now on.
+_LEGACY_OPERATOR_ACTIONS = """
+INSERT INTO operator_audit (at, os_user, operator, action, target, details, result, finished_at)
+SELECT at, os_user, operator, action, target, details, result, finished_at FROM (
+    SELECT purged_at AS at, os_user, COALESCE(operator, os_user, 'unknown') AS operator,
+        'dlq_purge' AS action, queue AS target,
+        JSON_OBJECT('queue', queue, 'filter', JSON_QUERY(filter_json, '$'),
+            'letters', message_count, 'purge_id', id, 'recorded_in', 'dlq_purges') AS details,
+        'pending' AS result, NULL AS finished_at
+    FROM dlq_purges
+    UNION ALL
+    SELECT at, NULL, operator, CONCAT(kind, '_', action), name,
+        JSON_OBJECT('reason', reason, 'recorded_in', 'pause_log'), 'ok', at
+    FROM pause_log
+) AS legacy ORDER BY at
+"""
+
+_PURGE_AUDIT_ID = """
+ALTER TABLE dlq_purges
+    ADD COLUMN audit_id BIGINT UNSIGNED NULL AFTER id,
+    ADD KEY ix_dlq_purges_audit (audit_id)
+"""
+
+_LEGACY_PURGE_AUDIT_IDS = """
+UPDATE dlq_purges p JOIN operator_audit a
+    ON a.action = 'dlq_purge' AND JSON_VALUE(a.details, '$.purge_id') = p.id
+SET p.audit_id = a.id
+"""
+
+_AUDIT_NO_DELETE = """
+CREATE TRIGGER operator_audit_no_delete BEFORE DELETE ON operator_audit FOR EACH ROW
+    SIGNAL SQLSTATE '45000'
+        SET MESSAGE_TEXT = 'operator_audit is append-only: no row is ever deleted'
+"""
+
+_AUDIT_RESULT_ONLY = """
+CREATE TRIGGER operator_audit_result_only BEFORE UPDATE ON operator_audit FOR EACH ROW
+BEGIN
+    IF OLD.result <> 'pending' OR NEW.result = 'pending'
+        OR NOT (NEW.id <=> OLD.id AND NEW.at <=> OLD.at AND NEW.os_user <=> OLD.os_user
+            AND NEW.operator <=> OLD.operator AND NEW.action <=> OLD.action
+            AND NEW.target <=> OLD.target AND NEW.details <=> OLD.details)
+    THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+            'operator_audit is append-only: only a pending row''s result may be set, once';
+    END IF;
+END
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -255,4 +339,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=7, name="custody", statements=(_OFFICE_HOLDS, _PARKED_DELIVERIES)),
     Migration(version=8, name="attempt_writer", statements=(_ATTEMPT_WRITER,)),
     Migration(version=9, name="outcome_outbox", statements=(_OUTCOME_OUTBOX,)),
+    Migration(
+        version=10,
+        name="operator_audit",
+        statements=(
+            _OPERATOR_AUDIT, _LEGACY_OPERATOR_ACTIONS, _PURGE_AUDIT_ID, _LEGACY_PURGE_AUDIT_IDS,
+            _AUDIT_NO_DELETE, _AUDIT_RESULT_ONLY,
+        ),
+    ),
 )

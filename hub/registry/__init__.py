@@ -32,7 +32,14 @@ key. Ids must be unique, agreements must name offices of the file, and contracts
 field path, e.g. ``vendors[0].agreements[1].office: unknown office 'office-9'``.
 """
 
-from hub.registry.loader import load_hub_registry, load_registry, settings_env
+from hub.registry.loader import (
+    RegistrySource,
+    load_hub_registry,
+    load_registry,
+    read_registry,
+    registry_from,
+    settings_env,
+)
 from hub.registry.model import (
     V1_CONTRACTS,
     Agreement,
@@ -50,8 +57,11 @@ __all__ = [
     "OfficeDatabase",
     "Registry",
     "RegistryError",
+    "RegistrySource",
     "Vendor",
     "load_hub_registry",
     "load_registry",
+    "read_registry",
+    "registry_from",
     "settings_env",
 ]

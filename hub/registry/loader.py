@@ -6,6 +6,7 @@ variables and files, never a secret's value (pydantic's inputs are left out on p
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ from hub.registry.model import (
 )
 from hub.registry.schema import SECRET_LITERALS, OfficeEntry, RegistryFile, VendorEntry
 from hub.settings import HubSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrySource:
+    """The registry file as read once: its text, and the SHA-256 of its bytes (the audit trail
+    records which file each load acted on)."""
+
+    path: Path
+    text: str
+    sha256: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +71,29 @@ def load_registry(
 
     Blocking file reads: call it at start-up, or through ``asyncio.to_thread`` inside a loop.
     """
-    entries = _parse(path)
+    return registry_from(read_registry(path), env, contracts=contracts)
+
+
+def read_registry(path: Path) -> RegistrySource:
+    """The registry file's text and hash, read once (blocking)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the registry: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(f"{path}: not UTF-8 text") from exc
+    return RegistrySource(path=path, text=text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def registry_from(
+    source: RegistrySource, env: Mapping[str, str], *, contracts: frozenset[str] = V1_CONTRACTS
+) -> Registry:
+    """Check the registry read into ``source``; secrets come from ``env`` or the files named
+    (blocking reads when a secret is a file)."""
+    path = source.path
+    entries = _parse(source)
     problems = _cross_check(entries, contracts)
     if problems:
         raise _invalid(path, problems)
@@ -75,18 +108,16 @@ def load_registry(
     return Registry(offices=offices, vendors=vendors)
 
 
-def _parse(path: Path) -> RegistryFile:
+def _parse(source: RegistrySource) -> RegistryFile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RegistryError(f"{path}: cannot read the registry: {exc.strerror}") from exc
+        data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
-        raise RegistryError(f"{path}: not valid TOML: {exc}") from exc
+        raise RegistryError(f"{source.path}: not valid TOML: {exc}") from exc
     try:
         return RegistryFile.model_validate(data)
     except ValidationError as exc:
         problems = [_problem(error["loc"], error["type"], error["msg"]) for error in exc.errors()]
-        raise _invalid(path, problems) from None  # the pydantic text would echo the inputs
+        raise _invalid(source.path, problems) from None  # the pydantic text would echo inputs
 
 
 def _problem(loc: Sequence[int | str], kind: str, message: str) -> Problem:

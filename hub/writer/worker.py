@@ -1,4 +1,5 @@
-"""``hub worker``: migrate, declare the topology, run one lane per office, drain on a signal.
+"""``hub worker``: migrate, load the registry (audited: ``registry_load``, with the file's hash),
+declare the topology, run one lane per office, drain on a signal.
 
 Draining stops every lane from taking messages and waits up to the grace period for the ones
 in flight; a lane still busy then is cancelled (its bookkeeping is shielded and awaited). Only
@@ -20,12 +21,14 @@ from dataclasses import dataclass
 from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 
 from hub import bootstrap
+from hub.audit import operator_of
 from hub.broker_admin import management_api
 from hub.broker_limits import check_settings, log_broker_limits
 from hub.ledger import migrate
 from hub.observability import serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
 from hub.registry import load_hub_registry
+from hub.registry.audited import load_audited_registry
 from hub.settings import HubSettings
 from hub.topology import declare_office_queue, declare_topology
 from hub.weak_defaults import refuse_weak_defaults
@@ -150,9 +153,13 @@ async def run_worker(
     ``freeze_heap`` (the process is the writer's own) its start-up objects are frozen once every
     lane consumes (``freeze_startup_heap``)."""
     check_settings(settings)
-    registry = await asyncio.to_thread(load_hub_registry, settings, environ)
-    refuse_weak_defaults(settings, registry)  # before any connection carries a credential
+    # The weak-defaults check reads the registry before any connection carries a credential;
+    # the load the writer runs on is the audited one, once the trail's table exists.
+    unaudited = await asyncio.to_thread(load_hub_registry, settings, environ)
+    refuse_weak_defaults(settings, unaudited)
     await migrate(settings.ledger_db)
+    operator = operator_of(None, settings.operator)
+    registry = await load_audited_registry(settings, environ, operator, command="hub worker")
     async with bootstrap.writer(settings, registry) as parts, serving(
         parts.metrics_registry,
         {**parts.readiness, REGISTRY: registry_loads(settings, environ)},

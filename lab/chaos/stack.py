@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from hub.audit import operator_of
 from hub.broker_connection import robust_channel
 from hub.ledger import migrate
 from hub.registry import Registry, load_registry
@@ -40,6 +41,8 @@ from lab.chaos.rabbit_node import NodePorts, NodeTuning, RabbitNode
 from lab.chaos.simulator import Faults, Simulator
 from lab.chaos.world import World
 from lab.chaos.writer import WriterSupervisor
+
+CHAOS_OPERATOR = "hub chaos"  # who the run's ledger audits for the vendors it adds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,7 +169,9 @@ async def running_stack(
         progress(f"simulator serving {api_url}, {world.databases} office database(s)")
         forwarders = await _forwarders(shape.forwarded, api_url, stack)
         registry = await _registry(run, world, api_url, forwarders)
-        urls = await add_vendors_with_fresh_passwords(run, registry.vendors.values())
+        urls = await add_vendors_with_fresh_passwords(
+            run, registry.vendors.values(), operator=operator_of(CHAOS_OPERATOR)
+        )
         env = {**writer_env(run, world, config.attempt_timeout_s), **shape.writer_env}
         writer = WriterSupervisor(env, home / "writer.log")
         stack.push_async_callback(writer.stop)

@@ -63,3 +63,4 @@ class DemoConfig:
     patients: int = DEFAULT_PATIENTS  # new patients demo-forms creates, 1 to 8
     outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S  # for every outcome of the run
     metrics_registry: CollectorRegistry | None = None  # the writer's; None: a fresh one
+    operator: str = "demo"  # who the audit trail records for the registry load and vendor adds

@@ -1,13 +1,14 @@
 """The embedded hub, in this event loop: the ledger migrated, the topology declared, the simulator
 serving the registry office's URL, the two vendors' broker users with fresh passwords, and the
 writer (what ``hub worker`` runs). On exit the writer drains first, then the simulator stops.
+The registry load and the vendor adds are operator actions: audited as the config's operator
+("demo"), so ``hub audit`` shows them.
 
 It uses the settings' registry and databases as they are, so ``hub trace`` works after the demo.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,9 +19,11 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from hub import bootstrap
+from hub.audit import operator_of
 from hub.broker_connection import robust_channel
 from hub.ledger import migrate
-from hub.registry import Office, Registry, load_hub_registry
+from hub.registry import Office, Registry
+from hub.registry.audited import load_audited_registry
 from hub.settings import HubSettings
 from hub.topology import declare_topology, topology_for
 from hub.vendor_access import add_vendors_with_fresh_passwords
@@ -96,7 +99,8 @@ async def running_stack(
     settings = config.settings
     await migrate(settings.ledger_db)
     progress(f"ledger migrated (database {settings.ledger_db.database})")
-    registry = await asyncio.to_thread(load_hub_registry, settings, config.environ)
+    operator = operator_of(config.operator)
+    registry = await load_audited_registry(settings, config.environ, operator, command="hub demo")
     office = _checked_office(registry, config.cast)
     async with robust_channel(settings.broker_url) as channel:
         await declare_topology(channel, topology_for(registry, settings.office_delivery_limit))
@@ -106,7 +110,7 @@ async def running_stack(
         sim_url = await stack.enter_async_context(_simulator(start_simulator, target))
         progress(f"simulator serving {sim_url} (database {target.database})")
         vendors = (registry.vendor(name) for name in (config.cast.forms, config.cast.reminders))
-        urls = await add_vendors_with_fresh_passwords(settings, vendors)
+        urls = await add_vendors_with_fresh_passwords(settings, vendors, operator=operator)
         progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
         await stack.enter_async_context(_writer(settings, registry, config.metrics_registry))
         progress("writer consuming")

@@ -6,16 +6,18 @@ import pytest
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
 from hub import names
+from hub.audit import AuditError
 from hub.dlq import (
     DeadLetterFilter,
     ImpersonationRefused,
     ReplayStatus,
     replay_dead_letters,
 )
-from hub.settings import HubSettings
+from hub.settings import HubSettings, MySqlSettings
 from tests.dlq.conftest import Login, Stage
 from tests.dlq.letters import VENDOR_A, drain_ids, fill, make_poison
 from tests.dlq.test_list_show import IN_ORDER
+from tests.support.audit import ALICE, drop_the_trail, said, trail
 
 
 async def office_messages(
@@ -32,15 +34,16 @@ async def office_messages(
 
 
 async def test_replay_publishes_the_original_messages_and_removes_only_them(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
 ) -> None:
     # Given the four dead letters and a hub user with the impersonator tag
     sent = await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When office O1's dead letters are replayed (vendor A's with user_id, vendor B's without)
     wanted = DeadLetterFilter(office=stage.offices[0])
-    report = await replay_dead_letters(settings, wanted, where=stage.where)
+    report = await replay_dead_letters(settings, wanted, where=stage.where, operator=ALICE)
 
     # Then both were confirmed on their keys and reached the office's queue in order
     assert [(r.status, r.routing_key) for r in report.results] == [
@@ -60,17 +63,29 @@ async def test_replay_publishes_the_original_messages_and_removes_only_them(
         assert not [name for name in replayed.headers if name.startswith("x-hub-")]
     # And they left the dead-letter queue while the others stayed, in order
     assert await drain_ids(as_impersonator, stage.dead) == ["m-a2", "k-poison"]
+    # And the replay is in the audit trail: who, which queue and filter, and that both went
+    (entry,) = await trail(ledger_db)
+    assert said([entry]) == [("dlq_replay", stage.dead, "ok", None)]
+    assert (entry.os_user, entry.operator) == ("alice", "Alice Ops")
+    assert entry.details == {
+        "filter": {"office": stage.offices[0], "limit": 100}, "letters": 2,
+        "message_ids": ["k-a1", "k-b1"],
+    }
+    assert entry.outcome == {"replayed": 2, "kept": 0}
 
 
 async def test_a_poison_message_without_user_id_is_replayed_as_nobody(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
 ) -> None:
     # Given a poison message published without user_id, forging x-hub-vendor: vendor B
     await make_poison(as_impersonator, stage, vendor=None)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When it is replayed
-    report = await replay_dead_letters(settings, DeadLetterFilter(), where=stage.where)
+    report = await replay_dead_letters(
+        settings, DeadLetterFilter(), where=stage.where, operator=ALICE
+    )
 
     # Then it was read as nobody's and re-published without user_id (the writer will refuse it)
     assert [(r.letter.vendor, r.status) for r in report.results] == [
@@ -84,15 +99,18 @@ async def test_a_poison_message_without_user_id_is_replayed_as_nobody(
 
 
 async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
 ) -> None:
     # Given the four dead letters
     await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When office O1's are replayed with --dry-run
     wanted = DeadLetterFilter(office=stage.offices[0])
-    report = await replay_dead_letters(settings, wanted, dry_run=True, where=stage.where)
+    report = await replay_dead_letters(
+        settings, wanted, dry_run=True, where=stage.where, operator=ALICE
+    )
 
     # Then both would be replayed, nothing was published, and the queue is as it was
     assert [(r.letter.message_id, r.status) for r in report.results] == [
@@ -100,42 +118,78 @@ async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
     ]
     assert await office_messages(as_impersonator, stage) == []
     assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+    # And a dry run is no operator action: the audit trail has nothing
+    assert await trail(ledger_db) == []
 
 
 async def test_an_unroutable_replay_stays_on_the_queue(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
 ) -> None:
     # Given the four dead letters, and no queue bound for the poison's office O3 any more
     await fill(as_impersonator, stage)
     channel = await as_impersonator.channel()
     poison = await channel.get_queue(stage.poison_queue)
     await poison.unbind(stage.intents, names.office_binding(stage.offices[2]))
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()))
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When the poison message is replayed while no queue is bound for its office
     report = await replay_dead_letters(
-        settings, DeadLetterFilter(reason="delivery_limit"), where=stage.where
+        settings, DeadLetterFilter(reason="delivery_limit"), where=stage.where, operator=ALICE
     )
 
     # Then the broker returned it, so it stays on the dead-letter queue, in its place
     assert [r.status for r in report.results] == [ReplayStatus.UNROUTABLE]
     assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+    # And the audit trail says the replay failed, keeping it on the queue
+    (entry,) = await trail(ledger_db)
+    assert said([entry]) == [("dlq_replay", stage.dead, "failed", "kept_on_queue")]
+    assert entry.outcome == {"replayed": 0, "kept": 1}
 
 
 async def test_replay_without_the_impersonator_tag_fails_clearly_and_loses_nothing(
-    stage: Stage, plain_user: Login, as_impersonator: AbstractConnection
+    stage: Stage, plain_user: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
 ) -> None:
     # Given the four dead letters and a hub user without the impersonator tag
     await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=plain_user.url(HubSettings()))
+    settings = HubSettings(broker_url=plain_user.url(HubSettings()), ledger_db=ledger_db)
 
     # When everything is replayed
     with pytest.raises(ImpersonationRefused) as refused:
-        await replay_dead_letters(settings, DeadLetterFilter(), where=stage.where)
+        await replay_dead_letters(
+            settings, DeadLetterFilter(), where=stage.where, operator=ALICE
+        )
 
     # Then the error names the tag and the users, nothing reached the office queue,
     # and every dead letter is still there, in order
     message = str(refused.value)
     assert "impersonator" in message and plain_user.name in message and VENDOR_A in message
+    assert await office_messages(as_impersonator, stage) == []
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+    # And the audit trail records the refused replay as failed, with the error's class
+    assert said(await trail(ledger_db)) == [
+        ("dlq_replay", stage.dead, "failed", "ImpersonationRefused")
+    ]
+
+
+async def test_a_replay_that_cannot_be_audited_replays_nothing(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given the four dead letters and a hub database whose audit table is gone
+    await fill(as_impersonator, stage)
+    await drop_the_trail(ledger_db)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
+
+    # When everything is replayed
+    with pytest.raises(AuditError) as refused:
+        await replay_dead_letters(
+            settings, DeadLetterFilter(), where=stage.where, operator=ALICE
+        )
+
+    # Then it says nothing was done, nothing reached the office queue, and every dead letter
+    # is still there, in order
+    assert "nothing was done" in str(refused.value)
     assert await office_messages(as_impersonator, stage) == []
     assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER

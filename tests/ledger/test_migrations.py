@@ -1,4 +1,5 @@
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ ALL_VERSIONS = [m.version for m in MIGRATIONS]
 LEDGER_TABLES = {
     "schema_migrations", "intents", "api_calls", "vendor_refs", "dlq_purges", "dlq_purged_messages",
     "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries", "outcome_outbox",
+    "operator_audit",
 }
 
 
@@ -164,3 +166,56 @@ async def test_hub_migrate_command(empty_database: str, tmp_path: Path) -> None:
     assert status[0] == 0
     assert [line.split()[0] for line in status[1].splitlines()] == [str(v) for v in ALL_VERSIONS]
     assert "pending" not in status[1]
+
+
+async def test_purges_and_pauses_recorded_before_the_audit_trail_join_it(
+    empty_database: str,
+) -> None:
+    # Given a ledger at version 9 holding a purge and two pauses' log, as the hub recorded them
+    # before the audit trail existed (a purge's operator could be unnamed)
+    settings = settings_for(empty_database)
+    await migrate(settings, [m for m in MIGRATIONS if m.version < 10])
+    conn = await root_connection(empty_database)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(
+                "INSERT INTO dlq_purges (purged_at, os_user, operator, queue, filter_json, "
+                "message_count) VALUES ('2026-01-02 10:00:00', 'alice', NULL, 'hub.dead', "
+                "'{\"limit\": 100, \"vendor\": \"acme\"}', 3)"
+            )
+            await cur.execute(
+                "INSERT INTO pause_log (kind, name, action, operator, reason, at) VALUES "
+                "('office', 'office-1', 'pause', 'bob', 'quiet', '2026-01-02 09:00:00'), "
+                "('vendor', 'acme', 'resume', 'bob', NULL, '2026-01-02 11:00:00')"
+            )
+    finally:
+        conn.close()
+
+    # When the ledger is migrated to the audit trail's version
+    await migrate(settings)
+
+    # Then each joined the trail in time order: the pauses done (committed with the pause),
+    # the purge pending (its end was never recorded), its manifest pointing at its entry
+    conn = await root_connection(empty_database)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute(
+                "SELECT id, os_user, operator, action, target, details, result "
+                "FROM operator_audit ORDER BY id"
+            )
+            rows = await cur.fetchall()
+            await cur.execute("SELECT audit_id FROM dlq_purges")
+            (purge_audit_id,) = await cur.fetchone()
+    finally:
+        conn.close()
+    assert [row[1:5] + row[6:] for row in rows] == [
+        (None, "bob", "office_pause", "office-1", "ok"),
+        ("alice", "alice", "dlq_purge", "hub.dead", "pending"),
+        (None, "bob", "vendor_resume", "acme", "ok"),
+    ]
+    assert json.loads(rows[1][5]) == {
+        "queue": "hub.dead", "filter": {"limit": 100, "vendor": "acme"}, "letters": 3,
+        "purge_id": 1, "recorded_in": "dlq_purges",
+    }
+    assert json.loads(rows[0][5]) == {"reason": "quiet", "recorded_in": "pause_log"}
+    assert purge_audit_id == rows[1][0]

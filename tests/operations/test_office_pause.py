@@ -16,6 +16,7 @@ from tests.operations.support import (
     until_lane,
     vendor_channel,
 )
+from tests.support.audit import said, trail
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FULL_KEY,
@@ -67,3 +68,11 @@ async def test_a_paused_office_holds_its_messages_until_resumed(
         rows = await od_rows(world.od_database, "SELECT PatNum FROM patient WHERE LName = %s",
                              (last,))
         assert len(rows) == 1, last
+    # And the audit trail has the pause and the resume, each as done, by alice
+    entries = await trail(world.settings.ledger_db)
+    assert said(entries) == [
+        ("office_pause", paused, "ok", None), ("office_resume", paused, "ok", None)
+    ]
+    assert {(e.operator, e.details["reason"], str(e.outcome)) for e in entries} == {
+        ("alice", ALICE.reason, "{'changed': True}")
+    }

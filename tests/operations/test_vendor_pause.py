@@ -25,6 +25,7 @@ from tests.operations.support import (
     until_listed,
     vendor_channel,
 )
+from tests.support.audit import said, trail
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import drain_outcomes, letters, od_rows, patient_create, unique
 
@@ -77,6 +78,15 @@ async def test_a_paused_vendor_is_refused_and_held_then_resumed(
                              (last,))
         assert len(rows) == 1, key
     assert await ledger.story(first.name, refused) is None
+    # And the audit trail has every pause and resume, the vendor's with what the broker did
+    entries = await trail(world.settings.ledger_db)
+    assert said(entries) == [
+        ("office_pause", office, "ok", None), ("vendor_pause", first.name, "ok", None),
+        ("office_resume", office, "ok", None), ("vendor_resume", first.name, "ok", None),
+    ]
+    assert entries[1].outcome == {
+        "changed": True, "broker": True, "connections_closed": paused.connections_closed
+    }
 
 
 class _ListsLate:

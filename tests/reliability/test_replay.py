@@ -18,10 +18,10 @@ from contracts import OutcomeReason, OutcomeStatus
 from hub import names
 from hub.dlq import DeadLetterFilter, DlqNames, ReplayStatus, replay_dead_letters
 from hub.ledger import MySqlLedger
-from hub.settings import HubSettings
 from odsim.faults import FaultConfig
 from odsim.server import SimHandle
 from tests.reliability.support import api_statuses
+from tests.support.audit import ALICE, said, trail
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FAST_WRITER,
@@ -68,7 +68,9 @@ async def test_a_dead_intent_replayed_by_an_operator_is_processed_again_and_appl
 
         # When an operator replays the dead letter
         where = DlqNames(queue=dead_letters.name)
-        report = await replay_dead_letters(HubSettings(), DeadLetterFilter(), where=where)
+        report = await replay_dead_letters(
+            world.settings, DeadLetterFilter(), where=where, operator=ALICE
+        )
         assert [result.status for result in report.results] == [ReplayStatus.REPLAYED]
         (replayed,) = await drain_outcomes(hub_channel, vendor.name, 1)
 
@@ -76,6 +78,10 @@ async def test_a_dead_intent_replayed_by_an_operator_is_processed_again_and_appl
     assert (replayed.status, replayed.duplicate) == (OutcomeStatus.APPLIED, False)
     assert await api_statuses(ledger, replayed) == [500, 201]
     assert len(await patients_named(world.od_database, last)) == 1
+    # And the operator's replay is in the audit trail
+    assert said(await trail(world.settings.ledger_db)) == [
+        ("dlq_replay", dead_letters.name, "ok", None)
+    ]
 
 
 async def test_replaying_an_intent_applied_meanwhile_changes_nothing(

@@ -13,11 +13,13 @@ import pytest
 from aio_pika.abc import AbstractRobustChannel
 
 from hub import names
+from hub.audit import os_user
 from hub.broker_admin import ManagementApi
 from hub.control.commands import Who, pause_vendor, resume_vendor
 from hub.settings import HubSettings, MySqlSettings
 from hub.topology import declare_office_queue
 from hub.vendor_access import NOTHING, add_registry_vendor
+from tests.support.audit import trail
 from tests.topology.conftest import Created, write_registry
 from tests.topology.test_vendor_users import VendorLogin, publish, vendor_channel
 
@@ -69,13 +71,13 @@ async def test_adding_a_paused_vendor_again_keeps_its_publishes_refused_until_re
         }
     )
     await declare_office_queue(hub_channel, office)
-    first = await add_registry_vendor(hub, {}, name)
+    first = await add_registry_vendor(hub, {}, name, operator=OPERATOR.audited_as)
     assert first.password is not None and not first.paused
     login = VendorLogin(name, first.password.get_secret_value(), office)
     await pause_vendor(hub, {}, name, OPERATOR)
 
     # When the vendor is added again, through the function and through the command line
-    again = await add_registry_vendor(hub, {}, name)
+    again = await add_registry_vendor(hub, {}, name, operator=OPERATOR.audited_as)
     code, output = await hub_vendor_add(hub, name, tmp_path)
 
     # Then both say it stays paused, and the command names the way out
@@ -94,3 +96,15 @@ async def test_adding_a_paused_vendor_again_keeps_its_publishes_refused_until_re
     async with vendor_channel(settings, login) as channel:
         confirmed = await publish(channel, names.INTENTS_EXCHANGE, key, name)
     assert isinstance(confirmed, aiormq.spec.Basic.Ack)
+    # And every operator action is in the audit trail, in order: each add after its registry
+    # load, the command line's as the OS user (no --operator, no HUB_OPERATOR)
+    rows = await trail(hub_db)
+    mine = [row for row in rows if row.target == name]
+    assert [(row.action, row.result.value, row.operator) for row in mine] == [
+        ("vendor_add", "ok", "alice"), ("vendor_pause", "ok", "alice"),
+        ("vendor_add", "ok", "alice"), ("vendor_add", "ok", os_user()),
+        ("vendor_resume", "ok", "alice"),
+    ]
+    assert [row.action for row in rows].count("registry_load") == 3
+    assert mine[1].details == {"reason": OPERATOR.reason}
+    assert mine[2].outcome is not None and mine[2].outcome["paused"] is True

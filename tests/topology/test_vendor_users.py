@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from hub.vendor_access import (
     list_vendors,
     remove_vendor,
 )
+from tests.support.audit import ALICE, said, trail
 from tests.topology.conftest import Created, write_registry
 from tests.topology.test_topology import first_message
 
@@ -281,6 +283,7 @@ async def test_hub_vendor_add_saves_the_password_to_a_private_file(
         settings.model_copy(update={"registry_path": registry, "ledger_db": hub_db}),
         {},
         name,
+        operator=ALICE,
         password_file=password_file,
     )
 
@@ -290,3 +293,17 @@ async def test_hub_vendor_add_saves_the_password_to_a_private_file(
     login = VendorLogin(name, password_file.read_text().strip(), office)
     async with vendor_channel(settings, login):
         pass
+    # And the audit trail has the registry load (with the file's hash), then the vendor's add,
+    # whose details and outcome hold no password
+    load, add = await trail(hub_db)
+    assert said([load, add]) == [
+        ("registry_load", str(registry.absolute()), "ok", None), ("vendor_add", name, "ok", None)
+    ]
+    sha256 = hashlib.sha256(registry.read_bytes()).hexdigest()
+    assert load.details == {"sha256": sha256, "command": "hub vendor add"}
+    assert load.outcome == {"offices": 1, "vendors": 1}
+    assert (add.operator, add.details) == ("Alice Ops", {"password": "keep"})
+    assert add.outcome == {
+        "created": True, "offices": [office], "paused": False, "password_set": True
+    }
+    assert login.password not in repr([load, add])

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 
 from hub import names
+from hub.audit import os_user
 from hub.broker_connection import robust_channel
 from hub.control.commands import Who, pause_office, pause_vendor, resume_office, resume_vendor
 from hub.topology import declare_outcome_queue
@@ -21,7 +22,7 @@ from lab.chaos.outage.timeline import Disruption, Timeline, Window
 from lab.chaos.progress import Progress
 from lab.chaos.stack import Stack
 
-WHO = Who(operator=OPERATOR, reason="outage run")
+WHO = Who(operator=OPERATOR, reason="outage run", os_user=os_user())
 VENDOR_PAUSE = "vendor pause"
 QUEUE_GONE = "outcome queue gone"
 Step = Callable[[], Awaitable[None]]

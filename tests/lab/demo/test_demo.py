@@ -11,9 +11,11 @@ from collections import Counter
 import aiomysql
 import pytest
 
+from hub.audit import os_user
 from lab.cli.demo_cmd import start_simulator
 from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
 from tests.lab.demo.conftest import DemoWorld
+from tests.support.audit import said, trail
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 2 exact
 # duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (16 confirmed) and
@@ -101,6 +103,18 @@ async def test_the_demo_accounts_for_every_intent_twice_in_a_row(world: DemoWorl
     # And the progress lines name phases and counts, never a patient's name
     assert any(line.startswith("phase forms:") for line in progress)
     assert not any(second.run.surname in line for line in progress)
+    # And its operator actions are in the audit trail as the demo's: each run's registry load,
+    # then its two vendors, added by the first run and given fresh passwords by the second
+    cast = world.config.cast
+    rows = await trail(world.config.settings.ledger_db)
+    registry = str(world.config.settings.registry_path.absolute())
+    assert said(rows) == [
+        ("registry_load", registry, "ok", None), ("vendor_add", cast.forms, "ok", None),
+        ("vendor_add", cast.reminders, "ok", None),
+        ("registry_load", registry, "ok", None), ("vendor_password", cast.forms, "ok", None),
+        ("vendor_password", cast.reminders, "ok", None),
+    ]
+    assert {(row.operator, row.os_user) for row in rows} == {("demo", os_user())}
 
 
 async def test_a_taken_port_fails_clearly(world: DemoWorld) -> None:

@@ -1,7 +1,9 @@
-"""The purge audit in the ledger (migration 4): one ``dlq_purges`` row per purge and one
-``dlq_purged_messages`` row per message, written in one transaction.
+"""A purge's manifest in the hub database (migration 4): one ``dlq_purges`` row per purge,
+pointing at its ``operator_audit`` entry (migration 10), and one ``dlq_purged_messages`` row per
+message, naming the intent (never its body), written in one transaction before any message
+leaves the queue.
 
-Values too long for their column are cut, never refused: an odd header must not stop the audit.
+Values too long for their column are cut, never refused: an odd header must not stop the purge.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import hub.ledger.constants as lc
+from hub.audit import Operator
 from hub.dlq import constants as c
 from hub.dlq.model import DeadLetter
 from hub.ledger.mysql_session import MySqlSession, ignore_query
 from hub.settings import MySqlSettings
 
 _INSERT_PURGE = """
-INSERT INTO dlq_purges (purged_at, os_user, operator, queue, filter_json, message_count)
-VALUES (UTC_TIMESTAMP(6), %s, %s, %s, %s, %s)
+INSERT INTO dlq_purges
+    (audit_id, purged_at, os_user, operator, queue, filter_json, message_count)
+VALUES (%s, UTC_TIMESTAMP(6), %s, %s, %s, %s, %s)
 """
 _INSERT_MESSAGE = """
 INSERT INTO dlq_purged_messages (purge_id, position, message_id, vendor, idempotency_key,
@@ -28,15 +32,8 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Operator:
-    """Who purges: the OS user running the command and/or the name given with ``--operator``."""
-
-    os_user: str | None
-    name: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
 class PurgeRecord:
+    audit_id: int  # the purge's operator_audit entry
     operator: Operator
     queue: str
     filter: dict[str, str | int]
@@ -44,7 +41,7 @@ class PurgeRecord:
 
 
 async def record_purge(settings: MySqlSettings, record: PurgeRecord) -> int:
-    """Write the audit of one purge and commit it; the new ``dlq_purges.id``."""
+    """Write the manifest of one purge and commit it; the new ``dlq_purges.id``."""
     session = await MySqlSession.open(settings, on_query=ignore_query, max_connections=1)
     try:
         async with session.transaction("recording a dead-letter purge") as statements:
@@ -61,6 +58,7 @@ async def record_purge(settings: MySqlSettings, record: PurgeRecord) -> int:
 
 def _purge_args(record: PurgeRecord) -> tuple[object, ...]:
     return (
+        record.audit_id,
         _cut(record.operator.os_user, c.MAX_OS_USER_CHARS),
         _cut(record.operator.name, c.MAX_OPERATOR_CHARS),
         _cut(record.queue, c.MAX_QUEUE_CHARS),
