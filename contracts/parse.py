@@ -18,6 +18,8 @@ from contracts.limits import HUB_MAX_BYTES, MAX_DEPTH, deeper_than, max_bytes
 from contracts.messages import field_error, field_errors, path_of
 from contracts.registry import intent_model, known_contracts
 
+_SERVED = frozenset(name for name, _ in known_contracts())  # built once, not per message
+
 
 class _AnyPayloadIntent(Envelope):
     """The envelope alone, to report its errors when the contract is unknown."""
@@ -36,7 +38,7 @@ def parse_intent(body: bytes | str) -> Intent:
         )
     text, document = _load(body)
     contract = document.get("contract")
-    if isinstance(contract, str) and contract in {name for name, _ in known_contracts()}:
+    if isinstance(contract, str) and contract in _SERVED:
         # (a contract is named in the refusal only when it is one of the hub's)
         _check_bounds(raw, max_bytes(contract), f"the {contract} contract's")
     model = _model_for(document)
