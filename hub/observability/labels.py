@@ -210,6 +210,7 @@ OD_OPERATIONS = frozenset(
         "GET /commlogs",
         "POST /payments",
         "GET /payments",
+        "POST /documents/Upload",
         "GET /definitions",
         "GET /operatories",
         "GET /providers",
