@@ -211,6 +211,7 @@ OD_OPERATIONS = frozenset(
         "POST /payments",
         "GET /payments",
         "POST /documents/Upload",
+        "GET /documents",
         "GET /definitions",
         "GET /operatories",
         "GET /providers",

@@ -138,6 +138,9 @@ class OpenDentalClient:
     async def list_payments(self, pat_num: int) -> list[Row]:
         return _matching(await self._list("/payments", {"PatNum": pat_num}), "PatNum", pat_num)
 
+    async def list_documents(self, pat_num: int) -> list[Row]:
+        return _matching(await self._list("/documents", {"PatNum": pat_num}), "PatNum", pat_num)
+
     async def list_definitions(self, category: int) -> list[Row]:
         rows = await self._list("/definitions", {"Category": category})
         return _matching(rows, "Category", category)
