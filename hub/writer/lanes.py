@@ -37,6 +37,7 @@ from hub.writer.finishing import ShieldedTasks
 from hub.writer.metrics import WriterMetrics
 from hub.writer.office_queue import Delivery, InHand, OfficeQueue, ack, delivery_of
 from hub.writer.pipeline import Decided, Pipeline
+from hub.writer.working_bytes import WorkingBytes
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class LaneContext:
     stopping: asyncio.Event
     control: Control
     hold_limit_s: float  # the longest a delivery stays unacked: half the broker's timeout
+    working: WorkingBytes  # room for the bodies the lanes work on at once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +196,9 @@ class Lane:
         """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
         runs it again, a longer one stands the lane down with it at the head."""
         while not item.stale and not self._ctx.stopping.is_set():
-            ran = await self._ctx.pipeline.run(delivery)
+            # Room only while it runs: a delivery waiting in place costs its body alone.
+            async with self._ctx.working.room(len(delivery.body)):
+                ran = await self._ctx.pipeline.run(delivery)
             if isinstance(ran, Decided):
                 await self._ctx.shielded.run(self._ack(item))
                 return

@@ -69,8 +69,10 @@ class Worker:
             self._tasks.append(task)
         consuming = sum(lane.consuming for lane in self._lanes)
         others = len(self._lanes) - consuming
-        log.info("consuming %d office queue(s)%s; each lane prefetches %d", consuming,
-                 f"; {others} office(s) paused or held" if others else "", writer.prefetch)
+        prefetches = sorted(set(writer.prefetches.values()))
+        log.info("consuming %d office queue(s)%s; lanes prefetch %s; working bytes %d",
+                 consuming, f"; {others} office(s) paused or held" if others else "",
+                 " or ".join(map(str, prefetches)), writer.lanes.working.limit_bytes)
 
     async def _open_queue(self, office: str) -> tuple[AbstractRobustChannel, AbstractQueue]:
         """A channel of the office lane's own, and its queue declared on it (idempotent)."""
