@@ -29,6 +29,8 @@ MAX_BYTES: Mapping[str, int] = {
     "document.upload": 17 * MIB,
 }
 HUB_MAX_BYTES = max(DEFAULT_MAX_BYTES, *MAX_BYTES.values())
+# The largest body of every contract but the document upload: what a small message may be.
+SMALL_MAX_BYTES = max(DEFAULT_MAX_BYTES, *(b for b in MAX_BYTES.values() if b < HUB_MAX_BYTES))
 
 # A body is cut down to its skeleton before the brackets are counted: escaped backslashes and
 # quotes out (so every quote left opens or closes a string), then every byte but quotes and

@@ -34,6 +34,7 @@ from hub.topology import declare_office_queue, declare_topology
 from hub.weak_defaults import refuse_weak_defaults
 from hub.writer.lanes import Lane
 from hub.writer.office_queue import OfficeQueue
+from hub.writer.working_bytes import WorkingBytes
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ class Worker:
     @property
     def lanes(self) -> tuple[Lane, ...]:
         return tuple(self._lanes)
+
+    @property
+    def working(self) -> WorkingBytes:
+        """The lanes' shared room for the large bodies they work on."""
+        return self._writer.lanes.working
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; a lane that fails (the ledger refused for good) raises here."""

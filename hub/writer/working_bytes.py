@@ -2,11 +2,15 @@
 
 A delivery in hand costs its body; a delivery being worked on costs several times more (the text
 it decodes to, the model's copy of a document's base64, the request body sent to Open Dental).
-So a lane runs a delivery only once the writer has room for its body among the bodies being
-worked on (``HUB_WRITER__WORKING_BYTES``); the lane waits, keeping the delivery unacked and in
-order, until there is. Room is granted first come, first served, so a document never waits
-behind an endless stream of small messages; a body larger than the whole budget runs alone.
-Waiting costs no attempt and takes no message back to the broker.
+So a lane runs a large delivery (a document upload's) only once the writer has room for its
+body among the large bodies being worked on (``HUB_WRITER__WORKING_BYTES``); the lane waits,
+keeping the delivery unacked and in order, until there is. Room is granted first come, first
+served; a body larger than the whole budget runs alone. Waiting costs no attempt and takes no
+message back to the broker.
+
+A small body (no larger than any contract's ceiling but the document upload's) never waits: an
+office without documents is never slowed by another's documents (offices apart, invariant 3),
+and what small bodies cost is bounded by the lanes' prefetch already.
 """
 
 from __future__ import annotations
@@ -17,14 +21,17 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from contracts.limits import SMALL_MAX_BYTES
+
 
 class WorkingBytes:
     """A first-come, first-served byte semaphore shared by every lane of one writer."""
 
-    def __init__(self, limit_bytes: int) -> None:
+    def __init__(self, limit_bytes: int, *, unmetered_bytes: int = SMALL_MAX_BYTES) -> None:
         if limit_bytes < 1:
             raise ValueError("limit_bytes must be at least 1")
         self.limit_bytes = limit_bytes
+        self.unmetered_bytes = unmetered_bytes
         self._used = 0
         self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
 
@@ -38,7 +45,11 @@ class WorkingBytes:
 
     @asynccontextmanager
     async def room(self, size_bytes: int) -> AsyncIterator[None]:
-        """Hold room for ``size_bytes`` while the block runs; wait for it first if need be."""
+        """Hold room for ``size_bytes`` while the block runs; wait for it first if need be. A
+        small body passes at once."""
+        if size_bytes <= self.unmetered_bytes:
+            yield
+            return
         if self._waiting or not self._fits(size_bytes):
             await self._queue_for(size_bytes)
         else:
