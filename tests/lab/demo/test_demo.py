@@ -17,14 +17,15 @@ from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
 from tests.lab.demo.conftest import DemoWorld
 from tests.support.audit import said, trail
 
-# The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 2 exact
-# duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (16 confirmed) and
-# 1 patient for a foreign office; demo-reminders 2 confirmations, 1 break, 3 notes, 3 payments,
-# 1 exact duplicate (10 confirmed) and 1 note claiming to be demo-forms.
-PUBLISHED = 26
-APPLIED = 18
+# The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 3 signed
+# forms (document uploads), 2 exact duplicates, 1 reused key, 3 invalid bodies, 1 payment outside
+# its agreement (19 confirmed) and 1 patient for a foreign office; demo-reminders 2
+# confirmations, 1 break, 3 notes, 3 payments, 1 exact duplicate (10 confirmed) and 1 note
+# claiming to be demo-forms.
+PUBLISHED = 29
+APPLIED = 21
 REJECTED = {"invalid": 3, "idempotency_conflict": 1, "unauthorized": 1}
-CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 3}
+CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 3, "document": 3}
 INVALID_ERRORS = {
     ("payload.Birthdate", "date_format"),
     ("payload.FavoriteColor", "extra_forbidden"),
