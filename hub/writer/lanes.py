@@ -48,6 +48,7 @@ VENDOR_PAUSED = "vendor_paused"  # parked without a hold: the lane goes on with 
 ADOPTED = "adopted"  # the hold of a writer gone, taken over with what it parked
 STALE_VIEW_POLLS = 3  # a control view older than this many polls is not trusted to start work
 PARKED_BATCH = 50
+_NO_WAIT = contextlib.nullcontext()  # reusable: it holds nothing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,8 +197,11 @@ class Lane:
         """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
         runs it again, a longer one stands the lane down with it at the head."""
         while not item.stale and not self._ctx.stopping.is_set():
-            # Room only while it runs: a delivery waiting in place costs its body alone.
-            async with self._ctx.working.room(len(delivery.body)):
+            # Room only while it runs: a delivery waiting in place costs its body alone. A small
+            # body has nothing to wait for (working_bytes.py), and skips the budget altogether.
+            working, size = self._ctx.working, len(delivery.body)
+            room = working.room(size) if size > working.unmetered_bytes else _NO_WAIT
+            async with room:
                 ran = await self._ctx.pipeline.run(delivery)
             if isinstance(ran, Decided):
                 await self._ctx.shielded.run(self._ack(item))
