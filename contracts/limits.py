@@ -36,7 +36,7 @@ SMALL_MAX_BYTES = max(DEFAULT_MAX_BYTES, *(b for b in MAX_BYTES.values() if b < 
 # quotes out (so every quote left opens or closes a string), then every byte but quotes and
 # brackets (a C-speed translate), then the strings. A 16 MB document body takes about 13 ms this
 # way (50 ms with every "/" escaped); a regex over its strings took 1.6 s
-# (docs/performance.md, "The pre-parse checks").
+# (docs/performance.md, "What the figures rest on").
 _NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'"[]{}')
 _STRING = re.compile(rb'"[^"]*"')
 _BRACKETS = re.compile(rb"[\[\]{}]")
