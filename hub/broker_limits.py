@@ -77,6 +77,28 @@ def lane_prefetch(settings: WriterSettings, offices: int, ceiling_bytes: int) ->
     return max(1, min(settings.prefetch, share // ceiling_bytes))
 
 
+def in_hand_at_most(settings: WriterSettings, registry: Registry) -> int:
+    """The most message bytes the lanes may hold unacked: each its prefetch of its office's
+    largest messages. Above ``in_hand_bytes`` only when more offices agreed document uploads
+    than the budget holds one each."""
+    ceilings = office_ceilings(registry)
+    prefetches = lane_prefetches(settings, registry)
+    return sum(prefetches[office] * ceilings[office] for office in ceilings)
+
+
+def log_in_hand(settings: WriterSettings, registry: Registry) -> None:
+    """Say what the lanes may hold; warn when it is more than the budget."""
+    at_most, budget = in_hand_at_most(settings, registry), settings.in_hand_bytes
+    mib = 1024 * 1024
+    if at_most > budget:
+        log.warning("the lanes may hold %d MiB of messages, above HUB_WRITER__IN_HAND_BYTES "
+                    "(%d MiB): too many offices agreed document uploads for one each; raise it "
+                    "or spread the offices over writers", at_most // mib, budget // mib)
+    else:
+        log.info("the lanes hold at most %d MiB of messages (HUB_WRITER__IN_HAND_BYTES %d MiB)",
+                 at_most // mib, budget // mib)
+
+
 def lane_prefetches(settings: WriterSettings, registry: Registry) -> dict[str, int]:
     """Every office lane's prefetch (``lane_prefetch`` with the office's own ceiling)."""
     ceilings = office_ceilings(registry)

@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 from hub import bootstrap
 from hub.audit import operator_of
 from hub.broker_admin import management_api
-from hub.broker_limits import check_settings, log_broker_limits
+from hub.broker_limits import check_settings, log_broker_limits, log_in_hand
 from hub.ledger import migrate
 from hub.observability import serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
@@ -202,6 +202,7 @@ async def run_worker(
             await worker.start()
             async with management_api(settings) as api:
                 await log_broker_limits(settings, api, sorted(registry.offices))
+            log_in_hand(settings.writer, registry)
             if freeze_heap:
                 log.info("froze %d start-up objects out of the garbage collector's way",
                          freeze_startup_heap())

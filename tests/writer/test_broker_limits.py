@@ -15,16 +15,18 @@ from hub.broker_limits import (
     BrokerLimitsError,
     check_settings,
     hold_limit_s,
+    in_hand_at_most,
     lane_prefetch,
     lane_prefetches,
     log_broker_limits,
+    log_in_hand,
     office_ceilings,
     office_queue_limits,
 )
 from hub.registry import V1_CONTRACTS
 from hub.settings import HubSettings, WriterSettings
 from tests.writer.conftest import MakeWorld
-from tests.writer.support import FAST_WRITER, eventually, running_worker
+from tests.writer.support import FAST_WRITER, FULL_KEY, eventually, running_worker
 
 
 def _settings(consumer_timeout_s: float, attempt_timeout_s: float) -> HubSettings:
@@ -136,3 +138,20 @@ async def test_an_office_s_ceiling_is_its_largest_agreed_contract_s(make_world: 
     settings = WriterSettings(prefetch=10, in_hand_bytes=3 * HUB_MAX_BYTES)
     assert lane_prefetches(settings, documents.registry) == {documents.office: 3}
     assert lane_prefetches(settings, small.registry) == {small.office: 10}
+
+
+async def test_the_writer_warns_when_its_document_lanes_hold_more_than_the_budget(
+    make_world: MakeWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two offices agreeing document uploads, and a budget of one document and a half
+    world = await make_world(keys=(FULL_KEY, FULL_KEY), contracts=("document.upload",))
+    settings = WriterSettings(prefetch=10, in_hand_bytes=HUB_MAX_BYTES * 3 // 2)
+    # When the lanes' most is reckoned, Then it is one document each, above the budget
+    assert in_hand_at_most(settings, world.registry) == 2 * HUB_MAX_BYTES
+    with caplog.at_level(logging.INFO, logger="hub.broker_limits"):
+        log_in_hand(settings, world.registry)
+        log_in_hand(settings.model_copy(update={"in_hand_bytes": 2 * HUB_MAX_BYTES}),
+                    world.registry)
+    # And the writer says so, naming the setting; within the budget it only says what it holds
+    assert [record.levelname for record in caplog.records] == ["WARNING", "INFO"]
+    assert "HUB_WRITER__IN_HAND_BYTES" in caplog.records[0].getMessage()
