@@ -92,8 +92,8 @@ def log_in_hand(settings: WriterSettings, registry: Registry) -> None:
     mib = 1024 * 1024
     if at_most > budget:
         log.warning("the lanes may hold %d MiB of messages, above HUB_WRITER__IN_HAND_BYTES "
-                    "(%d MiB): too many offices agreed document uploads for one each; raise it "
-                    "or spread the offices over writers", at_most // mib, budget // mib)
+                    "(%d MiB): more offices agreed document uploads than it holds one each of; "
+                    "the lanes may hold that much", at_most // mib, budget // mib)
     else:
         log.info("the lanes hold at most %d MiB of messages (HUB_WRITER__IN_HAND_BYTES %d MiB)",
                  at_most // mib, budget // mib)
