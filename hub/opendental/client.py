@@ -222,7 +222,9 @@ class OpenDentalClient:
                 )
         except TRANSPORT_ERRORS as exc:
             self._report(attempt(None).record(message=type(exc).__name__))
-            raise classify_transport(exc) from exc
+            raise classify_transport(
+                exc, office_id=self._office.office_id, base_url=self._office.base_url
+            ) from exc
         except asyncio.CancelledError:
             # The caller's own timeout: once past the pacer the request may have been sent, so
             # it is on the record.
