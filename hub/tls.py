@@ -45,7 +45,7 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
             context.load_verify_locations(cafile=str(tls.ca_file))
         except (OSError, ssl.SSLError) as exc:
             raise TlsRefused(
-                f"cannot read HUB_TLS__CA_FILE ({tls.ca_file}): {_reason(exc)}"
+                f"cannot read HUB_TLS__CA_FILE ({tls.ca_file}): {ssl_reason(exc)}"
             ) from exc
     if tls.cert_file is not None and tls.key_file is not None:
         try:
@@ -53,7 +53,7 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
         except (OSError, ssl.SSLError) as exc:
             raise TlsRefused(
                 f"cannot read HUB_TLS__CERT_FILE ({tls.cert_file}) with HUB_TLS__KEY_FILE "
-                f"({tls.key_file}): {_reason(exc)}"
+                f"({tls.key_file}): {ssl_reason(exc)}"
             ) from exc
     if not tls.verify:
         # Order matters: check_hostname must be off before verify_mode may be CERT_NONE.
@@ -86,7 +86,7 @@ def handshake_failure(exc: BaseException) -> ssl.SSLError | None:
 def refused(link: str, where: str, failure: ssl.SSLError) -> TlsRefused:
     """The error for a failed handshake on ``link`` (``the broker``, ``office-1's database``)
     at ``where`` (host:port): whose certificate was refused, and the setting that decides."""
-    reason = _reason(failure)
+    reason = ssl_reason(failure)
     if isinstance(failure, ssl.SSLCertVerificationError):
         return TlsRefused(
             f"TLS to {link} at {where} refused the server's certificate: {reason}; the hub "
@@ -115,7 +115,7 @@ def handshake(link: str, where: str) -> Iterator[None]:
         raise refused(link, where, failure) from exc
 
 
-def _reason(exc: BaseException) -> str:
+def ssl_reason(exc: BaseException) -> str:
     """OpenSSL's reason, without the library's bracketed code and the source line:
     ``certificate verify failed: unable to get local issuer certificate``."""
     if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
