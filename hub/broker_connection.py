@@ -77,8 +77,9 @@ async def robust_channel(
 @contextmanager
 def _translated(broker_url: SecretStr) -> Iterator[None]:
     where = broker_where(broker_url)
+    secure = URL(broker_url.get_secret_value()).scheme == "amqps"
     try:
-        with handshake("the broker", where):
+        with handshake("the broker", where, tls=secure):
             yield
     except aiormq.exceptions.ProbableAuthenticationError as exc:
         raise BrokerLoginRefused(f"the broker at {where} refused the hub's login") from exc

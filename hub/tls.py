@@ -102,17 +102,38 @@ def refused(link: str, where: str, failure: ssl.SSLError) -> TlsRefused:
     )
 
 
+def reset_after_handshake(exc: BaseException) -> bool:
+    """Whether the server reset the connection: on a TLS link, right after a TLS 1.3 handshake,
+    that is how a refused client certificate often arrives (the server's alert and its close
+    race the client's first write, and the reset can win)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionResetError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 @contextmanager
-def handshake(link: str, where: str) -> Iterator[None]:
+def handshake(link: str, where: str, *, tls: bool = True) -> Iterator[None]:
     """Raise ``TlsRefused`` for a connection attempt in the block that failed in its TLS
-    handshake; any other failure passes through for the caller to translate."""
+    handshake (``tls``: the link uses TLS); any other failure passes through for the caller to
+    translate."""
     try:
         yield
     except Exception as exc:
         failure = handshake_failure(exc)
-        if failure is None:
-            raise
-        raise refused(link, where, failure) from exc
+        if failure is not None:
+            raise refused(link, where, failure) from exc
+        if tls and reset_after_handshake(exc):
+            raise TlsRefused(
+                f"TLS to {link} at {where}: the server reset the connection at once; it may "
+                "have refused the hub's client certificate (HUB_TLS__CERT_FILE, "
+                "HUB_TLS__KEY_FILE: one its CA signed?)"
+            ) from exc
+        raise
 
 
 def ssl_reason(exc: BaseException) -> str:

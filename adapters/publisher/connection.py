@@ -18,7 +18,7 @@ from yarl import URL
 
 from adapters.publisher.errors import PublisherConnectError
 from adapters.publisher.tls import vendor_tls
-from hub.tls import handshake_failure, ssl_reason
+from hub.tls import handshake_failure, reset_after_handshake, ssl_reason
 
 AMQP_PORT = 5672
 AMQPS_PORT = 5671
@@ -47,6 +47,11 @@ async def connect(
         failure = handshake_failure(exc)
         if failure is not None:
             raise PublisherConnectError(_tls_refused(where, failure)) from exc
+        if secure and reset_after_handshake(exc):  # TLS 1.3: how a refused certificate may end
+            raise PublisherConnectError(
+                f"TLS to the broker at {where}: the broker reset the connection at once; it "
+                "may have refused the vendor's client certificate"
+            ) from exc
         raise PublisherConnectError(
             f"cannot connect to the broker at {where} ({type(exc).__name__})"
         ) from exc

@@ -93,7 +93,8 @@ def quote_name(name: str) -> str:
 
 
 async def _connect(settings: MySqlSettings) -> aiomysql.Connection:
-    with handshake("the hub database", f"{settings.host}:{settings.port}"):
+    where = f"{settings.host}:{settings.port}"
+    with handshake("the hub database", where, tls=settings.tls):
         return await aiomysql.connect(
             host=settings.host,
             port=settings.port,

@@ -111,7 +111,9 @@ class MySqlSession:
         cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int
     ) -> Self:
         where = f"{settings.host}:{settings.port}"
-        with translated("connecting"), handshake("the hub database", where):
+        with translated("connecting"), handshake(
+            "the hub database", where, tls=settings.tls
+        ):
             pool = await aiomysql.create_pool(
                 host=settings.host,
                 port=settings.port,
