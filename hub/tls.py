@@ -72,15 +72,17 @@ def mysql_ssl(db: MySqlSettings) -> ssl.SSLContext | None:
 
 
 def handshake_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The ``ssl`` error behind ``exc``, however deep in its causes a driver put it."""
+    """The ``ssl`` error behind ``exc``, however deep in its causes a driver put it: the
+    deepest one, OpenSSL's own (aiohttp's errors are ``ssl`` errors themselves, wrapping it)."""
+    found: ssl.SSLError | None = None
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         if isinstance(current, ssl.SSLError):
-            return current
+            found = current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return None
+    return found
 
 
 def refused(link: str, where: str, failure: ssl.SSLError) -> TlsRefused:
