@@ -44,9 +44,9 @@ class TlsSettings(BaseModel):
     """The private key (PEM, unencrypted) of ``HUB_TLS__CERT_FILE``."""
     verify: bool = True
     """Whether the hub verifies the server's certificate and host name on every TLS link. Off,
-    the links are encrypted but anyone on the path can pretend to be the server: every command
-    logs a WARNING naming the links at start, and ``hub worker`` refuses to start while any
-    endpoint is not on this machine (``hub/weak_defaults.py``)."""
+    the links are encrypted but anyone on the path can pretend to be the server: each command
+    logs a WARNING naming the links as it opens its first TLS link, and ``hub worker`` refuses
+    to start while any endpoint is not on this machine (``hub/weak_defaults.py``)."""
 
     @model_validator(mode="after")
     def _certificate_with_key(self) -> TlsSettings:
