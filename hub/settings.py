@@ -48,14 +48,6 @@ class TlsSettings(BaseModel):
     logs a WARNING naming the links as it opens its first TLS link, and ``hub worker`` refuses
     to start while any endpoint is not on this machine (``hub/weak_defaults.py``)."""
 
-    @model_validator(mode="after")
-    def _certificate_with_key(self) -> TlsSettings:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError(
-                "HUB_TLS__CERT_FILE and HUB_TLS__KEY_FILE go together: set both or neither"
-            )
-        return self
-
 
 class MySqlSettings(BaseModel):
     """One MariaDB/MySQL connection; a plain model, so only ``HubSettings`` reads the environment

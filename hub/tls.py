@@ -40,21 +40,7 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
     the key is file I/O and some CPU: not once per pooled connection)."""
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     context.minimum_version = MINIMUM_VERSION
-    if tls.ca_file is not None:
-        try:
-            context.load_verify_locations(cafile=str(tls.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            raise TlsRefused(
-                f"cannot read HUB_TLS__CA_FILE ({tls.ca_file}): {ssl_reason(exc)}"
-            ) from exc
-    if tls.cert_file is not None and tls.key_file is not None:
-        try:
-            context.load_cert_chain(str(tls.cert_file), str(tls.key_file))
-        except (OSError, ssl.SSLError) as exc:
-            raise TlsRefused(
-                f"cannot read HUB_TLS__CERT_FILE ({tls.cert_file}) with HUB_TLS__KEY_FILE "
-                f"({tls.key_file}): {ssl_reason(exc)}"
-            ) from exc
+    _load_files(context, tls)
     if not tls.verify:
         # Order matters: check_hostname must be off before verify_mode may be CERT_NONE.
         context.check_hostname = False
@@ -64,6 +50,27 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
             "certificates are not verified; anyone on the path can pretend to be them", LINKS,
         )
     return context
+
+
+def _load_files(context: ssl.SSLContext, tls: TlsSettings) -> None:
+    """The extra CA and the client certificate; a file that cannot be used is named."""
+    if tls.ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=str(tls.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsRefused(
+                f"cannot read HUB_TLS__CA_FILE ({tls.ca_file}): {ssl_reason(exc)}"
+            ) from exc
+    if (tls.cert_file is None) != (tls.key_file is None):
+        raise TlsRefused("set both HUB_TLS__CERT_FILE and HUB_TLS__KEY_FILE, or neither")
+    if tls.cert_file is not None and tls.key_file is not None:
+        try:
+            context.load_cert_chain(str(tls.cert_file), str(tls.key_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsRefused(
+                f"cannot read HUB_TLS__CERT_FILE ({tls.cert_file}) with HUB_TLS__KEY_FILE "
+                f"({tls.key_file}): {ssl_reason(exc)}"
+            ) from exc
 
 
 def mysql_ssl(db: MySqlSettings) -> ssl.SSLContext | None:
