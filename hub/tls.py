@@ -79,13 +79,14 @@ def mysql_ssl(db: MySqlSettings) -> ssl.SSLContext | None:
 
 
 def handshake_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The ``ssl`` error behind ``exc``, however deep in its causes a driver put it: the
-    deepest one, OpenSSL's own (aiohttp's errors are ``ssl`` errors themselves, wrapping it)."""
+    """OpenSSL's error behind ``exc``, however deep in its causes a driver put it. Only the
+    ``ssl`` module's own classes count: aiohttp's wrappers are ``ssl`` errors too, but their
+    text names the request, and OpenSSL's reason is in their cause."""
     found: ssl.SSLError | None = None
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLError):
+        if isinstance(current, ssl.SSLError) and type(current).__module__ == "ssl":
             found = current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
