@@ -1,7 +1,8 @@
 """RabbitMQ's management HTTP API: broker users, their permissions, and queues.
 
-One client over ``httpx``; every failure is translated once, in ``_call_unless_missing``, into a
-``ManagementError`` that names the operation and object, never a password.
+One client over ``httpx``, verifying an ``https://`` URL with the hub's TLS context (hub/tls.py);
+every failure is translated once, in ``_call_unless_missing``, into a ``ManagementError`` that
+names the operation and object, never a password.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationEr
 
 from hub.errors import HubError
 from hub.settings import HubSettings
+from hub.tls import client_context, handshake_failure, refused
 
 AmqpArgument = str | int | bool | float
 
@@ -169,6 +171,12 @@ class ManagementApi:
         try:
             reply = await self._client.request(method, path, json=body, headers=headers)
         except httpx.TransportError as exc:
+            failure = handshake_failure(exc)
+            if failure is not None:
+                url = self._client.base_url
+                where = f"{url.host}:{url.port or 443}"
+                tls = refused("the management API", where, failure)
+                raise ManagementError(f"cannot {what}: {tls}") from exc
             raise ManagementError(
                 f"cannot {what}: the management API at {self._client.base_url} is unreachable "
                 f"({type(exc).__name__}); is the rabbitmq_management plugin enabled "
@@ -186,10 +194,16 @@ async def management_api(settings: HubSettings) -> AsyncIterator[ManagementApi]:
     """A ``ManagementApi`` on the URL and credentials of ``settings``; closed on exit."""
     auth = (settings.management_user, settings.management_password.get_secret_value())
     timeout = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
+    # The hub's TLS context for https://; an http:// URL never uses it.
+    verify = client_context(settings.tls) if _is_https(settings.management_url) else True
     async with httpx.AsyncClient(
-        base_url=settings.management_url, auth=auth, timeout=timeout
+        base_url=settings.management_url, auth=auth, timeout=timeout, verify=verify
     ) as client:
         yield ManagementApi(client)
+
+
+def _is_https(url: str) -> bool:
+    return httpx.URL(url).scheme == "https"
 
 
 def _refusal(reply: httpx.Response) -> str:

@@ -167,6 +167,6 @@ async def declare_registry_topology(
     The registry's load is audited as ``operator``'s."""
     registry = await load_audited_registry(settings, environ, operator, command="hub topology")
     topology = topology_for(registry, settings.office_delivery_limit)
-    async with robust_channel(settings.broker_url) as channel:
+    async with robust_channel(settings.broker_url, settings.tls) as channel:
         await declare_topology(channel, topology)
     return topology
