@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
-from hub.broker_connection import connect_robust
+from hub.broker_connection import WRITER_CONNECTION_PREFIX, connect_robust
 from hub.broker_limits import hold_limit_s, lane_prefetch
 from hub.control.running import Control, running_control, running_outbox
 from hub.ledger import MySqlLedger
@@ -148,7 +148,7 @@ async def writer(
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)
-        broker = await _open_broker(stack, settings, metrics.broker)
+        broker = await _open_broker(stack, settings, metrics.broker, control.writer_id)
         shielded = ShieldedTasks()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         outbox = await stack.enter_async_context(
@@ -202,12 +202,14 @@ async def _open_ledger(
 
 
 async def _open_broker(
-    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents
+    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents, writer_id: str
 ) -> _Broker:
     """One robust connection, closed with ``stack``: after a reconnect its channels (the lanes'
     own, opened by the worker) restore their prefetch and consumers by themselves. ``events``
     logs and counts what the broker does to them."""
-    connection = await connect_robust(settings.broker_url, settings.tls)
+    connection = await connect_robust(
+        settings.broker_url, settings.tls, name=f"{WRITER_CONNECTION_PREFIX}{writer_id}"
+    )
     stack.push_async_callback(connection.close)
     events.watch_connection(connection)
     publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)

@@ -14,7 +14,14 @@ from typing import Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from hub.errors import HubError
 from hub.settings import HubSettings
@@ -65,6 +72,17 @@ class QueueDepth(_Reply):
 class Connection(_Reply):
     name: str
     user: str
+    connection_name: str | None = None  # the client's own name for it (client_properties)
+    ssl: bool = False
+    ssl_protocol: str | None = None  # e.g. tlsv1.3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _client_name(cls, data: object) -> object:
+        if isinstance(data, dict):
+            properties = data.get("client_properties") or {}
+            data = {**data, "connection_name": properties.get("connection_name")}
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +160,8 @@ class ManagementApi:
 
     async def connections_of(self, user: str) -> list[Connection]:
         """The user's open AMQP connections (on every vhost)."""
-        reply = await self._call("GET", "/api/connections?columns=name,user", "list connections")
+        path = "/api/connections?columns=name,user,ssl,ssl_protocol,client_properties"
+        reply = await self._call("GET", path, "list connections")
         return [c for c in _parse(_CONNECTIONS, reply, "connections") if c.user == user]
 
     async def close_connection(self, name: str, reason: str) -> bool:

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager, contextmanager
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractConnection, AbstractRobustChannel, AbstractRobustConnection
+from pamqp.common import FieldTable
 from pydantic import SecretStr
 from yarl import URL
 
@@ -23,6 +24,7 @@ from hub.tls import client_context, handshake
 
 AMQP_PORT = 5672
 AMQPS_PORT = 5671
+WRITER_CONNECTION_PREFIX = "hub writer "  # then the writer id (host:pid:suffix)
 
 
 class BrokerLoginRefused(HubError):
@@ -44,12 +46,15 @@ def broker_tls(broker_url: SecretStr, tls: TlsSettings | None) -> ssl.SSLContext
 
 
 async def connect_robust(
-    broker_url: SecretStr, tls: TlsSettings | None = None
+    broker_url: SecretStr, tls: TlsSettings | None = None, *, name: str | None = None
 ) -> AbstractRobustConnection:
-    """A robust connection (it reconnects by itself); the first attempt fails fast."""
+    """A robust connection (it reconnects by itself); the first attempt fails fast. ``name``
+    shows in RabbitMQ's management UI and API, so an operator can tell the writers apart."""
+    properties: FieldTable | None = {"connection_name": name} if name else None
     with _translated(broker_url):
         return await aio_pika.connect_robust(
-            broker_url.get_secret_value(), ssl_context=broker_tls(broker_url, tls)
+            broker_url.get_secret_value(), ssl_context=broker_tls(broker_url, tls),
+            client_properties=properties,
         )
 
 
