@@ -242,6 +242,15 @@ class HubSettings(BaseSettings):
     key again within them gets the first outcome again (``duplicate``), never a second write.
     Outcome events still waiting in the outbox after it are dropped, with a warning."""
 
+    dead_retention_days: float = Field(default=14.0, gt=0)
+    """How many days a dead letter stays in ``hub.dead`` (a rejected or dead intent with its
+    body, which may hold patient data) before the broker drops it; fractions are allowed (0.5 is
+    12 hours). ``hub topology`` and ``hub worker`` set it as the RabbitMQ policy
+    ``hub-dead-retention`` (``message-ttl``); each dead letter that expires is recorded by
+    intent id, without its body, in the hub database (``hub dlq expired``). A change applies to
+    dead letters that reach ``hub.dead`` after it: the ones already there keep the retention
+    they arrived with."""
+
     od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
     """The hub's Open Dental developer key, sent for every office whose registry entry names no
     developer key of its own. The default is Open Dental's public test key, which the simulator
