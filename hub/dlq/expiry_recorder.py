@@ -66,13 +66,15 @@ class ExpiryRecorder:
 @asynccontextmanager
 async def running_expiry_recorder(
     settings: HubSettings, connection: AbstractRobustConnection, metrics: HubMetrics,
-    where: RetentionNames = DEFAULT_RETENTION_NAMES,
+    where: RetentionNames = DEFAULT_RETENTION_NAMES, *, retry_pause_s: float = RETRY_PAUSE_S,
 ) -> AsyncIterator[ExpiryRecorder]:
     """The recorder consuming ``where.expired_queue`` (declared here, idempotently) on a
     channel of its own, until the block ends."""
     store = await MySqlExpiries.open(settings.ledger_db, on_query=metrics.ledger_query)
     try:
-        recorder = ExpiryRecorder(store, metrics, dead_queue=where.dead_queue)
+        recorder = ExpiryRecorder(
+            store, metrics, dead_queue=where.dead_queue, retry_pause_s=retry_pause_s
+        )
         channel = await connection.channel()
         try:
             await channel.set_qos(prefetch_count=PREFETCH)
