@@ -287,11 +287,12 @@ class HubSettings(BaseSettings):
     it. The OS user is recorded beside it either way."""
     management_url: str = "http://127.0.0.1:15672"
     """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
-    permissions through it, and the writer reads queue depths and delivery limits from it.
-    ``https://`` verifies its certificate with ``HUB_TLS__*``."""
+    permissions through it, ``hub topology`` and the writer put ``hub.dead``'s retention policy,
+    and the writer reads queue depths and delivery limits from it. ``https://`` verifies its
+    certificate with ``HUB_TLS__*``."""
     management_user: str = "guest"
     """The management API's user; managing vendors' users needs RabbitMQ's ``administrator``
-    tag."""
+    tag (which also lets it put the retention policy)."""
     management_password: SecretStr = SecretStr("guest")
     """That user's password."""
     office_delivery_limit: int = 20
