@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry
 from hub.broker_connection import WRITER_CONNECTION_PREFIX, connect_robust
 from hub.broker_limits import hold_limit_s, lane_prefetch
 from hub.control.running import Control, running_control, running_outbox
+from hub.dlq.expiry_recorder import running_expiry_recorder
+from hub.dlq.retention import DEFAULT_RETENTION_NAMES, RetentionNames
 from hub.ledger import MySqlLedger
 from hub.observability import (
     FamilyRegistry,
@@ -130,10 +132,13 @@ async def writer(
     *,
     metrics_registry: CollectorRegistry | None = None,
     draw: Draw | None = None,
+    retention: RetentionNames = DEFAULT_RETENTION_NAMES,
 ) -> AsyncIterator[Writer]:
-    """Build the writer's parts; on exit, stop the outbox's relay, close the broker connection
-    (handing unacked messages back), then the ledger pool, the office databases and the HTTP
-    client. ``draw`` pins the backoff's jitter (tests); by default it is random."""
+    """Build the writer's parts; on exit, stop the outbox's relay and the recorder of expired
+    dead letters, close the broker connection (handing unacked messages back), then the ledger
+    pool, the office databases and the HTTP client. ``draw`` pins the backoff's jitter (tests);
+    by default it is random. ``retention`` names the dead-letter queue whose expired letters the
+    writer records (tests give their own)."""
     ws = settings.writer
     collector = metrics_registry or FamilyRegistry()
     hub_metrics = HubMetrics(collector, LabelBounds.from_registry(registry))
@@ -153,6 +158,9 @@ async def writer(
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         outbox = await stack.enter_async_context(
             running_outbox(settings, publisher, hub_metrics)
+        )
+        await stack.enter_async_context(
+            running_expiry_recorder(settings, broker.connection, hub_metrics, retention)
         )
         parts = _Parts(
             ledger=ledger, http=http, publisher=publisher, outbox=outbox, databases=databases,

@@ -1,4 +1,4 @@
-"""RabbitMQ's management HTTP API: broker users, their permissions, and queues.
+"""RabbitMQ's management HTTP API: broker users, their permissions, queues and policies.
 
 One client over ``httpx``, verifying an ``https://`` URL with the hub's TLS context (hub/tls.py);
 every failure is translated once, in ``_call_unless_missing``, into a ``ManagementError`` that
@@ -7,7 +7,7 @@ names the operation and object, never a password.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Literal, TypeVar
@@ -17,6 +17,7 @@ import httpx
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     SecretStr,
     TypeAdapter,
     ValidationError,
@@ -69,6 +70,19 @@ class QueueDepth(_Reply):
     messages_unacknowledged: int = 0
 
 
+class Policy(_Reply):
+    """A policy of the vhost: the queues (or exchanges) whose name ``pattern`` matches take its
+    ``definition``; of several that match one queue, only the highest ``priority`` applies."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    name: str
+    pattern: str
+    apply_to: str = Field(alias="apply-to")  # queues, exchanges or all
+    priority: int
+    definition: dict[str, AmqpArgument]
+
+
 class Connection(_Reply):
     name: str
     user: str
@@ -97,6 +111,7 @@ class Permissions:
 _USERS = TypeAdapter(list[BrokerUser])
 _TOPIC_PERMISSIONS = TypeAdapter(list[TopicPermission])
 _CONNECTIONS = TypeAdapter(list[Connection])
+_POLICIES = TypeAdapter(list[Policy])
 _DEPTHS = TypeAdapter(list[QueueDepth])
 _DEPTH_COLUMNS = "name,messages,messages_ready,messages_unacknowledged"
 _Method = Literal["GET", "PUT", "DELETE"]
@@ -158,6 +173,22 @@ class ManagementApi:
         path = f"/api/queues/{self._vhost}?columns={_DEPTH_COLUMNS}"
         return _parse(_DEPTHS, await self._call("GET", path, "count messages"), "queues")
 
+    async def policies(self) -> list[Policy]:
+        """The vhost's policies (operator policies aside)."""
+        path = f"/api/policies/{self._vhost}"
+        return _parse(_POLICIES, await self._call("GET", path, "list policies"), "policies")
+
+    async def put_policy(self, policy: Policy) -> None:
+        """Create or replace the policy of that name; the broker applies it to matching queues
+        at once, and a changed definition replaces the old one."""
+        body = policy.model_dump(by_alias=True, exclude={"name"})
+        path = f"/api/policies/{self._vhost}/{_q(policy.name)}"
+        await self._call("PUT", path, f"set policy {policy.name}", body)
+
+    async def delete_policy(self, name: str) -> bool:
+        path = f"/api/policies/{self._vhost}/{_q(name)}"
+        return await self._call_unless_missing("DELETE", path, f"delete policy {name}") is not None
+
     async def connections_of(self, user: str) -> list[Connection]:
         """The user's open AMQP connections (on every vhost)."""
         path = "/api/connections?columns=name,user,ssl,ssl_protocol,client_properties"
@@ -171,7 +202,7 @@ class ManagementApi:
         return closed is not None
 
     async def _call(
-        self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
+        self, method: _Method, path: str, what: str, body: Mapping[str, object] | None = None
     ) -> httpx.Response:
         reply = await self._call_unless_missing(method, path, what, body)
         if reply is None:
@@ -183,7 +214,7 @@ class ManagementApi:
         method: _Method,
         path: str,
         what: str,
-        body: dict[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response | None:
         """The reply to one request, or ``None`` when its object does not exist (404)."""

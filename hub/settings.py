@@ -242,6 +242,15 @@ class HubSettings(BaseSettings):
     key again within them gets the first outcome again (``duplicate``), never a second write.
     Outcome events still waiting in the outbox after it are dropped, with a warning."""
 
+    dead_retention_days: float = Field(default=14.0, gt=0)
+    """How many days a dead letter stays in ``hub.dead`` (a rejected or dead intent with its
+    body, which may hold patient data) before the broker drops it; fractions are allowed (0.5 is
+    12 hours). ``hub topology`` and ``hub worker`` set it as the RabbitMQ policy
+    ``hub-dead-retention`` (``message-ttl``); each dead letter that expires is recorded by
+    intent id, without its body, in the hub database (``hub dlq expired``). A change applies to
+    dead letters that reach ``hub.dead`` after it: the ones already there keep the retention
+    they arrived with."""
+
     od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
     """The hub's Open Dental developer key, sent for every office whose registry entry names no
     developer key of its own. The default is Open Dental's public test key, which the simulator
@@ -278,11 +287,12 @@ class HubSettings(BaseSettings):
     it. The OS user is recorded beside it either way."""
     management_url: str = "http://127.0.0.1:15672"
     """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
-    permissions through it, and the writer reads queue depths and delivery limits from it.
-    ``https://`` verifies its certificate with ``HUB_TLS__*``."""
+    permissions through it, ``hub topology`` and the writer put ``hub.dead``'s retention policy,
+    and the writer reads queue depths and delivery limits from it. ``https://`` verifies its
+    certificate with ``HUB_TLS__*``."""
     management_user: str = "guest"
     """The management API's user; managing vendors' users needs RabbitMQ's ``administrator``
-    tag."""
+    tag (which also lets it put the retention policy)."""
     management_password: SecretStr = SecretStr("guest")
     """That user's password."""
     office_delivery_limit: int = 20
