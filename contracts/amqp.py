@@ -9,7 +9,8 @@ OUTCOMES_EXCHANGE = "hub.outcomes"
 DEAD_LETTER_EXCHANGE = "hub.dlx"
 """Where the hub sends rejected and dead intents, with the headers below."""
 DEAD_LETTER_QUEUE = "hub.dead"
-"""The queue bound to ``hub.dlx``, holding every rejected and dead intent until replayed."""
+"""The queue bound to ``hub.dlx``, holding every rejected and dead intent until replayed, purged,
+or past the hub's retention (``HUB_DEAD_RETENTION_DAYS``)."""
 
 HEADER_REASON = "x-hub-reason"
 HEADER_VENDOR = "x-hub-vendor"

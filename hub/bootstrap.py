@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-import aio_pika
-import aiormq
 from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
-from hub.broker_connection import BrokerLoginRefused
+from hub.broker_connection import WRITER_CONNECTION_PREFIX, connect_robust
 from hub.broker_limits import hold_limit_s, lane_prefetches
 from hub.control.running import Control, running_control, running_outbox
-from hub.errors import TransientError
+from hub.dlq.expiry_recorder import running_expiry_recorder
+from hub.dlq.retention import DEFAULT_RETENTION_NAMES, RetentionNames
 from hub.ledger import MySqlLedger
 from hub.observability import (
     FamilyRegistry,
@@ -42,7 +41,8 @@ from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.outbox import OutcomeOutbox
 from hub.reconcile import LedgerKnownRows
 from hub.registry import Office, Registry
-from hub.settings import HubSettings, MySqlSettings, WriterSettings
+from hub.settings import HubSettings, WriterSettings
+from hub.tls import client_context
 from hub.topology import Topology, topology_for
 from hub.writer.application import Applier, HttpOfficeApis
 from hub.writer.finishing import AmqpPublisher, Finisher, ShieldedTasks
@@ -119,13 +119,10 @@ async def office_databases(
     """Each office's Open Dental database, read-only, closed with ``stack``."""
     databases: dict[str, ReadOnlyDatabase] = {}
     for office in offices.values():
-        db = MySqlSettings(
-            host=office.db.host, port=office.db.port, user=office.db.user,
-            password=office.db.password, database=office.db.database,
-        )
         databases[office.id] = await stack.enter_async_context(ReadOnlyDatabase.open(
-            db, timeout_s=settings.od_sql_timeout_s,
+            office.db.connection(settings.tls), timeout_s=settings.od_sql_timeout_s,
             max_concurrent=settings.od_sql_max_concurrent, observer=OdSqlObserver(metrics),
+            link=f"office {office.id}'s database",
         ))
     return databases
 
@@ -137,10 +134,13 @@ async def writer(
     *,
     metrics_registry: CollectorRegistry | None = None,
     draw: Draw | None = None,
+    retention: RetentionNames = DEFAULT_RETENTION_NAMES,
 ) -> AsyncIterator[Writer]:
-    """Build the writer's parts; on exit, stop the outbox's relay, close the broker connection
-    (handing unacked messages back), then the ledger pool, the office databases and the HTTP
-    client. ``draw`` pins the backoff's jitter (tests); by default it is random."""
+    """Build the writer's parts; on exit, stop the outbox's relay and the recorder of expired
+    dead letters, close the broker connection (handing unacked messages back), then the ledger
+    pool, the office databases and the HTTP client. ``draw`` pins the backoff's jitter (tests);
+    by default it is random. ``retention`` names the dead-letter queue whose expired letters the
+    writer records (tests give their own)."""
     ws = settings.writer
     collector = metrics_registry or FamilyRegistry()
     hub_metrics = HubMetrics(collector, LabelBounds.from_registry(registry))
@@ -150,15 +150,19 @@ async def writer(
         )
         metrics = WriterMetrics(hub_metrics, control.board)
         http = await stack.enter_async_context(
-            HttpClient(HttpTimeouts(), max_connections=ws.http_connections)
+            HttpClient(HttpTimeouts(), max_connections=ws.http_connections,
+                       tls=_api_tls(settings, registry))
         )
         databases = await office_databases(stack, settings, registry.offices, metrics)
         ledger = await _open_ledger(stack, settings, hub_metrics)
-        broker = await _open_broker(stack, settings, metrics.broker)
+        broker = await _open_broker(stack, settings, metrics.broker, control.writer_id)
         shielded = ShieldedTasks()
         publisher = AmqpPublisher(broker.publish_channel, confirm_timeout_s=ws.confirm_timeout_s)
         outbox = await stack.enter_async_context(
             running_outbox(settings, publisher, hub_metrics)
+        )
+        await stack.enter_async_context(
+            running_expiry_recorder(settings, broker.connection, hub_metrics, retention)
         )
         parts = _Parts(
             ledger=ledger, http=http, publisher=publisher, outbox=outbox, databases=databases,
@@ -209,12 +213,14 @@ async def _open_ledger(
 
 
 async def _open_broker(
-    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents
+    stack: AsyncExitStack, settings: HubSettings, events: BrokerEvents, writer_id: str
 ) -> _Broker:
     """One robust connection, closed with ``stack``: after a reconnect its channels (the lanes'
     own, opened by the worker) restore their prefetch and consumers by themselves. ``events``
     logs and counts what the broker does to them."""
-    connection = await _connect(settings)
+    connection = await connect_robust(
+        settings.broker_url, settings.tls, name=f"{WRITER_CONNECTION_PREFIX}{writer_id}"
+    )
     stack.push_async_callback(connection.close)
     events.watch_connection(connection)
     publish_channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -281,18 +287,15 @@ def _pipeline(
     )
 
 
+def _api_tls(settings: HubSettings, registry: Registry) -> ssl.SSLContext | None:
+    """The hub's TLS context when an office's Open Dental API is on https (built only then, so
+    that an unused HUB_TLS__* is never read)."""
+    if any(office.api_url.startswith("https://") for office in registry.offices.values()):
+        return client_context(settings.tls)
+    return None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _connect(settings: HubSettings) -> AbstractRobustConnection:
-    """One robust connection; the first attempt fails fast, naming the host, never the password."""
-    url = settings.broker_url.get_secret_value()
-    parts = urlsplit(url)
-    where = f"{parts.hostname}:{parts.port or 5672}"
-    try:
-        return await aio_pika.connect_robust(url)
-    except aiormq.exceptions.ProbableAuthenticationError as exc:
-        raise BrokerLoginRefused(f"the broker at {where} refused the hub's login") from exc
-    except (aiormq.exceptions.AMQPConnectionError, OSError) as exc:
-        raise TransientError(f"cannot connect to the broker at {where} ({exc})") from exc

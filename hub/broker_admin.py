@@ -1,22 +1,32 @@
-"""RabbitMQ's management HTTP API: broker users, their permissions, and queues.
+"""RabbitMQ's management HTTP API: broker users, their permissions, queues and policies.
 
-One client over ``httpx``; every failure is translated once, in ``_call_unless_missing``, into a
-``ManagementError`` that names the operation and object, never a password.
+One client over ``httpx``, verifying an ``https://`` URL with the hub's TLS context (hub/tls.py);
+every failure is translated once, in ``_call_unless_missing``, into a ``ManagementError`` that
+names the operation and object, never a password.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from hub.errors import HubError
 from hub.settings import HubSettings
+from hub.tls import client_context, handshake_failure, refused
 
 AmqpArgument = str | int | bool | float
 
@@ -60,9 +70,33 @@ class QueueDepth(_Reply):
     messages_unacknowledged: int = 0
 
 
+class Policy(_Reply):
+    """A policy of the vhost: the queues (or exchanges) whose name ``pattern`` matches take its
+    ``definition``; of several that match one queue, only the highest ``priority`` applies."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    name: str
+    pattern: str
+    apply_to: str = Field(alias="apply-to")  # queues, exchanges or all
+    priority: int
+    definition: dict[str, AmqpArgument]
+
+
 class Connection(_Reply):
     name: str
     user: str
+    connection_name: str | None = None  # the client's own name for it (client_properties)
+    ssl: bool = False
+    ssl_protocol: str | None = None  # e.g. tlsv1.3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _client_name(cls, data: object) -> object:
+        if isinstance(data, dict):
+            properties = data.get("client_properties") or {}
+            data = {**data, "connection_name": properties.get("connection_name")}
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +111,7 @@ class Permissions:
 _USERS = TypeAdapter(list[BrokerUser])
 _TOPIC_PERMISSIONS = TypeAdapter(list[TopicPermission])
 _CONNECTIONS = TypeAdapter(list[Connection])
+_POLICIES = TypeAdapter(list[Policy])
 _DEPTHS = TypeAdapter(list[QueueDepth])
 _DEPTH_COLUMNS = "name,messages,messages_ready,messages_unacknowledged"
 _Method = Literal["GET", "PUT", "DELETE"]
@@ -138,9 +173,26 @@ class ManagementApi:
         path = f"/api/queues/{self._vhost}?columns={_DEPTH_COLUMNS}"
         return _parse(_DEPTHS, await self._call("GET", path, "count messages"), "queues")
 
+    async def policies(self) -> list[Policy]:
+        """The vhost's policies (operator policies aside)."""
+        path = f"/api/policies/{self._vhost}"
+        return _parse(_POLICIES, await self._call("GET", path, "list policies"), "policies")
+
+    async def put_policy(self, policy: Policy) -> None:
+        """Create or replace the policy of that name; the broker applies it to matching queues
+        at once, and a changed definition replaces the old one."""
+        body = policy.model_dump(by_alias=True, exclude={"name"})
+        path = f"/api/policies/{self._vhost}/{_q(policy.name)}"
+        await self._call("PUT", path, f"set policy {policy.name}", body)
+
+    async def delete_policy(self, name: str) -> bool:
+        path = f"/api/policies/{self._vhost}/{_q(name)}"
+        return await self._call_unless_missing("DELETE", path, f"delete policy {name}") is not None
+
     async def connections_of(self, user: str) -> list[Connection]:
         """The user's open AMQP connections (on every vhost)."""
-        reply = await self._call("GET", "/api/connections?columns=name,user", "list connections")
+        path = "/api/connections?columns=name,user,ssl,ssl_protocol,client_properties"
+        reply = await self._call("GET", path, "list connections")
         return [c for c in _parse(_CONNECTIONS, reply, "connections") if c.user == user]
 
     async def close_connection(self, name: str, reason: str) -> bool:
@@ -150,7 +202,7 @@ class ManagementApi:
         return closed is not None
 
     async def _call(
-        self, method: _Method, path: str, what: str, body: dict[str, str] | None = None
+        self, method: _Method, path: str, what: str, body: Mapping[str, object] | None = None
     ) -> httpx.Response:
         reply = await self._call_unless_missing(method, path, what, body)
         if reply is None:
@@ -162,13 +214,19 @@ class ManagementApi:
         method: _Method,
         path: str,
         what: str,
-        body: dict[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response | None:
         """The reply to one request, or ``None`` when its object does not exist (404)."""
         try:
             reply = await self._client.request(method, path, json=body, headers=headers)
         except httpx.TransportError as exc:
+            failure = handshake_failure(exc)
+            if failure is not None:
+                url = self._client.base_url
+                where = f"{url.host}:{url.port or 443}"
+                tls = refused("the management API", where, failure)
+                raise ManagementError(f"cannot {what}: {tls}") from exc
             raise ManagementError(
                 f"cannot {what}: the management API at {self._client.base_url} is unreachable "
                 f"({type(exc).__name__}); is the rabbitmq_management plugin enabled "
@@ -186,10 +244,16 @@ async def management_api(settings: HubSettings) -> AsyncIterator[ManagementApi]:
     """A ``ManagementApi`` on the URL and credentials of ``settings``; closed on exit."""
     auth = (settings.management_user, settings.management_password.get_secret_value())
     timeout = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
+    # The hub's TLS context for https://; an http:// URL never uses it.
+    verify = client_context(settings.tls) if _is_https(settings.management_url) else True
     async with httpx.AsyncClient(
-        base_url=settings.management_url, auth=auth, timeout=timeout
+        base_url=settings.management_url, auth=auth, timeout=timeout, verify=verify
     ) as client:
         yield ManagementApi(client)
+
+
+def _is_https(url: str) -> bool:
+    return httpx.URL(url).scheme == "https"
 
 
 def _refusal(reply: httpx.Response) -> str:

@@ -36,9 +36,18 @@ HEADER_CANDIDATES = "x-hub-candidates"  # JSON list of {"table", "primary_key"}:
 # hub.intents alone), so the writer trusts a delivery from it as an operator's decision.
 REPLAY_EXCHANGE = "hub.replay"
 
+# hub.dead's retention (hub/dlq/retention.py): a policy of this name gives hub.dead a message
+# TTL and dead-letters what expires to this exchange, bound to the queue of the same name; the
+# writer records each expiry by intent id (hub/dlq/expiry_recorder.py) and drops the body.
+RETENTION_POLICY = "hub-dead-retention"
+EXPIRED_EXCHANGE = "hub.dead.expired"
+EXPIRED_QUEUE = "hub.dead.expired"
+
 __all__ = [
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
+    "EXPIRED_EXCHANGE",
+    "EXPIRED_QUEUE",
     "HEADER_ATTEMPTS",
     "HEADER_CANDIDATES",
     "HEADER_CONTRACT",
@@ -53,6 +62,7 @@ __all__ = [
     "INTENTS_EXCHANGE",
     "OUTCOMES_EXCHANGE",
     "REPLAY_EXCHANGE",
+    "RETENTION_POLICY",
     "dead_letter_key",
     "intent_key",
     "office_binding",

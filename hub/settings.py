@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,11 +22,43 @@ class ApiMode(StrEnum):
     LOCAL = "local"  # the Local API inside opendental.exe on :30222: not throttled
 
 
+class TlsSettings(BaseModel):
+    """The TLS of every link the hub opens (hub/tls.py); ``HUB_TLS__CA_FILE`` sets a field.
+
+    Which links use TLS is each link's own setting: ``amqps://`` in ``HUB_BROKER_URL``,
+    ``https://`` in ``HUB_MANAGEMENT_URL`` and in an office's ``api_url``, ``tls`` for a MariaDB
+    connection (``HUB_LEDGER_DB__TLS``, an office's ``[offices.db] tls``). Frozen, so that the
+    TLS context built from it is built once per process."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+    ca_file: Path | None = None
+    """A PEM file of CA certificates the hub trusts in addition to the system's store, on every
+    TLS link it opens: the CA that signed your RabbitMQ's, MariaDB's and Open Dental's server
+    certificates when it is not a public one (scripts/make-certs.sh makes a local one)."""
+    cert_file: Path | None = None
+    """The hub's client certificate (PEM), shown on every TLS link it opens; a server that
+    verifies clients (RabbitMQ with ``verify_peer``) refuses one its CA did not sign. Set it
+    together with ``HUB_TLS__KEY_FILE``."""
+    key_file: Path | None = None
+    """The private key (PEM, unencrypted) of ``HUB_TLS__CERT_FILE``."""
+    verify: bool = True
+    """Whether the hub verifies the server's certificate and host name on every TLS link. Off,
+    the links are encrypted but anyone on the path can pretend to be the server: each command
+    logs a WARNING naming the links as it opens its first TLS link, and ``hub worker`` refuses
+    to start while any endpoint is not on this machine (``hub/weak_defaults.py``)."""
+
+
 class MySqlSettings(BaseModel):
     """One MariaDB/MySQL connection; a plain model, so only ``HubSettings`` reads the environment
-    (a ``BaseSettings`` here would pick up bare ``USER`` or ``HOST`` variables)."""
+    (a ``BaseSettings`` here would pick up bare ``USER`` or ``HOST`` variables).
+
+    ``HubSettings`` hands its ``TlsSettings`` to each database's settings (``with_client_tls``),
+    so that a database's settings are all a connection to it needs; copies keep them."""
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    _client_tls: TlsSettings | None = PrivateAttr(default=None)
 
     host: str = "127.0.0.1"
     """Host name or IP address of the MariaDB (or MySQL) server."""
@@ -41,6 +73,22 @@ class MySqlSettings(BaseModel):
     lock_wait_s: int = Field(default=10, ge=1)
     """How long the hub's own statements wait for a row lock before they fail as transient (the
     lane then holds its message and tries again): the ledger's ``innodb_lock_wait_timeout``."""
+    tls: bool = False
+    """Connect over TLS, verifying the server's certificate and host name with ``HUB_TLS__*``
+    (the CA, the hub's client certificate). Off, the connection is plain: ``hub worker`` refuses
+    that toward a host not on this machine."""
+
+    @property
+    def client_tls(self) -> TlsSettings:
+        """The TLS this connection uses when ``tls`` is on: the hub's, or else the defaults
+        (the system's CAs, verification on)."""
+        return self._client_tls or TlsSettings()
+
+    def with_client_tls(self, tls: TlsSettings) -> MySqlSettings:
+        """A copy that connects with ``tls`` (the CA and client certificate of ``HUB_TLS__*``)."""
+        copy = self.model_copy()
+        copy._client_tls = tls
+        return copy
 
 
 class LogFormat(StrEnum):
@@ -191,7 +239,8 @@ class HubSettings(BaseSettings):
     """The hub's own RabbitMQ login, as an AMQP URL (``amqp://user:password@host:5672/vhost``):
     the writer consumes the office queues and publishes outcome events with it. ``hub dlq
     replay`` needs this user to have RabbitMQ's ``impersonator`` tag
-    (scripts/setup-broker.sh gives it)."""
+    (scripts/setup-broker.sh gives it). ``amqps://user:password@host:5671/`` connects over
+    TLS, verifying the broker's certificate with ``HUB_TLS__*``."""
     ledger_db: MySqlSettings = Field(default_factory=MySqlSettings, title="The hub database")
     """The hub's own MariaDB database: the ledger of intents and their idempotency keys,
     pauses, lane status, office holds, parked deliveries, the outcome outbox and the operators'
@@ -200,6 +249,15 @@ class HubSettings(BaseSettings):
     """How many days the hub remembers an intent's idempotency key: a vendor sending the same
     key again within them gets the first outcome again (``duplicate``), never a second write.
     Outcome events still waiting in the outbox after it are dropped, with a warning."""
+
+    dead_retention_days: float = Field(default=14.0, gt=0)
+    """How many days a dead letter stays in ``hub.dead`` (a rejected or dead intent with its
+    body, which may hold patient data) before the broker drops it; fractions are allowed (0.5 is
+    12 hours). ``hub topology`` and ``hub worker`` set it as the RabbitMQ policy
+    ``hub-dead-retention`` (``message-ttl``); each dead letter that expires is recorded by
+    intent id, without its body, in the hub database (``hub dlq expired``). A change applies to
+    dead letters that reach ``hub.dead`` after it: the ones already there keep the retention
+    they arrived with."""
 
     od_developer_key: SecretStr = SecretStr("NFF6i0KrXrxDkZHt")
     """The hub's Open Dental developer key, sent for every office whose registry entry names no
@@ -237,10 +295,12 @@ class HubSettings(BaseSettings):
     it. The OS user is recorded beside it either way."""
     management_url: str = "http://127.0.0.1:15672"
     """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
-    permissions through it, and the writer reads queue depths and delivery limits from it."""
+    permissions through it, ``hub topology`` and the writer put ``hub.dead``'s retention policy,
+    and the writer reads queue depths and delivery limits from it. ``https://`` verifies its
+    certificate with ``HUB_TLS__*``."""
     management_user: str = "guest"
     """The management API's user; managing vendors' users needs RabbitMQ's ``administrator``
-    tag."""
+    tag (which also lets it put the retention policy)."""
     management_password: SecretStr = SecretStr("guest")
     """That user's password."""
     office_delivery_limit: int = 20
@@ -280,3 +340,15 @@ class HubSettings(BaseSettings):
     )
     """When ``/healthz`` (and with it ``hub check``, the compose stack's health check) calls the
     writer stalled."""
+    tls: TlsSettings = Field(default_factory=TlsSettings, title="TLS on every link")
+    """The CA the hub trusts, its client certificate, and whether it verifies servers, for
+    every TLS link it opens: the broker, the management API, the hub database, offices'
+    databases and Open Dental's API (docs/tls.md)."""
+
+    @model_validator(mode="after")
+    def _databases_use_hub_tls(self) -> HubSettings:
+        # The databases' settings carry the hub's TLS, so that whatever opens a connection
+        # from them alone (the ledger, the audit trail, the office's database) verifies alike.
+        self.ledger_db = self.ledger_db.with_client_tls(self.tls)
+        self.od_db = self.od_db.with_client_tls(self.tls)
+        return self

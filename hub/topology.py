@@ -5,6 +5,11 @@
     hub.outcomes (topic) ──<vendor>.#──▶ hub.outcomes.<vendor> quorum                       │
     hub.dlx      (topic) ──#──────────▶ hub.dead              quorum  ◀── dead.<office> ────┘
     hub.replay   (topic) ──<office>.#──▶ hub.office.<office>   an operator's replay (hub dlq)
+    hub.dead.expired (topic) ──#──────▶ hub.dead.expired      quorum  ◀── hub.dead past its
+                                                              retention (hub/dlq/retention.py)
+
+``hub topology`` also puts hub.dead's retention policy (``HUB_DEAD_RETENTION_DAYS``) through the
+management API: a policy, unlike a queue argument, changes when the setting does.
 
 Declared on a robust channel, every exchange, queue and binding is restored after a reconnect.
 Declaring an existing queue with other arguments fails with ``TopologyError`` naming it: the
@@ -23,7 +28,9 @@ from aio_pika.abc import AbstractChannel, AbstractQueue, FieldValue
 
 from hub import names
 from hub.audit import Operator
+from hub.broker_admin import management_api
 from hub.broker_connection import robust_channel
+from hub.dlq.retention import DEFAULT_RETENTION_NAMES, RetentionNames, apply_retention
 from hub.errors import HubError
 from hub.registry import Registry
 from hub.registry.audited import load_audited_registry
@@ -112,6 +119,21 @@ async def declare_exchanges(channel: AbstractChannel) -> None:
             raise _refusal(f"exchange {exchange}", exc) from exc
     dead = await _declare_queue(channel, names.DEAD_LETTER_QUEUE, quorum_queue_arguments())
     await _bind(dead, names.DEAD_LETTER_EXCHANGE, "#")
+    await declare_expiry_route(channel)
+
+
+async def declare_expiry_route(
+    channel: AbstractChannel, where: RetentionNames = DEFAULT_RETENTION_NAMES
+) -> AbstractQueue:
+    """Where the dead queue's expired letters go (its retention policy names the exchange): a
+    quorum queue on every key, which the writer drains into the ledger."""
+    try:
+        await channel.declare_exchange(where.expired_exchange, ExchangeType.TOPIC, durable=True)
+    except aiormq.exceptions.ChannelClosed as exc:
+        raise _refusal(f"exchange {where.expired_exchange}", exc) from exc
+    queue = await _declare_queue(channel, where.expired_queue, quorum_queue_arguments())
+    await _bind(queue, where.expired_exchange, "#")
+    return queue
 
 
 async def declare_office_queue(
@@ -163,10 +185,12 @@ def _refusal(what: str, exc: aiormq.exceptions.ChannelClosed) -> TopologyError:
 async def declare_registry_topology(
     settings: HubSettings, environ: Mapping[str, str], operator: Operator
 ) -> Topology:
-    """Declare the topology of the registry at ``settings.registry_path``; ``hub topology``.
-    The registry's load is audited as ``operator``'s."""
+    """Declare the topology of the registry at ``settings.registry_path``, then put hub.dead's
+    retention policy; ``hub topology``. The registry's load is audited as ``operator``'s."""
     registry = await load_audited_registry(settings, environ, operator, command="hub topology")
     topology = topology_for(registry, settings.office_delivery_limit)
-    async with robust_channel(settings.broker_url) as channel:
+    async with robust_channel(settings.broker_url, settings.tls) as channel:
         await declare_topology(channel, topology)
+    async with management_api(settings) as api:
+        await apply_retention(api, DEFAULT_RETENTION_NAMES, settings.dead_retention_days)
     return topology

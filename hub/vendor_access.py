@@ -132,7 +132,10 @@ async def add_vendors_with_fresh_passwords(
     name, kept only in memory."""
     urls: dict[str, SecretStr] = {}
     broker = URL(settings.broker_url.get_secret_value())
-    async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
+    async with (
+        management_api(settings) as api,
+        robust_channel(settings.broker_url, settings.tls) as channel,
+    ):
         for vendor in vendors:
             password = secrets.token_urlsafe(FRESH_PASSWORD_BYTES)
             exists = await _has_vendor_user(api, vendor.name)
@@ -227,7 +230,10 @@ async def add_registry_vendor(
     async with audit(settings.ledger_db, entry) as run:
         vendor = registry.vendor(name)
         paused = await _vendor_paused(settings, name)
-        async with management_api(settings) as api, robust_channel(settings.broker_url) as channel:
+        async with (
+            management_api(settings) as api,
+            robust_channel(settings.broker_url, settings.tls) as channel,
+        ):
             added = await add_vendor(api, channel, vendor, password=password,
                                      rotate_password=rotate_password, paused=paused)
         _note_added(run, added)

@@ -1,9 +1,12 @@
-"""No weak defaults outside a laptop: the writer refuses to start when a credential it uses is
-one of the well-known defaults (RabbitMQ's guest, MariaDB's root without a password, Open
-Dental's public test developer key) and the endpoint it opens with it is not on this machine.
+"""No weak defaults outside a laptop: the writer refuses to start when a link to an endpoint that
+is not on this machine is weak. A link is weak when it logs in with one of the well-known default
+credentials (RabbitMQ's guest, MariaDB's root without a password, Open Dental's public test
+developer key), when it is plaintext (``amqp://``, ``http://``, a database without ``tls``), or
+when certificates are not verified (``HUB_TLS__VERIFY=false``).
 
 On one machine those defaults are what the demo and the tests run on; across a network they are
-an open door. Only the settings are read: nothing is resolved or connected to, so a host is
+an open door, and a plaintext or unverified link carries the logins and patient data to anyone
+on the path. Only the settings are read: nothing is resolved or connected to, so a host is
 loopback when it is ``localhost`` or a loopback address as written.
 """
 
@@ -37,12 +40,16 @@ def is_loopback(host: str | None) -> bool:
 
 
 def refuse_weak_defaults(settings: HubSettings, registry: Registry) -> None:
-    """Raise ``WeakDefaultsError`` naming every default credential bound for another machine."""
-    problems = list(_weak_defaults(settings, registry))
+    """Raise ``WeakDefaultsError`` naming every default credential, plaintext link and
+    unverified link bound for another machine, all at once, each with its fix."""
+    problems = [
+        *_weak_defaults(settings, registry),
+        *_plaintext_links(settings, registry),
+        *_unverified(settings, registry),
+    ]
     if problems:
         raise WeakDefaultsError(
-            "refusing to start with default credentials outside this machine: "
-            + "; ".join(problems)
+            "refusing to start with weak defaults outside this machine: " + "; ".join(problems)
         )
 
 
@@ -70,3 +77,42 @@ def _weak_defaults(settings: HubSettings, registry: Registry) -> Iterator[str]:
 
 def _root_without_password(user: str, password: str, host: str) -> bool:
     return user == "root" and not password and not is_loopback(host)
+
+
+def _plaintext_links(settings: HubSettings, registry: Registry) -> Iterator[str]:
+    broker = urlsplit(settings.broker_url.get_secret_value())
+    if broker.scheme != "amqps" and not is_loopback(broker.hostname):
+        yield f"HUB_BROKER_URL is plaintext AMQP to {broker.hostname}: use amqps:// (port 5671)"
+    management = urlsplit(settings.management_url)
+    if management.scheme != "https" and not is_loopback(management.hostname):
+        yield f"HUB_MANAGEMENT_URL is plaintext HTTP to {management.hostname}: use https://"
+    if not settings.ledger_db.tls and not is_loopback(settings.ledger_db.host):
+        yield (f"the hub database on {settings.ledger_db.host} is plaintext: set "
+               "HUB_LEDGER_DB__TLS=true")
+    for office in sorted(registry.offices.values(), key=lambda office: office.id):
+        api = urlsplit(office.api_url)
+        if api.scheme != "https" and not is_loopback(api.hostname):
+            yield (f"office {office.id}'s Open Dental API is plaintext HTTP to {api.hostname}: "
+                   "use an https:// api_url")
+        if not office.db.tls and not is_loopback(office.db.host):
+            yield (f"office {office.id}'s database on {office.db.host} is plaintext: set "
+                   "tls = true in its [offices.db]")
+
+
+def _unverified(settings: HubSettings, registry: Registry) -> Iterator[str]:
+    if settings.tls.verify:
+        return
+    remote = sorted({host for host in _endpoints(settings, registry) if not is_loopback(host)})
+    if remote:
+        yield (f"HUB_TLS__VERIFY is false while {', '.join(remote)} is not on this machine: "
+               "trust its CA with HUB_TLS__CA_FILE instead")
+
+
+def _endpoints(settings: HubSettings, registry: Registry) -> Iterator[str]:
+    """Every host the hub opens a link to (an unparsable one as empty: not loopback)."""
+    yield urlsplit(settings.broker_url.get_secret_value()).hostname or ""
+    yield urlsplit(settings.management_url).hostname or ""
+    yield settings.ledger_db.host
+    for office in registry.offices.values():
+        yield urlsplit(office.api_url).hostname or ""
+        yield office.db.host

@@ -4,19 +4,21 @@ two ways.
 Intents the typed builders can build go through ``VendorPublisher``, as any vendor's would. A
 body they refuse to build (an invalid message the run sends on purpose) needs a raw robust
 connection of its own, still under the vendor's login, so the broker checks it as it would a
-real vendor's.
+real vendor's. An ``amqps://`` login connects both over TLS with ``tls`` (``vendor_tls``).
 """
 
 from __future__ import annotations
 
+import ssl
 from types import TracebackType
 from typing import Self
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from pydantic import SecretStr
+from yarl import URL
 
-from adapters.publisher import VendorPublisher
+from adapters.publisher import VendorPublisher, vendor_tls
 from contracts.amqp import CONTENT_TYPE, PERSISTENT
 
 
@@ -33,16 +35,25 @@ class ScriptedVendor:
     """The publisher library and a raw connection under the login in ``broker_url``, opened
     and closed together."""
 
-    def __init__(self, name: str, broker_url: SecretStr, *, confirm_timeout_s: float) -> None:
+    def __init__(
+        self, name: str, broker_url: SecretStr, *, confirm_timeout_s: float,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.name = name
         self._url = broker_url
-        self._publisher = VendorPublisher(broker_url, name, confirm_timeout_s=confirm_timeout_s)
+        secure = URL(broker_url.get_secret_value()).scheme == "amqps"
+        self._tls = (tls or vendor_tls()) if secure else None
+        self._publisher = VendorPublisher(
+            broker_url, name, confirm_timeout_s=confirm_timeout_s, tls=self._tls
+        )
         self._raw: AbstractRobustConnection | None = None
 
     async def __aenter__(self) -> Self:
         await self._publisher.__aenter__()
         try:
-            self._raw = await aio_pika.connect_robust(self._url.get_secret_value())
+            self._raw = await aio_pika.connect_robust(
+                self._url.get_secret_value(), ssl_context=self._tls
+            )
         except BaseException:
             await self._publisher.__aexit__(None, None, None)
             raise

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from odsim.config import ApiMode, SimConfig, SimDbSettings, load_config
-from odsim.server import serve
+from odsim.server import serve, server_tls
 from odsim.throttle import OverLimitReply
 
 
@@ -47,8 +47,15 @@ def _announce(base_url: str) -> None:
     sys.stdout.flush()
 
 
-async def run(config: SimConfig, *, host: str, port: int, reset: bool) -> int:
-    """Serve until SIGINT/SIGTERM; the exit code."""
+async def run(
+    config: SimConfig, *, host: str, port: int, reset: bool,
+    tls_cert: Path | None = None, tls_key: Path | None = None,
+) -> int:
+    """Serve until SIGINT/SIGTERM (over https when given a certificate and key); the exit code."""
+    if (tls_cert is None) != (tls_key is None):
+        sys.stderr.write("hub sim: --tls-cert and --tls-key go together\n")
+        return 2
+    tls = None if tls_cert is None or tls_key is None else server_tls(tls_cert, tls_key)
     db = SimDbSettings().params()
-    await serve(config, host=host, port=port, db=db, reset=reset, on_ready=_announce)
+    await serve(config, host=host, port=port, db=db, reset=reset, on_ready=_announce, tls=tls)
     return 0

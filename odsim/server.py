@@ -1,16 +1,19 @@
 """Run the simulator: prepare the office databases, serve the API on a real TCP port.
 
-``running_simulator`` is what tests and embedders use; ``serve`` is what ``hub sim`` runs.
+``running_simulator`` is what tests and embedders use; ``serve`` is what ``hub sim`` runs. Given
+a server certificate, the API is served over https, as a real office's API Service behind TLS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -27,13 +30,21 @@ SHUTDOWN_TIMEOUT_S = 2.0
 
 @dataclass(frozen=True, kw_only=True)
 class SimHandle:
-    base_url: str  # e.g. "http://127.0.0.1:40123/api/v1"
+    base_url: str  # e.g. "http://127.0.0.1:40123/api/v1" (https:// when served over TLS)
     faults: FaultController
     outages: OutageController
     config: SimConfig
 
     def set_faults(self, faults: FaultConfig) -> None:
         self.faults.set(faults)
+
+
+def server_tls(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A server context for https: TLS 1.2 at least, the certificate and its key."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert_file), str(key_file))
+    return context
 
 
 async def _prepare_database(
@@ -66,8 +77,10 @@ async def running_simulator(
     port: int = 0,
     db: DbParams | None = None,
     reset: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[SimHandle]:
-    """Ensure the databases, serve the API in this event loop, and yield where it listens."""
+    """Ensure the databases, serve the API in this event loop (over https with ``tls``, a
+    ``server_tls`` context), and yield where it listens."""
     db = db or DbParams()
     await prepare_databases(config, db, reset=reset)
     pools = OfficePools(db)
@@ -79,10 +92,11 @@ async def running_simulator(
     )
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, ssl_context=tls).start()
         bound_port = runner.addresses[0][1]
+        scheme = "http" if tls is None else "https"
         yield SimHandle(
-            base_url=f"http://{host}:{bound_port}{API_PREFIX}", faults=faults, outages=outages,
+            base_url=f"{scheme}://{host}:{bound_port}{API_PREFIX}", faults=faults, outages=outages,
             config=config,
         )
     finally:
@@ -98,12 +112,15 @@ async def serve(
     db: DbParams,
     reset: bool,
     on_ready: Callable[[str], None],
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM; ``on_ready`` gets the base URL once the port is open."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with running_simulator(config, host=host, port=port, db=db, reset=reset) as handle:
+    async with running_simulator(
+        config, host=host, port=port, db=db, reset=reset, tls=tls
+    ) as handle:
         on_ready(handle.base_url)
         await stop.wait()

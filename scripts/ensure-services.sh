@@ -32,6 +32,11 @@ if ! rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then
   wait_for RabbitMQ 90 rabbitmq-diagnostics -q check_port_connectivity
 fi
 
+# TLS for the demo and the tests: AMQPS on 127.0.0.1:5671, MariaDB TLS, the local CA's
+# certificates in $HUB_TLS_DIR (default /var/lib/hub-tls). Restarts a service only when its TLS
+# changed.
+scripts/local-tls.sh
+
 if [ -x scripts/setup-broker.sh ]; then
   scripts/setup-broker.sh
 fi

@@ -29,6 +29,7 @@ async def serve_forms(
         settings.broker_url,
         settings.vendor_name(),
         confirm_timeout_s=settings.confirm_timeout_s,
+        tls=settings.broker_tls(),
     )
     async with publisher:
         # The adapter logs each request itself, without the query string or any body.

@@ -6,6 +6,7 @@ docs/settings.md); the webhook secret is never in code.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from yarl import URL
 
 from adapters.forms.webhook import secret_key
+from adapters.publisher.tls import vendor_tls
 from contracts.fields import OfficeId
 
 
@@ -34,7 +36,16 @@ class FormsSettings(BaseSettings):
 
     broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
     """The forms vendor's own RabbitMQ login, as an AMQP URL (``hub vendor add`` made it); the
-    adapter publishes the vendor's intents with it."""
+    adapter publishes the vendor's intents with it. Across a network use
+    ``amqps://vendor:password@host:5671/``: TLS, the broker's certificate verified."""
+    ca_file: Path | None = None
+    """A PEM file of CA certificates trusted, besides the system's, for the broker's
+    certificate on ``amqps://``: the hub's CA when it is not a public one."""
+    cert_file: Path | None = None
+    """The vendor's client certificate (PEM), shown to the broker on ``amqps://`` when the
+    hub's operators issued one; with ``HUB_FORMS_KEY_FILE``."""
+    key_file: Path | None = None
+    """The private key (PEM, unencrypted) of ``HUB_FORMS_CERT_FILE``."""
     vendor: str | None = None
     """The vendor's name, which the broker checks against the login (``user_id``). Unset: the
     broker URL's user."""
@@ -81,6 +92,23 @@ class FormsSettings(BaseSettings):
     def vendor_name(self) -> str:
         """The broker user the adapter publishes as: ``user_id`` must be the login's user."""
         return self.vendor or URL(self.broker_url.get_secret_value()).user or "guest"
+
+    def broker_tls(self) -> ssl.SSLContext | None:
+        """The TLS context for an ``amqps://`` broker URL, none for ``amqp://``; raises
+        ``FormsConfigError`` naming a file that cannot be read."""
+        if URL(self.broker_url.get_secret_value()).scheme != "amqps":
+            return None
+        if (self.cert_file is None) != (self.key_file is None):
+            raise FormsConfigError(
+                "set both HUB_FORMS_CERT_FILE and HUB_FORMS_KEY_FILE, or neither"
+            )
+        try:
+            return vendor_tls(self.ca_file, self.cert_file, self.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise FormsConfigError(
+                f"cannot read HUB_FORMS_CA_FILE, HUB_FORMS_CERT_FILE or HUB_FORMS_KEY_FILE "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
 
     def agreed_offices(self) -> frozenset[str]:
         """The offices of the vendor's agreements; raises ``FormsConfigError`` when none is set."""

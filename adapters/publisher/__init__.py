@@ -10,6 +10,7 @@ from adapters.publisher.errors import (
 )
 from adapters.publisher.message import PublishReceipt
 from adapters.publisher.publisher import VendorPublisher
+from adapters.publisher.tls import vendor_tls
 
 __all__ = [
     "NotConfirmedReason",
@@ -19,4 +20,5 @@ __all__ = [
     "PublisherError",
     "VendorPublisher",
     "intents",
+    "vendor_tls",
 ]

@@ -13,6 +13,7 @@ it twice, which the hub's idempotency makes harmless (same vendor and key: appli
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from types import TracebackType
@@ -44,7 +45,8 @@ class _Open:
 class VendorPublisher:
     """Publishes as the broker user ``vendor``; ``broker_url`` carries its login.
 
-    ``confirm_timeout_s`` bounds one ``publish`` call, re-sends included.
+    ``confirm_timeout_s`` bounds one ``publish`` call, re-sends included. An ``amqps://`` URL
+    connects over TLS with ``tls`` (``vendor_tls(ca_file, cert_file, key_file)``).
     """
 
     def __init__(
@@ -55,7 +57,9 @@ class VendorPublisher:
         confirm_timeout_s: float = DEFAULT_CONFIRM_TIMEOUT_S,
         reconnect_interval_s: float = DEFAULT_RECONNECT_INTERVAL_S,
         outcome_prefetch: int = DEFAULT_OUTCOME_PREFETCH,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        self._tls = tls
         self._url = broker_url if isinstance(broker_url, SecretStr) else SecretStr(broker_url)
         self.vendor = vendor
         self._confirm_timeout_s = confirm_timeout_s
@@ -65,7 +69,7 @@ class VendorPublisher:
 
     async def __aenter__(self) -> Self:
         connection = await connect(
-            self._url, self.vendor, reconnect_interval_s=self._reconnect_interval_s
+            self._url, self.vendor, reconnect_interval_s=self._reconnect_interval_s, tls=self._tls
         )
         try:
             # Without on_return_raises an unroutable intent would look confirmed.

@@ -13,6 +13,7 @@ from hub.cli import (
     contracts_cmd,
     dashboards_cmd,
     dlq_cmd,
+    dlq_expired_cmd,
     extra_commands,
     forms_cmd,
     migrate_cmd,
@@ -43,6 +44,7 @@ trace_cmd.register(app)
 forms_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
+dlq_expired_cmd.register(dlq_cmd.dlq)
 dashboards_cmd.register(app)
 office_cmd.register(app)
 status_cmd.register(app)

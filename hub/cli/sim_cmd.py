@@ -30,6 +30,7 @@ Reply = Annotated[str | None, typer.Option(help="Over the throttle: reject, queu
 Millis = Annotated[int | None, typer.Option(help="Milliseconds.")]
 Rate = Annotated[float | None, typer.Option(help="Share of requests, 0..1.")]
 Seconds = Annotated[float | None, typer.Option(help="Seconds.")]
+TlsFile = Annotated[Path | None, typer.Option(help="PEM file; with both, the API is on https.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +50,8 @@ def register(app: typer.Typer) -> None:
         fault_504_delay_s: Seconds = None,
         fault_econnector_down_s: Seconds = None,
         fault_commit_then_drop_rate: Rate = None,
+        tls_cert: TlsFile = None,
+        tls_key: TlsFile = None,
     ) -> None:
         """Run the Open Dental API simulator until SIGINT/SIGTERM; prints its base URL."""
         from odsim.cli import build_config, run
@@ -65,4 +68,6 @@ def register(app: typer.Typer) -> None:
                 "rate_commit_then_drop": fault_commit_then_drop_rate,
             },
         )
-        raise typer.Exit(code=asyncio.run(run(sim_config, host=host, port=port, reset=reset)))
+        raise typer.Exit(code=asyncio.run(run(
+            sim_config, host=host, port=port, reset=reset, tls_cert=tls_cert, tls_key=tls_key
+        )))

@@ -3,6 +3,10 @@
 Reading never loses or reorders the queue (``scan``); a message leaves it only after its
 replacement is safe: a replay's re-publish confirmed, a purge's audit committed. Replays and
 purges are operator actions, audited (hub/audit) before the first message moves.
+
+A dead letter stays at most ``HUB_DEAD_RETENTION_DAYS``: ``retention`` is the policy that says so,
+``expiries`` the record of each one that expired (by intent id, never the body), and
+``expiry_recorder`` the writer's consumer that writes that record before the body goes.
 """
 
 from hub.audit import Operator

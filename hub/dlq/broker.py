@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from urllib.parse import urlsplit
 
-import aio_pika
 import aiormq
 from aio_pika.abc import AbstractConnection
 from pydantic import SecretStr
 
-from hub.broker_connection import BrokerLoginRefused
+from hub.broker_connection import connect_plain
 from hub.dlq.model import DlqError
-from hub.errors import TransientError
+from hub.settings import TlsSettings
 
 # What aio-pika and aiormq raise when the broker refuses, closes a channel, or goes away.
 BROKER_FAILURES: tuple[type[Exception], ...] = (
@@ -35,16 +34,12 @@ def broker_user(broker_url: SecretStr) -> str:
 
 
 @asynccontextmanager
-async def dlq_connection(broker_url: SecretStr) -> AsyncIterator[AbstractConnection]:
-    """A connection to ``broker_url``, closed on exit (which requeues whatever it still held)."""
-    parts = urlsplit(broker_url.get_secret_value())
-    where = f"{parts.hostname}:{parts.port or 5672}"
-    try:
-        connection = await aio_pika.connect(broker_url.get_secret_value())
-    except aiormq.exceptions.ProbableAuthenticationError as exc:
-        raise BrokerLoginRefused(f"the broker at {where} refused the hub's login") from exc
-    except (aiormq.exceptions.AMQPConnectionError, OSError) as exc:
-        raise TransientError(f"cannot connect to the broker at {where} ({exc})") from exc
+async def dlq_connection(
+    broker_url: SecretStr, tls: TlsSettings | None = None
+) -> AsyncIterator[AbstractConnection]:
+    """A connection to ``broker_url`` (over TLS with ``tls`` for ``amqps://``), closed on exit
+    (which requeues whatever it still held)."""
+    connection = await connect_plain(broker_url, tls)
     async with connection:
         yield connection
 

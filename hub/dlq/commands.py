@@ -48,7 +48,7 @@ async def list_dead_letters(
     bounds: ScanBounds = DEFAULT_BOUNDS,
 ) -> ScanReport:
     """The matching dead letters, in queue order; the queue is left as it was."""
-    async with dlq_connection(settings.broker_url) as connection:
+    async with dlq_connection(settings.broker_url, settings.tls) as connection:
         reader = await connection.channel(publisher_confirms=False)
         async with held_scan(reader, where.queue, wanted, bounds) as scan:
             letters = [held.letter for held in scan.matches]
@@ -80,7 +80,7 @@ async def replay_dead_letters(
 ) -> ReplayReport:
     """Re-publish the matches to the intents exchange; each leaves the queue once confirmed.
     Audited as ``operator``'s unless it is a dry run or nothing matches."""
-    async with dlq_connection(settings.broker_url) as connection:
+    async with dlq_connection(settings.broker_url, settings.tls) as connection:
         reader = await connection.channel(publisher_confirms=False)
         async with held_scan(reader, where.queue, wanted, bounds) as scan:
             if dry_run or not scan.matches:

@@ -10,6 +10,7 @@ CONFIRM_TIMEOUT_S = 10.0  # a replay's publisher confirm
 
 # Headers the broker adds when it dead-letters or redelivers a message (RabbitMQ 3.10).
 X_DEATH = "x-death"
+EXPIRED = "expired"  # an x-death reason: the message outlived its queue's TTL
 X_DELIVERY_COUNT = "x-delivery-count"
 BROKER_DEAD_LETTER_PREFIXES = ("x-first-death-", "x-last-death-")
 # Every header the writer adds to a dead letter starts so (hub.names.HEADER_*).

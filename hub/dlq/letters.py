@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from aio_pika.abc import AbstractIncomingMessage, FieldValue
 
 from hub import names
-from hub.dlq.constants import X_DEATH
+from hub.dlq.constants import EXPIRED, X_DEATH
 from hub.dlq.model import DeadLetter, Source
 
 _DEAD_KEY_PREFIX = names.dead_letter_key("")
@@ -28,7 +28,32 @@ _DEAD_KEY_PREFIX = names.dead_letter_key("")
 
 def dead_letter(message: AbstractIncomingMessage, position: int) -> DeadLetter:
     headers: dict[str, FieldValue] = dict(message.headers or {})
-    death = _latest_death(headers)
+    return _letter(message, position, headers, _latest_death(headers))
+
+
+def expired_letter(
+    message: AbstractIncomingMessage, dead_queue: str
+) -> tuple[DeadLetter, Mapping[str, FieldValue]]:
+    """A message that expired from ``dead_queue`` (its retention), read as the dead letter it
+    was there, and the broker's ``x-death`` entry of that expiry (empty if it has none).
+
+    The expiry adds an ``x-death`` entry of its own, first; the letter is read from what was
+    there before it, so a writer's dead letter keeps its trusted ``x-hub-*`` headers and a
+    broker's poison letter is still read from its own ``x-death`` only."""
+    headers: dict[str, FieldValue] = dict(message.headers or {})
+    deaths = headers.get(X_DEATH)
+    entries = [d for d in deaths if isinstance(d, dict)] if isinstance(deaths, list) else []
+    expiry: Mapping[str, FieldValue] = {}
+    first = entries[0] if entries else {}
+    if _text(first, "queue") == dead_queue and _text(first, "reason") == EXPIRED:
+        expiry, entries = entries[0], entries[1:]
+    return _letter(message, 0, headers, entries[0] if entries else {}), expiry
+
+
+def _letter(
+    message: AbstractIncomingMessage, position: int, headers: dict[str, FieldValue],
+    death: Mapping[str, FieldValue],
+) -> DeadLetter:
     # The writer's headers, when the writer wrote them: see the module's docstring.
     trusted: Mapping[str, FieldValue] = {} if death else headers
     office, contract = _office_and_contract(trusted, death, message.routing_key or "")
@@ -42,9 +67,10 @@ def dead_letter(message: AbstractIncomingMessage, position: int) -> DeadLetter:
         contract=contract,
         reason=_text(trusted, names.HEADER_REASON) or _text(death, "reason"),
         dead_lettered_at=(
-            _moment(trusted.get(names.HEADER_DEAD_LETTERED_AT)) or _moment(death.get("time"))
+            header_moment(trusted.get(names.HEADER_DEAD_LETTERED_AT))
+            or header_moment(death.get("time"))
         ),
-        attempts=_count(trusted.get(names.HEADER_ATTEMPTS)),
+        attempts=header_count(trusted.get(names.HEADER_ATTEMPTS)),
         routing_key=message.routing_key or "",
         properties=properties(message),
         headers=headers,
@@ -109,7 +135,7 @@ def _text(table: Mapping[str, FieldValue], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _moment(value: FieldValue) -> datetime | None:
+def header_moment(value: FieldValue) -> datetime | None:
     """A header time: an AMQP timestamp, Unix seconds, or ISO 8601 text; naive means UTC."""
     if isinstance(value, bytes | bytearray):
         value = bytes(value).decode("ascii", errors="replace")
@@ -128,7 +154,8 @@ def _moment(value: FieldValue) -> datetime | None:
     return None
 
 
-def _count(value: FieldValue) -> int | None:
+def header_count(value: FieldValue) -> int | None:
+    """A count or an id in a header: an integer, or its digits as text."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str | bytes) and value.isdigit():

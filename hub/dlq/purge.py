@@ -62,7 +62,7 @@ async def purge_dead_letters(
     bounds: ScanBounds = DEFAULT_BOUNDS,
 ) -> PurgeReport:
     """Purge the matches if ``confirm`` agrees: audit committed first, then the acks."""
-    async with dlq_connection(settings.broker_url) as connection:
+    async with dlq_connection(settings.broker_url, settings.tls) as connection:
         reader = await connection.channel(publisher_confirms=False)
         async with held_scan(reader, where.queue, wanted, bounds) as scan:
             plan = PurgePlan(

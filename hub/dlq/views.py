@@ -1,4 +1,5 @@
-"""How ``hub dlq`` prints dead letters: a table, JSON, or one message in full.
+"""How ``hub dlq`` prints dead letters (a table, JSON, or one message in full) and the record
+of those that expired (``hub dlq expired``).
 
 Bodies may hold patient data: only ``letter_text(..., with_body=True)`` prints one.
 """
@@ -12,6 +13,7 @@ from decimal import Decimal
 
 from aio_pika.abc import FieldValue
 
+from hub.dlq.expiries import ExpiryRow
 from hub.dlq.model import DeadLetter, ScanEnd, ScanSummary
 from hub.dlq.replay import ReplayResult
 
@@ -132,4 +134,51 @@ def replay_lines(results: Sequence[ReplayResult]) -> str:
         f"{result.status.value:<13}{result.letter.vendor or '-'}  "
         f"{result.letter.idempotency_key or '-'}  -> {result.routing_key or '-'}"
         for result in results
+    )
+
+
+EXPIRY_COLUMNS = ("expired", "vendor", "office", "contract", "reason", "key", "intent")
+
+
+def expiries_table(rows: Sequence[ExpiryRow]) -> str:
+    """One line per recorded expiry, oldest first: ids only, the body is gone."""
+    lines = [EXPIRY_COLUMNS, *(_expiry_cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(EXPIRY_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def expiries_json(rows: Sequence[ExpiryRow]) -> str:
+    return json.dumps({"expiries": [expiry_json(row) for row in rows], "count": len(rows)},
+                      indent=2)
+
+
+def expiry_json(row: ExpiryRow) -> dict[str, JsonValue]:
+    expiry = row.expiry
+    return {
+        "id": row.id,
+        "queue": expiry.queue,
+        "source": expiry.source.value,
+        "intent_id": expiry.intent_id,
+        "vendor": expiry.vendor,
+        "idempotency_key": expiry.idempotency_key,
+        "message_id": expiry.message_id,
+        "office": expiry.office,
+        "contract": expiry.contract,
+        "reason": expiry.reason,
+        "dead_lettered_at": _time(expiry.dead_lettered_at) or None,
+        "expired_at": _time(expiry.expired_at) or None,
+        "recorded_at": _time(row.recorded_at),
+    }
+
+
+def _expiry_cells(row: ExpiryRow) -> tuple[str, ...]:
+    expiry = row.expiry
+    return (
+        _time(expiry.expired_at or row.recorded_at), expiry.vendor or "-", expiry.office or "-",
+        expiry.contract or "-", expiry.reason or "-",
+        expiry.idempotency_key or expiry.message_id or "-",
+        "-" if expiry.intent_id is None else str(expiry.intent_id),
     )

@@ -329,6 +329,47 @@ BEGIN
 END
 """
 
+# hub.dead's retention (hub/dlq/retention.py): one row per dead letter that expired from a
+# dead-letter queue, naming the intent (never its body), written by the writer's expiry recorder
+# before it acks the expired message, so the body is gone and the record stays. ``expiry_key`` is
+# the SHA-256 of what identifies one expiry (hub/dlq/expiries.py): a redelivered expiry, or two
+# writers recording it, make one row. Append-only like the audit trail: the triggers refuse every
+# DELETE and UPDATE.
+_DEAD_LETTER_EXPIRIES = f"""
+CREATE TABLE dead_letter_expiries (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    expiry_key CHAR(64) {CODE} NOT NULL,
+    queue VARCHAR(255) {EXACT} NOT NULL,
+    source VARCHAR(8) {CODE} NOT NULL,
+    intent_id BIGINT UNSIGNED NULL,
+    vendor VARCHAR(64) {EXACT} NULL,
+    idempotency_key VARCHAR(128) {EXACT} NULL,
+    message_id VARCHAR(255) {EXACT} NULL,
+    office_id VARCHAR(64) {EXACT} NULL,
+    contract VARCHAR(64) {CODE} NULL,
+    reason VARCHAR(64) {CODE} NULL,
+    dead_lettered_at DATETIME(6) NULL,
+    expired_at DATETIME(6) NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    UNIQUE KEY uq_dead_letter_expiries_key (expiry_key),
+    KEY ix_dead_letter_expiries_recorded (recorded_at),
+    KEY ix_dead_letter_expiries_intent (vendor, idempotency_key),
+    KEY ix_dead_letter_expiries_office (office_id, recorded_at)
+) {TABLE_OPTIONS}
+"""
+
+_EXPIRIES_NO_DELETE = """
+CREATE TRIGGER dead_letter_expiries_no_delete BEFORE DELETE ON dead_letter_expiries
+FOR EACH ROW SIGNAL SQLSTATE '45000'
+    SET MESSAGE_TEXT = 'dead_letter_expiries is append-only: no row is ever deleted'
+"""
+
+_EXPIRIES_NO_UPDATE = """
+CREATE TRIGGER dead_letter_expiries_no_update BEFORE UPDATE ON dead_letter_expiries
+FOR EACH ROW SIGNAL SQLSTATE '45000'
+    SET MESSAGE_TEXT = 'dead_letter_expiries is append-only: no row is ever changed'
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -346,5 +387,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             _OPERATOR_AUDIT, _LEGACY_OPERATOR_ACTIONS, _PURGE_AUDIT_ID, _LEGACY_PURGE_AUDIT_IDS,
             _AUDIT_NO_DELETE, _AUDIT_RESULT_ONLY,
         ),
+    ),
+    Migration(
+        version=11,
+        name="dead_letter_expiries",
+        statements=(_DEAD_LETTER_EXPIRIES, _EXPIRIES_NO_DELETE, _EXPIRIES_NO_UPDATE),
     ),
 )

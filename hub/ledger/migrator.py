@@ -20,6 +20,7 @@ from hub.errors import LedgerError, TransientError
 from hub.ledger.migrations import MIGRATIONS, SCHEMA_MIGRATIONS_DDL, Migration
 from hub.ledger.mysql_errors import DRIVER_FAILURES, translated
 from hub.settings import MySqlSettings
+from hub.tls import handshake, mysql_ssl
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,14 +93,17 @@ def quote_name(name: str) -> str:
 
 
 async def _connect(settings: MySqlSettings) -> aiomysql.Connection:
-    return await aiomysql.connect(
-        host=settings.host,
-        port=settings.port,
-        user=settings.user,
-        password=settings.password.get_secret_value(),
-        autocommit=True,
-        charset="utf8mb4",
-    )
+    where = f"{settings.host}:{settings.port}"
+    with handshake("the hub database", where, tls=settings.tls):
+        return await aiomysql.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password.get_secret_value(),
+            autocommit=True,
+            charset="utf8mb4",
+            ssl=mysql_ssl(settings),
+        )
 
 
 async def _quit(conn: aiomysql.Connection) -> None:

@@ -24,6 +24,7 @@ from hub.errors import TransientError
 from hub.ledger.mysql_errors import DRIVER_FAILURES, error_code, translate, translated
 from hub.ledger.port import QueryObserver
 from hub.settings import MySqlSettings
+from hub.tls import handshake, mysql_ssl
 
 POOL_RECYCLE_S = 3600
 DEADLOCK = 1213  # InnoDB chose this transaction to roll back, whole, to break a deadlock
@@ -109,7 +110,10 @@ class MySqlSession:
     async def open(
         cls, settings: MySqlSettings, *, on_query: QueryObserver, max_connections: int
     ) -> Self:
-        with translated("connecting"):
+        where = f"{settings.host}:{settings.port}"
+        with translated("connecting"), handshake(
+            "the hub database", where, tls=settings.tls
+        ):
             pool = await aiomysql.create_pool(
                 host=settings.host,
                 port=settings.port,
@@ -124,6 +128,7 @@ class MySqlSession:
                 pool_recycle=POOL_RECYCLE_S,
                 cursorclass=aiomysql.DictCursor,
                 client_flag=CLIENT.MULTI_STATEMENTS,
+                ssl=mysql_ssl(settings),  # a TLS handshake per pooled connection, at its opening
             )
         return cls(pool, on_query, lock_wait_s=settings.lock_wait_s)
 

@@ -34,6 +34,7 @@ class IntentInstruments:
     ack_failures: Counter
     wrapper_errors: Counter
     unauthenticated: Counter
+    dead_letters_expired: Counter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,6 +153,12 @@ def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
             "Messages without user_id: dead-lettered as unauthenticated, and no vendor can be "
             "told (there is nobody to route an outcome to).",
             ["office"],
+            registry=registry,
+        ),
+        dead_letters_expired=Counter(
+            "hub_dead_letters_expired",
+            "Dead letters that outlived hub.dead's retention, recorded by intent id (body gone).",
+            ["office", "vendor"],
             registry=registry,
         ),
         wrapper_errors=Counter(

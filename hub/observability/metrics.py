@@ -14,6 +14,7 @@ hub_reconciliations_total              counter    office, contract, verdict
 hub_ack_failures_total                 counter    office
 hub_wrapper_errors_total               counter    wrapper
 hub_intents_unauthenticated_total      counter    office
+hub_dead_letters_expired_total         counter    office, vendor
 hub_od_requests_total                  counter    operation, office, status_class
 hub_od_request_duration_seconds        histogram  operation, office
 hub_od_auth_failures_total             counter    office
@@ -161,6 +162,11 @@ class HubMetrics:
         """A message without user_id: dead-lettered, and its vendor cannot be told."""
         self._m.intents.unauthenticated.labels(self._bounds.office(office)).inc()
 
+    def dead_letter_expired(self, office: str, vendor: str) -> None:
+        """A dead letter outlived hub.dead's retention and its expiry was recorded."""
+        b = self._bounds
+        self._m.intents.dead_letters_expired.labels(b.office(office), b.vendor(vendor)).inc()
+
     def wrapper_error(self, wrapper: str) -> None:
         """Reporting a run failed (``wrapper`` names which report); the decision stood."""
         self._m.intents.wrapper_errors.labels(self._wrapper_names(wrapper)).inc()
@@ -306,6 +312,8 @@ class HubMetrics:
             for cause in PauseCause:
                 state.lane_paused.labels(office, cause.value)
             state.parked.labels(office)
+        for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
+            intents.dead_letters_expired.labels(office, vendor)
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
             intents.finished.labels(

@@ -14,9 +14,11 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import aiohttp
+from yarl import URL
 
 from hub.errors import AuthError, HubError, PermanentError, ThrottledError, TransientError
 from hub.opendental.constants import MAX_MESSAGE_CHARS
+from hub.tls import handshake_failure, refused
 
 # A 400 whose message says the office cannot be reached right now. Open Dental's exact wording
 # is not documented and changes between versions, so each pattern is loose on purpose.
@@ -101,9 +103,15 @@ def classify_status(
     return PermanentError(message, status=status)
 
 
-def classify_transport(exc: Exception) -> HubError:
-    """The hub error for an exception raised by the HTTP client (or any other, as permanent)."""
+def classify_transport(exc: Exception, *, office_id: str = "", base_url: str = "") -> HubError:
+    """The hub error for an exception raised by the HTTP client (or any other, as permanent);
+    ``office_id`` and ``base_url`` name the link in a failed TLS handshake's message."""
     message = type(exc).__name__  # never the exception's text: it can hold a URL with filters
+    failure = handshake_failure(exc)
+    if failure is not None:  # before the request: nothing was sent; fixed, the next try works
+        url = URL(base_url)
+        tls = refused(f"office {office_id}'s Open Dental API", f"{url.host}:{url.port}", failure)
+        return TransientError(str(tls), maybe_applied=False)
     if isinstance(exc, _NOT_SENT):
         return TransientError(message, maybe_applied=False)
     if isinstance(exc, _NOT_SENDABLE) or not isinstance(exc, TRANSPORT_ERRORS):

@@ -30,6 +30,7 @@ from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
 from hub.opendental.replies import APPOINTMENT, COMMLOG, DOCUMENT, PATIENT, PAYMENT, Table
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
+from hub.tls import handshake_failure
 
 Filter = str | int
 _T = TypeVar("_T")
@@ -229,8 +230,14 @@ class OpenDentalClient:
                     content=None if body is None else json.dumps(dict(body)),
                 )
         except TRANSPORT_ERRORS as exc:
-            self._report(attempt(None).record(message=type(exc).__name__))
-            raise classify_transport(exc) from exc
+            error = classify_transport(
+                exc, office_id=self._office.office_id, base_url=self._office.base_url
+            )
+            # A refused certificate is named in the call's record (hub trace): the class name
+            # alone would not say which certificate or why.
+            tls = handshake_failure(exc) is not None
+            self._report(attempt(None).record(message=str(error) if tls else type(exc).__name__))
+            raise error from exc
         except asyncio.CancelledError:
             # The caller's own timeout: once past the pacer the request may have been sent, so
             # it is on the record.

@@ -12,6 +12,7 @@ the writer alone decides what is sent again, after looking.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -67,8 +68,11 @@ class HttpClient:
     Raises aiohttp's exceptions as they are; the caller classifies them.
     """
 
-    def __init__(self, timeouts: HttpTimeouts, *, max_connections: int) -> None:
+    def __init__(
+        self, timeouts: HttpTimeouts, *, max_connections: int, tls: ssl.SSLContext | None = None
+    ) -> None:
         self._max_connections = max_connections
+        self._tls = tls  # for https:// offices; None: aiohttp's default (the system's CAs)
         self._timeout = timeouts.as_aiohttp()
         self._session: aiohttp.ClientSession | None = None
 
@@ -100,7 +104,9 @@ class HttpClient:
         )
 
     def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections, limit_per_host=0, ssl=self._tls or True
+        )
         session = aiohttp.ClientSession(connector=connector, trust_env=False)
         # aiohttp resends an idempotent request once when a pooled connection drops; there is
         # no public switch (aio-libs/aiohttp#10790), and its own test client sets this the same.

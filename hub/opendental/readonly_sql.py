@@ -27,6 +27,7 @@ import aiomysql
 from hub.errors import HubError, PermanentError, ReadOnlyViolation, TransientError
 from hub.opendental.sql_guard import check_single_select
 from hub.settings import HubSettings, MySqlSettings
+from hub.tls import handshake_failure, mysql_ssl, refused
 
 # Beyond the server's own statement timeout, the client gives up this much later: a connection
 # that hangs without an answer (a dead network) must not hold a query slot forever.
@@ -79,9 +80,11 @@ class ReadOnlyDatabase:
 
     def __init__(
         self, pool: aiomysql.Pool, *, timeout_s: float, max_concurrent: int,
-        observer: QueryObserver,
+        observer: QueryObserver, link: str = "the office's database", where: str = "",
     ) -> None:
         self._pool = pool
+        self._link = link  # for a failed TLS handshake's message
+        self._where = where
         self._timeout_s = timeout_s
         self._slots = asyncio.Semaphore(max_concurrent)
         self._observer = observer
@@ -90,17 +93,22 @@ class ReadOnlyDatabase:
     @asynccontextmanager
     async def open(
         cls, db: MySqlSettings, *, timeout_s: float, max_concurrent: int, observer: QueryObserver,
+        link: str = "the office's database",
     ) -> AsyncIterator[ReadOnlyDatabase]:
         """A pool that connects on first use (so a database that is down fails a query, as a
-        TransientError, not the start-up), closed on exit."""
+        TransientError, not the start-up), closed on exit; over TLS when ``db.tls`` is on.
+        ``link`` names the database in errors (``office office-1's database``)."""
         pool = await aiomysql.create_pool(
             host=db.host, port=db.port, user=db.user, password=db.password.get_secret_value(),
             db=db.database, minsize=0, maxsize=max_concurrent, autocommit=True,
             charset="utf8mb4", connect_timeout=timeout_s, pool_recycle=3600,
-            init_command=session_init_sql(timeout_s),
+            init_command=session_init_sql(timeout_s), ssl=mysql_ssl(db),
         )
         try:
-            yield cls(pool, timeout_s=timeout_s, max_concurrent=max_concurrent, observer=observer)
+            yield cls(
+                pool, timeout_s=timeout_s, max_concurrent=max_concurrent, observer=observer,
+                link=link, where=f"{db.host}:{db.port}",
+            )
         finally:
             pool.close()
             await pool.wait_closed()
@@ -146,6 +154,10 @@ class ReadOnlyDatabase:
             message = f"{query_name}: no answer from the Open Dental database in time"
             raise TransientError(message) from exc
         except aiomysql.MySQLError as exc:
+            failure = handshake_failure(exc)
+            if failure is not None:  # transient for the writer: fixed, the next read works
+                tls = refused(self._link, self._where, failure)
+                raise TransientError(f"{query_name}: {tls}") from exc
             error = _translate(query_name, exc)
             if isinstance(error, PermanentError):
                 # The server's text for these (a syntax error, say) quotes the statement with its

@@ -200,6 +200,7 @@ def _office(entry: OfficeEntry, at: str, secrets: _Secrets) -> Office:
             database=db.database,
             user=db.user,
             password=secrets.get(f"{at}.db.password", db.password_env, db.password_file),
+            tls=db.tls,
         ),
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from hub.errors import HubError
-from hub.settings import ApiMode
+from hub.settings import ApiMode, MySqlSettings, TlsSettings
 
 # The contracts of version 1; a registry may only name these unless the caller passes another set.
 V1_CONTRACTS = frozenset(
@@ -38,6 +38,14 @@ class OfficeDatabase:
     database: str
     user: str
     password: SecretStr
+    tls: bool = False  # over TLS, verified with the hub's TLS settings (HUB_TLS__*)
+
+    def connection(self, tls: TlsSettings) -> MySqlSettings:
+        """The settings a connection to this database opens with, the hub's TLS included."""
+        return MySqlSettings(
+            host=self.host, port=self.port, user=self.user, password=self.password,
+            database=self.database, tls=self.tls,
+        ).with_client_tls(tls)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -53,6 +53,7 @@ class DatabaseEntry(_Entry):
     user: Annotated[str, StringConstraints(min_length=1)]
     password_env: EnvName | None = None
     password_file: FileName | None = None
+    tls: bool = False  # over TLS, verified with HUB_TLS__* (the hub's CA and client certificate)
 
     @model_validator(mode="after")
     def _one_password_reference(self) -> DatabaseEntry:

@@ -17,8 +17,8 @@ from typing import Protocol
 from hub.errors import HubError
 from hub.opendental.readonly_sql import QueryObserver, ReadOnlyDatabase
 from hub.opendental.reconcile_queries import securitylog_for_row
-from hub.registry import Office, OfficeDatabase
-from hub.settings import MySqlSettings
+from hub.registry import Office
+from hub.settings import TlsSettings
 from hub.trace.models import OdRow, OfficeLog, TimedEntry
 
 UTC_BATCH = 100  # local times converted per query
@@ -28,12 +28,6 @@ class OfficeAudit(Protocol):
     """Reads Open Dental's audit of one row of one office."""
 
     async def read(self, row: OdRow) -> OfficeLog: ...
-
-
-def _account(db: OfficeDatabase) -> MySqlSettings:
-    return MySqlSettings(
-        host=db.host, port=db.port, user=db.user, password=db.password, database=db.database
-    )
 
 
 async def _utc_times(db: ReadOnlyDatabase, moments: Sequence[datetime]) -> dict[datetime, datetime]:
@@ -56,9 +50,10 @@ class SqlOfficeAudit:
 
     def __init__(
         self, offices: Mapping[str, Office], *, timeout_s: float, max_concurrent: int,
-        observer: QueryObserver,
+        observer: QueryObserver, tls: TlsSettings | None = None,
     ) -> None:
         self._offices = offices
+        self._tls = tls or TlsSettings()
         self._timeout_s = timeout_s
         self._max_concurrent = max_concurrent
         self._observer = observer
@@ -69,8 +64,9 @@ class SqlOfficeAudit:
             return OfficeLog(error=f"office {row.office_id!r} is not in the registry")
         try:
             async with ReadOnlyDatabase.open(
-                _account(office.db), timeout_s=self._timeout_s,
+                office.db.connection(self._tls), timeout_s=self._timeout_s,
                 max_concurrent=self._max_concurrent, observer=self._observer,
+                link=f"office {office.id}'s database",
             ) as db:
                 entries = await securitylog_for_row(db, row.table, row.primary_key)
                 utc = await _utc_times(db, [entry.log_datetime for entry in entries])

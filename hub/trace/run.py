@@ -40,7 +40,7 @@ async def _ledger(settings: HubSettings) -> AsyncIterator[MySqlLedger]:
 def _audit(settings: HubSettings, registry: Registry) -> SqlOfficeAudit:
     return SqlOfficeAudit(
         registry.offices, timeout_s=settings.od_sql_timeout_s,
-        max_concurrent=settings.od_sql_max_concurrent, observer=_Unmeasured(),
+        max_concurrent=settings.od_sql_max_concurrent, observer=_Unmeasured(), tls=settings.tls,
     )
 
 

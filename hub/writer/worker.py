@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 from aio_pika.abc import AbstractQueue, AbstractRobustChannel
 
-from hub import bootstrap
+from hub import bootstrap, names
 from hub.audit import operator_of
-from hub.broker_admin import management_api
+from hub.broker_admin import ManagementApi, management_api
 from hub.broker_limits import check_settings, log_broker_limits, log_in_hand
+from hub.dlq.retention import DEFAULT_RETENTION_NAMES, apply_retention
+from hub.errors import HubError
 from hub.ledger import migrate
 from hub.observability import serving
 from hub.observability.writer_checks import REGISTRY, registry_loads
@@ -163,6 +165,19 @@ def map_large_blocks() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
 
 
+async def _apply_retention(settings: HubSettings, api: ManagementApi) -> None:
+    """hub.dead's retention as the settings say (``hub topology`` does the same). The writer
+    applies intents without it, so a refusal is logged as an error, not a reason to stop."""
+    days = settings.dead_retention_days
+    try:
+        await apply_retention(api, DEFAULT_RETENTION_NAMES, days)
+    except HubError as exc:
+        log.error("hub.dead's retention (HUB_DEAD_RETENTION_DAYS=%g) is not in force: %s; "
+                  "dead letters stay until replayed or purged", days, exc)
+        return
+    log.info("hub.dead keeps dead letters %g day(s) (policy %s)", days, names.RETENTION_POLICY)
+
+
 def _ended(task: asyncio.Task[None]) -> None:
     """A lane ends only when the writer stops, or when the ledger refuses for good (the writer
     then stops too): say so at once, with the failure."""
@@ -202,6 +217,7 @@ async def run_worker(
             await worker.start()
             async with management_api(settings) as api:
                 await log_broker_limits(settings, api, sorted(registry.offices))
+                await _apply_retention(settings, api)
             log_in_hand(settings.writer, registry)
             if freeze_heap:
                 log.info("froze %d start-up objects out of the garbage collector's way",

@@ -105,7 +105,7 @@ async def _declare_office_queues(settings: HubSettings, world: BenchWorld) -> No
 async def declare_world_queues(settings: HubSettings, world: BenchWorld) -> None:
     """The world's office and outcome queues (again, after a writer's run removed them)."""
     await _declare_office_queues(settings, world)
-    async with robust_channel(settings.broker_url) as channel:
+    async with robust_channel(settings.broker_url, settings.tls) as channel:
         for vendor in world.vendors():
             await declare_outcome_queue(channel, vendor)
 
@@ -120,7 +120,7 @@ async def _broker(
     broker = URL(settings.broker_url.get_secret_value()).with_password(None)
     async with management_api(settings) as api:
         try:
-            async with robust_channel(settings.broker_url) as channel:
+            async with robust_channel(settings.broker_url, settings.tls) as channel:
                 await declare_exchanges(channel)
                 for vendor in world.vendors():
                     await add_vendor(api, channel, registry.vendor(vendor), password=password)

@@ -105,7 +105,7 @@ async def _registry(
     text = registry_toml(world, run, api_url, own)
     await asyncio.to_thread(write_private, run.registry_path, text)
     registry = await asyncio.to_thread(load_registry, run.registry_path, secrets_env(world, run))
-    async with robust_channel(run.broker_url) as channel:
+    async with robust_channel(run.broker_url, run.tls) as channel:
         await declare_topology(channel, topology_for(registry, run.office_delivery_limit))
     return registry
 

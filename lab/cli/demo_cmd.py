@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,6 +22,8 @@ from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
 from lab.demo import DemoConfig, SimTarget, report_json, report_text, run_demo
 from lab.demo.config import DEFAULT_OUTCOME_TIMEOUT_S, DEFAULT_PATIENTS
+from lab.demo.local_tls import DEFAULT_DIR as DEFAULT_TLS_DIR
+from lab.demo.local_tls import LocalTls
 
 AsJson = Annotated[
     bool, typer.Option("--json", help="One JSON object on stdout (shape: lab/demo/report.py).")
@@ -29,6 +32,14 @@ Patients = Annotated[int, typer.Option(min=1, max=8, help="New patients demo-for
 TimeoutS = Annotated[
     float, typer.Option("--timeout-s", min=1.0, help="How long to wait for every outcome.")
 ]
+Plain = Annotated[bool, typer.Option(
+    "--plain", help="Run the links as the settings and the registry have them, without the "
+    "local CA's TLS.",
+)]
+TlsDir = Annotated[Path, typer.Option(
+    "--tls-dir", envvar="HUB_TLS_DIR", file_okay=False,
+    help="The local CA and certificates (scripts/make-certs.sh) the links use.",
+)]
 
 
 @asynccontextmanager
@@ -53,7 +64,9 @@ async def start_simulator(target: SimTarget) -> AsyncIterator[str]:
         ),
     )
     db = SimDbSettings().params()
-    async with running_simulator(config, host=target.host, port=target.port, db=db) as handle:
+    async with running_simulator(
+        config, host=target.host, port=target.port, db=db, tls=target.tls
+    ) as handle:
         yield handle.base_url
 
 
@@ -68,15 +81,24 @@ def register(app: typer.Typer) -> None:
         as_json: AsJson = False,
         patients: Patients = DEFAULT_PATIENTS,
         timeout_s: TimeoutS = DEFAULT_OUTCOME_TIMEOUT_S,
+        plain: Plain = False,
+        tls_dir: TlsDir = DEFAULT_TLS_DIR,
     ) -> None:
         """Run the whole flow on this machine: simulator, writer, two vendors, a scripted mix;
-        then account for every intent. Exit 0 when all is accounted for and every check holds."""
+        then account for every intent. Exit 0 when all is accounted for and every check holds.
+        Every link is over TLS with the local CA (vendors and the writer on AMQPS, MariaDB's
+        TLS, the simulator on https), unless --plain."""
         settings = HubSettings()
         # The writer's per-intent lines would drown the progress; problems still show.
         configure_logging(settings.log_format, level=logging.WARNING)
+        try:
+            tls = None if plain else LocalTls(directory=tls_dir).checked()
+        except HubError as exc:
+            typer.echo(f"hub demo: {exc}", err=True)
+            raise typer.Exit(code=1) from None
         config = DemoConfig(
-            settings=settings, environ=dict(os.environ), patients=patients,
-            outcome_timeout_s=timeout_s,
+            settings=settings if tls is None else tls.hub_settings(settings),
+            environ=dict(os.environ), patients=patients, outcome_timeout_s=timeout_s, tls=tls,
         )
         raise typer.Exit(code=asyncio.run(_demo(config, as_json)))
 

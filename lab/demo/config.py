@@ -7,16 +7,20 @@ test) hands in a ``StartSimulator`` that serves ``SimTarget`` and yields its bas
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from hub.errors import HubError
 from hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from lab.demo.local_tls import LocalTls
 
 DEFAULT_PATIENTS = 3
 DEFAULT_OUTCOME_TIMEOUT_S = 60.0
@@ -35,6 +39,7 @@ class SimTarget:
     database: str  # the office's Open Dental database
     developer_key: SecretStr
     customer_key: SecretStr
+    tls: ssl.SSLContext | None = None  # serve https with this server context
 
 
 class StartSimulator(Protocol):
@@ -64,3 +69,6 @@ class DemoConfig:
     outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S  # for every outcome of the run
     metrics_registry: CollectorRegistry | None = None  # the writer's; None: a fresh one
     operator: str = "demo"  # who the audit trail records for the registry load and vendor adds
+    # Every link over TLS with this machine's CA; ``settings`` already carries the hub's side
+    # (LocalTls.hub_settings). None: the links as the settings and the registry have them.
+    tls: LocalTls | None = None

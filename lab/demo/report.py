@@ -6,7 +6,8 @@ JSON shape: ``run_id``, ``ok``; the counts ``published`` (confirmed by the broke
 ``broker_refusals`` with each reply); ``writer_rejections`` (reason, message, field errors);
 ``by_vendor`` (publishing vendor → label → count); ``checks`` (``outcomes_match_script``,
 ``od_rows_per_applied_create``, ``od_rows_by_table``, ``repeated_keys_made_one_api_call``, each
-with ``ok``); ``leftover_events_acked``; ``trace`` (the traced intent and its command).
+with ``ok``; and ``every_link_over_tls`` when run over TLS, with each link's protocol);
+``leftover_events_acked``; ``trace`` (the traced intent and its command).
 Ids, keys, contracts and reasons only: no patient data.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from lab.demo.accounting import StepResult, Tally
 from lab.demo.checks import RepeatCalls, RowCheck, TableCount
+from lab.demo.local_tls import LinkTls
 from lab.demo.people import Run
 
 Json = dict[str, object]
@@ -32,6 +34,7 @@ class DemoReport:
     tables: tuple[TableCount, ...]
     repeats: tuple[RepeatCalls, ...]
     leftovers: int  # outcome events of earlier runs, acked and ignored
+    links: tuple[LinkTls, ...]  # each link as its server saw it; empty when run without TLS
     trace_target: str  # vendor:key of the intent traced
     trace_text: str | None  # ``hub trace`` of it; None when the ledger has no such intent
 
@@ -43,7 +46,7 @@ class DemoReport:
             "od_rows_by_table": all(t.rows == t.applied_creates for t in self.tables),
             "repeated_keys_made_one_api_call": bool(self.repeats)
             and all(r.ok for r in self.repeats),
-        }
+        } | ({"every_link_over_tls": all(link.ok for link in self.links)} if self.links else {})
 
     @property
     def ok(self) -> bool:
@@ -77,7 +80,7 @@ def _rejections(report: DemoReport) -> list[Json]:
 
 def _checks_json(report: DemoReport) -> Json:
     ok = report.checks
-    return {
+    checks: Json = {
         "outcomes_match_script": {
             "ok": ok["outcomes_match_script"], "steps": len(report.results),
             "mismatches": [
@@ -111,6 +114,15 @@ def _checks_json(report: DemoReport) -> Json:
             ],
         },
     }
+    if report.links:
+        checks["every_link_over_tls"] = {
+            "ok": ok["every_link_over_tls"],
+            "links": [
+                {"link": link.link, "tls": link.version, "seen": link.seen}
+                for link in report.links
+            ],
+        }
+    return checks
 
 
 def report_json(report: DemoReport) -> str:

@@ -28,7 +28,8 @@ from lab.demo.checks import (
     check_rows,
     count_tables,
 )
-from lab.demo.config import Cast, DemoConfig, DemoError, StartSimulator
+from lab.demo.config import DemoConfig, DemoError, StartSimulator
+from lab.demo.local_tls import LinkTls, links_over_tls
 from lab.demo.outcomes import OutcomeBook, VendorKey
 from lab.demo.people import Run
 from lab.demo.report import DemoReport
@@ -37,6 +38,7 @@ from lab.demo.vendors import DemoVendor, Sent
 
 PROGRESS_EVERY_S = 1.0
 CHECK_CONNECTIONS = 2
+LINK_POLLS = 15  # seconds for the management API to list every connection
 
 
 class _Unmeasured:
@@ -98,14 +100,15 @@ async def _learn(
 
 
 @asynccontextmanager
-async def _vendors(stack: Stack, cast: Cast, book: OutcomeBook) -> AsyncIterator[
+async def _vendors(config: DemoConfig, stack: Stack, book: OutcomeBook) -> AsyncIterator[
     tuple[DemoVendor, DemoVendor]
 ]:
     """Both vendors connected, their outcome queues followed into ``book`` until exit."""
+    tls = None if config.tls is None else config.tls.vendor_context()
     async with AsyncExitStack() as exits:
         forms, reminders = [
-            await exits.enter_async_context(DemoVendor(name, stack.vendor_urls[name]))
-            for name in (cast.forms, cast.reminders)
+            await exits.enter_async_context(DemoVendor(name, stack.vendor_urls[name], tls))
+            for name in (config.cast.forms, config.cast.reminders)
         ]
         tasks = [asyncio.create_task(book.follow(vendor)) for vendor in (forms, reminders)]
         try:
@@ -121,13 +124,13 @@ async def _vendors(stack: Stack, cast: Cast, book: OutcomeBook) -> AsyncIterator
 
 async def _play(
     config: DemoConfig, stack: Stack, run: Run, book: OutcomeBook, progress: Progress
-) -> list[Sent]:
+) -> tuple[list[Sent], list[LinkTls]]:
     """Both phases; then every outcome awaited, until the run's deadline."""
     cast = config.cast
     deadline = asyncio.get_running_loop().time() + config.outcome_timeout_s
     sent: list[Sent] = []
     tick = _Ticker(progress, book, lambda: sum(_expected(sent).values()))
-    async with _vendors(stack, cast, book) as (forms, reminders):
+    async with _vendors(config, stack, book) as (forms, reminders):
         sent += await _publish(forms, script.forms_steps(run, cast, config.patients), progress)
         found = await _learn(book, run, config, deadline, tick)
         progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
@@ -136,7 +139,21 @@ async def _play(
         tick(force=True)
         if not complete:
             progress(f"gave up waiting for outcomes after {config.outcome_timeout_s} s")
-    return sent
+        links = await _links(config, stack) if config.tls is not None else []
+    return sent, links
+
+
+async def _links(config: DemoConfig, stack: Stack) -> list[LinkTls]:
+    """Every link of the run as its server reports it, while the vendors and the writer are
+    still connected. RabbitMQ's management API lists a connection some seconds after it opened."""
+    office = stack.registry.office(config.cast.office)
+    vendors = (config.cast.forms, config.cast.reminders)
+    for _ in range(LINK_POLLS):
+        links = await links_over_tls(config.settings, office, vendors, stack.writer_id)
+        if all(link.seen for link in links):
+            break
+        await asyncio.sleep(1.0)
+    return links
 
 
 async def _od_checks(
@@ -173,13 +190,10 @@ async def run_demo(
     progress(f"run {run.id}: every key starts with {run.prefix}")
     book = OutcomeBook(run.prefix)
     async with running_stack(config, start_simulator, progress) as stack:
-        sent = await _play(config, stack, run, book, progress)
+        sent, links = await _play(config, stack, run, book, progress)
         office = stack.registry.office(config.cast.office).db
     results = pair(sent, book.events)
-    od_db = MySqlSettings(
-        host=office.host, port=office.port, user=office.user, password=office.password,
-        database=office.database,
-    )
+    od_db = office.connection(config.settings.tls)
     rows, tables = await _od_checks(config.settings, od_db, run, results)
     target = IntentTarget(
         vendor=config.cast.forms, idempotency_key=run.key(script.FORMS, "appointment", 1)
@@ -187,6 +201,6 @@ async def run_demo(
     return DemoReport(
         run=run, tally=tally(results, book.events), results=tuple(results), rows=tuple(rows),
         tables=tuple(tables), repeats=tuple(await _ledger_checks(config.settings, results)),
-        leftovers=book.leftovers, trace_target=str(target),
+        leftovers=book.leftovers, links=tuple(links), trace_target=str(target),
         trace_text=await _trace(config, target),
     )

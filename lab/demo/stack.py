@@ -10,6 +10,7 @@ It uses the settings' registry and databases as they are, so ``hub trace`` works
 from __future__ import annotations
 
 import errno
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pydantic import SecretStr
 
 from hub import bootstrap
 from hub.audit import operator_of
-from hub.broker_connection import robust_channel
+from hub.broker_connection import broker_where, robust_channel
 from hub.ledger import migrate
 from hub.registry import Office, Registry
 from hub.registry.audited import load_audited_registry
@@ -37,6 +38,7 @@ Progress = Callable[[str], None]
 class Stack:
     registry: Registry
     vendor_urls: Mapping[str, SecretStr]  # each vendor's broker login, this run's password
+    writer_id: str  # the writer's, as its broker connection and the ledger name it
 
 
 def _checked_office(registry: Registry, cast: Cast) -> Office:
@@ -51,15 +53,21 @@ def _checked_office(registry: Registry, cast: Cast) -> Office:
     return office
 
 
-def sim_target(settings: HubSettings, office: Office) -> SimTarget:
-    """The simulator that answers for ``office``: its API URL's host and port, its database."""
+def sim_target(
+    settings: HubSettings, office: Office, tls: ssl.SSLContext | None = None
+) -> SimTarget:
+    """The simulator that answers for ``office``: its API URL's host and port, its database;
+    over https (with ``tls``, the server's context) when the URL says so."""
     url = urlsplit(office.api_url)
-    if url.scheme != "http" or url.hostname is None:
-        raise DemoError(f"office {office.id}'s api_url {office.api_url} is not a local http URL")
+    if url.scheme not in ("http", "https") or url.hostname is None:
+        raise DemoError(f"office {office.id}'s api_url {office.api_url} is not a local URL")
+    if (url.scheme == "https") != (tls is not None):
+        raise DemoError(f"office {office.id}'s api_url {office.api_url}: the simulator serves "
+                        f"{'https' if tls else 'http'} in this run")
     return SimTarget(
-        host=url.hostname, port=url.port or 80, database=office.db.database,
+        host=url.hostname, port=url.port or (443 if tls else 80), database=office.db.database,
         developer_key=office.developer_key or settings.od_developer_key,
-        customer_key=office.customer_key,
+        customer_key=office.customer_key, tls=tls,
     )
 
 
@@ -82,12 +90,13 @@ async def _simulator(start: StartSimulator, target: SimTarget) -> AsyncIterator[
 @asynccontextmanager
 async def _writer(
     settings: HubSettings, registry: Registry, metrics: CollectorRegistry | None
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[str]:
+    """The writer running; yields its id."""
     async with bootstrap.writer(settings, registry, metrics_registry=metrics) as parts:
         worker = Worker(parts)
         try:
             await worker.start()
-            yield worker
+            yield parts.control.writer_id
         finally:
             await worker.drain()
 
@@ -102,17 +111,27 @@ async def running_stack(
     operator = operator_of(config.operator)
     registry = await load_audited_registry(settings, config.environ, operator, command="hub demo")
     office = _checked_office(registry, config.cast)
-    async with robust_channel(settings.broker_url) as channel:
+    if config.tls is not None:
+        registry = config.tls.registry(registry, office.id)
+        office = registry.office(office.id)
+        progress(f"every link over TLS with the CA in {config.tls.directory}: vendors and the "
+                 f"writer on AMQPS ({broker_where(settings.broker_url)}), MariaDB's TLS, "
+                 "Open Dental on https")
+    async with robust_channel(settings.broker_url, settings.tls) as channel:
         await declare_topology(channel, topology_for(registry, settings.office_delivery_limit))
     progress(f"topology declared for {len(registry.offices)} office(s)")
     async with AsyncExitStack() as stack:
-        target = sim_target(settings, office)
+        target = sim_target(
+            settings, office, None if config.tls is None else config.tls.server_context()
+        )
         sim_url = await stack.enter_async_context(_simulator(start_simulator, target))
         progress(f"simulator serving {sim_url} (database {target.database})")
         vendors = (registry.vendor(name) for name in (config.cast.forms, config.cast.reminders))
         urls = await add_vendors_with_fresh_passwords(settings, vendors, operator=operator)
         progress(f"vendor users {', '.join(urls)} ready, with fresh passwords")
-        await stack.enter_async_context(_writer(settings, registry, config.metrics_registry))
+        writer_id = await stack.enter_async_context(
+            _writer(settings, registry, config.metrics_registry)
+        )
         progress("writer consuming")
-        yield Stack(registry=registry, vendor_urls=urls)
+        yield Stack(registry=registry, vendor_urls=urls, writer_id=writer_id)
         progress("stopping: writer draining, then the simulator")

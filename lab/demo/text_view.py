@@ -50,6 +50,13 @@ def _checks(report: DemoReport) -> list[str]:
         (ok["repeated_keys_made_one_api_call"],
          f"repeated keys made one API call each (ledger): {repeats or 'none'}"),
     ]
+    if report.links:
+        links = ", ".join(
+            f"{link.link} {link.version or ('plain' if link.seen else 'not seen')}"
+            for link in report.links
+        )
+        lines.append((ok["every_link_over_tls"],
+                      f"every link over TLS, as RabbitMQ and MariaDB saw it: {links}"))
     return ["Checks", *[f"  {PASS if good else FAIL}  {text}" for good, text in lines]]
 
 

@@ -8,6 +8,7 @@ vendor on this vendor's login, which is what an impersonator would do.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
@@ -51,8 +52,10 @@ def _refusal(step: Step, error: BaseException, fallback: str) -> Sent:
 
 
 class DemoVendor(ScriptedVendor):
-    def __init__(self, name: str, broker_url: SecretStr) -> None:
-        super().__init__(name, broker_url, confirm_timeout_s=CONFIRM_TIMEOUT_S)
+    def __init__(
+        self, name: str, broker_url: SecretStr, tls: ssl.SSLContext | None = None
+    ) -> None:
+        super().__init__(name, broker_url, confirm_timeout_s=CONFIRM_TIMEOUT_S, tls=tls)
 
     def outcomes(self) -> AsyncGenerator[OutcomeEvent, None]:
         return self._publisher.outcomes()
@@ -76,7 +79,7 @@ class DemoVendor(ScriptedVendor):
 
     async def _send_as_another(self, step: Step, intent: Intent) -> None:
         async with VendorPublisher(
-            self._url, step.user_id, confirm_timeout_s=CONFIRM_TIMEOUT_S
+            self._url, step.user_id, confirm_timeout_s=CONFIRM_TIMEOUT_S, tls=self._tls
         ) as pretender:
             await pretender.publish(intent)
 

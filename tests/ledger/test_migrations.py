@@ -15,7 +15,7 @@ ALL_VERSIONS = [m.version for m in MIGRATIONS]
 LEDGER_TABLES = {
     "schema_migrations", "intents", "api_calls", "vendor_refs", "dlq_purges", "dlq_purged_messages",
     "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries", "outcome_outbox",
-    "operator_audit",
+    "operator_audit", "dead_letter_expiries",
 }
 
 

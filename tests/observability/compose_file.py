@@ -64,7 +64,9 @@ def is_interpolated(value: str) -> bool:
 def literal_secret_problems(name: str, value: str) -> list[str]:
     """Why this environment entry would put a secret in the compose file, if it does."""
     problems = []
-    if SECRETISH_KEY.search(name) and not is_interpolated(value):
+    # A *_FILE setting names where a mounted secret lies (a TLS key), not the secret itself.
+    names_a_file = name.endswith("_FILE") and value.startswith("/")
+    if SECRETISH_KEY.search(name) and not is_interpolated(value) and not names_a_file:
         problems.append(f"{name} is not interpolated")
     for userinfo in URL_USERINFO.findall(value):
         split = _USER_PASSWORD.match(userinfo)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from tests.observability.compose_file import (
 from tests.observability.promtool import PROMETHEUS_DIR, promtool
 
 ONE_SHOT = {"setup"}
+MADE_CERTIFICATES = {"ca.pem", "server.pem", "server.key", "client.pem", "client.key"}
 GRAFANA = ROOT / "grafana" / "provisioning"
 
 
@@ -90,10 +92,48 @@ def test_volumes_are_named_or_files_of_the_repository() -> None:
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             # Then a named volume is declared, and a bind mount names a file in the repository
-            if source.startswith("."):
+            # or one that scripts/make-certs.sh makes in ./tls
+            if source.startswith("./tls/"):
+                assert source.removeprefix("./tls/") in MADE_CERTIFICATES, (name, source)
+            elif source.startswith("."):
                 assert (ROOT / source).exists(), (name, source)
             else:
                 assert source in declared, (name, source)
+
+
+def test_make_certs_makes_the_files_the_stack_mounts(tmp_path: Path) -> None:
+    # Given the certificates made as the compose file's header says
+    subprocess.run(
+        [ROOT / "scripts" / "make-certs.sh", "--for-containers", tmp_path / "tls"],
+        check=True, capture_output=True,
+    )
+    made = {path.name for path in (tmp_path / "tls").iterdir()}
+    # Then every file the stack mounts is there, the services' certificate names the services
+    # the hub reaches, and the containers' users can read the keys while the host's cannot
+    # list the directory
+    assert made >= MADE_CERTIFICATES
+    names = subprocess.run(
+        ["openssl", "x509", "-in", tmp_path / "tls" / "server.pem", "-noout", "-ext",
+         "subjectAltName"], check=True, capture_output=True, text=True,
+    ).stdout
+    for service in ("rabbitmq", "mariadb", "sim"):
+        assert f"DNS:{service}" in names
+    assert (tmp_path / "tls" / "client.key").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "tls").stat().st_mode & 0o777 == 0o700
+
+
+def test_no_plain_amqp_reaches_a_vendor() -> None:
+    # Given the broker's service and its configuration
+    rabbitmq = services()["rabbitmq"]
+    conf = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text(encoding="utf-8")
+    # Then it publishes only AMQPS and HTTPS ports, has no plain AMQP listener, and every
+    # hub service reaches it over AMQPS
+    assert [port.split(":")[-1] for port in rabbitmq["ports"]] == ["5671", "15671"]
+    assert "listeners.tcp = none" in conf.splitlines()
+    for name, service in services().items():
+        for key, value in environment(service).items():
+            if key.endswith("BROKER_URL"):
+                assert value.startswith("amqps://") and "@rabbitmq:5671/" in value, (name, key)
 
 
 def test_no_secret_is_written_in_the_compose_file() -> None:

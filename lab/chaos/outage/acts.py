@@ -74,11 +74,11 @@ def _vendor_switch(stack: Stack, vendor: str, window: Window) -> Switch:
 
 def _queue_switch(stack: Stack, vendor: str, window: Window, back: Step) -> Switch:
     async def delete() -> None:
-        async with robust_channel(stack.settings.broker_url) as channel:
+        async with robust_channel(stack.settings.broker_url, stack.settings.tls) as channel:
             await channel.queue_delete(names.outcome_queue(vendor))
 
     async def declare() -> None:
-        async with robust_channel(stack.settings.broker_url) as channel:
+        async with robust_channel(stack.settings.broker_url, stack.settings.tls) as channel:
             await declare_outcome_queue(channel, vendor)
         await back()
 

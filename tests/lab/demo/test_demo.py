@@ -4,9 +4,11 @@ the broker's and the writer's refusals come with their reasons; twice in a row."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from collections import Counter
+from pathlib import Path
 
 import aiomysql
 import pytest
@@ -14,8 +16,10 @@ import pytest
 from hub.audit import os_user
 from lab.cli.demo_cmd import start_simulator
 from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
-from tests.lab.demo.conftest import DemoWorld
+from lab.demo.local_tls import LocalTls
+from tests.lab.demo.conftest import DemoWorld, demo_world
 from tests.support.audit import said, trail
+from tests.tls.support import LOCAL_CA_DIR
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 3 signed
 # forms (document uploads), 2 exact duplicates, 1 reused key, 3 invalid bodies, 1 payment outside
@@ -130,3 +134,39 @@ async def test_a_taken_port_fails_clearly(world: DemoWorld) -> None:
 
     assert f"127.0.0.1:{world.port} is taken" in str(refused.value)
     assert "hub sim" in str(refused.value)
+
+
+async def test_the_demo_runs_every_link_over_tls(tmp_path: Path, empty_database: str) -> None:
+    # Given the demo's world with this machine's CA, as `hub demo` runs it by default
+    tls = LocalTls(directory=LOCAL_CA_DIR).checked()
+    async with demo_world(tmp_path, empty_database) as world:
+        config = dataclasses.replace(
+            world.config, settings=tls.hub_settings(world.config.settings), tls=tls
+        )
+
+        # When it runs
+        report = await run_demo(config, start_simulator, lambda line: None)
+
+    # Then every intent is accounted for as without TLS
+    assert_accounted(report, world)
+    # And RabbitMQ saw both vendors' and the writer's connections over TLS, and MariaDB the
+    # ledger's and the office database's sessions
+    links = {link.link: link.version for link in report.links}
+    assert set(links) == {
+        f"vendor {world.config.cast.forms} to RabbitMQ",
+        f"vendor {world.config.cast.reminders} to RabbitMQ", "the writer to RabbitMQ",
+        "the ledger (MariaDB)", f"{world.config.cast.office}'s Open Dental database (MariaDB)",
+    }
+    assert all(version and version.lower().startswith("tlsv1.") for version in links.values())
+    assert report.checks["every_link_over_tls"]
+    # And the writer reached Open Dental (the simulator) on https
+    assert report.trace_text is not None and "201" in report.trace_text
+    assert "every link over TLS" in report_text(report)
+
+
+async def test_without_the_local_ca_the_demo_says_how_to_make_it(tmp_path: Path) -> None:
+    # Given a directory without the local CA's files, Then the demo refuses, naming what to run
+    with pytest.raises(DemoError) as refused:
+        LocalTls(directory=tmp_path).checked()
+    assert "scripts/ensure-services.sh" in str(refused.value)
+    assert "--plain" in str(refused.value)
