@@ -94,6 +94,19 @@ APPOINTMENT_PATTERN = Shape(
     means="must be 1 to 108 of X or /, one per 5 minutes (at most 9 hours)",
 )
 
+# Standard base64 (RFC 4648 section 4), padded, without line breaks or spaces: the one spelling of
+# a file's bytes, so the same file always travels as the same text.
+BASE64 = Shape(
+    pattern="^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+    rule="pattern",
+    means="must be standard base64 with its padding, without line breaks or spaces",
+)
+FILE_EXTENSION = Shape(
+    pattern="^\\.[A-Za-z0-9]{1,10}$",
+    rule="pattern",
+    means="must be a dot and 1 to 10 letters or digits, e.g. .pdf",
+)
+
 SHAPES: tuple[Shape, ...] = (
     NOT_BLANK,
     OD_DATE,
@@ -109,6 +122,8 @@ SHAPES: tuple[Shape, ...] = (
     EMAIL,
     LANGUAGE,
     APPOINTMENT_PATTERN,
+    BASE64,
+    FILE_EXTENSION,
 )
 
 
@@ -167,3 +182,15 @@ Text25 = Annotated[str, StringConstraints(max_length=25)]
 Text100 = Annotated[str, StringConstraints(max_length=100)]
 Text4000 = Annotated[str, StringConstraints(max_length=4000)]
 CommlogNote = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+# Open Dental takes a request body of up to 16.8 million characters (opendental-api.md §1,
+# "Body"): 2**24 = 16,777,216 rounds to that figure, and is the stricter reading. The file's
+# base64 leaves 4,096 of them to the other fields of the Upload body (a 255-character
+# Description written as JSON escapes of surrogate pairs is 3,060), and is a multiple of 4.
+OD_BODY_MAX_CHARS = 2**24
+RAW_BASE64_MAX_CHARS = OD_BODY_MAX_CHARS - 4096
+RawBase64 = Annotated[
+    str, _text(BASE64, min_length=4, max_length=RAW_BASE64_MAX_CHARS)
+]
+FileExtension = Annotated[str, StringConstraints(pattern=FILE_EXTENSION.pattern)]
+Text255 = Annotated[str, StringConstraints(max_length=255)]

@@ -12,6 +12,7 @@ from contracts.v1.appointment import (
     AppointmentCreateIntent,
 )
 from contracts.v1.commlog import CommlogCreateIntent
+from contracts.v1.document import DocumentUploadIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
 
@@ -23,6 +24,7 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     AppointmentBreakIntent,
     CommlogCreateIntent,
     PaymentCreateIntent,
+    DocumentUploadIntent,
 )
 
 

@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractRobustChannel, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 
 from hub.broker_connection import WRITER_CONNECTION_PREFIX, connect_robust
-from hub.broker_limits import hold_limit_s, lane_prefetch
+from hub.broker_limits import hold_limit_s, lane_prefetches
 from hub.control.running import Control, running_control, running_outbox
 from hub.dlq.expiry_recorder import running_expiry_recorder
 from hub.dlq.retention import DEFAULT_RETENTION_NAMES, RetentionNames
@@ -52,6 +52,7 @@ from hub.writer.metrics import MeasuredOfficeApis, OdSqlObserver, WriterMetrics
 from hub.writer.pipeline import CommitBatching, Pipeline
 from hub.writer.reconciling import Reconciler
 from hub.writer.retrying import Backoff, Draw, RetryPolicy
+from hub.writer.working_bytes import WorkingBytes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +68,8 @@ class Writer:
     metrics_registry: CollectorRegistry  # for /metrics (hub worker serves it)
     readiness: Mapping[str, ReadinessCheck]  # for /readyz
     liveness: Liveness  # for /healthz: the lanes report their progress to it
-    prefetch: int  # each lane's, within the writer's byte budget (broker_limits.lane_prefetch)
+    # Each office lane's, within the writer's byte budget (broker_limits.lane_prefetches).
+    prefetches: Mapping[str, int]
 
     @property
     def metrics(self) -> WriterMetrics:
@@ -81,7 +83,7 @@ class Writer:
         """A channel for one office lane: a broker-side close of it (a precondition failed,
         a consumer timed out) hands back that office's deliveries alone."""
         channel = await self.connection.channel(publisher_confirms=False)
-        await channel.set_qos(prefetch_count=self.prefetch)
+        await channel.set_qos(prefetch_count=self.prefetches[office])
         await self.metrics.broker.watch_channel(channel, ChannelRole.CONSUME, office)
         return channel
 
@@ -180,9 +182,10 @@ async def writer(
                 stopping=asyncio.Event(),
                 control=control,
                 hold_limit_s=hold_limit_s(settings),
+                working=WorkingBytes(ws.working_bytes),
             ),
             control=control,
-            prefetch=lane_prefetch(ws, len(registry.offices)),
+            prefetches=lane_prefetches(ws, registry),
             metrics_registry=collector,
             readiness=writer_checks(broker.connection, control.store.ping),
             liveness=liveness,

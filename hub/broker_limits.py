@@ -9,6 +9,10 @@ read, and said in its log where they cannot.
   quorum queue dead-letters a message returned this often. The writer never hands back what it
   can keep, so only a writer dying on the same message again and again reaches it (a poison
   message); the effective limit is read from the management API.
+- Prefetch: RabbitMQ has no byte prefetch, and a quorum queue's consumers no shared one, so the
+  writer's budget of message bytes in hand (``HUB_WRITER__IN_HAND_BYTES``) is kept by each
+  lane's count, sized by the largest message that office's agreements let its vendors send
+  (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contracts.limits import HUB_MAX_BYTES
+from contracts.limits import DEFAULT_MAX_BYTES, max_bytes
 from hub import names
 from hub.broker_admin import ManagementApi
 from hub.errors import HubError
+from hub.registry import Registry
 from hub.settings import HubSettings, WriterSettings
 
 log = logging.getLogger(__name__)
@@ -51,13 +56,56 @@ def check_settings(settings: HubSettings) -> None:
         )
 
 
-def lane_prefetch(settings: WriterSettings, offices: int) -> int:
-    """Each lane's prefetch: the configured one, lowered (to 1 at the least) so that every lane
-    holding its prefetch of the largest messages the broker takes stays within the writer's
-    byte budget. RabbitMQ has no byte prefetch, and a quorum queue's consumers no shared one, so
-    the budget is kept by counts."""
-    per_lane = settings.in_hand_bytes // (max(offices, 1) * HUB_MAX_BYTES)
-    return max(1, min(settings.prefetch, per_lane))
+def office_ceilings(registry: Registry) -> dict[str, int]:
+    """Each office's largest message: the ceiling of the largest contract any vendor agreed
+    with it (contracts/limits.py). An office whose vendors may upload documents gets Open
+    Dental's body limit; the others a few hundred KiB at most."""
+    ceilings = dict.fromkeys(registry.offices, DEFAULT_MAX_BYTES)
+    for vendor in registry.vendors.values():
+        for agreement in vendor.agreements:
+            if agreement.office in ceilings:
+                largest = max(map(max_bytes, agreement.contracts), default=DEFAULT_MAX_BYTES)
+                ceilings[agreement.office] = max(ceilings[agreement.office], largest)
+    return ceilings
+
+
+def lane_prefetch(settings: WriterSettings, offices: int, ceiling_bytes: int) -> int:
+    """One lane's prefetch: the configured one, lowered (to 1 at the least) so that the lane
+    holding its prefetch of its office's largest messages (``ceiling_bytes``) stays within its
+    even share of the writer's byte budget among ``offices`` lanes."""
+    share = settings.in_hand_bytes // max(offices, 1)
+    return max(1, min(settings.prefetch, share // ceiling_bytes))
+
+
+def in_hand_at_most(settings: WriterSettings, registry: Registry) -> int:
+    """The most message bytes the lanes may hold unacked: each its prefetch of its office's
+    largest messages. Above ``in_hand_bytes`` only when more offices agreed document uploads
+    than the budget holds one each."""
+    ceilings = office_ceilings(registry)
+    prefetches = lane_prefetches(settings, registry)
+    return sum(prefetches[office] * ceilings[office] for office in ceilings)
+
+
+def log_in_hand(settings: WriterSettings, registry: Registry) -> None:
+    """Say what the lanes may hold; warn when it is more than the budget."""
+    at_most, budget = in_hand_at_most(settings, registry), settings.in_hand_bytes
+    mib = 1024 * 1024
+    if at_most > budget:
+        log.warning("the lanes may hold %d MiB of messages, above HUB_WRITER__IN_HAND_BYTES "
+                    "(%d MiB): more offices agreed document uploads than it holds one each of; "
+                    "the lanes may hold that much", at_most // mib, budget // mib)
+    else:
+        log.info("the lanes hold at most %d MiB of messages (HUB_WRITER__IN_HAND_BYTES %d MiB)",
+                 at_most // mib, budget // mib)
+
+
+def lane_prefetches(settings: WriterSettings, registry: Registry) -> dict[str, int]:
+    """Every office lane's prefetch (``lane_prefetch`` with the office's own ceiling)."""
+    ceilings = office_ceilings(registry)
+    return {
+        office: lane_prefetch(settings, len(ceilings), ceiling)
+        for office, ceiling in ceilings.items()
+    }
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -108,10 +108,18 @@ class WriterSettings(BaseModel):
     channel's prefetch). A lane that stands down for a long hold parks at most this many; the
     rest wait in the office's queue."""
     in_hand_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
-    """The most message bytes all lanes together may hold unacked, across offices: each lane's
-    prefetch is lowered (to 1 at the least) until offices × prefetch × the largest message the
-    broker takes (the hub's ceiling, contracts/limits.py) fits in it. The writer logs the
-    prefetch it uses at start."""
+    """The most message bytes all lanes together may hold unacked, across offices, each office
+    taking an even share: a lane's prefetch is lowered (to 1 at the least) until prefetch × its
+    office's largest message fits its share. An office's largest message is the ceiling of the
+    largest contract its agreements name (contracts/limits.py): 17 MiB where a vendor may upload
+    documents, 256 KiB at most elsewhere. At prefetch 1 a lane still holds one message, so with
+    more offices than the share allows, the bound is offices × their largest message
+    (docs/performance.md, "Memory"). The writer logs the prefetches it uses at start."""
+    working_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    """The most message bytes the lanes work on at once (parsing, validating, sending to Open
+    Dental), across offices: a lane waits, its delivery unacked and in order, until the bodies
+    being worked on leave room for its own; one body larger than this runs alone. A body being
+    worked on costs about four times its size (docs/performance.md, "Memory")."""
     max_attempts: int = Field(default=5, ge=1)
     """Counted Open Dental attempts of one intent (transient failures, attempts that timed out)
     before it is dead-lettered as ``retries_exhausted``. Throttling, a 401 and an office that

@@ -17,6 +17,7 @@ from odsim.handlers import (
     appointment_reads,
     appointments,
     commlogs,
+    documents,
     patient_reads,
     patients,
     payments,
@@ -29,8 +30,8 @@ from odsim.throttle import ThrottleCounts, throttle_middleware
 
 ROUTE_TABLES = (
     patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
-    appointment_reads.routes, commlogs.routes, payments.routes, securitylogs.routes,
-    reference.routes,
+    appointment_reads.routes, commlogs.routes, documents.routes, payments.routes,
+    securitylogs.routes, reference.routes,
 )
 
 

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     APPOINTMENTS = "Appointments"
     COMM = "Comm"
     PAYMENTS = "Payments"
+    DOCUMENTS = "Documents"  # only Documents POST Upload
 
 
 class ApiMode(StrEnum):

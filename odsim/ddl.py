@@ -10,8 +10,8 @@ from __future__ import annotations
 from odsim.catalog import Column, Table, load_catalog
 
 OFFICE_TABLES = (
-    "patient", "appointment", "histappointment", "commlog", "payment", "paysplit", "securitylog",
-    "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
+    "patient", "appointment", "histappointment", "commlog", "document", "payment", "paysplit",
+    "securitylog", "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.
@@ -20,6 +20,7 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "appointment": (("PatNum", "AptDateTime"), ("AptDateTime",), ("DateTStamp",)),
     "histappointment": (("AptNum",),),
     "commlog": (("PatNum", "CommDateTime"), ("DateTStamp",)),
+    "document": (("PatNum", "DateCreated"), ("DateTStamp",)),
     "payment": (("PatNum",),),
     "paysplit": (("PayNum",), ("PatNum",)),
     "securitylog": (("LogSource", "LogDateTime"), ("FKey",), ("PatNum",)),

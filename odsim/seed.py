@@ -1,7 +1,8 @@
 """A small office: two providers, three operatories, the definitions the API defaults rely on,
 no clinics (ClinicNum 0 everywhere), and one apikey row per customer key.
 
-Everything is inserted only into empty tables, so seeding an existing office changes nothing.
+Everything is inserted only into empty tables (definitions: categories without items), so seeding
+an existing office adds only what it lacks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ DEFINITIONS: dict[int, tuple[str, ...]] = {
     10: ("Cash", "Check", "Credit Card"),  # PaymentTypes
     # RecallUnschedStatus
     13: ("Unscheduled", "Called - No Answer", "Left Message", "Will Call Back"),
+    18: ("Patient Forms", "X-Rays", "Photos", "Documents"),  # ImageCats
     27: ("Appt Related", "Insurance", "Financial", "Misc"),  # CommLogTypes
     29: ("Prepayment",),  # PaySplitUnearnedType: where an unallocated payment goes
 }
@@ -57,15 +59,14 @@ async def _seed_operatories(cur: aiomysql.Cursor) -> None:
 
 
 async def _seed_definitions(cur: aiomysql.Cursor) -> None:
-    if await _is_empty(cur, "definition"):
-        rows = [
-            (category, order, name)
-            for category, names in DEFINITIONS.items()
-            for order, name in enumerate(names)
-        ]
-        await cur.executemany(
-            "INSERT INTO definition (Category, ItemOrder, ItemName) VALUES (%s, %s, %s)", rows
-        )
+    # Category by category, so an office made before a category was seeded gets it too.
+    for category, names in DEFINITIONS.items():
+        await cur.execute("SELECT 1 FROM definition WHERE Category = %s LIMIT 1", (category,))
+        if await cur.fetchone() is None:
+            await cur.executemany(
+                "INSERT INTO definition (Category, ItemOrder, ItemName) VALUES (%s, %s, %s)",
+                [(category, order, name) for order, name in enumerate(names)],
+            )
 
 
 async def _seed_api_keys(cur: aiomysql.Cursor, dev_name: str, customer_keys: list[str]) -> None:

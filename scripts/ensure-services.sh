@@ -20,6 +20,11 @@ if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
   wait_for MariaDB 60 mariadb-admin -h 127.0.0.1 -u root ping
 fi
 
+# A parked document (up to 17 MiB, sent as hex: hub/custody) must fit one statement: the
+# server's max_allowed_packet at 64 MiB, not MariaDB's 16 MiB. Applies to new connections.
+mariadb -h 127.0.0.1 -u root -e \
+  "SET GLOBAL max_allowed_packet = GREATEST(@@global.max_allowed_packet, 67108864)" || true
+
 if ! rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then
   echo "ensure-services: starting RabbitMQ"
   # The open-file limit as high as allowed: see raise_file_limit in setup-broker.sh.

@@ -1,4 +1,4 @@
-"""Typed intent builders, one per v1 contract: the contract's payload model in, its intent out.
+"""Typed intent builders, one per contract: the contract's payload model in, its intent out.
 
     intent = intents.patient_create(
         PatientCreate(LName="Doe", FName="Jane", PatientRef="form-81"),
@@ -27,6 +27,7 @@ from contracts.v1.appointment import (
     AppointmentCreateIntent,
 )
 from contracts.v1.commlog import CommlogCreate, CommlogCreateIntent
+from contracts.v1.document import DocumentUpload, DocumentUploadIntent
 from contracts.v1.patient import (
     PatientCreate,
     PatientCreateIntent,
@@ -126,6 +127,19 @@ def payment_create(
 ) -> PaymentCreateIntent:
     return _build(
         PaymentCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def document_upload(
+    payload: DocumentUpload,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> DocumentUploadIntent:
+    return _build(
+        DocumentUploadIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
 
 

@@ -27,3 +27,4 @@ CommMode = Literal[
     "None", "Email", "Mail", "Phone", "InPerson", "Text", "EmailAndText", "PhoneAndText"
 ]
 SentOrReceived = Literal["Neither", "Sent", "Received"]
+ImgType = Literal["Document", "Radiograph", "Photo", "File", "Attachment"]

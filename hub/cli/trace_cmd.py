@@ -37,7 +37,8 @@ Od = Annotated[
     str | None,
     typer.Option(
         "--od", metavar="TABLE:KEY",
-        help="An Open Dental row instead: patient:, appointment:, commlog: or payment:<number>.",
+        help="An Open Dental row instead: patient:, appointment:, commlog:, payment: or "
+        "document:<number>.",
         show_default=False,
     ),
 ]

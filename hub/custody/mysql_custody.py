@@ -110,10 +110,14 @@ class MySqlCustody:
     ) -> None:
         if not deliveries:
             return
-        sql = _PARK.format(rows=", ".join([_PARK_ROW] * len(deliveries)))
-        args = [value for d in deliveries for value in _park_args(office, writer_id, cause, d)]
+        # One statement a delivery, in one transaction: a statement carries a body twice over
+        # (hex), and a document's body is up to 17 MiB, so several in one statement would pass
+        # any max_allowed_packet (the server's must take one: docs/operations.md).
+        sql = _PARK.format(rows=_PARK_ROW)
         async with self._session.transaction(f"parking office {office}'s deliveries") as tx:
-            await tx.execute("custody.park", sql, args)
+            for delivery in deliveries:
+                args = _park_args(office, writer_id, cause, delivery)
+                await tx.execute("custody.park", sql, args)
 
     async def parked(
         self, office: str, *, skip_vendors: frozenset[str], limit: int

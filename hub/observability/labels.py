@@ -210,6 +210,8 @@ OD_OPERATIONS = frozenset(
         "GET /commlogs",
         "POST /payments",
         "GET /payments",
+        "POST /documents/Upload",
+        "GET /documents",
         "GET /definitions",
         "GET /operatories",
         "GET /providers",

@@ -28,7 +28,7 @@ from hub.opendental.constants import THROTTLE_DEFER_S
 from hub.opendental.http_client import HttpClient, HttpReply
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
-from hub.opendental.replies import APPOINTMENT, COMMLOG, PATIENT, PAYMENT, Table
+from hub.opendental.replies import APPOINTMENT, COMMLOG, DOCUMENT, PATIENT, PAYMENT, Table
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
 from hub.tls import handshake_failure
 
@@ -111,6 +111,11 @@ class OpenDentalClient:
     async def create_payment(self, body: WireBody) -> Created:
         return await self._create(PAYMENT, "/payments", body)
 
+    async def upload_document(self, body: WireBody) -> Created:
+        """Documents POST Upload: the file travels as base64 in the body, up to Open Dental's
+        body limit of 16.8 million characters."""
+        return await self._create(DOCUMENT, "/documents/Upload", body)
+
     # Reads ----------------------------------------------------------------------------------
 
     async def get_patient(self, pat_num: int) -> Row:
@@ -133,6 +138,9 @@ class OpenDentalClient:
 
     async def list_payments(self, pat_num: int) -> list[Row]:
         return _matching(await self._list("/payments", {"PatNum": pat_num}), "PatNum", pat_num)
+
+    async def list_documents(self, pat_num: int) -> list[Row]:
+        return _matching(await self._list("/documents", {"PatNum": pat_num}), "PatNum", pat_num)
 
     async def list_definitions(self, category: int) -> list[Row]:
         rows = await self._list("/definitions", {"Category": category})

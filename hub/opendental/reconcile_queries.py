@@ -41,6 +41,7 @@ class OdTable(StrEnum):
     APPOINTMENT = "appointment"
     COMMLOG = "commlog"
     PAYMENT = "payment"
+    DOCUMENT = "document"
 
 
 class PermType(IntEnum):
@@ -52,10 +53,12 @@ class PermType(IntEnum):
     AppointmentMove = 26
     AppointmentEdit = 27
     CommlogEdit = 43
+    ImageEdit = 89
     PatientCreate = 106
     PatientEdit = 108
     ApptConfirmStatusEdit = 120
     CommlogCreate = 193
+    ImageCreate = 202
     AppointmentDelete = 237
 
 
@@ -68,6 +71,7 @@ PERM_TYPES_OF: dict[OdTable, tuple[PermType, ...]] = {
     ),
     OdTable.COMMLOG: (PermType.CommlogCreate, PermType.CommlogEdit),
     OdTable.PAYMENT: (PermType.PaymentCreate, PermType.PaymentEdit),
+    OdTable.DOCUMENT: (PermType.ImageCreate, PermType.ImageEdit),
 }
 
 
@@ -75,7 +79,7 @@ PERM_TYPES_OF: dict[OdTable, tuple[PermType, ...]] = {
 class Candidate:
     """A row that the lost create may have made. ``created_at`` is the row's entry time
     (appointment SecDateTEntry, commlog DateTEntry) or, where Open Dental keeps only an entry
-    date (patient, payment), its last-change stamp."""
+    date (patient, payment) or none (document), its last-change stamp."""
 
     table: OdTable
     primary_key: int
@@ -220,6 +224,50 @@ async def find_created_payments(
     params += [pay_date] if pay_date is not None else []
     params += [start.date(), start]
     return await _find(db, OdTable.PAYMENT, sql, params)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentKeys:
+    """What an upload's row keeps of its request: all but the file, which the row does not hold
+    (``FileName`` is Open Dental's own; ``RawBase64`` is empty where images live in a folder)."""
+
+    extension: str
+    description: str | None
+    doc_category: int | None
+    img_type: int | None  # ImageType's stored number
+    date_created: datetime | None
+
+
+async def find_created_documents(
+    db: ReadOnlyDatabase, *, since: datetime, pat_num: int, keys: DocumentKeys,
+    clock_skew: timedelta = CLOCK_SKEW,
+) -> list[Candidate]:
+    """The patient's documents whose file name ends in the extension, with each field the
+    upload sent (the Description byte for byte), changed since.
+
+    Open Dental names an uploaded file after the patient, the DocNum and the extension, and
+    keeps no creation stamp of its own besides DateTStamp; a field left out took Open Dental's
+    default, so it is left out of the lookup too."""
+    start = _window_start(since, clock_skew)
+    sql = (
+        "SELECT d.DocNum AS PrimaryKey, d.PatNum, d.DateTStamp AS CreatedAt,"
+        " MIN(s.SecurityLogNum) AS SecurityLogNum FROM document d"
+        + _create_log_join("d", "DocNum")
+        + " WHERE d.PatNum = %s AND d.DateTStamp >= %s"
+        " AND RIGHT(d.FileName, %s) = %s"
+    )
+    params: list[object] = [PermType.ImageCreate.value, start, pat_num, start]
+    params += [len(keys.extension), keys.extension]
+    if keys.description is not None:
+        sql += " AND CAST(d.Description AS BINARY) = CAST(%s AS BINARY)"
+        params.append(keys.description)
+    for column, value in (("DocCategory", keys.doc_category), ("ImgType", keys.img_type),
+                          ("DateCreated", keys.date_created)):
+        if value is not None:
+            sql += f" AND d.{column} = %s"
+            params.append(value)
+    sql += " GROUP BY d.DocNum, d.PatNum, d.DateTStamp ORDER BY d.DocNum"
+    return await _find(db, OdTable.DOCUMENT, sql, params)
 
 
 async def securitylog_for_row(

@@ -26,6 +26,7 @@ PATIENT = Table(name="patient", key_field="PatNum")
 APPOINTMENT = Table(name="appointment", key_field="AptNum")
 COMMLOG = Table(name="commlog", key_field="CommlogNum")
 PAYMENT = Table(name="payment", key_field="PayNum")
+DOCUMENT = Table(name="document", key_field="DocNum")
 
 
 def _json(response: HttpReply) -> JsonValue:

@@ -10,7 +10,8 @@ from typing import Protocol
 
 from hub.ledger import LedgerTrace
 
-CREATE_ACTION = ".create"  # contract names are "<resource>.<action>"
+# Contract names are "<resource>.<action>"; these actions make a new row.
+CREATE_ACTIONS = (".create", ".upload")
 
 
 class KnownRows(Protocol):
@@ -31,4 +32,4 @@ class LedgerKnownRows:
         # Only creates count: an update that later changed the row (a vendor may name a PatNum
         # it read from Open Dental) says nothing about who made it.
         rows = await self._ledger.intents_for_row(office_id, od_table, od_primary_key)
-        return frozenset(row.id for row in rows if row.contract.endswith(CREATE_ACTION))
+        return frozenset(row.id for row in rows if row.contract.endswith(CREATE_ACTIONS))

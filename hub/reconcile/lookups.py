@@ -2,9 +2,11 @@
 
 The keys are the ones the request carried (opendental-api.md §9): patient LName, FName and
 Birthdate; appointment PatNum, AptDateTime and Op; commlog PatNum, Note and CommDateTime; payment
-PatNum, PayAmt and PayDate. A key the vendor left out (a Birthdate, a CommDateTime, a PayDate) is
-left out of the lookup too: Open Dental filled in its own default, so any value fits, and a wider
-look can only turn a false "not found" (a duplicate) into "ambiguous" (a person looks).
+PatNum, PayAmt and PayDate; document PatNum, the file's extension, Description, DocCategory,
+ImgType and DateCreated (the row keeps nothing of the file itself: docs/architecture.md, "When
+things fail"). A key the vendor left out (a Birthdate, a CommDateTime, a PayDate, a Description)
+is left out of the lookup too: Open Dental filled in its own default, so any value fits, and a
+wider look can only turn a false "not found" (a duplicate) into "ambiguous" (a person looks).
 """
 
 from __future__ import annotations
@@ -14,19 +16,24 @@ from datetime import date, datetime, timedelta
 from contracts import Payload
 from contracts.v1.appointment import AppointmentCreate
 from contracts.v1.commlog import CommlogCreate
+from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,
     Candidate,
+    DocumentKeys,
     find_created_appointments,
     find_created_commlogs,
+    find_created_documents,
     find_created_patients,
     find_created_payments,
 )
 
 OD_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# document.ImgType's stored numbers (ImageType, opendental-schema 25.4).
+IMG_TYPE_NUMBERS = {"Document": 0, "Radiograph": 1, "Photo": 2, "File": 3, "Attachment": 4}
 
 
 def _date(value: str | None) -> date | None:
@@ -66,9 +73,23 @@ async def find_candidates(
                 db, since=since, pat_num=_needs(pat_num), note=payload.Note,
                 comm_date_time=_datetime(payload.CommDateTime), clock_skew=clock_skew,
             )
+        case DocumentUpload():
+            return await find_created_documents(
+                db, since=since, pat_num=_needs(pat_num), keys=_document_keys(payload),
+                clock_skew=clock_skew,
+            )
         case PaymentCreate():
             return await find_created_payments(
                 db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
                 pay_date=_date(payload.PayDate), clock_skew=clock_skew,
             )
     return None
+
+
+def _document_keys(payload: DocumentUpload) -> DocumentKeys:
+    img_type = None if payload.ImgType is None else IMG_TYPE_NUMBERS[payload.ImgType]
+    return DocumentKeys(
+        extension=payload.extension, description=payload.Description,
+        doc_category=payload.DocCategory, img_type=img_type,
+        date_created=_datetime(payload.DateCreated),
+    )

@@ -20,6 +20,7 @@ V1_CONTRACTS = frozenset(
         "appointment.break",
         "commlog.create",
         "payment.create",
+        "document.upload",
     }
 )
 

@@ -57,6 +57,7 @@ class OpenDentalWrites(Protocol):
     async def break_appointment(self, apt_num: int, body: WireBody) -> Updated: ...
     async def create_commlog(self, body: WireBody) -> Created: ...
     async def create_payment(self, body: WireBody) -> Created: ...
+    async def upload_document(self, body: WireBody) -> Created: ...
 
 
 class OfficeApis(Protocol):
@@ -101,6 +102,7 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
     ("appointment.break", 1): lambda od, r: od.break_appointment(r.key(), r.body),
     ("commlog.create", 1): lambda od, r: od.create_commlog(r.body),
     ("payment.create", 1): lambda od, r: od.create_payment(r.body),
+    ("document.upload", 1): lambda od, r: od.upload_document(r.body),
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 

@@ -37,6 +37,7 @@ from hub.writer.finishing import ShieldedTasks
 from hub.writer.metrics import WriterMetrics
 from hub.writer.office_queue import Delivery, InHand, OfficeQueue, ack, delivery_of
 from hub.writer.pipeline import Decided, Pipeline
+from hub.writer.working_bytes import WorkingBytes
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ VENDOR_PAUSED = "vendor_paused"  # parked without a hold: the lane goes on with 
 ADOPTED = "adopted"  # the hold of a writer gone, taken over with what it parked
 STALE_VIEW_POLLS = 3  # a control view older than this many polls is not trusted to start work
 PARKED_BATCH = 50
+_NO_WAIT = contextlib.nullcontext()  # reusable: it holds nothing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +61,7 @@ class LaneContext:
     stopping: asyncio.Event
     control: Control
     hold_limit_s: float  # the longest a delivery stays unacked: half the broker's timeout
+    working: WorkingBytes  # room for the bodies the lanes work on at once
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +197,12 @@ class Lane:
         """Decide the delivery; a hold that fits the delivery's unacked time waits in place and
         runs it again, a longer one stands the lane down with it at the head."""
         while not item.stale and not self._ctx.stopping.is_set():
-            ran = await self._ctx.pipeline.run(delivery)
+            # Room only while it runs: a delivery waiting in place costs its body alone. A small
+            # body has nothing to wait for (working_bytes.py), and skips the budget altogether.
+            working, size = self._ctx.working, len(delivery.body)
+            room = working.room(size) if size > working.unmetered_bytes else _NO_WAIT
+            async with room:
+                ran = await self._ctx.pipeline.run(delivery)
             if isinstance(ran, Decided):
                 await self._ctx.shielded.run(self._ack(item))
                 return

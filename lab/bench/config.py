@@ -22,6 +22,10 @@ DEFAULT_CEILING_INTENTS = 6000
 # machine getting slower or faster during the run weighs on both alike.
 DEFAULT_CEILING_ROUNDS = 2
 DEFAULT_SCALE_OFFICES = 1000
+# Issue 17's figure: 50 bodies of 15 MB in flight across 10 offices.
+DEFAULT_DOCUMENT_OFFICES = 10
+DEFAULT_DOCUMENTS = 50
+DEFAULT_DOCUMENT_MB = 15.0
 
 
 class BenchError(HubError):
@@ -32,6 +36,10 @@ class Scenario(StrEnum):
     FLEET = "fleet"
     CEILING = "ceiling"
     SCALE = "scale"
+    DOCUMENTS = "documents"  # only when asked for: it needs the broker's 17 MiB message size
+
+
+DEFAULT_SCENARIOS = (Scenario.FLEET, Scenario.CEILING, Scenario.SCALE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,12 +70,20 @@ class ScaleOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DocumentsOptions:
+    offices: int = DEFAULT_DOCUMENT_OFFICES
+    documents: int = DEFAULT_DOCUMENTS  # shared out between the offices, all published at once
+    body_mb: float = DEFAULT_DOCUMENT_MB  # each intent's size as published, in MB (10**6 bytes)
+
+
+@dataclass(frozen=True, kw_only=True)
 class BenchOptions:
     settings: HubSettings  # broker, MariaDB root account (ledger_db), management API
-    scenarios: tuple[Scenario, ...] = tuple(Scenario)
+    scenarios: tuple[Scenario, ...] = DEFAULT_SCENARIOS
     fleet: FleetOptions = field(default_factory=FleetOptions)
     ceiling: CeilingOptions = field(default_factory=CeilingOptions)
     scale: ScaleOptions = field(default_factory=ScaleOptions)
+    documents: DocumentsOptions = field(default_factory=DocumentsOptions)
     # Extra HUB_* variables for the writer process (e.g. HUB_WRITER__PREFETCH), to compare.
     writer_env: Mapping[str, str] = field(default_factory=dict)
 

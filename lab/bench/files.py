@@ -13,7 +13,6 @@ from lab.world_config import GeneratedOffice, OfficeDatabase, sim_config_toml
 from lab.world_config import key_variables as office_key_variables
 from lab.world_config import registry_toml as generated_registry
 
-CONTRACTS = ("patient.create",)
 OD_DB_PASSWORD_VARIABLE = "HUB_BENCH_OD_DB_PASSWORD"
 OD_READONLY_USER = "od_readonly"
 OD_READONLY_PASSWORD = "od_readonly"  # the simulator's default SELECT-only account
@@ -51,7 +50,7 @@ def registry_toml(world: BenchWorld, api_url: str) -> str:
         database=OD_DATABASE,
         offices=_offices(world),
         agreements={vendor: world.offices_of(vendor) for vendor in world.vendors()},
-        contracts=CONTRACTS,
+        contracts=world.contracts,
     )
 
 

@@ -101,6 +101,24 @@ class ScaleResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DocumentsResult:
+    offices: int
+    documents: int
+    body_mb: float  # each upload's body as published, in MB
+    in_hand_bytes: int  # HUB_WRITER__IN_HAND_BYTES
+    working_bytes: int  # HUB_WRITER__WORKING_BYTES
+    rss_idle_mb: float  # VmRSS once started, before it worked on any document
+    peak_rss_mb: float  # VmHWM once every upload has its outcome
+    in_hand_bound_mb: float  # Σ lanes' prefetch × their office's largest message
+    bound_mb: float  # idle + in hand + the working copies (docs/performance.md, "Memory")
+    applied: int
+    unaccounted: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Machine:
     cpus: int
     python: str
@@ -115,11 +133,12 @@ class BenchReport:
     fleet: FleetResult | None = None
     ceiling: CeilingResult | None = None
     scale: ScaleResult | None = None
+    documents: DocumentsResult | None = None
 
     def as_json(self) -> str:
         document: dict[str, object] = {"machine": asdict(self.machine)}
         for name, part in (("fleet", self.fleet), ("ceiling", self.ceiling),
-                           ("scale", self.scale)):
+                           ("scale", self.scale), ("documents", self.documents)):
             if part is not None:
                 document[name] = part.as_dict()
         return json.dumps(document, indent=2)
@@ -134,6 +153,8 @@ class BenchReport:
             lines += _ceiling_lines(self.ceiling)
         if self.scale is not None:
             lines += _scale_lines(self.scale)
+        if self.documents is not None:
+            lines += _documents_lines(self.documents)
         return "\n".join(lines)
 
 
@@ -192,4 +213,16 @@ def _scale_lines(scale: ScaleResult) -> list[str]:
         f"scale: {scale.offices} offices: start-up {scale.startup_s:.1f} s, resident memory "
         f"{scale.rss_idle_mb:.0f} MB started, {scale.rss_mb:.0f} MB after one intent per "
         f"office (peak {scale.peak_rss_mb:.0f} MB); unaccounted {scale.unaccounted}",
+    ]
+
+
+def _documents_lines(documents: DocumentsResult) -> list[str]:
+    return [
+        "",
+        f"documents: {documents.documents} uploads of {documents.body_mb:g} MB queued for "
+        f"{documents.offices} offices (in-hand budget {documents.in_hand_bytes / 2**20:.0f} "
+        f"MiB, working {documents.working_bytes / 2**20:.0f} MiB): resident memory "
+        f"{documents.rss_idle_mb:.0f} MiB started, peak {documents.peak_rss_mb:.0f} MiB; bound "
+        f"{documents.bound_mb:.0f} MiB ({documents.in_hand_bound_mb:.0f} MiB of it in hand); "
+        f"applied {documents.applied}, unaccounted {documents.unaccounted}",
     ]

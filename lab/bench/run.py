@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lab.bench.ceiling import run_ceiling
 from lab.bench.config import BenchOptions, Scenario
+from lab.bench.documents import run_documents
 from lab.bench.fleet import run_fleet
 from lab.bench.procs import load_average
 from lab.bench.report import BenchReport, Machine
@@ -43,7 +44,7 @@ async def run_bench(
     load_before = load_average()
     writer_env = dict(options.writer_env)
     settings = options.settings
-    fleet = ceiling = scale = None
+    fleet = ceiling = scale = documents = None
     with _workdir(keep_in) as workdir:
         if Scenario.FLEET in options.scenarios:
             where = _scenario_dir(workdir, Scenario.FLEET)
@@ -54,9 +55,16 @@ async def run_bench(
         if Scenario.SCALE in options.scenarios:
             where = _scenario_dir(workdir, Scenario.SCALE)
             scale = await run_scale(settings, options.scale, where, progress, writer_env)
+        if Scenario.DOCUMENTS in options.scenarios:
+            where = _scenario_dir(workdir, Scenario.DOCUMENTS)
+            documents = await run_documents(
+                settings, options.documents, where, progress, writer_env
+            )
     machine = Machine(
         cpus=os.cpu_count() or 0, python=platform.python_version(),
         load_before=round(load_before, 2), load_after=round(load_average(), 2),
         writer_env=writer_env,
     )
-    return BenchReport(machine=machine, fleet=fleet, ceiling=ceiling, scale=scale)
+    return BenchReport(
+        machine=machine, fleet=fleet, ceiling=ceiling, scale=scale, documents=documents
+    )

@@ -88,7 +88,9 @@ class VendorLink:
         if self._connection is not None:
             await self._connection.close()
 
-    async def publish(self, office: str, key: str, body: bytes) -> Published:
+    async def publish(
+        self, office: str, key: str, body: bytes, contract: str = CONTRACT
+    ) -> Published:
         assert self._exchange is not None, "use `async with VendorLink(...)`"
         message = aio_pika.Message(
             body, content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -96,7 +98,7 @@ class VendorLink:
         )
         at = time.time()
         await self._exchange.publish(
-            message, names.intent_key(office, CONTRACT), mandatory=True, timeout=CONFIRM_TIMEOUT_S
+            message, names.intent_key(office, contract), mandatory=True, timeout=CONFIRM_TIMEOUT_S
         )
         return Published(key=key, at=at)
 
@@ -141,9 +143,11 @@ class VendorLinks:
     ) -> None:
         await self._stack.aclose()
 
-    async def publish(self, office_number: int, key: str, body: bytes) -> Published:
+    async def publish(
+        self, office_number: int, key: str, body: bytes, contract: str = CONTRACT
+    ) -> Published:
         link = self._links[self._world.vendor_of(office_number)]
-        return await link.publish(self._world.office_id(office_number), key, body)
+        return await link.publish(self._world.office_id(office_number), key, body, contract)
 
 
 async def publish_paced(

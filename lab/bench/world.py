@@ -28,12 +28,15 @@ class BenchWorld:
     offices: int
     mode: ApiMode
     vendor_password: str
+    contracts: tuple[str, ...] = ("patient.create",)  # what every vendor agreed with its offices
 
     @classmethod
-    def new(cls, *, offices: int, mode: ApiMode) -> BenchWorld:
+    def new(
+        cls, *, offices: int, mode: ApiMode, contracts: tuple[str, ...] = ("patient.create",)
+    ) -> BenchWorld:
         return cls(
             run_id=secrets.token_hex(4), offices=offices, mode=mode,
-            vendor_password=secrets.token_urlsafe(PASSWORD_BYTES),
+            vendor_password=secrets.token_urlsafe(PASSWORD_BYTES), contracts=contracts,
         )
 
     def office_ids(self) -> list[str]:

@@ -25,7 +25,8 @@ class Duplicates:
 
 def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     """Patients per (LName, FName, Birthdate) in their database; appointments per (PatNum,
-    AptDateTime, Op), commlogs per (PatNum, Note), payments per (PatNum, PayAmt, PayDate)."""
+    AptDateTime, Op), commlogs per (PatNum, Note), payments per (PatNum, PayAmt, PayDate),
+    documents per (PatNum, Description)."""
     sizes: Counter[tuple[str, ...]] = Counter()
     for row in rows:
         if row.table == "patient":

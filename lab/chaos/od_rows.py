@@ -3,8 +3,9 @@ door to an office database: the SELECT-only user, read-only sessions, a statemen
 
 Every row of the run hangs off a patient with the run's surname. Each row is given by its
 natural key: the patient's (database, FName, Birthdate), plus AptDateTime and Op for an
-appointment, Note for a commlog, PayAmt and PayDate for a payment; and by the PatNum it hangs
-off, since Open Dental counts a duplicate appointment, note or payment per patient row.
+appointment, Note for a commlog, PayAmt and PayDate for a payment, Description for a document;
+and by the PatNum it hangs off, since Open Dental counts a duplicate appointment, note, payment
+or document per patient row.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ QUERIES = {
     + _OF_RUN.format(t="c"),
     "payment": "SELECT y.PayNum, y.PatNum AS owner, y.PayAmt, y.PayDate FROM payment y "
     + _OF_RUN.format(t="y"),
+    "document": "SELECT d.DocNum, d.PatNum AS owner, d.Description FROM document d "
+    + _OF_RUN.format(t="d"),
 }
 PATIENTS = "SELECT p.PatNum, p.FName, p.Birthdate FROM patient p WHERE p.LName = %s"
 

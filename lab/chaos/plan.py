@@ -4,7 +4,8 @@ what each must leave behind in Open Dental.
 The intents form streams, one per (vendor, office): a vendor's references are its own per
 office, so a stream is published in order and an appointment follows the patient it names. A
 stream is a run of patient stories (patient.create with a PatientRef, then maybe an appointment,
-a commlog, a payment and an update by that reference), with a few refusals mixed in: a body that
+a commlog, a payment, an update and a small document upload by that reference), with a few
+refusals mixed in: a body that
 breaks its contract (``invalid``), a contract outside the vendor's agreement (``unauthorized``),
 a reference nobody registered (``unknown_reference``); and a few exact re-sends of an earlier
 intent, which must change nothing.
@@ -12,6 +13,7 @@ intent, which must change nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass, field, replace
@@ -20,6 +22,7 @@ from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
 from contracts.v1.appointment import AppointmentBreak, AppointmentCreate
 from contracts.v1.commlog import CommlogCreate
+from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
 from lab.chaos.world import PAY_DATE, Person, World, booking, pay_amount
@@ -28,9 +31,13 @@ APPLIED = "applied"
 # What each vendor's agreement allows; appointment.break is left out on purpose (unauthorized).
 AGREED_CONTRACTS = (
     "patient.create", "patient.update", "appointment.create", "commlog.create", "payment.create",
+    "document.upload",
 )
 # Chances per patient story, and of a refusal or a re-send after each intent.
 STORY_CHANCES = {"appointment": 0.8, "commlog": 0.6, "payment": 0.4, "update": 0.25}
+# Every fifth patient's story ends with a signed form uploaded: by its index, not a draw, so a
+# seed plans the same other intents as it did before documents were served.
+DOCUMENT_EVERY = 5
 REFUSAL_CHANCE = 0.01  # each of the three refusals
 RESEND_CHANCE = 0.01
 
@@ -38,10 +45,10 @@ RESEND_CHANCE = 0.01
 @dataclass(frozen=True, kw_only=True)
 class Effect:
     """What an applied intent leaves in Open Dental, by natural key: a row of ``table`` for the
-    person with ``detail`` (AptDateTime and Op, Note, or PayAmt and PayDate); for an update,
-    the patient's ``Address`` equal to ``detail[0]``."""
+    person with ``detail`` (AptDateTime and Op, Note, PayAmt and PayDate, or Description); for
+    an update, the patient's ``Address`` equal to ``detail[0]``."""
 
-    table: str  # patient, appointment, commlog, payment, or patient.update
+    table: str  # patient, appointment, commlog, payment, document, or patient.update
     person: Person
     detail: tuple[str, ...] = ()
 
@@ -121,6 +128,17 @@ def _update(world: World, s: _Stream, index: int) -> Planned:
     return s.planned(intent, APPLIED, effect)
 
 
+def _document(world: World, s: _Stream, index: int) -> Planned:
+    description = f"Chaos run {world.run_id}: signed form {index}"
+    signed = f"%PDF-1.4\n% chaos {world.run_id} form {index}\n%%EOF\n".encode()
+    payload = DocumentUpload(PatientRef=world.key("p", index), extension=".pdf",
+                             Description=description, rawBase64=base64.b64encode(signed).decode())
+    intent = intents.document_upload(payload, office_id=s.office,
+                                      idempotency_key=world.key("document", index))
+    effect = Effect(table="document", person=world.person(index), detail=(description,))
+    return s.planned(intent, APPLIED, effect)
+
+
 def _invalid(world: World, s: _Stream, index: int) -> Planned:
     """A patient whose Birthdate is in US order: the writer refuses it as ``invalid``."""
     step = _patient(world, s, index)
@@ -154,6 +172,8 @@ _REFUSALS = (_invalid, _unauthorized, _unknown_reference)
 def _story(world: World, s: _Stream, index: int, draw: random.Random) -> list[Planned]:
     steps = [_patient(world, s, index)]
     steps += [make(world, s, index) for name, make in _STORY if draw.random() < STORY_CHANCES[name]]
+    if index % DOCUMENT_EVERY == 0:
+        steps.append(_document(world, s, index))
     extras = [make(world, s, index) for make in _REFUSALS if draw.random() < REFUSAL_CHANCE]
     if draw.random() < RESEND_CHANCE:
         extras.append(replace(draw.choice(steps), resend=True))

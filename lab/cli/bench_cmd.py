@@ -20,7 +20,12 @@ from lab.bench.run import run_bench
 
 ScenarioOpt = Annotated[
     list[c.Scenario] | None,
-    typer.Option("--scenario", "-s", help="Run only these (repeatable); default: all three."),
+    typer.Option(
+        "--scenario", "-s",
+        help="Run only these (repeatable); default: fleet, ceiling and scale. documents runs "
+        "only when named: it needs the broker's max_message_size at the hub's ceiling "
+        "(scripts/setup-broker.sh).",
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
 Offices = Annotated[int, typer.Option(min=1, max=9999, help="fleet: offices (customer keys).")]
@@ -40,6 +45,11 @@ Profile = Annotated[
     bool, typer.Option("--profile", help="ceiling: the writer's CPU per step (needs py-spy).")
 ]
 ScaleOffices = Annotated[int, typer.Option(min=1, max=9999, help="scale: offices configured.")]
+DocumentOffices = Annotated[int, typer.Option(min=1, max=9999, help="documents: offices.")]
+Documents = Annotated[int, typer.Option(min=1, help="documents: uploads, all queued at once.")]
+DocumentMb = Annotated[float, typer.Option(
+    min=0.001, max=17.8, help="documents: each upload's body, in MB.",
+)]
 WriterEnv = Annotated[
     list[str] | None,
     typer.Option("--writer-env", help="NAME=VALUE for the writer process (repeatable)."),
@@ -76,15 +86,19 @@ def register(app: typer.Typer) -> None:
         ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
         profile: Profile = False,
         scale_offices: ScaleOffices = c.DEFAULT_SCALE_OFFICES,
+        document_offices: DocumentOffices = c.DEFAULT_DOCUMENT_OFFICES,
+        documents: Documents = c.DEFAULT_DOCUMENTS,
+        document_mb: DocumentMb = c.DEFAULT_DOCUMENT_MB,
         writer_env: WriterEnv = None,
         keep_in: KeepIn = None,
     ) -> None:
         """Measure the hub at the limits: a remote-mode fleet, the service-mode ceiling beside a
-        bare reference loop, and the writer's memory and start-up with 1,000 offices."""
+        bare reference loop, the writer's memory and start-up with 1,000 offices, and (when
+        named) its peak memory with 50 document uploads of 15 MB queued across 10 offices."""
         try:
             options = c.BenchOptions(
                 settings=HubSettings(),
-                scenarios=tuple(scenario or c.Scenario),
+                scenarios=tuple(scenario or c.DEFAULT_SCENARIOS),
                 fleet=c.FleetOptions(
                     offices=offices, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
@@ -95,6 +109,9 @@ def register(app: typer.Typer) -> None:
                     profile=profile,
                 ),
                 scale=c.ScaleOptions(offices=scale_offices),
+                documents=c.DocumentsOptions(
+                    offices=document_offices, documents=documents, body_mb=document_mb
+                ),
                 writer_env=_pairs(writer_env or []),
             )
         except ValueError as exc:

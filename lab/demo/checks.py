@@ -29,6 +29,8 @@ ROW_QUERIES = {
     f" ON p.PatNum = c.PatNum WHERE {_PATIENT} AND c.Note = %s",
     "payment": "SELECT y.PayNum AS num FROM payment y JOIN patient p"
     f" ON p.PatNum = y.PatNum WHERE {_PATIENT} AND y.PayAmt = %s",
+    "document": "SELECT d.DocNum AS num FROM document d JOIN patient p"
+    f" ON p.PatNum = d.PatNum WHERE {_PATIENT} AND d.Description = %s",
 }
 # Every row of a table that belongs to the run's patients (they share the run's surname).
 TOTAL_QUERIES = {
@@ -39,6 +41,8 @@ TOTAL_QUERIES = {
     " ON p.PatNum = c.PatNum WHERE p.LName = %s",
     "payment": "SELECT COUNT(*) AS n FROM payment y JOIN patient p"
     " ON p.PatNum = y.PatNum WHERE p.LName = %s",
+    "document": "SELECT COUNT(*) AS n FROM document d JOIN patient p"
+    " ON p.PatNum = d.PatNum WHERE p.LName = %s",
 }
 
 

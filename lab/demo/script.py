@@ -1,7 +1,8 @@
 """The scripted mix, pure: which vendor publishes which intent, and where it must end.
 
-    forms_steps(run, cast, n)          phase 1, demo-forms: n new patients, their appointments
-                                       and notes by its own PatientRef, exact duplicates, a key
+    forms_steps(run, cast, n)          phase 1, demo-forms: n new patients, their appointments,
+                                       notes and signed forms (document uploads) by its own
+                                       PatientRef, exact duplicates, a key
                                        reused with another payload, invalid bodies, a contract
                                        outside its agreement, an office it has no agreement for
     reminder_steps(run, cast, found)   phase 2, demo-reminders: confirmations, a break, notes and
@@ -15,6 +16,7 @@ row it would make, so the accounting can count it in Open Dental's own tables.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +25,7 @@ from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
 from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
 from contracts.v1.commlog import CommlogCreate
+from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from lab.demo import labels
@@ -41,7 +44,8 @@ UNAUTHORIZED_AMOUNT = 10.0
 @dataclass(frozen=True, kw_only=True)
 class CreatedRow:
     """The row a create would make, by its natural key: the patient's, plus (AptDateTime, Op)
-    for an appointment, (Note,) for a commlog, (PayAmt,) for a payment."""
+    for an appointment, (Note,) for a commlog, (PayAmt,) for a payment, (Description,) for a
+    document."""
 
     table: str
     person: Person
@@ -129,6 +133,20 @@ def _form_note(run: Run, cast: Cast, index: int) -> Step:
     return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
 
 
+def _form_document(run: Run, cast: Cast, index: int) -> Step:
+    """The signed form itself, filed in the patient's images module (a small PDF-like file)."""
+    description = f"Signed intake form (demo {run.id}, form {index})"
+    signed = f"%PDF-1.4\n% demo {run.id} intake form {index}, signed online\n%%EOF\n"
+    payload = DocumentUpload(
+        PatientRef=run.key("patient", index), extension=".pdf", Description=description,
+        rawBase64=base64.b64encode(signed.encode()).decode(), ImgType="Document",
+    )
+    key = run.key(FORMS, "document", index)
+    intent = intents.document_upload(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="document", person=person(run, index), detail=(description,))
+    return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
+
+
 def _conflict(run: Run, cast: Cast, first: Step) -> Step:
     """The first patient's key, reused for another patient."""
     other = _new_patient(run, cast, CONFLICT_PERSON, cast.office, first.key)
@@ -184,10 +202,11 @@ def forms_steps(run: Run, cast: Cast, patients: int) -> list[Step]:
     new = [_new_patient(run, cast, i, cast.office, run.key(FORMS, "patient", i)) for i in indexes]
     bookings = [_booking(run, cast, i) for i in indexes]
     notes = [_form_note(run, cast, i) for i in indexes]
+    documents = [_form_document(run, cast, i) for i in indexes]
     repeats = [replace(step, expect=labels.DUPLICATE) for step in (new[0], bookings[0])]
     return [
-        *new, *bookings, *notes, *repeats, _conflict(run, cast, new[0]), *_invalid(run, cast),
-        _unauthorized(run, cast), _foreign_office(run, cast),
+        *new, *bookings, *notes, *documents, *repeats, _conflict(run, cast, new[0]),
+        *_invalid(run, cast), _unauthorized(run, cast), _foreign_office(run, cast),
     ]
 
 

@@ -3,14 +3,19 @@ with a rule naming the limit and no value of the body; every valid message fits 
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contracts import ContractViolation, parse_intent
-from contracts.limits import HUB_MAX_BYTES, MAX_DEPTH, max_bytes
+from contracts import ContractViolation, known_contracts, parse_intent
+from contracts.fields import RAW_BASE64_MAX_CHARS
+from contracts.limits import HUB_MAX_BYTES, MAX_DEPTH, deeper_than, max_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "contracts" / "schemas" / "examples"
 WORST_CHARACTER = "\\ud83d\\ude00"  # one character, escaped as a surrogate pair: 12 bytes
@@ -101,3 +106,74 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     message["payload"]["Note"] = '[{\\"' * 500
     # When it is parsed, Then it is accepted
     assert parse_intent(json.dumps(message).encode()).contract == "commlog.create"
+
+
+def _document_at_its_largest() -> dict[str, Any]:
+    message = _example("document.upload", "valid-signed-form.json")
+    # Random bytes: base64's "/" as often as a real file has it, each escaped below.
+    raw = base64.b64encode(random.Random(7).randbytes(RAW_BASE64_MAX_CHARS // 4 * 3)).decode()
+    message["payload"] = {**message["payload"], "rawBase64": raw}
+    return message
+
+
+def test_the_largest_document_fits_its_ceiling_even_with_every_slash_escaped() -> None:
+    # Given a document.upload whose file's base64 is as long as Open Dental's body limit allows,
+    # each "/" written "\/" (as some encoders do), and its Description at its costliest
+    message = _document_at_its_largest()
+    body = _body(message, "Description", 255).replace(b"/", b"\\/")
+    # When it is parsed, Then it is accepted, and it fits its ceiling, the hub's
+    assert parse_intent(body).contract == "document.upload"
+    assert len(body) <= max_bytes("document.upload") == HUB_MAX_BYTES
+
+
+def test_a_document_one_byte_above_its_ceiling_is_too_large_naming_its_contract() -> None:
+    # Given a document.upload padded with spaces to one byte above its contract's ceiling
+    message = _document_at_its_largest()
+    message["payload"]["Description"] = MARKER
+    body = json.dumps(message).encode()
+    body = body[:-1] + b" " * (max_bytes("document.upload") + 1 - len(body)) + b"}"
+    assert len(body) == max_bytes("document.upload") + 1
+    # When it is parsed, Then it is too large, naming the ceiling and never a value
+    path, rule, text = _refusal(body)
+    assert (path, rule) == ("$", "too_large")
+    assert str(max_bytes("document.upload")) in text and MARKER not in text
+
+
+def test_every_contract_but_the_document_upload_keeps_a_small_ceiling() -> None:
+    # Given every served contract's ceiling
+    ceilings = {name: max_bytes(name) for name, _ in known_contracts()}
+    # Then only the document upload's is Open Dental's body limit; every other is far smaller
+    assert ceilings.pop("document.upload") > RAW_BASE64_MAX_CHARS
+    assert max(ceilings.values()) <= 256 * 1024
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\/ ab\n\u00e9')
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                max_size=3),
+    max_leaves=40,
+)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_VALUES, ensure_ascii=st.booleans(), escape_slashes=st.booleans())
+def test_the_depth_check_reads_every_body_as_a_json_reader_does(
+    value: object, ensure_ascii: bool, escape_slashes: bool
+) -> None:
+    # Given any JSON value, written with or without escapes of non-ASCII text and of "/"
+    body = json.dumps(value, ensure_ascii=ensure_ascii).encode()
+    if escape_slashes:
+        body = body.replace(b"/", b"\\/")
+    depth = _depth(json.loads(body))
+    # Then the check finds it deeper than one level less than its depth, and no deeper
+    assert not deeper_than(body, depth)
+    assert depth == 0 or deeper_than(body, depth - 1)

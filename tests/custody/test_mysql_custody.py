@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.limits import HUB_MAX_BYTES
 from hub.custody.mysql_custody import MySqlCustody
 from hub.ledger import ApiCallRecord, migrate
 from hub.ledger.mysql_session import ignore_query
@@ -69,6 +70,18 @@ async def test_parked_deliveries_come_back_whole_in_park_order(custody: MySqlCus
     assert parked[0].id < parked[1].id
     assert await custody.counts() == {"o-1": 2, "o-2": 1}
     assert await custody.parked_summary() == {"o-1": {"v-a": 1, None: 1}, "o-2": {"v-a": 1}}
+
+
+async def test_documents_at_the_hub_s_ceiling_are_parked_and_come_back_whole(
+    custody: MySqlCustody,
+) -> None:
+    # Given two deliveries of one office, each a body at the hub's ceiling (a document upload)
+    bodies = [bytes([n]) * HUB_MAX_BYTES for n in (1, 2)]
+    deliveries = [_delivery("o-1", "v-a", body) for body in bodies]
+    # When they are parked in one go, Then each comes back whole, in order
+    await custody.park("o-1", "w-1", "unreachable", deliveries)
+    parked = await custody.parked("o-1", skip_vendors=frozenset(), limit=10)
+    assert [p.delivery.body == body for p, body in zip(parked, bodies, strict=True)] == [True] * 2
 
 
 async def test_a_paused_vendors_deliveries_are_left_parked(custody: MySqlCustody) -> None:

@@ -17,9 +17,11 @@ import pytest
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     Candidate,
+    DocumentKeys,
     OdTable,
     find_created_appointments,
     find_created_commlogs,
+    find_created_documents,
     find_created_patients,
     find_created_payments,
     securitylog_for_row,
@@ -33,6 +35,7 @@ APT_AT = datetime(2031, 5, 6, 9, 30)
 OPERATORY = 2
 NOTE = "Called about the recall.\r\nLeft a message."
 PAY_AMT = Decimal("45.10")
+DESCRIPTION = "Intake form (signed)"
 
 
 @pytest.fixture
@@ -90,6 +93,11 @@ class Contract:
             case OdTable.PAYMENT:
                 body = {"PatNum": pat_num, "PayAmt": str(PAY_AMT), "PayNote": f"twin {twin}"}
                 return int(str((await _post(api, "/payments", body))["PayNum"]))
+            case OdTable.DOCUMENT:
+                # Twins differ by their file, which the row does not keep.
+                body = {"PatNum": pat_num, "rawBase64": f"dHdpbi{twin % 10}=", "extension": ".pdf",
+                        "Description": DESCRIPTION}
+                return int(str((await _post(api, "/documents/Upload", body))["DocNum"]))
 
     async def find(
         self, db: ReadOnlyDatabase, since: datetime, pat_num: int, *, other: bool = False
@@ -117,12 +125,20 @@ class Contract:
                     pay_amt=PAY_AMT + Decimal("0.01") if other else float(PAY_AMT),
                     pay_date=None,
                 )
+            case OdTable.DOCUMENT:
+                # Differs only by the case of one letter: the Description is compared byte for
+                # byte (the extension is not: Open Dental's file names keep whichever case).
+                description = DESCRIPTION.upper() if other else DESCRIPTION
+                keys = DocumentKeys(extension=".PDF", description=description,
+                                    doc_category=None, img_type=0, date_created=None)
+                return await find_created_documents(db, since=since, pat_num=pat_num, keys=keys)
 
 
 CONTRACTS = [Contract(table=table) for table in OdTable]
 CREATE_PERM = {
     OdTable.PATIENT: "PatientCreate", OdTable.APPOINTMENT: "AppointmentCreate",
     OdTable.COMMLOG: "CommlogCreate", OdTable.PAYMENT: "PaymentCreate",
+    OdTable.DOCUMENT: "ImageCreate",
 }
 
 

@@ -19,7 +19,7 @@ OFFICE = "office-1"
 VENDOR = "vendor-a"
 KEY_FIELD = {
     OdTable.PATIENT: "PatNum", OdTable.APPOINTMENT: "AptNum",
-    OdTable.COMMLOG: "CommlogNum", OdTable.PAYMENT: "PayNum",
+    OdTable.COMMLOG: "CommlogNum", OdTable.PAYMENT: "PayNum", OdTable.DOCUMENT: "DocNum",
 }
 NOTE = "Called about the recall.\r\nLeft a message."
 
@@ -61,6 +61,7 @@ class Scenario:
         send = {
             OdTable.PATIENT: od.create_patient, OdTable.APPOINTMENT: od.create_appointment,
             OdTable.COMMLOG: od.create_commlog, OdTable.PAYMENT: od.create_payment,
+            OdTable.DOCUMENT: od.upload_document,
         }[self.table]
         return (await send(body)).primary_key
 
@@ -80,6 +81,8 @@ class Scenario:
                 return await od.list_commlogs(pat_num)
             case OdTable.PAYMENT:
                 return await od.list_payments(pat_num)
+            case OdTable.DOCUMENT:
+                return await od.list_documents(pat_num)
 
 
 SCENARIOS = [
@@ -104,6 +107,14 @@ SCENARIOS = [
         contract="payment.create", table=OdTable.PAYMENT, names_patient=True,
         payload={"PayAmt": 45.1, "PayDate": "2031-05-01", "PayNote": "Card at the desk"},
         twin_field="PayNote", twin_values=("Twin one", "Twin two"),
+    ),
+    Scenario(
+        contract="document.upload", table=OdTable.DOCUMENT, names_patient=True,
+        payload={"rawBase64": "JVBERi0xLjQgc2lnbmVk", "extension": ".pdf",
+                 "Description": "Intake form (signed)", "ImgType": "Document",
+                 "DateCreated": "2031-05-01 10:15:00"},
+        # Another file under the same description: the row keeps nothing of the file.
+        twin_field="rawBase64", twin_values=("VHdpbiBvbmU=", "VHdpbiB0d28="),
     ),
 ]
 SCENARIO_IDS = [scenario.id for scenario in SCENARIOS]

@@ -36,6 +36,7 @@ ROWS_OF = {
     "appointment": "SELECT AptNum AS pk FROM appointment WHERE PatNum = %s",
     "commlog": "SELECT CommlogNum AS pk FROM commlog WHERE PatNum = %s",
     "payment": "SELECT PayNum AS pk FROM payment WHERE PatNum = %s",
+    "document": "SELECT DocNum AS pk FROM document WHERE PatNum = %s",
 }
 
 

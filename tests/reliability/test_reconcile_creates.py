@@ -217,5 +217,6 @@ async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> i
     sends = {
         "patient": od.create_patient, "appointment": od.create_appointment,
         "commlog": od.create_commlog, "payment": od.create_payment,
+        "document": od.upload_document,
     }
     return (await sends[scenario.table](body)).primary_key

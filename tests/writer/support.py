@@ -5,6 +5,7 @@ outcome events and dead letters by consuming them (no sleeps)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -183,6 +184,14 @@ def patient_create(office: str, key: str, *, last: str, ref: str | None = None) 
 def appointment_create(office: str, key: str, *, patient_ref: str) -> dict[str, Any]:
     payload = {"PatientRef": patient_ref, "Op": 1, "AptDateTime": "2030-04-03 08:00:00"}
     return _intent("appointment.create", office, key, payload)
+
+
+def document_upload(office: str, key: str, *, pat_num: int, file_bytes: int) -> dict[str, Any]:
+    """A PDF-like file of ``file_bytes`` (its base64 a third longer) for patient ``pat_num``."""
+    raw = base64.b64encode(b"%PDF-1.4 " + b"x" * max(0, file_bytes - 9)).decode()
+    payload = {"PatNum": pat_num, "rawBase64": raw, "extension": ".pdf",
+               "Description": "Signed intake form"}
+    return _intent("document.upload", office, key, payload)
 
 
 def _intent(contract: str, office: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:

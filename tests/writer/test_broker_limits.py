@@ -8,20 +8,25 @@ import logging
 import httpx
 import pytest
 
-from contracts.limits import HUB_MAX_BYTES
+from contracts.limits import DEFAULT_MAX_BYTES, HUB_MAX_BYTES, max_bytes
 from hub import names
 from hub.broker_admin import ManagementApi
 from hub.broker_limits import (
     BrokerLimitsError,
     check_settings,
     hold_limit_s,
+    in_hand_at_most,
     lane_prefetch,
+    lane_prefetches,
     log_broker_limits,
+    log_in_hand,
+    office_ceilings,
     office_queue_limits,
 )
+from hub.registry import V1_CONTRACTS
 from hub.settings import HubSettings, WriterSettings
 from tests.writer.conftest import MakeWorld
-from tests.writer.support import FAST_WRITER, eventually, running_worker
+from tests.writer.support import FAST_WRITER, FULL_KEY, eventually, running_worker
 
 
 def _settings(consumer_timeout_s: float, attempt_timeout_s: float) -> HubSettings:
@@ -77,18 +82,27 @@ def test_each_lane_s_prefetch_keeps_the_writer_within_its_byte_budget(
         prefetch=prefetch, in_hand_bytes=max(1, budget_messages * HUB_MAX_BYTES)
     )
     # When the lanes' prefetch is set for that many offices
-    each = lane_prefetch(settings, offices)
+    each = lane_prefetch(settings, offices, HUB_MAX_BYTES)
     # Then it is the configured one lowered to fit (never below 1, never raised)
     assert each == expected
     assert each == 1 or offices * each * HUB_MAX_BYTES <= settings.in_hand_bytes
 
 
+WITHOUT_DOCUMENTS = tuple(sorted(V1_CONTRACTS - {"document.upload"}))
+
+
+@pytest.mark.parametrize(
+    ("contracts", "expected"),
+    [(tuple(sorted(V1_CONTRACTS)), 2), (WITHOUT_DOCUMENTS, 10)],
+    ids=["documents-agreed", "small-contracts-only"],
+)
 async def test_the_lanes_consume_with_the_prefetch_the_budget_allows(
-    make_world: MakeWorld, management: ManagementApi
+    make_world: MakeWorld, management: ManagementApi, contracts: tuple[str, ...], expected: int
 ) -> None:
-    # Given a writer whose byte budget holds two of the largest messages, and one office
+    # Given a writer whose byte budget holds two of the largest messages, and one office whose
+    # agreements name document uploads, or only contracts of small messages
     writer = FAST_WRITER.model_copy(update={"prefetch": 10, "in_hand_bytes": 2 * HUB_MAX_BYTES})
-    world = await make_world(writer=writer)
+    world = await make_world(writer=writer, contracts=contracts)
     async with running_worker(world), httpx.AsyncClient(
         base_url=world.settings.management_url,
         auth=(world.settings.management_user,
@@ -104,5 +118,40 @@ async def test_the_lanes_consume_with_the_prefetch_the_budget_allows(
             return bool(await prefetch_counts())
 
         await eventually(consuming, "the lane's consumer")
-        # Then the broker hands it at most two messages at a time
-        assert await prefetch_counts() == [2]
+        # Then the broker hands it at most two documents at a time, or its full prefetch of
+        # small messages: an office without uploads does not pay for the others' documents
+        assert await prefetch_counts() == [expected]
+
+
+async def test_an_office_s_ceiling_is_its_largest_agreed_contract_s(make_world: MakeWorld) -> None:
+    # Given offices whose vendors agreed document uploads, commlogs only, or small contracts
+    documents = await make_world(contracts=("patient.create", "document.upload"))
+    commlogs = await make_world(contracts=("commlog.create",))
+    small = await make_world(contracts=("patient.create",))
+    # When each office's largest message is read from its agreements
+    ceilings = [office_ceilings(world.registry)[world.office]
+                for world in (documents, commlogs, small)]
+    # Then it is the largest of its contracts' ceilings
+    assert ceilings == [max_bytes("document.upload"), max_bytes("commlog.create"),
+                        DEFAULT_MAX_BYTES]
+    # And a lane's prefetch fits its office's share of the budget at its own ceiling
+    settings = WriterSettings(prefetch=10, in_hand_bytes=3 * HUB_MAX_BYTES)
+    assert lane_prefetches(settings, documents.registry) == {documents.office: 3}
+    assert lane_prefetches(settings, small.registry) == {small.office: 10}
+
+
+async def test_the_writer_warns_when_its_document_lanes_hold_more_than_the_budget(
+    make_world: MakeWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two offices agreeing document uploads, and a budget of one document and a half
+    world = await make_world(keys=(FULL_KEY, FULL_KEY), contracts=("document.upload",))
+    settings = WriterSettings(prefetch=10, in_hand_bytes=HUB_MAX_BYTES * 3 // 2)
+    # When the lanes' most is reckoned, Then it is one document each, above the budget
+    assert in_hand_at_most(settings, world.registry) == 2 * HUB_MAX_BYTES
+    with caplog.at_level(logging.INFO, logger="hub.broker_limits"):
+        log_in_hand(settings, world.registry)
+        log_in_hand(settings.model_copy(update={"in_hand_bytes": 2 * HUB_MAX_BYTES}),
+                    world.registry)
+    # And the writer says so, naming the setting; within the budget it only says what it holds
+    assert [record.levelname for record in caplog.records] == ["WARNING", "INFO"]
+    assert "HUB_WRITER__IN_HAND_BYTES" in caplog.records[0].getMessage()
