@@ -19,6 +19,8 @@ from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.payment_refund import PaymentRefund
+from hub.opendental.edit_queries import find_refunds
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,
@@ -83,6 +85,9 @@ async def find_candidates(
                 db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
                 pay_date=_date(payload.PayDate), clock_skew=clock_skew,
             )
+        case PaymentRefund():
+            # Any API refund of the payment, whenever made: a payment is refunded once.
+            return await find_refunds(db, payload.PayNum)
     return None
 
 

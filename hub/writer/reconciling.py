@@ -106,6 +106,7 @@ class Reconciler:
             answer = await reconcile(
                 intent, resolved_pat_num=_resolved_pat_num(intent, request), window=window,
                 db=self.databases[identity.office], known_rows=self.known_rows,
+                resolved_apt_num=request.path_key,
             )
         except (TransientError, ReadOnlyViolation) as exc:
             return self._unavailable(identity, exc)
