@@ -11,21 +11,22 @@ this update's doing or its predecessors', never a successor's.
 appointment.note (PUT Note appends: a resend doubles the text). The hub never marks the
 vendor's text; it goes by what Open Dental records of every API edit, a securitylog row
 (LogSource API, AppointmentEdit, FKey = AptNum) in the edit's own transaction, and by the
-ledger's record of the hub's other intents on the appointment:
+ledger's record of the hub's other intents on the appointment. Let E be the API edits of the
+appointment logged since the attempt's window began, and K the hub's other intents recorded
+applied to it in the window whose calls log such an edit (update, note, break):
 
-- no API edit of the appointment since the attempt's window began: the append did not land
-  (``NotFound``), whatever the Note ends with (the same text appended earlier, by another
-  intent, is that intent's);
-- API edits, and the Note ends with the text on a line of its own: ``Found`` when the ledger
-  records no other intent of the hub finished on the appointment in the window (the edit is
-  this attempt's), ``Ambiguous`` when it does (another intent's edit, perhaps the same text:
-  a person decides rather than lose or double a note);
-- API edits, and the text in the Note but not last: someone appended after it, ``Ambiguous``;
-- API edits, and the text nowhere in the Note: ``NotFound``.
+- E = 0: the append did not land (``NotFound``), whatever the Note ends with (the same text
+  appended earlier, by another intent, is that intent's);
+- the Note ends with the text on a line of its own: ``Found`` when E > K (an edit no other
+  intent of the hub accounts for: this attempt's), ``Ambiguous`` when E <= K (every edit may be
+  another intent's, perhaps with the same text: a person decides rather than lose or double a
+  note);
+- the text in the Note but not last: someone appended after it, ``Ambiguous``;
+- the text nowhere in the Note: ``NotFound``.
 
-Limits (docs/architecture.md, "When things fail"): another product of the same office writing
-through the API in the window counts as an edit; with the text last and no other hub intent,
-that reads as ``Found`` though the append did not land (the note is lost, never doubled).
+Limits (docs/architecture.md, "When things fail"): another program writing through the API
+with the office's key in the window counts as an edit; with the text last, that reads as
+``Found`` though the append did not land (the note is lost once, never doubled).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from hub.reconcile.window import office_local_since
 
 OD_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 LINE_BREAKS = ("\n", "\r")
+# The contracts whose calls Open Dental logs as an API AppointmentEdit of the appointment.
+LOGGED_AS_EDITS = frozenset({"appointment.update", "appointment.note", "appointment.break"})
 
 
 def _wanted(column: str, value: object) -> object:
@@ -80,17 +83,17 @@ async def _settle_note(
     db: ReadOnlyDatabase, known_rows: KnownRows, clock_skew: timedelta,
 ) -> Found | NotFound | Ambiguous:
     since = await office_local_since(db, window) - clock_skew
-    if not await api_edits_since(db, now.apt_num, since):
+    edits = await api_edits_since(db, now.apt_num, since)
+    if not edits:
         return NotFound()
     if note_is_last(now.note, note.Note):
-        # Twice the margin: counting another intent too many only asks a person.
         others = await known_rows.changed_since(
-            office_id, OdTable.APPOINTMENT.value, now.apt_num,
-            since=window.earliest - window.skew_margin, besides=window.intent_id,
+            office_id, OdTable.APPOINTMENT.value, now.apt_num, since=window.earliest,
+            besides=window.intent_id, contracts=LOGGED_AS_EDITS,
         )
-        if others:
-            return _the_appointment(now)
-        return Found(table=OdTable.APPOINTMENT, primary_key=now.apt_num)
+        if edits > len(others):
+            return Found(table=OdTable.APPOINTMENT, primary_key=now.apt_num)
+        return _the_appointment(now)
     if note.Note in now.note:
         return _the_appointment(now)
     return NotFound()

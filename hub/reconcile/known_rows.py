@@ -25,10 +25,10 @@ class KnownRows(Protocol):
 
     async def changed_since(
         self, office_id: str, od_table: str, od_primary_key: int, *, since: datetime,
-        besides: int,
+        besides: int, contracts: frozenset[str],
     ) -> frozenset[int]:
-        """The ids of the intents but ``besides`` applied to that row that finished at or after
-        ``since`` (the ledger's clock)."""
+        """The ids of the intents of ``contracts`` but ``besides`` applied to that row that
+        finished at or after ``since`` (the ledger's clock)."""
         ...
 
 
@@ -46,11 +46,12 @@ class LedgerKnownRows:
 
     async def changed_since(
         self, office_id: str, od_table: str, od_primary_key: int, *, since: datetime,
-        besides: int,
+        besides: int, contracts: frozenset[str],
     ) -> frozenset[int]:
         rows = await self._ledger.intents_for_row(office_id, od_table, od_primary_key)
         return frozenset(
             row.id for row in rows
-            if row.id != besides and row.status == IntentStatus.APPLIED
+            if row.id != besides and row.contract in contracts
+            and row.status == IntentStatus.APPLIED
             and row.finished_at is not None and row.finished_at >= since
         )

@@ -307,3 +307,20 @@ async def test_a_refund_another_intent_made_is_not_taken_for_this_one(
     verdict = await _reconcile(intent, window, office_db, ledger)
     # Then the other's refund is not this one's: sent again (Open Dental refuses it as refunded)
     assert verdict == NotFound()
+
+
+async def test_a_note_that_landed_after_another_intents_reschedule_is_found(
+    od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
+) -> None:
+    # Given another intent's reschedule moments ago, recorded applied (one API edit)
+    apt = await _appointment(od, pat_num)
+    await od.update_appointment(apt, {"AptDateTime": "2031-05-07 14:00:00"})
+    await _applied_elsewhere(ledger, _update(apt, AptDateTime="2031-05-07 14:00:00"), apt)
+    # and this note in doubt, which landed (a second API edit)
+    intent = _note(apt)
+    window = await _in_doubt(ledger, intent)
+    await od.append_appointment_note(apt, intent.payload.od_fields())
+    # When it is reconciled
+    verdict = await _reconcile(intent, window, office_db, ledger)
+    # Then the edit the reschedule does not account for is this note's: found
+    assert verdict == Found(table=OdTable.APPOINTMENT, primary_key=apt)
