@@ -54,10 +54,11 @@ def _needs(pat_num: int | None) -> int:
 
 async def find_candidates(
     db: ReadOnlyDatabase, payload: Payload, *, pat_num: int | None, since: datetime,
-    clock_skew: timedelta = CLOCK_SKEW,
+    clock_skew: timedelta = CLOCK_SKEW, pay_num: int | None = None,
 ) -> list[Candidate] | None:
     """The rows matching the payload's natural keys entered since ``since`` (office local
-    time) less ``clock_skew``, or None when the payload is no create this module knows."""
+    time) less ``clock_skew``, or None when the payload is no create this module knows.
+    ``pay_num``: the payment a refund was sent for."""
     match payload:
         case PatientCreate():
             return await find_created_patients(
@@ -87,7 +88,9 @@ async def find_candidates(
             )
         case PaymentRefund():
             # Any API refund of the payment, whenever made: a payment is refunded once.
-            return await find_refunds(db, payload.PayNum)
+            if pay_num is None:
+                raise ValueError("a refund needs the PayNum it was sent with")
+            return await find_refunds(db, pay_num)
     return None
 
 

@@ -61,12 +61,13 @@ def _sent_pat_num(payload: Payload, resolved_pat_num: int | None) -> int | None:
     return subject.num if subject.num is not None else resolved_pat_num
 
 
-def _sent_apt_num(payload: Payload, resolved_apt_num: int | None) -> int | None:
-    """The AptNum an appointment's change was sent for: the payload's own or the resolved one."""
+def _sent_key(payload: Payload, resolved_key: int | None, table: str) -> int | None:
+    """The key of the ``table`` row the intent was sent for: the payload's own or the one its
+    reference resolved to; None when it names no such row."""
     subject = payload.subject()
-    if subject is None or subject.table != "appointment":
+    if subject is None or subject.table != table:
         return None
-    return subject.num if subject.num is not None else resolved_apt_num
+    return subject.num if subject.num is not None else resolved_key
 
 
 async def _not_credited_elsewhere(
@@ -94,20 +95,20 @@ def _conclude(candidates: Sequence[Candidate]) -> Found | NotFound | Ambiguous:
 async def reconcile(
     intent: Intent, *, resolved_pat_num: int | None, window: AttemptWindow,
     db: ReadOnlyDatabase, known_rows: KnownRows, clock_skew: timedelta = CLOCK_SKEW,
-    resolved_apt_num: int | None = None,
+    resolved_key: int | None = None,
 ) -> ReconcileVerdict:
     """Whether the attempt in ``window`` made the row ``intent`` asks for.
 
     ``resolved_pat_num`` is the PatNum the writer resolved a PatientRef to (None if the payload
     names its PatNum, or names no patient). ``clock_skew``: the lookups' own look back before
-    the window, beside its ``skew_margin``. ``resolved_apt_num``: the AptNum an
-    appointment's change naming it by AppointmentRef was sent for (edits.py). Raises
+    the window, beside its ``skew_margin``. ``resolved_key``: the AptNum or PayNum an
+    intent naming its appointment or payment by the vendor's reference was sent for. Raises
     TransientError when the office database or the ledger cannot be read now, ValueError when
     a patient's create comes without its PatNum.
     """
     payload = intent.payload
     edit = await settle_edit(
-        intent, apt_num=_sent_apt_num(payload, resolved_apt_num), window=window, db=db,
+        intent, apt_num=_sent_key(payload, resolved_key, "appointment"), window=window, db=db,
         known_rows=known_rows, clock_skew=clock_skew,
     )
     if edit is not None:
@@ -117,7 +118,8 @@ async def reconcile(
     pat_num = _sent_pat_num(payload, resolved_pat_num)
     since = await office_local_since(db, window)
     matched = await find_candidates(
-        db, payload, pat_num=pat_num, since=since, clock_skew=clock_skew
+        db, payload, pat_num=pat_num, since=since, clock_skew=clock_skew,
+        pay_num=_sent_key(payload, resolved_key, "payment"),
     )
     if matched is None:  # a create without a lookup cannot be told apart: a person decides
         _log.warning("no reconciliation lookup", extra={

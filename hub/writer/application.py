@@ -112,7 +112,8 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 
-_REF_FIELDS = {"PatNum": "PatientRef", "AptNum": "AppointmentRef"}
+_REF_FIELDS = {"PatNum": "PatientRef", "AptNum": "AppointmentRef",
+               "PayNum": "PaymentRef"}
 # Open Dental's answer to a Break of an appointment that is no longer scheduled: after a break
 # in doubt, the break that was in doubt is what unscheduled it (odsim/handlers/appointment_actions).
 ALREADY_BROKEN = "only scheduled appointments may be broken"

@@ -41,10 +41,10 @@ async def _in_doubt(ledger: MySqlLedger, intent: Intent) -> AttemptWindow:
 
 async def _reconcile(
     intent: Intent, window: AttemptWindow, db: ReadOnlyDatabase, ledger: MySqlLedger,
-    *, resolved_apt_num: int | None = None,
+    *, resolved_key: int | None = None,
 ) -> ReconcileVerdict:
     return await reconcile(intent, resolved_pat_num=None, window=window, db=db,
-                           known_rows=LedgerKnownRows(ledger), resolved_apt_num=resolved_apt_num)
+                           known_rows=LedgerKnownRows(ledger), resolved_key=resolved_key)
 
 
 async def _applied_elsewhere(ledger: MySqlLedger, intent: Intent, apt_num: int) -> None:
@@ -103,9 +103,9 @@ async def test_the_second_of_two_reschedules_is_judged_by_its_own_values(
         "AppointmentRef": "sched:apt:1", "AptDateTime": "2031-05-07 15:00:00"})
     window = await _in_doubt(ledger, second)
     # When the second is reconciled before and after it lands
-    before = await _reconcile(second, window, office_db, ledger, resolved_apt_num=apt)
+    before = await _reconcile(second, window, office_db, ledger, resolved_key=apt)
     await od.update_appointment(apt, second.payload.od_fields())
-    after = await _reconcile(second, window, office_db, ledger, resolved_apt_num=apt)
+    after = await _reconcile(second, window, office_db, ledger, resolved_key=apt)
     # Then the first's values do not pass for the second's
     assert before == NotFound()
     assert after == Found(table=OdTable.APPOINTMENT, primary_key=apt)
@@ -324,3 +324,20 @@ async def test_a_note_that_landed_after_another_intents_reschedule_is_found(
     verdict = await _reconcile(intent, window, office_db, ledger)
     # Then the edit the reschedule does not account for is this note's: found
     assert verdict == Found(table=OdTable.APPOINTMENT, primary_key=apt)
+
+
+async def test_a_refund_by_the_vendors_reference_is_looked_for_under_its_resolved_pay_num(
+    od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
+) -> None:
+    # Given a refund naming its payment by the vendor's reference, which the writer resolved and
+    # sent as PayNum, landed without a recorded result
+    pay = await _payment(od, pat_num)
+    intent = intent_of("payment.refund", {"PaymentRef": "pw-pay-1"})
+    window = await _in_doubt(ledger, intent)
+    refund = await od.refund_payment({"PayNum": pay})
+    # When it is reconciled with the resolved PayNum, and without it
+    verdict = await _reconcile(intent, window, office_db, ledger, resolved_key=pay)
+    # Then the refund is found; without the PayNum it was sent with, nothing is guessed
+    assert verdict == Found(table=OdTable.PAYMENT, primary_key=refund.primary_key)
+    with pytest.raises(ValueError, match="PayNum"):
+        await _reconcile(intent, window, office_db, ledger)

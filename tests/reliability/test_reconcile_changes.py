@@ -46,10 +46,14 @@ async def _booked(
     return booked.od[0].primary_key
 
 
-async def _paid(world: World, vendor: VendorClient, channel: AbstractRobustChannel) -> int:
+async def _paid(
+    world: World, vendor: VendorClient, channel: AbstractRobustChannel, ref: str | None = None
+) -> int:
     pat_num = await anchor_patient(world, vendor, channel, unique("patient-ref"))
-    paying = intent_of("payment.create", world.office, unique("key"),
-                       {"PatNum": pat_num, "PayAmt": 60.0})
+    payload: dict[str, Any] = {"PatNum": pat_num, "PayAmt": 60.0}
+    if ref is not None:
+        payload["PaymentRef"] = ref
+    paying = intent_of("payment.create", world.office, unique("key"), payload)
     await vendor.publish(paying, office=world.office, contract="payment.create")
     (paid,) = await drain_outcomes(channel, vendor.name, 1)
     assert paid.status is OutcomeStatus.APPLIED, paid.message
@@ -66,18 +70,19 @@ async def _publish(
 async def test_a_reschedule_a_note_and_a_refund_are_applied(
     make_world: MakeWorld, hub_channel: AbstractRobustChannel,
 ) -> None:
-    # Given a vendor's appointment (by its reference) and a payment
+    # Given a vendor's appointment and payment, each with the vendor's own reference
     world = await make_world()
-    apt_ref = unique("appointment-ref")
+    apt_ref, pay_ref = unique("appointment-ref"), unique("payment-ref")
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         apt_num = await _booked(world, vendor, hub_channel, apt_ref)
-        pay_num = await _paid(world, vendor, hub_channel)
-        # When it reschedules the appointment, appends two notes to it and refunds the payment
+        await _paid(world, vendor, hub_channel, pay_ref)
+        # When it reschedules the appointment, appends two notes to it and refunds the payment,
+        # all by its references but one note
         await _publish(world, vendor, "appointment.update",
                        {"AppointmentRef": apt_ref, "AptDateTime": MOVED, "Op": 2})
         await _publish(world, vendor, "appointment.note", {"AppointmentRef": apt_ref, "Note": NOTE})
         await _publish(world, vendor, "appointment.note", {"AptNum": apt_num, "Note": "Confirmed."})
-        await _publish(world, vendor, "payment.refund", {"PayNum": pay_num})
+        await _publish(world, vendor, "payment.refund", {"PaymentRef": pay_ref})
         events = await drain_outcomes(hub_channel, vendor.name, 4)
 
     # Then all four are applied, in order, each naming its row
