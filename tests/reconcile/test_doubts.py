@@ -148,7 +148,7 @@ async def test_every_create_contract_example_is_looked_up(
     # When it is reconciled
     verdict = await reconcile(intent, resolved_pat_num=resolved,
                               window=await _window(ledger, intent), db=office_db,
-                              known_rows=LedgerKnownRows(ledger))
+                              known_rows=LedgerKnownRows(ledger), resolved_key=resolved)
     # Then the contract's own lookup ran and found nothing (no contract falls to "ambiguous")
     assert verdict == NotFound()
     assert [record.query_name for record in query_log.records] == [
