@@ -12,7 +12,8 @@ from pydantic.config import JsonDict
 
 from contracts.rules import FieldRule
 
-HUB_ONLY_FIELDS = frozenset({"PatientRef", "AppointmentRef"})
+HUB_ONLY_FIELDS = frozenset({"PatientRef", "AppointmentRef",
+                             "PaymentRef"})
 """Fields the hub consumes itself and never sends to Open Dental."""
 
 OdValue = str | int | float
@@ -47,8 +48,8 @@ class Subject:
     Exactly one of ``num`` and ``ref`` is set; the hub resolves ``ref`` to a key it registered.
     """
 
-    table: Literal["patient", "appointment"]
-    key_field: Literal["PatNum", "AptNum"]
+    table: Literal["patient", "appointment", "payment"]
+    key_field: Literal["PatNum", "AptNum", "PayNum"]
     num: int | None
     ref: str | None
 

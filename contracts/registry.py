@@ -11,10 +11,12 @@ from contracts.v1.appointment import (
     AppointmentConfirmIntent,
     AppointmentCreateIntent,
 )
+from contracts.v1.appointment_edit import AppointmentNoteIntent, AppointmentUpdateIntent
 from contracts.v1.commlog import CommlogCreateIntent
 from contracts.v1.document import DocumentUploadIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
+from contracts.v1.payment_refund import PaymentRefundIntent
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -25,6 +27,9 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     CommlogCreateIntent,
     PaymentCreateIntent,
     DocumentUploadIntent,
+    AppointmentUpdateIntent,
+    AppointmentNoteIntent,
+    PaymentRefundIntent,
 )
 
 

@@ -14,12 +14,14 @@ from odsim.errors import api_errors, bad_request, not_found
 from odsim.faults import FaultController
 from odsim.handlers import (
     appointment_actions,
+    appointment_notes,
     appointment_reads,
     appointments,
     commlogs,
     documents,
     patient_reads,
     patients,
+    payment_refunds,
     payments,
     reference,
     securitylogs,
@@ -32,6 +34,7 @@ ROUTE_TABLES = (
     patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
     appointment_reads.routes, commlogs.routes, documents.routes, payments.routes,
     securitylogs.routes, reference.routes,
+    appointment_notes.routes, payment_refunds.routes,
 )
 
 

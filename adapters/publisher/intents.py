@@ -26,6 +26,12 @@ from contracts.v1.appointment import (
     AppointmentCreate,
     AppointmentCreateIntent,
 )
+from contracts.v1.appointment_edit import (
+    AppointmentNote,
+    AppointmentNoteIntent,
+    AppointmentUpdate,
+    AppointmentUpdateIntent,
+)
 from contracts.v1.commlog import CommlogCreate, CommlogCreateIntent
 from contracts.v1.document import DocumentUpload, DocumentUploadIntent
 from contracts.v1.patient import (
@@ -35,6 +41,7 @@ from contracts.v1.patient import (
     PatientUpdateIntent,
 )
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
+from contracts.v1.payment_refund import PaymentRefund, PaymentRefundIntent
 
 _I = TypeVar("_I", bound=Intent)
 
@@ -140,6 +147,45 @@ def document_upload(
 ) -> DocumentUploadIntent:
     return _build(
         DocumentUploadIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def appointment_update(
+    payload: AppointmentUpdate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> AppointmentUpdateIntent:
+    return _build(
+        AppointmentUpdateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def appointment_note(
+    payload: AppointmentNote,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> AppointmentNoteIntent:
+    return _build(
+        AppointmentNoteIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def payment_refund(
+    payload: PaymentRefund,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> PaymentRefundIntent:
+    return _build(
+        PaymentRefundIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
 
 

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from contracts.base import OdCall
 from contracts.envelope import Intent
-from contracts.fields import Amount, Key, KeyOrZero, OdDate, Text25, Text4000
+from contracts.fields import Amount, Key, KeyOrZero, OdDate, Text25, Text4000, VendorRef
 from contracts.v1.subjects import NamesPatient
 
 
@@ -29,6 +29,14 @@ class PaymentCreate(NamesPatient):
     BankBranch: Text25 | None = None
     PayNote: Text4000 | None = None
     ClinicNum: KeyOrZero | None = None
+    PaymentRef: VendorRef | None = Field(
+        default=None,
+        description="The vendor's own reference to register for the new payment (a later "
+        "payment.refund may name it).",
+    )
+
+    def new_ref(self) -> str | None:
+        return self.PaymentRef
 
 
 class PaymentCreateIntent(Intent):

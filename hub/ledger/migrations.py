@@ -370,6 +370,13 @@ FOR EACH ROW SIGNAL SQLSTATE '45000'
     SET MESSAGE_TEXT = 'dead_letter_expiries is append-only: no row is ever changed'
 """
 
+# A vendor's own reference may name a payment (payment.create registers it, payment.refund uses
+# it). MariaDB checks a CHECK constraint on every write, so the old one goes and the wider comes.
+_PAYMENT_REFS = """
+ALTER TABLE vendor_refs DROP CONSTRAINT ck_vendor_refs_kind,
+    ADD CONSTRAINT ck_vendor_refs_kind CHECK (kind IN ('patient', 'appointment', 'payment'))
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -393,4 +400,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         name="dead_letter_expiries",
         statements=(_DEAD_LETTER_EXPIRIES, _EXPIRIES_NO_DELETE, _EXPIRIES_NO_UPDATE),
     ),
+    Migration(version=14, name="payment_refs", statements=(_PAYMENT_REFS,)),
 )

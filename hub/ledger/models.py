@@ -36,6 +36,7 @@ class RefKind(StrEnum):
 
     PATIENT = "patient"  # → PatNum
     APPOINTMENT = "appointment"  # → AptNum
+    PAYMENT = "payment"  # → PayNum
 
 
 def _check_length(name: str, value: str | None, max_chars: int) -> None:

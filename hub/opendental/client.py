@@ -105,11 +105,19 @@ class OpenDentalClient:
     async def break_appointment(self, apt_num: int, body: WireBody) -> Updated:
         return await self._update(APPOINTMENT, apt_num, f"/appointments/{apt_num}/Break", body)
 
+    async def append_appointment_note(self, apt_num: int, body: WireBody) -> Updated:
+        """Appointments PUT Note appends to the Note: sent twice, the text is there twice."""
+        return await self._update(APPOINTMENT, apt_num, f"/appointments/{apt_num}/Note", body)
+
     async def create_commlog(self, body: WireBody) -> Created:
         return await self._create(COMMLOG, "/commlogs", body)
 
     async def create_payment(self, body: WireBody) -> Created:
         return await self._create(PAYMENT, "/payments", body)
+
+    async def refund_payment(self, body: WireBody) -> Created:
+        """Payments POST Refund: a new payment, the refund, offsetting the one named."""
+        return await self._create(PAYMENT, "/payments/Refund", body)
 
     async def upload_document(self, body: WireBody) -> Created:
         """Documents POST Upload: the file travels as base64 in the body, up to Open Dental's

@@ -6,12 +6,14 @@ well its natural keys fit (a vendor may well book the same patient twice on purp
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
-from hub.ledger import LedgerTrace
+from hub.ledger import IntentStatus, LedgerTrace
 
 # Contract names are "<resource>.<action>"; these actions make a new row.
-CREATE_ACTIONS = (".create", ".upload")
+CREATE_ACTIONS = (".create", ".upload",
+                  ".refund")
 
 
 class KnownRows(Protocol):
@@ -19,6 +21,14 @@ class KnownRows(Protocol):
 
     async def creators(self, office_id: str, od_table: str, od_primary_key: int) -> frozenset[int]:
         """The ids of the intents recorded as having created that row (usually none or one)."""
+        ...
+
+    async def changed_since(
+        self, office_id: str, od_table: str, od_primary_key: int, *, since: datetime,
+        besides: int, contracts: frozenset[str],
+    ) -> frozenset[int]:
+        """The ids of the intents of ``contracts`` but ``besides`` applied to that row that
+        finished at or after ``since`` (the ledger's clock)."""
         ...
 
 
@@ -33,3 +43,15 @@ class LedgerKnownRows:
         # it read from Open Dental) says nothing about who made it.
         rows = await self._ledger.intents_for_row(office_id, od_table, od_primary_key)
         return frozenset(row.id for row in rows if row.contract.endswith(CREATE_ACTIONS))
+
+    async def changed_since(
+        self, office_id: str, od_table: str, od_primary_key: int, *, since: datetime,
+        besides: int, contracts: frozenset[str],
+    ) -> frozenset[int]:
+        rows = await self._ledger.intents_for_row(office_id, od_table, od_primary_key)
+        return frozenset(
+            row.id for row in rows
+            if row.id != besides and row.contract in contracts
+            and row.status == IntentStatus.APPLIED
+            and row.finished_at is not None and row.finished_at >= since
+        )

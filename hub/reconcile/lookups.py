@@ -19,6 +19,8 @@ from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.payment_refund import PaymentRefund
+from hub.opendental.edit_queries import find_refunds
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,
@@ -52,10 +54,11 @@ def _needs(pat_num: int | None) -> int:
 
 async def find_candidates(
     db: ReadOnlyDatabase, payload: Payload, *, pat_num: int | None, since: datetime,
-    clock_skew: timedelta = CLOCK_SKEW,
+    clock_skew: timedelta = CLOCK_SKEW, pay_num: int | None = None,
 ) -> list[Candidate] | None:
     """The rows matching the payload's natural keys entered since ``since`` (office local
-    time) less ``clock_skew``, or None when the payload is no create this module knows."""
+    time) less ``clock_skew``, or None when the payload is no create this module knows.
+    ``pay_num``: the payment a refund was sent for."""
     match payload:
         case PatientCreate():
             return await find_created_patients(
@@ -83,6 +86,11 @@ async def find_candidates(
                 db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
                 pay_date=_date(payload.PayDate), clock_skew=clock_skew,
             )
+        case PaymentRefund():
+            # Any API refund of the payment, whenever made: a payment is refunded once.
+            if pay_num is None:
+                raise ValueError("a refund needs the PayNum it was sent with")
+            return await find_refunds(db, pay_num)
     return None
 
 

@@ -21,6 +21,9 @@ V1_CONTRACTS = frozenset(
         "commlog.create",
         "payment.create",
         "document.upload",
+        "appointment.update",
+        "appointment.note",
+        "payment.refund",
     }
 )
 

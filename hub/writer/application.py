@@ -58,6 +58,9 @@ class OpenDentalWrites(Protocol):
     async def create_commlog(self, body: WireBody) -> Created: ...
     async def create_payment(self, body: WireBody) -> Created: ...
     async def upload_document(self, body: WireBody) -> Created: ...
+    async def update_appointment(self, apt_num: int, body: WireBody) -> Updated: ...
+    async def append_appointment_note(self, apt_num: int, body: WireBody) -> Updated: ...
+    async def refund_payment(self, body: WireBody) -> Created: ...
 
 
 class OfficeApis(Protocol):
@@ -103,10 +106,14 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
     ("commlog.create", 1): lambda od, r: od.create_commlog(r.body),
     ("payment.create", 1): lambda od, r: od.create_payment(r.body),
     ("document.upload", 1): lambda od, r: od.upload_document(r.body),
+    ("appointment.update", 1): lambda od, r: od.update_appointment(r.key(), r.body),
+    ("appointment.note", 1): lambda od, r: od.append_appointment_note(r.key(), r.body),
+    ("payment.refund", 1): lambda od, r: od.refund_payment(r.body),
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 
-_REF_FIELDS = {"PatNum": "PatientRef", "AptNum": "AppointmentRef"}
+_REF_FIELDS = {"PatNum": "PatientRef", "AptNum": "AppointmentRef",
+               "PayNum": "PaymentRef"}
 # Open Dental's answer to a Break of an appointment that is no longer scheduled: after a break
 # in doubt, the break that was in doubt is what unscheduled it (odsim/handlers/appointment_actions).
 ALREADY_BROKEN = "only scheduled appointments may be broken"

@@ -106,6 +106,7 @@ class Reconciler:
             answer = await reconcile(
                 intent, resolved_pat_num=_resolved_pat_num(intent, request), window=window,
                 db=self.databases[identity.office], known_rows=self.known_rows,
+                resolved_key=_resolved_key(intent, request),
             )
         except (TransientError, ReadOnlyViolation) as exc:
             return self._unavailable(identity, exc)
@@ -146,6 +147,18 @@ def _resolved_pat_num(intent: Intent, request: OdRequest) -> int | None:
     its PatNum itself or names no patient."""
     subject = intent.payload.subject()
     if subject is None or subject.table != "patient" or subject.ref is None:
+        return None
+    if request.path_key is not None:
+        return request.path_key
+    value = request.body.get(subject.key_field)
+    return value if isinstance(value, int) else None
+
+
+def _resolved_key(intent: Intent, request: OdRequest) -> int | None:
+    """The AptNum or PayNum an intent naming its appointment or payment was sent for (in the
+    path or the body); None when it names neither."""
+    subject = intent.payload.subject()
+    if subject is None or subject.table == "patient":
         return None
     if request.path_key is not None:
         return request.path_key

@@ -7,10 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.chaos.od_rows import OdRow
+from lab.chaos.od_rows import STATE, OdRow
 from lab.chaos.plan import Effect
 
 UPDATE = "patient.update"
+RESCHEDULE = "appointment.update"
+NOTE = "appointment.note"
+LINE_BREAK = "\r\n"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,10 +29,14 @@ class Duplicates:
 def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     """Patients per (LName, FName, Birthdate) in their database; appointments per (PatNum,
     AptDateTime, Op), commlogs per (PatNum, Note), payments per (PatNum, PayAmt, PayDate),
-    documents per (PatNum, Description)."""
+    documents per (PatNum, Description); and an appointment's Note holding a line twice (a note
+    appended twice: the run's notes are each appended once, and differ)."""
     sizes: Counter[tuple[str, ...]] = Counter()
     for row in rows:
-        if row.table == "patient":
+        if row.table == STATE:
+            for line, times in Counter(row.detail[1].split(LINE_BREAK)).items():
+                sizes[(NOTE, row.database, str(row.pat_num), line)] += times
+        elif row.table == "patient":
             sizes[("patient", *row.person)] += 1
         else:
             sizes[(row.table, row.database, str(row.pat_num), *row.detail)] += 1
@@ -51,6 +58,12 @@ class Effects:
         self._addresses = {
             (*row.person, row.detail[0]) for row in rows if row.table == "patient" and row.detail
         }
+        self._patterns = {(*row.person, row.detail[0]) for row in rows if row.table == STATE}
+        # Each line of each appointment's Note, with how many times it is there.
+        self._note_lines = Counter(
+            (*row.person, line) for row in rows if row.table == STATE
+            for line in row.detail[1].split(LINE_BREAK)
+        )
 
     def present(self, database: str, effect: Effect) -> bool:
         person = (database, effect.person.first, effect.person.birthdate)
@@ -58,4 +71,8 @@ class Effects:
             return person in self._patients
         if effect.table == UPDATE:
             return (*person, effect.detail[0]) in self._addresses
+        if effect.table == RESCHEDULE:
+            return (*person, effect.detail[0]) in self._patterns
+        if effect.table == NOTE:
+            return self._note_lines[(*person, effect.detail[0])] == 1
         return (effect.table, *person, *effect.detail) in self._keys

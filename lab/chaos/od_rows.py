@@ -19,6 +19,7 @@ from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.settings import MySqlSettings
 
 SQL_TIMEOUT_S = 30.0
+STATE = "appointment_state"
 _OF_RUN = "JOIN patient p ON p.PatNum = {t}.PatNum WHERE p.LName = %s"
 QUERIES = {
     "patient": "SELECT p.PatNum, p.PatNum AS owner, p.Address AS detail FROM patient p"
@@ -31,6 +32,9 @@ QUERIES = {
     + _OF_RUN.format(t="y"),
     "document": "SELECT d.DocNum, d.PatNum AS owner, d.Description FROM document d "
     + _OF_RUN.format(t="d"),
+    # Not a natural key: what the changes of an appointment left (its Pattern and Note).
+    STATE: "SELECT a.AptNum, a.PatNum AS owner, a.Pattern, a.Note FROM appointment a "
+    + _OF_RUN.format(t="a"),
 }
 PATIENTS = "SELECT p.PatNum, p.FName, p.Birthdate FROM patient p WHERE p.LName = %s"
 

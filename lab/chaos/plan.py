@@ -4,7 +4,8 @@ what each must leave behind in Open Dental.
 The intents form streams, one per (vendor, office): a vendor's references are its own per
 office, so a stream is published in order and an appointment follows the patient it names. A
 stream is a run of patient stories (patient.create with a PatientRef, then maybe an appointment,
-a commlog, a payment, an update and a small document upload by that reference), with a few
+a commlog, a payment, an update and a small document upload by that reference; for every third
+a longer booking and a note appended to it, by the appointment's reference), with a few
 refusals mixed in: a body that
 breaks its contract (``invalid``), a contract outside the vendor's agreement (``unauthorized``),
 a reference nobody registered (``unknown_reference``); and a few exact re-sends of an earlier
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
 from contracts.v1.appointment import AppointmentBreak, AppointmentCreate
+from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate, PatientUpdate
@@ -32,12 +34,17 @@ APPLIED = "applied"
 AGREED_CONTRACTS = (
     "patient.create", "patient.update", "appointment.create", "commlog.create", "payment.create",
     "document.upload",
+    "appointment.update", "appointment.note",
 )
 # Chances per patient story, and of a refusal or a re-send after each intent.
 STORY_CHANCES = {"appointment": 0.8, "commlog": 0.6, "payment": 0.4, "update": 0.25}
 # Every fifth patient's story ends with a signed form uploaded: by its index, not a draw, so a
 # seed plans the same other intents as it did before documents were served.
 DOCUMENT_EVERY = 5
+# Every third patient's booking, when its story has one, is then made longer and gets a note,
+# both by the vendor's AppointmentRef: by index too, for the same reason.
+CHANGE_EVERY = 3
+LONGER_PATTERN = "//XXXXXXXX//"
 REFUSAL_CHANCE = 0.01  # each of the three refusals
 RESEND_CHANCE = 0.01
 
@@ -48,7 +55,10 @@ class Effect:
     person with ``detail`` (AptDateTime and Op, Note, PayAmt and PayDate, or Description); for
     an update, the patient's ``Address`` equal to ``detail[0]``."""
 
-    table: str  # patient, appointment, commlog, payment, document, or patient.update
+    # patient, appointment, commlog, payment, document, or a change: patient.update (detail:
+    # the Address), appointment.update (the Pattern), appointment.note (the note's text, which
+    # must be in the appointment's Note once)
+    table: str
     person: Person
     detail: tuple[str, ...] = ()
 
@@ -139,6 +149,24 @@ def _document(world: World, s: _Stream, index: int) -> Planned:
     return s.planned(intent, APPLIED, effect)
 
 
+def _reschedule(world: World, s: _Stream, index: int) -> Planned:
+    payload = AppointmentUpdate(AppointmentRef=world.key("a", index), Pattern=LONGER_PATTERN)
+    intent = intents.appointment_update(payload, office_id=s.office,
+                                        idempotency_key=world.key("reschedule", index))
+    effect = Effect(table="appointment.update", person=world.person(index),
+                    detail=(LONGER_PATTERN,))
+    return s.planned(intent, APPLIED, effect)
+
+
+def _appointment_note(world: World, s: _Stream, index: int) -> Planned:
+    note = f"Chaos run {world.run_id}: appointment reminder {index} sent."
+    payload = AppointmentNote(AppointmentRef=world.key("a", index), Note=note)
+    intent = intents.appointment_note(payload, office_id=s.office,
+                                      idempotency_key=world.key("apt-note", index))
+    effect = Effect(table="appointment.note", person=world.person(index), detail=(note,))
+    return s.planned(intent, APPLIED, effect)
+
+
 def _invalid(world: World, s: _Stream, index: int) -> Planned:
     """A patient whose Birthdate is in US order: the writer refuses it as ``invalid``."""
     step = _patient(world, s, index)
@@ -174,6 +202,8 @@ def _story(world: World, s: _Stream, index: int, draw: random.Random) -> list[Pl
     steps += [make(world, s, index) for name, make in _STORY if draw.random() < STORY_CHANCES[name]]
     if index % DOCUMENT_EVERY == 0:
         steps.append(_document(world, s, index))
+    if index % CHANGE_EVERY == 0 and any(step.contract == "appointment.create" for step in steps):
+        steps += [_reschedule(world, s, index), _appointment_note(world, s, index)]
     extras = [make(world, s, index) for make in _REFUSALS if draw.random() < REFUSAL_CHANCE]
     if draw.random() < RESEND_CHANCE:
         extras.append(replace(draw.choice(steps), resend=True))

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lab.demo.accounting import StepResult, Tally
+from lab.demo.change_checks import ChangeCheck
 from lab.demo.checks import RepeatCalls, RowCheck, TableCount
 from lab.demo.local_tls import LinkTls
 from lab.demo.people import Run
@@ -37,6 +38,7 @@ class DemoReport:
     links: tuple[LinkTls, ...]  # each link as its server saw it; empty when run without TLS
     trace_target: str  # vendor:key of the intent traced
     trace_text: str | None  # ``hub trace`` of it; None when the ledger has no such intent
+    changes: tuple[ChangeCheck, ...] = ()  # each applied reschedule's and note's row read back
 
     @property
     def checks(self) -> dict[str, bool]:
@@ -46,6 +48,7 @@ class DemoReport:
             "od_rows_by_table": all(t.rows == t.applied_creates for t in self.tables),
             "repeated_keys_made_one_api_call": bool(self.repeats)
             and all(r.ok for r in self.repeats),
+            "od_rows_per_applied_change": all(check.ok for check in self.changes),
         } | ({"every_link_over_tls": all(link.ok for link in self.links)} if self.links else {})
 
     @property
@@ -113,6 +116,14 @@ def _checks_json(report: DemoReport) -> Json:
                 for r in report.repeats
             ],
         },
+    }
+    checks["od_rows_per_applied_change"] = {
+        "ok": ok["od_rows_per_applied_change"],
+        "changes": [
+            {"contract": c.contract, "idempotency_key": c.key, "apt_num": c.apt_num,
+             "ok": c.ok, "seen": c.seen}
+            for c in report.changes
+        ],
     }
     if report.links:
         checks["every_link_over_tls"] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 
@@ -20,6 +20,7 @@ from hub.settings import HubSettings, MySqlSettings
 from hub.trace import IntentTarget, intent_text, run_intent_trace
 from lab.demo import script
 from lab.demo.accounting import StepResult, pair, tally
+from lab.demo.change_checks import ChangeCheck, check_changes
 from lab.demo.checks import (
     RepeatCalls,
     RowCheck,
@@ -99,6 +100,22 @@ async def _learn(
     return found
 
 
+async def _learn_payments(
+    book: OutcomeBook, run: Run, config: DemoConfig, found: Mapping[int, script.Found],
+    deadline: float, tick: _Ticker,
+) -> dict[int, int]:
+    """The PayNums demo-reminders' payment outcomes named, for the refunds of phase 3."""
+    reminders = config.cast.reminders
+    keys = script.payment_keys(run, found)
+    await book.wait(Counter((reminders, key) for key in keys.values()), deadline, tick)
+    paid = {}
+    for index, key in keys.items():
+        event = book.first_applied(reminders, key)
+        if event is not None and event.od:
+            paid[index] = event.od[0].primary_key
+    return paid
+
+
 @asynccontextmanager
 async def _vendors(config: DemoConfig, stack: Stack, book: OutcomeBook) -> AsyncIterator[
     tuple[DemoVendor, DemoVendor]
@@ -135,6 +152,8 @@ async def _play(
         found = await _learn(book, run, config, deadline, tick)
         progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
         sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)
+        paid = await _learn_payments(book, run, config, found, deadline, tick)
+        sent += await _publish(reminders, script.refund_steps(run, cast, paid), progress)
         complete = await book.wait(_expected(sent), deadline, tick)
         tick(force=True)
         if not complete:
@@ -158,12 +177,15 @@ async def _links(config: DemoConfig, stack: Stack) -> list[LinkTls]:
 
 async def _od_checks(
     settings: HubSettings, db: MySqlSettings, run: Run, results: Sequence[StepResult]
-) -> tuple[list[RowCheck], list[TableCount]]:
+) -> tuple[list[RowCheck], list[TableCount], list[ChangeCheck]]:
     async with ReadOnlyDatabase.open(
         db, timeout_s=settings.od_sql_timeout_s, max_concurrent=CHECK_CONNECTIONS,
         observer=_Unmeasured(),
     ) as od:
-        return await check_rows(od, results), await count_tables(od, run.surname, results)
+        return (
+            await check_rows(od, results), await count_tables(od, run.surname, results),
+            await check_changes(od, results),
+        )
 
 
 async def _ledger_checks(settings: HubSettings, results: Sequence[StepResult]) -> list[RepeatCalls]:
@@ -194,7 +216,7 @@ async def run_demo(
         office = stack.registry.office(config.cast.office).db
     results = pair(sent, book.events)
     od_db = office.connection(config.settings.tls)
-    rows, tables = await _od_checks(config.settings, od_db, run, results)
+    rows, tables, changes = await _od_checks(config.settings, od_db, run, results)
     target = IntentTarget(
         vendor=config.cast.forms, idempotency_key=run.key(script.FORMS, "appointment", 1)
     )
@@ -202,5 +224,6 @@ async def run_demo(
         run=run, tally=tally(results, book.events), results=tuple(results), rows=tuple(rows),
         tables=tuple(tables), repeats=tuple(await _ledger_checks(config.settings, results)),
         leftovers=book.leftovers, links=tuple(links), trace_target=str(target),
+        changes=tuple(changes),
         trace_text=await _trace(config, target),
     )

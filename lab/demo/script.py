@@ -8,7 +8,10 @@
     reminder_steps(run, cast, found)   phase 2, demo-reminders: confirmations, a break, notes and
                                        payments by the PatNums and AptNums that demo-forms'
                                        outcome events named (references are per vendor), an
-                                       exact duplicate, and a message claiming to be demo-forms
+                                       exact duplicate, and a message claiming to be demo-forms;
+                                       an appointment made longer and a note appended to it
+    refund_steps(run, cast, paid)      phase 3, demo-reminders: a refund of the first payment, by
+                                       the PayNum its outcome event named
 
 Every step says what it expects (``labels``) and, for a create whose natural key is known, the
 row it would make, so the accounting can count it in Open Dental's own tables.
@@ -24,10 +27,12 @@ from dataclasses import dataclass, replace
 from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
 from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
+from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.payment_refund import PaymentRefund
 from lab.demo import labels
 from lab.demo.config import Cast
 from lab.demo.people import MAX_PATIENTS, Person, Run, booking, person
@@ -257,6 +262,50 @@ def _payment(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
     return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=created)
 
 
+# The rescheduled appointment's new length: an hour (12 five-minute slots), provider time inside.
+LONGER_PATTERN = "//XXXXXXXX//"
+
+
+def _reschedule(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
+    """A longer visit at the same time and operatory (the demo's rows are checked by those)."""
+    payload = AppointmentUpdate(AptNum=apt_num, Pattern=LONGER_PATTERN)
+    key = run.key(REMINDERS, "reschedule", index)
+    intent = intents.appointment_update(payload, office_id=cast.office, idempotency_key=key)
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=None)
+
+
+def appointment_note_text(run: Run, index: int) -> str:
+    return f"Reminder sent by text (demo {run.id}, appointment {index})."
+
+
+def _appointment_note(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
+    payload = AppointmentNote(AptNum=apt_num, Note=appointment_note_text(run, index))
+    key = run.key(REMINDERS, "appointment-note", index)
+    intent = intents.appointment_note(payload, office_id=cast.office, idempotency_key=key)
+    return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=None)
+
+
+def payment_keys(run: Run, found: Mapping[int, Found]) -> dict[int, str]:
+    """Per patient index, the key of demo-reminders' payment whose outcome phase 3 needs."""
+    return {index: run.key(REMINDERS, "payment", index) for index in sorted(found)[:1]}
+
+
+def refund_steps(run: Run, cast: Cast, paid: Mapping[int, int]) -> list[Step]:
+    """Phase 3: each payment the outcomes named (the first patient's) refunded in full."""
+    steps = []
+    for index, pay_num in sorted(paid.items()):
+        key = run.key(REMINDERS, "refund", index)
+        intent = intents.payment_refund(
+            PaymentRefund(PayNum=pay_num), office_id=cast.office, idempotency_key=key
+        )
+        # The refund is a payment of the opposite amount for the same patient.
+        created = CreatedRow(table="payment", person=person(run, index),
+                             detail=(-_payment_amount(index),))
+        steps.append(_step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS,
+                           creates=created))
+    return steps
+
+
 def _impersonation(run: Run, cast: Cast) -> Step:
     """demo-reminders' user publishing as demo-forms, by demo-forms' own reference: the broker
     checks user_id against the login and refuses it."""
@@ -277,6 +326,10 @@ def reminder_steps(run: Run, cast: Cast, found: Mapping[int, Found]) -> list[Ste
     steps = [_confirm(run, cast, i, apt) for i, apt in booked.items() if i != broken]
     if broken is not None:
         steps.append(_break(run, cast, broken, booked[broken]))
+    kept = [index for index in booked if index != broken][:1]
+    for index in kept:
+        steps.append(_reschedule(run, cast, index, booked[index]))
+        steps.append(_appointment_note(run, cast, index, booked[index]))
     patients = sorted(found.items())
     steps += [_reminder_note(run, cast, i, f.pat_num) for i, f in patients]
     payments = [_payment(run, cast, i, f.pat_num) for i, f in patients]

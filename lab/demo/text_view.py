@@ -49,6 +49,9 @@ def _checks(report: DemoReport) -> list[str]:
         (ok["od_rows_by_table"], f"the run's rows per table, rows/applied creates: {tables}"),
         (ok["repeated_keys_made_one_api_call"],
          f"repeated keys made one API call each (ledger): {repeats or 'none'}"),
+        (ok["od_rows_per_applied_change"],
+         "Open Dental holds each applied reschedule's values and each note once "
+         f"({len(report.changes)} changes, SQL)"),
     ]
     if report.links:
         links = ", ".join(

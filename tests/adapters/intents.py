@@ -9,9 +9,11 @@ import pytest
 from adapters.publisher import intents
 from contracts import Intent
 from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
+from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.payment_refund import PaymentRefund
 
 MakeIntent = Callable[[str, str], Intent]
 """(office, idempotency key) -> intent."""
@@ -76,5 +78,29 @@ EVERY_CONTRACT = [
             idempotency_key=key,
         ),
         id="payment.create",
+    ),
+    pytest.param(
+        lambda office, key: intents.appointment_update(
+            AppointmentUpdate(AppointmentRef="apt-1", AptDateTime="2025-03-05 10:00:00", Op=2),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="appointment.update",
+    ),
+    pytest.param(
+        lambda office, key: intents.appointment_note(
+            AppointmentNote(AptNum=7, Note="Reminder sent"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="appointment.note",
+    ),
+    pytest.param(
+        lambda office, key: intents.payment_refund(
+            PaymentRefund(PayNum=12),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="payment.refund",
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts import Intent
 from hub.dlq import Source
 from lab.chaos.accounting import Accounting, account
 from lab.chaos.dead_letters import DeadLetters, Letter
@@ -134,3 +135,47 @@ def test_a_refused_create_whose_row_exists_is_reported() -> None:
     result = _account([step], ledger, letters, [_row_of(step, pat_num=1)])
     # Then it is dead, in hub.dead, and reported as refused yet present
     assert [e.planned.key for e in result.unapplied_with_row] == [step.key]
+
+
+def _appointment_note(steps: Sequence[Planned]) -> Planned:
+    return next(s for s in steps if s.effect is not None and s.effect.table == "appointment.note")
+
+
+def _state(step: Planned, note: str) -> OdRow:
+    """The appointment's Pattern and Note as the chaos run reads them."""
+    assert step.effect is not None
+    person = (DATABASE, step.effect.person.first, step.effect.person.birthdate)
+    return OdRow(table="appointment_state", database=DATABASE, pat_num=1, person=person,
+                 detail=("/XX/", note))
+
+
+def test_a_note_appended_once_is_applied_and_twice_is_a_duplicate() -> None:
+    # Given an appointment note the ledger calls applied
+    step = _appointment_note(_steps())
+    assert step.effect is not None
+    text = step.effect.detail[0]
+    ledger = {(step.vendor, step.key): _entry("applied")}
+    # When the appointment's Note holds it once, then twice
+    once = _account([step], ledger, {}, [_state(step, f"Booked online.\r\n{text}")])
+    twice = _account([step], ledger, {}, [_state(step, f"Booked online.\r\n{text}\r\n{text}")])
+    # Then once is applied with nothing doubled; twice is a doubled note, not an applied one
+    assert (once.count("applied"), once.duplicates.total) == (1, 0)
+    assert dict(twice.duplicates.groups) == {"appointment.note": 1}
+    assert twice.count("applied") == 0
+
+
+def test_the_plan_reschedules_and_notes_a_booking_after_it() -> None:
+    # Given a plan
+    steps = _steps()
+    contracts = [s.contract for s in steps]
+    # Then it holds reschedules and notes, each after the booking whose reference it names
+    assert "appointment.update" in contracts and "appointment.note" in contracts
+    for index, step in enumerate(steps):
+        if step.contract in ("appointment.update", "appointment.note"):
+            assert isinstance(step.body, Intent)
+            ref = step.body.payload.subject()
+            assert ref is not None
+            booked = [s for s in steps[:index] if s.contract == "appointment.create"
+                      and isinstance(s.body, Intent)
+                      and s.body.payload.new_ref() == ref.ref]
+            assert len(booked) == 1
