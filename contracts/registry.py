@@ -15,6 +15,8 @@ from contracts.v1.commlog import CommlogCreateIntent
 from contracts.v1.document import DocumentUploadIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
+from contracts.v2.appointment import AppointmentConfirmIntentV2
+from contracts.v2.commlog import CommlogCreateIntentV2
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -25,6 +27,8 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     CommlogCreateIntent,
     PaymentCreateIntent,
     DocumentUploadIntent,
+    AppointmentConfirmIntentV2,
+    CommlogCreateIntentV2,
 )
 
 

@@ -103,6 +103,8 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
     ("commlog.create", 1): lambda od, r: od.create_commlog(r.body),
     ("payment.create", 1): lambda od, r: od.create_payment(r.body),
     ("document.upload", 1): lambda od, r: od.upload_document(r.body),
+    ("appointment.confirm", 2): lambda od, r: od.confirm_appointment(r.key(), r.body),
+    ("commlog.create", 2): lambda od, r: od.create_commlog(r.body),
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 
