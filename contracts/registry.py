@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import get_args
 
+from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
 from contracts.v1.appointment import (
     AppointmentBreakIntent,
@@ -47,3 +48,14 @@ def intent_model(contract: str, version: int) -> type[Intent] | None:
 def known_contracts() -> list[tuple[str, int]]:
     """Every (contract, version) the hub accepts, in registry order."""
     return [contract_key(model) for model in INTENT_MODELS]
+
+
+def deprecation_of(contract: str | None, version: int | None) -> Deprecation | None:
+    """The deprecation of a served version, or None when it is current (or not served)."""
+    model = None if contract is None or version is None else intent_model(contract, version)
+    return None if model is None else model.deprecation
+
+
+def deprecated_versions() -> list[tuple[str, int]]:
+    """Every served (contract, version) that is deprecated: the bounded set a metric names."""
+    return [contract_key(model) for model in INTENT_MODELS if model.deprecation is not None]

@@ -23,7 +23,8 @@ Directory = Annotated[
 def export(directory: Directory = None) -> None:
     """Write contracts/schemas/*.json and contracts/asyncapi.json from the pydantic models."""
     target = directory or package_dir()
-    _refuse_breaks(target)
+    if _report_breaks(target):
+        raise typer.Exit(code=1)
     report_written("contracts", write_all(target), target)
 
 
@@ -32,11 +33,16 @@ def check(directory: Directory = None) -> None:
     """Exit 1, naming each break, when a model breaks a published version's committed schema;
     exit 1, naming the stale files, when the committed artifacts differ from the models."""
     target = directory or package_dir()
-    _refuse_breaks(target)
-    report_drift("contracts", check_artifacts(target), target)
+    broken = _report_breaks(target)
+    drift = check_artifacts(target)
+    if broken and drift.up_to_date:
+        raise typer.Exit(code=1)
+    report_drift("contracts", drift, target)
+    if broken:
+        raise typer.Exit(code=1)
 
 
-def _refuse_breaks(target: Path) -> None:
+def _report_breaks(target: Path) -> bool:
     # A published version only loosens: export refuses to overwrite its schema with a break,
     # so the committed schema stays the promise a check compares against.
     found = breaks(target)
@@ -47,4 +53,4 @@ def _refuse_breaks(target: Path) -> None:
             f"contracts: {len(found)} breaking change(s) to published versions; serve the change "
             "as a new major version beside the old one (contracts/README.md, Versions)"
         )
-        raise typer.Exit(code=1)
+    return bool(found)
