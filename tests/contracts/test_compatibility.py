@@ -9,6 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 import pytest
 from pydantic import Field, StringConstraints
+from typer.testing import CliRunner
 
 from contracts.compatibility import breaking_changes
 from contracts.envelope import Intent
@@ -19,6 +20,7 @@ from contracts.rules import AtMostOneOf, ExactlyOneOf, FieldRule
 from contracts.v1 import enums
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.subjects import NamesPatient
+from hub.cli.contracts_cmd import app
 
 PUBLISHED = "commlog.create.v1"
 
@@ -186,3 +188,24 @@ def test_served_models_break_no_committed_schema_and_a_withdrawn_version_is_caug
     # Then today's models break nothing, and the version without a model is named withdrawn
     assert clean == []
     assert [(each.version, each.kind) for each in found] == [("commlog.create.v0", "withdrawn")]
+
+
+def test_check_names_a_break_and_export_refuses_to_overwrite_the_published_schema(
+    tmp_path: Path,
+) -> None:
+    # Given committed artifacts whose published commlog.create v1 took notes up to 20,000
+    # characters, and today's model that takes 10,000
+    write_all(tmp_path)
+    published = tmp_path / "schemas" / f"{PUBLISHED}.schema.json"
+    looser = published.read_text().replace('"maxLength": 10000', '"maxLength": 20000')
+    published.write_text(looser)
+    # When the contracts are checked, then exported
+    checked = CliRunner().invoke(app, ["check", "--dir", str(tmp_path)])
+    exported = CliRunner().invoke(app, ["export", "--dir", str(tmp_path)])
+    # Then both exit 1 naming the version, the field, the kind of break, and the published
+    # schema is left as it was
+    line = "breaking: commlog.create.v1: payload.Note: max_length: maxLength was 20000, now 10000"
+    assert (checked.exit_code, exported.exit_code) == (1, 1)
+    assert line in checked.output
+    assert line in exported.output
+    assert published.read_text() == looser
