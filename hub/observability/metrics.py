@@ -326,6 +326,7 @@ class HubMetrics:
             state.parked.labels(office)
         for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
             intents.dead_letters_expired.labels(office, vendor)
+        self._prime_deprecated()
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
             intents.finished.labels(
@@ -334,6 +335,13 @@ class HubMetrics:
             intents.processing.labels(office, contract)
             for error_class in ErrorClass:
                 intents.retries.labels(office, contract, error_class.value)
+
+    def _prime_deprecated(self) -> None:
+        """A series per vendor and deprecated version of a contract it has an agreement for."""
+        agreed = {(vendor, contract) for vendor, _, contract in self._bounds.agreements}
+        for vendor, contract in sorted(agreed):
+            for version in sorted(n for name, n in self._deprecated if name == contract):
+                self._m.intents.deprecated.labels(vendor, contract, str(version))
 
     def _prime_broker(self) -> None:
         """The series the alert and the dashboards read: the shared channels', each office's
