@@ -7,15 +7,23 @@ JSON Schemas and AsyncAPI document generated from them.
 """
 
 from contracts.base import OdCall, Payload, Subject
+from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
 from contracts.errors import ContractViolation, FieldError
 from contracts.outcome import OdRow, OutcomeEvent, OutcomeReason, OutcomeStatus
 from contracts.parse import parse_intent
-from contracts.registry import INTENT_MODELS, intent_model, known_contracts
+from contracts.registry import (
+    INTENT_MODELS,
+    deprecated_versions,
+    deprecation_of,
+    intent_model,
+    known_contracts,
+)
 
 __all__ = [
     "INTENT_MODELS",
     "ContractViolation",
+    "Deprecation",
     "FieldError",
     "Intent",
     "OdCall",
@@ -25,6 +33,8 @@ __all__ = [
     "OutcomeStatus",
     "Payload",
     "Subject",
+    "deprecated_versions",
+    "deprecation_of",
     "intent_model",
     "known_contracts",
     "parse_intent",

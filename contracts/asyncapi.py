@@ -66,6 +66,7 @@ def _intent_message(model: type[Intent]) -> Json:
     contract, version = contract_key(model)
     name = intent_schema_name(model)
     return {
+        **_deprecation(model),
         "name": name,
         "title": f"{contract} v{version}",
         "summary": inspect.cleandoc(model.__doc__ or ""),
@@ -75,6 +76,17 @@ def _intent_message(model: type[Intent]) -> Json:
         "bindings": {
             "amqp": {"bindingVersion": BINDING_VERSION, "x-amqp-properties": _intent_properties()}
         },
+    }
+
+
+def _deprecation(model: type[Intent]) -> Json:
+    # AsyncAPI 3 has no deprecated flag on a message: a description and an extension carry it.
+    if model.deprecation is None:
+        return {}
+    sunset, successor = model.deprecation.sunset.isoformat(), model.deprecation.successor
+    return {
+        "description": f"Deprecated: served until {sunset}; move to version {successor}.",
+        "x-deprecated": {"sunset": sunset, "successor": successor},
     }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field
 
 from contracts.base import ContractModel, Payload
+from contracts.deprecation import Deprecation
 from contracts.fields import CorrelationId, IdempotencyKey, OfficeId, Rfc3339DateTime
 
 
@@ -37,6 +39,8 @@ class Intent(Envelope):
     """A vendor's request that the hub apply one change to one office's Open Dental."""
 
     payload: Payload
+    # Set on a version being phased out (contracts/README.md, "Versions"); None while current.
+    deprecation: ClassVar[Deprecation | None] = None
 
     def payload_hash(self) -> str:
         """Hex SHA-256 of the canonical JSON of contract, version, office and payload.

@@ -6,9 +6,12 @@ Rendering is deterministic: sorted keys, indent 2, a trailing newline.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from contracts.asyncapi import asyncapi_document
+from contracts.compatibility import Break, breaking_changes, withdrawn
 from contracts.generated import Drift, compare, json_text, write_files
 from contracts.jsonschemas import (
     OUTCOME_NAME,
@@ -45,3 +48,24 @@ def write_all(directory: Path) -> list[str]:
 def check(directory: Path) -> Drift:
     """Compare the artifacts under ``directory`` with a fresh render."""
     return compare(directory, render_all(), _GENERATED_GLOB)
+
+
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema the models generate now, by its name (``commlog.create.v1``, ``outcome.v1``)."""
+    schemas = {intent_schema_name(model): intent_schema(model) for model in INTENT_MODELS}
+    schemas[OUTCOME_NAME] = outcome_schema()
+    return schemas
+
+
+def breaks(directory: Path) -> list[Break]:
+    """Every breaking change of the models against the committed schema of each published
+    version under ``directory`` (contracts/compatibility.py says what breaks)."""
+    fresh = published_schemas()
+    found: list[Break] = []
+    for path in sorted((directory / "schemas").glob("*.schema.json")):
+        name = path.name.removesuffix(".schema.json")
+        committed = json.loads(path.read_text(encoding="utf-8"))
+        found += [withdrawn(name)] if name not in fresh else breaking_changes(
+            name, committed, fresh[name]
+        )
+    return found

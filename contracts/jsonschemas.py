@@ -77,6 +77,12 @@ def intent_schema(model: type[Intent]) -> dict[str, Any]:
         ' "true"/"false", dates yyyy-MM-dd, date-times yyyy-MM-dd HH:mm:ss in office local'
         " time). Optional fields are left out, never null."
     )
+    if model.deprecation is not None:
+        schema["deprecated"] = True
+        schema["description"] += (
+            f" Deprecated: served until {model.deprecation.sunset.isoformat()}; move to"
+            f" version {model.deprecation.successor}."
+        )
     return schema
 
 

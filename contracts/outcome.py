@@ -10,6 +10,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, Field
 
 from contracts.base import ContractModel
+from contracts.deprecation import Deprecation
 from contracts.errors import FieldError
 from contracts.fields import MAX_BIGINT
 
@@ -77,6 +78,11 @@ class OutcomeEvent(ContractModel):
         default=None,
         description="The AMQP message_id of the message this event answers, so even a body that "
         "could not be read is matched to its message; null when the message had none.",
+    )
+    deprecation: Deprecation | None = Field(
+        default=None,
+        description="Set when the intent's contract version is deprecated: its sunset date and "
+        "the version to move to; null while the version is current.",
     )
     duplicate: bool = Field(
         default=False,

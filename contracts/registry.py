@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import get_args
 
+from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
 from contracts.v1.appointment import (
     AppointmentBreakIntent,
@@ -17,6 +18,8 @@ from contracts.v1.document import DocumentUploadIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefundIntent
+from contracts.v2.appointment import AppointmentConfirmIntentV2
+from contracts.v2.commlog import CommlogCreateIntentV2
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -30,6 +33,8 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     AppointmentUpdateIntent,
     AppointmentNoteIntent,
     PaymentRefundIntent,
+    AppointmentConfirmIntentV2,
+    CommlogCreateIntentV2,
 )
 
 
@@ -48,3 +53,14 @@ def intent_model(contract: str, version: int) -> type[Intent] | None:
 def known_contracts() -> list[tuple[str, int]]:
     """Every (contract, version) the hub accepts, in registry order."""
     return [contract_key(model) for model in INTENT_MODELS]
+
+
+def deprecation_of(contract: str | None, version: int | None) -> Deprecation | None:
+    """The deprecation of a served version, or None when it is current (or not served)."""
+    model = None if contract is None or version is None else intent_model(contract, version)
+    return None if model is None else model.deprecation
+
+
+def deprecated_versions() -> list[tuple[str, int]]:
+    """Every served (contract, version) that is deprecated: the bounded set a metric names."""
+    return [contract_key(model) for model in INTENT_MODELS if model.deprecation is not None]

@@ -42,6 +42,8 @@ from contracts.v1.patient import (
 )
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefund, PaymentRefundIntent
+from contracts.v2.appointment import AppointmentConfirmIntentV2, AppointmentConfirmV2
+from contracts.v2.commlog import CommlogCreateIntentV2, CommlogCreateV2
 
 _I = TypeVar("_I", bound=Intent)
 
@@ -108,6 +110,33 @@ def appointment_break(
 ) -> AppointmentBreakIntent:
     return _build(
         AppointmentBreakIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def appointment_confirm_v2(
+    payload: AppointmentConfirmV2,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> AppointmentConfirmIntentV2:
+    return _build(
+        AppointmentConfirmIntentV2, payload, office_id, idempotency_key, occurred_at,
+        correlation_id,
+    )
+
+
+def commlog_create_v2(
+    payload: CommlogCreateV2,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> CommlogCreateIntentV2:
+    return _build(
+        CommlogCreateIntentV2, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
 
 

@@ -3,11 +3,13 @@ Appointments POST, PUT Confirm and PUT Break."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from contracts.base import OdCall
+from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
 from contracts.fields import (
     AppointmentPattern,
@@ -98,7 +100,12 @@ class AppointmentCreateIntent(Intent):
 
 
 class AppointmentConfirmIntent(Intent):
-    """Set the confirmation status of an appointment."""
+    """Set the confirmation status of an appointment. Deprecated: use version 2."""
+
+    # v2 takes everything v1 does (confirmVal by any definition name, or defNum).
+    deprecation: ClassVar[Deprecation | None] = Deprecation(
+        sunset=date(2027, 6, 30), successor=2
+    )
 
     contract: Literal["appointment.confirm"]
     version: Literal[1]

@@ -35,6 +35,7 @@ class IntentInstruments:
     wrapper_errors: Counter
     unauthenticated: Counter
     dead_letters_expired: Counter
+    deprecated: Counter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +160,13 @@ def _intent_metrics(registry: CollectorRegistry) -> IntentInstruments:
             "hub_dead_letters_expired",
             "Dead letters that outlived hub.dead's retention, recorded by intent id (body gone).",
             ["office", "vendor"],
+            registry=registry,
+        ),
+        deprecated=Counter(
+            "hub_intents_deprecated",
+            "Intents of a deprecated contract version (contracts/README.md, Versions): who still "
+            "sends what, before its sunset.",
+            ["vendor", "contract", "version"],
             registry=registry,
         ),
         wrapper_errors=Counter(

@@ -15,6 +15,7 @@ hub_ack_failures_total                 counter    office
 hub_wrapper_errors_total               counter    wrapper
 hub_intents_unauthenticated_total      counter    office
 hub_dead_letters_expired_total         counter    office, vendor
+hub_intents_deprecated_total           counter    vendor, contract, version
 hub_od_requests_total                  counter    operation, office, status_class
 hub_od_request_duration_seconds        histogram  operation, office
 hub_od_auth_failures_total             counter    office
@@ -44,6 +45,8 @@ Label values:
 
 - ``vendor``, ``office``: the registry's vendors and offices, else ``unknown``.
 - ``contract``: the seven v1 contracts (``patient.create`` …), else ``unknown``.
+- ``version``: a deprecated version of that contract (``deprecated_versions``), else
+  ``unknown``.
 - ``outcome``: an ``OutcomeStatus`` (``applied``, ``rejected``, ``dead``), or ``duplicate`` for
   an intent decided before (``outcome_label``).
 - ``reason``: ``none`` when applied or a duplicate, else the outcome reason's code
@@ -77,6 +80,7 @@ from collections.abc import Callable, Iterable, Mapping
 from prometheus_client import CollectorRegistry
 
 from contracts.outcome import OutcomeReason, OutcomeStatus
+from contracts.registry import deprecated_versions
 from hub.observability.catalogue import declare
 from hub.observability.labels import (
     MAX_WRAPPER_NAMES,
@@ -109,6 +113,7 @@ class HubMetrics:
     def __init__(self, registry: CollectorRegistry, bounds: LabelBounds) -> None:
         self._m = declare(registry)
         self._bounds = bounds
+        self._deprecated = frozenset(deprecated_versions())  # the version label's bounded set
         self._query_names = QueryNames()
         self._wrapper_names = QueryNames(cap=MAX_WRAPPER_NAMES)
         self._prime()
@@ -135,6 +140,13 @@ class HubMetrics:
         labels = (b.vendor(vendor), b.office(office), b.contract(contract))
         outcome = outcome_label(status, duplicate=duplicate)
         self._m.intents.finished.labels(*labels, outcome, reason_label(reason)).inc()
+
+    def intent_deprecated(self, vendor: str, contract: str, version: int) -> None:
+        """An intent of a deprecated (contract, version) was received."""
+        b = self._bounds
+        known = (contract, version) in self._deprecated
+        labels = (b.vendor(vendor), b.contract(contract), str(version) if known else UNKNOWN)
+        self._m.intents.deprecated.labels(*labels).inc()
 
     def publish_to_applied(self, office: str, seconds: float) -> None:
         """An applied intent's age when Open Dental answered: from the vendor's publish."""
@@ -314,6 +326,7 @@ class HubMetrics:
             state.parked.labels(office)
         for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
             intents.dead_letters_expired.labels(office, vendor)
+        self._prime_deprecated()
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
             intents.finished.labels(
@@ -322,6 +335,13 @@ class HubMetrics:
             intents.processing.labels(office, contract)
             for error_class in ErrorClass:
                 intents.retries.labels(office, contract, error_class.value)
+
+    def _prime_deprecated(self) -> None:
+        """A series per vendor and deprecated version of a contract it has an agreement for."""
+        agreed = {(vendor, contract) for vendor, _, contract in self._bounds.agreements}
+        for vendor, contract in sorted(agreed):
+            for version in sorted(n for name, n in self._deprecated if name == contract):
+                self._m.intents.deprecated.labels(vendor, contract, str(version))
 
     def _prime_broker(self) -> None:
         """The series the alert and the dashboards read: the shared channels', each office's

@@ -20,6 +20,7 @@ from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
+from contracts.v2.commlog import CommlogCreateV2
 from hub.opendental.edit_queries import find_refunds
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
@@ -71,7 +72,7 @@ async def find_candidates(
                 apt_date_time=datetime.strptime(payload.AptDateTime, OD_DATETIME_FORMAT),
                 op=payload.Op, clock_skew=clock_skew,
             )
-        case CommlogCreate():
+        case CommlogCreate() | CommlogCreateV2():
             return await find_created_commlogs(
                 db, since=since, pat_num=_needs(pat_num), note=payload.Note,
                 comm_date_time=_datetime(payload.CommDateTime), clock_skew=clock_skew,

@@ -109,6 +109,8 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
     ("appointment.update", 1): lambda od, r: od.update_appointment(r.key(), r.body),
     ("appointment.note", 1): lambda od, r: od.append_appointment_note(r.key(), r.body),
     ("payment.refund", 1): lambda od, r: od.refund_payment(r.body),
+    ("appointment.confirm", 2): lambda od, r: od.confirm_appointment(r.key(), r.body),
+    ("commlog.create", 2): lambda od, r: od.create_commlog(r.body),
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 

@@ -33,7 +33,7 @@ from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, FieldValue
 from pamqp.commands import Basic
 
-from contracts import OdRow, OutcomeEvent, OutcomeStatus
+from contracts import OdRow, OutcomeEvent, OutcomeStatus, deprecation_of
 from contracts.amqp import CONTENT_TYPE
 from hub import names
 from hub.errors import TransientError
@@ -89,6 +89,7 @@ def outcome_event(final: Final, decided_at: datetime) -> OutcomeEvent | None:
         decided_at=decided_at,
         correlation_id=identity.correlation_id,
         message_id=identity.message_id,
+        deprecation=deprecation_of(identity.contract, identity.version),
     )
 
 

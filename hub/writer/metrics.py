@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from contracts import OutcomeReason, OutcomeStatus
+from contracts import OutcomeReason, OutcomeStatus, deprecation_of
 from hub.observability import ErrorClass, HubMetrics, LaneState
 from hub.observability.broker_events import BrokerEvents
 from hub.opendental import ApiCall
 from hub.writer.application import OfficeApis, OnCall, OpenDentalWrites
-from hub.writer.decisions import UNKNOWN_CONTRACT, Decision, Final, HoldCause
+from hub.writer.decisions import UNKNOWN_CONTRACT, Decision, Final, HoldCause, IntentIdentity
 from hub.writer.office_queue import Delivery
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class WriterMetrics:
         vendor, contract = identity.vendor or delivery.user_id or "", identity.contract or ""
         if delivery.held == 0:
             m.intent_received(vendor, identity.office, contract)
+            self._deprecated(vendor, identity)
         m.processing(identity.office, contract, seconds)
         if not isinstance(decision, Final):
             self.retry(identity.office, identity.contract or UNKNOWN_CONTRACT, decision.cause)
@@ -80,6 +81,12 @@ class WriterMetrics:
             self._lanes.error(identity.office, _code(decision))
         if decision.reason is OutcomeReason.UNAUTHENTICATED:
             m.unauthenticated(identity.office)
+
+    def _deprecated(self, vendor: str, identity: IntentIdentity) -> None:
+        # Counted once per delivery, as received: who still sends a version before its sunset.
+        version = identity.version
+        if version is not None and deprecation_of(identity.contract, version) is not None:
+            self._metrics.intent_deprecated(vendor, identity.contract or "", version)
 
     def retry(self, office: str, contract: str, cause: HoldCause) -> None:
         """A held message, by its hold's cause; a 401 is not counted here."""

@@ -4,9 +4,9 @@ what each must leave behind in Open Dental.
 The intents form streams, one per (vendor, office): a vendor's references are its own per
 office, so a stream is published in order and an appointment follows the patient it names. A
 stream is a run of patient stories (patient.create with a PatientRef, then maybe an appointment,
-a commlog, a payment, an update and a small document upload by that reference; for every third
-a longer booking and a note appended to it, by the appointment's reference), with a few
-refusals mixed in: a body that
+a commlog (v1 or v2 by the patient's index), a payment, an update and a small document upload by
+that reference; for every third a longer booking and a note appended to it, by the appointment's
+reference), with a few refusals mixed in: a body that
 breaks its contract (``invalid``), a contract outside the vendor's agreement (``unauthorized``),
 a reference nobody registered (``unknown_reference``); and a few exact re-sends of an earlier
 intent, which must change nothing.
@@ -27,6 +27,7 @@ from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
+from contracts.v2.commlog import CommlogCreateV2
 from lab.chaos.world import PAY_DATE, Person, World, booking, pay_amount
 
 APPLIED = "applied"
@@ -112,9 +113,15 @@ def _appointment(world: World, s: _Stream, index: int) -> Planned:
 
 def _commlog(world: World, s: _Stream, index: int) -> Planned:
     note = f"Chaos run {world.run_id}: reminder {index} sent."
-    payload = CommlogCreate(PatientRef=world.key("p", index), Note=note, Mode_="Email")
-    intent = intents.commlog_create(payload, office_id=s.office,
-                                    idempotency_key=world.key("commlog", index))
+    key = world.key("commlog", index)
+    intent: Intent
+    if index % 2:
+        payload = CommlogCreate(PatientRef=world.key("p", index), Note=note, Mode_="Email")
+        intent = intents.commlog_create(payload, office_id=s.office, idempotency_key=key)
+    else:  # v2 beside v1, by the index (not a draw): a seed plans what it planned before
+        payload_v2 = CommlogCreateV2(PatientRef=world.key("p", index), Note=note, Mode_="Email",
+                                     CommType="Misc")
+        intent = intents.commlog_create_v2(payload_v2, office_id=s.office, idempotency_key=key)
     effect = Effect(table="commlog", person=world.person(index), detail=(note,))
     return s.planned(intent, APPLIED, effect)
 

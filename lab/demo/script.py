@@ -33,6 +33,8 @@ from contracts.v1.document import DocumentUpload
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
+from contracts.v2.appointment import AppointmentConfirmV2
+from contracts.v2.commlog import CommlogCreateV2
 from lab.demo import labels
 from lab.demo.config import Cast
 from lab.demo.people import MAX_PATIENTS, Person, Run, booking, person
@@ -225,9 +227,17 @@ def found_keys(run: Run, patients: int) -> dict[int, tuple[str, str]]:
 
 
 def _confirm(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
-    payload = AppointmentConfirm(AptNum=apt_num, confirmVal="Confirmed")
+    # Versions side by side: odd patients' confirmations go as v1 (deprecated), even ones as v2.
     key = run.key(REMINDERS, "confirm", index)
-    intent = intents.appointment_confirm(payload, office_id=cast.office, idempotency_key=key)
+    intent: Intent
+    if index % 2:
+        payload = AppointmentConfirm(AptNum=apt_num, confirmVal="Confirmed")
+        intent = intents.appointment_confirm(payload, office_id=cast.office, idempotency_key=key)
+    else:
+        payload_v2 = AppointmentConfirmV2(AptNum=apt_num, confirmVal="Confirmed")
+        intent = intents.appointment_confirm_v2(
+            payload_v2, office_id=cast.office, idempotency_key=key
+        )
     return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=None)
 
 
@@ -240,9 +250,15 @@ def _break(run: Run, cast: Cast, index: int, apt_num: int) -> Step:
 
 def _reminder_note(run: Run, cast: Cast, index: int, pat_num: int) -> Step:
     note = f"Appointment reminder sent by text (demo {run.id}, reminder {index})."
-    payload = CommlogCreate(PatNum=pat_num, Note=note, Mode_="Text")
     key = run.key(REMINDERS, "commlog", index)
-    intent = intents.commlog_create(payload, office_id=cast.office, idempotency_key=key)
+    intent: Intent
+    if index % 2:  # v1 and v2 side by side, as in _confirm
+        payload = CommlogCreate(PatNum=pat_num, Note=note, Mode_="Text")
+        intent = intents.commlog_create(payload, office_id=cast.office, idempotency_key=key)
+    else:
+        payload_v2 = CommlogCreateV2(PatNum=pat_num, Note=note, Mode_="Text",
+                                     CommType="Appt Related")
+        intent = intents.commlog_create_v2(payload_v2, office_id=cast.office, idempotency_key=key)
     created = CreatedRow(table="commlog", person=person(run, index), detail=(note,))
     return _step(cast.reminders, intent, labels.APPLIED, phase=REMINDERS, creates=created)
 

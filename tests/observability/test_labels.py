@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from contracts import OutcomeStatus
+from contracts import OutcomeStatus, deprecated_versions
 from contracts.outcome import OutcomeReason
 from hub.observability import OUTCOME_LABELS, HubMetrics, StatusClass, od_operation
 from hub.observability import metrics as metrics_module
@@ -39,6 +39,7 @@ ALLOWED_LABELS = {
     "verdict",
     "channel",
     "reply",
+    "version",
     "le",
 }
 ID_LIKE = ("id", "key", "num", "patient", "intent", "idempotency")
@@ -57,6 +58,7 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
     for i in range(n):
         vendor, office, contract = f"vendor-{i}", f"office-{i + 10}", f"contract.{i}"
         metrics.intent_received(vendor, office, contract)
+        metrics.intent_deprecated(vendor, contract, 1000 + i)
         metrics.intent_finished(
             vendor, office, contract, OutcomeStatus.DEAD, OutcomeReason.AMBIGUOUS
         )
@@ -154,6 +156,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "verdict": {v.value for v in Reconciled},
         "channel": {c.value for c in ChannelRole},
         "reply": {r.value for r in BrokerReply},
+        "version": {str(n) for _, n in deprecated_versions()} | {"unknown"},
     }
     # Then every label name is an allowed one, none names an id, and values stay in their sets
     for name, labels in _series(registry):

@@ -24,10 +24,11 @@ KEY_FIELD = {
 NOTE = "Called about the recall.\r\nLeft a message."
 
 
-def intent_of(contract: str, payload: Mapping[str, object]) -> Intent:
-    """A valid version 1 intent for the test office, with a fresh idempotency key."""
+def intent_of(contract: str, payload: Mapping[str, object], version: int = 1) -> Intent:
+    """A valid intent (version 1 unless told) for the test office, with a fresh idempotency
+    key."""
     return parse_intent(json.dumps({
-        "contract": contract, "version": 1, "office_id": OFFICE,
+        "contract": contract, "version": version, "office_id": OFFICE,
         "idempotency_key": f"key-{uuid.uuid4().hex}",
         "occurred_at": datetime.now(UTC).isoformat(), "payload": payload,
     }))
@@ -41,16 +42,17 @@ class Scenario:
     names_patient: bool
     twin_field: str  # a field outside the natural keys that tells twins apart
     twin_values: tuple[str, str]
+    version: int = 1
 
     @property
     def id(self) -> str:
-        return self.contract
+        return self.contract if self.version == 1 else f"{self.contract}.v{self.version}"
 
     def intent(self, pat_num: int | None = None) -> Intent:
         payload = dict(self.payload)
         if self.names_patient:
             payload["PatNum"] = pat_num
-        return intent_of(self.contract, payload)
+        return intent_of(self.contract, payload, self.version)
 
     async def create(self, od: OpenDentalClient, intent: Intent, *, twin: int | None = None) -> int:
         """Send the intent's create through the hub's client (as twin 0 or 1 if given); the new
@@ -101,6 +103,11 @@ SCENARIOS = [
     Scenario(
         contract="commlog.create", table=OdTable.COMMLOG, names_patient=True,
         payload={"Note": NOTE, "Mode_": "Phone", "CommDateTime": "2031-05-01 10:15:00"},
+        twin_field="Mode_", twin_values=("Email", "Text"),
+    ),
+    Scenario(
+        contract="commlog.create", version=2, table=OdTable.COMMLOG, names_patient=True,
+        payload={"Note": NOTE, "CommType": "Misc", "CommDateTime": "2031-05-01 10:20:00"},
         twin_field="Mode_", twin_values=("Email", "Text"),
     ),
     Scenario(
