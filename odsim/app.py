@@ -13,11 +13,15 @@ from odsim.db import OfficePools
 from odsim.errors import api_errors, bad_request, not_found
 from odsim.faults import FaultController
 from odsim.handlers import (
+    allergies,
     appointment_actions,
     appointment_reads,
     appointments,
     commlogs,
+    diseases,
     documents,
+    medicationpats,
+    patfields,
     patient_reads,
     patients,
     payments,
@@ -32,6 +36,7 @@ ROUTE_TABLES = (
     patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
     appointment_reads.routes, commlogs.routes, documents.routes, payments.routes,
     securitylogs.routes, reference.routes,
+    patfields.routes, allergies.routes, medicationpats.routes, diseases.routes,
 )
 
 
