@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import get_args
 
 from contracts.envelope import Intent
+from contracts.v1.allergy import AllergyCreateIntent
 from contracts.v1.appointment import (
     AppointmentBreakIntent,
     AppointmentConfirmIntent,
@@ -13,8 +14,11 @@ from contracts.v1.appointment import (
 )
 from contracts.v1.commlog import CommlogCreateIntent
 from contracts.v1.document import DocumentUploadIntent
+from contracts.v1.medication import MedicationCreateIntent
+from contracts.v1.patfield import PatFieldSetIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
+from contracts.v1.problem import ProblemCreateIntent
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -25,6 +29,10 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     CommlogCreateIntent,
     PaymentCreateIntent,
     DocumentUploadIntent,
+    PatFieldSetIntent,
+    AllergyCreateIntent,
+    MedicationCreateIntent,
+    ProblemCreateIntent,
 )
 
 

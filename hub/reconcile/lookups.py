@@ -14,11 +14,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from contracts import Payload
+from contracts.v1.allergy import AllergyCreate
 from contracts.v1.appointment import AppointmentCreate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
+from contracts.v1.medication import MedicationCreate
+from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.problem import ProblemCreate
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,
@@ -30,6 +34,7 @@ from hub.opendental.reconcile_queries import (
     find_created_patients,
     find_created_payments,
 )
+from hub.reconcile.clinical_lookups import find_clinical_candidates
 
 OD_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # document.ImgType's stored numbers (ImageType, opendental-schema 25.4).
@@ -82,6 +87,10 @@ async def find_candidates(
             return await find_created_payments(
                 db, since=since, pat_num=_needs(pat_num), pay_amt=payload.PayAmt,
                 pay_date=_date(payload.PayDate), clock_skew=clock_skew,
+            )
+        case AllergyCreate() | MedicationCreate() | ProblemCreate() | PatFieldSet():
+            return await find_clinical_candidates(
+                db, payload, pat_num=_needs(pat_num), since=since, clock_skew=clock_skew
             )
     return None
 

@@ -21,6 +21,10 @@ V1_CONTRACTS = frozenset(
         "commlog.create",
         "payment.create",
         "document.upload",
+        "patfield.set",
+        "allergy.create",
+        "medication.create",
+        "problem.create",
     }
 )
 
