@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from contracts import ContractViolation, Intent, Payload
 from contracts.messages import field_errors
 from contracts.registry import contract_key
+from contracts.v1.allergy import AllergyCreate, AllergyCreateIntent
 from contracts.v1.appointment import (
     AppointmentBreak,
     AppointmentBreakIntent,
@@ -28,6 +29,8 @@ from contracts.v1.appointment import (
 )
 from contracts.v1.commlog import CommlogCreate, CommlogCreateIntent
 from contracts.v1.document import DocumentUpload, DocumentUploadIntent
+from contracts.v1.medication import MedicationCreate, MedicationCreateIntent
+from contracts.v1.patfield import PatFieldSet, PatFieldSetIntent
 from contracts.v1.patient import (
     PatientCreate,
     PatientCreateIntent,
@@ -35,6 +38,7 @@ from contracts.v1.patient import (
     PatientUpdateIntent,
 )
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
+from contracts.v1.problem import ProblemCreate, ProblemCreateIntent
 
 _I = TypeVar("_I", bound=Intent)
 
@@ -140,6 +144,58 @@ def document_upload(
 ) -> DocumentUploadIntent:
     return _build(
         DocumentUploadIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def patfield_set(
+    payload: PatFieldSet,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> PatFieldSetIntent:
+    return _build(
+        PatFieldSetIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def allergy_create(
+    payload: AllergyCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> AllergyCreateIntent:
+    return _build(
+        AllergyCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def medication_create(
+    payload: MedicationCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> MedicationCreateIntent:
+    return _build(
+        MedicationCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def problem_create(
+    payload: ProblemCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> ProblemCreateIntent:
+    return _build(
+        ProblemCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
 
 
