@@ -26,7 +26,8 @@ class Duplicates:
 def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     """Patients per (LName, FName, Birthdate) in their database; appointments per (PatNum,
     AptDateTime, Op), commlogs per (PatNum, Note), payments per (PatNum, PayAmt, PayDate),
-    documents per (PatNum, Description)."""
+    documents per (PatNum, Description), allergies per (PatNum, Reaction), medications and
+    problems per (PatNum, PatNote), patient fields per (PatNum, FieldName, FieldValue)."""
     sizes: Counter[tuple[str, ...]] = Counter()
     for row in rows:
         if row.table == "patient":
