@@ -194,3 +194,4 @@ RawBase64 = Annotated[
 ]
 FileExtension = Annotated[str, StringConstraints(pattern=FILE_EXTENSION.pattern)]
 Text255 = Annotated[str, StringConstraints(max_length=255)]
+PatFieldValue = Annotated[str, _text(NOT_BLANK, min_length=1, max_length=4000)]

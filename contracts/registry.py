@@ -7,6 +7,7 @@ from typing import get_args
 
 from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
+from contracts.v1.allergy import AllergyCreateIntent
 from contracts.v1.appointment import (
     AppointmentBreakIntent,
     AppointmentConfirmIntent,
@@ -15,11 +16,14 @@ from contracts.v1.appointment import (
 from contracts.v1.appointment_edit import AppointmentNoteIntent, AppointmentUpdateIntent
 from contracts.v1.commlog import CommlogCreateIntent
 from contracts.v1.document import DocumentUploadIntent
+from contracts.v1.medication import MedicationCreateIntent
+from contracts.v1.patfield import PatFieldSetIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefundIntent
 from contracts.v2.appointment import AppointmentConfirmIntentV2
 from contracts.v2.commlog import CommlogCreateIntentV2
+from contracts.v1.problem import ProblemCreateIntent
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -35,6 +39,10 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     PaymentRefundIntent,
     AppointmentConfirmIntentV2,
     CommlogCreateIntentV2,
+    PatFieldSetIntent,
+    AllergyCreateIntent,
+    MedicationCreateIntent,
+    ProblemCreateIntent,
 )
 
 

@@ -13,12 +13,16 @@ from odsim.db import OfficePools
 from odsim.errors import api_errors, bad_request, not_found
 from odsim.faults import FaultController
 from odsim.handlers import (
+    allergies,
     appointment_actions,
     appointment_notes,
     appointment_reads,
     appointments,
     commlogs,
+    diseases,
     documents,
+    medicationpats,
+    patfields,
     patient_reads,
     patients,
     payment_refunds,
@@ -35,6 +39,7 @@ ROUTE_TABLES = (
     appointment_reads.routes, commlogs.routes, documents.routes, payments.routes,
     securitylogs.routes, reference.routes,
     appointment_notes.routes, payment_refunds.routes,
+    patfields.routes, allergies.routes, medicationpats.routes, diseases.routes,
 )
 
 

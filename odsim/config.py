@@ -24,6 +24,7 @@ class Permission(StrEnum):
     COMM = "Comm"
     PAYMENTS = "Payments"
     DOCUMENTS = "Documents"  # only Documents POST Upload
+    ALL_OTHERS = "AllOthers"  # PatFields, Allergies, MedicationPats, Diseases writes
 
 
 class ApiMode(StrEnum):

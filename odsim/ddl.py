@@ -12,6 +12,8 @@ from odsim.catalog import Column, Table, load_catalog
 OFFICE_TABLES = (
     "patient", "appointment", "histappointment", "commlog", "document", "payment", "paysplit",
     "securitylog", "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
+    "patfield", "patfielddef", "allergy", "allergydef", "medicationpat", "medication", "disease",
+    "diseasedef",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.
@@ -21,6 +23,10 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "histappointment": (("AptNum",),),
     "commlog": (("PatNum", "CommDateTime"), ("DateTStamp",)),
     "document": (("PatNum", "DateCreated"), ("DateTStamp",)),
+    "patfield": (("PatNum", "FieldName"),),
+    "allergy": (("PatNum",), ("DateTStamp",)),
+    "medicationpat": (("PatNum",), ("DateTStamp",)),
+    "disease": (("PatNum",), ("DateTStamp",)),
     "payment": (("PatNum",),),
     "paysplit": (("PayNum",), ("PatNum",)),
     "securitylog": (("LogSource", "LogDateTime"), ("FKey",), ("PatNum",)),

@@ -78,9 +78,50 @@ async def _seed_api_keys(cur: aiomysql.Cursor, dev_name: str, customer_keys: lis
         )
 
 
+# A clinical office's own lists: the custom patient fields it defined (FieldName, FieldType,
+# PickList) and the allergies, medications and problems its staff pick from.
+PAT_FIELD_DEFS = (
+    ("Referral Source", 0, ""),
+    ("Preferred Pharmacy", 0, ""),
+    ("Intake Consent", 3, ""),
+    ("Intake Date", 2, ""),
+    ("Language Line", 1, "Spanish\r\nVietnamese\r\nMandarin"),
+    ("Retired Field", 0, ""),  # hidden below: the API refuses it
+)
+ALLERGY_DEFS = ("Penicillin", "Latex", "Codeine", "Sulfa")
+MEDICATIONS = ("Amoxicillin", "Lisinopril", "Metformin", "Ibuprofen")
+DISEASE_DEFS = ("Diabetes", "Hypertension", "Asthma", "Heart Murmur")
+
+
+async def _seed_clinical_lists(cur: aiomysql.Cursor) -> None:
+    if await _is_empty(cur, "patfielddef"):
+        await cur.executemany(
+            "INSERT INTO patfielddef (FieldName, FieldType, PickList, ItemOrder, IsHidden)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [(name, kind, picks, order, int(name == "Retired Field"))
+             for order, (name, kind, picks) in enumerate(PAT_FIELD_DEFS)],
+        )
+    if await _is_empty(cur, "allergydef"):
+        await cur.executemany(
+            "INSERT INTO allergydef (Description) VALUES (%s)", [(n,) for n in ALLERGY_DEFS]
+        )
+    if await _is_empty(cur, "medication"):
+        await cur.executemany(
+            "INSERT INTO medication (MedName) VALUES (%s)", [(n,) for n in MEDICATIONS]
+        )
+        # A generic medication is its own generic (Open Dental's Medications.Insert).
+        await cur.execute("UPDATE medication SET GenericNum = MedicationNum")
+    if await _is_empty(cur, "diseasedef"):
+        await cur.executemany(
+            "INSERT INTO diseasedef (DiseaseName, ItemOrder) VALUES (%s, %s)",
+            [(n, order) for order, n in enumerate(DISEASE_DEFS)],
+        )
+
+
 async def seed_office(cur: aiomysql.Cursor, *, dev_name: str, customer_keys: list[str]) -> None:
     """Insert the office's reference rows where missing (the cursor's database is the office)."""
     await _seed_providers(cur)
     await _seed_operatories(cur)
     await _seed_definitions(cur)
+    await _seed_clinical_lists(cur)
     await _seed_api_keys(cur, dev_name, customer_keys)

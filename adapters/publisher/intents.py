@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from contracts import ContractViolation, Intent, Payload
 from contracts.messages import field_errors
 from contracts.registry import contract_key
+from contracts.v1.allergy import AllergyCreate, AllergyCreateIntent
 from contracts.v1.appointment import (
     AppointmentBreak,
     AppointmentBreakIntent,
@@ -34,6 +35,8 @@ from contracts.v1.appointment_edit import (
 )
 from contracts.v1.commlog import CommlogCreate, CommlogCreateIntent
 from contracts.v1.document import DocumentUpload, DocumentUploadIntent
+from contracts.v1.medication import MedicationCreate, MedicationCreateIntent
+from contracts.v1.patfield import PatFieldSet, PatFieldSetIntent
 from contracts.v1.patient import (
     PatientCreate,
     PatientCreateIntent,
@@ -42,6 +45,7 @@ from contracts.v1.patient import (
 )
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefund, PaymentRefundIntent
+from contracts.v1.problem import ProblemCreate, ProblemCreateIntent
 from contracts.v2.appointment import AppointmentConfirmIntentV2, AppointmentConfirmV2
 from contracts.v2.commlog import CommlogCreateIntentV2, CommlogCreateV2
 
@@ -215,6 +219,86 @@ def payment_refund(
 ) -> PaymentRefundIntent:
     return _build(
         PaymentRefundIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def _build(
+    model: type[_I],
+    payload: Payload,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None,
+    correlation_id: str | None,
+) -> _I:
+    contract, version = contract_key(model)
+    when = occurred_at if occurred_at is not None else datetime.now(UTC)
+    fields: dict[str, object] = {
+        "contract": contract,
+        "version": version,
+        "idempotency_key": idempotency_key,
+        "office_id": office_id,
+        "occurred_at": when.isoformat(),
+        "payload": payload,
+    }
+    # Left out rather than null: an intent's optional fields are absent, never null.
+    if correlation_id is not None:
+        fields["correlation_id"] = correlation_id
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        # Not chained: pydantic's error text quotes the input.
+        raise ContractViolation(field_errors(exc)) from None
+
+
+def patfield_set(
+    payload: PatFieldSet,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> PatFieldSetIntent:
+    return _build(
+        PatFieldSetIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def allergy_create(
+    payload: AllergyCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> AllergyCreateIntent:
+    return _build(
+        AllergyCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def medication_create(
+    payload: MedicationCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> MedicationCreateIntent:
+    return _build(
+        MedicationCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
+    )
+
+
+def problem_create(
+    payload: ProblemCreate,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> ProblemCreateIntent:
+    return _build(
+        ProblemCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
 
 

@@ -28,3 +28,4 @@ CommMode = Literal[
 ]
 SentOrReceived = Literal["Neither", "Sent", "Received"]
 ImgType = Literal["Document", "Radiograph", "Photo", "File", "Attachment"]
+ProbStatus = Literal["Active", "Resolved", "Inactive"]

@@ -37,8 +37,8 @@ Od = Annotated[
     str | None,
     typer.Option(
         "--od", metavar="TABLE:KEY",
-        help="An Open Dental row instead: patient:, appointment:, commlog:, payment: or "
-        "document:<number>.",
+        help="An Open Dental row instead: patient:, appointment:, commlog:, payment:, "
+        "document:, patfield:, allergy:, medicationpat: or disease:<number>.",
         show_default=False,
     ),
 ]

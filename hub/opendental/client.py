@@ -28,7 +28,18 @@ from hub.opendental.constants import THROTTLE_DEFER_S
 from hub.opendental.http_client import HttpClient, HttpReply
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
-from hub.opendental.replies import APPOINTMENT, COMMLOG, DOCUMENT, PATIENT, PAYMENT, Table
+from hub.opendental.replies import (
+    ALLERGY,
+    APPOINTMENT,
+    COMMLOG,
+    DISEASE,
+    DOCUMENT,
+    MEDICATIONPAT,
+    PATFIELD,
+    PATIENT,
+    PAYMENT,
+    Table,
+)
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
 from hub.tls import handshake_failure
 
@@ -124,6 +135,32 @@ class OpenDentalClient:
         body limit of 16.8 million characters."""
         return await self._create(DOCUMENT, "/documents/Upload", body)
 
+    async def set_patfield(self, body: WireBody) -> Created | Updated:
+        """PatFields POST when the patient has no row for the field, PUT (same body) when it
+        has: Open Dental keeps one row per patient and field, and what POST answers for a field
+        the patient has (or PUT for one it has not) is unconfirmed, so the client asks first.
+        Should the office set the same field between the read and the write, Open Dental refuses
+        the write with its message (a rejection a person reads), never a second row."""
+        pat_num, name = body.get("PatNum"), body.get("FieldName")
+        if not isinstance(pat_num, int) or not isinstance(name, str):
+            raise ValueError("a patfield set needs PatNum (a number) and FieldName (text)")
+        mine = [row for row in await self.list_patfields(pat_num) if row.get("FieldName") == name]
+        if not mine:
+            return await self._create(PATFIELD, "/patfields", body)
+        key = mine[0].get("PatFieldNum")
+        if not isinstance(key, int):
+            raise PermanentError("GET /patfields: PatFieldNum is not a number")
+        return await self._update(PATFIELD, key, "/patfields", body)
+
+    async def create_allergy(self, body: WireBody) -> Created:
+        return await self._create(ALLERGY, "/allergies", body)
+
+    async def create_medication(self, body: WireBody) -> Created:
+        return await self._create(MEDICATIONPAT, "/medicationpats", body)
+
+    async def create_problem(self, body: WireBody) -> Created:
+        return await self._create(DISEASE, "/diseases", body)
+
     # Reads ----------------------------------------------------------------------------------
 
     async def get_patient(self, pat_num: int) -> Row:
@@ -149,6 +186,19 @@ class OpenDentalClient:
 
     async def list_documents(self, pat_num: int) -> list[Row]:
         return _matching(await self._list("/documents", {"PatNum": pat_num}), "PatNum", pat_num)
+
+    async def list_patfields(self, pat_num: int) -> list[Row]:
+        return _matching(await self._list("/patfields", {"PatNum": pat_num}), "PatNum", pat_num)
+
+    async def list_allergies(self, pat_num: int) -> list[Row]:
+        return _matching(await self._list("/allergies", {"PatNum": pat_num}), "PatNum", pat_num)
+
+    async def list_medications(self, pat_num: int) -> list[Row]:
+        rows = await self._list("/medicationpats", {"PatNum": pat_num})
+        return _matching(rows, "PatNum", pat_num)
+
+    async def list_problems(self, pat_num: int) -> list[Row]:
+        return _matching(await self._list("/diseases", {"PatNum": pat_num}), "PatNum", pat_num)
 
     async def list_definitions(self, category: int) -> list[Row]:
         rows = await self._list("/definitions", {"Category": category})

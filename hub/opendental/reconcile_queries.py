@@ -42,6 +42,10 @@ class OdTable(StrEnum):
     COMMLOG = "commlog"
     PAYMENT = "payment"
     DOCUMENT = "document"
+    PATFIELD = "patfield"
+    ALLERGY = "allergy"
+    MEDICATIONPAT = "medicationpat"
+    DISEASE = "disease"
 
 
 class PermType(IntEnum):
@@ -53,6 +57,10 @@ class PermType(IntEnum):
     AppointmentMove = 26
     AppointmentEdit = 27
     CommlogEdit = 43
+    PatProblemListEdit = 71
+    PatMedicationListEdit = 72
+    PatAllergyListEdit = 73
+    PatientFieldEdit = 80
     ImageEdit = 89
     PatientCreate = 106
     PatientEdit = 108
@@ -72,6 +80,10 @@ PERM_TYPES_OF: dict[OdTable, tuple[PermType, ...]] = {
     OdTable.COMMLOG: (PermType.CommlogCreate, PermType.CommlogEdit),
     OdTable.PAYMENT: (PermType.PaymentCreate, PermType.PaymentEdit),
     OdTable.DOCUMENT: (PermType.ImageCreate, PermType.ImageEdit),
+    OdTable.PATFIELD: (PermType.PatientFieldEdit,),
+    OdTable.ALLERGY: (PermType.PatAllergyListEdit,),
+    OdTable.MEDICATIONPAT: (PermType.PatMedicationListEdit,),
+    OdTable.DISEASE: (PermType.PatProblemListEdit,),
 }
 
 

@@ -27,6 +27,10 @@ APPOINTMENT = Table(name="appointment", key_field="AptNum")
 COMMLOG = Table(name="commlog", key_field="CommlogNum")
 PAYMENT = Table(name="payment", key_field="PayNum")
 DOCUMENT = Table(name="document", key_field="DocNum")
+PATFIELD = Table(name="patfield", key_field="PatFieldNum")
+ALLERGY = Table(name="allergy", key_field="AllergyNum")
+MEDICATIONPAT = Table(name="medicationpat", key_field="MedicationPatNum")
+DISEASE = Table(name="disease", key_field="DiseaseNum")
 
 
 def _json(response: HttpReply) -> JsonValue:

@@ -14,14 +14,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from contracts import Payload
+from contracts.v1.allergy import AllergyCreate
 from contracts.v1.appointment import AppointmentCreate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
+from contracts.v1.medication import MedicationCreate
+from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
 from contracts.v2.commlog import CommlogCreateV2
 from hub.opendental.edit_queries import find_refunds
+from contracts.v1.problem import ProblemCreate
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,
@@ -33,6 +37,7 @@ from hub.opendental.reconcile_queries import (
     find_created_patients,
     find_created_payments,
 )
+from hub.reconcile.clinical_lookups import find_clinical_candidates
 
 OD_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # document.ImgType's stored numbers (ImageType, opendental-schema 25.4).
@@ -92,6 +97,10 @@ async def find_candidates(
             if pay_num is None:
                 raise ValueError("a refund needs the PayNum it was sent with")
             return await find_refunds(db, pay_num)
+        case AllergyCreate() | MedicationCreate() | ProblemCreate() | PatFieldSet():
+            return await find_clinical_candidates(
+                db, payload, pat_num=_needs(pat_num), since=since, clock_skew=clock_skew
+            )
     return None
 
 

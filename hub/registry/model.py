@@ -24,6 +24,10 @@ V1_CONTRACTS = frozenset(
         "appointment.update",
         "appointment.note",
         "payment.refund",
+        "patfield.set",
+        "allergy.create",
+        "medication.create",
+        "problem.create",
     }
 )
 

@@ -3,7 +3,7 @@
 ``vendor:idempotency-key`` splits on the first colon only, because vendors choose their keys and a
 key may hold colons (``formsco:2024:05:visit-9``); vendor names never do (registry pattern).
 ``table:primary-key`` names one of the tables the hub writes: patient, appointment, commlog,
-payment, document.
+payment, document, patfield, allergy, medicationpat, disease.
 """
 
 from __future__ import annotations

@@ -29,8 +29,10 @@ class Duplicates:
 def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     """Patients per (LName, FName, Birthdate) in their database; appointments per (PatNum,
     AptDateTime, Op), commlogs per (PatNum, Note), payments per (PatNum, PayAmt, PayDate),
-    documents per (PatNum, Description); and an appointment's Note holding a line twice (a note
-    appended twice: the run's notes are each appended once, and differ)."""
+    documents per (PatNum, Description), allergies per (PatNum, Reaction), medications and
+    problems per (PatNum, PatNote), patient fields per (PatNum, FieldName, FieldValue); and an
+    appointment's Note holding a line twice (a note appended twice: the run's notes are each
+    appended once, and differ)."""
     sizes: Counter[tuple[str, ...]] = Counter()
     for row in rows:
         if row.table == STATE:

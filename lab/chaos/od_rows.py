@@ -3,7 +3,9 @@ door to an office database: the SELECT-only user, read-only sessions, a statemen
 
 Every row of the run hangs off a patient with the run's surname. Each row is given by its
 natural key: the patient's (database, FName, Birthdate), plus AptDateTime and Op for an
-appointment, Note for a commlog, PayAmt and PayDate for a payment, Description for a document;
+appointment, Note for a commlog, PayAmt and PayDate for a payment, Description for a document,
+Reaction for an allergy, PatNote for a medication or a problem, FieldName and FieldValue for a
+patient's field;
 and by the PatNum it hangs off, since Open Dental counts a duplicate appointment, note, payment
 or document per patient row.
 """
@@ -35,6 +37,14 @@ QUERIES = {
     # Not a natural key: what the changes of an appointment left (its Pattern and Note).
     STATE: "SELECT a.AptNum, a.PatNum AS owner, a.Pattern, a.Note FROM appointment a "
     + _OF_RUN.format(t="a"),
+    "allergy": "SELECT r.AllergyNum, r.PatNum AS owner, r.Reaction FROM allergy r "
+    + _OF_RUN.format(t="r"),
+    "medicationpat": "SELECT m.MedicationPatNum, m.PatNum AS owner, m.PatNote"
+    " FROM medicationpat m " + _OF_RUN.format(t="m"),
+    "disease": "SELECT s.DiseaseNum, s.PatNum AS owner, s.PatNote FROM disease s "
+    + _OF_RUN.format(t="s"),
+    "patfield": "SELECT f.PatFieldNum, f.PatNum AS owner, f.FieldName, f.FieldValue"
+    " FROM patfield f " + _OF_RUN.format(t="f"),
 }
 PATIENTS = "SELECT p.PatNum, p.FName, p.Birthdate FROM patient p WHERE p.LName = %s"
 

@@ -21,12 +21,16 @@ from dataclasses import dataclass, field, replace
 
 from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
+from contracts.v1.allergy import AllergyCreate
 from contracts.v1.appointment import AppointmentBreak, AppointmentCreate
 from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
+from contracts.v1.medication import MedicationCreate
+from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.problem import ProblemCreate
 from contracts.v2.commlog import CommlogCreateV2
 from lab.chaos.world import PAY_DATE, Person, World, booking, pay_amount
 
@@ -36,6 +40,7 @@ AGREED_CONTRACTS = (
     "patient.create", "patient.update", "appointment.create", "commlog.create", "payment.create",
     "document.upload",
     "appointment.update", "appointment.note",
+    "patfield.set", "allergy.create", "medication.create", "problem.create",
 )
 # Chances per patient story, and of a refusal or a re-send after each intent.
 STORY_CHANCES = {"appointment": 0.8, "commlog": 0.6, "payment": 0.4, "update": 0.25}
@@ -46,6 +51,9 @@ DOCUMENT_EVERY = 5
 # both by the vendor's AppointmentRef: by index too, for the same reason.
 CHANGE_EVERY = 3
 LONGER_PATTERN = "//XXXXXXXX//"
+# Every third patient's story records a health history (an allergy, a medication, a problem)
+# and sets a custom field: by index too, for the same reason.
+CLINICAL_EVERY = 3
 REFUSAL_CHANCE = 0.01  # each of the three refusals
 RESEND_CHANCE = 0.01
 
@@ -56,9 +64,9 @@ class Effect:
     person with ``detail`` (AptDateTime and Op, Note, PayAmt and PayDate, or Description); for
     an update, the patient's ``Address`` equal to ``detail[0]``."""
 
-    # patient, appointment, commlog, payment, document, or a change: patient.update (detail:
-    # the Address), appointment.update (the Pattern), appointment.note (the note's text, which
-    # must be in the appointment's Note once)
+    # patient, appointment, commlog, payment, document, allergy, medicationpat, disease,
+    # patfield, or a change: patient.update (detail: the Address), appointment.update (the
+    # Pattern), appointment.note (the note's text, which must be in the appointment's Note once)
     table: str
     person: Person
     detail: tuple[str, ...] = ()
@@ -174,6 +182,30 @@ def _appointment_note(world: World, s: _Stream, index: int) -> Planned:
     return s.planned(intent, APPLIED, effect)
 
 
+def _clinical(world: World, s: _Stream, index: int) -> list[Planned]:
+    """An allergy, a medication and a problem on the office's lists, and a custom field set."""
+    ref, who, tag = world.key("p", index), world.person(index), f"chaos {world.run_id} {index}"
+    planned = [
+        (intents.allergy_create(
+            AllergyCreate(PatientRef=ref, defDescription="Latex", Reaction=f"Rash ({tag})"),
+            office_id=s.office, idempotency_key=world.key("allergy", index)),
+         Effect(table="allergy", person=who, detail=(f"Rash ({tag})",))),
+        (intents.medication_create(
+            MedicationCreate(PatientRef=ref, medName="Metformin", PatNote=f"500 mg ({tag})"),
+            office_id=s.office, idempotency_key=world.key("medication", index)),
+         Effect(table="medicationpat", person=who, detail=(f"500 mg ({tag})",))),
+        (intents.problem_create(
+            ProblemCreate(PatientRef=ref, diseaseDefName="Diabetes", PatNote=f"Type 2 ({tag})"),
+            office_id=s.office, idempotency_key=world.key("problem", index)),
+         Effect(table="disease", person=who, detail=(f"Type 2 ({tag})",))),
+        (intents.patfield_set(
+            PatFieldSet(PatientRef=ref, FieldName="Preferred Pharmacy", FieldValue=tag),
+            office_id=s.office, idempotency_key=world.key("patfield", index)),
+         Effect(table="patfield", person=who, detail=("Preferred Pharmacy", tag))),
+    ]
+    return [s.planned(intent, APPLIED, effect) for intent, effect in planned]
+
+
 def _invalid(world: World, s: _Stream, index: int) -> Planned:
     """A patient whose Birthdate is in US order: the writer refuses it as ``invalid``."""
     step = _patient(world, s, index)
@@ -211,6 +243,8 @@ def _story(world: World, s: _Stream, index: int, draw: random.Random) -> list[Pl
         steps.append(_document(world, s, index))
     if index % CHANGE_EVERY == 0 and any(step.contract == "appointment.create" for step in steps):
         steps += [_reschedule(world, s, index), _appointment_note(world, s, index)]
+    if index % CLINICAL_EVERY == 0:
+        steps += _clinical(world, s, index)
     extras = [make(world, s, index) for make in _REFUSALS if draw.random() < REFUSAL_CHANCE]
     if draw.random() < RESEND_CHANCE:
         extras.append(replace(draw.choice(steps), resend=True))

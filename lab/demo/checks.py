@@ -31,6 +31,14 @@ ROW_QUERIES = {
     f" ON p.PatNum = y.PatNum WHERE {_PATIENT} AND y.PayAmt = %s",
     "document": "SELECT d.DocNum AS num FROM document d JOIN patient p"
     f" ON p.PatNum = d.PatNum WHERE {_PATIENT} AND d.Description = %s",
+    "allergy": "SELECT r.AllergyNum AS num FROM allergy r JOIN patient p"
+    f" ON p.PatNum = r.PatNum WHERE {_PATIENT} AND r.Reaction = %s",
+    "medicationpat": "SELECT m.MedicationPatNum AS num FROM medicationpat m JOIN patient p"
+    f" ON p.PatNum = m.PatNum WHERE {_PATIENT} AND m.PatNote = %s",
+    "disease": "SELECT s.DiseaseNum AS num FROM disease s JOIN patient p"
+    f" ON p.PatNum = s.PatNum WHERE {_PATIENT} AND s.PatNote = %s",
+    "patfield": "SELECT f.PatFieldNum AS num FROM patfield f JOIN patient p"
+    f" ON p.PatNum = f.PatNum WHERE {_PATIENT} AND f.FieldName = %s AND f.FieldValue = %s",
 }
 # Every row of a table that belongs to the run's patients (they share the run's surname).
 TOTAL_QUERIES = {
@@ -43,6 +51,14 @@ TOTAL_QUERIES = {
     " ON p.PatNum = y.PatNum WHERE p.LName = %s",
     "document": "SELECT COUNT(*) AS n FROM document d JOIN patient p"
     " ON p.PatNum = d.PatNum WHERE p.LName = %s",
+    "allergy": "SELECT COUNT(*) AS n FROM allergy r JOIN patient p"
+    " ON p.PatNum = r.PatNum WHERE p.LName = %s",
+    "medicationpat": "SELECT COUNT(*) AS n FROM medicationpat m JOIN patient p"
+    " ON p.PatNum = m.PatNum WHERE p.LName = %s",
+    "disease": "SELECT COUNT(*) AS n FROM disease s JOIN patient p"
+    " ON p.PatNum = s.PatNum WHERE p.LName = %s",
+    "patfield": "SELECT COUNT(*) AS n FROM patfield f JOIN patient p"
+    " ON p.PatNum = f.PatNum WHERE p.LName = %s",
 }
 
 

@@ -26,15 +26,19 @@ from dataclasses import dataclass, replace
 
 from adapters.publisher import intents
 from contracts import Intent, OutcomeReason
+from contracts.v1.allergy import AllergyCreate
 from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
 from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
 from contracts.v1.document import DocumentUpload
+from contracts.v1.medication import MedicationCreate
+from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
 from contracts.v2.appointment import AppointmentConfirmV2
 from contracts.v2.commlog import CommlogCreateV2
+from contracts.v1.problem import ProblemCreate
 from lab.demo import labels
 from lab.demo.config import Cast
 from lab.demo.people import MAX_PATIENTS, Person, Run, booking, person
@@ -52,7 +56,8 @@ UNAUTHORIZED_AMOUNT = 10.0
 class CreatedRow:
     """The row a create would make, by its natural key: the patient's, plus (AptDateTime, Op)
     for an appointment, (Note,) for a commlog, (PayAmt,) for a payment, (Description,) for a
-    document."""
+    document, (Reaction,) for an allergy, (PatNote,) for a medication or a problem, (FieldName,
+    FieldValue) for a patient's field."""
 
     table: str
     person: Person
@@ -154,6 +159,38 @@ def _form_document(run: Run, cast: Cast, index: int) -> Step:
     return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
 
 
+def _form_clinical(run: Run, cast: Cast, index: int) -> list[Step]:
+    """The health history the form asked for: an allergy, a medication and a problem on the
+    office's lists, and where the patient heard of the office (a custom field)."""
+    ref, who = run.key("patient", index), person(run, index)
+    reaction = f"Hives (demo {run.id}, form {index})"
+    dose = f"10 mg daily (demo {run.id}, form {index})"
+    since = f"Since childhood (demo {run.id}, form {index})"
+    source = f"Web form {run.id}-{index}"
+    sends: list[tuple[Intent, CreatedRow]] = [
+        (intents.allergy_create(
+            AllergyCreate(PatientRef=ref, defDescription="Penicillin", Reaction=reaction),
+            office_id=cast.office, idempotency_key=run.key(FORMS, "allergy", index)),
+         CreatedRow(table="allergy", person=who, detail=(reaction,))),
+        (intents.medication_create(
+            MedicationCreate(PatientRef=ref, medName="Lisinopril", PatNote=dose),
+            office_id=cast.office, idempotency_key=run.key(FORMS, "medication", index)),
+         CreatedRow(table="medicationpat", person=who, detail=(dose,))),
+        (intents.problem_create(
+            ProblemCreate(PatientRef=ref, diseaseDefName="Asthma", PatNote=since),
+            office_id=cast.office, idempotency_key=run.key(FORMS, "problem", index)),
+         CreatedRow(table="disease", person=who, detail=(since,))),
+        (intents.patfield_set(
+            PatFieldSet(PatientRef=ref, FieldName="Referral Source", FieldValue=source),
+            office_id=cast.office, idempotency_key=run.key(FORMS, "patfield", index)),
+         CreatedRow(table="patfield", person=who, detail=("Referral Source", source))),
+    ]
+    return [
+        _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
+        for intent, created in sends
+    ]
+
+
 def _conflict(run: Run, cast: Cast, first: Step) -> Step:
     """The first patient's key, reused for another patient."""
     other = _new_patient(run, cast, CONFLICT_PERSON, cast.office, first.key)
@@ -210,9 +247,10 @@ def forms_steps(run: Run, cast: Cast, patients: int) -> list[Step]:
     bookings = [_booking(run, cast, i) for i in indexes]
     notes = [_form_note(run, cast, i) for i in indexes]
     documents = [_form_document(run, cast, i) for i in indexes]
+    clinical = [step for i in indexes for step in _form_clinical(run, cast, i)]
     repeats = [replace(step, expect=labels.DUPLICATE) for step in (new[0], bookings[0])]
     return [
-        *new, *bookings, *notes, *documents, *repeats, _conflict(run, cast, new[0]),
+        *new, *bookings, *notes, *documents, *clinical, *repeats, _conflict(run, cast, new[0]),
         *_invalid(run, cast), _unauthorized(run, cast), _foreign_office(run, cast),
     ]
 

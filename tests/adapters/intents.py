@@ -8,12 +8,16 @@ import pytest
 
 from adapters.publisher import intents
 from contracts import Intent
+from contracts.v1.allergy import AllergyCreate
 from contracts.v1.appointment import AppointmentBreak, AppointmentConfirm, AppointmentCreate
 from contracts.v1.appointment_edit import AppointmentNote, AppointmentUpdate
 from contracts.v1.commlog import CommlogCreate
+from contracts.v1.medication import MedicationCreate
+from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
+from contracts.v1.problem import ProblemCreate
 
 MakeIntent = Callable[[str, str], Intent]
 """(office, idempotency key) -> intent."""
@@ -102,5 +106,37 @@ EVERY_CONTRACT = [
             idempotency_key=key,
         ),
         id="payment.refund",
+    ),
+    pytest.param(
+        lambda office, key: intents.patfield_set(
+            PatFieldSet(PatientRef="ref-1", FieldName="Referral Source", FieldValue="Web form"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="patfield.set",
+    ),
+    pytest.param(
+        lambda office, key: intents.allergy_create(
+            AllergyCreate(PatNum=12, defDescription="Penicillin", Reaction="Hives"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="allergy.create",
+    ),
+    pytest.param(
+        lambda office, key: intents.medication_create(
+            MedicationCreate(PatNum=12, medName="Amoxicillin", PatNote="500 mg"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="medication.create",
+    ),
+    pytest.param(
+        lambda office, key: intents.problem_create(
+            ProblemCreate(PatientRef="ref-1", diseaseDefName="Asthma", ProbStatus="Active"),
+            office_id=office,
+            idempotency_key=key,
+        ),
+        id="problem.create",
     ),
 ]

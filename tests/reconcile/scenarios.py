@@ -20,6 +20,9 @@ VENDOR = "vendor-a"
 KEY_FIELD = {
     OdTable.PATIENT: "PatNum", OdTable.APPOINTMENT: "AptNum",
     OdTable.COMMLOG: "CommlogNum", OdTable.PAYMENT: "PayNum", OdTable.DOCUMENT: "DocNum",
+    OdTable.ALLERGY: "AllergyNum",
+    OdTable.MEDICATIONPAT: "MedicationPatNum",
+    OdTable.DISEASE: "DiseaseNum",
 }
 NOTE = "Called about the recall.\r\nLeft a message."
 
@@ -64,6 +67,9 @@ class Scenario:
             OdTable.PATIENT: od.create_patient, OdTable.APPOINTMENT: od.create_appointment,
             OdTable.COMMLOG: od.create_commlog, OdTable.PAYMENT: od.create_payment,
             OdTable.DOCUMENT: od.upload_document,
+            OdTable.ALLERGY: od.create_allergy,
+            OdTable.MEDICATIONPAT: od.create_medication,
+            OdTable.DISEASE: od.create_problem,
         }[self.table]
         return (await send(body)).primary_key
 
@@ -85,6 +91,13 @@ class Scenario:
                 return await od.list_payments(pat_num)
             case OdTable.DOCUMENT:
                 return await od.list_documents(pat_num)
+            case OdTable.ALLERGY:
+                return await od.list_allergies(pat_num)
+            case OdTable.MEDICATIONPAT:
+                return await od.list_medications(pat_num)
+            case OdTable.DISEASE:
+                return await od.list_problems(pat_num)
+        raise AssertionError(f"no list for {self.table}")
 
 
 SCENARIOS = [
@@ -122,6 +135,26 @@ SCENARIOS = [
                  "DateCreated": "2031-05-01 10:15:00"},
         # Another file under the same description: the row keeps nothing of the file.
         twin_field="rawBase64", twin_values=("VHdpbiBvbmU=", "VHdpbiB0d28="),
+    ),
+    # The clinical lists' twins name the same item in another case: Open Dental matches names
+    # case-insensitively, so both rows point at the one item, as the lookup does.
+    Scenario(
+        contract="allergy.create", table=OdTable.ALLERGY, names_patient=True,
+        payload={"defDescription": "Penicillin", "Reaction": "Hives\r\nswelling",
+                 "StatusIsActive": "true", "DateAdverseReaction": "2031-04-30"},
+        twin_field="defDescription", twin_values=("penicillin", "PENICILLIN"),
+    ),
+    Scenario(
+        contract="medication.create", table=OdTable.MEDICATIONPAT, names_patient=True,
+        payload={"medName": "Lisinopril", "PatNote": "10 mg daily", "DateStart": "2031-05-01",
+                 "ProvNum": 1},
+        twin_field="medName", twin_values=("lisinopril", "LISINOPRIL"),
+    ),
+    Scenario(
+        contract="problem.create", table=OdTable.DISEASE, names_patient=True,
+        payload={"diseaseDefName": "Hypertension", "ProbStatus": "Active",
+                 "DateStart": "2031-05-01", "PatNote": "Controlled"},
+        twin_field="diseaseDefName", twin_values=("hypertension", "HYPERTENSION"),
     ),
 ]
 SCENARIO_IDS = [scenario.id for scenario in SCENARIOS]

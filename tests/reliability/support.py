@@ -37,6 +37,9 @@ ROWS_OF = {
     "commlog": "SELECT CommlogNum AS pk FROM commlog WHERE PatNum = %s",
     "payment": "SELECT PayNum AS pk FROM payment WHERE PatNum = %s",
     "document": "SELECT DocNum AS pk FROM document WHERE PatNum = %s",
+    "allergy": "SELECT AllergyNum AS pk FROM allergy WHERE PatNum = %s",
+    "medicationpat": "SELECT MedicationPatNum AS pk FROM medicationpat WHERE PatNum = %s",
+    "disease": "SELECT DiseaseNum AS pk FROM disease WHERE PatNum = %s",
 }
 
 

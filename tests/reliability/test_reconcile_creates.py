@@ -218,5 +218,8 @@ async def _create(od: OpenDentalClient, scenario: Scenario, body: WireBody) -> i
         "patient": od.create_patient, "appointment": od.create_appointment,
         "commlog": od.create_commlog, "payment": od.create_payment,
         "document": od.upload_document,
+        "allergy": od.create_allergy,
+        "medicationpat": od.create_medication,
+        "disease": od.create_problem,
     }
     return (await sends[scenario.table](body)).primary_key
