@@ -21,9 +21,9 @@ from contracts.v1.patfield import PatFieldSetIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefundIntent
+from contracts.v1.problem import ProblemCreateIntent
 from contracts.v2.appointment import AppointmentConfirmIntentV2
 from contracts.v2.commlog import CommlogCreateIntentV2
-from contracts.v1.problem import ProblemCreateIntent
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,

@@ -222,34 +222,6 @@ def payment_refund(
     )
 
 
-def _build(
-    model: type[_I],
-    payload: Payload,
-    office_id: str,
-    idempotency_key: str,
-    occurred_at: datetime | None,
-    correlation_id: str | None,
-) -> _I:
-    contract, version = contract_key(model)
-    when = occurred_at if occurred_at is not None else datetime.now(UTC)
-    fields: dict[str, object] = {
-        "contract": contract,
-        "version": version,
-        "idempotency_key": idempotency_key,
-        "office_id": office_id,
-        "occurred_at": when.isoformat(),
-        "payload": payload,
-    }
-    # Left out rather than null: an intent's optional fields are absent, never null.
-    if correlation_id is not None:
-        fields["correlation_id"] = correlation_id
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        # Not chained: pydantic's error text quotes the input.
-        raise ContractViolation(field_errors(exc)) from None
-
-
 def patfield_set(
     payload: PatFieldSet,
     *,

@@ -23,9 +23,9 @@ from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
+from contracts.v1.problem import ProblemCreate
 from contracts.v2.commlog import CommlogCreateV2
 from hub.opendental.edit_queries import find_refunds
-from contracts.v1.problem import ProblemCreate
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import (
     CLOCK_SKEW,

@@ -36,9 +36,9 @@ from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
+from contracts.v1.problem import ProblemCreate
 from contracts.v2.appointment import AppointmentConfirmV2
 from contracts.v2.commlog import CommlogCreateV2
-from contracts.v1.problem import ProblemCreate
 from lab.demo import labels
 from lab.demo.config import Cast
 from lab.demo.people import MAX_PATIENTS, Person, Run, booking, person
