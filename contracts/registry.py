@@ -15,6 +15,7 @@ from contracts.v1.commlog import CommlogCreateIntent
 from contracts.v1.document import DocumentUploadIntent
 from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
+from contracts.v1.sheet import SheetFillIntent
 
 INTENT_MODELS: tuple[type[Intent], ...] = (
     PatientCreateIntent,
@@ -25,6 +26,7 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     CommlogCreateIntent,
     PaymentCreateIntent,
     DocumentUploadIntent,
+    SheetFillIntent,
 )
 
 

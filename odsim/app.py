@@ -23,6 +23,7 @@ from odsim.handlers import (
     payments,
     reference,
     securitylogs,
+    sheets,
 )
 from odsim.outages import OutageController
 from odsim.state import STATE_KEY, SimState
@@ -32,6 +33,7 @@ ROUTE_TABLES = (
     patients.routes, patient_reads.routes, appointments.routes, appointment_actions.routes,
     appointment_reads.routes, commlogs.routes, documents.routes, payments.routes,
     securitylogs.routes, reference.routes,
+    sheets.routes,
 )
 
 

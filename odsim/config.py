@@ -24,6 +24,7 @@ class Permission(StrEnum):
     COMM = "Comm"
     PAYMENTS = "Payments"
     DOCUMENTS = "Documents"  # only Documents POST Upload
+    ALL_OTHERS = "AllOthers"  # Sheets POST, SheetFields PUT, among others (§4.7)
 
 
 class ApiMode(StrEnum):

@@ -12,6 +12,7 @@ from odsim.catalog import Column, Table, load_catalog
 OFFICE_TABLES = (
     "patient", "appointment", "histappointment", "commlog", "document", "payment", "paysplit",
     "securitylog", "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
+    "sheetdef", "sheetfielddef", "sheet", "sheetfield",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.
@@ -27,6 +28,9 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "securityloghash": (("SecurityLogNum",),),
     "definition": (("Category", "ItemOrder"),),
     "apikey": (("CustApiKey",),),
+    "sheetfielddef": (("SheetDefNum",),),
+    "sheet": (("PatNum", "SheetDefNum", "DateTimeSheet"),),
+    "sheetfield": (("SheetNum",),),
 }
 
 _TEXT_TYPES = frozenset({"varchar", "char", "text", "mediumtext", "longtext"})
