@@ -28,7 +28,16 @@ from hub.opendental.constants import THROTTLE_DEFER_S
 from hub.opendental.http_client import HttpClient, HttpReply
 from hub.opendental.office import OfficeApi
 from hub.opendental.pacer import Pacer
-from hub.opendental.replies import APPOINTMENT, COMMLOG, DOCUMENT, PATIENT, PAYMENT, Table
+from hub.opendental.replies import (
+    APPOINTMENT,
+    COMMLOG,
+    DOCUMENT,
+    PATIENT,
+    PAYMENT,
+    SHEET,
+    SHEET_FIELD,
+    Table,
+)
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
 from hub.tls import handshake_failure
 
@@ -115,6 +124,23 @@ class OpenDentalClient:
         """Documents POST Upload: the file travels as base64 in the body, up to Open Dental's
         body limit of 16.8 million characters."""
         return await self._create(DOCUMENT, "/documents/Upload", body)
+
+    # A sheet is filled in several calls, none idempotent (opendental-api.md §4.7); the writer
+    # records a recovery point after each (hub/writer/sheet_fill.py).
+
+    async def create_sheet(self, body: WireBody) -> Created:
+        """Sheets POST: the sheet and every field of its definition, no values."""
+        return await self._create(SHEET, "/sheets", body)
+
+    async def list_sheet_fields(self, sheet_num: int) -> list[Row]:
+        """The sheet's fields, each with its SheetFieldNum, FieldName, FieldType, FieldValue."""
+        rows = await self._list("/sheetfields", {"SheetNum": sheet_num})
+        return _matching(rows, "SheetNum", sheet_num)
+
+    async def set_sheet_field(self, sheet_field_num: int, value: str) -> Updated:
+        """SheetFields PUT: one field's FieldValue."""
+        path = f"/sheetfields/{sheet_field_num}"
+        return await self._update(SHEET_FIELD, sheet_field_num, path, {"FieldValue": value})
 
     # Reads ----------------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ APPOINTMENT = Table(name="appointment", key_field="AptNum")
 COMMLOG = Table(name="commlog", key_field="CommlogNum")
 PAYMENT = Table(name="payment", key_field="PayNum")
 DOCUMENT = Table(name="document", key_field="DocNum")
+SHEET = Table(name="sheet", key_field="SheetNum")
+SHEET_FIELD = Table(name="sheetfield", key_field="SheetFieldNum")
 
 
 def _json(response: HttpReply) -> JsonValue:

@@ -11,7 +11,7 @@ from typing import Protocol
 from hub.ledger import LedgerTrace
 
 # Contract names are "<resource>.<action>"; these actions make a new row.
-CREATE_ACTIONS = (".create", ".upload")
+CREATE_ACTIONS = (".create", ".upload", ".fill")
 
 
 class KnownRows(Protocol):

@@ -19,10 +19,19 @@ from odsim.catalog import enum_of, table
 from odsim.config import Permission
 from odsim.errors import bad_request, not_found, required
 from odsim.fields import FieldSpec, Kind, int_of, office_now, parse_fields
-from odsim.handlers.common import Row, created, fetch_row, insert_row, ok, update_row
+from odsim.handlers.common import (
+    Row,
+    Where,
+    created,
+    fetch_row,
+    insert_row,
+    ok,
+    select_page,
+    update_row,
+)
 from odsim.handlers.patient_rules import known_patient, live_patient
 from odsim.render import JsonObject, render
-from odsim.state import ctx_of, json_body, url_id
+from odsim.state import ctx_of, json_body, page_of, url_id
 
 routes = web.RouteTableDef()
 _SHEET_TYPES = enum_of("sheet", "SheetType")
@@ -132,10 +141,10 @@ async def get_sheet_fields(request: web.Request) -> web.StreamResponse:
     async with ctx.pools.read(ctx.database) as cur:
         if await fetch_row(cur, "sheet", sheet_num) is None:
             raise not_found("Sheet not found.")
-        await cur.execute(
-            "SELECT * FROM sheetfield WHERE SheetNum = %s ORDER BY SheetFieldNum", (sheet_num,)
-        )
-        rows = await cur.fetchall()
+        where = Where()
+        where.add("SheetNum = %s", sheet_num)
+        rows = await select_page(cur, "sheetfield", where, page_of(request, ctx),
+                                 order="SheetFieldNum")
     return ok([render("sheetfield", row, _FIELD_OUT) for row in rows])
 
 
