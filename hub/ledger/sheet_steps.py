@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from hub.ledger.mysql_session import MySqlSession, Record
+if TYPE_CHECKING:  # the port imports this module's types, and the session imports the port
+    from hub.ledger.mysql_session import MySqlSession, Record
 
 
 class StepKind(StrEnum):

@@ -21,6 +21,7 @@ V1_CONTRACTS = frozenset(
         "commlog.create",
         "payment.create",
         "document.upload",
+        "sheet.fill",
     }
 )
 
