@@ -117,7 +117,9 @@ class Reconciler:
             message = f"The hub could not reconcile the sheet.fill in doubt ({exc})."
             return dead(identity, OutcomeReason.NEEDS_RECONCILE, message)
         self.failing.pop(identity.office, None)
-        self.metrics.reconciled(identity.office, intent.contract, type(verdict).__name__)
+        word = "ambiguous" if isinstance(verdict, Undecidable) else (
+            "found" if verdict.landed else "not_found")
+        self.metrics.reconciled(identity.office, intent.contract, word)
         if isinstance(verdict, Undecidable):
             rows = tuple(OdRow(table=verdict.table, primary_key=k) for k in verdict.primary_keys)
             named = ", ".join(f"{verdict.table} {k}" for k in verdict.primary_keys)
