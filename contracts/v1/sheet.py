@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
+from pydantic.config import JsonDict
 
 from contracts.base import OdCall, OdValue
 from contracts.envelope import Intent
@@ -24,6 +25,16 @@ MAX_VALUE_CHARS = 255
 
 SheetFieldName = Annotated[str, StringConstraints(pattern=r"\S", min_length=1, max_length=255)]
 SheetFieldValue = Annotated[str, StringConstraints(max_length=MAX_VALUE_CHARS)]
+
+
+def _fields_schema(schema: JsonDict) -> None:
+    # Every key is a field name and every value a string: said with propertyNames and
+    # additionalProperties, which validators and generators read for every key (pydantic's
+    # patternProperties would leave a blank key unconstrained).
+    names = schema.pop("patternProperties", {})
+    (values,) = names.values()
+    schema["propertyNames"] = {"minLength": 1, "maxLength": 255, "pattern": r"\S"}
+    schema["additionalProperties"] = values
 
 
 class SheetFill(NamesPatient):
@@ -40,7 +51,8 @@ class SheetFill(NamesPatient):
         max_length=MAX_FIELDS,
         description="Each field to set, by the sheet's own FieldName, to its FieldValue (a "
         "CheckBox takes \"X\" or \"\"). Only InputField, OutputText and CheckBox fields can be "
-        "set; a name the sheet lacks dead-letters the intent before any field is set.",
+        "set; a name the sheet lacks rejects the intent before any field is set.",
+        json_schema_extra=_fields_schema,
     )
 
     def od_fields(self) -> dict[str, OdValue]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from contracts import parse_intent
+from contracts.v1.sheet import SheetFill
 from hub.ledger import MySqlLedger
 from hub.ledger.sheet_steps import SheetStep
 from hub.opendental import Created, OpenDentalClient, Updated, WireBody
@@ -20,6 +22,8 @@ from hub.reconcile import AttemptWindow
 from hub.reconcile.sheets import Resume, Undecidable, reconcile_fill
 from hub.writer.sheet_fill import SheetFillRun
 from odsim.sheet_defs import REGISTRATION_FORM
+from tests.contracts.examples import Example, examples
+from tests.opendental.readonly_support import QueryLog
 from tests.reconcile.scenarios import OFFICE, begin, intent_of, redelivered
 
 FIELDS = {
@@ -183,3 +187,26 @@ async def test_a_field_someone_else_changed_meanwhile_is_for_a_person(
     # Then the hub neither resends nor counts it set: a person decides, with the field
     assert verdict == Undecidable(table="sheetfield", primary_keys=(first.sheet_field_num,),
                                   why=verdict.why)
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in examples("valid-") if e.id.startswith("sheet.fill.")],
+    ids=lambda example: example.id,
+)
+async def test_every_sheet_fill_example_in_doubt_is_looked_up(
+    example: Example, office_db: ReadOnlyDatabase, query_log: QueryLog, ledger: MySqlLedger,
+) -> None:
+    # Given a committed example, its Sheets POST in doubt in an office where nothing landed
+    intent = parse_intent(example.path.read_text())
+    assert isinstance(intent.payload, SheetFill)
+    intent_id = await begin(ledger, intent)
+    doubt = await redelivered(ledger, intent)
+
+    # When it is reconciled
+    verdict = await _resume(ledger, office_db, intent_id, AttemptWindow.of(doubt), 1,
+                            intent.payload.SheetDefNum)
+
+    # Then the sheet lookup ran and found nothing: Sheets POST is sent again
+    assert verdict == Resume(step=None, landed=False)
+    assert [record.query_name for record in query_log.records] == [
+        "reconcile_window", "reconcile_sheet"]
