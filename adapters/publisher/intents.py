@@ -35,6 +35,7 @@ from contracts.v1.patient import (
     PatientUpdateIntent,
 )
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
+from contracts.v1.sheet import SheetFill, SheetFillIntent
 
 _I = TypeVar("_I", bound=Intent)
 
@@ -141,6 +142,17 @@ def document_upload(
     return _build(
         DocumentUploadIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
+
+
+def sheet_fill(
+    payload: SheetFill,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> SheetFillIntent:
+    return _build(SheetFillIntent, payload, office_id, idempotency_key, occurred_at, correlation_id)
 
 
 def _build(
