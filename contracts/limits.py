@@ -27,6 +27,7 @@ MAX_BYTES: Mapping[str, int] = {
     # write "/" as "\\/" (1 character in 64 of random base64, so ~262,000 more at the largest).
     # Not every character escaped here: base64 is ASCII, which no JSON encoder escapes else.
     "document.upload": 17 * MIB,
+    "sheet.fill": 256 * KIB,  # 40 fields, name and value of 255 characters each: 240 KB at worst
 }
 HUB_MAX_BYTES = max(DEFAULT_MAX_BYTES, *MAX_BYTES.values())
 # The largest body of every contract but the document upload: what a small message may be.

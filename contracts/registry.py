@@ -22,6 +22,7 @@ from contracts.v1.patient import PatientCreateIntent, PatientUpdateIntent
 from contracts.v1.payment import PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefundIntent
 from contracts.v1.problem import ProblemCreateIntent
+from contracts.v1.sheet import SheetFillIntent
 from contracts.v2.appointment import AppointmentConfirmIntentV2
 from contracts.v2.commlog import CommlogCreateIntentV2
 
@@ -43,6 +44,7 @@ INTENT_MODELS: tuple[type[Intent], ...] = (
     AllergyCreateIntent,
     MedicationCreateIntent,
     ProblemCreateIntent,
+    SheetFillIntent,
 )
 
 

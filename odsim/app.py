@@ -29,6 +29,7 @@ from odsim.handlers import (
     payments,
     reference,
     securitylogs,
+    sheets,
 )
 from odsim.outages import OutageController
 from odsim.state import STATE_KEY, SimState
@@ -40,6 +41,7 @@ ROUTE_TABLES = (
     securitylogs.routes, reference.routes,
     appointment_notes.routes, payment_refunds.routes,
     patfields.routes, allergies.routes, medicationpats.routes, diseases.routes,
+    sheets.routes,
 )
 
 

@@ -24,7 +24,8 @@ class Permission(StrEnum):
     COMM = "Comm"
     PAYMENTS = "Payments"
     DOCUMENTS = "Documents"  # only Documents POST Upload
-    ALL_OTHERS = "AllOthers"  # PatFields, Allergies, MedicationPats, Diseases writes
+    # PatFields, Allergies, MedicationPats, Diseases; Sheets POST, SheetFields PUT (§4.7)
+    ALL_OTHERS = "AllOthers"
 
 
 class ApiMode(StrEnum):

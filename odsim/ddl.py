@@ -14,6 +14,7 @@ OFFICE_TABLES = (
     "securitylog", "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
     "patfield", "patfielddef", "allergy", "allergydef", "medicationpat", "medication", "disease",
     "diseasedef",
+    "sheetdef", "sheetfielddef", "sheet", "sheetfield",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.
@@ -33,6 +34,9 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "securityloghash": (("SecurityLogNum",),),
     "definition": (("Category", "ItemOrder"),),
     "apikey": (("CustApiKey",),),
+    "sheetfielddef": (("SheetDefNum",),),
+    "sheet": (("PatNum", "SheetDefNum", "DateTimeSheet"),),
+    "sheetfield": (("SheetNum",),),
 }
 
 _TEXT_TYPES = frozenset({"varchar", "char", "text", "mediumtext", "longtext"})

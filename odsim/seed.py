@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import aiomysql
 
+from odsim.sheet_defs import seed_sheet_defs
+
 # Definition categories (DefCat numbers from the schema) and their items, in ItemOrder.
 DEFINITIONS: dict[int, tuple[str, ...]] = {
     2: ("Not Called", "Unconfirmed", "Sent", "Confirmed", "Not Accepted", "Failed", "Texted",
@@ -125,3 +127,4 @@ async def seed_office(cur: aiomysql.Cursor, *, dev_name: str, customer_keys: lis
     await _seed_definitions(cur)
     await _seed_clinical_lists(cur)
     await _seed_api_keys(cur, dev_name, customer_keys)
+    await seed_sheet_defs(cur)

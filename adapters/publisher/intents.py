@@ -46,6 +46,7 @@ from contracts.v1.patient import (
 from contracts.v1.payment import PaymentCreate, PaymentCreateIntent
 from contracts.v1.payment_refund import PaymentRefund, PaymentRefundIntent
 from contracts.v1.problem import ProblemCreate, ProblemCreateIntent
+from contracts.v1.sheet import SheetFill, SheetFillIntent
 from contracts.v2.appointment import AppointmentConfirmIntentV2, AppointmentConfirmV2
 from contracts.v2.commlog import CommlogCreateIntentV2, CommlogCreateV2
 
@@ -272,6 +273,17 @@ def problem_create(
     return _build(
         ProblemCreateIntent, payload, office_id, idempotency_key, occurred_at, correlation_id
     )
+
+
+def sheet_fill(
+    payload: SheetFill,
+    *,
+    office_id: str,
+    idempotency_key: str,
+    occurred_at: datetime | None = None,
+    correlation_id: str | None = None,
+) -> SheetFillIntent:
+    return _build(SheetFillIntent, payload, office_id, idempotency_key, occurred_at, correlation_id)
 
 
 def _build(

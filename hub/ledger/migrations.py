@@ -377,6 +377,26 @@ ALTER TABLE vendor_refs DROP CONSTRAINT ck_vendor_refs_kind,
     ADD CONSTRAINT ck_vendor_refs_kind CHECK (kind IN ('patient', 'appointment', 'payment'))
 """
 
+# sheet.fill's recovery points: one row per call that took effect, committed before the next call
+# (hub/writer/sheet_fill.py). seq 0: the sheet was made (sheet_num); 1: its fields were listed
+# (detail: each field's SheetFieldNum, FieldType and value as made, JSON); 2 and on: one field
+# was set (field_name, sheet_field_num). The primary key refuses a step recorded twice.
+_SHEET_FILL_STEPS = f"""
+CREATE TABLE sheet_fill_steps (
+    intent_id BIGINT UNSIGNED NOT NULL,
+    seq INT UNSIGNED NOT NULL,
+    kind VARCHAR(16) {CODE} NOT NULL,
+    sheet_num BIGINT NULL,
+    field_name VARCHAR(255) {EXACT} NULL,
+    sheet_field_num BIGINT NULL,
+    detail MEDIUMTEXT NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (intent_id, seq),
+    CONSTRAINT fk_sheet_fill_steps_intent FOREIGN KEY (intent_id) REFERENCES intents (id)
+        ON DELETE CASCADE
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -401,4 +421,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         statements=(_DEAD_LETTER_EXPIRIES, _EXPIRIES_NO_DELETE, _EXPIRIES_NO_UPDATE),
     ),
     Migration(version=14, name="payment_refs", statements=(_PAYMENT_REFS,)),
+    Migration(version=15, name="sheet_fill_steps", statements=(_SHEET_FILL_STEPS,)),
 )

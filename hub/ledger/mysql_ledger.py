@@ -46,6 +46,13 @@ from hub.ledger.mysql_rows import (
 )
 from hub.ledger.mysql_session import MySqlSession, Record, ignore_query
 from hub.ledger.port import QueryObserver
+from hub.ledger.sheet_steps import (
+    SheetProgress,
+    SheetStep,
+    read_progress,
+    read_sheets_recorded,
+    record_step,
+)
 from hub.settings import MySqlSettings
 
 _NOW = "UTC_TIMESTAMP(6)"
@@ -222,6 +229,17 @@ class MySqlLedger:
             retrying_s=_seconds(record["retrying_us"]),
             attempt_age_s=_seconds(record["attempt_age_us"]),
         )
+
+    async def record_sheet_step(self, intent_id: int, step: SheetStep) -> None:
+        await record_step(self._session, intent_id, step)
+
+    async def sheet_progress(self, intent_id: int) -> SheetProgress:
+        return await read_progress(self._session, intent_id)
+
+    async def sheets_recorded(
+        self, office_id: str, sheet_nums: list[int], *, besides: int
+    ) -> frozenset[int]:
+        return await read_sheets_recorded(self._session, office_id, sheet_nums, besides=besides)
 
     async def finish(self, intent_id: int, finish: Finish, *, batching_s: float = 0.0) -> bool:
         values = (

@@ -25,6 +25,7 @@ from hub.ledger.models import (
     RefKind,
     RetryBudget,
 )
+from hub.ledger.sheet_steps import SheetProgress, SheetStep
 
 
 class QueryObserver(Protocol):
@@ -59,6 +60,20 @@ class Ledger(Protocol):
 
     async def retry_budget(self, intent_id: int) -> RetryBudget | None:
         """What the intent's retries have used so far; None if there is no such intent."""
+        ...
+
+    async def record_sheet_step(self, intent_id: int, step: SheetStep) -> None:
+        """A sheet.fill's recovery point, committed before its next call (sheet_steps.py)."""
+        ...
+
+    async def sheet_progress(self, intent_id: int) -> SheetProgress:
+        """What a sheet.fill's recovery points say: the sheet, its fields, those set."""
+        ...
+
+    async def sheets_recorded(
+        self, office_id: str, sheet_nums: list[int], *, besides: int
+    ) -> frozenset[int]:
+        """Which of these sheets another fill than intent ``besides`` recorded making."""
         ...
 
     async def finish(self, intent_id: int, finish: Finish, *, batching_s: float = 0.0) -> bool:

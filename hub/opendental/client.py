@@ -38,6 +38,8 @@ from hub.opendental.replies import (
     PATFIELD,
     PATIENT,
     PAYMENT,
+    SHEET,
+    SHEET_FIELD,
     Table,
 )
 from hub.opendental.results import ApiCall, Created, Row, Updated, WireBody
@@ -160,6 +162,23 @@ class OpenDentalClient:
 
     async def create_problem(self, body: WireBody) -> Created:
         return await self._create(DISEASE, "/diseases", body)
+
+    # A sheet is filled in several calls, none idempotent (opendental-api.md §4.7); the writer
+    # records a recovery point after each (hub/writer/sheet_fill.py).
+
+    async def create_sheet(self, body: WireBody) -> Created:
+        """Sheets POST: the sheet and every field of its definition, no values."""
+        return await self._create(SHEET, "/sheets", body)
+
+    async def list_sheet_fields(self, sheet_num: int) -> list[Row]:
+        """The sheet's fields, each with its SheetFieldNum, FieldName, FieldType, FieldValue."""
+        rows = await self._list("/sheetfields", {"SheetNum": sheet_num})
+        return _matching(rows, "SheetNum", sheet_num)
+
+    async def set_sheet_field(self, sheet_field_num: int, value: str) -> Updated:
+        """SheetFields PUT: one field's FieldValue."""
+        path = f"/sheetfields/{sheet_field_num}"
+        return await self._update(SHEET_FIELD, sheet_field_num, path, {"FieldValue": value})
 
     # Reads ----------------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ PATFIELD = Table(name="patfield", key_field="PatFieldNum")
 ALLERGY = Table(name="allergy", key_field="AllergyNum")
 MEDICATIONPAT = Table(name="medicationpat", key_field="MedicationPatNum")
 DISEASE = Table(name="disease", key_field="DiseaseNum")
+SHEET = Table(name="sheet", key_field="SheetNum")
+SHEET_FIELD = Table(name="sheetfield", key_field="SheetFieldNum")
 
 
 def _json(response: HttpReply) -> JsonValue:

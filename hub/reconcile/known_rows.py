@@ -12,8 +12,7 @@ from typing import Protocol
 from hub.ledger import IntentStatus, LedgerTrace
 
 # Contract names are "<resource>.<action>"; these actions make a new row.
-CREATE_ACTIONS = (".create", ".upload",
-                  ".refund")
+CREATE_ACTIONS = (".create", ".upload", ".refund", ".fill")
 
 
 class KnownRows(Protocol):

@@ -28,6 +28,7 @@ V1_CONTRACTS = frozenset(
         "allergy.create",
         "medication.create",
         "problem.create",
+        "sheet.fill",
     }
 )
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from contracts import FieldError, Intent, OdRow, OutcomeReason, OutcomeStatus, Payload
+from contracts.v1.sheet import SheetFill
 from hub.errors import HubError, PermanentError
 from hub.ledger import ApiCallRecord, Charge, Ledger, RefKind
 from hub.opendental import (
@@ -32,6 +33,7 @@ from hub.opendental import (
     Updated,
     WireBody,
 )
+from hub.opendental.results import Row
 from hub.writer.decisions import (
     RECONCILED,
     Final,
@@ -43,6 +45,7 @@ from hub.writer.decisions import (
 )
 from hub.writer.intake import Claimed, OwnAttempts
 from hub.writer.retrying import API_FAILURES, ApiFailure, AttemptTimedOut, RetryPolicy
+from hub.writer.sheet_fill import SheetFillRun
 
 OnCall = Callable[[ApiCall], None]
 
@@ -65,6 +68,9 @@ class OpenDentalWrites(Protocol):
     async def create_allergy(self, body: WireBody) -> Created: ...
     async def create_medication(self, body: WireBody) -> Created: ...
     async def create_problem(self, body: WireBody) -> Created: ...
+    async def create_sheet(self, body: WireBody) -> Created: ...
+    async def list_sheet_fields(self, sheet_num: int) -> list[Row]: ...
+    async def set_sheet_field(self, sheet_field_num: int, value: str) -> Updated: ...
 
 
 class OfficeApis(Protocol):
@@ -92,11 +98,17 @@ class OdRequest:
 
     body: WireBody
     path_key: int | None = None  # PatNum or AptNum in the URL, resolved from a ref if need be
+    fill: SheetFillRun | None = None  # sheet.fill's calls after the first, with their points
 
     def key(self) -> int:
         if self.path_key is None:
             raise ValueError("this call names its row in the path, but no key was resolved")
         return self.path_key
+
+    async def filled(self, od: OpenDentalWrites) -> Created:
+        if self.fill is None:
+            raise ValueError("a sheet.fill request carries its fill")
+        return await self.fill.run(od, self.body)
 
 
 ApiMethod = Callable[[OpenDentalWrites, OdRequest], Awaitable[Created | Updated]]
@@ -119,6 +131,7 @@ CALLS: Mapping[tuple[str, int], ApiMethod] = {
     ("allergy.create", 1): lambda od, r: od.create_allergy(r.body),
     ("medication.create", 1): lambda od, r: od.create_medication(r.body),
     ("problem.create", 1): lambda od, r: od.create_problem(r.body),
+    ("sheet.fill", 1): lambda od, r: r.filled(od),
 }
 """(contract, major version) → the client call; a test checks every served contract is here."""
 
@@ -130,10 +143,22 @@ ALREADY_BROKEN = "only scheduled appointments may be broken"
 
 
 async def request_for(
-    ledger: Ledger, identity: IntentIdentity, payload: Payload
+    ledger: Ledger, identity: IntentIdentity, payload: Payload, *, call_timeout_s: float = 0.0
 ) -> OdRequest | Final:
     """The request to send, or ``unknown_reference`` when a reference names nothing this vendor
-    created in this office."""
+    created in this office. A sheet.fill's request carries its run (``call_timeout_s`` a call)."""
+    request = await _request_for(ledger, identity, payload)
+    if isinstance(request, OdRequest) and isinstance(payload, SheetFill):
+        assert identity.intent_id is not None  # only claimed intents are sent
+        fill = SheetFillRun(ledger=ledger, intent_id=identity.intent_id,
+                            fields=payload.fields, call_timeout_s=call_timeout_s)
+        return replace(request, fill=fill)
+    return request
+
+
+async def _request_for(
+    ledger: Ledger, identity: IntentIdentity, payload: Payload
+) -> OdRequest | Final:
     body = payload.od_fields()
     subject = payload.subject()
     if subject is None:
@@ -244,8 +269,10 @@ class Applier:
         """The call's result, or the hub error it failed with (as a value, to classify)."""
         method = CALLS[(intent.contract, intent.version)]
         writes = self.apis.writes_for(identity.office, calls)
+        # A fill of several calls gives each call the attempt's time limit (sheet_fill.py).
+        timeout_s = None if request.fill is not None else self.attempt_timeout_s
         try:
-            async with asyncio.timeout(self.attempt_timeout_s):
+            async with asyncio.timeout(timeout_s):
                 return await method(writes, request)
         except API_FAILURES as exc:
             return exc

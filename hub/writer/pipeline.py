@@ -173,7 +173,10 @@ class Pipeline:
         )
         if isinstance(claimed, Final):
             return claimed
-        request = await request_for(self.ledger, claimed.identity, intent.payload)
+        request = await request_for(
+            self.ledger, claimed.identity, intent.payload,
+            call_timeout_s=self.applier.attempt_timeout_s,
+        )
         if isinstance(request, Final):
             return request
         if claimed.doubt is not None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from contracts import Intent, OdRow, OutcomeReason
 from hub.errors import HubError, ReadOnlyViolation, TransientError
-from hub.ledger import Ledger
+from hub.ledger import Charge, Ledger
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import (
     Ambiguous,
@@ -34,6 +34,7 @@ from hub.reconcile import (
     ReconcileVerdict,
     reconcile,
 )
+from hub.reconcile.sheets import Undecidable, reconcile_fill
 from hub.writer.application import OdRequest
 from hub.writer.decisions import (
     RECONCILED,
@@ -77,6 +78,8 @@ class Reconciler:
             waiting = self._wait_for_foreign_attempt(claimed)
             if waiting is not None:
                 return waiting
+        if request.fill is not None:
+            return await self._resume_fill(claimed, intent, request)
         answer = await self._ask(identity, intent, request, AttemptWindow.of(doubt))
         if isinstance(answer, Final | Hold):
             return answer
@@ -87,6 +90,51 @@ class Reconciler:
         if isinstance(answer, Ambiguous):
             return _ambiguous(identity, answer)
         return await self._send_again(claimed)
+
+    async def _resume_fill(
+        self, claimed: Claimed, intent: Intent, request: OdRequest
+    ) -> Claimed | Final | Hold:
+        """A sheet.fill in doubt: the one call after its last recovery point is asked about
+        (hub/reconcile/sheets.py); the fill then resumes after its points."""
+        identity, doubt = claimed.identity, claimed.doubt
+        assert identity.intent_id is not None and doubt is not None and request.fill is not None
+        intent_id = identity.intent_id
+
+        async def recorded(nums: list[int]) -> frozenset[int]:
+            return await self.ledger.sheets_recorded(identity.office, nums, besides=intent_id)
+
+        progress = await self.ledger.sheet_progress(intent_id)
+        try:
+            verdict = await reconcile_fill(
+                self.databases[identity.office], progress=progress,
+                fields=request.fill.fields, pat_num=int(request.body["PatNum"]),
+                sheet_def_num=int(request.body["SheetDefNum"]),
+                window=AttemptWindow.of(doubt), sheets_recorded=recorded,
+            )
+        except (TransientError, ReadOnlyViolation) as exc:
+            return self._unavailable(identity, exc)
+        except HubError as exc:  # the lookup itself does not fit: a person reconciles
+            message = f"The hub could not reconcile the sheet.fill in doubt ({exc})."
+            return dead(identity, OutcomeReason.NEEDS_RECONCILE, message)
+        self.failing.pop(identity.office, None)
+        word = "ambiguous" if isinstance(verdict, Undecidable) else (
+            "found" if verdict.landed else "not_found")
+        self.metrics.reconciled(identity.office, intent.contract, word)
+        if isinstance(verdict, Undecidable):
+            rows = tuple(OdRow(table=verdict.table, primary_key=k) for k in verdict.primary_keys)
+            named = ", ".join(f"{verdict.table} {k}" for k in verdict.primary_keys)
+            message = f"The sheet.fill in doubt cannot be resumed: {verdict.why} ({named}); "
+            message += "a person decides."
+            return dead(identity, OutcomeReason.AMBIGUOUS, message, rows)
+        if verdict.step is not None:
+            await self.ledger.record_sheet_step(intent_id, verdict.step)
+        if not verdict.landed:
+            return await self._send_again(claimed)
+        # The call in doubt landed and is recorded now: the fill goes on, nothing charged.
+        await self.ledger.release_attempt(
+            intent_id, "in doubt; reconciled as landed, resumed", Charge.FREE
+        )
+        return replace(claimed, doubt=None, resent=True)
 
     def _wait_for_foreign_attempt(self, claimed: Claimed) -> Hold | None:
         age_s = claimed.budget.attempt_age_now_s() or 0.0
