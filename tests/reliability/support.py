@@ -43,9 +43,11 @@ ROWS_OF = {
 }
 
 
-def intent_of(contract: str, office: str, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+def intent_of(
+    contract: str, office: str, key: str, payload: dict[str, Any], version: int = 1
+) -> dict[str, Any]:
     return {
-        "contract": contract, "version": 1, "idempotency_key": key, "office_id": office,
+        "contract": contract, "version": version, "idempotency_key": key, "office_id": office,
         "occurred_at": "2031-05-01T09:30:00-05:00", "payload": payload,
     }
 
@@ -55,7 +57,7 @@ def scenario_intent(scenario: Scenario, office: str, patient_ref: str) -> dict[s
     payload = dict(scenario.payload)
     if scenario.names_patient:
         payload["PatientRef"] = patient_ref
-    return intent_of(scenario.contract, office, unique("key"), payload)
+    return intent_of(scenario.contract, office, unique("key"), payload, scenario.version)
 
 
 def rows_args(scenario: Scenario, pat_num: int) -> tuple[object, ...]:
@@ -70,6 +72,8 @@ def twin_body(scenario: Scenario, pat_num: int, twin: int) -> dict[str, Any]:
     if scenario.names_patient:
         body["PatNum"] = pat_num
     body[scenario.twin_field] = scenario.twin_values[twin]
+    if scenario.contract == "commlog.create" and scenario.version == 2 and "CommType" in body:
+        body["commType"] = body.pop("CommType")  # a type's name, as Open Dental's API takes it
     return body
 
 
