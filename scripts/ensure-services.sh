@@ -4,15 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-wait_for() {  # wait_for NAME SECONDS COMMAND...
-  local name=$1 seconds=$2; shift 2
-  for _ in $(seq "$seconds"); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 1
-  done
-  echo "ensure-services: $name did not come up within ${seconds}s" >&2
-  return 1
-}
+# shellcheck source=scripts/wait-for.sh
+. scripts/wait-for.sh
 
 if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
   echo "ensure-services: starting MariaDB"

@@ -13,15 +13,8 @@ cd "$(dirname "$0")/.."
 tls_dir=${HUB_TLS_DIR:-/var/lib/hub-tls}
 scripts/make-certs.sh "$tls_dir"
 
-wait_for() {  # wait_for NAME SECONDS COMMAND...
-  local name=$1 seconds=$2; shift 2
-  for _ in $(seq "$seconds"); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 1
-  done
-  echo "local-tls: $name did not come up within ${seconds}s" >&2
-  return 1
-}
+# shellcheck source=scripts/wait-for.sh
+. scripts/wait-for.sh
 
 install_copy() {  # install_copy OWNER DESTDIR: 0 when the copy changed
   local owner=$1 dest=$2 changed=1
