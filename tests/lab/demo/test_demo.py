@@ -22,16 +22,18 @@ from tests.support.audit import said, trail
 from tests.tls.support import LOCAL_CA_DIR
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 3 signed
-# forms (document uploads), 3 allergies, 3 medications, 3 problems, 3 patient fields, 2 exact
-# duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (31 confirmed) and
+# forms (document uploads, the first a PDF of 5 MB), 3 allergies, 3 medications, 3 problems, 3
+# patient fields, 1 registration sheet of 11 fields, 2 exact duplicates, 1 reused key, 3 invalid
+# bodies, 1 payment outside its agreement (32 confirmed) and
 # 1 patient for a foreign office; demo-reminders 2 confirmations, 1 break, 1 reschedule (a longer
 # visit), 1 appointment note, 3 notes, 3 payments, 1 exact duplicate, 1 refund of the first
 # payment (13 confirmed) and 1 note claiming to be demo-forms.
-PUBLISHED = 44
-APPLIED = 36
+PUBLISHED = 45
+APPLIED = 37
 REJECTED = {"invalid": 3, "idempotency_conflict": 1, "unauthorized": 1}
 CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 4, "document": 3,
-                   "allergy": 3, "medicationpat": 3, "disease": 3, "patfield": 3}
+                   "allergy": 3, "medicationpat": 3, "disease": 3, "patfield": 3, "sheet": 1}
+SHEET_FIELDS = 11
 INVALID_ERRORS = {
     ("payload.Birthdate", "date_format"),
     ("payload.FavoriteColor", "extra_forbidden"),
