@@ -158,10 +158,13 @@ def signed_pdf(run: Run, index: int, size: int = 0) -> bytes:
     deterministic bytes to at least ``size`` bytes in all, and the trailer. Built in memory."""
     head = f"%PDF-1.4\n% demo {run.id} intake form {index}, signed online\n".encode()
     tail = b"\nendstream\nendobj\ntrailer\n<< /Size 2 >>\n%%EOF\n"
-    pad = max(size - len(head) - len(tail) - 64, 0)
+    def opening(length: int) -> bytes:
+        return f"1 0 obj\n<< /Length {length} >>\nstream\n".encode()
+
+    pad = max(size - len(head) - len(tail) - len(opening(size)), 0)
     chunk = f"demo {run.id} scanned form {index} ".encode()
     stream = (chunk * (pad // len(chunk) + 1))[:pad]
-    return head + f"1 0 obj\n<< /Length {len(stream)} >>\nstream\n".encode() + stream + tail
+    return head + opening(len(stream)) + stream + tail
 
 
 def _form_document(run: Run, cast: Cast, index: int) -> Step:
@@ -297,7 +300,8 @@ def forms_steps(run: Run, cast: Cast, patients: int, form: int) -> list[Step]:
     repeats = [replace(step, expect=labels.DUPLICATE) for step in (new[0], bookings[0])]
     return [
         *new, *bookings, *notes, *documents, *clinical, *sheets, *repeats,
-        _conflict(run, cast, new[0]), *_invalid(run, cast), _unauthorized(run, cast), _foreign_office(run, cast),
+        _conflict(run, cast, new[0]), *_invalid(run, cast), _unauthorized(run, cast),
+        _foreign_office(run, cast),
     ]
 
 
