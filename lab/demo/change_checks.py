@@ -23,11 +23,14 @@ _NOTE_COUNT = (
 )
 
 # The sheet's rows for the names sent, and those of them holding the value sent (each field of a
-# sheet is one sheetfield row; a name twice or a value unset would show).
-_SHEET_NAMED = "SELECT COUNT(*) AS n FROM sheetfield WHERE SheetNum = %s AND FieldName IN ({names})"
+# sheet is one sheetfield row; a name twice or a value unset would show). BINARY: byte for byte,
+# since Open Dental's collation would take a CheckBox's "x" for the "X" sent.
+_SHEET_NAMED = (
+    "SELECT COUNT(*) AS n FROM sheetfield WHERE SheetNum = %s AND BINARY FieldName IN ({names})"
+)
 _SHEET_SET = (
-    "SELECT COUNT(*) AS n FROM sheetfield WHERE SheetNum = %s AND (FieldName, FieldValue) IN"
-    " ({pairs})"
+    "SELECT COUNT(*) AS n FROM sheetfield WHERE SheetNum = %s"
+    " AND (BINARY FieldName, BINARY FieldValue) IN ({pairs})"
 )
 
 
