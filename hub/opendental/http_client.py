@@ -12,6 +12,7 @@ the writer alone decides what is sent again, after looking.
 
 from __future__ import annotations
 
+import io
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,19 @@ import aiohttp
 
 from hub.opendental.constants import CONNECT_TIMEOUT_S, POOL_TIMEOUT_S, READ_TIMEOUT_S
 
+# aiohttp writes a body given as bytes in one piece and warns, over 1 MiB, that it may hold the
+# event loop; a body above this size goes as a file-like object, which aiohttp streams in chunks
+# (a document upload's base64 runs to 16 MB).
+STREAMED_BODY_BYTES = 2**20
+
 Query = Mapping[str, str | int]
+
+
+def _body(content: str | bytes | None) -> str | bytes | io.BytesIO | None:
+    if content is None or len(content) <= STREAMED_BODY_BYTES // 4:
+        return content  # small: even in UTF-8 (4 bytes a character at most) under the limit
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    return io.BytesIO(raw) if len(raw) > STREAMED_BODY_BYTES else raw
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +104,7 @@ class HttpClient:
             url,
             params=params,
             headers=headers,
-            data=content,
+            data=_body(content),
             allow_redirects=False,  # a redirect is a misconfigured base URL, never to follow
             timeout=self._timeout,
         ) as response:

@@ -39,6 +39,8 @@ ROW_QUERIES = {
     f" ON p.PatNum = s.PatNum WHERE {_PATIENT} AND s.PatNote = %s",
     "patfield": "SELECT f.PatFieldNum AS num FROM patfield f JOIN patient p"
     f" ON p.PatNum = f.PatNum WHERE {_PATIENT} AND f.FieldName = %s AND f.FieldValue = %s",
+    "sheet": "SELECT h.SheetNum AS num FROM sheet h JOIN patient p"
+    f" ON p.PatNum = h.PatNum WHERE {_PATIENT} AND h.SheetDefNum = %s",
 }
 # Every row of a table that belongs to the run's patients (they share the run's surname).
 TOTAL_QUERIES = {
@@ -59,6 +61,8 @@ TOTAL_QUERIES = {
     " ON p.PatNum = s.PatNum WHERE p.LName = %s",
     "patfield": "SELECT COUNT(*) AS n FROM patfield f JOIN patient p"
     " ON p.PatNum = f.PatNum WHERE p.LName = %s",
+    "sheet": "SELECT COUNT(*) AS n FROM sheet h JOIN patient p"
+    " ON p.PatNum = h.PatNum WHERE p.LName = %s",
 }
 
 

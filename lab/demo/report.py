@@ -38,7 +38,7 @@ class DemoReport:
     links: tuple[LinkTls, ...]  # each link as its server saw it; empty when run without TLS
     trace_target: str  # vendor:key of the intent traced
     trace_text: str | None  # ``hub trace`` of it; None when the ledger has no such intent
-    changes: tuple[ChangeCheck, ...] = ()  # each applied reschedule's and note's row read back
+    changes: tuple[ChangeCheck, ...] = ()  # each applied reschedule, note and sheet read back
 
     @property
     def checks(self) -> dict[str, bool]:
@@ -120,7 +120,7 @@ def _checks_json(report: DemoReport) -> Json:
     checks["od_rows_per_applied_change"] = {
         "ok": ok["od_rows_per_applied_change"],
         "changes": [
-            {"contract": c.contract, "idempotency_key": c.key, "apt_num": c.apt_num,
+            {"contract": c.contract, "idempotency_key": c.key, "od_num": c.od_num,
              "ok": c.ok, "seen": c.seen}
             for c in report.changes
         ],

@@ -139,6 +139,25 @@ async def _vendors(config: DemoConfig, stack: Stack, book: OutcomeBook) -> Async
             raise DemoError(f"a vendor's outcomes could not be read: {failure}") from failure
 
 
+_FORM = "SELECT SheetDefNum FROM sheetdef WHERE Description = %s ORDER BY SheetDefNum LIMIT 1"
+
+
+async def _registration_form(config: DemoConfig, stack: Stack) -> int:
+    """The SheetDefNum of the office's registration form, which demo-forms fills: each office
+    numbers its own sheet definitions, so the vendor learns it from the office, not the code."""
+    db = stack.registry.office(config.cast.office).db.connection(config.settings.tls)
+    async with ReadOnlyDatabase.open(
+        db, timeout_s=config.settings.od_sql_timeout_s, max_concurrent=1, observer=_Unmeasured(),
+    ) as od:
+        rows = await od.select("demo_registration_form", _FORM, (script.REGISTRATION_FORM,))
+    if not rows:
+        raise DemoError(
+            f"{config.cast.office}'s Open Dental has no sheet definition "
+            f"{script.REGISTRATION_FORM!r} (sheetdef.Description), which demo-forms fills"
+        )
+    return int(str(rows[0]["SheetDefNum"]))
+
+
 async def _play(
     config: DemoConfig, stack: Stack, run: Run, book: OutcomeBook, progress: Progress
 ) -> tuple[list[Sent], list[LinkTls]]:
@@ -147,8 +166,10 @@ async def _play(
     deadline = asyncio.get_running_loop().time() + config.outcome_timeout_s
     sent: list[Sent] = []
     tick = _Ticker(progress, book, lambda: sum(_expected(sent).values()))
+    form = await _registration_form(config, stack)
     async with _vendors(config, stack, book) as (forms, reminders):
-        sent += await _publish(forms, script.forms_steps(run, cast, config.patients), progress)
+        steps = script.forms_steps(run, cast, config.patients, form)
+        sent += await _publish(forms, steps, progress)
         found = await _learn(book, run, config, deadline, tick)
         progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
         sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)

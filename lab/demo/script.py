@@ -1,7 +1,9 @@
 """The scripted mix, pure: which vendor publishes which intent, and where it must end.
 
-    forms_steps(run, cast, n)          phase 1, demo-forms: n new patients, their appointments,
-                                       notes and signed forms (document uploads) by its own
+    forms_steps(run, cast, n, form)    phase 1, demo-forms: n new patients, their appointments,
+                                       notes and signed forms (document uploads, the first one
+                                       a PDF of 5 MB), the first patient's registration sheet
+                                       (sheet.fill of 11 fields) by its own
                                        PatientRef, exact duplicates, a key
                                        reused with another payload, invalid bodies, a contract
                                        outside its agreement, an office it has no agreement for
@@ -37,6 +39,7 @@ from contracts.v1.patient import PatientCreate
 from contracts.v1.payment import PaymentCreate
 from contracts.v1.payment_refund import PaymentRefund
 from contracts.v1.problem import ProblemCreate
+from contracts.v1.sheet import SheetFill
 from contracts.v2.appointment import AppointmentConfirmV2
 from contracts.v2.commlog import CommlogCreateV2
 from lab.demo import labels
@@ -57,7 +60,7 @@ class CreatedRow:
     """The row a create would make, by its natural key: the patient's, plus (AptDateTime, Op)
     for an appointment, (Note,) for a commlog, (PayAmt,) for a payment, (Description,) for a
     document, (Reaction,) for an allergy, (PatNote,) for a medication or a problem, (FieldName,
-    FieldValue) for a patient's field."""
+    FieldValue) for a patient's field, (SheetDefNum,) for a filled sheet."""
 
     table: str
     person: Person
@@ -145,17 +148,61 @@ def _form_note(run: Run, cast: Cast, index: int) -> Step:
     return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
 
 
+# The first signed form is a scanned one: a PDF of at least 5 MB, so the demo carries a large
+# upload through the broker, the writer and Open Dental's API (issue 18).
+LARGE_PDF_BYTES = 5 * 1024 * 1024
+
+
+def signed_pdf(run: Run, index: int, size: int = 0) -> bytes:
+    """A valid-looking PDF naming only the run and form: a header, one stream object padded with
+    deterministic bytes to at least ``size`` bytes in all, and the trailer. Built in memory."""
+    head = f"%PDF-1.4\n% demo {run.id} intake form {index}, signed online\n".encode()
+    tail = b"\nendstream\nendobj\ntrailer\n<< /Size 2 >>\n%%EOF\n"
+    def opening(length: int) -> bytes:
+        return f"1 0 obj\n<< /Length {length} >>\nstream\n".encode()
+
+    pad = max(size - len(head) - len(tail) - len(opening(size)), 0)
+    chunk = f"demo {run.id} scanned form {index} ".encode()
+    stream = (chunk * (pad // len(chunk) + 1))[:pad]
+    return head + opening(len(stream)) + stream + tail
+
+
 def _form_document(run: Run, cast: Cast, index: int) -> Step:
-    """The signed form itself, filed in the patient's images module (a small PDF-like file)."""
+    """The signed form itself, filed in the patient's images module (the first one 5 MB)."""
     description = f"Signed intake form (demo {run.id}, form {index})"
-    signed = f"%PDF-1.4\n% demo {run.id} intake form {index}, signed online\n%%EOF\n"
+    signed = signed_pdf(run, index, LARGE_PDF_BYTES if index == 1 else 0)
     payload = DocumentUpload(
         PatientRef=run.key("patient", index), extension=".pdf", Description=description,
-        rawBase64=base64.b64encode(signed.encode()).decode(), ImgType="Document",
+        rawBase64=base64.b64encode(signed).decode(), ImgType="Document",
     )
     key = run.key(FORMS, "document", index)
     intent = intents.document_upload(payload, office_id=cast.office, idempotency_key=key)
     created = CreatedRow(table="document", person=person(run, index), detail=(description,))
+    return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
+
+
+# The office's customized patient form (its sheetdef Description) and the fields demo-forms
+# sets by name.
+REGISTRATION_FORM = "Patient Registration (hub simulator)"
+REGISTRATION_TEXT = ("preferredName", "emergencyContactName", "emergencyContactPhone",
+                     "employer", "occupation", "referredBy", "reasonForVisit",
+                     "lastDentalVisit", "pharmacy")
+REGISTRATION_CHECKBOXES = ("consentToText", "consentToEmail")
+
+
+def registration_fields(run: Run, index: int) -> dict[str, str]:
+    """What the form's answers were: text naming the run and form, checkboxes checked."""
+    text = {name: f"{name} (demo {run.id}, form {index})" for name in REGISTRATION_TEXT}
+    return text | dict.fromkeys(REGISTRATION_CHECKBOXES, "X")
+
+
+def _form_sheet(run: Run, cast: Cast, index: int, form: int) -> Step:
+    """The registration form as the office's own sheet, its fields set by their FieldNames."""
+    payload = SheetFill(PatientRef=run.key("patient", index), SheetDefNum=form,
+                        fields=registration_fields(run, index))
+    key = run.key(FORMS, "sheet", index)
+    intent = intents.sheet_fill(payload, office_id=cast.office, idempotency_key=key)
+    created = CreatedRow(table="sheet", person=person(run, index), detail=(form,))
     return _step(cast.forms, intent, labels.APPLIED, phase=FORMS, creates=created)
 
 
@@ -238,8 +285,9 @@ def _foreign_office(run: Run, cast: Cast) -> Step:
     return replace(step, expect=labels.refused(labels.ACCESS_REFUSED), creates=None)
 
 
-def forms_steps(run: Run, cast: Cast, patients: int) -> list[Step]:
-    """Phase 1, in publishing order (a booking follows its patient in the office's queue)."""
+def forms_steps(run: Run, cast: Cast, patients: int, form: int) -> list[Step]:
+    """Phase 1, in publishing order (a booking follows its patient in the office's queue).
+    ``form``: the SheetDefNum of the office's registration form."""
     if not 1 <= patients <= MAX_PATIENTS:
         raise ValueError(f"patients must be 1 to {MAX_PATIENTS}")
     indexes = range(1, patients + 1)
@@ -248,10 +296,12 @@ def forms_steps(run: Run, cast: Cast, patients: int) -> list[Step]:
     notes = [_form_note(run, cast, i) for i in indexes]
     documents = [_form_document(run, cast, i) for i in indexes]
     clinical = [step for i in indexes for step in _form_clinical(run, cast, i)]
+    sheets = [_form_sheet(run, cast, 1, form)]
     repeats = [replace(step, expect=labels.DUPLICATE) for step in (new[0], bookings[0])]
     return [
-        *new, *bookings, *notes, *documents, *clinical, *repeats, _conflict(run, cast, new[0]),
-        *_invalid(run, cast), _unauthorized(run, cast), _foreign_office(run, cast),
+        *new, *bookings, *notes, *documents, *clinical, *sheets, *repeats,
+        _conflict(run, cast, new[0]), *_invalid(run, cast), _unauthorized(run, cast),
+        _foreign_office(run, cast),
     ]
 
 

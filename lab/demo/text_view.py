@@ -50,7 +50,8 @@ def _checks(report: DemoReport) -> list[str]:
         (ok["repeated_keys_made_one_api_call"],
          f"repeated keys made one API call each (ledger): {repeats or 'none'}"),
         (ok["od_rows_per_applied_change"],
-         "Open Dental holds each applied reschedule's values and each note once "
+         "Open Dental holds each applied reschedule's values, each note once and each "
+         "sheet's fields as sent "
          f"({len(report.changes)} changes, SQL)"),
     ]
     if report.links:

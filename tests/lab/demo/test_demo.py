@@ -4,6 +4,7 @@ the broker's and the writer's refusals come with their reasons; twice in a row."
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import socket
@@ -13,25 +14,29 @@ from pathlib import Path
 import aiomysql
 import pytest
 
+from contracts.v1.document import DocumentUploadIntent
 from hub.audit import os_user
 from lab.cli.demo_cmd import start_simulator
-from lab.demo import DemoError, DemoReport, report_json, report_text, run_demo
+from lab.demo import DemoError, DemoReport, labels, report_json, report_text, run_demo
 from lab.demo.local_tls import LocalTls
+from lab.demo.script import LARGE_PDF_BYTES
 from tests.lab.demo.conftest import DemoWorld, demo_world
 from tests.support.audit import said, trail
 from tests.tls.support import LOCAL_CA_DIR
 
 # The script with 3 patients: demo-forms publishes 3 patients, 3 bookings, 3 notes, 3 signed
-# forms (document uploads), 3 allergies, 3 medications, 3 problems, 3 patient fields, 2 exact
-# duplicates, 1 reused key, 3 invalid bodies, 1 payment outside its agreement (31 confirmed) and
+# forms (document uploads, the first a PDF of 5 MB), 3 allergies, 3 medications, 3 problems, 3
+# patient fields, 1 registration sheet of 11 fields, 2 exact duplicates, 1 reused key, 3 invalid
+# bodies, 1 payment outside its agreement (32 confirmed) and
 # 1 patient for a foreign office; demo-reminders 2 confirmations, 1 break, 1 reschedule (a longer
 # visit), 1 appointment note, 3 notes, 3 payments, 1 exact duplicate, 1 refund of the first
 # payment (13 confirmed) and 1 note claiming to be demo-forms.
-PUBLISHED = 44
-APPLIED = 36
+PUBLISHED = 45
+APPLIED = 37
 REJECTED = {"invalid": 3, "idempotency_conflict": 1, "unauthorized": 1}
 CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 4, "document": 3,
-                   "allergy": 3, "medicationpat": 3, "disease": 3, "patfield": 3}
+                   "allergy": 3, "medicationpat": 3, "disease": 3, "patfield": 3, "sheet": 1}
+SHEET_FIELDS = 11
 INVALID_ERRORS = {
     ("payload.Birthdate", "date_format"),
     ("payload.FavoriteColor", "extra_forbidden"),
@@ -50,6 +55,14 @@ async def od_count(database: str, table: str) -> int:
             return int(count)
     finally:
         conn.close()
+
+
+def applied_upload_sizes(report: DemoReport) -> list[int]:
+    """The decoded size, in bytes, of each document the run uploaded and Open Dental applied."""
+    return sorted(
+        len(base64.b64decode(r.sent.step.body.payload.rawBase64)) for r in report.results
+        if isinstance(r.sent.step.body, DocumentUploadIntent) and r.label == labels.APPLIED
+    )
 
 
 def assert_accounted(report: DemoReport, world: DemoWorld) -> None:
@@ -97,6 +110,17 @@ async def test_the_demo_accounts_for_every_intent_twice_in_a_row(world: DemoWorl
         assert sorted((r.published, r.api_calls) for r in report.repeats) == [
             (2, 1), (2, 1), (3, 1)
         ]
+        # And the sheet was filled once, its 11 fields holding what was sent (SQL), and the
+        # sheet and document rows counted per table
+        sheets = [c for c in report.changes if c.contract == "sheet.fill"]
+        assert [(c.ok, c.seen) for c in sheets] == [(True, f"{SHEET_FIELDS}/{SHEET_FIELDS}/"
+                                                      f"{SHEET_FIELDS}")]
+        counts = {t.table: (t.rows, t.applied_creates) for t in report.tables}
+        assert counts["sheet"] == (1, 1) and counts["document"] == (3, 3)
+        assert "sheet 1/1" in report_text(report)
+        # And one of its applied uploads was a PDF of at least 5 MB
+        sizes = applied_upload_sizes(report)
+        assert len(sizes) == 3 and sizes[-1] >= LARGE_PDF_BYTES > sizes[-2]
     assert first.run.id != second.run.id
     # And Open Dental's tables, counted whole, hold exactly the two runs' applied creates
     for table, per_run in CREATED_PER_RUN.items():

@@ -16,7 +16,7 @@ TODAY = date(2030, 1, 15)
 
 def whole_script(run: Run) -> list[Step]:
     found = {i: Found(pat_num=10 + i, apt_num=20 + i) for i in (1, 2, 3)}
-    return forms_steps(run, Cast(), 3) + reminder_steps(run, Cast(), found)
+    return forms_steps(run, Cast(), 3, 1) + reminder_steps(run, Cast(), found)
 
 
 def test_two_runs_share_no_key_reference_or_patient() -> None:
