@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from hub.dlq import Source
 from hub.ledger.models import TERMINAL_STATUSES
 from lab.chaos.dead_letters import DeadLetters, Letter
-from lab.chaos.effects import Duplicates, Effects
+from lab.chaos.effects import NO_SHEET_FILLS, Duplicates, Effects, SheetFills
 from lab.chaos.ledger_rows import LedgerEntry, VendorKey
 from lab.chaos.plan import Planned
 from lab.chaos.publishing import Sent
@@ -89,6 +89,7 @@ class Accounting:
     letters_scanned: int
     letters_complete: bool
     letters_from_broker: int = 0  # dead-lettered by the broker itself (see ``DeadLetters``)
+    sheets: SheetFills = NO_SHEET_FILLS  # sheet.fill's fields, missing or set twice
 
     def count(self, status: str) -> int:
         return sum(1 for e in self.ended if e.end.status == status)
@@ -130,6 +131,7 @@ def _published(sent: Sequence[Sent]) -> tuple[dict[VendorKey, Planned], int, lis
 def account(
     world: World, sent: Sequence[Sent], ledger: Mapping[VendorKey, LedgerEntry],
     letters: DeadLetters, effects: Effects, duplicates: Duplicates,
+    sheets: SheetFills = NO_SHEET_FILLS,
 ) -> Accounting:
     published, resent, unconfirmed = _published(sent)
     ended = tuple(
@@ -140,5 +142,5 @@ def account(
     return Accounting(
         ended=ended, resent=resent, unconfirmed=tuple(unconfirmed), duplicates=duplicates,
         letters_scanned=letters.scanned, letters_complete=letters.complete,
-        letters_from_broker=letters.from_broker,
+        letters_from_broker=letters.from_broker, sheets=sheets,
     )

@@ -7,12 +7,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.chaos.od_rows import STATE, OdRow
-from lab.chaos.plan import Effect
+from lab.chaos.od_rows import FIELD_SETS, SHEET_FIELDS, STATE, OdRow
+from lab.chaos.plan import Effect, Planned
 
 UPDATE = "patient.update"
 RESCHEDULE = "appointment.update"
 NOTE = "appointment.note"
+SHEET_FILL = "sheet.fill"
+REFUND = "payment.refund"
+NOT_NATURAL_KEYS = (SHEET_FIELDS, FIELD_SETS)  # read for sheet.fill's own checks
 LINE_BREAK = "\r\n"
 
 
@@ -32,9 +35,12 @@ def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     documents per (PatNum, Description), allergies per (PatNum, Reaction), medications and
     problems per (PatNum, PatNote), patient fields per (PatNum, FieldName, FieldValue); and an
     appointment's Note holding a line twice (a note appended twice: the run's notes are each
-    appended once, and differ)."""
+    appended once, and differ); sheets per (PatNum, SheetDefNum): the run fills one form once per
+    patient."""
     sizes: Counter[tuple[str, ...]] = Counter()
     for row in rows:
+        if row.table in NOT_NATURAL_KEYS:
+            continue
         if row.table == STATE:
             for line, times in Counter(row.detail[1].split(LINE_BREAK)).items():
                 sizes[(NOTE, row.database, str(row.pat_num), line)] += times
@@ -51,6 +57,30 @@ def duplicates(rows: Sequence[OdRow]) -> Duplicates:
     return Duplicates(groups=groups, extra_rows=extra)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SheetFills:
+    """The run's sheet.fill intents against Open Dental's sheets: fields of an applied fill not
+    holding their value (each once), and fields Open Dental logged as set more than once."""
+
+    fields_missing: int = 0
+    fields_set_twice: int = 0
+
+
+NO_SHEET_FILLS = SheetFills()  # a run (or a test) that fills no sheet
+
+def sheet_fills(
+    rows: Sequence[OdRow], applied: Sequence[tuple[str, Planned]], effects: Effects
+) -> SheetFills:
+    """``applied``: each applied sheet.fill with its office database."""
+    sets = Counter((row.database, row.detail[0]) for row in rows if row.table == FIELD_SETS)
+    missing = sum(
+        effects.sheet_fields_missing(database, p.effect) for database, p in applied
+        if p.effect is not None and p.effect.table == SHEET_FILL
+    )
+    return SheetFills(fields_missing=missing,
+                      fields_set_twice=sum(1 for times in sets.values() if times > 1))
+
+
 class Effects:
     """The run's rows, indexed for ``present``."""
 
@@ -62,6 +92,12 @@ class Effects:
         }
         self._patterns = {(*row.person, row.detail[0]) for row in rows if row.table == STATE}
         # Each line of each appointment's Note, with how many times it is there.
+        self._sheets = Counter((*row.person, row.detail[0]) for row in rows
+                               if row.table == "sheet")
+        self._sheet_fields = {(*row.person, row.detail[0], f"{row.detail[1]}={row.detail[2]}")
+                              for row in rows if row.table == SHEET_FIELDS}
+        self._payments = Counter((*row.person, row.detail[0]) for row in rows
+                                 if row.table == "payment")
         self._note_lines = Counter(
             (*row.person, line) for row in rows if row.table == STATE
             for line in row.detail[1].split(LINE_BREAK)
@@ -77,4 +113,16 @@ class Effects:
             return (*person, effect.detail[0]) in self._patterns
         if effect.table == NOTE:
             return self._note_lines[(*person, effect.detail[0])] == 1
+        if effect.table == SHEET_FILL:
+            return (self._sheets[(*person, effect.detail[0])] == 1
+                    and self.sheet_fields_missing(database, effect) == 0)
+        if effect.table == REFUND:  # one offsetting payment: none is lost, two a double refund
+            return self._payments[(*person, effect.detail[0])] == 1
         return (effect.table, *person, *effect.detail) in self._keys
+
+    def sheet_fields_missing(self, database: str, effect: Effect) -> int:
+        """Fields of a sheet.fill's effect that no sheet of the person's holds with its value."""
+        person = (database, effect.person.first, effect.person.birthdate)
+        sheet_def, *fields = effect.detail
+        return sum(1 for field in fields
+                   if (*person, sheet_def, field) not in self._sheet_fields)

@@ -1,10 +1,11 @@
 """What the ledger says about the run's intents, read with plain SELECTs on the run's own ledger
 database: each intent's status and reason, when and in which order each was finished, and how
-many intents stand in each status."""
+many intents stand in each status, and over which moments each sheet.fill made its calls."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -81,6 +82,24 @@ async def finishes(db: MySqlSettings) -> dict[VendorKey, Finish]:
         )
         for row in rows
     }
+
+
+async def sheet_fill_spans(db: MySqlSettings) -> list[tuple[datetime, datetime]]:
+    """Each sheet.fill's first and last recovery point (sheet_fill_steps, recorded by the
+    database's UTC clock): a kill between the two landed inside that fill, between its calls."""
+    rows = await _select(
+        db, "SELECT MIN(recorded_at) AS first_at, MAX(recorded_at) AS last_at"
+        " FROM sheet_fill_steps GROUP BY intent_id",
+    )
+    return [
+        (first, last) for row in rows
+        if (first := _utc_or_none(row["first_at"])) and (last := _utc_or_none(row["last_at"]))
+    ]
+
+
+def kills_inside(kills: Sequence[datetime], spans: Sequence[tuple[datetime, datetime]]) -> int:
+    """Kills that fell strictly between a fill's first and last recovery point."""
+    return sum(1 for kill in kills if any(first < kill < last for first, last in spans))
 
 
 def _utc_or_none(value: object) -> datetime | None:

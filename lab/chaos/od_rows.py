@@ -5,9 +5,13 @@ Every row of the run hangs off a patient with the run's surname. Each row is giv
 natural key: the patient's (database, FName, Birthdate), plus AptDateTime and Op for an
 appointment, Note for a commlog, PayAmt and PayDate for a payment, Description for a document,
 Reaction for an allergy, PatNote for a medication or a problem, FieldName and FieldValue for a
-patient's field;
+patient's field, SheetDefNum for a sheet;
 and by the PatNum it hangs off, since Open Dental counts a duplicate appointment, note, payment
 or document per patient row.
+
+Two reads are not natural keys: a sheet's fields (``SHEET_FIELDS``: SheetDefNum, FieldName and
+FieldValue), and ``FIELD_SETS``, Open Dental's securitylog entry for each SheetFields PUT (the
+SheetFieldNum set, as its FKey), which tells a field set twice.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from hub.settings import MySqlSettings
 
 SQL_TIMEOUT_S = 30.0
 STATE = "appointment_state"
+SHEET_FIELDS = "sheetfield"
+FIELD_SETS = "sheetfield_set"
 _OF_RUN = "JOIN patient p ON p.PatNum = {t}.PatNum WHERE p.LName = %s"
 QUERIES = {
     "patient": "SELECT p.PatNum, p.PatNum AS owner, p.Address AS detail FROM patient p"
@@ -45,6 +51,14 @@ QUERIES = {
     + _OF_RUN.format(t="s"),
     "patfield": "SELECT f.PatFieldNum, f.PatNum AS owner, f.FieldName, f.FieldValue"
     " FROM patfield f " + _OF_RUN.format(t="f"),
+    "sheet": "SELECT s.SheetNum, s.PatNum AS owner, s.SheetDefNum FROM sheet s "
+    + _OF_RUN.format(t="s"),
+    SHEET_FIELDS: "SELECT f.SheetFieldNum, s.PatNum AS owner, s.SheetDefNum, f.FieldName,"
+    " f.FieldValue FROM sheetfield f JOIN sheet s ON s.SheetNum = f.SheetNum "
+    + _OF_RUN.format(t="s"),
+    # What odsim/handlers/sheets.py (as Open Dental) logs for each SheetFields PUT it applied.
+    FIELD_SETS: "SELECT l.SecurityLogNum, l.PatNum AS owner, l.FKey FROM securitylog l "
+    + _OF_RUN.format(t="l") + " AND l.LogText LIKE 'SheetField updated %%'",
 }
 PATIENTS = "SELECT p.PatNum, p.FName, p.Birthdate FROM patient p WHERE p.LName = %s"
 

@@ -6,7 +6,9 @@ office, so a stream is published in order and an appointment follows the patient
 stream is a run of patient stories (patient.create with a PatientRef, then maybe an appointment,
 a commlog (v1 or v2 by the patient's index), a payment, an update and a small document upload by
 that reference; for every third a longer booking and a note appended to it, by the appointment's
-reference), with a few refusals mixed in: a body that
+reference; for every fourth the registration form filled, all twelve fields, one sheet.fill that
+the hub makes in fourteen calls; for every seventh a payment with the vendor's PaymentRef and its
+refund by that reference), with a few refusals mixed in: a body that
 breaks its contract (``invalid``), a contract outside the vendor's agreement (``unauthorized``),
 a reference nobody registered (``unknown_reference``); and a few exact re-sends of an earlier
 intent, which must change nothing.
@@ -30,7 +32,9 @@ from contracts.v1.medication import MedicationCreate
 from contracts.v1.patfield import PatFieldSet
 from contracts.v1.patient import PatientCreate, PatientUpdate
 from contracts.v1.payment import PaymentCreate
+from contracts.v1.payment_refund import PaymentRefund
 from contracts.v1.problem import ProblemCreate
+from contracts.v1.sheet import SheetFill
 from contracts.v2.commlog import CommlogCreateV2
 from lab.chaos.world import PAY_DATE, Person, World, booking, pay_amount
 
@@ -41,6 +45,7 @@ AGREED_CONTRACTS = (
     "document.upload",
     "appointment.update", "appointment.note",
     "patfield.set", "allergy.create", "medication.create", "problem.create",
+    "sheet.fill", "payment.refund",
 )
 # Chances per patient story, and of a refusal or a re-send after each intent.
 STORY_CHANCES = {"appointment": 0.8, "commlog": 0.6, "payment": 0.4, "update": 0.25}
@@ -54,6 +59,20 @@ LONGER_PATTERN = "//XXXXXXXX//"
 # Every third patient's story records a health history (an allergy, a medication, a problem)
 # and sets a custom field: by index too, for the same reason.
 CLINICAL_EVERY = 3
+# Every fourth patient's story fills the simulator's registration form, every settable field;
+# every seventh pays by the vendor's PaymentRef and refunds that payment: by index too.
+SHEET_EVERY = 4
+REFUND_EVERY = 7
+# The simulated office's one sheet definition (odsim/sheet_defs.py, seeded first: SheetDefNum 1)
+# and its settable fields, in its tab order: InputField, CheckBox and OutputText.
+REGISTRATION_SHEET_DEF = 1
+REGISTRATION_FIELDS = (
+    "preferredName", "emergencyContactName", "emergencyContactPhone", "employer", "occupation",
+    "referredBy", "reasonForVisit", "lastDentalVisit", "pharmacy", "consentToText",
+    "consentToEmail", "officeUseNote",
+)
+CHECKBOXES = ("consentToText", "consentToEmail")
+REFUND_BASE = 500  # refunded payments' amounts start here, apart from the drawn payments'
 REFUSAL_CHANCE = 0.01  # each of the three refusals
 RESEND_CHANCE = 0.01
 
@@ -66,7 +85,9 @@ class Effect:
 
     # patient, appointment, commlog, payment, document, allergy, medicationpat, disease,
     # patfield, or a change: patient.update (detail: the Address), appointment.update (the
-    # Pattern), appointment.note (the note's text, which must be in the appointment's Note once)
+    # Pattern), appointment.note (the note's text, which must be in the appointment's Note once),
+    # sheet.fill (the SheetDefNum, then each "FieldName=FieldValue"), payment.refund (the
+    # offsetting PayAmt, which must be on one payment row)
     table: str
     person: Person
     detail: tuple[str, ...] = ()
@@ -206,6 +227,44 @@ def _clinical(world: World, s: _Stream, index: int) -> list[Planned]:
     return [s.planned(intent, APPLIED, effect) for intent, effect in planned]
 
 
+def sheet_values(world: World, index: int) -> dict[str, str]:
+    """What the run writes in each settable field of patient ``index``'s registration form."""
+    return {name: "X" if name in CHECKBOXES else f"{name} {world.run_id} {index}"
+            for name in REGISTRATION_FIELDS}
+
+
+def _sheet(world: World, s: _Stream, index: int) -> Planned:
+    values = sheet_values(world, index)
+    payload = SheetFill(PatientRef=world.key("p", index), SheetDefNum=REGISTRATION_SHEET_DEF,
+                        fields=values)
+    intent = intents.sheet_fill(payload, office_id=s.office,
+                                idempotency_key=world.key("sheet", index))
+    detail = (str(REGISTRATION_SHEET_DEF), *(f"{k}={v}" for k, v in values.items()))
+    return s.planned(intent, APPLIED, Effect(table="sheet.fill", person=world.person(index),
+                                             detail=detail))
+
+
+def refund_amount(index: int) -> float:
+    return round(REFUND_BASE + index / 100, 2)
+
+
+def _refund(world: World, s: _Stream, index: int) -> list[Planned]:
+    """A payment by the vendor's PaymentRef, then its refund by that reference."""
+    amount, ref, who = refund_amount(index), world.key("pay", index), world.person(index)
+    paid = intents.payment_create(
+        PaymentCreate(PatientRef=world.key("p", index), PayAmt=amount, PayDate=PAY_DATE,
+                      PaymentRef=ref),
+        office_id=s.office, idempotency_key=world.key("refunded-payment", index))
+    refund = intents.payment_refund(PaymentRefund(PaymentRef=ref), office_id=s.office,
+                                    idempotency_key=world.key("refund", index))
+    return [
+        s.planned(paid, APPLIED, Effect(table="payment", person=who,
+                                        detail=(f"{amount:.2f}", PAY_DATE))),
+        s.planned(refund, APPLIED, Effect(table="payment.refund", person=who,
+                                          detail=(f"{-amount:.2f}",))),
+    ]
+
+
 def _invalid(world: World, s: _Stream, index: int) -> Planned:
     """A patient whose Birthdate is in US order: the writer refuses it as ``invalid``."""
     step = _patient(world, s, index)
@@ -245,6 +304,10 @@ def _story(world: World, s: _Stream, index: int, draw: random.Random) -> list[Pl
         steps += [_reschedule(world, s, index), _appointment_note(world, s, index)]
     if index % CLINICAL_EVERY == 0:
         steps += _clinical(world, s, index)
+    if index % SHEET_EVERY == 0:
+        steps.append(_sheet(world, s, index))
+    if index % REFUND_EVERY == 0:
+        steps += _refund(world, s, index)
     extras = [make(world, s, index) for make in _REFUSALS if draw.random() < REFUSAL_CHANCE]
     if draw.random() < RESEND_CHANCE:
         extras.append(replace(draw.choice(steps), resend=True))

@@ -25,6 +25,7 @@ class Chaos:
     broker_restarts: int
     faults_injected: Mapping[str, int]  # by the simulator, by fault
     drained: bool  # the writer finished before the drain timeout
+    kills_inside_sheet_fill: int = 0  # kills between a sheet.fill's first and last call
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,8 +46,11 @@ class ChaosReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing lost, nothing doubled, every refusal in the dead-letter queue with its reason."""
-        return self.lost == 0 and self.accounting.duplicates.total == 0 and self.dead_lettered_ok
+        """Nothing lost, nothing doubled (no sheet field missing or set twice), every refusal
+        in the dead-letter queue with its reason."""
+        sheets = self.accounting.sheets
+        return (self.lost == 0 and self.accounting.duplicates.total == 0 and self.dead_lettered_ok
+                and sheets.fields_missing == 0 and sheets.fields_set_twice == 0)
 
 
 def _named(ended: tuple[Ended, ...]) -> list[dict[str, str | None]]:
@@ -67,6 +71,9 @@ def _figures(report: ChaosReport) -> dict[str, object]:
         "duplicated": a.duplicates.total,
         "lost": report.lost,
         "writer_kills": report.chaos.writer_kills,
+        "kills_inside_sheet_fill": report.chaos.kills_inside_sheet_fill,
+        "sheet_fields_missing": a.sheets.fields_missing,
+        "sheet_fields_set_twice": a.sheets.fields_set_twice,
         "broker_restarts": report.chaos.broker_restarts,
         "dead_lettered_ok": report.dead_lettered_ok,
         "elapsed_s": round(report.elapsed_s, 1),

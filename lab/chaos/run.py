@@ -13,8 +13,8 @@ from lab.chaos.agent import Agent, Schedule
 from lab.chaos.config import ChaosConfig
 from lab.chaos.dead_letters import read_dead_letters
 from lab.chaos.drain import wait_drained
-from lab.chaos.effects import Effects, duplicates
-from lab.chaos.ledger_rows import ledger_entries
+from lab.chaos.effects import Effects, duplicates, sheet_fills
+from lab.chaos.ledger_rows import kills_inside, ledger_entries, sheet_fill_spans
 from lab.chaos.od_rows import run_rows
 from lab.chaos.plan import Planned, plan
 from lab.chaos.progress import Progress, RunState, follow_ledger
@@ -84,7 +84,13 @@ async def account_run(stack: Stack, sent: Sequence[Sent]) -> Accounting:
     ledger = await ledger_entries(stack.settings.ledger_db)
     letters = await read_dead_letters(stack.settings, DEAD_LETTERS_PER_INTENT * len(sent) + 100)
     rows = await run_rows(stack.settings.od_db, world.office_databases(), world.surname)
-    return account(world, sent, ledger, letters, Effects(rows), duplicates(rows))
+    effects = Effects(rows)
+    fills = [(world.database_of(s.planned.office), s.planned) for s in sent
+             if s.planned.contract == "sheet.fill" and not s.planned.resend
+             and (entry := ledger.get((s.planned.vendor, s.planned.key))) is not None
+             and entry.status == "applied"]
+    return account(world, sent, ledger, letters, effects, duplicates(rows),
+                   sheet_fills(rows, fills, effects))
 
 
 async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
@@ -101,10 +107,12 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
         faults = await stack.simulator.injected()
         progress("accounting from the ledger, hub.dead and Open Dental's tables")
         accounting = await account_run(stack, sent)
+        spans = await sheet_fill_spans(stack.settings.ledger_db)
         chaos = Chaos(
             writer_kills=stack.writer.kills, writer_starts=stack.writer.starts,
             writer_own_exits=tuple(stack.writer.own_exits),
             broker_restarts=state.broker_restarts, faults_injected=faults, drained=drained,
+            kills_inside_sheet_fill=kills_inside(stack.writer.kill_times, spans),
         )
     return ChaosReport(run_id=world.run_id, options=config.options(),
                        elapsed_s=loop.time() - started, accounting=accounting, chaos=chaos)

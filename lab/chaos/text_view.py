@@ -26,6 +26,8 @@ def _table(figures: Mapping[str, object]) -> list[str]:
         ["lost", str(figures["lost"]), "no terminal status, or applied without its row"],
         ["duplicated", str(figures["duplicated"]),
          f"natural-key groups with more than one row: {_by(figures['duplicated_by_table'])}"],
+        ["sheet fields", f"{figures['sheet_fields_missing']}/{figures['sheet_fields_set_twice']}",
+         "missing / set twice (Open Dental's log of SheetFields PUTs)"],
         ["in the DLQ", "yes" if figures["dead_lettered_ok"] else "NO",
          f"every rejected and dead intent, with its reason "
          f"({figures['dead_letters_scanned']} dead letters read)"],
@@ -38,7 +40,8 @@ def _chaos(figures: Mapping[str, object]) -> list[str]:
     return [
         f"writer killed {figures['writer_kills']} times (SIGKILL), started "
         f"{figures['writer_starts']} times, exited by itself {own_exits} times; "
-        f"broker restarted {figures['broker_restarts']} times",
+        f"broker restarted {figures['broker_restarts']} times; "
+        f"{figures['kills_inside_sheet_fill']} kills landed inside a sheet.fill",
         f"simulator injected: {_by(figures['faults_injected'])}",
         f"drained before the timeout: {'yes' if figures['drained'] else 'NO'}; "
         f"{figures['elapsed_s']} s",

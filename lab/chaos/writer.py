@@ -12,6 +12,7 @@ import asyncio
 import signal
 from collections.abc import Mapping
 from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lab.chaos.config import ChaosError
@@ -34,6 +35,8 @@ class WriterSupervisor:
         self.starts = 0
         self.kills = 0
         self.own_exits: list[int] = []  # exit codes of writers that ended without being killed
+        # When each SIGKILL left, UTC: set against the ledger's recovery points (same machine).
+        self.kill_times: list[datetime] = []
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name="chaos writer supervisor")
@@ -46,6 +49,7 @@ class WriterSupervisor:
             return
         self._killing = True
         self._started.clear()
+        self.kill_times.append(datetime.now(UTC))
         signal_group(process, signal.SIGKILL)
         self.kills += 1
         await self._wait_started()
