@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 PREFETCH = 20  # expired letters in hand at once; each is one short insert
 RETRY_PAUSE_S = 5.0  # after the hub database refused, before the message goes back
-_SETTLE_FAILURES = (
+_CHANNEL_GONE = (
     aiormq.exceptions.AMQPError,
     aiormq.exceptions.ChannelInvalidStateError,  # a RuntimeError: the channel is closed
     ConnectionError,
@@ -81,7 +81,11 @@ async def running_expiry_recorder(
             queue = await declare_expiry_route(channel, where)
             tag = await queue.consume(recorder)
             yield recorder
-            await queue.cancel(tag)
+            try:
+                await queue.cancel(tag)
+            except _CHANNEL_GONE as exc:  # the channel is gone, and the consumer with it
+                log.warning("could not cancel the expiry recorder's consumer (%s)",
+                            type(exc).__name__)
         finally:
             await channel.close()
     finally:
@@ -97,7 +101,7 @@ async def _settle(message: AbstractIncomingMessage, *, recorded: bool) -> None:
             await message.ack()
         else:
             await message.nack(requeue=True)
-    except _SETTLE_FAILURES as exc:
+    except _CHANNEL_GONE as exc:
         log.warning("could not %s an expired dead letter (%s); the broker delivers it again",
                     "ack" if recorded else "hand back", type(exc).__name__)
 
