@@ -15,7 +15,6 @@ from pathlib import Path
 from pydantic import SecretStr, ValidationError
 
 from contracts.od_tables import WATCHED_TABLES, watched_tables
-
 from hub.registry.model import (
     V1_CONTRACTS,
     Agreement,

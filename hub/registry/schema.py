@@ -1,8 +1,9 @@
 """The registry file as written: strict pydantic models that refuse unknown keys.
 
 Secrets appear here only as references (an environment variable name or a file path); the loader
-resolves them. Rules that span the file (unique ids, known offices, contracts, tables and columns) are checked by
-the loader after this shape is valid, so each problem can name its exact field path.
+resolves them. Rules that span the file (unique ids, known offices, contracts, tables and
+columns) are checked by the loader after this shape is valid, so each problem can name its exact
+field path.
 """
 
 from __future__ import annotations

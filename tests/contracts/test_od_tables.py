@@ -91,7 +91,7 @@ def test_values_travel_in_open_dentals_api_formats() -> None:
     assert watched_tables()["commlog"].columns["CommDateTime"].api_value(
         datetime(2030, 1, 1)
     ) == "2030-01-01 00:00:00"
-    assert ColumnKind(watched_tables()["sheet"].columns["DateTimeSheet"].kind) is ColumnKind.DATETIME
+    assert watched_tables()["sheet"].columns["DateTimeSheet"].kind is ColumnKind.DATETIME
 
 
 if __name__ == "__main__":
