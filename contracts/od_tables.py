@@ -20,11 +20,23 @@ from types import MappingProxyType
 
 TABLES_FILE = "od_tables.json"
 
-# The tables `hub watch` follows: those the contracts write, and what Open Dental pushes.
-WATCHED_TABLES = (
-    "patient", "appointment", "commlog", "payment", "document", "sheet", "patfield", "allergy",
-    "medicationpat", "disease",
-)
+
+class WatchedTable(StrEnum):
+    """The tables `hub watch` follows: those the contracts write, and what Open Dental pushes."""
+
+    PATIENT = "patient"
+    APPOINTMENT = "appointment"
+    COMMLOG = "commlog"
+    PAYMENT = "payment"
+    DOCUMENT = "document"
+    SHEET = "sheet"
+    PATFIELD = "patfield"
+    ALLERGY = "allergy"
+    MEDICATIONPAT = "medicationpat"
+    DISEASE = "disease"
+
+
+WATCHED_TABLES = tuple(table.value for table in WatchedTable)
 
 ChangeValue = str | int | float | None
 
