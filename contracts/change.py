@@ -57,8 +57,8 @@ class ChangeEvent(ContractModel):
     door: ChangeDoor = Field(description="Which way the change came; never who made it.")
     changed_at: AwareDatetime = Field(description="When the row changed, RFC 3339.")
     columns: list[str] = Field(
-        min_length=1,
-        description="The names of the columns that changed (Open Dental's names).",
+        description="The names of the columns that changed (Open Dental's names); empty when "
+        "the hub could not tell which (a row it had not seen before, say).",
     )
     values: dict[str, ChangeValue] = Field(
         default_factory=dict,
