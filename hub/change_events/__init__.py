@@ -2,7 +2,7 @@
 
     watch ─▶ ChangeNotice (office, table, key, door, columns, time; who, for the hub only)
           ─▶ ChangeNotifier.notify
-               record: one change_sends row per entitled vendor (INSERT IGNORE: never owed twice)
+               record: one change_sends row per entitled vendor (a known one kept: never owed twice)
                deliver: per pending row, oldest first: the listed columns' current values read
                         through the office's read-only connection (by primary key), then
                         published on hub.outcomes (mandatory, confirmed), then settled ``sent``
