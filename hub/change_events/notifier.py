@@ -80,6 +80,8 @@ class ChangeNotifier:
         for notice in notices:
             if notice.office != office:
                 raise ValueError(f"a notice of office {notice.office!r} given for {office!r}")
+            if notice.changed_at.tzinfo is None:  # its event id would depend on the local zone
+                raise ValueError("a notice's changed_at must be aware (UTC)")
             readers = self.registry.readers(office, notice.table)
             for vendor in sorted(readers):
                 if notice.door is ChangeDoor.HUB and notice.vendor == vendor:
