@@ -180,14 +180,14 @@ class _RowValues:
         known = watched_tables()[table]
         names = sorted(name for name in columns if name in known.columns)
         records = await self.database.select(
-            f"change_events.values.{table}", _select_sql(known, names), (primary_key,)
+            f"change_events.values.{table}", value_query(known, names), (primary_key,)
         )
         if not records:
             return {}
         return {name: known.columns[name].api_value(records[0][name]) for name in names}
 
 
-def _select_sql(table: OdTable, columns: Sequence[str]) -> str:
+def value_query(table: OdTable, columns: Sequence[str]) -> str:
     # Names come from contracts/od_tables.json (a registry naming others is refused at load).
     listed = ", ".join(f"`{name}`" for name in columns)
     return f"SELECT {listed} FROM `{table.name}` WHERE `{table.primary_key}` = %s"

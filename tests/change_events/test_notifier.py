@@ -14,12 +14,14 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from contracts import CHANGE_TYPE, ChangeDoor, ChangeEvent, change_event_id
+from contracts.od_tables import watched_tables
 from hub import names
 from hub.change_events import ChangeNotice
+from hub.change_events.notifier import value_query
 from hub.registry import Registry
 from hub.topology import declare_outcome_queue
 from tests.change_events.conftest import MakeNotifier, Office
-from tests.writer.support import GUARD_S
+from tests.writer.support import GUARD_S, od_rows
 
 SENTINEL = b"sentinel: nothing came before me"
 
@@ -195,3 +197,19 @@ async def test_an_event_owed_under_an_agreement_since_withdrawn_is_never_sent(
     # Then the event is settled withdrawn, and the reader never receives it
     assert (delivered.sent, delivered.withdrawn, delivered.held) == (0, 1, 0)
     await _assert_received_nothing(office, reader)
+
+
+async def test_values_are_read_by_primary_key_never_by_scanning_a_table(office: Office) -> None:
+    # Given the value query of every watched table, over all its columns
+    queries = {
+        name: value_query(table, sorted(table.columns)) for name, table in watched_tables().items()
+    }
+    # When MariaDB explains each one, for a key that exists (the hub's guard admits SELECTs
+    # only, so as the read-only user on a connection of the test's own)
+    apt_num = await _appointment(office)
+    plans = {name: await od_rows(office.database, f"EXPLAIN {sql}", (apt_num,))
+             for name, sql in queries.items()}
+    # Then each is a constant lookup by the table's primary key: at most one row, no scan
+    for name, [plan] in plans.items():
+        assert plan["type"] == "const" or "Impossible WHERE" in (plan["Extra"] or ""), (name, plan)
+        assert plan["type"] != "ALL", (name, plan)
