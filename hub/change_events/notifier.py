@@ -66,8 +66,10 @@ class ChangeNotifier:
         self, office: str, database: OfficeReads, notices: Sequence[ChangeNotice]
     ) -> Notified:
         """Owe ``notices`` (one office's) to the vendors that may read them, then deliver every
-        event the office owes. Raises ``TransientError`` or ``LedgerError`` when the hub's or the
-        office's database fails; what was not settled stays owed."""
+        event the office owes. Call it on every pass of the watch, with no notices too: that
+        pass delivers what an earlier one could not. Raises ``TransientError`` or
+        ``LedgerError`` when the hub's or the office's database fails; what was not settled
+        stays owed."""
         owed = await self.sends.record(list(self.owed(office, notices)))
         delivered = await self.deliver(office, database)
         return Notified(
