@@ -101,6 +101,14 @@ class Subscription:
         return self.stop != NO_DATETIME and self.stop < now
 
 
+def _unless_cancelled() -> None:
+    """Re-raise a cancellation that aiomysql turned into its own error (a query cancelled
+    mid-way fails its rollback with InterfaceError): a stopping simulator must stop its tasks."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _as_datetime(value: object) -> datetime:
     # MariaDB's 0001-01-01 reaches Python as a datetime; a zero date would come back as None.
     return value if isinstance(value, datetime) else NO_DATETIME
@@ -142,6 +150,7 @@ class SubscriptionPoller:
             try:
                 await self._start_new()
             except (aiomysql.Error, OSError):
+                _unless_cancelled()
                 log.warning("subscriptions not read", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._config.rescan_s):
@@ -187,6 +196,7 @@ class SubscriptionPoller:
                 if not await self._poll(sub):
                     return
             except (aiomysql.Error, OSError):
+                _unless_cancelled()
                 log.warning("subscription poll failed", extra={"subscription": num},
                             exc_info=True)
             await asyncio.sleep(self._config.poll_interval_s or max(sub.polling_s, 1))
