@@ -15,6 +15,7 @@ OFFICE_TABLES = (
     "patfield", "patfielddef", "allergy", "allergydef", "medicationpat", "medication", "disease",
     "diseasedef",
     "sheetdef", "sheetfielddef", "sheet", "sheetfield", "userod", "apisubscription",
+    "deletedobject",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.

@@ -4,8 +4,9 @@ directly (issue 19). Not part of Open Dental's API: ``POST /admin/doors/{door}``
 simulator's other admin routes, and ``hub sim door``.
 
 Each door changes one row of patient, appointment, patfield or commlog (``set``: column names
-and values as text; with none, an appointment is moved a day later, a reschedule) and leaves
-the traces that door leaves in Open Dental:
+and values as text; with none, an appointment is moved a day later, a reschedule), or deletes
+an appointment (``delete``: the front desk and a direct writer can; the API has no DELETE for
+appointments), and leaves the traces that door leaves in Open Dental:
 
 - ``front-desk``: securitylog with the seeded user's UserNum (``DoorsConfig.front_desk_user``),
   LogSource None, the workstation as CompName, the PermType of the change (PatientEdit,
@@ -15,8 +16,11 @@ the traces that door leaves in Open Dental:
 - ``other-api``: as an API write of another developer: LogSource API, UserNum 0, "Updated by
   {DoorsConfig.other_developer_name} through API.", histappointment with HistUserNum 0,
   SecurityHash recomputed.
-- ``direct-db``: the UPDATE alone. MariaDB moves DateTStamp (SecDateTEdit); no securitylog, no
-  histappointment, and the SecurityHash left as it was: stale when a hashed column changed.
+- A front-desk delete: the histappointment copy with HistApptAction Deleted, a deletedobject
+  row (ObjectType Appointment), the AppointmentDelete securitylog, then the row is gone.
+- ``direct-db``: the UPDATE (or DELETE) alone. MariaDB moves DateTStamp (SecDateTEdit); no
+  securitylog, no histappointment, and the SecurityHash left as it was: stale when a hashed
+  column changed.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class DoorChange(BaseModel):
     table: DoorTable
     key: int = Field(gt=0)
     set: dict[str, str] = Field(default_factory=dict)
+    delete: bool = False  # an appointment only, with no ``set``
 
 
 class DoorResult(BaseModel):
@@ -72,7 +77,8 @@ class DoorResult(BaseModel):
     door: Door
     table: DoorTable
     key: int
-    changed: list[str]
+    changed: list[str]  # the changed columns (none for a delete)
+    deleted: bool = False
     security_log_num: int | None
     user_num: int | None = None  # the front desk's UserNum
     developer: str | None = None  # the other API developer's DevName
@@ -173,13 +179,46 @@ async def _trace(
                       security_log_num=log_num, user_num=user_num, developer=developer)
 
 
+def _check_delete(door: Door, change: DoorChange) -> None:
+    if change.table != "appointment" or change.set:
+        raise bad_request("delete is for an appointment, with no set.")
+    if door is Door.OTHER_API:
+        raise bad_request("appointments DELETE  is not a valid method.")
+
+
+async def _delete(
+    cur: aiomysql.DictCursor, state: SimState, door: Door, change: DoorChange, row: Row
+) -> DoorResult:
+    """Delete the appointment as the front desk (with its traces) or a direct writer does."""
+    user_num, log_num = None, None
+    if door is Door.FRONT_DESK:
+        now = office_now()
+        user_num = await _user_num(cur, state.config.doors.front_desk_user)
+        await log_appointment_history(cur, change.key, action="Deleted", now=now,
+                                      user_num=user_num)
+        await cur.execute("INSERT INTO deletedobject (ObjectNum, ObjectType) VALUES (%s, 0)",
+                          (change.key,))
+        log_num = await log_write(cur, LogEntry(
+            perm="AppointmentDelete", text="Appointment deleted.", pat_num=int(row["PatNum"]),
+            fkey=change.key, user_num=user_num, source="None",
+            comp_name=state.config.doors.front_desk_workstation,
+        ), now=now)
+    await cur.execute("DELETE FROM appointment WHERE AptNum = %s", (change.key,))
+    return DoorResult(door=door, table=change.table, key=change.key, changed=[], deleted=True,
+                      security_log_num=log_num, user_num=user_num)
+
+
 async def open_door(state: SimState, door: Door, change: DoorChange) -> DoorResult:
-    """Change the row the way ``door`` does, in one transaction."""
+    """Change (or delete) the row the way ``door`` does, in one transaction."""
     database = _database(state, change.customer_key)
+    if change.delete:
+        _check_delete(door, change)
     async with state.pools.transaction(database) as cur:
         before = await fetch_row(cur, change.table, change.key, for_update=True)
         if before is None:
             raise not_found(f"{change.table} {change.key} not found.")
+        if change.delete:
+            return await _delete(cur, state, door, change, before)
         values = _values(change.table, before, change.set)
         await update_row(cur, change.table, change.key, values)
         after = await fetch_row(cur, change.table, change.key)

@@ -70,6 +70,9 @@ SetOpt = Annotated[
                  show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+DeleteOpt = Annotated[
+    bool, typer.Option("--delete", help="Delete the appointment (front-desk or direct-db).")
+]
 DOOR_TIMEOUT_S = 30.0
 API_SUFFIX = "/api/v1"
 
@@ -89,13 +92,13 @@ def _door_text(result: dict[str, object]) -> str:
     columns = ", ".join(str(c) for c in changed) if isinstance(changed, list) else ""
     log = result.get("security_log_num")
     trace = "no securitylog" if log is None else f"securitylog {log}"
-    return (f"{result['door']}: {result['table']} {result['key']} changed "
-            f"{columns or 'nothing'} ({trace})")
+    what = "deleted" if result.get("deleted") else f"changed {columns or 'nothing'}"
+    return f"{result['door']}: {result['table']} {result['key']} {what} ({trace})"
 
 
 async def open_door(
     settings: HubSettings, door: DoorName, office_id: str | None, table: DoorTable, key: int,
-    values: dict[str, str],
+    values: dict[str, str], *, delete: bool = False,
 ) -> dict[str, object]:
     """Ask the office's simulator to change the row through ``door``; its reply. Raises
     HubError naming the office, or the simulator's refusal."""
@@ -107,7 +110,7 @@ async def open_door(
     office = registry.office(office_id)
     root = office.api_url.rstrip("/").removesuffix(API_SUFFIX)
     body = {"customer_key": office.customer_key.get_secret_value(), "table": table.value,
-            "key": key, "set": values}
+            "key": key, "set": values, "delete": delete}
     async with httpx.AsyncClient(timeout=DOOR_TIMEOUT_S) as client:
         try:
             reply = await client.post(f"{root}/admin/doors/{door.value}", json=body)
@@ -135,12 +138,15 @@ def register(app: typer.Typer) -> None:
         office: OfficeOpt = None,
         assignments: SetOpt = None,
         as_json: JsonOpt = False,
+        delete: DeleteOpt = False,
     ) -> None:
         """Change one row of a simulated office the way a front-desk user, another API
         developer or a direct database writer would (the simulator must be running)."""
         values = _assignments(assignments or [])
         try:
-            result = asyncio.run(open_door(HubSettings(), which, office, table, key, values))
+            result = asyncio.run(
+                open_door(HubSettings(), which, office, table, key, values, delete=delete)
+            )
         except HubError as exc:
             typer.echo(f"hub sim door: {exc}", err=True)
             raise typer.Exit(code=1) from None

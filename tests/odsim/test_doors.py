@@ -190,7 +190,7 @@ async def test_direct_database_writer(
     # Then the row changed and MariaDB moved its DateTStamp
     assert reply.status_code == 200, reply.text
     assert reply.json() == {"door": "direct-db", "table": "appointment", "key": apt,
-                            "changed": ["AptStatus"], "security_log_num": None,
+                            "changed": ["AptStatus"], "deleted": False, "security_log_num": None,
                             "user_num": None, "developer": None}
     after = await office.row("SELECT * FROM appointment WHERE AptNum = %s", apt)
     assert (before["AptStatus"], after["AptStatus"]) == (1, 5)
@@ -225,3 +225,45 @@ async def test_door_refusals(office: Office, new_patient: NewPatient) -> None:
         (400, "Birthdate is invalid."),
         (404, "No such door: front-desk, other-api or direct-db."),
     ]
+
+
+async def test_deleting_an_appointment(
+    office: Office, api: httpx.AsyncClient, new_patient: NewPatient
+) -> None:
+    # Given two appointments of a patient
+    pat = await new_patient()
+    at_desk, rogue = await _appointment(api, pat), await _appointment(api, pat)
+    user = await office.row("SELECT UserNum FROM userod WHERE UserName = 'frontdesk'")
+
+    # When the front desk deletes one, another developer tries to, and a program deletes the
+    # other straight from the database
+    async with httpx.AsyncClient(base_url=office.admin_url) as admin:
+        async def delete(door: str, apt: int) -> httpx.Response:
+            return await admin.post(f"/admin/doors/{door}", json={
+                "customer_key": FULL_KEY, "table": "appointment", "key": apt, "delete": True})
+
+        by_desk = await delete("front-desk", at_desk)
+        counts = await _counts(office)
+        refused = await delete("other-api", rogue)
+        by_rogue = await delete("direct-db", rogue)
+
+    # Then the front desk's delete left its history, deletedobject and AppointmentDelete log
+    assert by_desk.status_code == 200, by_desk.text
+    assert (by_desk.json()["deleted"], by_desk.json()["user_num"]) == (True, user["UserNum"])
+    hist = await office.row("SELECT HistUserNum FROM histappointment WHERE AptNum = %s"
+                            " AND HistApptAction = 4", at_desk)
+    assert hist["HistUserNum"] == user["UserNum"]
+    assert await office.rows("SELECT 1 FROM deletedobject WHERE ObjectNum = %s"
+                             " AND ObjectType = 0", at_desk)
+    log = await office.row(f"SELECT {LOG_COLUMNS} FROM securitylog WHERE SecurityLogNum = %s",
+                           by_desk.json()["security_log_num"])
+    assert (log["PermType"], log["UserNum"], log["LogSource"], log["FKey"]) == (
+        237, user["UserNum"], 0, at_desk)
+    # And the API has no DELETE for appointments; the direct delete left no trace at all
+    assert (refused.status_code, refused.json()) == (
+        400, "appointments DELETE  is not a valid method.")
+    assert by_rogue.status_code == 200 and by_rogue.json()["security_log_num"] is None
+    assert await _counts(office) == counts
+    assert await office.rows("SELECT 1 FROM deletedobject WHERE ObjectNum = %s", rogue) == []
+    assert await office.rows("SELECT 1 FROM appointment WHERE AptNum IN (%s, %s)",
+                             at_desk, rogue) == []

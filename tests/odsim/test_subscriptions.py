@@ -299,15 +299,14 @@ async def test_date_time_stop_ends_a_subscription(
 async def test_appointment_deleted_events_come_from_history(
     office: Office, api: httpx.AsyncClient, new_patient: NewPatient, receiver: Receiver
 ) -> None:
-    # Given an appointment deleted in Open Dental (its histappointment copy, action Deleted)
+    # Given an appointment the front desk deleted (its histappointment copy, action Deleted)
     pat = await new_patient()
     apt = (await api.post("/appointments", json={
         "PatNum": pat, "Op": 1, "AptDateTime": "2030-03-04 09:30:00"})).json()["AptNum"]
-    await office.rows(
-        "INSERT INTO histappointment (HistUserNum, HistDateTStamp, HistApptAction, AptNum,"
-        " PatNum, AptStatus, AptDateTime, Confirmed) SELECT 2, NOW(), 4, AptNum, PatNum,"
-        " AptStatus, AptDateTime, Confirmed FROM appointment WHERE AptNum = %s", apt)
-    await office.rows("DELETE FROM appointment WHERE AptNum = %s", apt)
+    async with httpx.AsyncClient(base_url=office.admin_url) as admin:
+        deleted = await admin.post("/admin/doors/front-desk", json={
+            "customer_key": FULL_KEY, "table": "appointment", "key": apt, "delete": True})
+    assert deleted.status_code == 200, deleted.text
 
     # When AppointmentDeleted is subscribed to
     await _subscribe(api, receiver.url, "AppointmentDeleted", DateTimeStart=_ago(minutes=1))
