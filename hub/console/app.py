@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hub_console"
 LOGIN_COOKIE = "hub_console_login"  # the login form's CSRF token (double submit)
-PUBLIC_PATHS = ("/login", "/static/")
+# A browser's own favicon request must not land on the login page: it would start another login.
+PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 SEARCH_CONNECTIONS = 4
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "

@@ -28,7 +28,8 @@ from hub.console.users import load_users, verify
 def _login_form(
     request: web.Request, *, status: int = 200, error: str | None = None
 ) -> web.Response:
-    token = secrets.token_urlsafe(32)
+    # The browser's token stays while it has one: two tabs on the login page both work.
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     response = render(request, "login.html", code=status, login_csrf=token, error=error)
     response.set_cookie(
         LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path="/login"
