@@ -71,11 +71,15 @@ class IntentQuery:
         """This search's URL query, with ``changes``: for the page's own link and its pager."""
         values: dict[str, str | int] = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
+        defaults = {name: getattr(DEFAULT_QUERY, name) for name in values}
         kept = {
             name: value for name, value in values.items()
-            if value not in ("", None) and not (name == "page" and value == 1)
+            if value not in ("", None) and value != defaults[name]
         }
         return urlencode(kept)
+
+
+DEFAULT_QUERY = IntentQuery()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -175,3 +175,33 @@ async def test_the_users_file_holds_argon2_hashes_only(console: Console) -> None
     assert PASSWORD not in text and text.count("$argon2id$") == 3
     assert console.settings.console.users_file.stat().st_mode & 0o077 == 0
 
+
+
+async def test_only_an_admin_purges_and_only_with_the_number_typed(
+    server: TestServer, console: Console, hub_channel: AbstractRobustChannel, dead_queue: str
+) -> None:
+    # Given two dead letters
+    for _ in range(2):
+        await dead_letter(hub_channel, dead_queue)
+    async with browser(server) as operator:
+        assert await operator.sign_in("otto") == 303
+        assert "Purge" not in await operator.page("/dead-letters")
+        # When an operator forges the purge, Then it is refused
+        token = await operator.csrf()
+        forged = await operator.post("/dead-letters-purge", data={"csrf": token, "confirm": "2"})
+        assert forged.status == 403
+        # And so is a vendor's pause, an admin's action
+        vendor = await operator.post("/vendors/t-vendor/pause", data={"csrf": token})
+        assert vendor.status == 403
+    async with browser(server) as admin:
+        assert await admin.sign_in("ada") == 303
+        token = await admin.csrf("/dead-letters")
+        # When the admin types another number than the list showed, Then nothing is purged
+        wrong = await admin.post("/dead-letters-purge", data={"csrf": token, "confirm": "3"})
+        assert "Nothing purged" in await wrong.text()
+        # When they type the count, Then both are purged, audited as theirs
+        right = await admin.post("/dead-letters-purge", data={"csrf": token, "confirm": "2"})
+        assert "Purged 2 dead letter(s)" in await right.text()
+        assert "no dead letter matches" in await admin.page("/dead-letters")
+    rows = await trail(console.settings.ledger_db)
+    assert said(rows) == [("dlq_purge", dead_queue, "ok", None)] and rows[0].operator == "ada"
