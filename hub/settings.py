@@ -7,11 +7,21 @@ command line, and handed down. Each field's docstring is its description for ope
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ApiMode(StrEnum):
@@ -249,8 +259,9 @@ class ConsoleSettings(BaseModel):
     """A trusted reverse proxy's header naming the signed-in user (e.g. ``X-Forwarded-User``),
     read only on requests from ``HUB_CONSOLE__TRUSTED_PROXIES``; unset, users sign in with
     their password. The user's role still comes from ``HUB_CONSOLE__USERS_FILE``."""
-    trusted_proxies: list[str] = Field(default_factory=list)
-    """Addresses or networks (JSON list: ``["10.0.0.5", "10.1.0.0/16"]``) whose
+    # Comma-separated in the environment (NoDecode: not JSON).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Addresses or networks, comma-separated (``10.0.0.5,10.1.0.0/16``), whose
     ``HUB_CONSOLE__PROXY_HEADER`` is believed; a request from anywhere else with that header is
     refused (403)."""
     login_failures: int = Field(default=5, ge=1)
@@ -261,6 +272,20 @@ class ConsoleSettings(BaseModel):
     older than this are forgotten."""
     page_size: int = Field(default=50, ge=1, le=500)
     """Intents, dead letters and audit rows per page."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError names the bad one
+        return value
 
 
 class HubSettings(BaseSettings):
