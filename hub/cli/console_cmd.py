@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from hub.console import Console, Role, UsersError, add_user, serve
+from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
 
 Host = Annotated[
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         settings = HubSettings()
+        configure_logging(settings.log_format)  # failed logins are logged, as the writer logs
         where = host or settings.console.host
         on = settings.console.port if port is None else port
         typer.echo(f"hub console on http://{where}:{on} (users: {settings.console.users_file})")
