@@ -72,15 +72,17 @@ class Console:
     search_db: MySqlSession | None = None  # opened with the application
 
     @classmethod
-    def of(cls, settings: HubSettings, environ: Mapping[str, str], **given: object) -> Console:
+    def of(
+        cls, settings: HubSettings, environ: Mapping[str, str], where: DlqNames = DEFAULT_NAMES
+    ) -> Console:
         console = settings.console
         return cls(
-            settings=settings, environ=environ,
+            settings=settings, environ=environ, where=where,
             sessions=Sessions(ttl_s=console.session_ttl_s),
             limiter=LoginLimiter(
                 failures=console.login_failures, lockout_s=console.login_lockout_s
             ),
-            proxy=ProxyTrust.of(console), **given,  # type: ignore[arg-type]
+            proxy=ProxyTrust.of(console),
         )
 
     def proxy_csrf(self, user: str) -> str:
