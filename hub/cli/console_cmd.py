@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hub.console import Console, Role, UsersError, add_user, serve
+from hub.console import Console, Role, UsersError, add_user, load_users, serve
 from hub.observability.logs import configure_logging
 from hub.settings import HubSettings
 
@@ -51,6 +51,8 @@ def register(app: typer.Typer) -> None:
         where = host or settings.console.host
         on = settings.console.port if port is None else port
         typer.echo(f"hub console on http://{where}:{on} (users: {settings.console.users_file})")
+        if not load_users(settings.console.users_file):
+            typer.echo("no users yet: hub console user add NAME --role admin", err=True)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(Console.of(settings, dict(os.environ)), where, on))
 

@@ -115,6 +115,15 @@ def refuse(request: web.Request, status: int, why: str) -> web.Response:
     return render(request, "refused.html", code=status, why=why)
 
 
+def is_https(request: web.Request) -> bool:
+    """Whether the browser reached the console over TLS: directly, or through the trusted
+    proxy (its ``X-Forwarded-Proto``). Cookies are then sent only over TLS."""
+    if request.secure:
+        return True
+    forwarded = request.headers.get("X-Forwarded-Proto", "")
+    return forwarded == "https" and console_of(request).proxy.trusts(request.remote)
+
+
 def see_other(location: str) -> web.Response:
     """A redirect as a plain response, so the security headers go on it too."""
     return web.Response(status=303, headers={"Location": location})

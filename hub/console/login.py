@@ -17,6 +17,7 @@ from hub.console.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     console_of,
+    is_https,
     refuse,
     render,
     see_other,
@@ -32,7 +33,8 @@ def _login_form(
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     response = render(request, "login.html", code=status, login_csrf=token, error=error)
     response.set_cookie(
-        LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path="/login"
+        LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=is_https(request),
+        path="/login",
     )
     return response
 
@@ -61,7 +63,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     session = console.sessions.open(user)
     response = see_other("/intents")
     response.set_cookie(
-        SESSION_COOKIE, session.token, httponly=True, samesite="Strict", secure=request.secure,
+        SESSION_COOKIE, session.token, httponly=True, samesite="Strict", secure=is_https(request),
         max_age=int(console.settings.console.session_ttl_s),
     )
     response.del_cookie(LOGIN_COOKIE, path="/login")

@@ -205,3 +205,18 @@ async def test_only_an_admin_purges_and_only_with_the_number_typed(
         assert "no dead letter matches" in await admin.page("/dead-letters")
     rows = await trail(console.settings.ledger_db)
     assert said(rows) == [("dlq_purge", dead_queue, "ok", None)] and rows[0].operator == "ada"
+
+
+async def test_cookies_are_tls_only_when_the_trusted_proxy_says_the_browser_used_tls(
+    console: Console, server: TestServer
+) -> None:
+    from hub.console.auth import ProxyTrust
+
+    console.proxy = ProxyTrust.of(
+        console.settings.console.model_copy(update={"trusted_proxies": ("127.0.0.1",)})
+    )
+    async with browser(server) as visitor:
+        plain = await visitor.get("/login")
+        behind_tls = await visitor.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert "Secure" in behind_tls.headers["Set-Cookie"]
