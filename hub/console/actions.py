@@ -126,7 +126,9 @@ def _pause_action(command: PauseCommand, kind: str, verb: str) -> Handler:
         except HubError as exc:
             return refuse(request, 400, f"hub {kind} {verb}: {exc}")
         said = f"{kind} {name} {verb}d" if result.changed else f"{kind} {name} was already {verb}d"
-        return see_other(f"/lanes?done={quote(said)}")
+        # Back to the lanes, showing the office acted on (a fleet's page is long).
+        office = f"&office={quote(name)}" if kind == "office" else ""
+        return see_other(f"/lanes?done={quote(said)}{office}")
 
     return act
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -21,7 +22,7 @@ from hub.console.search import IntentQuery, SearchError, search
 from hub.dlq import DeadLetterFilter, DlqError, list_dead_letters, parse_moment, show_dead_letter
 from hub.errors import HubError
 from hub.registry import load_hub_registry
-from hub.status import gather
+from hub.status import LaneLine, gather
 from hub.trace import parse_intent_target, run_intent_trace
 
 DEAD_LETTER_FIELDS = ("vendor", "office", "contract", "reason", "since", "until", "id")
@@ -104,10 +105,20 @@ async def dead_letter(request: web.Request) -> web.Response:
     return render(request, "dead_letter.html", letter=letter, body=None, replayed=None)
 
 
+def _shown(lane: LaneLine, office: str, attention: bool) -> bool:
+    """The lanes the page's filter keeps: offices whose id holds ``office``; with
+    ``attention``, only those not running (paused, backing off, stale, without a writer)."""
+    return office in lane.office and not (attention and lane.state == "running")
+
+
 async def lanes(request: web.Request) -> web.Response:
-    """``hub status``, and the registry's vendors with their pauses."""
+    """``hub status``, and the registry's vendors with their pauses; filtered by office."""
     console = console_of(request)
+    office = request.query.get("office", "").strip()
+    attention = request.query.get("attention") == "1"
     status = await gather(console.settings)
+    kept = [lane for lane in status.lanes if _shown(lane, office, attention)]
+    status = replace(status, lanes=kept)
     try:
         registry = await asyncio.to_thread(load_hub_registry, console.settings, console.environ)
         vendors = sorted(registry.vendors)
@@ -117,7 +128,7 @@ async def lanes(request: web.Request) -> web.Response:
     paused = {pause.name: pause for pause in status.paused_vendors}
     return render(
         request, "lanes.html", status=status, vendors=sorted(set(vendors) | set(paused)),
-        paused=paused, done=request.query.get("done"),
+        paused=paused, done=request.query.get("done"), office=office, attention=attention,
     )
 
 

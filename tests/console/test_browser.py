@@ -109,7 +109,7 @@ async def test_an_operator_finds_rejected_intents_replays_a_dead_one_and_pauses_
             assert "applied" in trace and "201" in trace
 
             # When they pause the office with a reason, then resume it
-            await browser.open("/lanes")
+            await browser.open(f"/lanes?office={world.office}")
             await browser.type(f"#lane-{world.office} input[name=reason]", "server move")
             paused = await browser.click(f"#lane-{world.office} button", "office paused")
             assert f"office {world.office} paused" in paused and '"server move"' in paused
