@@ -23,7 +23,7 @@ import jinja2
 from aiohttp import web
 
 from hub.console.auth import LoginLimiter, ProxyTrust, Session, Sessions
-from hub.console.users import Role, load_users
+from hub.console.users import Role, UsersError, load_users
 from hub.dlq import DlqNames
 from hub.dlq.model import DEFAULT_NAMES
 from hub.ledger.mysql_session import MySqlSession, ignore_query
@@ -178,7 +178,10 @@ def _proxied(request: web.Request, console: Console) -> Session | web.Response |
     if not console.proxy.trusts(request.remote):
         log.warning("console: %s header from untrusted address %s refused", header, request.remote)
         return web.Response(status=403, text="not from a trusted proxy")
-    user = load_users(console.settings.console.users_file).get(name)
+    try:
+        user = load_users(console.settings.console.users_file).get(name)
+    except UsersError as exc:
+        return web.Response(status=503, text=str(exc))
     if user is None:
         return web.Response(status=403, text="no such console user")
     return Session(

@@ -23,7 +23,7 @@ from hub.console.app import (
     see_other,
     session_of,
 )
-from hub.console.users import load_users, verify
+from hub.console.users import UsersError, load_users, verify
 
 
 def _login_form(
@@ -53,7 +53,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = request.remote or "unknown"
     if console.limiter.refused(name, address):
         return _login_form(request, status=429, error="too many failed logins: try again later")
-    users = await asyncio.to_thread(load_users, console.settings.console.users_file)
+    try:
+        users = await asyncio.to_thread(load_users, console.settings.console.users_file)
+    except UsersError as exc:
+        return refuse(request, 503, str(exc))
     # argon2 is slow on purpose: off the event loop, so other pages go on meanwhile.
     user = await asyncio.to_thread(verify, users, name, password)
     if user is None:
