@@ -126,20 +126,26 @@ async def test_an_operator_finds_rejected_intents_replays_a_dead_one_and_pauses_
     assert {row.operator for row in rows if row.action != "registry_load"} == {"otto"}
 
 
-async def test_a_viewer_sees_no_replay_button(
+async def test_a_viewer_sees_no_replay_button_and_no_payload_values(
     world: World, console_url: str, hub_channel: AbstractRobustChannel,
 ) -> None:
-    # Given a rejected intent's dead letter
+    # Given a rejected intent's dead letter and an applied intent with its securitylog entry
     invalid = patient_create(world.office, unique("bad"), last=letters())
     invalid["payload"]["Birthdate"] = "not a date"
+    applied_key = unique("ok")
     async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
         await vendor.publish(invalid, office=world.office)
-        await drain_outcomes(hub_channel, vendor.name, 1)
+        await vendor.publish(
+            patient_create(world.office, applied_key, last=letters()), office=world.office
+        )
+        await drain_outcomes(hub_channel, vendor.name, 2)
     async with chrome(console_url, "viewer") as browser:
-        # When a viewer opens it
+        # When a viewer opens the dead letter, the lanes and the applied intent's trace
         await sign_in(browser, "vera")
         await browser.open(f"/dead-letters?office={world.office}")
         page = await browser.click("a.open", "the dead letter as a viewer")
-        lanes = await browser.open("/lanes")
-    # Then there is no replay, no reveal, no pause
+        lanes = await browser.open(f"/lanes?office={world.office}")
+        trace = await browser.open(f"/trace?intent={world.vendor.name}:{applied_key}")
+    # Then there is no replay, no reveal, no pause, and Open Dental's log text is hidden
     assert "Replay" not in page and "Reveal" not in page and "Pause" not in lanes
+    assert "PatientCreate" in trace and "hidden" in trace and "Patient created" not in trace
