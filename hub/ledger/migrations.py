@@ -397,6 +397,34 @@ CREATE TABLE sheet_fill_steps (
 ) {TABLE_OPTIONS}
 """
 
+# change.v1 events (hub/change_events): one row per (vendor, change) the hub owes a vendor that
+# may read the table, recorded before it is published and settled once the broker confirms it,
+# so a restart never sends one twice. Ids and column names only, never values: the values are
+# read from the office's database when the event is published. state: pending until published
+# (sent), or withdrawn when the vendor's read agreement no longer covers it.
+_CHANGE_SENDS = f"""
+CREATE TABLE change_sends (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    event_id CHAR(64) {CODE} NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    od_primary_key BIGINT NOT NULL,
+    door VARCHAR(32) {CODE} NOT NULL,
+    changed_at DATETIME(6) NOT NULL,
+    columns_json TEXT {EXACT} NOT NULL,
+    state VARCHAR(16) {CODE} NOT NULL DEFAULT 'pending',
+    created_at DATETIME(6) NOT NULL,
+    settled_at DATETIME(6) NULL,
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    last_error VARCHAR(500) NULL,
+    CONSTRAINT ck_change_sends_state CHECK (state IN ('pending', 'sent', 'withdrawn')),
+    UNIQUE KEY uq_change_sends_vendor_event (vendor, event_id),
+    KEY ix_change_sends_office_state (office_id, state, id),
+    KEY ix_change_sends_created (created_at)
+) {TABLE_OPTIONS}
+"""
+
 # The console's intent search (hub/console/search.py): every filter it offers finds its rows by an
 # index, and its pages sort by received_at. Equality on office, status or vendor, with a time
 # range and the sort on received_at; message and correlation ids by their own. The vendor's key
@@ -436,5 +464,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(version=14, name="payment_refs", statements=(_PAYMENT_REFS,)),
     Migration(version=15, name="sheet_fill_steps", statements=(_SHEET_FILL_STEPS,)),
+    Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
     Migration(version=18, name="console_search", statements=(_CONSOLE_SEARCH,)),
 )
