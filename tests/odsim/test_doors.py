@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
+from odsim.config import DEFAULT_DEVELOPER, DoorsConfig, SimConfig
 from odsim.security_hash import security_hash
 from tests.odsim.conftest import FULL_KEY, HASH_SECRET, NewPatient, Office
 
@@ -267,3 +269,12 @@ async def test_deleting_an_appointment(
     assert await office.rows("SELECT 1 FROM deletedobject WHERE ObjectNum = %s", rogue) == []
     assert await office.rows("SELECT 1 FROM appointment WHERE AptNum IN (%s, %s)",
                              at_desk, rogue) == []
+
+
+def test_the_other_developer_is_never_one_of_the_configured_developers() -> None:
+    # When the other door's developer is given the hub's own developer name
+    with pytest.raises(ValidationError, match="other API developer"):
+        SimConfig(doors=DoorsConfig(other_developer_name=DEFAULT_DEVELOPER.name))
+
+    # Then the configuration is refused; the default differs from it
+    assert SimConfig().doors.other_developer_name != DEFAULT_DEVELOPER.name
