@@ -1,0 +1,111 @@
+"""Which door a change came through, from Open Dental's securitylog and the hub's ledger.
+
+A change is one row's new DateTStamp. The securitylog rows about that row (``FKey``, the
+table's PermTypes) logged within ``log_window`` of the stamp, on the office server's clock, are
+its candidate explanations; the one logged closest to the stamp (the later on a tie) explains
+it:
+
+- LogSource API (23): the hub's own when the ledger pairs it with an API call of an intent (the
+  pairing rule of ``hub.trace.attribution``, reused as is), or when its text names the hub's
+  DevName at this office; else ``other_api``, naming the DevName its text gives;
+- any other LogSource: a person (or Open Dental's own program) at the office,
+  ``open_dental_user`` with the log's UserNum;
+- none: ``unexplained``.
+
+A change whose hashed columns moved while ``SecurityHash`` stayed is ``unexplained`` whatever
+the log says: Open Dental and its API rehash what they change, so only a direct write leaves the
+hash stale, and a log row near it would be a coincidence or a cover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from hub.ledger import IntentStory
+from hub.opendental.reconcile_queries import LOG_SOURCE_API, PermType, SecurityLogEntry
+from hub.trace.attribution import attribute
+from hub.trace.models import Cause, OdRow, OfficeLog, TimedEntry
+from hub.watch.digests import changed_columns, stale_hash
+from hub.watch.model import Attribution, Door, SeenRow, Source
+from hub.watch.store import RowState
+from hub.watch.tables import LogRow, WatchedTable
+
+_DEV_NAME = re.compile(r" by (?P<name>.+?) through API\.?\s*$")
+
+
+def dev_name_of(log_text: str) -> str | None:
+    """The DevName in "… by {DevName} through API." (opendental-api.md §5.2)."""
+    found = _DEV_NAME.search(log_text)
+    return None if found is None else found.group("name")
+
+
+def _timed(log: LogRow) -> TimedEntry:
+    at = None if log.logged_at_epoch is None else datetime.fromtimestamp(log.logged_at_epoch, UTC)
+    entry = SecurityLogEntry(
+        securitylog_num=log.securitylog_num, log_datetime=log.log_datetime,
+        perm_type=PermType(log.perm_type).name, log_text=log.log_text, user_num=log.user_num,
+    )
+    return TimedEntry(entry=entry, logged_at=at)
+
+
+def hub_causes(
+    row: OdRow, logs: Sequence[LogRow], stories: Sequence[IntentStory]
+) -> dict[int, Cause]:
+    """The row's API log rows that the ledger pairs with an intent's call, by SecurityLogNum."""
+    api = [_timed(log) for log in logs if log.log_source == LOG_SOURCE_API]
+    audit = attribute(row, OfficeLog(entries=tuple(reversed(api))), stories)
+    return {
+        line.timed.entry.securitylog_num: line.cause for line in audit.lines
+        if line.cause is not None
+    }
+
+
+def explaining(logs: Sequence[LogRow], stamp: datetime, window: timedelta) -> LogRow | None:
+    """The log row logged closest to the stamp within the window (the later on a tie)."""
+    near = [log for log in logs if abs(log.log_datetime - stamp) <= window]
+    if not near:
+        return None
+    return min(near, key=lambda log: (abs(log.log_datetime - stamp), -log.securitylog_num))
+
+
+def attribute_change(
+    *, table: WatchedTable, seen: SeenRow, before: RowState | None, logs: Sequence[LogRow],
+    stories: Sequence[IntentStory], own_dev_name: str | None, window: timedelta,
+    source: Source = Source.SCAN,
+) -> Attribution:
+    """The door of the change that gave ``seen`` its stamp; ``before`` is the row as the watch
+    last saw it (None: never)."""
+    columns = changed_columns(None if before is None else before.digests, seen.digests)
+    stale = before is not None and stale_hash(table, columns)
+    base = Attribution(
+        office_id=seen.office_id, table=seen.table, key=seen.key, door=Door.UNEXPLAINED,
+        columns=columns, time=seen.changed_at, stamp=seen.stamp, stale_hash=stale,
+        first_seen=before is None, source=source,
+    )
+    log = explaining(logs, seen.stamp, window)
+    if log is None or stale:
+        return base
+    return _through(base, log, logs, stories, own_dev_name)
+
+
+def _through(
+    base: Attribution, log: LogRow, logs: Sequence[LogRow], stories: Sequence[IntentStory],
+    own_dev_name: str | None,
+) -> Attribution:
+    number = log.securitylog_num
+    if log.log_source != LOG_SOURCE_API:
+        return replace(base, door=Door.OPEN_DENTAL_USER, user_num=log.user_num,
+                       securitylog_num=number)
+    dev_name = dev_name_of(log.log_text)
+    row = OdRow(office_id=base.office_id, table=base.table, primary_key=base.key)
+    cause = hub_causes(row, logs, stories).get(number)
+    if cause is None and (dev_name is None or dev_name != own_dev_name):
+        return replace(base, door=Door.OTHER_API, dev_name=dev_name, securitylog_num=number)
+    return replace(
+        base, door=Door.HUB, dev_name=dev_name, securitylog_num=number,
+        vendor=None if cause is None else cause.vendor,
+        intent_id=None if cause is None else cause.intent_id,
+    )
