@@ -403,7 +403,9 @@ CREATE TABLE sheet_fill_steps (
 #   DateTStamp, then the key);
 # - watch_rows: each row's last-seen stamp and, per column, a keyed digest of its value (JSON,
 #   name -> hex), so that the next change names its columns and a stale SecurityHash shows;
-# - watch_changes: one row per change, with its door;
+# - watch_changes: one row per change, with its door; a change is one state of a row (its stamp
+#   and the digest of all its columns: DateTStamp keeps whole seconds, so two changes within one
+#   second share a stamp), recorded once however many times it was seen;
 # - watch_digest_key: the random key of those digests, made once by the first watch, so that a
 #   digest cannot be looked up in a table of every birthdate.
 _WATCH_CURSORS = f"""
@@ -437,6 +439,7 @@ CREATE TABLE watch_changes (
     od_table VARCHAR(64) {CODE} NOT NULL,
     od_key BIGINT NOT NULL,
     stamp DATETIME NOT NULL,
+    row_digest CHAR(16) {CODE} NOT NULL,
     changed_at DATETIME(6) NOT NULL,
     door VARCHAR(32) {CODE} NOT NULL,
     vendor VARCHAR(64) {EXACT} NULL,
@@ -451,7 +454,7 @@ CREATE TABLE watch_changes (
     recorded_at DATETIME(6) NOT NULL,
     CONSTRAINT ck_watch_changes_door
         CHECK (door IN ('hub', 'open_dental_user', 'other_api', 'unexplained')),
-    UNIQUE KEY uq_watch_changes_row_stamp (office_id, od_table, od_key, stamp),
+    UNIQUE KEY uq_watch_changes_row_state (office_id, od_table, od_key, stamp, row_digest),
     KEY ix_watch_changes_office_time (office_id, changed_at),
     KEY ix_watch_changes_row (office_id, od_table, od_key),
     KEY ix_watch_changes_recorded (recorded_at)

@@ -82,7 +82,8 @@ def attribute_change(
     stale = before is not None and stale_hash(table, columns)
     base = Attribution(
         office_id=seen.office_id, table=seen.table, key=seen.key, door=Door.UNEXPLAINED,
-        columns=columns, time=seen.changed_at, stamp=seen.stamp, stale_hash=stale,
+        columns=columns, time=seen.changed_at, stamp=seen.stamp, row_digest=seen.row_digest,
+        stale_hash=stale,
         first_seen=before is None, source=source,
     )
     log = explaining(logs, seen.stamp, window)

@@ -46,6 +46,11 @@ class Digester:
             if column not in skip
         }
 
+    def whole(self, digests: Mapping[str, str]) -> str:
+        """One digest of every column's: the row's state, whatever its stamp."""
+        material = "|".join(f"{name}={digests[name]}" for name in sorted(digests))
+        return hmac.new(self.key, material.encode(), hashlib.sha256).hexdigest()[:DIGEST_HEX]
+
 
 def changed_columns(before: Mapping[str, str] | None, after: Mapping[str, str]) -> tuple[str, ...]:
     """The columns whose digest differs; every column for a row seen for the first time."""

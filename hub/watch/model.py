@@ -39,6 +39,7 @@ class SeenRow:
     stamp: datetime  # DateTStamp / SecDateTEdit: the office's local time, no zone
     changed_at: datetime  # the same moment in UTC, as the office's database converts it
     digests: dict[str, str]
+    row_digest: str  # one digest of all the column digests: the row's state
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +53,7 @@ class Attribution:
     columns: tuple[str, ...]  # names of the columns that changed; all for a row first seen
     time: datetime  # UTC: when the row changed (its new stamp)
     stamp: datetime  # the same, as the office stores it (local, no zone)
+    row_digest: str = ""  # the row's state after the change (see SeenRow)
     vendor: str | None = None  # door hub: the vendor whose intent made it
     intent_id: int | None = None  # door hub: that intent's ledger id
     user_num: int | None = None  # door open_dental_user: securitylog.UserNum

@@ -40,7 +40,9 @@ from hub.watch.tables import (
     EPOCH_COLUMN,
     WATCHED,
     WatchedTable,
+    indexed_tables,
     office_now,
+    own_dev_name,
     read_row,
     scan,
     securitylog_of,
@@ -78,25 +80,45 @@ class OfficeWatcher:
 
     office_id: str
     db: ReadOnlyDatabase
-    tables: Sequence[WatchedTable]
-    own_dev_name: str | None
+    customer_key: str  # to find the hub's own DevName in the office's apikey table
     store: WatchStore
     ledger: LedgerTrace
     digester: Digester
     settings: WatchSettings
     observer: WatchObserver
     _slowest_s: float = field(default=0.0, init=False)
+    # Learned from the office's database on the first scan (it may be down when the watch starts).
+    tables: Sequence[WatchedTable] | None = field(default=None, init=False)
+    own_dev_name: str | None = field(default=None, init=False)
+    # Scans of several tables and events run side by side; a row's state is read, compared and
+    # written under this lock, so a scan and an event never both record one change.
+    _recording: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def scan_once(self) -> ScanResult:
         """One scan of every table; the changes found, in the order recorded."""
         self._slowest_s = 0.0
-        found = await asyncio.gather(*(self._scan_table(table) for table in self.tables))
+        tables = await self._tables()
+        found = await asyncio.gather(*(self._scan_table(table) for table in tables))
         changes = tuple(change for each in found for change in each)
         return ScanResult(changes=changes, slowest_s=self._slowest_s)
+
+    async def _tables(self) -> Sequence[WatchedTable]:
+        if self.tables is None:
+            tables = await indexed_tables(self.db)
+            self.own_dev_name = await own_dev_name(self.db, self.customer_key)
+            left_out = sorted(set(WATCHED) - {table.table for table in tables})
+            if left_out:
+                log.warning(
+                    "office %s: not scanning %s: no index on their change stamp",
+                    self.office_id, ", ".join(left_out),
+                )
+            self.tables = tables
+        return self.tables
 
     async def changed_row(self, table: OdTable, key: int) -> Attribution | None:
         """The row an event named, read now and attributed like a scanned one; None if it is
         gone or its stamp was seen already."""
+        await self._tables()
         watched = WATCHED[table]
         row = await read_row(self.db, watched, key)
         if row is None:
@@ -154,13 +176,19 @@ class OfficeWatcher:
     async def _record(
         self, table: WatchedTable, rows: Sequence[dict[str, object]], source: Source
     ) -> list[Attribution]:
+        async with self._recording:
+            return await self._record_locked(table, rows, source)
+
+    async def _record_locked(
+        self, table: WatchedTable, rows: Sequence[dict[str, object]], source: Source
+    ) -> list[Attribution]:
         keys = [_key(row, table) for row in rows]
         states = await self.store.states(self.office_id, table.table, keys)
         recorded = []
         for row in rows:
             seen = self._seen(table, row)
             before = states.get(seen.key)
-            if before is not None and before.stamp == seen.stamp:
+            if before is not None and (before.stamp, before.digests) == (seen.stamp, seen.digests):
                 continue  # seen already (the second read again, or an event before the scan)
             change = await self._attribute(table, seen, before, source)
             if await self.store.record(seen, change):
@@ -185,10 +213,11 @@ class OfficeWatcher:
         changed_at = datetime.fromtimestamp(float(str(epoch)), UTC) if epoch is not None else (
             datetime.now(UTC)
         )
+        digests = self.digester.row(table, row)
         return SeenRow(
             office_id=self.office_id, table=table.table, key=_key(row, table),
-            stamp=_stamp(row, table), changed_at=changed_at,
-            digests=self.digester.row(table, row),
+            stamp=_stamp(row, table), changed_at=changed_at, digests=digests,
+            row_digest=self.digester.whole(digests),
         )
 
 

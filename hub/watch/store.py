@@ -3,7 +3,7 @@
 Times the hub keeps are UTC (``changed_at``, ``recorded_at``, ``seen_at``); ``stamp`` is the
 office's own local DateTStamp, kept as the office stores it because the cursor and the
 securitylog are compared with it on the office's clock. A change is unique per (office, table,
-key, stamp): a scan and an event that both saw it record it once.
+key, stamp, row digest): a scan and an event that both saw it record it once.
 """
 
 from __future__ import annotations
@@ -44,13 +44,13 @@ ON DUPLICATE KEY UPDATE stamp = VALUES(stamp), digests = VALUES(digests),
     seen_at = VALUES(seen_at)
 """
 _CHANGE_PUT = """
-INSERT IGNORE INTO watch_changes (office_id, od_table, od_key, stamp, changed_at, door, vendor,
-    intent_id, user_num, dev_name, securitylog_num, stale_hash, first_seen, columns_changed,
-    source, recorded_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
+INSERT IGNORE INTO watch_changes (office_id, od_table, od_key, stamp, row_digest, changed_at,
+    door, vendor, intent_id, user_num, dev_name, securitylog_num, stale_hash, first_seen,
+    columns_changed, source, recorded_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 """
 _CHANGE_COLUMNS = (
-    "office_id, od_table, od_key, stamp, changed_at, door, vendor, intent_id, user_num,"
+    "office_id, od_table, od_key, stamp, row_digest, changed_at, door, vendor, intent_id, user_num,"
     " dev_name, securitylog_num, stale_hash, first_seen, columns_changed, source"
 )
 _CHANGES = (
@@ -82,7 +82,8 @@ def _attribution(record: Record) -> Attribution:
     return Attribution(
         office_id=record["office_id"], table=OdTable(record["od_table"]), key=record["od_key"],
         door=Door(record["door"]), columns=tuple(json.loads(columns)),
-        time=from_db(record["changed_at"]), stamp=record["stamp"], vendor=record["vendor"],
+        time=from_db(record["changed_at"]), stamp=record["stamp"],
+        row_digest=record["row_digest"], vendor=record["vendor"],
         intent_id=record["intent_id"], user_num=record["user_num"], dev_name=record["dev_name"],
         securitylog_num=record["securitylog_num"], stale_hash=bool(record["stale_hash"]),
         first_seen=bool(record["first_seen"]), source=Source(record["source"]),
@@ -191,7 +192,8 @@ class WatchStore:
 def _change_args(a: Attribution) -> tuple[object, ...]:
     dev_name = None if a.dev_name is None else a.dev_name[:MAX_DEV_NAME_CHARS]
     return (
-        a.office_id, a.table.value, a.key, a.stamp, to_db(a.time), a.door.value, a.vendor,
+        a.office_id, a.table.value, a.key, a.stamp, a.row_digest, to_db(a.time), a.door.value,
+        a.vendor,
         a.intent_id, a.user_num, dev_name, a.securitylog_num, a.stale_hash, a.first_seen,
         json.dumps(list(a.columns)), a.source.value,
     )
