@@ -68,15 +68,13 @@ async def indexed_tables(db: ReadOnlyDatabase) -> list[WatchedTable]:
 
 
 def scan_sql(table: WatchedTable, batch: int) -> str:
-    """Rows changed after the cursor (stamp, key), oldest first, up to a second before the
-    server's now: a row stamped in the current second may still be joined by others of the same
-    second with lower keys, so the scan leaves that second to the next one. The range on the
-    stamp keeps the read on the stamp's index (tests/watch EXPLAIN it)."""
+    """Rows changed after the cursor (stamp, key), oldest first (the cursor's own second is read
+    again when its key is 0: hub/watch/scanner.py). The range on the stamp keeps the read on the
+    stamp's index (tests/watch EXPLAIN it)."""
     t, k, s = table.table.value, table.key, table.stamp
     return (
         f"SELECT *, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}`"
-        f" WHERE `{s}` >= %s AND `{s}` < NOW() - INTERVAL 1 SECOND"
-        f" AND (`{s}` > %s OR `{k}` > %s)"
+        f" WHERE `{s}` >= %s AND (`{s}` > %s OR `{k}` > %s)"
         f" ORDER BY `{s}`, `{k}` LIMIT {int(batch)}"
     )
 
