@@ -25,7 +25,10 @@ PURGE_BATCH = 5000  # rows deleted per statement, so a purge never holds long lo
 MAX_DEV_NAME_CHARS = 255
 
 _KEY_GET = "SELECT digest_key FROM watch_digest_key WHERE id = 1"
-_KEY_PUT = "INSERT IGNORE INTO watch_digest_key (id, digest_key) VALUES (1, %s)"
+# ON DUPLICATE KEY UPDATE id = id: keep the row there, with no warning (INSERT IGNORE warns).
+_KEY_PUT = (
+    "INSERT INTO watch_digest_key (id, digest_key) VALUES (1, %s) ON DUPLICATE KEY UPDATE id = id"
+)
 _CURSOR_GET = "SELECT stamp, last_key FROM watch_cursors WHERE office_id = %s AND od_table = %s"
 _CURSOR_PUT = """
 INSERT INTO watch_cursors (office_id, od_table, stamp, last_key, updated_at)
@@ -44,10 +47,11 @@ ON DUPLICATE KEY UPDATE stamp = VALUES(stamp), digests = VALUES(digests),
     seen_at = VALUES(seen_at)
 """
 _CHANGE_PUT = """
-INSERT IGNORE INTO watch_changes (office_id, od_table, od_key, stamp, row_digest, changed_at,
+INSERT INTO watch_changes (office_id, od_table, od_key, stamp, row_digest, changed_at,
     door, vendor, intent_id, user_num, dev_name, securitylog_num, stale_hash, first_seen,
     columns_changed, source, recorded_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
+ON DUPLICATE KEY UPDATE id = id
 """
 _CHANGE_COLUMNS = (
     "office_id, od_table, od_key, stamp, row_digest, changed_at, door, vendor, intent_id, user_num,"
