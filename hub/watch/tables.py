@@ -133,12 +133,17 @@ _LOG_SQL = (
 )
 
 
+def securitylog_sql(table: OdTable) -> tuple[str, list[int]]:
+    """The statement reading a row's securitylog, and its PermType parameters after the key."""
+    perms: Sequence[int] = [p.value for p in PERM_TYPES_OF[table]]
+    return _LOG_SQL.format(marks=", ".join(["%s"] * len(perms))), list(perms)
+
+
 async def securitylog_of(
     db: ReadOnlyDatabase, table: OdTable, key: int
 ) -> list[LogRow]:
     """Every securitylog row about the row (FKey is indexed), oldest first."""
-    perms: Sequence[int] = [p.value for p in PERM_TYPES_OF[table]]
-    sql = _LOG_SQL.format(marks=", ".join(["%s"] * len(perms)))
+    sql, perms = securitylog_sql(table)
     rows = await db.select(f"watch_log_{table.value}", sql, [key, *perms])
     return [
         LogRow(

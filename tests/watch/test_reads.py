@@ -8,11 +8,11 @@ import aiomysql
 from prometheus_client import CollectorRegistry
 
 from hub.observability import HubMetrics, LabelBounds
-from hub.opendental.reconcile_queries import PERM_TYPES_OF, OdTable
+from hub.opendental.reconcile_queries import OdTable
 from hub.registry import Registry
 from hub.settings import MySqlSettings, WatchSettings
 from hub.watch import Door, Watch, next_interval, opened_watch
-from hub.watch.tables import WATCHED, _LOG_SQL, indexed_tables, scan_sql
+from hub.watch.tables import WATCHED, indexed_tables, scan_sql, securitylog_sql
 from tests.support.mariadb import ROOT
 from tests.watch.conftest import Office, hub_settings, new_patient, office_time
 
@@ -56,8 +56,7 @@ async def test_every_scan_query_uses_an_index_never_the_whole_table(
         [plan] = await _explain(office.database, scan_sql(table, 500), (stamp, stamp, 0))
         assert plan["type"] in ("range", "ref"), (table.table, plan)
         assert plan["key"] is not None, (table.table, plan)
-        perms = [p.value for p in PERM_TYPES_OF[table.table]]
-        log_sql = _LOG_SQL.format(marks=", ".join(["%s"] * len(perms)))
+        log_sql, perms = securitylog_sql(table.table)
         [log_plan] = await _explain(office.database, log_sql, (1, *perms))
         assert log_plan["key"] is not None and log_plan["type"] in ("range", "ref"), log_plan
 
