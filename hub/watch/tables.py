@@ -87,11 +87,14 @@ async def scan(
     )
 
 
+def row_sql(table: WatchedTable) -> str:
+    t, k, s = table.table.value, table.key, table.stamp
+    return f"SELECT *, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}` WHERE `{k}` = %s"
+
+
 async def read_row(db: ReadOnlyDatabase, table: WatchedTable, key: int) -> dict[str, object] | None:
     """One row by its primary key (after an event named it); None if it is gone."""
-    t, k, s = table.table.value, table.key, table.stamp
-    sql = f"SELECT *, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}` WHERE `{k}` = %s"
-    rows = await db.select(f"watch_row_{t}", sql, [key])
+    rows = await db.select(f"watch_row_{table.table.value}", row_sql(table), [key])
     return rows[0] if rows else None
 
 

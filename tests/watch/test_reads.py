@@ -12,7 +12,7 @@ from hub.opendental.reconcile_queries import OdTable
 from hub.registry import Registry
 from hub.settings import MySqlSettings, WatchSettings
 from hub.watch import Door, Watch, next_interval, opened_watch
-from hub.watch.tables import WATCHED, indexed_tables, scan_sql, securitylog_sql
+from hub.watch.tables import WATCHED, indexed_tables, row_sql, scan_sql, securitylog_sql
 from tests.support.mariadb import ROOT
 from tests.watch.conftest import Office, hub_settings, new_patient, office_time
 
@@ -50,12 +50,16 @@ async def test_every_scan_query_uses_an_index_never_the_whole_table(
     tables = await indexed_tables(watch.watchers[OFFICE].db)
     # Then the tables scanned are those Open Dental indexes by change stamp
     assert {table.table for table in tables} == SCANNED
-    # And each scan query, and each securitylog read, is a range or a lookup on an index
+    # And each scan query, read of a row an event named, and securitylog read uses an index
     stamp = await office_time(office.database, -3600)
     for table in tables:
         [plan] = await _explain(office.database, scan_sql(table, 500), (stamp, stamp, 0))
         assert plan["type"] in ("range", "ref"), (table.table, plan)
         assert plan["key"] is not None, (table.table, plan)
+        [by_key] = await _explain(office.database, row_sql(table), (1,))
+        # (a key no row has is found missing in the primary key before any row is read)
+        missing = "Impossible WHERE noticed after reading const tables"
+        assert by_key["key"] == "PRIMARY" or by_key["Extra"] == missing, by_key
         log_sql, perms = securitylog_sql(table.table)
         [log_plan] = await _explain(office.database, log_sql, (1, *perms))
         assert log_plan["key"] is not None and log_plan["type"] in ("range", "ref"), log_plan
