@@ -40,8 +40,8 @@ from hub.watch.tables import (
     EPOCH_COLUMN,
     WATCHED,
     WatchedTable,
-    indexed_tables,
     office_now,
+    office_tables,
     own_dev_name,
     read_row,
     scan,
@@ -97,16 +97,16 @@ class OfficeWatcher:
     async def scan_once(self) -> ScanResult:
         """One scan of every table; the changes found, in the order recorded."""
         self._slowest_s = 0.0
-        tables = await self._tables()
+        tables = [table for table in await self._tables() if table.scanned]
         found = await asyncio.gather(*(self._scan_table(table) for table in tables))
         changes = tuple(change for each in found for change in each)
         return ScanResult(changes=changes, slowest_s=self._slowest_s)
 
     async def _tables(self) -> Sequence[WatchedTable]:
         if self.tables is None:
-            tables = await indexed_tables(self.db)
+            tables = await office_tables(self.db)
             self.own_dev_name = await own_dev_name(self.db, self.customer_key)
-            left_out = sorted(set(WATCHED) - {table.table for table in tables})
+            left_out = sorted(set(WATCHED) - {table.table for table in tables if table.scanned})
             if left_out:
                 log.warning(
                     "office %s: not scanning %s: no index on their change stamp",
@@ -118,8 +118,9 @@ class OfficeWatcher:
     async def changed_row(self, table: OdTable, key: int) -> Attribution | None:
         """The row an event named, read now and attributed like a scanned one; None if it is
         gone or its stamp was seen already."""
-        await self._tables()
-        watched = WATCHED[table]
+        watched = next((t for t in await self._tables() if t.table is table), None)
+        if watched is None:
+            return None  # the office's database has no such table
         row = await read_row(self.db, watched, key)
         if row is None:
             return None
