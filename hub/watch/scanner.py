@@ -39,13 +39,14 @@ from hub.watch.store import Cursor, RowState, WatchStore
 from hub.watch.tables import (
     EPOCH_COLUMN,
     WATCHED,
+    LogRow,
     WatchedTable,
     office_now,
     office_tables,
     own_dev_name,
     read_row,
     scan,
-    securitylog_of,
+    securitylogs_of,
 )
 
 log = logging.getLogger("hub.watch")
@@ -185,22 +186,24 @@ class OfficeWatcher:
     ) -> list[Attribution]:
         keys = [_key(row, table) for row in rows]
         states = await self.store.states(self.office_id, table.table, keys)
+        news = [
+            (seen, states.get(seen.key)) for seen in (self._seen(table, row) for row in rows)
+        ]
+        # Seen already: the cursor's second read again, or an event came before the scan.
+        news = [(seen, before) for seen, before in news if not _unchanged(seen, before)]
+        logs = await securitylogs_of(self.db, table.table, [seen.key for seen, _ in news])
         recorded = []
-        for row in rows:
-            seen = self._seen(table, row)
-            before = states.get(seen.key)
-            if before is not None and (before.stamp, before.digests) == (seen.stamp, seen.digests):
-                continue  # seen already (the second read again, or an event before the scan)
-            change = await self._attribute(table, seen, before, source)
+        for seen, before in news:
+            change = await self._attribute(table, seen, before, logs[seen.key], source)
             if await self.store.record(seen, change):
                 self.observer.watch_change(self.office_id, change.door.value)
                 recorded.append(change)
         return recorded
 
     async def _attribute(
-        self, table: WatchedTable, seen: SeenRow, before: RowState | None, source: Source
+        self, table: WatchedTable, seen: SeenRow, before: RowState | None,
+        logs: Sequence[LogRow], source: Source,
     ) -> Attribution:
-        logs = await securitylog_of(self.db, table.table, seen.key)
         od_row = OdRow(office_id=self.office_id, table=table.table, primary_key=seen.key)
         stories = await stories_of(self.ledger, od_row)
         return attribute_change(
@@ -220,6 +223,10 @@ class OfficeWatcher:
             stamp=_stamp(row, table), changed_at=changed_at, digests=digests,
             row_digest=self.digester.whole(digests),
         )
+
+
+def _unchanged(seen: SeenRow, before: RowState | None) -> bool:
+    return before is not None and (before.stamp, before.digests) == (seen.stamp, seen.digests)
 
 
 def _key(row: dict[str, object], table: WatchedTable) -> int:

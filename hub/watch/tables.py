@@ -166,34 +166,38 @@ class LogRow:
 
 
 _LOG_SQL = (
-    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime,"
+    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime, FKey,"
     " UNIX_TIMESTAMP(LogDateTime) AS Epoch FROM securitylog"
-    " WHERE FKey = %s AND PermType IN ({marks})"
-    " ORDER BY SecurityLogNum"
-)
+    " WHERE FKey IN ({keys}) AND PermType IN ({perms})"
+)  # no ORDER BY: sorted here, so the server's only choice is the FKey index
 
 
-def securitylog_sql(table: OdTable) -> tuple[str, list[int]]:
-    """The statement reading a row's securitylog, and its PermType parameters after the key."""
+def securitylog_sql(table: OdTable, keys: int = 1) -> tuple[str, list[int]]:
+    """The statement reading the securitylog of ``keys`` rows, and its PermType parameters
+    (after the keys)."""
     perms: Sequence[int] = [p.value for p in PERM_TYPES_OF[table]]
-    return _LOG_SQL.format(marks=", ".join(["%s"] * len(perms))), list(perms)
+    sql = _LOG_SQL.format(keys=", ".join(["%s"] * keys), perms=", ".join(["%s"] * len(perms)))
+    return sql, list(perms)
 
 
-async def securitylog_of(
-    db: ReadOnlyDatabase, table: OdTable, key: int
-) -> list[LogRow]:
-    """Every securitylog row about the row (FKey is indexed), oldest first."""
-    sql, perms = securitylog_sql(table)
-    rows = await db.select(f"watch_log_{table.value}", sql, [key, *perms])
-    return [
-        LogRow(
+async def securitylogs_of(
+    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int]
+) -> dict[int, list[LogRow]]:
+    """Every securitylog row about each of the rows, oldest first, in one query on FKey
+    (indexed): one query per page of changed rows, not one per row."""
+    if not keys:
+        return {}
+    sql, perms = securitylog_sql(table, len(keys))
+    rows = await db.select(f"watch_log_{table.value}", sql, [*keys, *perms])
+    logs: dict[int, list[LogRow]] = {key: [] for key in keys}
+    for row in sorted(rows, key=lambda row: int(str(row["SecurityLogNum"]))):
+        logs.setdefault(int(str(row["FKey"])), []).append(LogRow(
             securitylog_num=int(str(row["SecurityLogNum"])), perm_type=int(str(row["PermType"])),
             log_source=int(str(row["LogSource"])), user_num=int(str(row["UserNum"])),
             log_text=str(row["LogText"]), log_datetime=_datetime(row["LogDateTime"]),
             logged_at_epoch=None if row["Epoch"] is None else float(str(row["Epoch"])),
-        )
-        for row in rows
-    ]
+        ))
+    return logs
 
 
 def _datetime(value: object) -> datetime:
