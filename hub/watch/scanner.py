@@ -107,6 +107,8 @@ class OfficeWatcher:
         if self.tables is None:
             tables = await office_tables(self.db)
             self.own_dev_name = await own_dev_name(self.db, self.customer_key)
+            scanned = sorted(table.table.value for table in tables if table.scanned)
+            log.info("office %s: scanning %s", self.office_id, ", ".join(scanned) or "nothing")
             left_out = sorted(set(WATCHED) - {table.table for table in tables if table.scanned})
             if left_out:
                 log.warning(
