@@ -469,6 +469,34 @@ CREATE TABLE watch_digest_key (
 ) {TABLE_OPTIONS}
 """
 
+# change.v1 events (hub/change_events): one row per (vendor, change) the hub owes a vendor that
+# may read the table, recorded before it is published and settled once the broker confirms it,
+# so a restart never sends one twice. Ids and column names only, never values: the values are
+# read from the office's database when the event is published. state: pending until published
+# (sent), or withdrawn when the vendor's read agreement no longer covers it.
+_CHANGE_SENDS = f"""
+CREATE TABLE change_sends (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    event_id CHAR(64) {CODE} NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    od_primary_key BIGINT NOT NULL,
+    door VARCHAR(32) {CODE} NOT NULL,
+    changed_at DATETIME(6) NOT NULL,
+    columns_json TEXT {EXACT} NOT NULL,
+    state VARCHAR(16) {CODE} NOT NULL DEFAULT 'pending',
+    created_at DATETIME(6) NOT NULL,
+    settled_at DATETIME(6) NULL,
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    last_error VARCHAR(500) NULL,
+    CONSTRAINT ck_change_sends_state CHECK (state IN ('pending', 'sent', 'withdrawn')),
+    UNIQUE KEY uq_change_sends_vendor_event (vendor, event_id),
+    KEY ix_change_sends_office_state (office_id, state, id),
+    KEY ix_change_sends_created (created_at)
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -499,4 +527,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         name="watch",
         statements=(_WATCH_CURSORS, _WATCH_ROWS, _WATCH_CHANGES, _WATCH_DIGEST_KEY),
     ),
+    Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
 )
