@@ -402,7 +402,8 @@ CREATE TABLE sheet_fill_steps (
 # - watch_cursors: where each table's scan of each office goes on from (the office's local
 #   DateTStamp, then the key);
 # - watch_rows: each row's last-seen stamp and, per column, a keyed digest of its value (JSON,
-#   name -> hex), so that the next change names its columns and a stale SecurityHash shows;
+#   name -> hex), so that the next change names its columns and a stale SecurityHash shows, and
+#   the last securitylog row that explained one of its changes (never used for another);
 # - watch_changes: one row per change, with its door; a change is one state of a row (its stamp
 #   and the digest of all its columns: DateTStamp keeps whole seconds, so two changes within one
 #   second share a stamp), recorded once however many times it was seen;
@@ -426,6 +427,7 @@ CREATE TABLE watch_rows (
     od_key BIGINT NOT NULL,
     stamp DATETIME NOT NULL,
     digests MEDIUMTEXT {CODE} NOT NULL,
+    last_log BIGINT NULL,
     seen_at DATETIME(6) NOT NULL,
     PRIMARY KEY (office_id, od_table, od_key),
     KEY ix_watch_rows_seen (seen_at)
