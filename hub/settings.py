@@ -288,6 +288,45 @@ class ConsoleSettings(BaseModel):
         return value
 
 
+class WatchSettings(BaseModel):
+    """``hub watch`` (hub/watch): every change in an office's Open Dental rows, attributed to
+    the door it came through; ``HUB_WATCH__INTERVAL_S`` sets a field."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    interval_s: float = Field(default=30.0, gt=0)
+    """Seconds between two scans of an office's tables while its database answers quickly: a
+    change made outside the hub is attributed within about this long."""
+    max_interval_s: float = Field(default=600.0, gt=0)
+    """The longest wait, in seconds, between scans of an office whose database is slow: each
+    scan whose slowest query took more than ``HUB_WATCH__SLOW_QUERY_S`` doubles the office's
+    interval up to this; a quick scan brings it back to ``HUB_WATCH__INTERVAL_S``."""
+    slow_query_s: float = Field(default=0.5, gt=0)
+    """A scan query slower than this many seconds means the office's database is busy: the
+    watch backs off from it."""
+    batch: int = Field(default=500, ge=1, le=10000)
+    """Rows one scan query reads at most (its ``LIMIT``)."""
+    max_pages: int = Field(default=20, ge=1)
+    """Scan queries per table in one scan at most; what is left is read by the next scan, so a
+    burst of changes never turns into a long run of queries against the office's database."""
+    office_concurrency: int = Field(default=2, ge=1)
+    """Queries the watch runs at once against one office's database at most."""
+    retention_days: float = Field(default=30.0, gt=0)
+    """How many days attributed changes (and each row's digests) stay in the hub database;
+    the watch deletes older ones as it goes."""
+    log_window_s: float = Field(default=2.0, ge=0)
+    """A securitylog row explains a change when it is about the same row and was logged within
+    this many seconds of the row's new DateTStamp (both the office server's clock)."""
+    events_host: str = "127.0.0.1"
+    """The address the watch listens on for Open Dental's API Subscriptions pushes (``POST
+    /od-events/<office>``): the machine whose Open Dental posts events must reach it."""
+    events_port: int = Field(default=9465, ge=0, le=65535)
+    """The TCP port of that endpoint; ``0`` picks a free port."""
+    metrics_port: int = Field(default=9466, ge=0, le=65535)
+    """The TCP port of the watch's own ``/metrics`` and ``/healthz`` (on ``HUB_METRICS_HOST``),
+    apart from the writer's, so both run on one machine."""
+
+
 class HubSettings(BaseSettings):
     """Every setting of the hub's own commands (``hub worker``, ``hub topology``, ``hub vendor``,
     ``hub dlq``, ``hub status`` and the others)."""
@@ -407,6 +446,11 @@ class HubSettings(BaseSettings):
     )
     """Where the console listens, who may sign in and how, and how long a session lasts
     (docs/operations.md, "The console")."""
+    watch: WatchSettings = Field(
+        default_factory=WatchSettings, title="The watch of every office's changes (`hub watch`)"
+    )
+    """How often ``hub watch`` scans each office's tables, how hard it may read their
+    databases, where it takes Open Dental's event pushes and how long it keeps what it found."""
     tls: TlsSettings = Field(default_factory=TlsSettings, title="TLS on every link")
     """The CA the hub trusts, its client certificate, and whether it verifies servers, for
     every TLS link it opens: the broker, the management API, the hub database, offices'

@@ -25,6 +25,7 @@ from hub.cli import (
     topology_cmd,
     trace_cmd,
     vendor_cmd,
+    watch_cmd,
     worker_cmd,
 )
 
@@ -53,6 +54,7 @@ check_cmd.register(app)
 settings_cmd.register(app)
 audit_cmd.register(app)
 console_cmd.register(app)
+watch_cmd.register(app)
 
 
 def main() -> None:

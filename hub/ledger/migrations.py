@@ -397,6 +397,80 @@ CREATE TABLE sheet_fill_steps (
 ) {TABLE_OPTIONS}
 """
 
+# hub watch (hub/watch): every change in an office's Open Dental rows, attributed to its door.
+# Only ids, column names and digests are kept, never values.
+# - watch_cursors: where each table's scan of each office goes on from (the office's local
+#   DateTStamp, then the key);
+# - watch_rows: each row's last-seen stamp and, per column, a keyed digest of its value (JSON,
+#   name -> hex), so that the next change names its columns and a stale SecurityHash shows, and
+#   the last securitylog row that explained one of its changes (never used for another);
+# - watch_changes: one row per change, with its door; a change is one state of a row (its stamp
+#   and the digest of all its columns: DateTStamp keeps whole seconds, so two changes within one
+#   second share a stamp), recorded once however many times it was seen;
+# - watch_digest_key: the random key of those digests, made once by the first watch, so that a
+#   digest cannot be looked up in a table of every birthdate.
+_WATCH_CURSORS = f"""
+CREATE TABLE watch_cursors (
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    stamp DATETIME NOT NULL,
+    last_key BIGINT NOT NULL,
+    updated_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (office_id, od_table)
+) {TABLE_OPTIONS}
+"""
+
+_WATCH_ROWS = f"""
+CREATE TABLE watch_rows (
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    od_key BIGINT NOT NULL,
+    stamp DATETIME NOT NULL,
+    digests MEDIUMTEXT {CODE} NOT NULL,
+    last_log BIGINT NULL,
+    seen_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (office_id, od_table, od_key),
+    KEY ix_watch_rows_seen (seen_at)
+) {TABLE_OPTIONS}
+"""
+
+_WATCH_CHANGES = f"""
+CREATE TABLE watch_changes (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    od_key BIGINT NOT NULL,
+    stamp DATETIME NOT NULL,
+    row_digest CHAR(16) {CODE} NOT NULL,
+    changed_at DATETIME(6) NOT NULL,
+    door VARCHAR(32) {CODE} NOT NULL,
+    vendor VARCHAR(64) {EXACT} NULL,
+    intent_id BIGINT UNSIGNED NULL,
+    user_num BIGINT NULL,
+    dev_name VARCHAR(255) {EXACT} NULL,
+    securitylog_num BIGINT NULL,
+    stale_hash BOOLEAN NOT NULL DEFAULT FALSE,
+    first_seen BOOLEAN NOT NULL DEFAULT FALSE,
+    columns_changed TEXT {CODE} NOT NULL,
+    source VARCHAR(16) {CODE} NOT NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    CONSTRAINT ck_watch_changes_door
+        CHECK (door IN ('hub', 'open_dental_user', 'other_api', 'unexplained')),
+    UNIQUE KEY uq_watch_changes_row_state (office_id, od_table, od_key, stamp, row_digest),
+    KEY ix_watch_changes_office_time (office_id, changed_at),
+    KEY ix_watch_changes_row (office_id, od_table, od_key),
+    KEY ix_watch_changes_recorded (recorded_at)
+) {TABLE_OPTIONS}
+"""
+
+_WATCH_DIGEST_KEY = f"""
+CREATE TABLE watch_digest_key (
+    id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+    digest_key CHAR(64) {CODE} NOT NULL,
+    CONSTRAINT ck_watch_digest_key_one CHECK (id = 1)
+) {TABLE_OPTIONS}
+"""
+
 # change.v1 events (hub/change_events): one row per (vendor, change) the hub owes a vendor that
 # may read the table, recorded before it is published and settled once the broker confirms it,
 # so a restart never sends one twice. Ids and column names only, never values: the values are
@@ -464,6 +538,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(version=14, name="payment_refs", statements=(_PAYMENT_REFS,)),
     Migration(version=15, name="sheet_fill_steps", statements=(_SHEET_FILL_STEPS,)),
+    Migration(
+        version=16,
+        name="watch",
+        statements=(_WATCH_CURSORS, _WATCH_ROWS, _WATCH_CHANGES, _WATCH_DIGEST_KEY),
+    ),
     Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
     Migration(version=18, name="console_search", statements=(_CONSOLE_SEARCH,)),
 )

@@ -84,12 +84,25 @@ class OutboxInstruments:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WatchInstruments:
+    """``hub watch``: its scans of offices' databases, the changes it attributed, the events
+    Open Dental pushed to it (hub/watch)."""
+
+    scan_duration: Histogram
+    scan_rows: Counter
+    changes: Counter
+    interval: Gauge
+    events: Counter
+
+
+@dataclass(frozen=True, kw_only=True)
 class Instruments:
     intents: IntentInstruments
     dependencies: DependencyInstruments
     state: StateInstruments
     broker: BrokerInstruments
     outbox: OutboxInstruments
+    watch: WatchInstruments
 
 
 def declare(registry: CollectorRegistry) -> Instruments:
@@ -100,6 +113,7 @@ def declare(registry: CollectorRegistry) -> Instruments:
         state=_state_metrics(registry),
         broker=_broker_metrics(registry),
         outbox=_outbox_metrics(registry),
+        watch=_watch_metrics(registry),
     )
 
 
@@ -333,6 +347,45 @@ def _outbox_metrics(registry: CollectorRegistry) -> OutboxInstruments:
             "hub_outcomes_waiting_oldest_seconds",
             "Age of the vendor's oldest outcome event waiting in the outbox; 0 when none waits.",
             ["vendor"],
+            registry=registry,
+        ),
+    )
+
+
+def _watch_metrics(registry: CollectorRegistry) -> WatchInstruments:
+    return WatchInstruments(
+        scan_duration=Histogram(
+            "hub_watch_scan_duration_seconds",
+            "One scan query of hub watch on an office's Open Dental database, by table.",
+            ["office", "table"],
+            buckets=SQL_BUCKETS_S,
+            registry=registry,
+        ),
+        scan_rows=Counter(
+            "hub_watch_scan_rows",
+            "Rows hub watch's scan queries read from an office's Open Dental database, by table.",
+            ["office", "table"],
+            registry=registry,
+        ),
+        changes=Counter(
+            "hub_changes",
+            "Changes of Open Dental rows hub watch attributed, by the door they came through "
+            "(hub, open_dental_user, other_api, unexplained).",
+            ["office", "door"],
+            registry=registry,
+        ),
+        interval=Gauge(
+            "hub_watch_interval_seconds",
+            "hub watch's current wait between scans of the office (longer while its database "
+            "is slow).",
+            ["office"],
+            registry=registry,
+        ),
+        events=Counter(
+            "hub_watch_events",
+            "Rows Open Dental's API Subscriptions pushed to hub watch, by what became of them "
+            "(accepted, duplicate, unauthorized, invalid).",
+            ["office", "disposition"],
             registry=registry,
         ),
     )

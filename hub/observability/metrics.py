@@ -39,6 +39,11 @@ hub_outcomes_relayed_total             counter    vendor
 hub_outcomes_dropped_total             counter    vendor
 hub_outcomes_waiting                   gauge      vendor
 hub_outcomes_waiting_oldest_seconds    gauge      vendor
+hub_watch_scan_duration_seconds        histogram  office, table
+hub_watch_scan_rows_total              counter    office, table
+hub_changes_total                      counter    office, door
+hub_watch_interval_seconds             gauge      office
+hub_watch_events_total                 counter    office, disposition
 =====================================  =========  =========================================
 
 Label values:
@@ -71,6 +76,11 @@ Label values:
   ``not_found``, ``connection_forced`` … ``BrokerReply``); ``consumer_timeout`` for the 406 of a
   delivery left unacked past the node's ``consumer_timeout``; ``lost`` when no close came (the
   TCP connection dropped); ``other``.
+- ``table`` (the watch's): an Open Dental table the hub writes (``patient``, ``appointment``,
+  ``commlog``, ``payment``, ``document``, ``patfield``, ``allergy``, ``medicationpat``,
+  ``disease``), else ``other``; ``door``: ``hub``, ``open_dental_user``, ``other_api``,
+  ``unexplained``, else ``other``; ``disposition`` (of an event's row): ``accepted``, ``duplicate``,
+  ``unauthorized``, ``invalid``, else ``other``.
 """
 
 from __future__ import annotations
@@ -102,8 +112,14 @@ from hub.observability.labels import (
     outcome_label,
     reason_label,
 )
+from hub.opendental.reconcile_queries import OdTable
 from hub.opendental.results import ApiCall
 from hub.outbox import Waiting
+
+# The watch's label sets (hub/watch/model.py's Door; the receiver's outcomes).
+WATCH_TABLES = frozenset(table.value for table in OdTable)
+WATCH_DOORS = frozenset({"hub", "open_dental_user", "other_api", "unexplained"})
+WATCH_DISPOSITIONS = frozenset({"accepted", "duplicate", "unauthorized", "invalid"})
 
 
 class HubMetrics:
@@ -302,6 +318,28 @@ class HubMetrics:
             self._m.outbox.waiting.labels(label).set(count)
             self._m.outbox.waiting_oldest.labels(label).set(oldest_s[label])
 
+    # hub watch ----------------------------------------------------------------------------------
+
+    def watch_scan(self, office: str, table: str, duration_s: float, rows: int) -> None:
+        """One scan query of an office's table and the rows it read."""
+        labels = (self._bounds.office(office), table if table in WATCH_TABLES else OTHER)
+        self._m.watch.scan_duration.labels(*labels).observe(duration_s)
+        self._m.watch.scan_rows.labels(*labels).inc(rows)
+
+    def watch_change(self, office: str, door: str) -> None:
+        """One change attributed to ``door``."""
+        labels = (self._bounds.office(office), door if door in WATCH_DOORS else OTHER)
+        self._m.watch.changes.labels(*labels).inc()
+
+    def watch_interval(self, office: str, interval_s: float) -> None:
+        self._m.watch.interval.labels(self._bounds.office(office)).set(interval_s)
+
+    def watch_event(self, office: str, disposition: str) -> None:
+        """One row an Open Dental event pushed, by what became of it."""
+        known = disposition in WATCH_DISPOSITIONS
+        labels = (self._bounds.office(office), disposition if known else OTHER)
+        self._m.watch.events.labels(*labels).inc()
+
     # ------------------------------------------------------------------------------------------
 
     def _prime(self) -> None:
@@ -326,6 +364,7 @@ class HubMetrics:
             state.parked.labels(office)
         for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
             intents.dead_letters_expired.labels(office, vendor)
+        self._prime_watch()
         self._prime_deprecated()
         for vendor, office, contract in sorted(self._bounds.agreements):
             intents.received.labels(vendor, office, contract)
@@ -335,6 +374,13 @@ class HubMetrics:
             intents.processing.labels(office, contract)
             for error_class in ErrorClass:
                 intents.retries.labels(office, contract, error_class.value)
+
+    def _prime_watch(self) -> None:
+        """Every office's changes per door at zero, so the unexplained-changes alert and the
+        panel see a series before the first change."""
+        for office in sorted(self._bounds.offices):
+            for door in sorted(WATCH_DOORS):
+                self._m.watch.changes.labels(office, door)
 
     def _prime_deprecated(self) -> None:
         """A series per vendor and deprecated version of a contract it has an agreement for."""

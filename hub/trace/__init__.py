@@ -20,7 +20,7 @@ from hub.trace.models import (
     TimedEntry,
 )
 from hub.trace.office_log import OfficeAudit, SqlOfficeAudit
-from hub.trace.queries import row_of, trace_intent, trace_row
+from hub.trace.queries import row_of, stories_of, trace_intent, trace_row
 from hub.trace.run import choose_office, run_intent_trace, run_row_trace
 from hub.trace.targets import (
     IntentTarget,
@@ -55,6 +55,7 @@ __all__ = [
     "row_text",
     "run_intent_trace",
     "run_row_trace",
+    "stories_of",
     "trace_intent",
     "trace_row",
 ]

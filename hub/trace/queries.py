@@ -33,7 +33,8 @@ def row_of(story: IntentStory) -> OdRow | None:
     return OdRow(office_id=intent.office_id, table=table, primary_key=key)
 
 
-async def _stories_of(ledger: LedgerTrace, row: OdRow) -> list[IntentStory]:
+async def stories_of(ledger: LedgerTrace, row: OdRow) -> list[IntentStory]:
+    """Every intent that created or changed the row, oldest first, with its API calls."""
     intents = await ledger.intents_for_row(row.office_id, row.table.value, row.primary_key)
     stories = [await ledger.story(intent.vendor, intent.idempotency_key) for intent in intents]
     return [story for story in stories if story is not None]  # None: purged in between
@@ -50,7 +51,7 @@ async def trace_intent(
     if row is None:
         return IntentTrace(story=story, row=None, audit=None)
     # Every intent of the row takes part, so each audit line names its own cause, not just ours.
-    stories = await _stories_of(ledger, row)
+    stories = await stories_of(ledger, row)
     if all(other.intent.id != story.intent.id for other in stories):
         stories.append(story)
     return IntentTrace(story=story, row=row, audit=attribute(row, await audit.read(row), stories))
@@ -58,7 +59,7 @@ async def trace_intent(
 
 async def trace_row(ledger: LedgerTrace, audit: OfficeAudit, row: OdRow) -> RowTrace:
     """Every intent that created or changed the row, and its audit with each line's cause."""
-    stories = await _stories_of(ledger, row)
+    stories = await stories_of(ledger, row)
     return RowTrace(
         row=row, stories=tuple(stories), audit=attribute(row, await audit.read(row), stories)
     )

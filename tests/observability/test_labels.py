@@ -18,6 +18,7 @@ from hub.observability.labels import (
     QueryNames,
     Reconciled,
 )
+from hub.observability.metrics import WATCH_DISPOSITIONS, WATCH_DOORS, WATCH_TABLES
 from hub.registry import V1_CONTRACTS
 from tests.observability.conftest import BOUNDS
 
@@ -40,6 +41,9 @@ ALLOWED_LABELS = {
     "channel",
     "reply",
     "version",
+    "table",
+    "door",
+    "disposition",
     "le",
 }
 ID_LIKE = ("id", "key", "num", "patient", "intent", "idempotency")
@@ -84,6 +88,10 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         metrics.broker_channel_closed(ChannelRole.PUBLISH, None, hostile_reply)
         metrics.broker_consumer_cancelled(ChannelRole.CONSUME, office)
         metrics.broker_redelivered(office)
+        metrics.watch_scan(office, f"patient WHERE PatNum={i}", 0.01, i)
+        metrics.watch_change(office, f"Lovelace {i}")
+        metrics.watch_interval(office, 30.0)
+        metrics.watch_event(office, f"Patient {i}")
 
 
 def test_unknown_vendors_offices_and_contracts_become_unknown() -> None:
@@ -157,6 +165,9 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "channel": {c.value for c in ChannelRole},
         "reply": {r.value for r in BrokerReply},
         "version": {str(n) for _, n in deprecated_versions()} | {"unknown"},
+        "table": WATCH_TABLES | {"other"},
+        "door": WATCH_DOORS | {"other"},
+        "disposition": WATCH_DISPOSITIONS | {"other"},
     }
     # Then every label name is an allowed one, none names an id, and values stay in their sets
     for name, labels in _series(registry):

@@ -1,0 +1,205 @@
+"""Each change of an Open Dental row attributed to the door it came through."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from prometheus_client import CollectorRegistry
+
+from contracts import OutcomeStatus
+from hub.ledger import ApiCallRecord, Finish, Fresh, MySqlLedger
+from hub.opendental import Created, OpenDentalClient, Updated
+from hub.watch import Attribution, Door, Watch
+from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER
+from tests.trace.conftest import OTHER_DEVELOPER
+from tests.trace.writer_steps import LedgerWriter, Sent
+from tests.watch.conftest import (
+    FRONT_DESK_USER,
+    OTHER_DEV_NAME,
+    Office,
+    direct,
+    front_desk,
+    log_change,
+    new_patient,
+    od_sql,
+    office_time,
+    other_api,
+)
+
+OFFICE = "office-1"
+CREATE = Sent(vendor="forms-co", key="new-patient:1", contract="patient.create",
+              message_id="msg-create")
+UPDATE = Sent(vendor="crm-co", key="phone:1", contract="patient.update", message_id="msg-update")
+
+
+async def _scan(watch: Watch) -> list[Attribution]:
+    return list((await watch.watchers[OFFICE].scan_once()).changes)
+
+
+def _of(changes: list[Attribution], key: int) -> list[Attribution]:
+    return [change for change in changes if change.key == key]
+
+
+async def test_a_person_another_program_and_a_direct_write_each_get_their_door(
+    watch: Watch, office: Office, metrics_registry: CollectorRegistry
+) -> None:
+    # Given a patient row the watch has seen once
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    [first] = _of(await _scan(watch), pat_num)
+    assert first.first_seen and first.door is Door.UNEXPLAINED
+    # When the front desk changes its phone, another developer its work phone, and a program
+    # its email straight in the database, each seen by a scan of its own
+    at = [await office_time(office.database, offset) for offset in (-80, -60, -40)]
+    await front_desk(office.database, pat_num, "HmPhone", "555-0100", at[0])
+    [person] = _of(await _scan(watch), pat_num)
+    await other_api(office.database, pat_num, "WkPhone", "555-0101", at[1])
+    [program] = _of(await _scan(watch), pat_num)
+    await direct(office.database, pat_num, "Email", "x@example.com", at[2])
+    [rogue] = _of(await _scan(watch), pat_num)
+    # Then each change has its door, who stands behind it, and only its column's name
+    assert (person.door, person.user_num, person.columns) == (
+        Door.OPEN_DENTAL_USER, FRONT_DESK_USER, ("HmPhone",)
+    )
+    assert (program.door, program.dev_name, program.columns) == (
+        Door.OTHER_API, OTHER_DEV_NAME, ("WkPhone",)
+    )
+    assert (rogue.door, rogue.columns, rogue.stale_hash) == (Door.UNEXPLAINED, ("Email",), False)
+    assert not any(c.first_seen for c in (person, program, rogue))
+    # And the hub database keeps them, filtered by door, and the metric counts them
+    since = datetime.now(UTC) - timedelta(days=1)
+    kept = await watch.store.changes(OFFICE, since)
+    assert [(c.key, c.door) for c in kept if c.key == pat_num] == [
+        (pat_num, Door.UNEXPLAINED), (pat_num, Door.OPEN_DENTAL_USER),
+        (pat_num, Door.OTHER_API), (pat_num, Door.UNEXPLAINED),
+    ]
+    unexplained = await watch.store.changes(OFFICE, since, Door.UNEXPLAINED)
+    assert [c.columns for c in unexplained if not c.first_seen] == [("Email",)]
+    labels = {"office": OFFICE, "door": "other_api"}
+    assert metrics_registry.get_sample_value("hub_changes_total", labels) == 1.0
+
+
+async def test_the_hubs_writes_name_their_vendor_and_intent(
+    watch: Watch, writer: LedgerWriter, ledger: MySqlLedger
+) -> None:
+    # Given a patient one vendor created through the hub, seen by a scan
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    [made] = _of(await _scan(watch), created.primary_key)
+
+    # When another vendor changes the phone through the hub (within the same second, maybe)
+    async def update(client: OpenDentalClient) -> Updated:
+        return await client.update_patient(created.primary_key, {"HmPhone": "555-0142"})
+
+    await writer.apply(UPDATE, update)
+    [changed] = _of(await _scan(watch), created.primary_key)
+    # Then both changes are the hub's, each with the vendor and the intent behind it
+    create_story = await ledger.story(CREATE.vendor, CREATE.key)
+    update_story = await ledger.story(UPDATE.vendor, UPDATE.key)
+    assert create_story is not None and update_story is not None
+    assert (made.door, made.vendor, made.intent_id, made.first_seen) == (
+        Door.HUB, "forms-co", create_story.intent.id, True
+    )
+    assert (changed.door, changed.vendor, changed.intent_id) == (
+        Door.HUB, "crm-co", update_story.intent.id
+    )
+    assert "HmPhone" in changed.columns and "LName" not in changed.columns
+
+
+async def test_another_developers_api_call_is_other_api_with_its_dev_name(
+    watch: Watch, writer: LedgerWriter, other_program: httpx.AsyncClient
+) -> None:
+    # Given a patient the hub created
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    await _scan(watch)
+    # When the office's other program changes it through Open Dental's API with its own key
+    reply = await other_program.put(f"/patients/{created.primary_key}", json={"WkPhone": "1"})
+    assert reply.status_code == 200, reply.text
+    [change] = _of(await _scan(watch), created.primary_key)
+    # Then it is that developer's, named as Open Dental's log names it, not the hub's
+    assert (change.door, change.dev_name, change.vendor) == (
+        Door.OTHER_API, OTHER_DEVELOPER.name, None
+    )
+
+
+async def test_a_stale_security_hash_is_unexplained_even_with_a_log(
+    watch: Watch, office: Office
+) -> None:
+    # Given a patient whose SecurityHash Open Dental keeps, seen by the watch
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await od_sql(office.database, "UPDATE patient SET SecurityHash = 'h1', DateTStamp ="
+                 " DateTStamp WHERE PatNum = %s", (pat_num,))
+    await _scan(watch)
+    # When a program sets its status straight in the database, leaving the hash, and writes a
+    # log row that looks like the front desk's
+    at = await office_time(office.database, -50)
+    await front_desk(office.database, pat_num, "PatStatus", 4, at)
+    [hidden] = _of(await _scan(watch), pat_num)
+    # Then the change is unexplained, flagged as a stale hash
+    assert (hidden.door, hidden.stale_hash, hidden.columns) == (
+        Door.UNEXPLAINED, True, ("PatStatus",)
+    )
+    # And when Open Dental itself changes a hashed column, it rehashes: that is a person's
+    at = await office_time(office.database, -30)
+    await od_sql(office.database, "UPDATE patient SET Birthdate = '1990-01-02', SecurityHash ="
+                 " 'h2', DateTStamp = %s WHERE PatNum = %s", (at, pat_num))
+    await log_change(office.database, fkey=pat_num, source=0, user_num=FRONT_DESK_USER,
+                     text="Patient edited.", at=at)
+    [rehashed] = _of(await _scan(watch), pat_num)
+    assert (rehashed.door, rehashed.stale_hash) == (Door.OPEN_DENTAL_USER, False)
+    assert set(rehashed.columns) == {"Birthdate", "SecurityHash"}
+
+
+async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
+    watch: Watch, ledger: MySqlLedger, office: Office
+) -> None:
+    # Given an intent whose POST reached Open Dental but whose reply the hub never got (the
+    # ledger has the call without status or key), found again by reconciliation
+    lost = Sent(vendor="forms-co", key="lost-reply:1", contract="patient.create",
+                message_id="msg-lost")
+    claimed = await ledger.claim(lost.claim(OFFICE))
+    assert isinstance(claimed, Fresh)
+    attempt = await ledger.begin_attempt(claimed.intent_id)
+    assert attempt is not None
+    started = datetime.now(UTC)
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Ada"})
+    pat_num = int(reply.json()["PatNum"])
+    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
+        attempt=attempt, method="POST", path="/patients", status=None,
+        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
+        message="no reply", started_at=started,
+    ))
+    await ledger.finish(claimed.intent_id, Finish(
+        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
+        outcome_json='{"status": "applied"}',
+    ))
+    # When the watch sees the new row
+    [change] = _of(await _scan(watch), pat_num)
+    # Then it is the hub's, and that intent's
+    assert (change.door, change.vendor, change.intent_id, change.dev_name) == (
+        Door.HUB, "forms-co", claimed.intent_id, DEFAULT_DEVELOPER.name
+    )
+
+
+async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) -> None:
+    # Given a patient the front desk changed, seen by the watch
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    await front_desk(office.database, pat_num, "HmPhone", "555-0100",
+                     await office_time(office.database, -50))
+    [person] = _of(await _scan(watch), pat_num)
+    # When a program writes the row directly one second later, inside the log's window
+    await direct(office.database, pat_num, "Email", "x@example.com",
+                 await office_time(office.database, -49))
+    [rogue] = _of(await _scan(watch), pat_num)
+    # Then the front desk's log explains its own change only: the write is unexplained
+    assert person.door is Door.OPEN_DENTAL_USER
+    assert (rogue.door, rogue.securitylog_num) == (Door.UNEXPLAINED, None)
