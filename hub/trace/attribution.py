@@ -5,7 +5,9 @@ changes a row (a PUT that changes nothing writes none). That row names the devel
 the vendor; the ledger knows which vendor's intent made which call, and when. So a securitylog
 row is paired with a successful write call, recorded for the same Open Dental row,
 
-- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT;
+- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT; but
+  the permissions Open Dental logs for an add and an edit alike (a patient's allergy,
+  medication and problem lists, and patient fields) pair with either;
 - whose window holds the log's moment: from the call's start, less the clock skew between the
   hub and the office and the log's truncation to the second, to the call's end plus the skew;
 - the earliest such call not yet paired, taking the log rows oldest first, so that two quick
@@ -28,6 +30,10 @@ from hub.trace.models import AuditLine, Cause, OdRow, OfficeLog, RowAudit, Timed
 LOG_RESOLUTION = timedelta(seconds=1)  # LogDateTime keeps whole seconds
 CREATE_METHOD = "POST"
 CHANGE_METHOD = "PUT"
+# No ``...Create`` of their own: Open Dental logs adding to these as it logs editing them.
+EITHER_KIND = frozenset({
+    "PatAllergyListEdit", "PatMedicationListEdit", "PatProblemListEdit", "PatientFieldEdit",
+})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,9 +44,10 @@ class _Write:
     latest: datetime
 
     def fits(self, timed: TimedEntry) -> bool:
-        creates = timed.entry.perm_type.endswith("Create")
+        perm = timed.entry.perm_type
+        same_kind = perm in EITHER_KIND or perm.endswith("Create") == self.creates
         at = timed.logged_at
-        return at is not None and creates == self.creates and self.earliest <= at <= self.latest
+        return at is not None and same_kind and self.earliest <= at <= self.latest
 
 
 def _is_write_to(call: ApiCallRow, row: OdRow) -> bool:

@@ -73,3 +73,15 @@ def test_an_entry_whose_utc_time_is_unknown_has_no_cause() -> None:
     log = OfficeLog(entries=(_log(4, "PatientEdit", None),), error=None)
     # When they are paired, Then nothing is guessed
     assert _causes(log, story) == [None]
+
+
+def test_a_list_edit_entry_pairs_with_the_post_that_added_to_the_list() -> None:
+    # Given an allergy added by a POST, which Open Dental logs as PatAllergyListEdit (it has no
+    # ...Create permission), and another POST in time for a PatientEdit entry
+    added = _story(1, "forms-co", _call(11, "POST", T0))
+    created = _story(2, "forms-co", _call(21, "POST", T0 + timedelta(seconds=5)))
+    log = OfficeLog(entries=(
+        _log(8, "PatientEdit", T0 + timedelta(seconds=5)), _log(7, "PatAllergyListEdit", T0),
+    ))
+    # When they are paired, Then the list edit has the POST, and a plain edit never does
+    assert _causes(log, added, created) == [None, 11]
