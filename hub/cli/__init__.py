@@ -24,6 +24,7 @@ from hub.cli import (
     topology_cmd,
     trace_cmd,
     vendor_cmd,
+    watch_cmd,
     worker_cmd,
 )
 
@@ -51,6 +52,7 @@ status_cmd.register(app)
 check_cmd.register(app)
 settings_cmd.register(app)
 audit_cmd.register(app)
+watch_cmd.register(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ target does not parse, or the registry or ledger cannot be read; 2 wrong usage.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Annotated
 
@@ -24,6 +25,8 @@ from hub.trace import (
     run_intent_trace,
     run_row_trace,
 )
+from hub.watch.run import read_row_changes
+from hub.watch.views import change_dict, changes_text
 
 Target = Annotated[
     str | None,
@@ -92,5 +95,19 @@ async def _trace_row(settings: HubSettings, text: str, office: str | None, as_js
     except HubError as exc:
         typer.echo(f"hub trace: {exc}", err=True)
         return 1
-    typer.echo(row_json(trace) if as_json else row_text(trace))
+    row = trace.row
+    try:
+        changes = await read_row_changes(settings, row.office_id, row.table, row.primary_key)
+        error = None
+    except HubError as exc:  # the ledger's side and Open Dental's stand without the watch's
+        changes, error = [], f"could not be read: {exc}"
+    if as_json:
+        document = json.loads(row_json(trace))
+        document["changes"] = [change_dict(change) for change in changes]
+        document["changes_error"] = error
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        title = "Changes seen by hub watch (oldest first, UTC), each with its door"
+        section = f"{title}\n  {error}" if error else changes_text(changes, title, with_row=False)
+        typer.echo(row_text(trace) + "\n\n" + section)
     return 0

@@ -19,8 +19,12 @@ An intent (``hub trace VENDOR:KEY --json``)::
 
 A row (``hub trace --od TABLE:KEY --json``)::
 
-    {"trace": "row", "od_row": ROW, "intents": [INTENT, ...], "securitylog": AUDIT}
+    {"trace": "row", "od_row": ROW, "intents": [INTENT, ...], "securitylog": AUDIT,
+     "changes": [CHANGE, ...], "changes_error": str | null}
     # intents: every one that created or changed the row, oldest first ([] for none)
+    # changes: every change hub watch attributed to a door, oldest first (CHANGE: the shape in
+    # hub/watch/views.py; added by hub/cli/trace_cmd.py); changes_error: the watch's tables
+    # could not be read
 
 where::
 

@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -22,10 +22,11 @@ from hub.ledger import MySqlLedger
 from hub.observability import FamilyRegistry, HubMetrics, LabelBounds
 from hub.observability.server import serving
 from hub.opendental.readonly_sql import ReadOnlyDatabase
+from hub.opendental.reconcile_queries import OdTable
 from hub.registry import Registry, load_hub_registry
 from hub.settings import HubSettings
 from hub.watch.digests import Digester
-from hub.watch.model import Attribution
+from hub.watch.model import Attribution, Door
 from hub.watch.receiver import EventReceiver, RowEvent
 from hub.watch.scanner import OfficeWatcher
 from hub.watch.store import WatchStore
@@ -164,3 +165,25 @@ async def run_watch(settings: HubSettings, environ: Mapping[str, str], stop: asy
             with suppress(asyncio.CancelledError):
                 await task
         log.info("hub watch: stopped")
+
+
+async def read_changes(
+    settings: HubSettings, office_id: str, since: datetime, door: Door | None
+) -> list[Attribution]:
+    """``hub changes``: the office's recorded changes since ``since`` (UTC)."""
+    store = await WatchStore.open(settings.ledger_db, max_connections=1)
+    try:
+        return await store.changes(office_id, since, door)
+    finally:
+        await store.close()
+
+
+async def read_row_changes(
+    settings: HubSettings, office_id: str, table: OdTable, key: int
+) -> list[Attribution]:
+    """``hub trace --od``: every recorded change of one row."""
+    store = await WatchStore.open(settings.ledger_db, max_connections=1)
+    try:
+        return await store.row_changes(office_id, table, key)
+    finally:
+        await store.close()

@@ -17,6 +17,7 @@ LEDGER_TABLES = {
     "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries", "outcome_outbox",
     "operator_audit", "dead_letter_expiries",
     "sheet_fill_steps",
+    "watch_cursors", "watch_rows", "watch_changes", "watch_digest_key",
 }
 
 

@@ -90,7 +90,10 @@ async def test_a_row_as_json_pairs_each_log_entry_with_its_intent(
     # Then the document names the row and both intents, oldest first
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"trace", "od_row", "intents", "securitylog"}
+    assert set(doc) == {
+        "trace", "od_row", "intents", "securitylog", "changes", "changes_error"
+    }
+    assert (doc["changes"], doc["changes_error"]) == ([], None)  # no watch ran
     assert doc["trace"] == "row"
     row = {"office_id": OFFICE, "table": "patient", "primary_key": touched_patient}
     assert doc["od_row"] == row

@@ -36,11 +36,15 @@ from tests.trace.conftest import (
     ledger_db,
     office,
     other_program,
+    registry_file,
     registry_text,
+    trace,
     writer,
 )
 
-__all__ = ["http", "ledger", "ledger_db", "office", "other_program", "writer"]
+__all__ = [
+    "http", "ledger", "ledger_db", "office", "other_program", "registry_file", "trace", "writer"
+]
 
 OTHER_DEV_NAME = "Reminders Inc"
 FRONT_DESK_USER = 7

@@ -1,0 +1,111 @@
+"""Open Dental's API Subscriptions pushes: authenticated, answered at once, deduplicated, and
+attributed like scanned rows."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from hub.opendental import Created, OpenDentalClient
+from hub.registry import Registry
+from hub.watch import Door, Source, Watch, handle_event
+from hub.watch.receiver import EventReceiver
+from hub.watch.run import receiving
+from odsim.config import DEFAULT_CUSTOMER
+from tests.trace.writer_steps import LedgerWriter, Sent
+
+OFFICE = "office-1"
+CREATE = Sent(vendor="forms-co", key="event:1", contract="patient.create", message_id="m-1")
+PATIENT_EVENT = {"Event-Type": "WatchTable: Patient", "Workstation": "FRONTDESK1"}
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, office: str, disposition: str) -> None:
+        self.seen.append((office, disposition))
+
+
+@pytest.fixture
+def counts() -> Counts:
+    return Counts()
+
+
+@pytest.fixture
+async def endpoint(
+    registry: Registry, counts: Counts
+) -> AsyncIterator[tuple[EventReceiver, httpx.AsyncClient]]:
+    receiver = EventReceiver(registry.offices, counts)
+    async with receiving(receiver, "127.0.0.1", 0) as port, httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}"
+    ) as client:
+        yield receiver, client
+
+
+async def test_a_push_without_the_offices_customer_key_is_refused(
+    endpoint: tuple[EventReceiver, httpx.AsyncClient], counts: Counts
+) -> None:
+    receiver, client = endpoint
+    row = [{"PatNum": 1, "DateTStamp": "2025-05-01 10:00:00"}]
+    # When a caller posts with another key, or none, or to an office the hub does not know
+    replies = [
+        await client.post(f"/od-events/{OFFICE}", json=row,
+                          headers={**PATIENT_EVENT, "Authorization": "WrongKey00000000"}),
+        await client.post(f"/od-events/{OFFICE}", json=row, headers=PATIENT_EVENT),
+        await client.post("/od-events/office-9", json=row,
+                          headers={**PATIENT_EVENT, "Authorization": DEFAULT_CUSTOMER.key}),
+    ]
+    # Then each is 401, nothing is queued, and each is counted as unauthorized
+    assert [reply.status_code for reply in replies] == [401, 401, 401]
+    assert receiver.queue.empty()
+    assert [d for _, d in counts.seen] == ["unauthorized"] * 3
+
+
+async def test_a_push_is_queued_once_and_attributed_like_a_scanned_row(
+    endpoint: tuple[EventReceiver, httpx.AsyncClient], counts: Counts, watch: Watch,
+    writer: LedgerWriter,
+) -> None:
+    receiver, client = endpoint
+
+    # Given a patient the hub created, and Open Dental pushing its row (twice: a resend)
+    async def create(api: OpenDentalClient) -> Created:
+        return await api.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    body = created.body
+    headers = {**PATIENT_EVENT, "Authorization": DEFAULT_CUSTOMER.key}
+    # When both pushes arrive
+    first = await client.post(f"/od-events/{OFFICE}", json=[body], headers=headers)
+    again = await client.post(f"/od-events/{OFFICE}", json=[body], headers=headers)
+    # Then both are answered 200, and the row is queued once
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert receiver.queue.qsize() == 1
+    assert [d for _, d in counts.seen] == ["accepted", "duplicate"]
+    # And the queued row, read again from the office's database, is the hub's change
+    event = await asyncio.wait_for(receiver.queue.get(), 1)
+    change = await handle_event(watch, event)
+    assert change is not None
+    assert (change.key, change.door, change.vendor, change.source) == (
+        created.primary_key, Door.HUB, "forms-co", Source.EVENT
+    )
+    # And the next scan does not record it a second time
+    scanned = (await watch.watchers[OFFICE].scan_once()).changes
+    assert [c for c in scanned if c.key == created.primary_key] == []
+    assert await handle_event(watch, event) is None
+
+
+async def test_a_body_that_is_not_rows_is_refused(
+    endpoint: tuple[EventReceiver, httpx.AsyncClient], counts: Counts
+) -> None:
+    receiver, client = endpoint
+    headers = {**PATIENT_EVENT, "Authorization": DEFAULT_CUSTOMER.key}
+    not_json = await client.post(f"/od-events/{OFFICE}", content=b"{", headers=headers)
+    not_rows = await client.post(f"/od-events/{OFFICE}", json={"PatNum": 1}, headers=headers)
+    no_key = await client.post(f"/od-events/{OFFICE}", json=[{"LName": "x"}], headers=headers)
+    assert (not_json.status_code, not_rows.status_code, no_key.status_code) == (400, 400, 200)
+    assert receiver.queue.empty()
+    assert [d for _, d in counts.seen] == ["invalid"] * 3
