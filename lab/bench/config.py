@@ -34,6 +34,7 @@ DEFAULT_WATCH_APPOINTMENTS = 200_000
 DEFAULT_WATCH_SECONDS = 300.0
 DEFAULT_WATCH_CHANGES_PER_MIN = 6.0  # per office: a busy front desk
 MAX_WATCH_OFFICES = 999  # the office databases are numbered with three digits
+DEFAULT_WATCH_DATABASE_PREFIX = "hubbench_watch"
 
 
 class BenchError(HubError):
@@ -93,6 +94,8 @@ class WatchOptions:
     seconds: float = DEFAULT_WATCH_SECONDS  # the window the office's changes are made in
     changes_per_min: float = DEFAULT_WATCH_CHANGES_PER_MIN  # per office
     fresh: bool = False  # rebuild the office databases even if they hold the asked rows
+    # The offices' databases are <prefix>_001 and on (the tests' have a prefix of their own).
+    database_prefix: str = DEFAULT_WATCH_DATABASE_PREFIX
     # Extra HUB_* variables for the watch process (e.g. HUB_WATCH__INTERVAL_S).
     env: Mapping[str, str] = field(default_factory=dict)
 

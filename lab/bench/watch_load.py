@@ -4,7 +4,7 @@ measured span.
 - **The watch's own metrics** (its /metrics): every query it ran on an office database, by the
   ``hub_od_sql_query_duration_seconds`` histogram (``ReadOnlyDatabase`` observes each one), the
   rows its scans returned, the changes it attributed, each office's current interval.
-- **MariaDB's counters**: global status ``Com_select`` and ``Innodb_rows_read`` (the whole server:
+- **MariaDB's counters**: global status ``Com_select`` and ``Rows_read`` (the whole server:
   anything else running on it counts too, the hub database the watch keeps its state in
   included), and ``information_schema.TABLE_STATISTICS`` (``userstat``) over the office databases
   only, which counts every reader of them: the office's own UPDATEs read one row each.
@@ -39,7 +39,7 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True, kw_only=True)
 class ServerCounters:
     com_select: int
-    innodb_rows_read: int
+    server_rows_read: int
     office_rows_read: int  # TABLE_STATISTICS.ROWS_READ over the office databases
 
 
@@ -84,7 +84,7 @@ async def server_counters(
 ) -> ServerCounters:
     async with conn.cursor() as cur:
         await cur.execute(
-            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Innodb_rows_read')"
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Rows_read')"
         )
         status = {str(name): int(value) for name, value in await cur.fetchall()}
         marks = ", ".join(["%s"] * len(offices))
@@ -94,7 +94,7 @@ async def server_counters(
         )
         row = await cur.fetchone()
     return ServerCounters(com_select=status["Com_select"],
-                          innodb_rows_read=status["Innodb_rows_read"],
+                          server_rows_read=status["Rows_read"],
                           office_rows_read=int(row[0]))
 
 

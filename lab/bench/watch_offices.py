@@ -26,14 +26,14 @@ from pathlib import Path
 import aiomysql
 
 from hub.settings import HubSettings, MySqlSettings
-from lab.bench.config import BenchError, WatchOptions
+from lab.bench.config import DEFAULT_WATCH_DATABASE_PREFIX, BenchError, WatchOptions
 from lab.bench.files import OD_READONLY_PASSWORD, OD_READONLY_USER
 from lab.bench.procs import HUB_ARGV, start_child
 from lab.bench.stage import free_port, wait_answering
 from lab.throwaway_databases import drop_databases
 from lab.world_config import GeneratedOffice, sim_config_toml
 
-DATABASE = re.compile(r"^hubbench_watch_\d{3}$")
+DATABASE = re.compile(r"^hubbench_watch[a-z0-9]*_\d{3}$")  # the only names ever dropped
 SIM_READY_TIMEOUT_S = 900.0  # Open Dental's tables in every office database, one after another
 FILL_CONCURRENCY = 2  # offices filled at once (the machine has two cores)
 HISTORY_DAYS = 1000  # the rows' stamps and log times spread over this many days back
@@ -73,6 +73,7 @@ def patient_of(appointment: int, patients: int) -> int:
 @dataclass(frozen=True)
 class WatchOffice:
     number: int
+    prefix: str = DEFAULT_WATCH_DATABASE_PREFIX  # the tests' offices have their own
 
     @property
     def id(self) -> str:
@@ -88,15 +89,17 @@ class WatchOffice:
 
     @property
     def database(self) -> str:
-        return f"hubbench_watch_{self.number:03d}"
+        return f"{self.prefix}_{self.number:03d}"
 
     def generated(self) -> GeneratedOffice:
         return GeneratedOffice(id=self.id, customer_key=self.customer_key,
                                customer_key_env=self.key_variable, database=self.database)
 
 
-def watch_offices(count: int) -> list[WatchOffice]:
-    return [WatchOffice(number) for number in range(1, count + 1)]
+def watch_offices(count: int, prefix: str = DEFAULT_WATCH_DATABASE_PREFIX) -> list[WatchOffice]:
+    if not DATABASE.match(f"{prefix}_001"):
+        raise BenchError(f"office databases are named {DATABASE.pattern}")
+    return [WatchOffice(number, prefix) for number in range(1, count + 1)]
 
 
 @dataclass(frozen=True, kw_only=True)
