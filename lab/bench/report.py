@@ -145,6 +145,7 @@ class WatchResult:
     queries: int
     queries_per_s: float
     queries_per_office_min: float
+    queries_by_name: dict[str, int]  # the watch's names: watch_scan_<table>, watch_log_<table>...
     query_ms_mean: float
     p50_ms: float  # interpolated inside the histogram's buckets
     p99_ms: float
@@ -298,6 +299,7 @@ def _watch_lines(watch: WatchResult) -> list[str]:
         f"{watch.queries_per_office_min:.1f}/min per office; mean {watch.query_ms_mean:.2f} ms, "
         f"p50 {watch.p50_ms:.2f} ms, p99 {watch.p99_ms:.2f} ms (bucket ≤ "
         f"{watch.p99_bucket_ms:g} ms)",
+        "  by name: " + ", ".join(f"{name} {n}" for name, n in watch.queries_by_name.items()),
         f"  server Com_select: {watch.server_selects_per_s:.1f}/s (the whole server)",
         f"  rows read per change: {watch.rows_read_per_change:,.1f} in the office databases "
         f"(TABLE_STATISTICS), {watch.server_rows_read_per_change:,.1f} on the whole server "

@@ -222,6 +222,7 @@ def _result(
         changes_attributed=sum(doors.values()), attributed_by_door=dict(sorted(doors.items())),
         queries=int(queries), queries_per_s=round(queries / span_s, 2),
         queries_per_office_min=round(queries / span_s * 60 / options.offices, 1),
+        queries_by_name=_by_name(before.watch, after.watch),
         query_ms_mean=round(1000 * (after.watch.query_s - before.watch.query_s)
                             / max(queries, 1), 3),
         p50_ms=round(p50_s * 1000, 3), p99_ms=round(p99_s * 1000, 3),
@@ -236,3 +237,9 @@ def _result(
         watch_rss_mb=round(rss_mb, 1), watch_peak_rss_mb=round(peak_mb, 1),
         offices_backed_off=sum(1 for v in after.watch.intervals.values() if v > base_s),
     )
+
+
+def _by_name(before: WatchCounters, after: WatchCounters) -> dict[str, int]:
+    """The span's queries by name, most first."""
+    counts = {name: int(n - before.by_name.get(name, 0.0)) for name, n in after.by_name.items()}
+    return dict(sorted(((k, v) for k, v in counts.items() if v), key=lambda kv: -kv[1]))

@@ -103,6 +103,7 @@ class WatchCounters:
     queries: float  # every query on an office database, whatever its name and result
     query_s: float  # their time, summed
     buckets: Mapping[float, float]  # cumulative counts by upper bound (+inf included)
+    by_name: Mapping[str, float]  # queries by the name the watch gives them (watch_scan_patient)
     scan_rows: float
     changes: Mapping[str, float] = field(default_factory=dict)  # by door
     intervals: Mapping[str, float] = field(default_factory=dict)  # by office
@@ -111,6 +112,7 @@ class WatchCounters:
 def parse_watch_metrics(text: str) -> WatchCounters:
     queries = query_s = scan_rows = 0.0
     buckets: dict[float, float] = {}
+    by_name: dict[str, float] = {}
     changes: dict[str, float] = {}
     intervals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
@@ -121,6 +123,7 @@ def parse_watch_metrics(text: str) -> WatchCounters:
                 buckets[bound] = buckets.get(bound, 0.0) + value
             elif name == QUERY_HISTOGRAM + "_count":
                 queries += value
+                by_name[labels["query"]] = by_name.get(labels["query"], 0.0) + value
             elif name == QUERY_HISTOGRAM + "_sum":
                 query_s += value
             elif name == SCAN_ROWS + "_total":
@@ -129,8 +132,8 @@ def parse_watch_metrics(text: str) -> WatchCounters:
                 changes[labels["door"]] = changes.get(labels["door"], 0.0) + value
             elif name == INTERVAL:
                 intervals[labels["office"]] = value
-    return WatchCounters(queries=queries, query_s=query_s, buckets=buckets, scan_rows=scan_rows,
-                         changes=changes, intervals=intervals)
+    return WatchCounters(queries=queries, query_s=query_s, buckets=buckets, by_name=by_name,
+                         scan_rows=scan_rows, changes=changes, intervals=intervals)
 
 
 async def watch_counters(session: aiohttp.ClientSession, url: str) -> WatchCounters:

@@ -63,11 +63,16 @@ async def test_the_watch_attributes_every_front_desk_change_and_its_load_is_coun
     assert watch.attributed_by_door == {"open_dental_user": watch.changes_made}
     # And the load was counted: queries, their times, rows read per change, the process
     assert watch.queries > 0 and watch.queries_per_s > 0
+    assert sum(watch.queries_by_name.values()) == watch.queries
+    assert {"watch_scan_patient", "watch_scan_appointment", "watch_log_appointment"} <= set(
+        watch.queries_by_name
+    )
     assert 0 < watch.p50_ms <= watch.p99_ms <= watch.p99_bucket_ms
     assert watch.rows_read_per_change > 0 and watch.scan_rows >= watch.changes_made
     assert watch.server_selects_per_s > 0 and watch.disk_mb > 0
     assert watch.watch_rss_mb > 0 and watch.watch_cpu_share > 0
     assert watch.interval_s == 1.0 and watch.office_concurrency >= 1
+    assert "12 attributed (open_dental_user 12)" in report.table()
 
     # When it runs again, the databases are kept (they hold the asked rows)
     again = await run_bench(options, _quiet)
