@@ -18,6 +18,7 @@ from grafana.dashboards_src.panels import (
 
 UID = "hub-office"
 OFFICES = 'office=~"$office"'
+UNEXPLAINED = f'hub_changes_total{{{OFFICES},door="unexplained"}}'
 LANE_STATES = (
     "Coloured while the lane is in that state: running, backing_off (waiting to retry a "
     "transient failure) or paused (401, or an operator)."
@@ -55,7 +56,23 @@ def _pace() -> list[PanelBuilder]:
     ]  # fmt: skip
 
 
+def _changes() -> list[PanelBuilder]:
+    return [
+        graph("Changes by door", "Changes of the office's Open Dental rows that hub watch "
+              "attributed, per second, by door: hub, open_dental_user, other_api, unexplained "
+              "(no securitylog entry for it, or a stale SecurityHash: a direct database write).",
+              "reqps",
+              Query(rate_sum("hub_changes_total", OFFICES, "door"), "{{door}}"), stack=True),
+        graph("Unexplained changes", "Changes with no door to show for them, in the last hour "
+              "(alert HubUnexplainedChanges); hub changes --office O --door unexplained lists "
+              "them.", "none",
+              Query(f"sum by (office) (increase({UNEXPLAINED}[1h]))", "{{office}}")),
+    ]  # fmt: skip
+
+
 def build() -> Dashboard:
     board = dashboard(UID, "Hub per office", "One office's lane: state, queue, throughput, pacing.")
     board = board.with_variable(variable("office", "Office", "hub_lane_state"))
-    return assemble(board, [("Lane", _lane()), ("Latency and pacing", _pace())])
+    return assemble(board, [
+        ("Lane", _lane()), ("Latency and pacing", _pace()), ("Changes (hub watch)", _changes()),
+    ])

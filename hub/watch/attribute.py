@@ -6,8 +6,11 @@ its candidate explanations; the one logged closest to the stamp (the later on a 
 it:
 
 - LogSource API (23): the hub's own when the ledger pairs it with an API call of an intent (the
-  pairing rule of ``hub.trace.attribution``, reused as is), or when its text names the hub's
-  DevName at this office; else ``other_api``, naming the DevName its text gives;
+  pairing rule of ``hub.trace.attribution``, reused as is), or with a write call of an intent
+  recorded for the row that got no reply (a commit whose reply was lost, found again by
+  reconciliation), or when its text names the hub's DevName at this office (the intent is then
+  unknown: purged after the ledger's retention, or the hub's key used outside the hub); else
+  ``other_api``, naming the DevName its text gives;
 - any other LogSource: a person (or Open Dental's own program) at the office,
   ``open_dental_user`` with the log's UserNum;
 - none: ``unexplained``.
@@ -25,8 +28,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hub.ledger import IntentStory
-from hub.opendental.reconcile_queries import LOG_SOURCE_API, PermType, SecurityLogEntry
-from hub.trace.attribution import attribute
+from hub.opendental.reconcile_queries import (
+    CLOCK_SKEW,
+    LOG_SOURCE_API,
+    PermType,
+    SecurityLogEntry,
+)
+from hub.trace.attribution import LOG_RESOLUTION, attribute
 from hub.trace.models import Cause, OdRow, OfficeLog, TimedEntry
 from hub.watch.digests import changed_columns, stale_hash
 from hub.watch.model import Attribution, Door, SeenRow, Source
@@ -61,6 +69,28 @@ def hub_causes(
         line.timed.entry.securitylog_num: line.cause for line in audit.lines
         if line.cause is not None
     }
+
+
+def unreplied_cause(
+    row: OdRow, log: LogRow, stories: Sequence[IntentStory]
+) -> tuple[str, int] | None:
+    """(vendor, intent id) of the intent recorded for the row whose write call got no reply (or
+    no key back) while Open Dental logged this row: the commit-then-drop case, which the trace's
+    pairing leaves out because the call did not succeed as far as the hub heard."""
+    if log.logged_at_epoch is None:
+        return None
+    at = datetime.fromtimestamp(log.logged_at_epoch, UTC)
+    for story in stories:
+        intent = story.intent
+        if intent.office_id != row.office_id or intent.od_primary_key != row.primary_key:
+            continue
+        for call in story.api_calls:
+            unanswered = call.status is None or call.od_primary_key is None
+            start = call.started_at - CLOCK_SKEW - LOG_RESOLUTION
+            end = call.started_at + timedelta(milliseconds=call.latency_ms) + CLOCK_SKEW
+            if unanswered and call.method in ("POST", "PUT") and start <= at <= end:
+                return intent.vendor, intent.id
+    return None
 
 
 def explaining(logs: Sequence[LogRow], stamp: datetime, window: timedelta) -> LogRow | None:
@@ -103,10 +133,9 @@ def _through(
     dev_name = dev_name_of(log.log_text)
     row = OdRow(office_id=base.office_id, table=base.table, primary_key=base.key)
     cause = hub_causes(row, logs, stories).get(number)
-    if cause is None and (dev_name is None or dev_name != own_dev_name):
+    found = (cause.vendor, cause.intent_id) if cause else unreplied_cause(row, log, stories)
+    if found is None and (dev_name is None or dev_name != own_dev_name):
         return replace(base, door=Door.OTHER_API, dev_name=dev_name, securitylog_num=number)
-    return replace(
-        base, door=Door.HUB, dev_name=dev_name, securitylog_num=number,
-        vendor=None if cause is None else cause.vendor,
-        intent_id=None if cause is None else cause.intent_id,
-    )
+    vendor, intent_id = found if found else (None, None)
+    return replace(base, door=Door.HUB, dev_name=dev_name, securitylog_num=number,
+                   vendor=vendor, intent_id=intent_id)

@@ -156,10 +156,15 @@ async def run_watch(settings: HubSettings, environ: Mapping[str, str], stop: asy
             ),
         ]
         offices = [asyncio.create_task(w.run(stop)) for w in watch.watchers.values()]
-        await stop.wait()
+        stopping = asyncio.create_task(stop.wait())
+        # An office's loop ends only when told to, or on a bug: then the whole watch stops (and
+        # the bug is raised below) so that its supervisor starts it again.
+        await asyncio.wait([stopping, *offices], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
         log.info("hub watch: stopping")
         for task in helpers:
             task.cancel()
+        await stopping
         await asyncio.gather(*offices)
         for task in helpers:
             with suppress(asyncio.CancelledError):

@@ -39,13 +39,14 @@ from hub.watch.store import Cursor, RowState, WatchStore
 from hub.watch.tables import (
     EPOCH_COLUMN,
     WATCHED,
+    LogRow,
     WatchedTable,
-    indexed_tables,
     office_now,
+    office_tables,
     own_dev_name,
     read_row,
     scan,
-    securitylog_of,
+    securitylogs_of,
 )
 
 log = logging.getLogger("hub.watch")
@@ -97,16 +98,18 @@ class OfficeWatcher:
     async def scan_once(self) -> ScanResult:
         """One scan of every table; the changes found, in the order recorded."""
         self._slowest_s = 0.0
-        tables = await self._tables()
+        tables = [table for table in await self._tables() if table.scanned]
         found = await asyncio.gather(*(self._scan_table(table) for table in tables))
         changes = tuple(change for each in found for change in each)
         return ScanResult(changes=changes, slowest_s=self._slowest_s)
 
     async def _tables(self) -> Sequence[WatchedTable]:
         if self.tables is None:
-            tables = await indexed_tables(self.db)
+            tables = await office_tables(self.db)
             self.own_dev_name = await own_dev_name(self.db, self.customer_key)
-            left_out = sorted(set(WATCHED) - {table.table for table in tables})
+            scanned = sorted(table.table.value for table in tables if table.scanned)
+            log.info("office %s: scanning %s", self.office_id, ", ".join(scanned) or "nothing")
+            left_out = sorted(set(WATCHED) - {table.table for table in tables if table.scanned})
             if left_out:
                 log.warning(
                     "office %s: not scanning %s: no index on their change stamp",
@@ -118,8 +121,9 @@ class OfficeWatcher:
     async def changed_row(self, table: OdTable, key: int) -> Attribution | None:
         """The row an event named, read now and attributed like a scanned one; None if it is
         gone or its stamp was seen already."""
-        await self._tables()
-        watched = WATCHED[table]
+        watched = next((t for t in await self._tables() if t.table is table), None)
+        if watched is None:
+            return None  # the office's database has no such table
         row = await read_row(self.db, watched, key)
         if row is None:
             return None
@@ -184,22 +188,24 @@ class OfficeWatcher:
     ) -> list[Attribution]:
         keys = [_key(row, table) for row in rows]
         states = await self.store.states(self.office_id, table.table, keys)
+        news = [
+            (seen, states.get(seen.key)) for seen in (self._seen(table, row) for row in rows)
+        ]
+        # Seen already: the cursor's second read again, or an event came before the scan.
+        news = [(seen, before) for seen, before in news if not _unchanged(seen, before)]
+        logs = await securitylogs_of(self.db, table.table, [seen.key for seen, _ in news])
         recorded = []
-        for row in rows:
-            seen = self._seen(table, row)
-            before = states.get(seen.key)
-            if before is not None and (before.stamp, before.digests) == (seen.stamp, seen.digests):
-                continue  # seen already (the second read again, or an event before the scan)
-            change = await self._attribute(table, seen, before, source)
+        for seen, before in news:
+            change = await self._attribute(table, seen, before, logs[seen.key], source)
             if await self.store.record(seen, change):
                 self.observer.watch_change(self.office_id, change.door.value)
                 recorded.append(change)
         return recorded
 
     async def _attribute(
-        self, table: WatchedTable, seen: SeenRow, before: RowState | None, source: Source
+        self, table: WatchedTable, seen: SeenRow, before: RowState | None,
+        logs: Sequence[LogRow], source: Source,
     ) -> Attribution:
-        logs = await securitylog_of(self.db, table.table, seen.key)
         od_row = OdRow(office_id=self.office_id, table=table.table, primary_key=seen.key)
         stories = await stories_of(self.ledger, od_row)
         return attribute_change(
@@ -219,6 +225,10 @@ class OfficeWatcher:
             stamp=_stamp(row, table), changed_at=changed_at, digests=digests,
             row_digest=self.digester.whole(digests),
         )
+
+
+def _unchanged(seen: SeenRow, before: RowState | None) -> bool:
+    return before is not None and (before.stamp, before.digests) == (seen.stamp, seen.digests)
 
 
 def _key(row: dict[str, object], table: WatchedTable) -> int:

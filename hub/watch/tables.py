@@ -5,7 +5,7 @@ reads at most ``batch`` rows in the order of an index on the table's change stam
 an event reads one row by its primary key, and the securitylog is read by ``FKey`` (indexed).
 
 Only tables whose stamp column is the first column of an index in the office's database are
-scanned (``indexed_tables`` asks ``information_schema``, which shows a SELECT-only user the
+scanned (``office_tables`` asks ``information_schema``, which shows a SELECT-only user the
 tables it may read): Open Dental indexes DateTStamp on patient, appointment, commlog, document
 and the clinical lists, but its schema documentation shows no index on payment.SecDateTEdit or
 patfield.SecDateTEdit, so without one those two are not scanned (a warning says so at start;
@@ -16,7 +16,7 @@ stamp at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hub.opendental.readonly_sql import ReadOnlyDatabase
@@ -33,6 +33,11 @@ class WatchedTable:
     # The columns Open Dental's SecurityHash covers (opendental-api.md §5.2): a change of one
     # of them with the hash left as it was is a direct write that Open Dental would flag.
     hashed: tuple[str, ...] = ()
+    # What a read selects: every column, large ones as their SHA-256 (``select_list``).
+    select: str = "*"
+    # Whether the office's database indexes the stamp: only then is the table scanned (a row an
+    # event names is read by its primary key either way).
+    scanned: bool = False
 
 
 HASH_COLUMN = "SecurityHash"
@@ -58,13 +63,42 @@ _STAMP_INDEXES = (
 )
 
 
-async def indexed_tables(db: ReadOnlyDatabase) -> list[WatchedTable]:
-    """The watched tables whose stamp leads an index in this database: the ones a scan may read."""
+_COLUMNS = (
+    "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS"
+    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({marks}) ORDER BY ORDINAL_POSITION"
+)
+# Columns that may hold megabytes (document.RawBase64, a whole image): a scan reads their SHA-256
+# instead, computed by the server, which is all a digest needs.
+LARGE_TYPES = frozenset({"mediumtext", "longtext", "mediumblob", "longblob"})
+
+
+def select_list(columns: Sequence[tuple[str, str]]) -> str:
+    """The scan's select list from (column, data type) pairs."""
+    return ", ".join(
+        f"SHA2(`{name}`, 256) AS `{name}`" if kind.lower() in LARGE_TYPES else f"`{name}`"
+        for name, kind in columns
+    )
+
+
+async def office_tables(db: ReadOnlyDatabase) -> list[WatchedTable]:
+    """The watched tables this database has, each with the select list of its columns and
+    ``scanned`` when its stamp leads an index (only then may a scan read it)."""
     names = [t.table.value for t in WATCHED.values()]
-    sql = _STAMP_INDEXES.format(marks=", ".join(["%s"] * len(names)))
-    rows = await db.select("watch_indexes", sql, names)
+    marks = ", ".join(["%s"] * len(names))
+    rows = await db.select("watch_indexes", _STAMP_INDEXES.format(marks=marks), names)
     leading = {(str(row["TABLE_NAME"]).lower(), str(row["COLUMN_NAME"])) for row in rows}
-    return [t for t in WATCHED.values() if (t.table.value, t.stamp) in leading]
+    described = await db.select("watch_columns", _COLUMNS.format(marks=marks), names)
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for row in described:
+        columns.setdefault(str(row["TABLE_NAME"]).lower(), []).append(
+            (str(row["COLUMN_NAME"]), str(row["DATA_TYPE"]))
+        )
+    return [
+        replace(t, select=select_list(columns[t.table.value]),
+                scanned=(t.table.value, t.stamp) in leading)
+        for t in WATCHED.values()
+        if t.table.value in columns
+    ]
 
 
 def scan_sql(table: WatchedTable, batch: int) -> str:
@@ -73,7 +107,7 @@ def scan_sql(table: WatchedTable, batch: int) -> str:
     stamp's index (tests/watch EXPLAIN it)."""
     t, k, s = table.table.value, table.key, table.stamp
     return (
-        f"SELECT *, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}`"
+        f"SELECT {table.select}, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}`"
         f" WHERE `{s}` >= %s AND (`{s}` > %s OR `{k}` > %s)"
         f" ORDER BY `{s}`, `{k}` LIMIT {int(batch)}"
     )
@@ -87,11 +121,17 @@ async def scan(
     )
 
 
+def row_sql(table: WatchedTable) -> str:
+    t, k, s = table.table.value, table.key, table.stamp
+    return (
+        f"SELECT {table.select}, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}`"
+        f" WHERE `{k}` = %s"
+    )
+
+
 async def read_row(db: ReadOnlyDatabase, table: WatchedTable, key: int) -> dict[str, object] | None:
     """One row by its primary key (after an event named it); None if it is gone."""
-    t, k, s = table.table.value, table.key, table.stamp
-    sql = f"SELECT *, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}` WHERE `{k}` = %s"
-    rows = await db.select(f"watch_row_{t}", sql, [key])
+    rows = await db.select(f"watch_row_{table.table.value}", row_sql(table), [key])
     return rows[0] if rows else None
 
 
@@ -126,34 +166,38 @@ class LogRow:
 
 
 _LOG_SQL = (
-    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime,"
+    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime, FKey,"
     " UNIX_TIMESTAMP(LogDateTime) AS Epoch FROM securitylog"
-    " WHERE FKey = %s AND PermType IN ({marks})"
-    " ORDER BY SecurityLogNum"
-)
+    " WHERE FKey IN ({keys}) AND PermType IN ({perms})"
+)  # no ORDER BY: sorted here, so the server's only choice is the FKey index
 
 
-def securitylog_sql(table: OdTable) -> tuple[str, list[int]]:
-    """The statement reading a row's securitylog, and its PermType parameters after the key."""
+def securitylog_sql(table: OdTable, keys: int = 1) -> tuple[str, list[int]]:
+    """The statement reading the securitylog of ``keys`` rows, and its PermType parameters
+    (after the keys)."""
     perms: Sequence[int] = [p.value for p in PERM_TYPES_OF[table]]
-    return _LOG_SQL.format(marks=", ".join(["%s"] * len(perms))), list(perms)
+    sql = _LOG_SQL.format(keys=", ".join(["%s"] * keys), perms=", ".join(["%s"] * len(perms)))
+    return sql, list(perms)
 
 
-async def securitylog_of(
-    db: ReadOnlyDatabase, table: OdTable, key: int
-) -> list[LogRow]:
-    """Every securitylog row about the row (FKey is indexed), oldest first."""
-    sql, perms = securitylog_sql(table)
-    rows = await db.select(f"watch_log_{table.value}", sql, [key, *perms])
-    return [
-        LogRow(
+async def securitylogs_of(
+    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int]
+) -> dict[int, list[LogRow]]:
+    """Every securitylog row about each of the rows, oldest first, in one query on FKey
+    (indexed): one query per page of changed rows, not one per row."""
+    if not keys:
+        return {}
+    sql, perms = securitylog_sql(table, len(keys))
+    rows = await db.select(f"watch_log_{table.value}", sql, [*keys, *perms])
+    logs: dict[int, list[LogRow]] = {key: [] for key in keys}
+    for row in sorted(rows, key=lambda row: int(str(row["SecurityLogNum"]))):
+        logs.setdefault(int(str(row["FKey"])), []).append(LogRow(
             securitylog_num=int(str(row["SecurityLogNum"])), perm_type=int(str(row["PermType"])),
             log_source=int(str(row["LogSource"])), user_num=int(str(row["UserNum"])),
             log_text=str(row["LogText"]), log_datetime=_datetime(row["LogDateTime"]),
             logged_at_epoch=None if row["Epoch"] is None else float(str(row["Epoch"])),
-        )
-        for row in rows
-    ]
+        ))
+    return logs
 
 
 def _datetime(value: object) -> datetime:

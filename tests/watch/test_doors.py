@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from prometheus_client import CollectorRegistry
 
-from hub.ledger import MySqlLedger
+from contracts import OutcomeStatus
+from hub.ledger import ApiCallRecord, Finish, Fresh, MySqlLedger
 from hub.opendental import Created, OpenDentalClient, Updated
 from hub.watch import Attribution, Door, Watch
+from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER
 from tests.trace.conftest import OTHER_DEVELOPER
 from tests.trace.writer_steps import LedgerWriter, Sent
 from tests.watch.conftest import (
@@ -151,3 +153,37 @@ async def test_a_stale_security_hash_is_unexplained_even_with_a_log(
     [rehashed] = _of(await _scan(watch), pat_num)
     assert (rehashed.door, rehashed.stale_hash) == (Door.OPEN_DENTAL_USER, False)
     assert set(rehashed.columns) == {"Birthdate", "SecurityHash"}
+
+
+async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
+    watch: Watch, ledger: MySqlLedger, office: Office
+) -> None:
+    # Given an intent whose POST reached Open Dental but whose reply the hub never got (the
+    # ledger has the call without status or key), found again by reconciliation
+    lost = Sent(vendor="forms-co", key="lost-reply:1", contract="patient.create",
+                message_id="msg-lost")
+    claimed = await ledger.claim(lost.claim(OFFICE))
+    assert isinstance(claimed, Fresh)
+    attempt = await ledger.begin_attempt(claimed.intent_id)
+    assert attempt is not None
+    started = datetime.now(UTC)
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Ada"})
+    pat_num = int(reply.json()["PatNum"])
+    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
+        attempt=attempt, method="POST", path="/patients", status=None,
+        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
+        message="no reply", started_at=started,
+    ))
+    await ledger.finish(claimed.intent_id, Finish(
+        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
+        outcome_json='{"status": "applied"}',
+    ))
+    # When the watch sees the new row
+    [change] = _of(await _scan(watch), pat_num)
+    # Then it is the hub's, and that intent's
+    assert (change.door, change.vendor, change.intent_id, change.dev_name) == (
+        Door.HUB, "forms-co", claimed.intent_id, DEFAULT_DEVELOPER.name
+    )

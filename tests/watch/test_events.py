@@ -16,6 +16,7 @@ from hub.watch.receiver import EventReceiver
 from hub.watch.run import receiving
 from odsim.config import DEFAULT_CUSTOMER
 from tests.trace.writer_steps import LedgerWriter, Sent
+from tests.watch.conftest import Office, od_sql, office_time
 
 OFFICE = "office-1"
 CREATE = Sent(vendor="forms-co", key="event:1", contract="patient.create", message_id="m-1")
@@ -109,3 +110,29 @@ async def test_a_body_that_is_not_rows_is_refused(
     assert (not_json.status_code, not_rows.status_code, no_key.status_code) == (400, 400, 200)
     assert receiver.queue.empty()
     assert [d for _, d in counts.seen] == ["invalid"] * 3
+
+
+async def test_a_patfield_push_is_attributed_though_patfields_are_not_scanned(
+    endpoint: tuple[EventReceiver, httpx.AsyncClient], watch: Watch, office: Office,
+) -> None:
+    receiver, client = endpoint
+    # Given a patient field the front desk set (patfield has no index on SecDateTEdit here, so
+    # only Open Dental's push tells the watch)
+    at = await office_time(office.database, -20)
+    num = await od_sql(office.database, "INSERT INTO patfield (PatNum, FieldName, FieldValue,"
+                       " SecDateTEdit) VALUES (1, 'Allergy alert', 'x', %s)", (at,))
+    await od_sql(office.database, "INSERT INTO securitylog (PermType, UserNum, LogDateTime,"
+                 " LogText, PatNum, FKey, LogSource) VALUES (80, 7, %s, 'Patient field edited.',"
+                 " 1, %s, 0)", (at, num))
+    # When Open Dental pushes it
+    row = {"PatFieldNum": num, "PatNum": 1, "SecDateTEdit": at.strftime("%Y-%m-%d %H:%M:%S")}
+    reply = await client.post(f"/od-events/{OFFICE}", json=[row], headers={
+        "Event-Type": "WatchTable: PatField", "Authorization": DEFAULT_CUSTOMER.key,
+    })
+    assert reply.status_code == 200
+    change = await handle_event(watch, await asyncio.wait_for(receiver.queue.get(), 1))
+    # Then it is the front desk's
+    assert change is not None
+    assert (change.table.value, change.key, change.door, change.user_num) == (
+        "patfield", num, Door.OPEN_DENTAL_USER, 7
+    )

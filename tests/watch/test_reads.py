@@ -12,9 +12,9 @@ from hub.opendental.reconcile_queries import OdTable
 from hub.registry import Registry
 from hub.settings import MySqlSettings, WatchSettings
 from hub.watch import Door, Watch, next_interval, opened_watch
-from hub.watch.tables import WATCHED, indexed_tables, scan_sql, securitylog_sql
+from hub.watch.tables import WATCHED, office_tables, row_sql, scan_sql, securitylog_sql
 from tests.support.mariadb import ROOT
-from tests.watch.conftest import Office, hub_settings, new_patient, office_time
+from tests.watch.conftest import Office, hub_settings, new_patient, od_sql, office_time
 
 OFFICE = "office-1"
 SCANNED = {
@@ -47,17 +47,22 @@ async def test_every_scan_query_uses_an_index_never_the_whole_table(
 ) -> None:
     # Given the simulator's office database with rows in it
     await _fill(office.database)
-    tables = await indexed_tables(watch.watchers[OFFICE].db)
+    tables = await office_tables(watch.watchers[OFFICE].db)
     # Then the tables scanned are those Open Dental indexes by change stamp
-    assert {table.table for table in tables} == SCANNED
-    # And each scan query, and each securitylog read, is a range or a lookup on an index
+    assert {table.table for table in tables if table.scanned} == SCANNED
+    assert {table.table for table in tables} == set(OdTable)  # events may name any of them
+    # And each scan query, read of a row an event named, and securitylog read uses an index
     stamp = await office_time(office.database, -3600)
-    for table in tables:
+    for table in (table for table in tables if table.scanned):
         [plan] = await _explain(office.database, scan_sql(table, 500), (stamp, stamp, 0))
         assert plan["type"] in ("range", "ref"), (table.table, plan)
         assert plan["key"] is not None, (table.table, plan)
-        log_sql, perms = securitylog_sql(table.table)
-        [log_plan] = await _explain(office.database, log_sql, (1, *perms))
+        [by_key] = await _explain(office.database, row_sql(table), (1,))
+        # (a key no row has is found missing in the primary key before any row is read)
+        missing = "Impossible WHERE noticed after reading const tables"
+        assert by_key["key"] == "PRIMARY" or by_key["Extra"] == missing, by_key
+        log_sql, perms = securitylog_sql(table.table, 3)  # a page's changed rows at once
+        [log_plan] = await _explain(office.database, log_sql, (1, 2, 3, *perms))
         assert log_plan["key"] is not None and log_plan["type"] in ("range", "ref"), log_plan
 
 
@@ -110,3 +115,26 @@ def test_the_interval_backs_off_while_the_database_is_slow_and_comes_back() -> N
     assert next_interval(600, 0.01, settings) == 30
     assert Door.UNEXPLAINED.value == "unexplained"
     assert set(WATCHED) == set(OdTable)
+
+
+async def test_a_documents_image_is_read_as_its_hash_and_still_names_its_change(
+    watch: Watch, office: Office
+) -> None:
+    # Given a document row holding a 2 MB image, seen by the watch
+    image = "A" * 2_000_000
+    at = await office_time(office.database, -100)
+    doc_num = await od_sql(
+        office.database, "INSERT INTO document (PatNum, FileName, RawBase64, DateTStamp)"
+        " VALUES (1, 'scan.pdf', %s, %s)", (image, at),
+    )
+    await watch.watchers[OFFICE].scan_once()
+    [document] = [t for t in watch.watchers[OFFICE].tables or () if t.table is OdTable.DOCUMENT]
+    # Then the scan selects the image's SHA-256, not the image
+    assert "SHA2(`RawBase64`, 256) AS `RawBase64`" in document.select
+    # When the image is replaced straight in the database
+    await od_sql(office.database, "UPDATE document SET RawBase64 = %s, DateTStamp = %s"
+                 " WHERE DocNum = %s", ("B" * 2_000_000, await office_time(office.database, -50),
+                                        doc_num))
+    [change] = (await watch.watchers[OFFICE].scan_once()).changes
+    # Then the change names that column, and only it
+    assert (change.key, change.columns, change.door) == (doc_num, ("RawBase64",), Door.UNEXPLAINED)
