@@ -135,6 +135,7 @@ class WatchResult:
     batch: int
     max_pages: int
     office_concurrency: int
+    log_window_s: float  # how near the row's stamp its securitylog row must be to explain it
     window_s: float  # the front desks' changes went out over this
     span_s: float  # measured: the window and the catch-up after it
     changes_made: int
@@ -292,7 +293,7 @@ def _watch_lines(watch: WatchResult) -> list[str]:
         f"{watch.build_s:.0f} s, {watch.reused} kept)",
         f"  settings: interval {watch.interval_s:g} s (up to {watch.max_interval_s:g} s), batch "
         f"{watch.batch}, {watch.max_pages} pages, {watch.office_concurrency} queries at once "
-        "per office",
+        f"per office, log window {watch.log_window_s:g} s",
         f"  changes: {watch.changes_made} made over {watch.window_s:g} s ({kinds}); "
         f"{watch.changes_attributed} attributed ({doors}); measured over {watch.span_s:.0f} s",
         f"  queries (the watch's histogram): {watch.queries_per_s:.1f}/s, "

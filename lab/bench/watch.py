@@ -217,6 +217,7 @@ def _result(
         built=data.built, reused=data.reused, build_s=data.build_s, disk_mb=data.disk_mb,
         interval_s=base_s, max_interval_s=chosen.max_interval_s, batch=chosen.batch,
         max_pages=chosen.max_pages, office_concurrency=chosen.office_concurrency,
+        log_window_s=chosen.log_window_s,
         window_s=options.seconds, span_s=round(span_s, 1),
         changes_made=changes, made_by_kind={kind.value: n for kind, n in sorted(made.items())},
         changes_attributed=sum(doors.values()), attributed_by_door=dict(sorted(doors.items())),
