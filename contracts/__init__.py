@@ -1,5 +1,5 @@
-"""The public contract between vendors and the hub: intent messages, outcome events, and the
-JSON Schemas and AsyncAPI document generated from them.
+"""The public contract between vendors and the hub: intent messages, outcome events, change
+events, and the JSON Schemas and AsyncAPI document generated from them.
 
     intent = parse_intent(body)          # raises ContractViolation(.errors: list[FieldError])
     intent.payload.od_fields()           # the Open Dental request body
@@ -7,6 +7,7 @@ JSON Schemas and AsyncAPI document generated from them.
 """
 
 from contracts.base import OdCall, Payload, Subject
+from contracts.change import CHANGE_TYPE, ChangeDoor, ChangeEvent, change_event_id
 from contracts.deprecation import Deprecation
 from contracts.envelope import Intent
 from contracts.errors import ContractViolation, FieldError
@@ -21,7 +22,10 @@ from contracts.registry import (
 )
 
 __all__ = [
+    "CHANGE_TYPE",
     "INTENT_MODELS",
+    "ChangeDoor",
+    "ChangeEvent",
     "ContractViolation",
     "Deprecation",
     "FieldError",
@@ -33,6 +37,7 @@ __all__ = [
     "OutcomeStatus",
     "Payload",
     "Subject",
+    "change_event_id",
     "deprecated_versions",
     "deprecation_of",
     "intent_model",

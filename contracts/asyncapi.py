@@ -1,5 +1,5 @@
-"""The AsyncAPI 3.0 document of the vendor side: send intents, receive outcomes; plus the
-dead-letter queue where the hub keeps what it rejected or gave up on."""
+"""The AsyncAPI 3.0 document of the vendor side: send intents, receive outcomes and change events;
+plus the dead-letter queue where the hub keeps what it rejected or gave up on."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import inspect
 from typing import Any
 
 from contracts import amqp
+from contracts.change import ChangeDoor
 from contracts.envelope import Intent
-from contracts.jsonschemas import OUTCOME_NAME, intent_schema_name, schema_file
+from contracts.jsonschemas import CHANGE_NAME, OUTCOME_NAME, intent_schema_name, schema_file
+from contracts.od_tables import WATCHED_TABLES
 from contracts.outcome import OutcomeReason, OutcomeStatus
 from contracts.registry import INTENT_MODELS, contract_key
 
@@ -23,7 +25,9 @@ messages (JSON) to the topic exchange `hub.intents` with routing key `<office>.<
 connected as its own broker user. The hub validates each intent against its contract version,
 checks that the vendor may use that contract for that office, applies it exactly once through
 the Open Dental API, and publishes one outcome event to `hub.outcomes`. Rejected and dead intents
-are dead-lettered (exchange `hub.dlx`, queue `hub.dead`) with their reason in headers."""
+are dead-lettered (exchange `hub.dlx`, queue `hub.dead`) with their reason in headers. A vendor an
+office agreed may read a table also receives a change event on `hub.outcomes` for every change of
+that table's rows made otherwise than by its own intents."""
 
 Json = dict[str, Any]
 
@@ -110,6 +114,30 @@ def _outcome_message() -> Json:
     }
 
 
+def _change_message() -> Json:
+    properties = _properties(
+        ["content_type", "delivery_mode", "type", "message_id"],
+        {
+            "content_type": {"const": amqp.CONTENT_TYPE},
+            "delivery_mode": {"const": amqp.PERSISTENT},
+            "type": {
+                "const": CHANGE_NAME,
+                "description": "Tells a change event from an outcome event on the one queue.",
+            },
+            "message_id": {"type": "string", "description": "The event's event_id."},
+        },
+    )
+    return {
+        "name": CHANGE_NAME,
+        "title": "Change event v1",
+        "summary": "A row of a table the office agreed the vendor may read changed: its key, "
+        "the door it came through, the changed columns, and the values the agreement lists.",
+        "contentType": amqp.CONTENT_TYPE,
+        "payload": {"schemaFormat": SCHEMA_FORMAT, "schema": {"$ref": schema_file(CHANGE_NAME)}},
+        "bindings": {"amqp": {"bindingVersion": BINDING_VERSION, "x-amqp-properties": properties}},
+    }
+
+
 def _dead_letter_message() -> Json:
     text = {"type": "string"}
     headers = {
@@ -184,6 +212,25 @@ def _outcomes_channel() -> Json:
     }
 
 
+def _changes_channel() -> Json:
+    return {
+        "address": "{vendor}.{office}.change.{table}.{door}",
+        "title": amqp.OUTCOMES_EXCHANGE,
+        "description": "Change events, on the outcome exchange and so in the vendor's outcome "
+        "queue (bound with `<vendor>.#`): one per change of a table the office agreed the vendor "
+        "may read, except the vendor's own writes through the hub. At least once: a repeat "
+        "has the same event_id.",
+        "parameters": {
+            "vendor": _parameter("The vendor's broker user."),
+            "office": _parameter("The office id, ^[a-z0-9][a-z0-9-]{0,62}$."),
+            "table": _parameter("The Open Dental table.", list(WATCHED_TABLES)),
+            "door": _parameter("Which way the change came.", [d.value for d in ChangeDoor]),
+        },
+        "messages": _message_refs([CHANGE_NAME]),
+        "bindings": _exchange_binding(amqp.OUTCOMES_EXCHANGE),
+    }
+
+
 def _dead_letters_channel() -> Json:
     queue = {
         "name": amqp.DEAD_LETTER_QUEUE,
@@ -227,6 +274,13 @@ def _operations() -> Json:
             "messages": [{"$ref": f"#/channels/outcomes/messages/{OUTCOME_MESSAGE}"}],
             "bindings": {"amqp": {"ack": True, "bindingVersion": BINDING_VERSION}},
         },
+        "receiveChange": {
+            "action": "receive",
+            "channel": {"$ref": "#/channels/changes"},
+            "summary": "A vendor learns that a row it may read changed at an office.",
+            "messages": [{"$ref": f"#/channels/changes/messages/{CHANGE_NAME}"}],
+            "bindings": {"amqp": {"ack": True, "bindingVersion": BINDING_VERSION}},
+        },
     }
 
 
@@ -234,6 +288,7 @@ def asyncapi_document() -> Json:
     """The whole AsyncAPI 3.0 document, as a JSON-ready dict."""
     messages = {intent_schema_name(model): _intent_message(model) for model in INTENT_MODELS}
     messages[OUTCOME_MESSAGE] = _outcome_message()
+    messages[CHANGE_NAME] = _change_message()
     messages[DEAD_LETTER_MESSAGE] = _dead_letter_message()
     return {
         "asyncapi": "3.0.0",
@@ -251,6 +306,7 @@ def asyncapi_document() -> Json:
         "channels": {
             "intents": _intents_channel(),
             "outcomes": _outcomes_channel(),
+            "changes": _changes_channel(),
             "deadLetters": _dead_letters_channel(),
         },
         "operations": _operations(),

@@ -14,7 +14,9 @@ from contracts.asyncapi import asyncapi_document
 from contracts.compatibility import Break, breaking_changes, withdrawn
 from contracts.generated import Drift, compare, json_text, write_files
 from contracts.jsonschemas import (
+    CHANGE_NAME,
     OUTCOME_NAME,
+    change_schema,
     intent_schema,
     intent_schema_name,
     outcome_schema,
@@ -36,6 +38,7 @@ def render_all() -> dict[str, str]:
     """Every artifact's text by its path relative to the package directory."""
     files = {schema_file(intent_schema_name(m)): json_text(intent_schema(m)) for m in INTENT_MODELS}
     files[schema_file(OUTCOME_NAME)] = json_text(outcome_schema())
+    files[schema_file(CHANGE_NAME)] = json_text(change_schema())
     files[ASYNCAPI_FILE] = json_text(asyncapi_document())
     return dict(sorted(files.items()))
 
@@ -51,9 +54,11 @@ def check(directory: Path) -> Drift:
 
 
 def published_schemas() -> dict[str, dict[str, Any]]:
-    """Every schema the models generate now, by its name (``commlog.create.v1``, ``outcome.v1``)."""
+    """Every schema the models generate now, by its name (``commlog.create.v1``, ``outcome.v1``,
+    ``change.v1``)."""
     schemas = {intent_schema_name(model): intent_schema(model) for model in INTENT_MODELS}
     schemas[OUTCOME_NAME] = outcome_schema()
+    schemas[CHANGE_NAME] = change_schema()
     return schemas
 
 

@@ -1,5 +1,5 @@
-"""JSON Schemas (draft 2020-12) of each contract version's whole message and of the outcome event,
-generated from the pydantic models."""
+"""JSON Schemas (draft 2020-12) of each contract version's whole message, of the outcome event and
+of the change event, generated from the pydantic models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from contracts.change import CHANGE_TYPE, ChangeEvent
 from contracts.envelope import Intent
 from contracts.outcome import OutcomeEvent
 from contracts.registry import contract_key
@@ -17,6 +18,7 @@ from contracts.registry import contract_key
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://od-integration-hub.example/contracts/"
 OUTCOME_NAME = "outcome.v1"
+CHANGE_NAME = CHANGE_TYPE
 
 
 def schema_file(name: str) -> str:
@@ -89,3 +91,8 @@ def intent_schema(model: type[Intent]) -> dict[str, Any]:
 def outcome_schema() -> dict[str, Any]:
     """The outcome event the hub publishes on hub.outcomes."""
     return _document(OutcomeEvent, _Generator, name=OUTCOME_NAME, title="outcome v1")
+
+
+def change_schema() -> dict[str, Any]:
+    """The change event the hub publishes on hub.outcomes to vendors that may read a table."""
+    return _document(ChangeEvent, _Generator, name=CHANGE_NAME, title="change v1")

@@ -26,8 +26,8 @@ from adapters.publisher.confirm import Outgoing, send_until_confirmed
 from adapters.publisher.connection import connect
 from adapters.publisher.errors import PublisherError
 from adapters.publisher.message import PublishReceipt, intent_message, receipt
-from adapters.publisher.outcomes import outcome_events
-from contracts import Intent, OutcomeEvent
+from adapters.publisher.outcomes import hub_events, outcome_events
+from contracts import ChangeEvent, Intent, OutcomeEvent
 from contracts.amqp import INTENTS_EXCHANGE
 
 DEFAULT_CONFIRM_TIMEOUT_S = 10.0
@@ -114,6 +114,12 @@ class VendorPublisher:
         ``adapters.publisher.outcomes``."""
         opened = self._require_open()
         return outcome_events(opened.connection, self.vendor, prefetch=self._outcome_prefetch)
+
+    def events(self) -> AsyncGenerator[OutcomeEvent | ChangeEvent, None]:
+        """The vendor's outcome events and, if an office agreed it may read a table, its
+        change.v1 events, as they come; acked as ``outcomes`` acks."""
+        opened = self._require_open()
+        return hub_events(opened.connection, self.vendor, prefetch=self._outcome_prefetch)
 
     def _require_open(self) -> _Open:
         if self._open is None:

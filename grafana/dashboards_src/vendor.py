@@ -20,6 +20,7 @@ VENDORS = 'vendor=~"$vendor"'
 APPLIED = f'{VENDORS}, outcome=~"applied|duplicate"'
 RECEIVED, FINISHED = "hub_intents_received_total", "hub_intents_finished_total"
 WAITING = "hub_outcomes_waiting"
+DEPRECATED = "hub_intents_deprecated_total"
 NOT_APPLIED_SHARE = (
     f"1 - sum(increase({FINISHED}{{{APPLIED}}}[$__range]))"
     f" / sum(increase({FINISHED}{{{VENDORS}}}[$__range]))"
@@ -46,6 +47,11 @@ def _traffic() -> list[PanelBuilder]:
               Query(rate_sum(RECEIVED, VENDORS, "contract"), "{{contract}}"), stack=True),
         graph("Received by office", "Intents per second.", "reqps",
               Query(rate_sum(RECEIVED, VENDORS, "office"), "{{office}}"), stack=True),
+        graph("On deprecated versions",
+              "Intents per second of a contract version past its deprecation, before its sunset "
+              "(contracts/README.md, Versions): the vendors still to move.", "reqps",
+              Query(rate_sum(DEPRECATED, VENDORS, "vendor, contract, version"),
+                    "{{vendor}} {{contract}} v{{version}}"), stack=True),
     ]  # fmt: skip
 
 

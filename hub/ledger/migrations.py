@@ -402,7 +402,8 @@ CREATE TABLE sheet_fill_steps (
 # - watch_cursors: where each table's scan of each office goes on from (the office's local
 #   DateTStamp, then the key);
 # - watch_rows: each row's last-seen stamp and, per column, a keyed digest of its value (JSON,
-#   name -> hex), so that the next change names its columns and a stale SecurityHash shows;
+#   name -> hex), so that the next change names its columns and a stale SecurityHash shows, and
+#   the last securitylog row that explained one of its changes (never used for another);
 # - watch_changes: one row per change, with its door; a change is one state of a row (its stamp
 #   and the digest of all its columns: DateTStamp keeps whole seconds, so two changes within one
 #   second share a stamp), recorded once however many times it was seen;
@@ -426,6 +427,7 @@ CREATE TABLE watch_rows (
     od_key BIGINT NOT NULL,
     stamp DATETIME NOT NULL,
     digests MEDIUMTEXT {CODE} NOT NULL,
+    last_log BIGINT NULL,
     seen_at DATETIME(6) NOT NULL,
     PRIMARY KEY (office_id, od_table, od_key),
     KEY ix_watch_rows_seen (seen_at)
@@ -469,6 +471,34 @@ CREATE TABLE watch_digest_key (
 ) {TABLE_OPTIONS}
 """
 
+# change.v1 events (hub/change_events): one row per (vendor, change) the hub owes a vendor that
+# may read the table, recorded before it is published and settled once the broker confirms it,
+# so a restart never sends one twice. Ids and column names only, never values: the values are
+# read from the office's database when the event is published. state: pending until published
+# (sent), or withdrawn when the vendor's read agreement no longer covers it.
+_CHANGE_SENDS = f"""
+CREATE TABLE change_sends (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    vendor VARCHAR(64) {EXACT} NOT NULL,
+    event_id CHAR(64) {CODE} NOT NULL,
+    office_id VARCHAR(64) {EXACT} NOT NULL,
+    od_table VARCHAR(64) {CODE} NOT NULL,
+    od_primary_key BIGINT NOT NULL,
+    door VARCHAR(32) {CODE} NOT NULL,
+    changed_at DATETIME(6) NOT NULL,
+    columns_json TEXT {EXACT} NOT NULL,
+    state VARCHAR(16) {CODE} NOT NULL DEFAULT 'pending',
+    created_at DATETIME(6) NOT NULL,
+    settled_at DATETIME(6) NULL,
+    attempts INT UNSIGNED NOT NULL DEFAULT 0,
+    last_error VARCHAR(500) NULL,
+    CONSTRAINT ck_change_sends_state CHECK (state IN ('pending', 'sent', 'withdrawn')),
+    UNIQUE KEY uq_change_sends_vendor_event (vendor, event_id),
+    KEY ix_change_sends_office_state (office_id, state, id),
+    KEY ix_change_sends_created (created_at)
+) {TABLE_OPTIONS}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -499,4 +529,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         name="watch",
         statements=(_WATCH_CURSORS, _WATCH_ROWS, _WATCH_CHANGES, _WATCH_DIGEST_KEY),
     ),
+    Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
 )

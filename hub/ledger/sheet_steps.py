@@ -83,6 +83,13 @@ INSERT INTO sheet_fill_steps (intent_id, seq, kind, sheet_num, field_name, sheet
     detail, recorded_at)
 VALUES (%s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 """
+# A point is progress: the attempts that failed before it no longer count against the intent,
+# nor does its retry clock keep running. A fill of many calls under a steady rate of faults would
+# otherwise use up a budget sized for one call; its retries count failures without progress.
+_FORGIVE = """
+UPDATE intents SET free_attempts = GREATEST(free_attempts, attempts - 1), retrying_since = NULL
+WHERE id = %s
+"""
 _SELECT = """
 SELECT seq, kind, sheet_num, field_name, sheet_field_num, detail
 FROM sheet_fill_steps WHERE intent_id = %s ORDER BY seq
@@ -107,11 +114,13 @@ def _listed(detail: str) -> tuple[ListedField, ...]:
 
 
 async def record_step(session: MySqlSession, intent_id: int, step: SheetStep) -> None:
-    """One recovery point, committed when this returns."""
+    """One recovery point, committed when this returns, with the progress it means for the
+    intent's retry budget."""
     args = (intent_id, step.seq, step.kind.value, step.sheet_num, step.field_name,
             step.sheet_field_num, _detail(step))
-    async with session.autocommit("recording a sheet.fill step") as st:
-        await st.execute("sheet_fill_steps.insert", _INSERT, args)
+    async with session.transaction("recording a sheet.fill step") as tx:
+        await tx.execute("sheet_fill_steps.insert", _INSERT, args)
+        await tx.execute("sheet_fill_steps.forgive", _FORGIVE, (intent_id,))
 
 
 def progress_of(records: list[Record]) -> SheetProgress:

@@ -23,12 +23,15 @@ The registry is one TOML file (``HUB_REGISTRY_PATH``, default ``./registry.toml`
     [[vendors.agreements]]                   # the data agreement an office signed with the vendor
     office = "office-1"
     contracts = ["patient.create", "patient.update"]
+    # optional: change.v1 events of watched tables; values only for the columns listed
+    read = [{ table = "appointment", values = ["AptDateTime", "Op"] }, { table = "patient" }]
 
 Secrets are given only by reference: an environment variable name (upper case) or a file whose
 whole text, stripped, is the secret; a relative file name is relative to the registry file. A key
 written literally (``customer_key``, ``developer_key``, ``password``) is refused, as is any unknown
-key. Ids must be unique, agreements must name offices of the file, and contracts must be known
-(the seven v1 contracts unless the caller passes another set). Every problem is reported with its
+key. Ids must be unique, agreements must name offices of the file, contracts must be known
+(the v1 contracts unless the caller passes another set), and a read must name a watched table
+(contracts/od_tables.py) once, with columns of that table. Every problem is reported with its
 field path, e.g. ``vendors[0].agreements[1].office: unknown office 'office-9'``.
 """
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
+from contracts.od_tables import WATCHED_TABLES, watched_tables
 from hub.registry.model import (
     V1_CONTRACTS,
     Agreement,
@@ -23,7 +24,13 @@ from hub.registry.model import (
     RegistryError,
     Vendor,
 )
-from hub.registry.schema import SECRET_LITERALS, OfficeEntry, RegistryFile, VendorEntry
+from hub.registry.schema import (
+    SECRET_LITERALS,
+    OfficeEntry,
+    ReadEntry,
+    RegistryFile,
+    VendorEntry,
+)
 from hub.settings import HubSettings
 
 
@@ -177,6 +184,30 @@ def _check_agreements(
             for position, name in enumerate(names)
             if name not in contracts
         ]
+        problems += _check_reads(agreement.read, f"{at}[{index}].read")
+    return problems
+
+
+def _check_reads(reads: Sequence[ReadEntry], at: str) -> list[Problem]:
+    """Each table once, watched, and its value columns the table's own."""
+    tables = watched_tables()
+    problems = _duplicates([read.table for read in reads], at + "[{}].table", "table")
+    for index, read in enumerate(reads):
+        known = tables.get(read.table)
+        if known is None:
+            rule = f"unknown table {read.table!r}; watched: {', '.join(WATCHED_TABLES)}"
+            problems.append(Problem(path=f"{at}[{index}].table", rule=rule))
+            continue
+        where = f"{at}[{index}].values"
+        problems += _duplicates(read.values, where + "[{}]", "column")
+        problems += [
+            Problem(
+                path=f"{where}[{position}]",
+                rule=f"unknown column {column!r} of table {read.table!r}",
+            )
+            for position, column in enumerate(read.values)
+            if column not in known.columns
+        ]
     return problems
 
 
@@ -215,7 +246,11 @@ def _read_secret_file(file: Path) -> str:
 
 def _vendor(entry: VendorEntry) -> Vendor:
     agreements = tuple(
-        Agreement(office=agreement.office, contracts=frozenset(agreement.contracts))
+        Agreement(
+            office=agreement.office,
+            contracts=frozenset(agreement.contracts),
+            read={read.table: frozenset(read.values) for read in agreement.read},
+        )
         for agreement in entry.agreements
     )
     return Vendor(name=entry.name, agreements=agreements)

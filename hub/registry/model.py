@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
@@ -70,10 +70,13 @@ class Office:
 
 @dataclass(frozen=True, kw_only=True)
 class Agreement:
-    """What one office agreed that one vendor may do: the contracts it may send for that office."""
+    """What one office agreed that one vendor may do: the contracts it may send for that office,
+    and the watched tables whose changes it is told of (``read``: table -> the columns whose
+    values it may receive; the others' names only)."""
 
     office: str
     contracts: frozenset[str]
+    read: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,8 +86,9 @@ class Vendor:
 
     @property
     def offices(self) -> tuple[str, ...]:
-        """The offices this vendor may publish for, in registry order."""
-        return tuple(agreement.office for agreement in self.agreements)
+        """The offices this vendor may publish for, in registry order: an agreement that only
+        reads grants no publish."""
+        return tuple(agreement.office for agreement in self.agreements if agreement.contracts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,3 +117,13 @@ class Registry:
             agreement.office == office and contract in agreement.contracts
             for agreement in known.agreements
         )
+
+    def readers(self, office: str, table: str) -> dict[str, frozenset[str]]:
+        """The vendors ``office`` agreed may read ``table``'s changes, each with the columns
+        whose values it may receive."""
+        return {
+            vendor.name: agreement.read[table]
+            for vendor in self.vendors.values()
+            for agreement in vendor.agreements
+            if agreement.office == office and table in agreement.read
+        }

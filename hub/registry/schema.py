@@ -1,8 +1,9 @@
 """The registry file as written: strict pydantic models that refuse unknown keys.
 
 Secrets appear here only as references (an environment variable name or a file path); the loader
-resolves them. Rules that span the file (unique ids, known offices and contracts) are checked by
-the loader after this shape is valid, so each problem can name its exact field path.
+resolves them. Rules that span the file (unique ids, known offices, contracts, tables and
+columns) are checked by the loader after this shape is valid, so each problem can name its exact
+field path.
 """
 
 from __future__ import annotations
@@ -78,9 +79,18 @@ class OfficeEntry(_Entry):
         return self
 
 
+class ReadEntry(_Entry):
+    """A watched table whose changes the vendor is told of; ``values``: the columns whose new
+    values it may receive (minimum necessary: none unless listed)."""
+
+    table: Annotated[str, StringConstraints(min_length=1)]
+    values: list[Annotated[str, StringConstraints(min_length=1)]] = []
+
+
 class AgreementEntry(_Entry):
     office: Name
-    contracts: list[ContractName]
+    contracts: list[ContractName] = []
+    read: list[ReadEntry] = []
 
 
 class VendorEntry(_Entry):

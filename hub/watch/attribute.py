@@ -1,9 +1,9 @@
 """Which door a change came through, from Open Dental's securitylog and the hub's ledger.
 
 A change is one row's new DateTStamp. The securitylog rows about that row (``FKey``, the
-table's PermTypes) logged within ``log_window`` of the stamp, on the office server's clock, are
-its candidate explanations; the one logged closest to the stamp (the later on a tie) explains
-it:
+table's PermTypes) logged within ``log_window`` of the stamp, on the office server's clock, and
+not used for an earlier change of the row, are its candidate explanations; the latest of them
+explains it:
 
 - LogSource API (23): the hub's own when the ledger pairs it with an API call of an intent (the
   pairing rule of ``hub.trace.attribution``, reused as is), or with a write call of an intent
@@ -93,12 +93,19 @@ def unreplied_cause(
     return None
 
 
-def explaining(logs: Sequence[LogRow], stamp: datetime, window: timedelta) -> LogRow | None:
-    """The log row logged closest to the stamp within the window (the later on a tie)."""
-    near = [log for log in logs if abs(log.log_datetime - stamp) <= window]
-    if not near:
-        return None
-    return min(near, key=lambda log: (abs(log.log_datetime - stamp), -log.securitylog_num))
+def explaining(
+    logs: Sequence[LogRow], stamp: datetime, window: timedelta, after: int | None = None
+) -> LogRow | None:
+    """The latest log row (by SecurityLogNum) logged within the window of the stamp and after
+    ``after``, the one that explained the row's previous change: a log row explains one change
+    only, so a direct write a second after a logged one is not taken for it. The latest, not the
+    closest in time: the row is as its last write left it, and the stamp (the database's clock)
+    and the log's time (the writer's) may fall in different seconds."""
+    near = [
+        log for log in logs
+        if abs(log.log_datetime - stamp) <= window and log.securitylog_num > (after or 0)
+    ]
+    return max(near, key=lambda log: log.securitylog_num, default=None)
 
 
 def attribute_change(
@@ -116,7 +123,7 @@ def attribute_change(
         stale_hash=stale,
         first_seen=before is None, source=source,
     )
-    log = explaining(logs, seen.stamp, window)
+    log = explaining(logs, seen.stamp, window, None if before is None else before.last_log)
     if log is None or stale:
         return base
     return _through(base, log, logs, stories, own_dev_name)

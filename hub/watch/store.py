@@ -37,13 +37,14 @@ ON DUPLICATE KEY UPDATE stamp = VALUES(stamp), last_key = VALUES(last_key),
     updated_at = VALUES(updated_at)
 """
 _ROWS_GET = """
-SELECT od_key, stamp, digests FROM watch_rows
+SELECT od_key, stamp, digests, last_log FROM watch_rows
 WHERE office_id = %s AND od_table = %s AND od_key IN ({marks})
 """
 _ROW_PUT = """
-INSERT INTO watch_rows (office_id, od_table, od_key, stamp, digests, seen_at)
-VALUES (%s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
+INSERT INTO watch_rows (office_id, od_table, od_key, stamp, digests, last_log, seen_at)
+VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE stamp = VALUES(stamp), digests = VALUES(digests),
+    last_log = GREATEST(COALESCE(last_log, 0), COALESCE(VALUES(last_log), 0)),
     seen_at = VALUES(seen_at)
 """
 _CHANGE_PUT = """
@@ -79,6 +80,7 @@ class Cursor:
 class RowState:
     stamp: datetime
     digests: dict[str, str]
+    last_log: int | None = None  # the last securitylog row that explained a change of the row
 
 
 def _attribution(record: Record) -> Attribution:
@@ -139,7 +141,9 @@ class WatchStore:
         async with self._session.autocommit("reading watched rows") as db:
             rows = await db.fetch_all("watch.rows_get", sql, (office_id, table.value, *keys))
         return {
-            row["od_key"]: RowState(stamp=row["stamp"], digests=json.loads(row["digests"]))
+            row["od_key"]: RowState(
+                stamp=row["stamp"], digests=json.loads(row["digests"]), last_log=row["last_log"]
+            )
             for row in rows
         }
 
@@ -151,6 +155,7 @@ class WatchStore:
             row_args = (
                 seen.office_id, seen.table.value, seen.key, seen.stamp,
                 json.dumps(seen.digests, sort_keys=True, separators=(",", ":")),
+                attribution.securitylog_num,
             )
             await db.execute("watch.row_put", _ROW_PUT, row_args)
         return inserted == 1

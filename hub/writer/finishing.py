@@ -33,7 +33,7 @@ from aio_pika import DeliveryMode, Message
 from aio_pika.abc import AbstractChannel, FieldValue
 from pamqp.commands import Basic
 
-from contracts import OdRow, OutcomeEvent, OutcomeStatus, deprecation_of
+from contracts import CHANGE_TYPE, ChangeEvent, OdRow, OutcomeEvent, OutcomeStatus, deprecation_of
 from contracts.amqp import CONTENT_TYPE
 from hub import names
 from hub.errors import TransientError
@@ -176,6 +176,18 @@ class AmqpPublisher:
             correlation_id=correlation_id,
         )
         await self._publish(names.OUTCOMES_EXCHANGE, routing_key, message)
+
+    async def change(self, vendor: str, event: ChangeEvent) -> None:
+        """A change event for ``vendor``, beside its outcomes (hub/change_events): typed
+        ``change.v1``, its message id the event's id."""
+        message = Message(
+            event.to_json().encode("utf-8"),
+            content_type=CONTENT_TYPE,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=event.event_id,
+            type=CHANGE_TYPE,
+        )
+        await self._publish(names.OUTCOMES_EXCHANGE, event.routing_key(vendor), message)
 
     async def dead_letter(self, delivery: Delivery, headers: dict[str, FieldValue]) -> None:
         """The original body and properties, with the hub's headers added. The vendor's own

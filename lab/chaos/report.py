@@ -47,10 +47,11 @@ class ChaosReport:
     @property
     def ok(self) -> bool:
         """Nothing lost, nothing doubled (no sheet field missing or set twice), every refusal
-        in the dead-letter queue with its reason."""
-        sheets = self.accounting.sheets
-        return (self.lost == 0 and self.accounting.duplicates.total == 0 and self.dead_lettered_ok
-                and sheets.fields_missing == 0 and sheets.fields_set_twice == 0)
+        in the dead-letter queue with its reason, every intent ended as planned."""
+        a = self.accounting
+        return (self.lost == 0 and a.duplicates.total == 0 and self.dead_lettered_ok
+                and a.sheets.fields_missing == 0 and a.sheets.fields_set_twice == 0
+                and not a.unexpected)
 
 
 def _named(ended: tuple[Ended, ...]) -> list[dict[str, str | None]]:

@@ -4,23 +4,8 @@ does; optional Reaction, StatusIsActive (default true) and DateAdverseReaction."
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from odsim.auth import requires
-from odsim.config import Permission
-from odsim.errors import required
-from odsim.fields import FieldSpec, Kind, parse_fields
-from odsim.handlers.clinical_lists import (
-    ListItem,
-    MissingName,
-    PatientList,
-    add_to_list,
-    list_rows,
-)
-from odsim.handlers.common import created, ok
-from odsim.state import ctx_of, json_body, page_of
-
-routes = web.RouteTableDef()
+from odsim.fields import FieldSpec, Kind
+from odsim.handlers.clinical_lists import ListItem, MissingName, PatientList, list_routes
 
 FIELDS = (
     FieldSpec(name="PatNum", kind=Kind.INT),
@@ -31,7 +16,7 @@ FIELDS = (
     FieldSpec(name="DateAdverseReaction", kind=Kind.DATE),
 )
 ALLERGIES = PatientList(
-    table="allergy", resource="allergies",
+    fields=FIELDS, table="allergy", resource="allergies",
     item=ListItem(table="allergydef", key="AllergyDefNum", name_column="Description",
                   name_field="defDescription", missing=MissingName.CREATE, extra={}),
     perm="PatAllergyListEdit", what="Allergy added", defaults={"StatusIsActive": 1},
@@ -39,19 +24,4 @@ ALLERGIES = PatientList(
          "DateTStamp", "DateAdverseReaction"),
 )
 
-
-@routes.post("/api/v1/allergies")
-@requires(Permission.ALL_OTHERS)
-async def post_allergy(request: web.Request) -> web.StreamResponse:
-    values = parse_fields(await json_body(request), FIELDS)
-    num, reply = await add_to_list(ctx_of(request), ALLERGIES, values)
-    return created(request, ALLERGIES.resource, num, reply)
-
-
-@routes.get("/api/v1/allergies")
-@requires(Permission.READ_ALL)
-async def get_allergies(request: web.Request) -> web.StreamResponse:
-    if "PatNum" not in request.query:
-        raise required("PatNum")
-    ctx = ctx_of(request)
-    return ok(await list_rows(ctx, ALLERGIES, request.query["PatNum"], page_of(request, ctx)))
+routes = list_routes(ALLERGIES)

@@ -1,5 +1,7 @@
-"""What Allergies, MedicationPats and Diseases POST share (opendental-api.md §4.6): each adds one
-row to a patient's clinical list, naming the list item either by its key or by its name.
+"""What Allergies, MedicationPats and Diseases share (opendental-api.md §4.6): a POST adds one row
+to a patient's clinical list, naming the list item either by its key or by its name, and a GET
+lists the patient's rows. Each resource's module declares its ``PatientList``; ``list_routes``
+serves it.
 
 A name is matched to the office's item case-insensitively, as Open Dental's lookups by
 description do; a key must name an item that exists. What a name that matches nothing does
@@ -13,16 +15,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import aiomysql
+from aiohttp import web
 
 from odsim.audit import log_api_write
+from odsim.auth import requires
 from odsim.catalog import table
+from odsim.config import Permission
 from odsim.errors import bad_request, required
 from odsim.fields import FieldSpec, Kind, int_of, office_now, parse_fields
-from odsim.handlers.common import Row, Where, fetch_row, insert_row, select_page
+from odsim.handlers.common import Row, Where, created, fetch_row, insert_row, ok, select_page
 from odsim.handlers.patient_rules import known_patient, live_patient
 from odsim.lookups import load_lookups
 from odsim.render import JsonObject, render
-from odsim.state import Ctx, Page
+from odsim.state import Ctx, Page, ctx_of, json_body, page_of
 
 
 class MissingName(StrEnum):
@@ -75,10 +80,12 @@ async def item_key(cur: aiomysql.DictCursor, item: ListItem, values: dict[str, o
 
 @dataclass(frozen=True, kw_only=True)
 class PatientList:
-    """One resource's POST: its table, the list item it names, its securitylog entry."""
+    """One resource: its table, the fields its POST takes, the list item it names, its
+    securitylog entry and the columns it answers with."""
 
     table: str  # allergy
     resource: str  # allergies: the URL's
+    fields: tuple[FieldSpec, ...]
     item: ListItem
     perm: str  # PatAllergyListEdit
     what: str  # "Allergy added": the securitylog's text before " by {developer} through API."
@@ -115,3 +122,23 @@ async def list_rows(ctx: Ctx, spec: PatientList, pat_num: object, page: Page) ->
         where.add("PatNum = %s", values["PatNum"])
         rows = await select_page(cur, spec.table, where, page, order=table(spec.table).primary_key)
     return [render(spec.table, row, spec.out) for row in rows]
+
+
+def list_routes(spec: PatientList) -> list[web.RouteDef]:
+    """POST (AllOthers) and GET ``?PatNum=`` (ReadAll) of the resource."""
+    path = f"/api/v1/{spec.resource}"
+
+    @requires(Permission.ALL_OTHERS)
+    async def post(request: web.Request) -> web.StreamResponse:
+        values = parse_fields(await json_body(request), spec.fields)
+        num, reply = await add_to_list(ctx_of(request), spec, values)
+        return created(request, spec.resource, num, reply)
+
+    @requires(Permission.READ_ALL)
+    async def get(request: web.Request) -> web.StreamResponse:
+        if "PatNum" not in request.query:
+            raise required("PatNum")
+        ctx = ctx_of(request)
+        return ok(await list_rows(ctx, spec, request.query["PatNum"], page_of(request, ctx)))
+
+    return [web.post(path, post), web.get(path, get)]

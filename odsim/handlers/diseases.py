@@ -8,24 +8,9 @@ the reference says so of allergies and medications only, so the simulator refuse
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from odsim.auth import requires
 from odsim.catalog import enum_of
-from odsim.config import Permission
-from odsim.errors import required
-from odsim.fields import FieldSpec, Kind, parse_fields
-from odsim.handlers.clinical_lists import (
-    ListItem,
-    MissingName,
-    PatientList,
-    add_to_list,
-    list_rows,
-)
-from odsim.handlers.common import created, ok
-from odsim.state import ctx_of, json_body, page_of
-
-routes = web.RouteTableDef()
+from odsim.fields import FieldSpec, Kind
+from odsim.handlers.clinical_lists import ListItem, MissingName, PatientList, list_routes
 
 FIELDS = (
     FieldSpec(name="PatNum", kind=Kind.INT),
@@ -37,7 +22,7 @@ FIELDS = (
     FieldSpec(name="DateStop", kind=Kind.DATE),
 )
 DISEASES = PatientList(
-    table="disease", resource="diseases",
+    fields=FIELDS, table="disease", resource="diseases",
     item=ListItem(table="diseasedef", key="DiseaseDefNum", name_column="DiseaseName",
                   name_field="diseaseDefName", missing=MissingName.REFUSE, extra={}),
     perm="PatProblemListEdit", what="Problem added", defaults={},
@@ -45,19 +30,4 @@ DISEASES = PatientList(
          "DateStart", "DateStop"),
 )
 
-
-@routes.post("/api/v1/diseases")
-@requires(Permission.ALL_OTHERS)
-async def post_disease(request: web.Request) -> web.StreamResponse:
-    values = parse_fields(await json_body(request), FIELDS)
-    num, reply = await add_to_list(ctx_of(request), DISEASES, values)
-    return created(request, DISEASES.resource, num, reply)
-
-
-@routes.get("/api/v1/diseases")
-@requires(Permission.READ_ALL)
-async def get_diseases(request: web.Request) -> web.StreamResponse:
-    if "PatNum" not in request.query:
-        raise required("PatNum")
-    ctx = ctx_of(request)
-    return ok(await list_rows(ctx, DISEASES, request.query["PatNum"], page_of(request, ctx)))
+routes = list_routes(DISEASES)

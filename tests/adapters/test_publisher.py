@@ -16,8 +16,18 @@ from adapters.publisher import (
     PublishNotConfirmed,
     VendorPublisher,
 )
-from contracts import OdRow, OutcomeEvent, OutcomeStatus, parse_intent
+from contracts import (
+    CHANGE_TYPE,
+    ChangeDoor,
+    ChangeEvent,
+    OdRow,
+    OutcomeEvent,
+    OutcomeStatus,
+    change_event_id,
+    parse_intent,
+)
 from contracts.amqp import CONTENT_TYPE, PERSISTENT
+from contracts.od_tables import WatchedTable
 from hub import names
 from hub.broker_admin import ManagementApi
 from tests.adapters.conftest import VendorAccount, take, take_until_seen, unique
@@ -245,3 +255,43 @@ async def test_a_wrong_password_fails_fast_without_showing_it(vendor: VendorAcco
 
     assert vendor.name in str(failed.value)
     assert "not-the-password-8472" not in str(failed.value)
+
+
+def change(vendor: VendorAccount) -> ChangeEvent:
+    at = datetime.now(UTC)
+    return ChangeEvent(
+        event_id=change_event_id(vendor.office, "appointment", 7, at), office_id=vendor.office,
+        table=WatchedTable.APPOINTMENT, primary_key=7, door=ChangeDoor.OPEN_DENTAL_USER,
+        changed_at=at, columns=["AptDateTime"], values={"AptDateTime": "2030-04-09 10:30:00"},
+    )
+
+
+async def test_events_yield_change_events_beside_outcomes_and_outcomes_leave_them_out(
+    vendor: VendorAccount, hub_channel: AbstractRobustChannel
+) -> None:
+    # Given a change event (typed change.v1, as the hub publishes it) and then two outcomes
+    exchange = await hub_channel.get_exchange(names.OUTCOMES_EXCHANGE)
+    changed = change(vendor)
+    body = aio_pika.Message(changed.to_json().encode(), content_type=CONTENT_TYPE, type=CHANGE_TYPE)
+    await exchange.publish(body, changed.routing_key(vendor.name), mandatory=True)
+    await publish_outcomes(hub_channel, outcome(vendor, "k-1"))
+
+    async with VendorPublisher(vendor.url(), vendor.name) as publisher, asyncio.timeout(10):
+        # When a vendor that reads iterates all its events
+        async with aclosing(publisher.events()) as events:
+            first, second = await anext(events), await anext(events)
+        # Then it gets the change event, typed, and the outcome
+        assert first == changed
+        assert isinstance(second, OutcomeEvent) and second.idempotency_key == "k-1"
+        # And a vendor reading outcomes only (k-1 again: the loop above left it unacked) is
+        # never handed a change event
+        await exchange.publish(body, changed.routing_key(vendor.name), mandatory=True)
+        await publish_outcomes(hub_channel, outcome(vendor, "k-2"))
+        seen: list[object] = []
+        async with aclosing(publisher.outcomes()) as outcomes:
+            async for event in outcomes:
+                seen.append(event)
+                if event.idempotency_key == "k-2":
+                    break
+        assert all(isinstance(event, OutcomeEvent) for event in seen)
+        assert len(seen) == 2

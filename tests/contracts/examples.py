@@ -29,13 +29,25 @@ class Example:
         return json.loads((SCHEMAS_DIR / f"{self.schema_name}.schema.json").read_text())
 
 
+# Examples of the events the hub publishes, not of intents a vendor sends (their own tests).
+EVENT_EXAMPLES = frozenset({"change.v1"})
+
+
 def examples(prefix: str) -> list[Example]:
-    """Every example whose file name starts with ``prefix`` ("valid-" or "invalid-")."""
+    """Every intent example whose file name starts with ``prefix`` ("valid-" or "invalid-")."""
     return [
         Example(schema_name=folder.name, path=path)
         for folder in sorted(EXAMPLES_DIR.iterdir())
+        if folder.name not in EVENT_EXAMPLES
         for path in sorted(folder.glob(f"{prefix}*.json"))
     ]
+
+
+def event_examples(schema_name: str, prefix: str) -> list[Example]:
+    """The examples of one event schema (``change.v1``) whose file name starts with ``prefix``."""
+    folder = EXAMPLES_DIR / schema_name
+    paths = sorted(folder.glob(f"{prefix}*.json"))
+    return [Example(schema_name=schema_name, path=path) for path in paths]
 
 
 def value_at(document: Any, path: str) -> Any:

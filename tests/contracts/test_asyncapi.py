@@ -88,3 +88,18 @@ def test_intent_messages_require_the_amqp_properties_the_hub_relies_on() -> None
     assert set(properties["required"]) == {"content_type", "delivery_mode", "user_id", "message_id"}
     assert properties["properties"]["delivery_mode"]["const"] == 2
     assert "correlation_id" in properties["properties"]
+
+
+def test_change_events_have_their_channel_on_the_outcome_exchange_and_a_typed_message() -> None:
+    # Given the document
+    document = _document()
+    # When the change channel and message are read
+    changes = document["channels"]["changes"]
+    message = document["components"]["messages"]["change.v1"]
+    properties = message["bindings"]["amqp"]["x-amqp-properties"]
+    # Then they ride hub.outcomes under the vendor's key, typed change.v1, received by vendors
+    assert changes["address"] == "{vendor}.{office}.change.{table}.{door}"
+    assert changes["bindings"]["amqp"]["exchange"]["name"] == amqp.OUTCOMES_EXCHANGE
+    assert properties["properties"]["type"]["const"] == "change.v1"
+    assert message["payload"]["schema"]["$ref"] == "schemas/change.v1.schema.json"
+    assert document["operations"]["receiveChange"]["action"] == "receive"

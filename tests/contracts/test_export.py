@@ -22,15 +22,16 @@ def test_rendering_is_deterministic_and_canonical() -> None:
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
 
 
-def test_one_schema_per_contract_version_plus_outcome_and_asyncapi() -> None:
+def test_one_schema_per_contract_version_plus_outcome_change_and_asyncapi() -> None:
     # Given the rendered artifacts
     paths = set(render_all())
     # When listed
-    # Then each contract version has its schema, beside the outcome schema and AsyncAPI
+    # Then each contract version has its schema, beside the outcome and change schemas and AsyncAPI
     assert "schemas/patient.create.v1.schema.json" in paths
     assert "schemas/outcome.v1.schema.json" in paths
+    assert "schemas/change.v1.schema.json" in paths
     assert "asyncapi.json" in paths
-    assert len(paths) == len(known_contracts()) + 2
+    assert len(paths) == len(known_contracts()) + 3
 
 
 def test_check_passes_on_the_committed_artifacts() -> None:

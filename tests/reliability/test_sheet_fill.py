@@ -1,6 +1,7 @@
 """sheet.fill through the writer: every one of its calls left in doubt once (Open Dental commits
-each write and drops the reply), each reconciled and resumed; and a fill with a name its sheet
-lacks, refused before any field is set."""
+each write and drops the reply), each reconciled and resumed; a fill whose calls fail more often
+in all than the retry budget allows, applied because each recovery point is progress; and a fill
+with a name its sheet lacks, refused before any field is set."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OutcomeReason, OutcomeStatus
 from hub.ledger import MySqlLedger
-from odsim.faults import FaultConfig
+from odsim.faults import FaultConfig, InjectedFault
 from odsim.server import SimHandle
 from odsim.sheet_defs import REGISTRATION_FORM
 from tests.reliability.support import EVERY_WRITE_DROPPED, anchor_patient, sample
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
+    FAST_WRITER,
     _intent,
     drain_outcomes,
     od_rows,
@@ -78,6 +80,33 @@ async def test_a_fill_whose_every_reply_is_lost_makes_one_sheet_with_each_field_
     # And every call was reconciled as landed: the POST and each PUT
     labels = {"office": world.office, "contract": "sheet.fill", "verdict": "found"}
     assert sample(world, "hub_reconciliations_total", labels) == 1 + len(FIELDS)
+
+
+async def test_a_fill_failing_more_often_than_its_budget_but_progressing_is_applied(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, simulator: SimHandle,
+) -> None:
+    # Given a writer that gives an intent 3 counted attempts, and Open Dental answering a third
+    # of the writes with a 500 that did not land (seed 4: 9 of the writes, never 3 in a row)
+    world = await make_world(writer=FAST_WRITER.model_copy(update={"max_attempts": 3}))
+    ref = unique("patient-ref")
+    async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+        await anchor_patient(world, vendor, hub_channel, ref)
+        form = await _form(world.od_database)
+        simulator.set_faults(FaultConfig(seed=4, rate_500=0.34, writes_only=True))
+        try:
+            # When the vendor fills the 12-field form: 13 writes
+            payload = {"PatientRef": ref, "SheetDefNum": form, "fields": FIELDS}
+            await vendor.publish(_intent("sheet.fill", world.office, unique("key"), payload),
+                                 office=world.office, contract="sheet.fill")
+            (event,) = await drain_outcomes(hub_channel, vendor.name, 1)
+            failed = simulator.faults.injected.get(InjectedFault.HTTP_500, 0)
+        finally:
+            simulator.set_faults(FaultConfig())
+
+    # Then more writes failed than the budget's 3 attempts, and the fill was still applied:
+    # between two failures it recorded a point, so no stretch without progress used it up
+    assert failed >= 3
+    assert event.status is OutcomeStatus.APPLIED, event.message
 
 
 async def test_a_fill_naming_a_field_the_sheet_lacks_sets_no_field(

@@ -187,3 +187,19 @@ async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
     assert (change.door, change.vendor, change.intent_id, change.dev_name) == (
         Door.HUB, "forms-co", claimed.intent_id, DEFAULT_DEVELOPER.name
     )
+
+
+async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) -> None:
+    # Given a patient the front desk changed, seen by the watch
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    await front_desk(office.database, pat_num, "HmPhone", "555-0100",
+                     await office_time(office.database, -50))
+    [person] = _of(await _scan(watch), pat_num)
+    # When a program writes the row directly one second later, inside the log's window
+    await direct(office.database, pat_num, "Email", "x@example.com",
+                 await office_time(office.database, -49))
+    [rogue] = _of(await _scan(watch), pat_num)
+    # Then the front desk's log explains its own change only: the write is unexplained
+    assert person.door is Door.OPEN_DENTAL_USER
+    assert (rogue.door, rogue.securitylog_num) == (Door.UNEXPLAINED, None)

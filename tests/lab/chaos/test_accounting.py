@@ -15,6 +15,7 @@ from lab.chaos.ledger_rows import LedgerEntry, VendorKey
 from lab.chaos.od_rows import OdRow
 from lab.chaos.plan import Planned, plan
 from lab.chaos.publishing import Sent
+from lab.chaos.report import Chaos, ChaosReport
 from lab.chaos.world import World
 
 WORLD = World(run_id="0badcafe", offices=1, vendors=1, databases=1)
@@ -106,6 +107,25 @@ def test_a_refusal_must_sit_in_the_dead_letter_queue_with_the_ledgers_reason() -
     result = _account([first, second], ledger, letters, [])
     # Then only the second is named as missing from hub.dead
     assert [e.planned.key for e in result.not_in_dlq] == [second.key]
+
+
+def test_an_intent_planned_to_apply_that_ended_dead_fails_the_run() -> None:
+    # Given every intent applied but one planned to apply, which ended dead (retries exhausted)
+    # and sits in hub.dead with its reason: nothing lost, nothing doubled
+    step, *others = _creates(_steps())[:3]
+    assert step.expect == "applied"
+    ledger, rows = _all_applied(others)
+    ledger[(step.vendor, step.key)] = _entry("dead", "retries_exhausted")
+    letters = {(step.vendor, step.key): [Letter(reason="retries_exhausted", source=Source.WRITER)]}
+    # When the run is judged
+    result = _account([step, *others], ledger, letters, rows)
+    chaos = Chaos(writer_kills=0, writer_starts=1, writer_own_exits=(), broker_restarts=0,
+                  faults_injected={}, drained=True)
+    report = ChaosReport(run_id="r", options={}, elapsed_s=1.0, accounting=result, chaos=chaos)
+    # Then it is not ok, and names how the intent ended against its plan
+    assert (report.lost, report.dead_lettered_ok) == (0, True)
+    assert result.unexpected == {"applied -> dead:retries_exhausted": 1}
+    assert not report.ok
 
 
 def test_refusals_before_the_ledger_end_by_their_dead_letters() -> None:
