@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from contracts import ChangeDoor
 from hub.opendental.reconcile_queries import OdTable
 
-
-class Door(StrEnum):
-    HUB = "hub"  # the hub's API key, paired with the intent (and vendor) that made it
-    OPEN_DENTAL_USER = "open_dental_user"  # Open Dental itself: a securitylog row not the API's
-    OTHER_API = "other_api"  # another developer's API key (its DevName)
-    UNEXPLAINED = "unexplained"  # no securitylog row accounts for it, or a stale SecurityHash
+# The door a change came through: the change.v1 contract's own enum (hub, open_dental_user,
+# other_api, unexplained), so one vocabulary runs from the watch to vendors' change events.
+Door = ChangeDoor
 
 
 class Source(StrEnum):

@@ -28,8 +28,9 @@ from hub.settings import HubSettings
 from hub.watch.digests import Digester
 from hub.watch.model import Attribution, Door
 from hub.watch.receiver import EventReceiver, RowEvent
-from hub.watch.scanner import OfficeWatcher
+from hub.watch.scanner import OfficeWatcher, Tell
 from hub.watch.store import WatchStore
+from hub.watch.telling import change_teller
 
 log = logging.getLogger("hub.watch")
 
@@ -45,10 +46,11 @@ class Watch:
 
 @asynccontextmanager
 async def opened_watch(
-    settings: HubSettings, registry: Registry, metrics: HubMetrics
+    settings: HubSettings, registry: Registry, metrics: HubMetrics, tell: Tell | None = None
 ) -> AsyncIterator[Watch]:
     """The hub database's store and ledger, and each office's watcher over its own read-only
-    pool (at most ``office_concurrency`` queries at once); all closed on exit."""
+    pool (at most ``office_concurrency`` queries at once); all closed on exit. ``tell`` is
+    given every pass's changes (hub/watch/telling.py)."""
     async with AsyncExitStack() as stack:
         store = await WatchStore.open(settings.ledger_db)
         stack.push_async_callback(store.close)
@@ -68,24 +70,26 @@ async def opened_watch(
             watchers[office.id] = OfficeWatcher(
                 office_id=office.id, db=db, customer_key=office.customer_key.get_secret_value(),
                 store=store, ledger=ledger, digester=digester, settings=settings.watch,
-                observer=metrics,
+                observer=metrics, tell=tell,
             )
         yield Watch(store=store, watchers=watchers)
 
 
 async def scan_once(watch: Watch) -> list[Attribution]:
-    """One scan of every office, side by side; the changes attributed. An office whose
-    database fails is logged and skipped."""
+    """One scan of every office, side by side, each office's changes told as a pass of the
+    watch tells them (change events); the changes attributed. An office whose database fails
+    is logged and skipped."""
     results = await asyncio.gather(
         *(watcher.scan_once() for watcher in watch.watchers.values()), return_exceptions=True
     )
     changes: list[Attribution] = []
-    for office_id, result in zip(watch.watchers, results, strict=True):
+    for watcher, result in zip(watch.watchers.values(), results, strict=True):
         if isinstance(result, HubError):
-            log.warning("office %s: scan failed: %s", office_id, result)
+            log.warning("office %s: scan failed: %s", watcher.office_id, result)
         elif isinstance(result, BaseException):
             raise result
         else:
+            await watcher.tell_changes(result.changes)
             changes += result.changes
     return changes
 
@@ -96,7 +100,10 @@ async def handle_event(watch: Watch, event: RowEvent) -> Attribution | None:
     if watcher is None:
         return None
     try:
-        return await watcher.changed_row(event.table, event.key)
+        change = await watcher.changed_row(event.table, event.key)
+        if change is not None:
+            await watcher.tell_changes([change])
+        return change
     except HubError as exc:
         # The scan finds the row later: an event only makes the watch quicker.
         log.warning("office %s: event for %s not handled: %s", event.office_id,
@@ -144,7 +151,8 @@ async def run_watch(settings: HubSettings, environ: Mapping[str, str], stop: asy
     async with (
         serving(collector, {}, host=settings.metrics_host, port=watch_settings.metrics_port)
         as server,
-        opened_watch(settings, registry, metrics) as watch,
+        change_teller(settings, registry) as tell,
+        opened_watch(settings, registry, metrics, tell) as watch,
         receiving(receiver, watch_settings.events_host, watch_settings.events_port) as port,
     ):
         log.info("hub watch: %d offices; events on port %d, metrics at %s",

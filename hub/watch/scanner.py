@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,6 +62,11 @@ class WatchObserver(Protocol):
     def watch_interval(self, office: str, interval_s: float) -> None: ...
 
 
+# Told of every pass's changes, even none (hub/change_events' notifier delivers what an earlier
+# pass could not): (office, the office's read-only database, the changes).
+Tell = Callable[[str, ReadOnlyDatabase, Sequence[Attribution]], Awaitable[object]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class ScanResult:
     changes: tuple[Attribution, ...]
@@ -87,6 +92,7 @@ class OfficeWatcher:
     digester: Digester
     settings: WatchSettings
     observer: WatchObserver
+    tell: Tell | None = None
     _slowest_s: float = field(default=0.0, init=False)
     # Learned from the office's database on the first scan (it may be down when the watch starts).
     tables: Sequence[WatchedTable] | None = field(default=None, init=False)
@@ -143,10 +149,23 @@ class OfficeWatcher:
             except HubError as exc:
                 log.warning("office %s: scan failed: %s", self.office_id, exc)
                 slowest_s = self.settings.slow_query_s * 2  # a failing database is a slow one
+                result = ScanResult(changes=(), slowest_s=slowest_s)
+            await self.tell_changes(result.changes)
             interval_s = next_interval(interval_s, slowest_s, self.settings)
             self.observer.watch_interval(self.office_id, interval_s)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+
+    async def tell_changes(self, changes: Sequence[Attribution]) -> None:
+        """Hand the changes to ``tell``; a failure there is logged, and what it did not settle
+        it settles on a later pass."""
+        if self.tell is None:
+            return
+        try:
+            await self.tell(self.office_id, self.db, changes)
+        except HubError as exc:
+            log.warning("office %s: telling %d changes failed: %s", self.office_id,
+                        len(changes), exc)
 
     async def _scan_table(self, table: WatchedTable) -> list[Attribution]:
         cursor = await self.store.cursor(self.office_id, table.table)
