@@ -7,11 +7,21 @@ command line, and handed down. Each field's docstring is its description for ope
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ApiMode(StrEnum):
@@ -226,6 +236,58 @@ class HealthSettings(BaseModel):
     ledger and the confirm, so 240 s by default."""
 
 
+class ConsoleSettings(BaseModel):
+    """The operator console (``hub console``, hub/console); ``HUB_CONSOLE__PORT`` sets a
+    field."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    host: str = "127.0.0.1"
+    """The address the console listens on. Loopback by default: put a reverse proxy with TLS in
+    front of it to reach it from elsewhere (the compose file sets ``0.0.0.0`` inside its
+    container and publishes it on the host's loopback only)."""
+    port: int = Field(default=8470, ge=0, le=65535)
+    """The console's TCP port (``hub console --port`` overrides it); ``0`` picks a free port."""
+    users_file: Path = Path("console-users.toml")
+    """The console's users: a TOML file of names, roles (viewer, operator, admin) and argon2
+    password hashes, written by ``hub console user add``. Read at every login, so a change
+    needs no restart. Users signed in by a trusted proxy need an entry here too (their role),
+    without a password."""
+    session_ttl_s: float = Field(default=8 * 3600.0, gt=0)
+    """Seconds a console session lasts after its login; then the user signs in again."""
+    proxy_header: str | None = None
+    """A trusted reverse proxy's header naming the signed-in user (e.g. ``X-Forwarded-User``),
+    read only on requests from ``HUB_CONSOLE__TRUSTED_PROXIES``; unset, users sign in with
+    their password. The user's role still comes from ``HUB_CONSOLE__USERS_FILE``."""
+    # Comma-separated in the environment (NoDecode: not JSON).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Addresses or networks, comma-separated (``10.0.0.5,10.1.0.0/16``), whose
+    ``HUB_CONSOLE__PROXY_HEADER`` is believed; a request from anywhere else with that header is
+    refused (403)."""
+    login_failures: int = Field(default=5, ge=1)
+    """Failed logins, per user name and client address, before that pair is refused for
+    ``HUB_CONSOLE__LOGIN_LOCKOUT_S``."""
+    login_lockout_s: float = Field(default=300.0, gt=0)
+    """Seconds a user name and address pair is refused after too many failed logins; failures
+    older than this are forgotten."""
+    page_size: int = Field(default=50, ge=1, le=500)
+    """Intents, dead letters and audit rows per page."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError names the bad one
+        return value
+
+
 class WatchSettings(BaseModel):
     """``hub watch`` (hub/watch): every change in an office's Open Dental rows, attributed to
     the door it came through; ``HUB_WATCH__INTERVAL_S`` sets a field."""
@@ -379,6 +441,11 @@ class HubSettings(BaseSettings):
     )
     """When ``/healthz`` (and with it ``hub check``, the compose stack's health check) calls the
     writer stalled."""
+    console: ConsoleSettings = Field(
+        default_factory=ConsoleSettings, title="The operator console (`hub console`)"
+    )
+    """Where the console listens, who may sign in and how, and how long a session lasts
+    (docs/operations.md, "The console")."""
     watch: WatchSettings = Field(
         default_factory=WatchSettings, title="The watch of every office's changes (`hub watch`)"
     )

@@ -1,8 +1,10 @@
 """The aiohttp application: middlewares auth → outages → throttle → faults → (errors) → handler,
-the API routes under /api/v1, the fault and outage admin routes, and Open Dental's replies to
-unknown paths."""
+the API routes under /api/v1, the fault, outage and door admin routes, Open Dental's replies to
+unknown paths, and the subscriptions' poller running beside them."""
 
 from __future__ import annotations
+
+import secrets
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -10,7 +12,9 @@ from aiohttp.typedefs import Handler
 from odsim.auth import API_PREFIX, auth_middleware
 from odsim.config import SimConfig
 from odsim.db import OfficePools
+from odsim.doors import doors_routes
 from odsim.errors import api_errors, bad_request, not_found
+from odsim.events import SubscriptionPoller
 from odsim.faults import FaultController
 from odsim.handlers import (
     allergies,
@@ -30,6 +34,7 @@ from odsim.handlers import (
     reference,
     securitylogs,
     sheets,
+    subscriptions,
 )
 from odsim.outages import OutageController
 from odsim.state import STATE_KEY, SimState
@@ -41,7 +46,7 @@ ROUTE_TABLES = (
     securitylogs.routes, reference.routes,
     appointment_notes.routes, payment_refunds.routes,
     patfields.routes, allergies.routes, medicationpats.routes, diseases.routes,
-    sheets.routes,
+    sheets.routes, subscriptions.routes,
 )
 
 
@@ -83,11 +88,19 @@ def build_app(
         ],
         client_max_size=17 * 1024 * 1024,  # Open Dental takes bodies up to 16.8 million chars
     )
-    app[STATE_KEY] = SimState(config=config, pools=pools)
+    events = SubscriptionPoller(config, pools)
+    secret = config.security_hash_secret
+    app[STATE_KEY] = SimState(
+        config=config, pools=pools, events=events,
+        # Random when unset: nobody outside this run can compute a row's SecurityHash.
+        hash_secret=(secret.get_secret_value().encode() if secret else secrets.token_bytes(32)),
+    )
+    app.cleanup_ctx.append(events.context)
     for routes in ROUTE_TABLES:
         app.router.add_routes(routes)
     app.router.add_routes(faults.admin_routes())
     app.router.add_routes(outages.admin_routes())
     app.router.add_routes(throttle_counts.admin_routes())
+    app.router.add_routes(doors_routes())
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", _unknown_path_handler())
     return app

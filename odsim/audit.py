@@ -1,10 +1,13 @@
-"""What Open Dental records for every API write, in the write's own transaction: a securitylog
-row (LogSource API, UserNum 0, "... by {DeveloperName} through API."), its securityloghash, and
-for appointments a histappointment copy."""
+"""What Open Dental records for every write, in the write's own transaction: a securitylog row
+with its securityloghash, and for appointments a histappointment copy.
+
+An API write logs LogSource API, UserNum 0, "... by {DeveloperName} through API."; a front-desk
+user's write (odsim/doors.py) logs LogSource None, the user's UserNum and the workstation."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiomysql
@@ -21,33 +24,64 @@ def perm_type(name: str) -> int:
     return enum_of("securitylog", "PermType")[name]
 
 
-def _log_hash(log_num: int, perm: int, pat_num: int, fkey: int, when: datetime, text: str) -> str:
+def _log_hash(
+    log_num: int, perm: int, user_num: int, pat_num: int, fkey: int, when: datetime, text: str
+) -> str:
     # Open Dental hashes the row's fields so that an edited log shows as tampered.
     material = "|".join(
-        (str(log_num), str(perm), "0", format_datetime(when), text, str(pat_num), str(fkey))
+        (str(log_num), str(perm), str(user_num), format_datetime(when), text, str(pat_num),
+         str(fkey))
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogEntry:
+    """One securitylog row: who (UserNum, LogSource, CompName), what (PermType, LogText) and
+    which row (PatNum, FKey)."""
+
+    perm: str  # a PermType name, e.g. "PatientEdit"
+    text: str
+    pat_num: int
+    fkey: int
+    user_num: int = 0
+    source: str = API_LOG_SOURCE  # a LogSource name
+    comp_name: str = API_COMP_NAME
+
+
+async def log_write(cur: aiomysql.Cursor, entry: LogEntry, *, now: datetime) -> int:
+    """Insert the securitylog and securityloghash rows; returns the SecurityLogNum."""
+    number = perm_type(entry.perm)
+    await cur.execute(
+        "INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, CompName,"
+        " FKey, LogSource) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (number, entry.user_num, now, entry.text, entry.pat_num, entry.comp_name, entry.fkey,
+         enum_of("securitylog", "LogSource")[entry.source]),
+    )
+    log_num = int(cur.lastrowid)
+    digest = _log_hash(
+        log_num, number, entry.user_num, entry.pat_num, entry.fkey, now, entry.text
+    )
+    await cur.execute(
+        "INSERT INTO securityloghash (SecurityLogNum, LogHash) VALUES (%s, %s)",
+        (log_num, digest),
+    )
+    return log_num
+
+
+def api_text(what: str, developer_name: str) -> str:
+    """Open Dental's LogText for an API write, e.g. "Updated by Acme through API."."""
+    return f"{what} by {developer_name} through API."
 
 
 async def log_api_write(
     cur: aiomysql.Cursor, caller: Caller, *, perm: str, what: str, pat_num: int, fkey: int,
     now: datetime,
 ) -> int:
-    """Insert the securitylog and securityloghash rows; returns the SecurityLogNum."""
-    number = perm_type(perm)
-    text = f"{what} by {caller.developer_name} through API."
-    await cur.execute(
-        "INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, CompName,"
-        " FKey, LogSource) VALUES (%s, 0, %s, %s, %s, %s, %s, %s)",
-        (number, now, text, pat_num, API_COMP_NAME, fkey,
-         enum_of("securitylog", "LogSource")[API_LOG_SOURCE]),
-    )
-    log_num = int(cur.lastrowid)
-    await cur.execute(
-        "INSERT INTO securityloghash (SecurityLogNum, LogHash) VALUES (%s, %s)",
-        (log_num, _log_hash(log_num, number, pat_num, fkey, now, text)),
-    )
-    return log_num
+    """The securitylog entry of a write by ``caller`` through the API; the SecurityLogNum."""
+    entry = LogEntry(perm=perm, text=api_text(what, caller.developer_name), pat_num=pat_num,
+                     fkey=fkey)
+    return await log_write(cur, entry, now=now)
 
 
 def _shared_appointment_columns() -> str:
@@ -56,12 +90,13 @@ def _shared_appointment_columns() -> str:
 
 
 async def log_appointment_history(
-    cur: aiomysql.Cursor, apt_num: int, *, action: str, now: datetime
+    cur: aiomysql.Cursor, apt_num: int, *, action: str, now: datetime, user_num: int = 0
 ) -> None:
-    """Copy the appointment as it now is into histappointment with the given HistApptAction."""
+    """Copy the appointment as it now is into histappointment with the given HistApptAction
+    (HistUserNum 0 for the API, the user's for the front desk)."""
     columns = _shared_appointment_columns()
     await cur.execute(
         f"INSERT INTO histappointment (HistUserNum, HistDateTStamp, HistApptAction, {columns})"
-        f" SELECT 0, %s, %s, {columns} FROM appointment WHERE AptNum = %s",
-        (now, enum_of("histappointment", "HistApptAction")[action], apt_num),
+        f" SELECT %s, %s, %s, {columns} FROM appointment WHERE AptNum = %s",
+        (user_num, now, enum_of("histappointment", "HistApptAction")[action], apt_num),
     )

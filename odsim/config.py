@@ -7,7 +7,7 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from odsim.db import DbParams
@@ -61,6 +61,34 @@ class PagingConfig(BaseModel):
     service_max: int = Field(default=1000, ge=1)  # also the Local API's
 
 
+class EventConfig(BaseModel):
+    """How the simulator fires the database events of API Subscriptions (odsim/events.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # None: each subscription's PollingSeconds, as Open Dental; tests shorten it.
+    poll_interval_s: float | None = Field(default=None, gt=0)
+    # How often subscriptions written other than through the API (straight into
+    # apisubscription) are noticed; the API's own writes are noticed at once.
+    rescan_s: float = Field(default=10.0, gt=0)
+    post_timeout_s: float = Field(default=30.0, gt=0)
+    # The machine name the simulator plays. "": every workstation (it fires every subscription
+    # and names itself by the subscription's Workstation, or its host name when blank); a name:
+    # only subscriptions naming it or none fire, as on that one machine.
+    workstation: str = ""
+
+
+class DoorsConfig(BaseModel):
+    """Who the other doors are (odsim/doors.py): the front desk's user and machine, and the
+    other API developer's name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    front_desk_user: str = "frontdesk"  # a seeded userod.UserName
+    front_desk_workstation: str = "FRONTDESK1"
+    other_developer_name: str = "Other Dental Apps"
+
+
 DEFAULT_DEVELOPER = DeveloperConfig(key="NFF6i0KrXrxDkZHt", name="OD Integration Hub")
 DEFAULT_CUSTOMER = CustomerConfig(key="VzkmZEaUWOjnQX2z", database="opendental")
 # Open Dental's reply to a duplicate patient is UNCONFIRMED (opendental-api.md §4.1).
@@ -81,6 +109,10 @@ class SimConfig(BaseModel):
     commlog_source: str = "User"
     readonly_user: str = "od_readonly"
     readonly_password: str = "od_readonly"
+    # The key of the SecurityHash HMAC (odsim/security_hash.py); None: random for each run.
+    security_hash_secret: SecretStr | None = None
+    events: EventConfig = EventConfig()
+    doors: DoorsConfig = DoorsConfig()
 
     @model_validator(mode="after")
     def _keys_are_unique_and_known(self) -> SimConfig:
@@ -92,6 +124,8 @@ class SimConfig(BaseModel):
         for customer in self.customers:
             if customer.developer is not None and customer.developer not in dev_keys:
                 raise ValueError("a customer names a developer key that is not configured")
+        if self.doors.other_developer_name in {d.name for d in self.developers}:
+            raise ValueError("the other API developer's name must differ from the developers'")
         return self
 
     def developer_name_for(self, customer: CustomerConfig) -> str:

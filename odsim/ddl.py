@@ -14,17 +14,18 @@ OFFICE_TABLES = (
     "securitylog", "securityloghash", "operatory", "provider", "definition", "apikey", "clinic",
     "patfield", "patfielddef", "allergy", "allergydef", "medicationpat", "medication", "disease",
     "diseasedef",
-    "sheetdef", "sheetfielddef", "sheet", "sheetfield",
+    "sheetdef", "sheetfielddef", "sheet", "sheetfield", "userod", "apisubscription",
+    "deletedobject",
 )
 
 # The lookups Open Dental's own queries and the hub's reconciliation make.
 INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "patient": (("LName", "FName", "Birthdate"), ("Guarantor",), ("DateTStamp",)),
     "appointment": (("PatNum", "AptDateTime"), ("AptDateTime",), ("DateTStamp",)),
-    "histappointment": (("AptNum",),),
+    "histappointment": (("AptNum",), ("HistDateTStamp",)),
     "commlog": (("PatNum", "CommDateTime"), ("DateTStamp",)),
     "document": (("PatNum", "DateCreated"), ("DateTStamp",)),
-    "patfield": (("PatNum", "FieldName"),),
+    "patfield": (("PatNum", "FieldName"), ("SecDateTEdit",)),
     "allergy": (("PatNum",), ("DateTStamp",)),
     "medicationpat": (("PatNum",), ("DateTStamp",)),
     "disease": (("PatNum",), ("DateTStamp",)),

@@ -1,5 +1,6 @@
 """A small office: two providers, three operatories, the definitions the API defaults rely on,
-no clinics (ClinicNum 0 everywhere), and one apikey row per customer key.
+no clinics (ClinicNum 0 everywhere), two users (``USERS``: the front desk's writes in
+odsim/doors.py carry one's UserNum), and one apikey row per customer key.
 
 Everything is inserted only into empty tables (definitions: categories without items), so seeding
 an existing office adds only what it lacks.
@@ -71,6 +72,15 @@ async def _seed_definitions(cur: aiomysql.Cursor) -> None:
             )
 
 
+# Open Dental's users (userod.UserName): the office's administrator and its front desk.
+USERS = ("admin", "frontdesk")
+
+
+async def _seed_users(cur: aiomysql.Cursor) -> None:
+    if await _is_empty(cur, "userod"):
+        await cur.executemany("INSERT INTO userod (UserName) VALUES (%s)", [(u,) for u in USERS])
+
+
 async def _seed_api_keys(cur: aiomysql.Cursor, dev_name: str, customer_keys: list[str]) -> None:
     for key in customer_keys:
         await cur.execute(
@@ -126,5 +136,6 @@ async def seed_office(cur: aiomysql.Cursor, *, dev_name: str, customer_keys: lis
     await _seed_operatories(cur)
     await _seed_definitions(cur)
     await _seed_clinical_lists(cur)
+    await _seed_users(cur)
     await _seed_api_keys(cur, dev_name, customer_keys)
     await seed_sheet_defs(cur)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -15,10 +15,18 @@ from odsim.errors import bad_request, invalid
 from odsim.fields import parse_int
 
 
+class SubscriptionsChanged(Protocol):
+    """Told when the API changed an office's subscriptions (odsim/events.py's poller)."""
+
+    def subscriptions_changed(self) -> None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class SimState:
     config: SimConfig
     pools: OfficePools
+    hash_secret: bytes  # the SecurityHash key (odsim/security_hash.py)
+    events: SubscriptionsChanged
 
 
 STATE_KEY = web.AppKey("odsim_state", SimState)
@@ -42,6 +50,10 @@ class Ctx:
     @property
     def config(self) -> SimConfig:
         return self.state.config
+
+    @property
+    def hash_secret(self) -> bytes:
+        return self.state.hash_secret
 
 
 def ctx_of(request: web.Request) -> Ctx:

@@ -51,3 +51,12 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
     systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
 fi
+
+# The console's browser tests (tests/console/test_browser.py) drive Debian's chromium through
+# Selenium and Debian's chromedriver, both by path: no tool ever downloads a browser or driver.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "ensure-services: installing Debian's chromium and chromium-driver (browser tests)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+    chromium-driver >/dev/null
+fi

@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     DLQ_REPLAY = "dlq_replay"  # `hub dlq replay` (target: the dead-letter queue)
     DLQ_PURGE = "dlq_purge"  # `hub dlq purge`
     REGISTRY_LOAD = "registry_load"  # a registry loaded to act on (target: the file)
+    PAYLOAD_REVEAL = "payload_reveal"  # the console showed a dead letter's body (target: queue)
 
 
 class AuditResult(StrEnum):

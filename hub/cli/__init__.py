@@ -10,6 +10,7 @@ import typer
 from hub.cli import (
     audit_cmd,
     check_cmd,
+    console_cmd,
     contracts_cmd,
     dashboards_cmd,
     dlq_cmd,
@@ -52,6 +53,7 @@ status_cmd.register(app)
 check_cmd.register(app)
 settings_cmd.register(app)
 audit_cmd.register(app)
+console_cmd.register(app)
 watch_cmd.register(app)
 
 

@@ -7,10 +7,10 @@ an event reads one row by its primary key, and the securitylog is read by ``FKey
 Only tables whose stamp column is the first column of an index in the office's database are
 scanned (``office_tables`` asks ``information_schema``, which shows a SELECT-only user the
 tables it may read): Open Dental indexes DateTStamp on patient, appointment, commlog, document
-and the clinical lists, but its schema documentation shows no index on payment.SecDateTEdit or
-patfield.SecDateTEdit, so without one those two are not scanned (a warning says so at start;
-patfield changes still arrive as API Subscriptions events). sheet and sheetfield have no change
-stamp at all.
+and the clinical lists, but its schema documentation shows no index on payment.SecDateTEdit (nor
+on patfield.SecDateTEdit, which the simulator indexes for its API Subscriptions poller), so a
+table without one is not scanned (a warning says so at start); a row an event names is read by
+key all the same. sheet and sheetfield have no change stamp at all.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from odsim.handlers.appointment_fields import BROKEN, SCHEDULED, UNSCHED_LIST
 from odsim.handlers.common import fetch_row, update_row
 from odsim.handlers.patient_rules import live_patient
 from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
+from odsim.security_hash import rehash
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -55,6 +56,7 @@ async def _change(ctx: Ctx, apt_num: int, body: Mapping[str, Any], *, breaking: 
             values = {"Confirmed": _confirmed_def(body, await load_lookups(cur))}
             action, perm, what = "Changed", "ApptConfirmStatusEdit", "Appointment confirmed"
         await update_row(cur, "appointment", apt_num, values)
+        await rehash(cur, ctx.hash_secret, "appointment", apt_num)
         await log_appointment_history(cur, apt_num, action=action, now=now)
         await log_api_write(cur, ctx.caller, perm=perm, what=what,
                             pat_num=int(row["PatNum"]), fkey=apt_num, now=now)

@@ -24,6 +24,7 @@ from odsim.handlers.common import Row, created, fetch_row, insert_row, ok, updat
 from odsim.handlers.patient_rules import live_patient
 from odsim.lookups import APPT_CONFIRMED, Lookups, load_lookups
 from odsim.render import JsonObject, render
+from odsim.security_hash import rehash
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -62,6 +63,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
         lookups = await load_lookups(cur)
         normalize(values, lookups)
         apt_num = await insert_row(cur, "appointment", _defaults(values, patient, lookups, now))
+        await rehash(cur, ctx.hash_secret, "appointment", apt_num)
         await _mark_first_visit(cur, values)
         await log_appointment_history(cur, apt_num, action="Created", now=now)
         await log_api_write(cur, ctx.caller, perm="AppointmentCreate", what="Appointment created",
@@ -94,6 +96,7 @@ async def _update(ctx: Ctx, apt_num: int, values: dict[str, object]) -> JsonObje
         normalize(values, lookups, row)
         if values:
             await update_row(cur, "appointment", apt_num, values)
+            await rehash(cur, ctx.hash_secret, "appointment", apt_num)
             await log_appointment_history(cur, apt_num, action="Changed", now=now)
             await log_api_write(cur, ctx.caller, perm="AppointmentEdit", what="Appointment edited",
                                 pat_num=int(row["PatNum"]), fkey=apt_num, now=now)

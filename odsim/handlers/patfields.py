@@ -45,7 +45,7 @@ FIELDS = (
     FieldSpec(name="FieldName", max_length=255),
     FieldSpec(name="FieldValue", max_length=65535),
 )
-_OUT = ("PatFieldNum", "PatNum", "FieldName", "FieldValue", "SecDateEntry", "SecDateTEdit")
+PATFIELD_OUT = ("PatFieldNum", "PatNum", "FieldName", "FieldValue", "SecDateEntry", "SecDateTEdit")
 DUPLICATE_MESSAGE = "A PatField with this FieldName already exists for this patient."
 MISSING_MESSAGE = "PatField not found for this patient and FieldName."
 UNKNOWN_FIELD_MESSAGE = "FieldName does not match a PatFieldDef."
@@ -118,7 +118,7 @@ async def _write(
                             pat_num=pat_num, fkey=num, now=now)
         row = await fetch_row(cur, "patfield", num)
     assert row is not None
-    return num, render("patfield", row, _OUT)
+    return num, render("patfield", row, PATFIELD_OUT)
 
 
 @routes.post("/api/v1/patfields")
@@ -143,7 +143,7 @@ async def get_patfield(request: web.Request) -> web.StreamResponse:
         row = await fetch_row(cur, "patfield", int(request.match_info["PatFieldNum"]))
     if row is None:
         raise not_found("PatField not found.")
-    return ok(render("patfield", row, _OUT))
+    return ok(render("patfield", row, PATFIELD_OUT))
 
 
 @routes.get("/api/v1/patfields")
@@ -158,4 +158,4 @@ async def get_patfields(request: web.Request) -> web.StreamResponse:
             await known_patient(cur, int_of(values, "PatNum"))
             where.add("PatNum = %s", values["PatNum"])
         rows = await select_page(cur, "patfield", where, page, order="PatFieldNum")
-    return ok([render("patfield", row, _OUT) for row in rows])
+    return ok([render("patfield", row, PATFIELD_OUT) for row in rows])

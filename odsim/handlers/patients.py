@@ -30,6 +30,7 @@ from odsim.handlers.patient_rules import (
 )
 from odsim.lookups import BILLING_TYPES, Lookups, load_lookups
 from odsim.render import JsonObject, render
+from odsim.security_hash import rehash
 from odsim.state import Ctx, ctx_of, json_body, url_id
 
 routes = web.RouteTableDef()
@@ -76,6 +77,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
             raise bad_request(ctx.config.duplicate_patient_message)
         pat_num = await insert_row(cur, "patient", _new_patient(values, lookups))
         await _finish_family(cur, pat_num, values, guarantor)
+        await rehash(cur, ctx.hash_secret, "patient", pat_num)
         await log_api_write(cur, ctx.caller, perm="PatientCreate", what="Patient created",
                             pat_num=pat_num, fkey=pat_num, now=office_now())
         row = await fetch_row(cur, "patient", pat_num)
@@ -116,6 +118,7 @@ async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObje
             raise bad_request("FamFinUrgNote may only be set on a guarantor.")
         if values:
             await update_row(cur, "patient", pat_num, values)
+            await rehash(cur, ctx.hash_secret, "patient", pat_num)
             await log_api_write(cur, ctx.caller, perm="PatientEdit", what="Patient edited",
                                 pat_num=pat_num, fkey=pat_num, now=office_now())
             row = await known_patient(cur, pat_num)  # as updated, under the transaction's lock

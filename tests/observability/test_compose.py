@@ -246,7 +246,7 @@ def test_the_dockerfile_copies_what_the_image_needs() -> None:
     assert not [s for s in sources if s.strip("./").split("/")[0] in {"lab", ""}], sources
 
 
-@pytest.mark.parametrize("service", ["sim", "writer", "forms", "setup"])
+@pytest.mark.parametrize("service", ["sim", "writer", "forms", "setup", "console"])
 def test_hub_services_run_the_hub_image(service: str) -> None:
     # Given a hub service, Then it is built from this repository's Dockerfile
     assert services()[service]["build"] == "."

@@ -10,6 +10,7 @@ from typing import Any
 import aiomysql
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from odsim.config import (
     DEFAULT_CUSTOMER,
@@ -34,6 +35,8 @@ OTHER_DEV_KEY = "OtherDevCustKey1"  # the same office, reached through the other
 DEV_KEY = DEFAULT_DEVELOPER.key
 # Small page maxima so paging and the cap are visible with a few rows.
 PAGING = PagingConfig(remote_max=3, service_max=5)
+# The SecurityHash key, known here so tests can check the hashes the simulator writes.
+HASH_SECRET = "test-security-hash-secret"
 
 
 def key_without(permission: Permission) -> str:
@@ -59,6 +62,7 @@ def sim_config(database: str) -> SimConfig:
         ),
         paging=PAGING,
         throttle=ThrottleConfig(interval_s=0, read_only_interval_s=0),  # paging, not pacing
+        security_hash_secret=SecretStr(HASH_SECRET),
     )
 
 
@@ -86,6 +90,11 @@ class Office:
                 return list(await cur.fetchall())
         finally:
             conn.close()
+
+    @property
+    def admin_url(self) -> str:
+        """The root of the simulator's admin routes (``/admin/...``)."""
+        return self.sim.base_url.removesuffix("/api/v1")
 
     async def row(self, sql: str, *params: object) -> dict[str, Any]:
         rows = await self.rows(sql, *params)

@@ -203,3 +203,33 @@ async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) 
     # Then the front desk's log explains its own change only: the write is unexplained
     assert person.door is Door.OPEN_DENTAL_USER
     assert (rogue.door, rogue.securitylog_num) == (Door.UNEXPLAINED, None)
+
+
+async def test_the_simulators_three_other_doors_are_told_apart(
+    watch: Watch, writer: LedgerWriter, office: Office
+) -> None:
+    # Given a patient the hub created, seen by the watch
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    pat_num = (await writer.apply(CREATE, create)).primary_key
+    await _scan(watch)
+    admin = office.sim.base_url.removesuffix("/api/v1")
+    seen: list[Attribution] = []
+    async with httpx.AsyncClient(base_url=admin) as client:
+        for door, column, value in [("front-desk", "HmPhone", "555-0100"),
+                                    ("other-api", "WkPhone", "555-0101"),
+                                    ("direct-db", "PatStatus", "Deceased")]:
+            # When each of the simulator's doors changes the patient, one after the other
+            reply = await client.post(f"/admin/doors/{door}", json={
+                "customer_key": DEFAULT_CUSTOMER.key, "table": "patient", "key": pat_num,
+                "set": {column: value},
+            })
+            assert reply.status_code == 200, reply.text
+            seen += _of(await _scan(watch), pat_num)
+    # Then each change has its door, and the direct write's stale hash is flagged
+    assert [(c.door, c.stale_hash) for c in seen] == [
+        (Door.OPEN_DENTAL_USER, False), (Door.OTHER_API, False), (Door.UNEXPLAINED, True),
+    ]
+    assert seen[1].dev_name not in (None, DEFAULT_DEVELOPER.name)
+    assert "PatStatus" in seen[2].columns and "SecurityHash" not in seen[2].columns
