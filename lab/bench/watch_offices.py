@@ -9,8 +9,9 @@ securitylog rows Open Dental wrote when each was created (the watch reads a row'
 watch starts from "now" and never reads this history.
 
 A database that already holds the asked patients and appointments, and the office's customer
-key, is kept as it is (``fresh`` rebuilds it); only databases named like the bench's are ever
-dropped.
+key, is kept as it is (``fresh`` rebuilds it, as a change of the simulator's tables or indexes
+needs: a kept database has the ones it was built with); only databases named like the bench's
+are ever dropped.
 """
 
 from __future__ import annotations
