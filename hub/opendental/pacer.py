@@ -42,6 +42,11 @@ from hub.settings import ApiMode, Pacing
 
 FLOOR_WINDOW = 256  # replies per window of the floor's minimum
 MIN_FLOOR_SAMPLES = 8  # round trips seen before the floor is trusted; until then, from replies
+# The least of a few round trips lies above the least there can be: the credit is the floor less
+# FLOOR_DOUBT × the mean excess over it / √(round trips seen, up to a window), so a key's first
+# credits are smaller while its floor settles (a throttle reply then costs a slot or more).
+FLOOR_DOUBT = 2.0
+EXCESS_GAIN = 1 / 16  # weight of each new round trip in the mean excess over the floor
 BACKOFF_STEP_S = 0.01  # added to a key's back-off by each throttle reply
 BACKOFF_DECAY = 1 / 1024  # share of the back-off dropped per reply: half-life about 700 replies
 
@@ -89,6 +94,7 @@ class _RoundTrips:
     previous_min_s: float = math.inf  # and of the window before it
     in_window: int = 0
     seen: int = 0
+    excess_s: float = 0.0  # the mean of round trips' excess over the floor
     backoff_s: float = 0.0
 
     def replied(self, round_trip_s: float) -> None:
@@ -98,13 +104,18 @@ class _RoundTrips:
         self.in_window += 1
         if self.in_window == FLOOR_WINDOW:
             self.previous_min_s, self.window_min_s, self.in_window = self.window_min_s, math.inf, 0
+        excess_s = round_trip_s - min(self.window_min_s, self.previous_min_s)
+        self.excess_s += (excess_s - self.excess_s) * EXCESS_GAIN
 
     @property
-    def floor_s(self) -> float:
-        """The fastest recent round trip, or 0 (pace from replies) until enough were seen."""
+    def credit_s(self) -> float:
+        """How much of the round trip the next request may go before the reply's slot ends:
+        the floor less its doubt, or 0 (pace from replies) until enough round trips were seen."""
         if self.seen < MIN_FLOOR_SAMPLES:
             return 0.0
-        return min(self.window_min_s, self.previous_min_s)
+        floor_s = min(self.window_min_s, self.previous_min_s)
+        doubt_s = FLOOR_DOUBT * self.excess_s / math.sqrt(min(self.seen, FLOOR_WINDOW))
+        return max(0.0, floor_s - doubt_s)
 
     def throttled(self, interval_s: float) -> None:
         self.backoff_s = min(interval_s, self.backoff_s + BACKOFF_STEP_S)
@@ -196,7 +207,7 @@ class KeyPacer:
             raise
         replied_at = self._clock()
         trips.replied(replied_at - sent_at)
-        credit_s = trips.floor_s if self._pacing is Pacing.ADAPTIVE else 0.0
+        credit_s = trips.credit_s if self._pacing is Pacing.ADAPTIVE else 0.0
         self._push(customer_key, max(0.0, interval_s + trips.backoff_s - credit_s))
 
     def defer(self, customer_key: str, seconds: float) -> None:

@@ -46,6 +46,9 @@ ReadingOpt = Annotated[c.ThrottleReading, typer.Option(
     help="fleet: where the simulator's throttle counts a slot from: the previous request's "
     "start or its reply.",
 )]
+WarmupS = Annotated[float, typer.Option(
+    min=0.0, help="fleet: seconds of each load before throttle replies are counted apart.",
+)]
 CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
 CeilingIntents = Annotated[
     int, typer.Option(min=1, help="ceiling: intents (and messages) per round.")
@@ -96,6 +99,7 @@ def register(app: typer.Typer) -> None:
         rtt_ms: RttMs = 0.0,
         jitter_ms: JitterMs = 0.0,
         throttle_reading: ReadingOpt = c.ThrottleReading.STARTS,
+        throttle_warmup_s: WarmupS = c.DEFAULT_THROTTLE_WARMUP_S,
         ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
         ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
         ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
@@ -118,7 +122,7 @@ def register(app: typer.Typer) -> None:
                     offices=offices, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
                     scrape_interval_s=scrape_every, rtt_ms=rtt_ms, jitter_ms=jitter_ms,
-                    throttle_reading=throttle_reading,
+                    throttle_reading=throttle_reading, throttle_warmup_s=throttle_warmup_s,
                 ),
                 ceiling=c.CeilingOptions(
                     offices=ceiling_offices, intents=ceiling_intents, rounds=ceiling_rounds,

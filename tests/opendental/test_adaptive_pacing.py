@@ -57,8 +57,10 @@ async def test_a_slower_round_trip_delays_the_next_send_by_its_excess() -> None:
     pacer = pacer_for(clock)
     await warm(pacer, clock, 0.3, MIN_FLOOR_SAMPLES)
     # When one takes 380 ms (it may have been registered 80 ms late), Then the next request
-    # goes 80 ms later than a slot after its send
-    assert await next_send_after(pacer, clock, 0.38) == pytest.approx(SLOT_S + MARGIN_S + 0.08)
+    # goes 80 ms later than a slot after its send (and a little more: the floor of nine round
+    # trips is still in doubt)
+    gap_s = await next_send_after(pacer, clock, 0.38)
+    assert SLOT_S + MARGIN_S + 0.08 <= gap_s <= SLOT_S + MARGIN_S + 0.09
 
 
 async def test_until_the_floor_is_known_a_key_is_paced_from_replies() -> None:
