@@ -49,6 +49,7 @@ FLOOR_DOUBT = 2.0
 EXCESS_GAIN = 1 / 16  # weight of each new round trip in the mean excess over the floor
 BACKOFF_STEP_S = 0.01  # added to a key's back-off by each throttle reply
 BACKOFF_DECAY = 1 / 1024  # share of the back-off dropped per reply: half-life about 700 replies
+BACKOFF_GONE_S = 0.0001  # a back-off decayed below this is none
 
 
 class Pacer(Protocol):
@@ -100,6 +101,8 @@ class _RoundTrips:
     def replied(self, round_trip_s: float) -> None:
         self.seen += 1
         self.backoff_s -= self.backoff_s * BACKOFF_DECAY
+        if self.backoff_s < BACKOFF_GONE_S:
+            self.backoff_s = 0.0
         self.window_min_s = min(self.window_min_s, round_trip_s)
         self.in_window += 1
         if self.in_window == FLOOR_WINDOW:
@@ -139,8 +142,10 @@ class KeyPacer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         remote_interval_s: float = REMOTE_INTERVAL_S,
         read_only_interval_s: float = REMOTE_READ_ONLY_INTERVAL_S,
+        on_backoff: Callable[[str, float], None] | None = None,
     ) -> None:
         self._pacing = pacing
+        self._on_backoff = on_backoff  # (office id, seconds) whenever a key's back-off moves
         self._safety_margin_s = safety_margin_s
         self._clock = clock
         self._sleep = sleep
@@ -150,6 +155,7 @@ class KeyPacer:
         self._next_at: dict[str, float] = {}
         self._queues: dict[str, _Queue] = {}
         self._round_trips: dict[str, _RoundTrips] = {}
+        self._offices: dict[str, list[str]] = {}  # a throttled key's offices, for on_backoff
 
     def register(self, office: OfficeApi) -> None:
         """Learn the slot of the office's customer key (the strictest one seen wins)."""
@@ -159,6 +165,7 @@ class KeyPacer:
         self._interval_s[key] = max(interval_s, self._interval_s.get(key, 0.0))
         if self._interval_s[key] > 0:
             self._round_trips.setdefault(key, _RoundTrips())
+            self._offices.setdefault(key, []).append(office.office_id)
 
     @property
     def busy_keys(self) -> int:
@@ -206,7 +213,10 @@ class KeyPacer:
             self._push(customer_key, interval_s + trips.backoff_s)
             raise
         replied_at = self._clock()
+        had_backoff = trips.backoff_s > 0
         trips.replied(replied_at - sent_at)
+        if had_backoff:
+            self._report_backoff(customer_key, trips.backoff_s)
         credit_s = trips.credit_s if self._pacing is Pacing.ADAPTIVE else 0.0
         self._push(customer_key, max(0.0, interval_s + trips.backoff_s - credit_s))
 
@@ -214,7 +224,13 @@ class KeyPacer:
         trips = self._round_trips.get(customer_key)
         if trips is not None:
             trips.throttled(self._interval_for(customer_key))
+            self._report_backoff(customer_key, trips.backoff_s)
         self._push(customer_key, seconds)
+
+    def _report_backoff(self, customer_key: str, backoff_s: float) -> None:
+        if self._on_backoff is not None:
+            for office_id in self._offices.get(customer_key, ()):
+                self._on_backoff(office_id, backoff_s)
 
     def _push(self, customer_key: str, seconds: float) -> None:
         """No slot on the key for ``seconds`` from now (a later opening stands)."""

@@ -191,3 +191,24 @@ async def test_under_either_reading_throttle_replies_die_out_and_the_gap_shrinks
     assert throttled <= 1800 / 200
     assert from_replies[0] == 0
     assert SLOT_S <= gap_s < from_replies[1]
+
+
+async def test_the_back_off_is_reported_per_office_until_it_is_gone() -> None:
+    # Given a warmed-up key whose back-off moves are reported
+    clock = FakeClock()
+    reported: list[tuple[str, float]] = []
+    pacer = KeyPacer(clock=clock, sleep=clock.sleep,
+                     on_backoff=lambda office_id, s: reported.append((office_id, s)))
+    pacer.register(office("k", ApiMode.REMOTE))
+    await warm(pacer, clock, 0.3, MIN_FLOOR_SAMPLES)
+    assert reported == []
+    # When it meets a throttle reply, Then its office's back-off is reported
+    pacer.defer("k", 1.0)
+    assert reported == [("office-k", pytest.approx(BACKOFF_STEP_S))]
+    # And when enough replies came without one, the last report is no back-off, and no more
+    # come after it
+    await warm(pacer, clock, 0.3, 5000)
+    assert reported[-1] == ("office-k", 0.0)
+    count = len(reported)
+    await warm(pacer, clock, 0.3, 10)
+    assert len(reported) == count
