@@ -19,7 +19,9 @@ Under the replies reading that rule can fall short by the office's own running t
 throttle reply (``defer``) adds a back-off to the key's next requests, which then decays by a
 small share per reply: the key probes back toward pacing from sends, slowly enough that a
 throttle reply comes rarely. The floor is the least round trip over the latest one or two
-windows of ``FLOOR_WINDOW`` replies, so it follows a network that got slower.
+windows of ``FLOOR_WINDOW`` replies, so it follows a network that got slower. A throttle
+reply's own round trip (Open Dental ran nothing) counts toward it, which can only lower it:
+later starts, never earlier ones.
 """
 
 from __future__ import annotations
