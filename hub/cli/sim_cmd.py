@@ -20,6 +20,11 @@ class Mode(StrEnum):
     LOCAL = "local"
 
 
+class ThrottleReading(StrEnum):
+    STARTS = "starts"
+    REPLIES = "replies"
+
+
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port (30223 like the API Service; 0: any free port).")]
 ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML file (SimConfig).")]
@@ -30,7 +35,7 @@ Reply = Annotated[str | None, typer.Option(help="Over the throttle: reject, queu
 Millis = Annotated[int | None, typer.Option(help="Milliseconds.")]
 Rate = Annotated[float | None, typer.Option(help="Share of requests, 0..1.")]
 Seconds = Annotated[float | None, typer.Option(help="Seconds.")]
-Reading = Annotated[str | None, typer.Option(
+Reading = Annotated[ThrottleReading | None, typer.Option(
     help="Where the throttle counts a slot from: starts (the previous request's start) or "
     "replies (the previous reply).",
 )]
@@ -77,7 +82,7 @@ def register(app: typer.Typer) -> None:
                 "econnector_down_s": fault_econnector_down_s,
                 "rate_commit_then_drop": fault_commit_then_drop_rate,
             },
-            throttle_reading=throttle_reading,
+            throttle_reading=throttle_reading.value if throttle_reading else None,
             latency_updates={
                 "request_ms": request_latency_ms, "request_jitter_ms": request_jitter_ms,
                 "reply_ms": reply_latency_ms, "reply_jitter_ms": reply_jitter_ms,
