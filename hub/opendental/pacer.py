@@ -42,7 +42,7 @@ from hub.opendental.constants import (
 from hub.opendental.office import OfficeApi
 from hub.settings import ApiMode, Pacing
 
-FLOOR_WINDOW = 256  # replies per window of the floor's minimum
+FLOOR_WINDOW = 1024  # replies per window of the floor's minimum: a longer one only costs credit
 MIN_FLOOR_SAMPLES = 8  # round trips seen before the floor is trusted; until then, from replies
 # The least of a few round trips lies above the least there can be: the credit is the floor less
 # FLOOR_DOUBT × the mean excess over it / √(round trips seen, up to a window), so a key's first
