@@ -248,7 +248,7 @@ def _pipeline(
 ) -> Pipeline:
     ws = settings.writer
     apis = office_apis(settings, registry.offices)
-    pacer = KeyPacer()
+    pacer = KeyPacer(pacing=settings.od_pacing, on_backoff=parts.metrics.pacer_backoff)
     for api in apis.values():
         pacer.register(api)
     policy = retry_policy(ws, parts.draw)

@@ -32,6 +32,13 @@ class ApiMode(StrEnum):
     LOCAL = "local"  # the Local API inside opendental.exe on :30222: not throttled
 
 
+class Pacing(StrEnum):
+    """How the hub spaces a throttled key's requests (hub/opendental/pacer.py)."""
+
+    ADAPTIVE = "adaptive"  # from the send, plus what the round trip showed may be needed
+    REPLIES = "replies"  # a whole slot after each reply: the slowest, safe under any reading
+
+
 class TlsSettings(BaseModel):
     """The TLS of every link the hub opens (hub/tls.py); ``HUB_TLS__CA_FILE`` sets a field.
 
@@ -378,6 +385,13 @@ class HubSettings(BaseSettings):
     reads each office's database as its registry entry says; the shipped registry.toml takes
     this password as ``HUB_OD_DB__PASSWORD``, and ``hub chaos`` builds its offices' entries
     from this account."""
+    od_pacing: Pacing = Pacing.ADAPTIVE
+    """How the writer spaces the requests of a throttled (remote-mode) customer key, one at a
+    time either way. ``adaptive``: the next request goes a slot after the previous one was sent,
+    later by how much slower its round trip was than the fastest recent one, and later still
+    for a while after a throttle reply; it gets nearly the whole allowance whatever the round
+    trip. ``replies``: a whole slot after each reply, as before, which gives a key
+    1/(1 s + round trip) of its allowance (docs/performance.md, "Pacing")."""
     od_sql_timeout_s: float = 5.0
     """Seconds the hub waits to connect to an office's Open Dental database, and for each query
     there (MariaDB's ``max_statement_time``). These reads settle an attempt in doubt and serve

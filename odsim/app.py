@@ -1,6 +1,7 @@
-"""The aiohttp application: middlewares auth → outages → throttle → faults → (errors) → handler,
-the API routes under /api/v1, the fault, outage and door admin routes, Open Dental's replies to
-unknown paths, and the subscriptions' poller running beside them."""
+"""The aiohttp application: middlewares auth → network → outages → throttle → faults → (errors)
+→ handler, the API routes under /api/v1, the fault, outage, throttle, network and door admin
+routes, Open Dental's replies to unknown paths, and the subscriptions' poller running beside
+them."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from odsim.handlers import (
     sheets,
     subscriptions,
 )
+from odsim.network import Network
 from odsim.outages import OutageController
 from odsim.state import STATE_KEY, SimState
 from odsim.throttle import ThrottleCounts, throttle_middleware
@@ -76,9 +78,17 @@ def build_app(
     config: SimConfig, pools: OfficePools, faults: FaultController, outages: OutageController
 ) -> web.Application:
     throttle_counts = ThrottleCounts()
+    network = Network(
+        config.latency,
+        ((c.key, c.latency) for c in config.customers if c.latency is not None),
+        config.latency_seed,
+    )
     app = web.Application(
         middlewares=[
             auth_middleware(config),
+            # Outside the throttle: Open Dental registers a request after its way in, and its
+            # reply is sent before its way back.
+            network.middleware(),
             # Before the throttle: an office that cannot be served answers at once, as Open
             # Dental's front does without reaching the office.
             outages.middleware,
@@ -102,5 +112,6 @@ def build_app(
     app.router.add_routes(outages.admin_routes())
     app.router.add_routes(throttle_counts.admin_routes())
     app.router.add_routes(doors_routes())
+    app.router.add_routes(network.admin_routes())
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", _unknown_path_handler())
     return app

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 from odsim.config import ApiMode, SimConfig, SimDbSettings, load_config
+from odsim.network import Latency
 from odsim.server import serve, server_tls
-from odsim.throttle import OverLimitReply
+from odsim.throttle import OverLimitReply, Reading
 
 
 def throttle_reply_update(reply: str) -> dict[str, object]:
@@ -25,15 +26,26 @@ def build_config(
     mode: str | None,
     throttle_reply: str | None,
     fault_updates: dict[str, object],
+    throttle_reading: str | None = None,
+    latency_updates: dict[str, object] | None = None,
 ) -> SimConfig:
-    """The file's config (or the default) with the command line's options laid over it."""
+    """The file's config (or the default) with the command line's options laid over it; the
+    latency options set the global legs, which keys with their own in the file keep."""
     config = load_config(config_file) if config_file else SimConfig()
     update: dict[str, object] = {}
     if mode is not None:
         update["mode"] = ApiMode(mode)
+    throttle_update: dict[str, object] = {}
     if throttle_reply is not None:
-        throttle = config.throttle.model_copy(update=throttle_reply_update(throttle_reply))
-        update["throttle"] = type(config.throttle).model_validate(throttle.model_dump())
+        throttle_update.update(throttle_reply_update(throttle_reply))
+    if throttle_reading is not None:
+        throttle_update["reading"] = Reading(throttle_reading)
+    if throttle_update:
+        merged_throttle = {**config.throttle.model_dump(), **throttle_update}
+        update["throttle"] = type(config.throttle).model_validate(merged_throttle)
+    latency = {k: v for k, v in (latency_updates or {}).items() if v is not None}
+    if latency:
+        update["latency"] = Latency.model_validate({**config.latency.model_dump(), **latency})
     given = {k: v for k, v in fault_updates.items() if v is not None}
     if given:
         merged = {**config.faults.model_dump(), **given}

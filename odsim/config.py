@@ -1,5 +1,6 @@
 """The simulator's configuration: developers, customer keys (one office database each), modes,
-paging, the throttle and the faults. Loadable from a TOML file (``hub sim --config FILE``)."""
+paging, the network's latency, the throttle and the faults. Loadable from a TOML file
+(``hub sim --config FILE``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from odsim.db import DbParams
 from odsim.faults import FaultConfig
+from odsim.network import Latency
 from odsim.throttle import ThrottleConfig
 
 
@@ -52,6 +54,7 @@ class CustomerConfig(BaseModel):
     enabled: bool = True
     mode: ApiMode | None = None  # None: the simulator's global mode
     developer: str | None = None  # a developer key; None: any configured developer
+    latency: Latency | None = None  # the network's legs for this key; None: the global one
 
 
 class PagingConfig(BaseModel):
@@ -104,6 +107,8 @@ class SimConfig(BaseModel):
     paging: PagingConfig = PagingConfig()
     throttle: ThrottleConfig = ThrottleConfig()
     faults: FaultConfig = FaultConfig()
+    latency: Latency = Latency()  # the network's legs for every key without its own
+    latency_seed: int | None = None  # None: a fresh, unrepeatable sequence of draws
     duplicate_patient_message: str = DUPLICATE_PATIENT_MESSAGE
     # The CommSource of API-created commlogs is UNCONFIRMED; OD's documented example shows User.
     commlog_source: str = "User"

@@ -2,8 +2,13 @@
 
 Only Remote mode is throttled; the Local API and the API Service are not. A key holding only
 ReadAll gets one request per 5 s, a key holding any other permission one per second (500 ms
-with Enterprise), GETs included. A slot is measured from the start of the previous accepted
-request, so the time a request runs counts toward its slot.
+with Enterprise), GETs included.
+
+Which instant a slot counts from is UNCONFIRMED (opendental-api.md §2), so it is a setting, the
+reading: ``starts`` (the default) measures a slot from the start of the previous accepted request,
+so the time a request runs counts toward its slot; ``replies`` measures it from the moment the
+previous accepted request's reply was sent, and a request that comes while the key's previous
+one is still running is over the limit.
 
 What Open Dental sends back over the limit is undocumented (UNCONFIRMED), so the reply is
 configurable: reject (default 429 with ``Retry-After`` and a bare-string body) or queue (hold the
@@ -19,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from odsim.errors import error_response
 
@@ -37,17 +42,30 @@ class OverLimitReply(StrEnum):
     QUEUE = "queue"  # hold the request until its slot comes, then run it
 
 
+class Reading(StrEnum):
+    STARTS = "starts"  # a slot counts from the previous accepted request's start
+    REPLIES = "replies"  # a slot counts from the previous accepted request's reply
+
+
 class ThrottleConfig(BaseModel):
     """How the simulated Remote API throttles each customer key."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    reading: Reading = Reading.STARTS
     reply: OverLimitReply = OverLimitReply.REJECT
     reject_status: int = Field(default=429, ge=400, le=599)
     reject_body: str = "Too many requests. Slow down: this customer key is throttled."
     interval_s: float = Field(default=1.0, ge=0)  # keys with any permission beyond ReadAll
     read_only_interval_s: float = Field(default=5.0, ge=0)  # keys holding ReadAll only
     enterprise_interval_s: float = Field(default=0.5, ge=0)  # keys holding Enterprise
+
+    @model_validator(mode="after")
+    def _replies_reading_rejects(self) -> ThrottleConfig:
+        # A queued request would wait for a reply not yet sent: no time to queue it until.
+        if self.reading is Reading.REPLIES and self.reply is OverLimitReply.QUEUE:
+            raise ValueError("the replies reading answers over the limit with reject, not queue")
+        return self
 
 
 def slot_interval_s(config: ThrottleConfig, caller: Caller) -> float | None:
@@ -79,6 +97,13 @@ class _Slots:
         self._next_open_at[key] = now + interval_s
         return 0.0
 
+    def hold(self, key: str) -> None:
+        """The replies reading: the key's next slot opens only once its request has replied."""
+        self._next_open_at[key] = math.inf
+
+    def open_after(self, key: str, replied_at: float, interval_s: float) -> None:
+        self._next_open_at[key] = replied_at + interval_s
+
     def reserve(self, key: str, now: float, interval_s: float) -> float:
         """Reserve the next free slot and return the seconds to wait for it."""
         start_at = max(now, self._next_open_at.get(key, now))
@@ -86,9 +111,13 @@ class _Slots:
         return start_at - now
 
 
-def _over_limit_response(config: ThrottleConfig, wait_s: float) -> web.Response:
+def _over_limit_response(
+    config: ThrottleConfig, wait_s: float, interval_s: float
+) -> web.Response:
     response = error_response(config.reject_status, config.reject_body)
-    response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+    # A key whose request is still running (replies reading) is told one slot.
+    retry_s = interval_s if math.isinf(wait_s) else wait_s
+    response.headers["Retry-After"] = str(max(1, math.ceil(retry_s)))
     return response
 
 
@@ -173,13 +202,18 @@ def throttle_middleware(
             wait_s = slots.take_now(caller.customer_key, now, interval_s)
             if wait_s > 0:
                 tally.rejected += 1
-                return _over_limit_response(config, wait_s)
+                return _over_limit_response(config, wait_s, interval_s)
             tally.passed += 1
+            if config.reading is Reading.REPLIES:
+                slots.hold(caller.customer_key)
         started_at = now + wait_s
         tally.started(caller.customer_key, started_at, interval_s)
         try:
             return await handler(request)
         finally:
-            tally.ran(loop.time() - started_at)
+            replied_at = loop.time()
+            tally.ran(replied_at - started_at)
+            if config.reading is Reading.REPLIES:
+                slots.open_after(caller.customer_key, replied_at, interval_s)
 
     return throttle

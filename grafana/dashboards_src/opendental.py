@@ -56,6 +56,10 @@ def _latency() -> list[PanelBuilder]:
         graph("Time spent pacing", "Seconds waited per second: near 1, the throttle binds.",
               "none", Query(rate_sum("hub_pacer_wait_seconds_sum", OFFICES, "office"),
                             "{{office}}")),
+        graph("Pacer back-off, top 10 offices",
+              "Added to each slot for the throttle replies the office's key met; 0: none.", "s",
+              Query(f"topk(10, max by (office) (hub_pacer_backoff_seconds{{{OFFICES}}}))",
+                    "{{office}}")),
     ]  # fmt: skip
 
 

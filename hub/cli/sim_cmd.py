@@ -30,6 +30,11 @@ class Mode(StrEnum):
     LOCAL = "local"
 
 
+class ThrottleReading(StrEnum):
+    STARTS = "starts"
+    REPLIES = "replies"
+
+
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port (30223 like the API Service; 0: any free port).")]
 ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML file (SimConfig).")]
@@ -40,6 +45,11 @@ Reply = Annotated[str | None, typer.Option(help="Over the throttle: reject, queu
 Millis = Annotated[int | None, typer.Option(help="Milliseconds.")]
 Rate = Annotated[float | None, typer.Option(help="Share of requests, 0..1.")]
 Seconds = Annotated[float | None, typer.Option(help="Seconds.")]
+Reading = Annotated[ThrottleReading | None, typer.Option(
+    help="Where the throttle counts a slot from: starts (the previous request's start) or "
+    "replies (the previous reply).",
+)]
+LegMillis = Annotated[float | None, typer.Option(help="Milliseconds, every key without its own.")]
 TlsFile = Annotated[Path | None, typer.Option(help="PEM file; with both, the API is on https.")]
 
 
@@ -162,6 +172,11 @@ def register(app: typer.Typer) -> None:
         seed: Seed = None,
         reset: Reset = False,
         throttle_reply: Reply = None,
+        throttle_reading: Reading = None,
+        request_latency_ms: LegMillis = None,
+        request_jitter_ms: LegMillis = None,
+        reply_latency_ms: LegMillis = None,
+        reply_jitter_ms: LegMillis = None,
         fault_latency_ms: Millis = None,
         fault_latency_random_ms: Millis = None,
         fault_500_rate: Rate = None,
@@ -187,6 +202,11 @@ def register(app: typer.Typer) -> None:
                 "rate_504": fault_504_rate, "delay_504_s": fault_504_delay_s,
                 "econnector_down_s": fault_econnector_down_s,
                 "rate_commit_then_drop": fault_commit_then_drop_rate,
+            },
+            throttle_reading=throttle_reading.value if throttle_reading else None,
+            latency_updates={
+                "request_ms": request_latency_ms, "request_jitter_ms": request_jitter_ms,
+                "reply_ms": reply_latency_ms, "reply_jitter_ms": reply_jitter_ms,
             },
         )
         raise typer.Exit(code=asyncio.run(run(

@@ -46,6 +46,7 @@ class DependencyInstruments:
     od_request_duration: Histogram
     od_auth_failures: Counter
     pacer_wait: Histogram
+    pacer_backoff: Gauge
     ledger_query: Histogram
     od_sql_query: Histogram
 
@@ -218,6 +219,13 @@ def _dependency_metrics(registry: CollectorRegistry) -> DependencyInstruments:
             "Time waited for the customer key's next request slot.",
             ["office"],
             buckets=PACER_WAIT_BUCKETS_S,
+            registry=registry,
+        ),
+        pacer_backoff=Gauge(
+            "hub_pacer_backoff_seconds",
+            "Added to each slot of the office's customer key for the throttle replies it met; "
+            "it decays as replies come without one (0: none).",
+            ["office"],
             registry=registry,
         ),
         ledger_query=Histogram(

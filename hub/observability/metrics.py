@@ -20,6 +20,7 @@ hub_od_requests_total                  counter    operation, office, status_clas
 hub_od_request_duration_seconds        histogram  operation, office
 hub_od_auth_failures_total             counter    office
 hub_pacer_wait_seconds                 histogram  office
+hub_pacer_backoff_seconds              gauge      office
 hub_ledger_query_duration_seconds      histogram  query
 hub_od_sql_query_duration_seconds      histogram  query, result
 hub_lane_state                         gauge      office, state
@@ -226,6 +227,10 @@ class HubMetrics:
     def pacer_wait(self, office: str, seconds: float) -> None:
         self._m.dependencies.pacer_wait.labels(self._bounds.office(office)).observe(seconds)
 
+    def pacer_backoff(self, office: str, seconds: float) -> None:
+        """Fits ``KeyPacer``'s ``on_backoff``: the back-off of the office's customer key."""
+        self._m.dependencies.pacer_backoff.labels(self._bounds.office(office)).set(seconds)
+
     def ledger_query(self, name: str, duration_s: float) -> None:
         """Fits the ledger's ``QueryObserver``: pass ``metrics.ledger_query``."""
         self._m.dependencies.ledger_query.labels(self._query_names(name)).observe(duration_s)
@@ -354,6 +359,7 @@ class HubMetrics:
         for office in sorted(self._bounds.offices):
             intents.publish_to_applied.labels(office)
             deps.pacer_wait.labels(office)
+            deps.pacer_backoff.labels(office)
             deps.od_auth_failures.labels(office)
             intents.unauthenticated.labels(office)
             state.in_flight.labels(office)

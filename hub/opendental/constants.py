@@ -5,8 +5,8 @@ from __future__ import annotations
 # Remote mode throttles each customer key; Local and Service modes do not.
 REMOTE_INTERVAL_S = 1.0  # a key holding any permission beyond ReadAll
 REMOTE_READ_ONLY_INTERVAL_S = 5.0  # a key holding ReadAll only
-# Added to the slot counted from a reply (see pacer.py), which is already a safe bound: this only
-# absorbs clock granularity. A key gets 1/(1 + round trip + margin) of its allowance.
+# Added to every slot (see pacer.py), whose bound is already safe: this only absorbs clock
+# granularity.
 DEFAULT_SAFETY_MARGIN_S = 0.001
 # When a throttle reply names no Retry-After, the key waits this long before its next request.
 THROTTLE_DEFER_S = 1.0

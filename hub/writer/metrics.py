@@ -118,6 +118,10 @@ class WriterMetrics:
         """One Open Dental request and the pacer's wait before it."""
         self._metrics.od_call(office, call)
 
+    def pacer_backoff(self, office: str, seconds: float) -> None:
+        """The pacer's back-off of the office's customer key moved (throttle replies)."""
+        self._metrics.pacer_backoff(office, seconds)
+
     def ack_failed(self, office: str) -> None:
         self._metrics.ack_failure(office)
 

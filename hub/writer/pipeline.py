@@ -48,10 +48,11 @@ THROTTLED_BATCHING_S = 0.04
 @dataclass(frozen=True)
 class CommitBatching:
     """How long a lane's ledger units (the claim, the finish) may wait to be committed with
-    other lanes' (hub/ledger/group_commit.py). After each reply a throttled customer key waits a
-    whole slot, a second or more, before its next request may start (pacer.py): a little wait on
-    each unit costs the key nothing and lets the units of many offices share one round trip and
-    one durable commit. A lane whose key is not throttled sends its units at once."""
+    other lanes' (hub/ledger/group_commit.py). After each reply a throttled customer key waits
+    most of a slot (a second less its fastest round trip) before its next request may start
+    (pacer.py): a little wait on each unit costs the key nothing and lets the units of many
+    offices share one round trip and one durable commit. A lane whose key is not throttled
+    sends its units at once."""
 
     throttled_offices: frozenset[str]
 

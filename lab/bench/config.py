@@ -16,6 +16,9 @@ DEFAULT_FLEET_LOADS = (0.5, 1.0, 1.5)
 # The writer's /metrics is scraped as the shipped Prometheus does (prometheus/prometheus.yml):
 # what a scrape costs the writer is part of running it.
 DEFAULT_SCRAPE_INTERVAL_S = 15.0
+# Throttle replies are counted apart once this much of a load has run: by then every key's
+# pacer has learnt its round trips and met the throttle replies it learns from.
+DEFAULT_THROTTLE_WARMUP_S = 60.0
 DEFAULT_CEILING_OFFICES = 100
 DEFAULT_CEILING_INTENTS = 6000
 # Hub and reference alternate, hub first in odd rounds and second in even ones (A B B A): a
@@ -41,6 +44,13 @@ class BenchError(HubError):
     """The benchmark could not build its world or a process did not start or finish."""
 
 
+class ThrottleReading(StrEnum):
+    """Where the simulator's throttle counts a slot from (docs/simulator.md, "Throttle")."""
+
+    STARTS = "starts"
+    REPLIES = "replies"
+
+
 class Scenario(StrEnum):
     FLEET = "fleet"
     CEILING = "ceiling"
@@ -58,6 +68,21 @@ class FleetOptions:
     seconds: float = DEFAULT_FLEET_SECONDS  # publishing time per offered load
     loads: tuple[float, ...] = DEFAULT_FLEET_LOADS  # multiples of the allowance
     scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S  # 0: the writer is never scraped
+    # The simulated network: round trips of rtt_ms ± jitter_ms (each leg (rtt - jitter) / 2
+    # plus uniform 0..jitter), on top of the simulator's own running time.
+    rtt_ms: float = 0.0
+    jitter_ms: float = 0.0
+    throttle_reading: ThrottleReading = ThrottleReading.STARTS
+    throttle_warmup_s: float = DEFAULT_THROTTLE_WARMUP_S  # of each load, before the count apart
+
+    def sim_args(self) -> list[str]:
+        """``hub sim`` options for the network and the throttle's reading."""
+        leg_ms = (self.rtt_ms - self.jitter_ms) / 2
+        return [
+            "--throttle-reading", self.throttle_reading.value,
+            "--request-latency-ms", f"{leg_ms:g}", "--request-jitter-ms", f"{self.jitter_ms:g}",
+            "--reply-latency-ms", f"{leg_ms:g}", "--reply-jitter-ms", f"{self.jitter_ms:g}",
+        ]
 
     @property
     def warmup_s(self) -> float:
@@ -127,5 +152,7 @@ class BenchOptions:
             raise ValueError("at most 9999 offices")
         if self.fleet.seconds <= 0 or not self.fleet.loads or min(self.fleet.loads) <= 0:
             raise ValueError("fleet needs a positive duration and positive loads")
+        if not 0 <= self.fleet.jitter_ms <= self.fleet.rtt_ms:
+            raise ValueError("fleet's jitter must be between 0 and the round trip")
         if self.ceiling.intents < self.ceiling.offices:
             raise ValueError("ceiling needs at least one intent per office")

@@ -4,11 +4,14 @@ above the allowance, one load after the other on the same world and writer.
 Each load publishes for T seconds, then waits until every intent it published has an outcome,
 so the next load starts from empty queues. applied/s counts the outcomes whose ``decided_at``
 falls in the steady window (after the warm-up, before the end of publishing); the throttle
-replies are the simulator's own count of 429s across the load and its drain.
+replies are the simulator's own count of 429s across the load and its drain, and apart, from
+the first minute of the load on (``throttle_warmup_s``), per minute and as a share of the requests.
+The simulator runs with the options' network legs and throttle reading.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -33,19 +36,21 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThrottleReading:
+class ThrottleCounters:
     """The simulator's throttle counters (``GET /admin/throttle``), or their growth between two
     readings."""
 
     rejected: int
+    passed: int  # let through at once
     busy_gaps: int  # starts on a key that was kept busy
     busy_gap_s: float  # their gaps from the key's previous start, summed
     handled: int  # throttled requests run after taking their slot
     handling_s: float  # their times from the slot to the end of the handler, summed
 
-    def since(self, earlier: ThrottleReading) -> ThrottleReading:
-        return ThrottleReading(
+    def since(self, earlier: ThrottleCounters) -> ThrottleCounters:
+        return ThrottleCounters(
             rejected=self.rejected - earlier.rejected,
+            passed=self.passed - earlier.passed,
             busy_gaps=self.busy_gaps - earlier.busy_gaps,
             busy_gap_s=self.busy_gap_s - earlier.busy_gap_s,
             handled=self.handled - earlier.handled,
@@ -60,15 +65,21 @@ class ThrottleReading:
     def mean_handling_s(self) -> float | None:
         return self.handling_s / self.handled if self.handled else None
 
+    @property
+    def rejected_share(self) -> float | None:
+        asked = self.rejected + self.passed
+        return self.rejected / asked if asked else None
 
-async def read_throttle(stage: Stage) -> ThrottleReading:
+
+async def read_throttle(stage: Stage) -> ThrottleCounters:
     async with (
         aiohttp.ClientSession() as session,
         session.get(f"{stage.sim_root}/admin/throttle") as response,
     ):
         counts = await response.json()
-    return ThrottleReading(
+    return ThrottleCounters(
         rejected=int(counts["rejected"]),
+        passed=int(counts["passed"]),
         busy_gaps=int(counts["busy_gaps"]),
         busy_gap_s=float(counts["busy_gap_s"]),
         handled=int(counts["handled"]),
@@ -86,7 +97,7 @@ async def run_fleet(
     world = BenchWorld.new(offices=options.offices, mode=ApiMode.REMOTE)
     results: list[LoadResult] = []
     async with (
-        staged(world, settings, workdir, progress) as stage,
+        staged(world, settings, workdir, progress, options.sim_args()) as stage,
         running_writer(stage, writer_env) as writer,
         vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
@@ -101,6 +112,8 @@ async def run_fleet(
         offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
         allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
         publisher_niceness=VENDOR_NICENESS, scrape_interval_s=options.scrape_interval_s,
+        rtt_ms=options.rtt_ms, jitter_ms=options.jitter_ms,
+        throttle_reading=options.throttle_reading.value,
     )
 
 
@@ -111,6 +124,7 @@ async def _one_load(
     world = stage.world
     throttle_before = await read_throttle(stage)
     seen_before = len(outcomes.decided)
+    warmed = asyncio.create_task(_read_throttle_after(stage, options.throttle_warmup_s))
     async with scraping(writer.metrics_url, options.scrape_interval_s) as scrapes:
         started_at = time.time()
         times_before = machine_times()
@@ -122,17 +136,47 @@ async def _one_load(
         drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
         with suppress(TimeoutError):  # what is missing is reported as unaccounted
             await outcomes.reach(seen_before + len(published), drain_s)
-    throttle = (await read_throttle(stage)).since(throttle_before)
+    ended = await read_throttle(stage)
+    after_warm_up = await _since_warm_up(warmed, ended)
     return _result(
-        options, world, load, published, outcomes, started_at, throttle, scrapes, busy
+        options, world, load, published, outcomes, started_at,
+        (ended.since(throttle_before), after_warm_up), scrapes, busy,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _AfterWarmUp:
+    counters: ThrottleCounters
+    minutes: float
+
+
+async def _read_throttle_after(stage: Stage, seconds: float) -> tuple[ThrottleCounters, float]:
+    await asyncio.sleep(seconds)
+    return await read_throttle(stage), time.monotonic()
+
+
+async def _since_warm_up(
+    warmed: asyncio.Task[tuple[ThrottleCounters, float]], ended: ThrottleCounters
+) -> _AfterWarmUp | None:
+    """The throttle's counts from the end of the warm-up to the end of the load's drain, or
+    None when the load ended inside its warm-up."""
+    if not warmed.done():
+        warmed.cancel()
+        with suppress(asyncio.CancelledError):
+            await warmed
+        return None
+    at_warm_up, warm_at = warmed.result()
+    return _AfterWarmUp(
+        counters=ended.since(at_warm_up), minutes=(time.monotonic() - warm_at) / 60
     )
 
 
 def _result(
     options: FleetOptions, world: BenchWorld, load: float, published: list[Published],
-    outcomes: Outcomes, started_at: float, throttle: ThrottleReading, scrapes: Scrapes,
-    busy: float,
+    outcomes: Outcomes, started_at: float,
+    throttles: tuple[ThrottleCounters, _AfterWarmUp | None], scrapes: Scrapes, busy: float,
 ) -> LoadResult:
+    throttle, after_warm_up = throttles
     decided = outcomes.of(published)
     applied = [(p, d) for p, d in decided if d.status == APPLIED]
     window_start, window_end = started_at + options.warmup_s, started_at + options.seconds
@@ -149,6 +193,13 @@ def _result(
         applied_per_s=round(applied_per_s, 2),
         applied_ratio=round(applied_per_s / allowance_per_s, 4),
         throttle_replies=throttle.rejected,
+        throttle_replies_per_min=(
+            None if after_warm_up is None
+            else round(after_warm_up.counters.rejected / after_warm_up.minutes, 2)
+        ),
+        throttle_reply_share=(
+            None if after_warm_up is None else _rounded(after_warm_up.counters.rejected_share, 5)
+        ),
         p50_s=round(percentile(latencies, 50), 3),
         p95_s=round(percentile(latencies, 95), 3),
         p99_s=round(percentile(latencies, 99), 3),
@@ -163,6 +214,10 @@ def _result(
     )
 
 
+def _or_none(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
 def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -171,7 +226,8 @@ def _summary(result: LoadResult) -> str:
     return (
         f"fleet: load {result.load:g}: {result.applied_per_s:.1f} applied/s "
         f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
-        f"replies, p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
+        f"replies ({_or_none(result.throttle_replies_per_min)} a minute after the first), "
+        f"p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
         f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writer "
         f"({result.scrape_failures} failed)"
     )

@@ -18,6 +18,10 @@ class LoadResult:
     applied_per_s: float  # applied in the steady window (warm-up left out), per second
     applied_ratio: float  # applied_per_s / the sum of the offices' allowances
     throttle_replies: int  # 429s the simulator sent, from its own counter
+    # From the first minute of the load to the end of its drain (None: it ended sooner): the
+    # 429s per minute, and their share of the throttled requests the simulator answered.
+    throttle_replies_per_min: float | None
+    throttle_reply_share: float | None
     p50_s: float  # publish → the outcome's decided_at, of every applied intent of this load
     p95_s: float
     p99_s: float
@@ -48,6 +52,9 @@ class FleetResult:
     loads: tuple[LoadResult, ...]
     publisher_niceness: int  # the vendors' side ran this much below the hub's processes
     scrape_interval_s: float  # the writer's /metrics scraped this often (0: never)
+    rtt_ms: float  # the simulated network: round trips of rtt_ms ± jitter_ms
+    jitter_ms: float
+    throttle_reading: str  # starts or replies
 
     def as_dict(self) -> dict[str, object]:
         by_load: dict[str, dict[str, float]] = {}
@@ -58,7 +65,8 @@ class FleetResult:
         head = {"offices": self.offices, "seconds": self.seconds, "warmup_s": self.warmup_s,
                 "allowance_per_s": self.allowance_per_s,
                 "publisher_niceness": self.publisher_niceness,
-                "scrape_interval_s": self.scrape_interval_s}
+                "scrape_interval_s": self.scrape_interval_s, "rtt_ms": self.rtt_ms,
+                "jitter_ms": self.jitter_ms, "throttle_reading": self.throttle_reading}
         return {**head, **by_load}
 
 
@@ -220,14 +228,20 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
         f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}; "
         + _scraped(fleet.scrape_interval_s),
+        f"network round trip {fleet.rtt_ms:g} ± {fleet.jitter_ms:g} ms, the throttle counting "
+        f"from {fleet.throttle_reading}; throttled/min and share: after the first minute",
         f"{'load':>5} {'offered/s':>10} {'applied/s':>10} {'of allowance':>13} "
-        f"{'throttled':>10} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'lost':>5} "
+        f"{'throttled':>10} {'/min':>6} {'share':>7} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} "
+        f"{'lost':>5} "
         f"{'machine busy':>13} {'slot gap s':>11} {'sim ran ms':>10}",
     ]
     for r in fleet.loads:
         lines.append(
             f"{r.load:>5.1f} {r.offered_per_s:>10.1f} {r.applied_per_s:>10.1f} "
-            f"{r.applied_ratio:>12.1%} {r.throttle_replies:>10} {r.p50_s:>7.2f} "
+            f"{r.applied_ratio:>12.1%} {r.throttle_replies:>10} "
+            f"{_or_dash(r.throttle_replies_per_min, '.1f'):>6} "
+            f"{_percent(r.throttle_reply_share):>7} "
+            f"{r.p50_s:>7.2f} "
             f"{r.p95_s:>7.2f} {r.p99_s:>7.2f} {r.unaccounted + r.not_applied:>5} "
             f"{r.machine_busy:>13.0%} {_or_dash(r.slot_gap_s, '.3f'):>11} "
             f"{_or_dash(None if r.sim_handling_s is None else r.sim_handling_s * 1000, '.1f'):>10}"
@@ -239,6 +253,10 @@ def _scraped(interval_s: float) -> str:
     if interval_s <= 0:
         return "the writer's /metrics not scraped"
     return f"the writer's /metrics scraped every {interval_s:g} s"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.2%}"
 
 
 def _or_dash(value: float | None, spec: str) -> str:

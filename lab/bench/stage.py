@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,8 +137,11 @@ async def _broker(
 
 @asynccontextmanager
 async def staged(
-    world: BenchWorld, settings: HubSettings, workdir: Path, progress: Progress
+    world: BenchWorld, settings: HubSettings, workdir: Path, progress: Progress,
+    sim_args: Sequence[str] = (),
 ) -> AsyncIterator[Stage]:
+    """The world on its own ledger, ``hub sim`` (with ``sim_args`` over its generated config),
+    registry and broker objects."""
     account = settings.ledger_db
     async with AsyncExitStack() as stack:
         ledger = await stack.enter_async_context(
@@ -148,7 +151,9 @@ async def staged(
         variables = key_variables(world)
         started = time.monotonic()
         # The registry names the simulator's URL, so its port is chosen first.
-        sim_root = await stack.enter_async_context(_simulator_with_files(world, settings, workdir))
+        sim_root = await stack.enter_async_context(
+            _simulator_with_files(world, settings, workdir, sim_args)
+        )
         progress(f"simulator ready with {world.offices} customer key(s) "
                  f"in {time.monotonic() - started:.1f} s")
         registry = await asyncio.to_thread(load_registry, registry_path, variables)
@@ -167,11 +172,12 @@ async def staged(
 
 @asynccontextmanager
 async def _simulator_with_files(
-    world: BenchWorld, settings: HubSettings, workdir: Path
+    world: BenchWorld, settings: HubSettings, workdir: Path, sim_args: Sequence[str]
 ) -> AsyncIterator[str]:
     port = free_port()
     write_files(world, settings, workdir, api_url=f"http://127.0.0.1:{port}/api/v1")
-    argv = [*HUB_ARGV, "sim", "--config", str(workdir / "sim.toml"), "--port", str(port)]
+    argv = [*HUB_ARGV, "sim", "--config", str(workdir / "sim.toml"), "--port", str(port),
+            *sim_args]
     child = await start_child("hub sim", argv, os.environ, workdir / "sim.log")
     root = f"http://127.0.0.1:{port}"
     try:

@@ -36,6 +36,21 @@ Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowa
 ScrapeEvery = Annotated[float, typer.Option(
     min=0.0, help="fleet: scrape the writer's /metrics every this many seconds (0: never).",
 )]
+RttMs = Annotated[float, typer.Option(
+    min=0.0, help="fleet: the simulated network's mean round trip, in ms (beside the "
+    "simulator's own running time).",
+)]
+JitterMs = Annotated[float, typer.Option(
+    min=0.0, help="fleet: round trips spread ± this many ms around --rtt-ms (each leg "
+    "(rtt - jitter) / 2 plus uniform 0..jitter).",
+)]
+ReadingOpt = Annotated[c.ThrottleReading, typer.Option(
+    help="fleet: where the simulator's throttle counts a slot from: the previous request's "
+    "start or its reply.",
+)]
+WarmupS = Annotated[float, typer.Option(
+    min=0.0, help="fleet: seconds of each load before throttle replies are counted apart.",
+)]
 CeilingOffices = Annotated[int, typer.Option(min=1, max=9999, help="ceiling: offices.")]
 CeilingIntents = Annotated[
     int, typer.Option(min=1, help="ceiling: intents (and messages) per round.")
@@ -101,6 +116,10 @@ def register(app: typer.Typer) -> None:
         seconds: Seconds = c.DEFAULT_FLEET_SECONDS,
         loads: Loads = DEFAULT_LOADS,
         scrape_every: ScrapeEvery = c.DEFAULT_SCRAPE_INTERVAL_S,
+        rtt_ms: RttMs = 0.0,
+        jitter_ms: JitterMs = 0.0,
+        throttle_reading: ReadingOpt = c.ThrottleReading.STARTS,
+        throttle_warmup_s: WarmupS = c.DEFAULT_THROTTLE_WARMUP_S,
         ceiling_offices: CeilingOffices = c.DEFAULT_CEILING_OFFICES,
         ceiling_intents: CeilingIntents = c.DEFAULT_CEILING_INTENTS,
         ceiling_rounds: CeilingRounds = c.DEFAULT_CEILING_ROUNDS,
@@ -130,7 +149,8 @@ def register(app: typer.Typer) -> None:
                 fleet=c.FleetOptions(
                     offices=offices, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
-                    scrape_interval_s=scrape_every,
+                    scrape_interval_s=scrape_every, rtt_ms=rtt_ms, jitter_ms=jitter_ms,
+                    throttle_reading=throttle_reading, throttle_warmup_s=throttle_warmup_s,
                 ),
                 ceiling=c.CeilingOptions(
                     offices=ceiling_offices, intents=ceiling_intents, rounds=ceiling_rounds,

@@ -11,7 +11,7 @@ import httpx
 
 from odsim.cli import build_config
 from odsim.config import ApiMode, load_config
-from odsim.throttle import OverLimitReply
+from odsim.throttle import OverLimitReply, Reading
 from tests.odsim.conftest import auth
 from tests.support.mariadb import throwaway_database
 
@@ -72,3 +72,24 @@ def test_options_override_the_config_file(tmp_path: Path) -> None:
     assert (config.faults.seed, config.faults.rate_500, config.faults.latency_ms) == (7, 0.25, 0)
     assert build_config(config_file=None, mode=None, throttle_reply="queue",
                         fault_updates={}).throttle.reply is OverLimitReply.QUEUE
+
+
+def test_reading_and_latency_options_set_the_throttle_and_the_global_legs(
+    tmp_path: Path,
+) -> None:
+    # Given a config file
+    path = tmp_path / "sim.toml"
+    _write_config(path, "officeA")
+
+    # When the command line sets the replies reading and the legs
+    config = build_config(
+        config_file=path, mode="remote", throttle_reply=None, fault_updates={},
+        throttle_reading="replies",
+        latency_updates={"request_ms": 125.0, "request_jitter_ms": 50.0, "reply_ms": None},
+    )
+
+    # Then the throttle counts from replies and every key without its own legs gets these
+    assert config.throttle.reading is Reading.REPLIES
+    assert (config.latency.request_ms, config.latency.request_jitter_ms) == (125.0, 50.0)
+    assert config.latency.reply_ms == 0
+    assert config.customers[0].latency is None

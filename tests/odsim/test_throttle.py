@@ -10,7 +10,13 @@ import pytest
 from aiohttp import web
 
 from odsim.server import running_simulator
-from odsim.throttle import OverLimitReply, ThrottleConfig, ThrottleCounts, throttle_middleware
+from odsim.throttle import (
+    OverLimitReply,
+    Reading,
+    ThrottleConfig,
+    ThrottleCounts,
+    throttle_middleware,
+)
 from tests.odsim.conftest import FULL_KEY, REMOTE_KEY, auth, sim_config
 from tests.odsim.tiny_app import caller_headers, serve
 
@@ -178,3 +184,59 @@ async def test_counts_show_each_slots_start_and_how_long_it_ran() -> None:
     assert (document["busy_gaps"], document["handled"]) == (2, 3)
     assert document["busy_gap_s"] == pytest.approx(1.0)
     assert document["handling_s"] >= 3 * 0.02 - 1e-3
+
+
+SLOT_S = 0.5
+WAIT_S = 2 * SLOT_S  # waited before a request meant to find the slot open, whatever the reading
+
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        # B comes while A runs: within A's slot, and before A's reply. C comes as A replies,
+        # over a slot after A started. D comes a slot after C.
+        (Reading.STARTS, [200, 429, 200, 200]),
+        (Reading.REPLIES, [200, 429, 429, 200]),
+    ],
+)
+async def test_each_reading_refuses_exactly_its_requests(
+    reading: Reading, expected: list[int]
+) -> None:
+    # Given a throttle with a half-second slot in the given reading, and a handler that holds
+    # the first request until the test lets it go (no clock decides when A replies)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held(request: web.Request) -> web.Response:
+        entered.set()
+        await release.wait()
+        return web.json_response([])
+
+    config = ThrottleConfig(interval_s=SLOT_S, reading=reading)
+    async with (
+        serve([throttle_middleware(config)], [web.get("/api/v1/held", held)]) as app,
+        httpx.AsyncClient(base_url=app.base_url) as client,
+    ):
+        headers = caller_headers("key-a")
+        # When A starts and is held
+        a = asyncio.create_task(client.get("/api/v1/held", headers=headers))
+        await entered.wait()
+        # And B comes while A runs
+        b = await client.get("/api/v1/patients", headers=headers)
+        # And A replies more than a slot after it started, and C comes right after the reply
+        await asyncio.sleep(WAIT_S)
+        release.set()
+        first = await a
+        c = await client.get("/api/v1/patients", headers=headers)
+        # And D comes a slot after C
+        await asyncio.sleep(WAIT_S)
+        d = await client.get("/api/v1/patients", headers=headers)
+
+    # Then the reading decides which were refused
+    assert [r.status_code for r in (first, b, c, d)] == expected
+
+
+def test_replies_reading_does_not_queue() -> None:
+    # Given the replies reading, When the over-limit reply is queue, Then the config is refused:
+    # a queued request would wait for a reply that has not been sent
+    with pytest.raises(ValueError, match="reject, not queue"):
+        ThrottleConfig(reading=Reading.REPLIES, reply=OverLimitReply.QUEUE)

@@ -1,5 +1,6 @@
-"""KeyPacer on a fake clock: intervals per mode, FIFO per key, the reply rule, defer, and no
-state when idle."""
+"""KeyPacer on a fake clock: intervals per mode, FIFO per key, the reply rule (before the floor of
+the round trips is known; test_adaptive_pacing.py goes on from there), defer, and no state when
+idle."""
 
 from __future__ import annotations
 

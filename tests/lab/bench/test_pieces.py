@@ -15,6 +15,7 @@ from contracts import parse_intent
 from contracts.v1.patient import PatientCreate
 from hub.registry import load_registry
 from hub.settings import ApiMode, HubSettings
+from lab.bench.config import BenchOptions, FleetOptions, ThrottleReading
 from lab.bench.files import key_variables, registry_toml, sim_toml
 from lab.bench.procs import MachineTimes, machine_times
 from lab.bench.profile import breakdown
@@ -93,7 +94,8 @@ def test_the_profile_charges_each_sample_to_its_innermost_step() -> None:
 def _load(load: float) -> LoadResult:
     return LoadResult(
         load=load, offered_per_s=load * 10, published=5, applied_per_s=9.8, applied_ratio=0.98,
-        throttle_replies=0, p50_s=0.1, p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
+        throttle_replies=0, throttle_replies_per_min=0.0, throttle_reply_share=0.0, p50_s=0.1,
+        p95_s=0.2, p99_s=0.3, not_applied=0, unaccounted=0,
         machine_busy=0.5, slot_gap_s=1.02, sim_handling_s=0.015, scrapes=4, scrape_failures=0,
         scrape_s=0.2,
     )
@@ -103,12 +105,13 @@ def test_the_fleet_json_keys_each_figure_by_load() -> None:
     # Given a report of two loads
     fleet = FleetResult(offices=10, seconds=60, warmup_s=5, allowance_per_s=10,
                         loads=(_load(0.5), _load(1.5)), publisher_niceness=10,
-                        scrape_interval_s=15)
+                        scrape_interval_s=15, rtt_ms=300, jitter_ms=50,
+                        throttle_reading="starts")
     machine = Machine(cpus=2, python="3.11", load_before=0.1, load_after=0.2)
     # When it is printed as JSON
     document = json.loads(BenchReport(machine=machine, fleet=fleet).as_json())
     # Then fleet.applied_ratio, fleet.throttle_replies and fleet.p99_s map each load
-    for name in ("applied_ratio", "throttle_replies", "p99_s"):
+    for name in ("applied_ratio", "throttle_replies", "throttle_replies_per_min", "p99_s"):
         assert set(document["fleet"][name]) == {"0.5", "1.5"}
     assert "ceiling" not in document and document["machine"]["cpus"] == 2
 
@@ -132,3 +135,20 @@ def test_a_spinning_core_reads_as_busy() -> None:
     # Then the reading after it counts that time busy
     share = machine_times().busy_share_since(before)
     assert 0 < share <= 1
+
+
+def test_the_fleets_round_trip_is_split_into_two_jittered_legs() -> None:
+    # Given a fleet over round trips of 300 ± 50 ms, the throttle counting from replies
+    options = FleetOptions(rtt_ms=300, jitter_ms=50, throttle_reading=ThrottleReading.REPLIES)
+    # When it becomes the simulator's options
+    args = options.sim_args()
+    # Then each leg waits 125 ms plus up to 50 ms (round trips from 250 to 350 ms)
+    pairs = dict(zip(args[::2], args[1::2], strict=True))
+    assert pairs == {
+        "--throttle-reading": "replies",
+        "--request-latency-ms": "125", "--request-jitter-ms": "50",
+        "--reply-latency-ms": "125", "--reply-jitter-ms": "50",
+    }
+    # And a jitter beyond the round trip is refused
+    with pytest.raises(ValueError, match="jitter"):
+        BenchOptions(settings=HubSettings(), fleet=FleetOptions(rtt_ms=20, jitter_ms=30))

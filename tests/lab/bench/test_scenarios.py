@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.settings import ApiMode, HubSettings
-from lab.bench.config import BenchOptions, CeilingOptions, FleetOptions, Scenario
+from lab.bench.config import (
+    BenchOptions,
+    CeilingOptions,
+    FleetOptions,
+    Scenario,
+    ThrottleReading,
+)
 from lab.bench.run import run_bench
 from lab.bench.stage import staged
 from lab.bench.world import BenchWorld
@@ -24,10 +30,15 @@ def _quiet(line: str) -> None:
 
 
 async def test_fleet_reports_every_load() -> None:
-    # Given two offices in remote mode and two offered loads of three seconds each
+    # Given two offices in remote mode and two offered loads of three seconds each, round trips
+    # of 60 ± 20 ms, the throttle counting from replies, and a warm-up of one second before
+    # throttle replies are counted apart
     options = BenchOptions(
         settings=HubSettings(), scenarios=(Scenario.FLEET,),
-        fleet=FleetOptions(offices=2, seconds=3.0, loads=(0.5, 1.5), scrape_interval_s=1.0),
+        fleet=FleetOptions(
+            offices=2, seconds=3.0, loads=(0.5, 1.5), scrape_interval_s=1.0, rtt_ms=60,
+            jitter_ms=20, throttle_reading=ThrottleReading.REPLIES, throttle_warmup_s=1.0,
+        ),
     )
     # When the fleet runs, the writer's /metrics scraped every second
     report = await run_bench(options, _quiet)
@@ -38,6 +49,8 @@ async def test_fleet_reports_every_load() -> None:
         assert result.published > 0
         assert (result.unaccounted, result.not_applied) == (0, 0)
         assert result.throttle_replies >= 0
+        assert result.throttle_replies_per_min is not None
+        assert result.throttle_reply_share is not None and 0 <= result.throttle_reply_share <= 1
         assert 0 < result.applied_ratio <= 2
         assert 0 <= result.p50_s <= result.p95_s <= result.p99_s
         assert 0 < result.machine_busy <= 1
@@ -47,6 +60,7 @@ async def test_fleet_reports_every_load() -> None:
     # And at 1.5 times the allowance each key was kept busy, its starts a slot or more apart
     busy = report.fleet.loads[1].slot_gap_s
     assert busy is not None and busy >= 1.0
+    assert (report.fleet.rtt_ms, report.fleet.throttle_reading) == (60, "replies")
 
 
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
