@@ -5,7 +5,9 @@ changes a row (a PUT that changes nothing writes none). That row names the devel
 the vendor; the ledger knows which vendor's intent made which call, and when. So a securitylog
 row is paired with a successful write call, recorded for the same Open Dental row,
 
-- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT;
+- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT; where
+  the table has no ``...Create`` permission (allergy, medicationpat, disease, patfield: Open
+  Dental logs a create and an edit with one ``...Edit``), any write call;
 - whose window holds the log's moment: from the call's start, less the clock skew between the
   hub and the office and the log's truncation to the second, to the call's end plus the skew;
 - the earliest such call not yet paired, taking the log rows oldest first, so that two quick
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hub.ledger import ApiCallRow, IntentStory
-from hub.opendental.reconcile_queries import CLOCK_SKEW
+from hub.opendental.reconcile_queries import CLOCK_SKEW, PERM_TYPES_OF, OdTable
 from hub.trace.models import AuditLine, Cause, OdRow, OfficeLog, RowAudit, TimedEntry
 
 LOG_RESOLUTION = timedelta(seconds=1)  # LogDateTime keeps whole seconds
@@ -36,11 +38,17 @@ class _Write:
     creates: bool
     earliest: datetime
     latest: datetime
+    kinds_logged_apart: bool  # the table logs creates under a permission of their own
 
     def fits(self, timed: TimedEntry) -> bool:
         creates = timed.entry.perm_type.endswith("Create")
+        same_kind = creates == self.creates or not self.kinds_logged_apart
         at = timed.logged_at
-        return at is not None and creates == self.creates and self.earliest <= at <= self.latest
+        return at is not None and same_kind and self.earliest <= at <= self.latest
+
+
+def _kinds_logged_apart(table: OdTable) -> bool:
+    return any(perm.name.endswith("Create") for perm in PERM_TYPES_OF[table])
 
 
 def _is_write_to(call: ApiCallRow, row: OdRow) -> bool:
@@ -49,7 +57,7 @@ def _is_write_to(call: ApiCallRow, row: OdRow) -> bool:
     return succeeded and is_write and call.od_primary_key == row.primary_key
 
 
-def _write(story: IntentStory, call: ApiCallRow) -> _Write:
+def _write(story: IntentStory, call: ApiCallRow, table: OdTable) -> _Write:
     intent = story.intent
     cause = Cause(
         intent_id=intent.id,
@@ -63,12 +71,13 @@ def _write(story: IntentStory, call: ApiCallRow) -> _Write:
         creates=call.method == CREATE_METHOD,
         earliest=call.started_at - CLOCK_SKEW - LOG_RESOLUTION,
         latest=call.started_at + timedelta(milliseconds=call.latency_ms) + CLOCK_SKEW,
+        kinds_logged_apart=_kinds_logged_apart(table),
     )
 
 
 def _writes(row: OdRow, stories: Sequence[IntentStory]) -> list[_Write]:
     writes = [
-        _write(story, call)
+        _write(story, call, row.table)
         for story in stories
         if story.intent.office_id == row.office_id
         for call in story.api_calls

@@ -73,3 +73,16 @@ def test_an_entry_whose_utc_time_is_unknown_has_no_cause() -> None:
     log = OfficeLog(entries=(_log(4, "PatientEdit", None),), error=None)
     # When they are paired, Then nothing is guessed
     assert _causes(log, story) == [None]
+
+
+def test_a_create_in_a_table_logged_with_one_edit_permission_pairs_with_its_post() -> None:
+    # Given an allergy the hub created: Open Dental logs an allergy's create and its edits alike,
+    # as PatAllergyListEdit (its table has no ...Create permission)
+    allergy = OdRow(office_id=ROW.office_id, table=OdTable.ALLERGY, primary_key=17)
+    story = _story(1, "crm-co", _call(11, "POST", T0))
+    log = OfficeLog(entries=(_log(3, "PatAllergyListEdit", T0),))
+    # When the entry is paired, Then its cause is the POST
+    audit = attribute(allergy, log, (story,))
+    assert [None if line.cause is None else line.cause.api_call_id for line in audit.lines] == [11]
+    # While a patient's edit entry still never pairs with a POST
+    assert _causes(OfficeLog(entries=(_log(3, "PatientEdit", T0),)), story) == [None]
