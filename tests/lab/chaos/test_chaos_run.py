@@ -1,8 +1,8 @@
 """A short chaos run, end to end: its own RabbitMQ node, throwaway databases, the simulator and
 the writer as processes, faults injected, the writer killed twice; the accounting must find
 nothing lost, nothing doubled and every refusal in the dead-letter queue; and the watch over the
-run's offices must attribute every hub change to its intent and flag every rogue direct write. (The full run, with a
-broker restart, is ``hub chaos``: a command, not a test.)"""
+run's offices must attribute every hub change to its intent and flag every rogue direct write.
+(The full run, with a broker restart, is ``hub chaos``: a command, not a test.)"""
 
 from __future__ import annotations
 
