@@ -11,6 +11,10 @@ hub database.
   attribution of the row at its office from its write on (stamps to the second, so from one
   second before the write began) names another hub intent that wrote the row after it: both
   writes fell between the same two scans, and the later one is the row's state.
+- Otherwise, when that first attribution is door ``hub`` naming no intent, the change is counted
+  ``hub_intent_unknown``: the watch read the row before the ledger knew the intent's row (a write
+  whose reply was lost is tied to its row only when reconciliation finds it, an attempt timeout
+  later) and named the hub by the DevName in the log. Anything else is a miss.
 - Every attribution (of any office: offices may share a database) of a row the hub wrote that
   is not door ``hub`` is counted in ``hub_unexplained``, whatever the accounting above says.
 - A rogue change is flagged when an ``unexplained`` attribution of its row carries the very
@@ -141,9 +145,10 @@ class DoorAccounting:
     hub_changes: int
     hub_attributed: int
     hub_collapsed: int  # of the attributed: through a later intent's write in the same scan
+    hub_intent_unknown: tuple[Miss, ...]  # door hub, seen before the ledger knew the intent's row
     hub_unexplained: int  # attributions of hub-written rows with another door
     unexplained_doors: dict[str, int]  # those, by door
-    misses: tuple[Miss, ...]  # hub changes not attributed
+    misses: tuple[Miss, ...]  # hub changes not attributed to the hub at all
     rogue_injected: int
     rogue_flagged: int
     rogue_missed: tuple[RogueChange, ...]
@@ -170,6 +175,7 @@ def account_doors(
         writers.setdefault((database_of(write.office_id), write.table, write.key), []).append(write)
     attributed = collapsed = 0
     misses: list[Miss] = []
+    unknown: list[Miss] = []
     for row, row_writes in writers.items():
         row_seen = by_row.get(row, [])
         for write in row_writes:
@@ -180,9 +186,12 @@ def account_doors(
                 attributed += 1
                 collapsed += 1
             else:
-                misses.append(Miss(vendor=write.vendor, idempotency_key=write.idempotency_key,
-                                   table=write.table, key=write.key,
-                                   doors=tuple(s.door.value for s in at_office)))
+                miss = Miss(vendor=write.vendor, idempotency_key=write.idempotency_key,
+                            table=write.table, key=write.key,
+                            doors=tuple(s.door.value for s in at_office))
+                first = _first_since(write, at_office)
+                known = first is None or first.door is not Door.HUB or first.intent_id is not None
+                (misses if known else unknown).append(miss)
     others = [s for row in writers for s in by_row.get(row, []) if s.door is not Door.HUB]
     doors: dict[str, int] = {}
     for s in others:
@@ -195,7 +204,7 @@ def account_doors(
                    if (database_of(c.office_id), c.table, c.key, c.stamp) not in flagged)
     return DoorAccounting(
         hub_changes=sum(len(w) for w in writers.values()), hub_attributed=attributed,
-        hub_collapsed=collapsed, hub_unexplained=len(others), unexplained_doors=doors,
+        hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown), hub_unexplained=len(others), unexplained_doors=doors,
         misses=tuple(misses), rogue_injected=len(rogue), rogue_flagged=len(rogue) - len(missed),
         rogue_missed=missed, scans=scans,
     )
@@ -203,10 +212,14 @@ def account_doors(
 
 def _collapsed(write: HubWrite, row_writes: Sequence[HubWrite], at_office: Sequence[Seen]) -> bool:
     """The first attribution from the write on names a hub intent that wrote the row later."""
-    since = write.started_at - STAMP_RESOLUTION
-    first = next((s for s in at_office if s.changed_at >= since), None)
+    first = _first_since(write, at_office)
     if first is None or first.door is not Door.HUB:
         return False
     later = {w.intent_id for w in row_writes
              if w.intent_id != write.intent_id and w.started_at > write.started_at}
     return first.intent_id in later
+
+
+def _first_since(write: HubWrite, at_office: Sequence[Seen]) -> Seen | None:
+    since = write.started_at - STAMP_RESOLUTION
+    return next((s for s in at_office if s.changed_at >= since), None)

@@ -43,7 +43,8 @@ def _doors(figures: Mapping[str, object]) -> list[str]:
         f"watch ({figures['watch_scans']} scans): {figures['hub_changes_attributed']} of "
         f"{figures['hub_changes']} hub changes attributed to their intent "
         f"({figures['hub_changes_collapsed']} through a later intent on the row in the same "
-        f"scan); {figures['hub_changes_unexplained']} changes of the hub's rows given another "
+        f"scan), {figures['hub_changes_intent_unknown']} to the hub before the ledger knew "
+        f"the intent's row; {figures['hub_changes_unexplained']} changes of the hub's rows given another "
         f"door ({_by(figures['hub_changes_unexplained_by_door'])})",
         f"rogue: {figures['rogue_flagged']} of {figures['rogue_injected']} direct writes "
         f"flagged unexplained",
@@ -77,6 +78,7 @@ def _problems(figures: Mapping[str, object]) -> list[str]:
             lines.append(f"{title}:")
             lines += [f"  {item}" for item in listed]
     for title, name in (("Hub changes not attributed", "hub_changes_missed"),
+                        ("Hub changes with the intent unknown", "hub_changes_intent_unknown_list"),
                         ("Rogue changes not flagged", "rogue_missed")):
         listed = _list(figures, name) if name in figures else []
         if listed:
