@@ -204,7 +204,8 @@ def account_doors(
                    if (database_of(c.office_id), c.table, c.key, c.stamp) not in flagged)
     return DoorAccounting(
         hub_changes=sum(len(w) for w in writers.values()), hub_attributed=attributed,
-        hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown), hub_unexplained=len(others), unexplained_doors=doors,
+        hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown),
+        hub_unexplained=len(others), unexplained_doors=doors,
         misses=tuple(misses), rogue_injected=len(rogue), rogue_flagged=len(rogue) - len(missed),
         rogue_missed=missed, scans=scans,
     )

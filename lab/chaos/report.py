@@ -121,7 +121,9 @@ def doors_dict(doors: DoorAccounting) -> dict[str, object]:
         "hub_changes_attributed": doors.hub_attributed,
         "hub_changes_collapsed": doors.hub_collapsed,
         "hub_changes_intent_unknown": len(doors.hub_intent_unknown),
-        "hub_changes_intent_unknown_list": [m.named() for m in doors.hub_intent_unknown[:LISTED_MAX]],
+        "hub_changes_intent_unknown_list": [
+            m.named() for m in doors.hub_intent_unknown[:LISTED_MAX]
+        ],
         "hub_changes_unexplained": doors.hub_unexplained,
         "hub_changes_unexplained_by_door": dict(doors.unexplained_doors),
         "hub_changes_missed": [m.named() for m in doors.misses[:LISTED_MAX]],

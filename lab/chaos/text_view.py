@@ -44,8 +44,8 @@ def _doors(figures: Mapping[str, object]) -> list[str]:
         f"{figures['hub_changes']} hub changes attributed to their intent "
         f"({figures['hub_changes_collapsed']} through a later intent on the row in the same "
         f"scan), {figures['hub_changes_intent_unknown']} to the hub before the ledger knew "
-        f"the intent's row; {figures['hub_changes_unexplained']} changes of the hub's rows given another "
-        f"door ({_by(figures['hub_changes_unexplained_by_door'])})",
+        f"the intent's row; {figures['hub_changes_unexplained']} changes of the hub's rows "
+        f"given another door ({_by(figures['hub_changes_unexplained_by_door'])})",
         f"rogue: {figures['rogue_flagged']} of {figures['rogue_injected']} direct writes "
         f"flagged unexplained",
     ]
