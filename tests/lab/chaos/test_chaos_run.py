@@ -45,7 +45,7 @@ async def test_a_short_chaos_run_loses_nothing_and_applies_nothing_twice() -> No
     hub = [figures[name] for name in ("hub_changes", "hub_changes_attributed",
                                        "hub_changes_intent_unknown")]
     assert all(isinstance(n, int) for n in hub) and hub[0] > 100
-    assert hub[0] == hub[1] + hub[2]
+    assert hub[0] == hub[1] + hub[2], figures["hub_changes_missed"]
     assert (figures["hub_changes_unexplained"], figures["hub_changes_missed"]) == (0, [])
-    assert (figures["rogue_injected"], figures["rogue_flagged"]) == (9, 9)
+    assert (figures["rogue_injected"], figures["rogue_flagged"]) == (9, 9), figures["rogue_missed"]
     assert report.ok
