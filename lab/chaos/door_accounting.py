@@ -14,7 +14,9 @@ hub database.
 - Otherwise, when that first attribution is door ``hub`` naming no intent, the change is counted
   ``hub_intent_unknown``: the watch read the row before the ledger knew the intent's row (a write
   whose reply was lost is tied to its row only when reconciliation finds it, an attempt timeout
-  later) and named the hub by the DevName in the log. Anything else is a miss.
+  later) and named the hub by the DevName in the log; when it is door ``hub`` naming an intent
+  that wrote the row earlier, ``hub_other_intent``. Both are listed; the door is right. Anything
+  else (no attribution, or another door) is a miss.
 - Every attribution (of any office: offices may share a database) of a row the hub wrote that
   is not door ``hub`` is counted in ``hub_unexplained``, whatever the accounting above says.
 - A rogue change is flagged when an ``unexplained`` attribution of its row carries the very
@@ -146,6 +148,7 @@ class DoorAccounting:
     hub_attributed: int
     hub_collapsed: int  # of the attributed: through a later intent's write in the same scan
     hub_intent_unknown: tuple[Miss, ...]  # door hub, seen before the ledger knew the intent's row
+    hub_other_intent: tuple[Miss, ...]  # door hub, naming an earlier intent of the row
     hub_unexplained: int  # attributions of hub-written rows with another door
     unexplained_doors: dict[str, int]  # those, by door
     misses: tuple[Miss, ...]  # hub changes not attributed to the hub at all
@@ -176,6 +179,7 @@ def account_doors(
     attributed = collapsed = 0
     misses: list[Miss] = []
     unknown: list[Miss] = []
+    other: list[Miss] = []
     for row, row_writes in writers.items():
         row_seen = by_row.get(row, [])
         for write in row_writes:
@@ -190,8 +194,12 @@ def account_doors(
                             table=write.table, key=write.key,
                             doors=tuple(s.door.value for s in at_office))
                 first = _first_since(write, at_office)
-                known = first is None or first.door is not Door.HUB or first.intent_id is not None
-                (misses if known else unknown).append(miss)
+                if first is None or first.door is not Door.HUB:
+                    misses.append(miss)
+                elif first.intent_id is None:
+                    unknown.append(miss)
+                else:
+                    other.append(miss)
     others = [s for row in writers for s in by_row.get(row, []) if s.door is not Door.HUB]
     doors: dict[str, int] = {}
     for s in others:
@@ -204,7 +212,7 @@ def account_doors(
                    if (database_of(c.office_id), c.table, c.key, c.stamp) not in flagged)
     return DoorAccounting(
         hub_changes=sum(len(w) for w in writers.values()), hub_attributed=attributed,
-        hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown),
+        hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown), hub_other_intent=tuple(other),
         hub_unexplained=len(others), unexplained_doors=doors,
         misses=tuple(misses), rogue_injected=len(rogue), rogue_flagged=len(rogue) - len(missed),
         rogue_missed=missed, scans=scans,

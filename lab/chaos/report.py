@@ -124,6 +124,7 @@ def doors_dict(doors: DoorAccounting) -> dict[str, object]:
         "hub_changes_intent_unknown_list": [
             m.named() for m in doors.hub_intent_unknown[:LISTED_MAX]
         ],
+        "hub_changes_other_intent": [m.named() for m in doors.hub_other_intent[:LISTED_MAX]],
         "hub_changes_unexplained": doors.hub_unexplained,
         "hub_changes_unexplained_by_door": dict(doors.unexplained_doors),
         "hub_changes_missed": [m.named() for m in doors.misses[:LISTED_MAX]],

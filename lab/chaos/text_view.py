@@ -79,6 +79,7 @@ def _problems(figures: Mapping[str, object]) -> list[str]:
             lines += [f"  {item}" for item in listed]
     for title, name in (("Hub changes not attributed", "hub_changes_missed"),
                         ("Hub changes with the intent unknown", "hub_changes_intent_unknown_list"),
+                        ("Hub changes named after an earlier intent", "hub_changes_other_intent"),
                         ("Rogue changes not flagged", "rogue_missed")):
         listed = _list(figures, name) if name in figures else []
         if listed:

@@ -142,3 +142,14 @@ def test_the_rogue_inserts_every_row_before_it_updates_any() -> None:
     ]
     assert [s.after_s for s in steps] == sorted(s.after_s for s in steps)
     assert rogue_plan(8, seed=3, window_s=60.0) == steps
+
+
+def test_a_change_seen_under_an_earlier_intents_name_is_counted_apart() -> None:
+    # Given two writes of one row, the later seen under the earlier intent's name
+    writes = [_write(1, at=0.0), _write(2, at=5.0)]
+    seen = [_seen(Door.HUB, 1, at=0.0), _seen(Door.HUB, 1, at=5.0)]
+    # When the doors are accounted
+    doors = account_doors(writes, seen, [], _database)
+    # Then the door is right but the later intent is listed apart, not missed
+    assert [m.idempotency_key for m in doors.hub_other_intent] == ["k2"]
+    assert (doors.hub_attributed, doors.misses, doors.ok) == (1, (), True)
