@@ -35,6 +35,8 @@ TAIL_S = 20.0
 ACTS = ("insert", "update", "update_hashed")
 SCANS_BETWEEN = 2
 CONNECT_TIMEOUT_S = 10
+CONNECT_ATTEMPTS = 10
+CONNECT_RETRY_S = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,18 +94,27 @@ class Rogue:
             self.changes.append(await self._write(step))
             self._last_scan[step.row] = self._scans.count
 
+    async def _connect(self, database: str) -> aiomysql.Connection:
+        """A connection to the office database; a busy server (too many connections) is tried
+        again a few times, as a program writing directly would."""
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                return await aiomysql.connect(
+                    host=self._account.host, port=self._account.port, user=self._account.user,
+                    password=self._account.password.get_secret_value(), db=database,
+                    autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                )
+            except aiomysql.MySQLError as exc:
+                if attempt == CONNECT_ATTEMPTS - 1:
+                    raise ChaosError(f"the rogue cannot reach {database} ({exc})") from exc
+                await asyncio.sleep(CONNECT_RETRY_S)
+        raise AssertionError("unreachable")
+
     async def _write(self, step: RogueStep) -> RogueChange:
         offices = self._world.office_ids()
         office = offices[step.row % len(offices)]
         database = self._world.database_of(office)
-        try:
-            conn = await aiomysql.connect(
-                host=self._account.host, port=self._account.port, user=self._account.user,
-                password=self._account.password.get_secret_value(), db=database,
-                autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-            )
-        except aiomysql.MySQLError as exc:
-            raise ChaosError(f"the rogue cannot reach {database} ({exc})") from exc
+        conn = await self._connect(database)
         try:
             async with conn.cursor() as cur:
                 if step.act == "insert":

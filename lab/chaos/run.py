@@ -120,9 +120,10 @@ async def watched_chaos_phase(
     finally:
         stop.set()
         rogue_acts.cancel()
-        with suppress(asyncio.CancelledError):
-            await rogue_acts
-        await scanning
+        # Both end before the watch closes, whatever failed: the rogue's error is raised above.
+        await asyncio.gather(rogue_acts, scanning, return_exceptions=True)
+    if (error := scanning.exception()) is not None:
+        raise error
     await watch.scan()
     progress(f"watch: {watch.scans.count} scans; rogue: {len(rogue.changes)} direct writes")
     return sent, drained, rogue
