@@ -25,7 +25,9 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "histappointment": (("AptNum",), ("HistDateTStamp",)),
     "commlog": (("PatNum", "CommDateTime"), ("DateTStamp",)),
     "document": (("PatNum", "DateCreated"), ("DateTStamp",)),
-    "patfield": (("PatNum", "FieldName"), ("SecDateTEdit",)),
+    # No index on SecDateTEdit: Open Dental's schema documentation shows none (the events poller
+    # reads the small table whole, as Open Dental's own would).
+    "patfield": (("PatNum", "FieldName"),),
     "allergy": (("PatNum",), ("DateTStamp",)),
     "medicationpat": (("PatNum",), ("DateTStamp",)),
     "disease": (("PatNum",), ("DateTStamp",)),

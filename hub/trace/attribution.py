@@ -4,12 +4,12 @@ Open Dental writes one securitylog row, in the write's own transaction, for each
 changes a row (a PUT that changes nothing writes none). That row names the developer key, never
 the vendor; the ledger knows which vendor's intent made which call, and when. So a securitylog
 row is paired with a write call recorded for the same Open Dental row, successful or with no
-reply (a commit whose reply was lost: the row is then the one the intent recorded, found again
-by reconciliation), since such a call and the retry after it both hold their place in the order,
+reply (a commit whose reply was lost may have landed: its row is the one the intent recorded,
+found again by reconciliation; it and the retry after it each hold their place in the order),
 
-- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT; where
-  the table has no ``...Create`` permission (allergy, medicationpat, disease, patfield: Open
-  Dental logs a create and an edit with one ``...Edit``), any write call;
+- of the same kind: a ``...Create`` permission with a POST, every other one with a PUT; but
+  the permissions Open Dental logs for an add and an edit alike (a patient's allergy,
+  medication and problem lists, and patient fields) pair with either;
 - whose window holds the log's moment: from the call's start, less the clock skew between the
   hub and the office and the log's truncation to the second, to the call's end plus the skew;
 - the earliest such call not yet paired, taking the log rows oldest first, so that two quick
@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hub.ledger import ApiCallRow, IntentStory
-from hub.opendental.reconcile_queries import CLOCK_SKEW, PERM_TYPES_OF, OdTable
+from hub.opendental.reconcile_queries import CLOCK_SKEW
 from hub.trace.models import AuditLine, Cause, OdRow, OfficeLog, RowAudit, TimedEntry
 
 LOG_RESOLUTION = timedelta(seconds=1)  # LogDateTime keeps whole seconds
 CREATE_METHOD = "POST"
 CHANGE_METHOD = "PUT"
+# No ``...Create`` of their own: Open Dental logs adding to these as it logs editing them.
+EITHER_KIND = frozenset({
+    "PatAllergyListEdit", "PatMedicationListEdit", "PatProblemListEdit", "PatientFieldEdit",
+})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,17 +44,12 @@ class _Write:
     creates: bool
     earliest: datetime
     latest: datetime
-    kinds_logged_apart: bool  # the table logs creates under a permission of their own
 
     def fits(self, timed: TimedEntry) -> bool:
-        creates = timed.entry.perm_type.endswith("Create")
-        same_kind = creates == self.creates or not self.kinds_logged_apart
+        perm = timed.entry.perm_type
+        same_kind = perm in EITHER_KIND or perm.endswith("Create") == self.creates
         at = timed.logged_at
         return at is not None and same_kind and self.earliest <= at <= self.latest
-
-
-def _kinds_logged_apart(table: OdTable) -> bool:
-    return any(perm.name.endswith("Create") for perm in PERM_TYPES_OF[table])
 
 
 def _is_write_to(story: IntentStory, call: ApiCallRow, row: OdRow) -> bool:
@@ -62,7 +61,7 @@ def _is_write_to(story: IntentStory, call: ApiCallRow, row: OdRow) -> bool:
     return 200 <= call.status < 300 and call.od_primary_key == row.primary_key
 
 
-def _write(story: IntentStory, call: ApiCallRow, table: OdTable) -> _Write:
+def _write(story: IntentStory, call: ApiCallRow) -> _Write:
     intent = story.intent
     cause = Cause(
         intent_id=intent.id,
@@ -76,13 +75,12 @@ def _write(story: IntentStory, call: ApiCallRow, table: OdTable) -> _Write:
         creates=call.method == CREATE_METHOD,
         earliest=call.started_at - CLOCK_SKEW - LOG_RESOLUTION,
         latest=call.started_at + timedelta(milliseconds=call.latency_ms) + CLOCK_SKEW,
-        kinds_logged_apart=_kinds_logged_apart(table),
     )
 
 
 def _writes(row: OdRow, stories: Sequence[IntentStory]) -> list[_Write]:
     writes = [
-        _write(story, call, row.table)
+        _write(story, call)
         for story in stories
         if story.intent.office_id == row.office_id
         for call in story.api_calls

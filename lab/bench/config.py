@@ -26,6 +26,15 @@ DEFAULT_SCALE_OFFICES = 1000
 DEFAULT_DOCUMENT_OFFICES = 10
 DEFAULT_DOCUMENTS = 50
 DEFAULT_DOCUMENT_MB = 15.0
+# Issue 19's figure: 100 offices of 100,000 patients and 200,000 appointments, scanned at the
+# watch's default interval for several intervals, while each office's front desk works.
+DEFAULT_WATCH_OFFICES = 100
+DEFAULT_WATCH_PATIENTS = 100_000
+DEFAULT_WATCH_APPOINTMENTS = 200_000
+DEFAULT_WATCH_SECONDS = 300.0
+DEFAULT_WATCH_CHANGES_PER_MIN = 6.0  # per office: a busy front desk
+MAX_WATCH_OFFICES = 999  # the office databases are numbered with three digits
+DEFAULT_WATCH_DATABASE_PREFIX = "hubbench_watch"
 
 
 class BenchError(HubError):
@@ -37,6 +46,7 @@ class Scenario(StrEnum):
     CEILING = "ceiling"
     SCALE = "scale"
     DOCUMENTS = "documents"  # only when asked for: it needs the broker's 17 MiB message size
+    WATCH = "watch"  # only when asked for: it builds (or reuses) a few GB of office databases
 
 
 DEFAULT_SCENARIOS = (Scenario.FLEET, Scenario.CEILING, Scenario.SCALE)
@@ -77,6 +87,28 @@ class DocumentsOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WatchOptions:
+    offices: int = DEFAULT_WATCH_OFFICES
+    patients: int = DEFAULT_WATCH_PATIENTS  # per office
+    appointments: int = DEFAULT_WATCH_APPOINTMENTS  # per office
+    seconds: float = DEFAULT_WATCH_SECONDS  # the window the office's changes are made in
+    changes_per_min: float = DEFAULT_WATCH_CHANGES_PER_MIN  # per office
+    fresh: bool = False  # rebuild the office databases even if they hold the asked rows
+    # The offices' databases are <prefix>_001 and on (the tests' have a prefix of their own).
+    database_prefix: str = DEFAULT_WATCH_DATABASE_PREFIX
+    # Extra HUB_* variables for the watch process (e.g. HUB_WATCH__INTERVAL_S).
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.offices <= MAX_WATCH_OFFICES:
+            raise ValueError(f"watch takes 1 to {MAX_WATCH_OFFICES} offices")
+        if min(self.patients, self.appointments) < 1:
+            raise ValueError("watch needs patients and appointments")
+        if self.seconds <= 0 or self.changes_per_min <= 0:
+            raise ValueError("watch needs a positive window and change rate")
+
+
+@dataclass(frozen=True, kw_only=True)
 class BenchOptions:
     settings: HubSettings  # broker, MariaDB root account (ledger_db), management API
     scenarios: tuple[Scenario, ...] = DEFAULT_SCENARIOS
@@ -84,6 +116,7 @@ class BenchOptions:
     ceiling: CeilingOptions = field(default_factory=CeilingOptions)
     scale: ScaleOptions = field(default_factory=ScaleOptions)
     documents: DocumentsOptions = field(default_factory=DocumentsOptions)
+    watch: WatchOptions = field(default_factory=WatchOptions)
     # Extra HUB_* variables for the writer process (e.g. HUB_WRITER__PREFETCH), to compare.
     writer_env: Mapping[str, str] = field(default_factory=dict)
 

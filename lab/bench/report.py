@@ -119,6 +119,57 @@ class DocumentsResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WatchResult:
+    """hub watch's read load on the offices' databases over the measured span: from every
+    office's first scan to the moment the watch had attributed as many changes as were made."""
+
+    offices: int
+    patients: int  # per office
+    appointments: int  # per office
+    built: int  # office databases this run built
+    reused: int  # ... and kept from an earlier run
+    build_s: float
+    disk_mb: float  # every office database's data and indexes (MiB)
+    interval_s: float  # the watch's settings as its process had them
+    max_interval_s: float
+    batch: int
+    max_pages: int
+    office_concurrency: int
+    log_window_s: float  # how near the row's stamp its securitylog row must be to explain it
+    window_s: float  # the front desks' changes went out over this
+    span_s: float  # measured: the window and the catch-up after it
+    changes_made: int
+    made_by_kind: dict[str, int]
+    changes_attributed: int  # rows of the hub database's watch_changes
+    attributed_by_door: dict[str, int]
+    # From the watch's own histogram of its office-database queries (every query it ran there).
+    queries: int
+    queries_per_s: float
+    queries_per_office_min: float
+    queries_by_name: dict[str, int]  # the watch's names: watch_scan_<table>, watch_log_<table>...
+    query_ms_mean: float
+    p50_ms: float  # interpolated inside the histogram's buckets
+    p99_ms: float
+    p99_bucket_ms: float  # the upper edge of the bucket the p99 falls in
+    # MariaDB's own counters. Com_select counts the whole server's SELECTs (anything else
+    # running on it, the watch's reads of the hub database included).
+    server_selects_per_s: float
+    scan_rows: int  # rows the watch's scan queries returned
+    # TABLE_STATISTICS over the office databases, the office's own UPDATEs (one row each) taken
+    # out: rows the watch made the offices' servers read.
+    office_rows_read: int
+    rows_read_per_change: float
+    server_rows_read_per_change: float  # Rows_read, the whole server, per change
+    watch_cpu_share: float  # of one core, over the span
+    watch_rss_mb: float
+    watch_peak_rss_mb: float
+    offices_backed_off: int  # offices whose interval was above the base at the end
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Machine:
     cpus: int
     python: str
@@ -134,11 +185,13 @@ class BenchReport:
     ceiling: CeilingResult | None = None
     scale: ScaleResult | None = None
     documents: DocumentsResult | None = None
+    watch: WatchResult | None = None
 
     def as_json(self) -> str:
         document: dict[str, object] = {"machine": asdict(self.machine)}
         for name, part in (("fleet", self.fleet), ("ceiling", self.ceiling),
-                           ("scale", self.scale), ("documents", self.documents)):
+                           ("scale", self.scale), ("documents", self.documents),
+                           ("watch", self.watch)):
             if part is not None:
                 document[name] = part.as_dict()
         return json.dumps(document, indent=2)
@@ -155,6 +208,8 @@ class BenchReport:
             lines += _scale_lines(self.scale)
         if self.documents is not None:
             lines += _documents_lines(self.documents)
+        if self.watch is not None:
+            lines += _watch_lines(self.watch)
         return "\n".join(lines)
 
 
@@ -225,4 +280,32 @@ def _documents_lines(documents: DocumentsResult) -> list[str]:
         f"{documents.rss_idle_mb:.0f} MiB started, peak {documents.peak_rss_mb:.0f} MiB; bound "
         f"{documents.bound_mb:.0f} MiB ({documents.in_hand_bound_mb:.0f} MiB of it in hand); "
         f"applied {documents.applied}, unaccounted {documents.unaccounted}",
+    ]
+
+
+def _watch_lines(watch: WatchResult) -> list[str]:
+    doors = ", ".join(f"{door} {n}" for door, n in watch.attributed_by_door.items()) or "none"
+    kinds = ", ".join(f"{kind} {n}" for kind, n in watch.made_by_kind.items())
+    return [
+        "",
+        f"watch: {watch.offices} offices of {watch.patients:,} patients and "
+        f"{watch.appointments:,} appointments ({watch.disk_mb:,.0f} MiB; {watch.built} built in "
+        f"{watch.build_s:.0f} s, {watch.reused} kept)",
+        f"  settings: interval {watch.interval_s:g} s (up to {watch.max_interval_s:g} s), batch "
+        f"{watch.batch}, {watch.max_pages} pages, {watch.office_concurrency} queries at once "
+        f"per office, log window {watch.log_window_s:g} s",
+        f"  changes: {watch.changes_made} made over {watch.window_s:g} s ({kinds}); "
+        f"{watch.changes_attributed} attributed ({doors}); measured over {watch.span_s:.0f} s",
+        f"  queries (the watch's histogram): {watch.queries_per_s:.1f}/s, "
+        f"{watch.queries_per_office_min:.1f}/min per office; mean {watch.query_ms_mean:.2f} ms, "
+        f"p50 {watch.p50_ms:.2f} ms, p99 {watch.p99_ms:.2f} ms (bucket ≤ "
+        f"{watch.p99_bucket_ms:g} ms)",
+        "  by name: " + ", ".join(f"{name} {n}" for name, n in watch.queries_by_name.items()),
+        f"  server Com_select: {watch.server_selects_per_s:.1f}/s (the whole server)",
+        f"  rows read per change: {watch.rows_read_per_change:,.1f} in the office databases "
+        f"(TABLE_STATISTICS), {watch.server_rows_read_per_change:,.1f} on the whole server "
+        f"(Rows_read); scans returned {watch.scan_rows} rows",
+        f"  hub watch: CPU {watch.watch_cpu_share:.1%} of a core, resident "
+        f"{watch.watch_rss_mb:.0f} MiB (peak {watch.watch_peak_rss_mb:.0f} MiB); "
+        f"{watch.offices_backed_off} office(s) backed off",
     ]

@@ -17,6 +17,7 @@ from lab.bench.fleet import run_fleet
 from lab.bench.procs import load_average
 from lab.bench.report import BenchReport, Machine
 from lab.bench.scale import run_scale
+from lab.bench.watch import run_watch_bench
 
 Progress = Callable[[str], None]
 
@@ -44,7 +45,7 @@ async def run_bench(
     load_before = load_average()
     writer_env = dict(options.writer_env)
     settings = options.settings
-    fleet = ceiling = scale = documents = None
+    fleet = ceiling = scale = documents = watch = None
     with _workdir(keep_in) as workdir:
         if Scenario.FLEET in options.scenarios:
             where = _scenario_dir(workdir, Scenario.FLEET)
@@ -60,11 +61,15 @@ async def run_bench(
             documents = await run_documents(
                 settings, options.documents, where, progress, writer_env
             )
+        if Scenario.WATCH in options.scenarios:
+            where = _scenario_dir(workdir, Scenario.WATCH)
+            watch = await run_watch_bench(settings, options.watch, where, progress)
     machine = Machine(
         cpus=os.cpu_count() or 0, python=platform.python_version(),
         load_before=round(load_before, 2), load_after=round(load_average(), 2),
         writer_env=writer_env,
     )
     return BenchReport(
-        machine=machine, fleet=fleet, ceiling=ceiling, scale=scale, documents=documents
+        machine=machine, fleet=fleet, ceiling=ceiling, scale=scale, documents=documents,
+        watch=watch,
     )

@@ -60,14 +60,14 @@ class WriterProcess:
     metrics_url: str  # its /metrics
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-async def _wait_answering(child: Child, url: str, timeout_s: float) -> None:
+async def wait_answering(child: Child, url: str, timeout_s: float) -> None:
     give_up_at = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as session:
         while child.process.returncode is None and time.monotonic() < give_up_at:
@@ -169,13 +169,13 @@ async def staged(
 async def _simulator_with_files(
     world: BenchWorld, settings: HubSettings, workdir: Path
 ) -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     write_files(world, settings, workdir, api_url=f"http://127.0.0.1:{port}/api/v1")
     argv = [*HUB_ARGV, "sim", "--config", str(workdir / "sim.toml"), "--port", str(port)]
     child = await start_child("hub sim", argv, os.environ, workdir / "sim.log")
     root = f"http://127.0.0.1:{port}"
     try:
-        await _wait_answering(child, f"{root}/admin/throttle", SIM_READY_TIMEOUT_S)
+        await wait_answering(child, f"{root}/admin/throttle", SIM_READY_TIMEOUT_S)
         yield root
     finally:
         await child.stop()
@@ -203,7 +203,7 @@ async def running_writer(
     removed first, so that its drain does not work through what a scenario left queued;
     ``declare_world_queues`` brings them back for another run."""
     log_path = stage.workdir / f"writer-{time.monotonic_ns()}.log"
-    env = writer_env(stage, extra_env, _free_port())
+    env = writer_env(stage, extra_env, free_port())
     child = await start_child("hub worker", [*HUB_ARGV, "worker"], env, log_path)
     metrics_url = f"http://{env['HUB_METRICS_HOST']}:{env['HUB_METRICS_PORT']}/metrics"
     try:

@@ -1,4 +1,5 @@
-"""``hub bench``: the hub's throughput at the limits (fleet, ceiling, scale), as a table or JSON.
+"""``hub bench``: the hub at the limits (fleet, ceiling, scale; documents and watch when named),
+as a table or JSON.
 
 The simulator and the writer run as ``hub sim`` and ``hub worker`` child processes (lab/bench),
 so this command never imports the simulator.
@@ -24,7 +25,8 @@ ScenarioOpt = Annotated[
         "--scenario", "-s",
         help="Run only these (repeatable); default: fleet, ceiling and scale. documents runs "
         "only when named: it needs the broker's max_message_size at the hub's ceiling "
-        "(scripts/setup-broker.sh).",
+        "(scripts/setup-broker.sh). watch runs only when named: it builds (or keeps) an Open "
+        "Dental database per office, about 19 GiB at its defaults.",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
@@ -50,6 +52,24 @@ Documents = Annotated[int, typer.Option(min=1, help="documents: uploads, all que
 DocumentMb = Annotated[float, typer.Option(
     min=0.001, max=17.8, help="documents: each upload's body, in MB.",
 )]
+WatchOffices = Annotated[int, typer.Option(
+    min=1, max=c.MAX_WATCH_OFFICES, help="watch: offices, each its own Open Dental database.",
+)]
+WatchPatients = Annotated[int, typer.Option(min=1, help="watch: patients per office.")]
+WatchAppointments = Annotated[int, typer.Option(min=1, help="watch: appointments per office.")]
+WatchSeconds = Annotated[float, typer.Option(
+    min=1.0, help="watch: seconds the front desks make changes for (the measured window).",
+)]
+WatchChanges = Annotated[float, typer.Option(
+    min=0.01, help="watch: changes per minute per office (moves, edits, calls logged).",
+)]
+WatchFresh = Annotated[bool, typer.Option(
+    "--watch-fresh", help="watch: rebuild the office databases even if they hold the rows.",
+)]
+WatchEnv = Annotated[
+    list[str] | None,
+    typer.Option("--watch-env", help="NAME=VALUE for the hub watch process (repeatable)."),
+]
 WriterEnv = Annotated[
     list[str] | None,
     typer.Option("--writer-env", help="NAME=VALUE for the writer process (repeatable)."),
@@ -65,10 +85,10 @@ def _progress(line: str) -> None:
     print(f"hub bench: {line}", file=sys.stderr, flush=True)
 
 
-def _pairs(values: list[str]) -> dict[str, str]:
+def _pairs(values: list[str], option: str) -> dict[str, str]:
     pairs = dict(value.partition("=")[::2] for value in values)
     if any(not name.startswith("HUB_") for name in pairs):
-        raise typer.BadParameter("--writer-env takes HUB_NAME=VALUE")
+        raise typer.BadParameter(f"{option} takes HUB_NAME=VALUE")
     return pairs
 
 
@@ -89,12 +109,20 @@ def register(app: typer.Typer) -> None:
         document_offices: DocumentOffices = c.DEFAULT_DOCUMENT_OFFICES,
         documents: Documents = c.DEFAULT_DOCUMENTS,
         document_mb: DocumentMb = c.DEFAULT_DOCUMENT_MB,
+        watch_offices: WatchOffices = c.DEFAULT_WATCH_OFFICES,
+        watch_patients: WatchPatients = c.DEFAULT_WATCH_PATIENTS,
+        watch_appointments: WatchAppointments = c.DEFAULT_WATCH_APPOINTMENTS,
+        watch_seconds: WatchSeconds = c.DEFAULT_WATCH_SECONDS,
+        watch_changes_per_min: WatchChanges = c.DEFAULT_WATCH_CHANGES_PER_MIN,
+        watch_fresh: WatchFresh = False,
+        watch_env: WatchEnv = None,
         writer_env: WriterEnv = None,
         keep_in: KeepIn = None,
     ) -> None:
         """Measure the hub at the limits: a remote-mode fleet, the service-mode ceiling beside a
         bare reference loop, the writer's memory and start-up with 1,000 offices, and (when
-        named) its peak memory with 50 document uploads of 15 MB queued across 10 offices."""
+        named) its peak memory with 50 document uploads of 15 MB queued across 10 offices, and
+        (when named) the read load hub watch puts on 100 offices' Open Dental databases."""
         try:
             options = c.BenchOptions(
                 settings=HubSettings(),
@@ -112,7 +140,13 @@ def register(app: typer.Typer) -> None:
                 documents=c.DocumentsOptions(
                     offices=document_offices, documents=documents, body_mb=document_mb
                 ),
-                writer_env=_pairs(writer_env or []),
+                watch=c.WatchOptions(
+                    offices=watch_offices, patients=watch_patients,
+                    appointments=watch_appointments, seconds=watch_seconds,
+                    changes_per_min=watch_changes_per_min, fresh=watch_fresh,
+                    env=_pairs(watch_env or [], "--watch-env"),
+                ),
+                writer_env=_pairs(writer_env or [], "--writer-env"),
             )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc

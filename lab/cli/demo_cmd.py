@@ -28,7 +28,7 @@ from lab.demo.local_tls import LocalTls
 AsJson = Annotated[
     bool, typer.Option("--json", help="One JSON object on stdout (shape: lab/demo/report.py).")
 ]
-Patients = Annotated[int, typer.Option(min=1, max=8, help="New patients demo-forms creates.")]
+Patients = Annotated[int, typer.Option(min=2, max=8, help="New patients demo-forms creates.")]
 TimeoutS = Annotated[
     float, typer.Option("--timeout-s", min=1.0, help="How long to wait for every outcome.")
 ]

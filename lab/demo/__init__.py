@@ -8,7 +8,9 @@ office's URL, the two vendors' broker users with fresh passwords, the writer as 
 runs it) and drains it afterwards. ``script`` is the scripted mix, pure; ``vendors`` publishes it
 through the vendor publisher library; ``outcomes`` reads both vendors' outcome queues;
 ``accounting`` pairs every publish with its end; ``checks`` proves the effects in Open Dental's
-tables (read-only SQL) and the ledger's API calls; ``report`` and ``text_view`` render.
+tables (read-only SQL) and the ledger's API calls; ``doors`` changes rows through the simulator's
+other doors and holds the watch's attributions (and the change events told) against what each
+did; ``report`` and ``text_view`` render.
 
 The simulator is never imported here: the caller passes a ``StartSimulator`` (``hub demo``'s
 command module builds it). Everything is parameterised by ``DemoConfig`` (registry path, ledger

@@ -65,7 +65,7 @@ class DemoConfig:
     settings: HubSettings  # registry path, ledger database, broker, management API, writer
     environ: Mapping[str, str] = field(default_factory=dict)  # the registry's secret references
     cast: Cast = field(default_factory=Cast)
-    patients: int = DEFAULT_PATIENTS  # new patients demo-forms creates, 1 to 8
+    patients: int = DEFAULT_PATIENTS  # new patients demo-forms creates, 2 to 8
     outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S  # for every outcome of the run
     metrics_registry: CollectorRegistry | None = None  # the writer's; None: a fresh one
     operator: str = "demo"  # who the audit trail records for the registry load and vendor adds

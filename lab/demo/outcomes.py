@@ -1,4 +1,5 @@
-"""The outcome events of a run, read from both vendors' outcome queues as they come.
+"""The outcome events of a run, read from both vendors' outcome queues as they come, and the
+change events (change.v1) the watch told them there, kept apart per vendor.
 
 An event of an earlier run (its key lacks this run's prefix) is a leftover: it is counted and
 acked, never mixed in. Waiting is by events, not by sleeping: each event wakes the waiters.
@@ -10,7 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 
-from contracts import OutcomeEvent, OutcomeStatus
+from contracts import ChangeEvent, OutcomeEvent, OutcomeStatus
 from lab.demo.vendors import DemoVendor
 
 VendorKey = tuple[str, str]  # (vendor, idempotency key)
@@ -21,6 +22,7 @@ class OutcomeBook:
         self._prefix = prefix
         self.events: list[OutcomeEvent] = []
         self.leftovers = 0  # events of earlier runs, acked and ignored
+        self.changes: dict[str, list[ChangeEvent]] = {}  # per vendor, as they came
         self._counts: Counter[VendorKey] = Counter()
         self._changed = asyncio.Event()
 
@@ -32,10 +34,18 @@ class OutcomeBook:
         self._counts[(event.vendor, event.idempotency_key)] += 1
         self._changed.set()
 
+    def record_change(self, vendor: str, event: ChangeEvent) -> None:
+        self.changes.setdefault(vendor, []).append(event)
+        self._changed.set()
+
     async def follow(self, vendor: DemoVendor) -> None:
         """Record the vendor's events until cancelled; each is acked once recorded."""
-        async for event in vendor.outcomes():
-            self.record(event)
+        self.changes.setdefault(vendor.name, [])
+        async for event in vendor.events():
+            if isinstance(event, ChangeEvent):
+                self.record_change(vendor.name, event)
+            else:
+                self.record(event)
 
     def missing(self, expected: Counter[VendorKey]) -> int:
         """How many of ``expected`` events have not come yet."""
@@ -53,7 +63,13 @@ class OutcomeBook:
     ) -> bool:
         """Until every expected event came (True) or the loop's clock (``loop.time()``) passed
         ``deadline``; ``on_change`` after each new event."""
-        while self.missing(expected):
+        return await self.wait_until(lambda: not self.missing(expected), deadline, on_change)
+
+    async def wait_until(
+        self, done: Callable[[], bool], deadline: float, on_change: Callable[[], None]
+    ) -> bool:
+        """Until ``done()`` after an event (True) or ``deadline`` passed (False)."""
+        while not done():
             self._changed.clear()
             try:
                 async with asyncio.timeout_at(deadline):

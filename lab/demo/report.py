@@ -5,9 +5,12 @@ JSON shape: ``run_id``, ``ok``; the counts ``published`` (confirmed by the broke
 ``unaccounted`` (published minus every terminal outcome), ``refused_by_broker`` (+
 ``broker_refusals`` with each reply); ``writer_rejections`` (reason, message, field errors);
 ``by_vendor`` (publishing vendor → label → count); ``checks`` (``outcomes_match_script``,
-``od_rows_per_applied_create``, ``od_rows_by_table``, ``repeated_keys_made_one_api_call``, each
-with ``ok``; and ``every_link_over_tls`` when run over TLS, with each link's protocol);
-``leftover_events_acked``; ``trace`` (the traced intent and its command).
+``od_rows_per_applied_create``, ``od_rows_by_table``, ``repeated_keys_made_one_api_call``,
+``od_rows_per_applied_change``, ``changes_by_door`` (with each door's check), each with ``ok``;
+and ``every_link_over_tls`` when run over TLS, with each link's protocol); ``doors`` (the watch's
+one scan: ``changes``, ``by_door``, one example per door with its ids, ``hub_rows`` checked and
+``hub_mismatches``, and the ``change_events`` each vendor got: row, door, column names and which
+carried a value); ``leftover_events_acked``; ``trace`` (the traced intent and its command).
 Ids, keys, contracts and reasons only: no patient data.
 """
 
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from lab.demo.accounting import StepResult, Tally
 from lab.demo.change_checks import ChangeCheck
 from lab.demo.checks import RepeatCalls, RowCheck, TableCount
+from lab.demo.doors import DoorsReport
 from lab.demo.local_tls import LinkTls
 from lab.demo.people import Run
 
@@ -39,6 +43,7 @@ class DemoReport:
     trace_target: str  # vendor:key of the intent traced
     trace_text: str | None  # ``hub trace`` of it; None when the ledger has no such intent
     changes: tuple[ChangeCheck, ...] = ()  # each applied reschedule, note and sheet read back
+    doors: DoorsReport | None = None  # the four doors, one scan of the watch; None: not reached
 
     @property
     def checks(self) -> dict[str, bool]:
@@ -49,6 +54,7 @@ class DemoReport:
             "repeated_keys_made_one_api_call": bool(self.repeats)
             and all(r.ok for r in self.repeats),
             "od_rows_per_applied_change": all(check.ok for check in self.changes),
+            "changes_by_door": self.doors is not None and all(self.doors.checks.values()),
         } | ({"every_link_over_tls": all(link.ok for link in self.links)} if self.links else {})
 
     @property
@@ -125,6 +131,9 @@ def _checks_json(report: DemoReport) -> Json:
             for c in report.changes
         ],
     }
+    checks["changes_by_door"] = {"ok": ok["changes_by_door"]} | (
+        {} if report.doors is None else dict(report.doors.checks)
+    )
     if report.links:
         checks["every_link_over_tls"] = {
             "ok": ok["every_link_over_tls"],
@@ -134,6 +143,36 @@ def _checks_json(report: DemoReport) -> Json:
             ],
         }
     return checks
+
+
+def _doors_json(doors: DoorsReport | None) -> Json | None:
+    if doors is None:
+        return None
+    examples = {
+        door: None if change is None else {
+            "table": change.table.value, "key": change.key, "columns": list(change.columns),
+            "vendor": change.vendor, "intent_id": change.intent_id,
+            "user_num": change.user_num, "dev_name": change.dev_name,
+            "stale_hash": change.stale_hash,
+        }
+        for door, change, _ in doors.examples()
+    }
+    return {
+        "changes": len(doors.changes), "by_door": dict(doors.counts), "examples": examples,
+        "hub_rows": len(doors.hub_rows),
+        "hub_mismatches": [
+            {"table": r.table, "key": r.key, "vendor": r.vendor, "intent_id": r.intent_id}
+            for r in doors.hub_mismatches()
+        ],
+        "change_events": {
+            vendor: [
+                {"table": e.table.value, "key": e.primary_key, "door": e.door.value,
+                 "columns": e.columns, "with_values": sorted(e.values)}
+                for e in events
+            ]
+            for vendor, events in doors.told.items()
+        },
+    }
 
 
 def report_json(report: DemoReport) -> str:
@@ -149,6 +188,7 @@ def report_json(report: DemoReport) -> str:
         "writer_rejections": _rejections(report),
         "by_vendor": {vendor: dict(labels) for vendor, labels in tally.by_vendor.items()},
         "checks": _checks_json(report),
+        "doors": _doors_json(report.doors),
         "leftover_events_acked": report.leftovers,
         "trace": {"intent": report.trace_target, "command": f"hub trace {report.trace_target}"},
     }

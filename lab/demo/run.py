@@ -1,5 +1,7 @@
-"""One demo run: the stack up, demo-forms' phase, what its outcomes taught demo-reminders, the
-reminders' phase, every outcome awaited, then the accounting, the checks and one trace.
+"""One demo run: the stack up and the watch's first scan, demo-forms' phase, what its outcomes
+taught demo-reminders, the reminders' phases, every outcome awaited; Open Dental's rows checked,
+then a row changed through each of the other three doors and one scan of the watch attributing
+every change (and telling change events); then the accounting, the checks and one trace.
 
 Progress lines (phase, confirmed and refused publishes, outcomes so far) go to ``progress``;
 they carry counts and ids only.
@@ -8,16 +10,21 @@ they carry counts and ids only.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 
+from contracts import ChangeEvent
 from hub.ledger import MySqlLedger
+from hub.observability import FamilyRegistry, HubMetrics, LabelBounds
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.settings import HubSettings, MySqlSettings
 from hub.trace import IntentTarget, intent_text, run_intent_trace
+from hub.watch import Attribution, Watch, opened_watch, scan_once
+from hub.watch.telling import change_teller
 from lab.demo import script
 from lab.demo.accounting import StepResult, pair, tally
 from lab.demo.change_checks import ChangeCheck, check_changes
@@ -30,6 +37,15 @@ from lab.demo.checks import (
     count_tables,
 )
 from lab.demo.config import DemoConfig, DemoError, StartSimulator
+from lab.demo.doors import (
+    MIN_PATIENTS,
+    DoorsReport,
+    HubRow,
+    Opened,
+    hub_rows,
+    open_doors,
+    sim_client,
+)
 from lab.demo.local_tls import LinkTls, links_over_tls
 from lab.demo.outcomes import OutcomeBook, VendorKey
 from lab.demo.people import Run
@@ -159,28 +175,79 @@ async def _registration_form(config: DemoConfig, stack: Stack) -> int:
 
 
 async def _play(
-    config: DemoConfig, stack: Stack, run: Run, book: OutcomeBook, progress: Progress
-) -> tuple[list[Sent], list[LinkTls]]:
-    """Both phases; then every outcome awaited, until the run's deadline."""
+    config: DemoConfig, run: Run, book: OutcomeBook, vendors: tuple[DemoVendor, DemoVendor],
+    form: int, deadline: float, progress: Progress,
+) -> tuple[list[Sent], dict[int, script.Found]]:
+    """The three phases; then every outcome awaited, until the run's deadline."""
     cast = config.cast
-    deadline = asyncio.get_running_loop().time() + config.outcome_timeout_s
+    forms, reminders = vendors
     sent: list[Sent] = []
     tick = _Ticker(progress, book, lambda: sum(_expected(sent).values()))
-    form = await _registration_form(config, stack)
-    async with _vendors(config, stack, book) as (forms, reminders):
-        steps = script.forms_steps(run, cast, config.patients, form)
-        sent += await _publish(forms, steps, progress)
-        found = await _learn(book, run, config, deadline, tick)
-        progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
-        sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)
-        paid = await _learn_payments(book, run, config, found, deadline, tick)
-        sent += await _publish(reminders, script.refund_steps(run, cast, paid), progress)
-        complete = await book.wait(_expected(sent), deadline, tick)
-        tick(force=True)
-        if not complete:
-            progress(f"gave up waiting for outcomes after {config.outcome_timeout_s} s")
-        links = await _links(config, stack) if config.tls is not None else []
-    return sent, links
+    steps = script.forms_steps(run, cast, config.patients, form)
+    sent += await _publish(forms, steps, progress)
+    found = await _learn(book, run, config, deadline, tick)
+    progress(f"{cast.reminders} learned {len(found)} PatNum(s) from {cast.forms}' outcomes")
+    sent += await _publish(reminders, script.reminder_steps(run, cast, found), progress)
+    paid = await _learn_payments(book, run, config, found, deadline, tick)
+    sent += await _publish(reminders, script.refund_steps(run, cast, paid), progress)
+    complete = await book.wait(_expected(sent), deadline, tick)
+    tick(force=True)
+    if not complete:
+        progress(f"gave up waiting for outcomes after {config.outcome_timeout_s} s")
+    return sent, found
+
+
+@asynccontextmanager
+async def _watching(config: DemoConfig, stack: Stack) -> AsyncIterator[Watch]:
+    """``hub watch``'s parts over the cast's office, in process, telling change events as the
+    watch does; scanned when the demo says, not on an interval."""
+    office = stack.registry.office(config.cast.office)
+    registry = dataclasses.replace(stack.registry, offices={office.id: office})
+    metrics = HubMetrics(FamilyRegistry(), LabelBounds.from_registry(registry))
+    async with (
+        change_teller(config.settings, registry) as tell,
+        opened_watch(config.settings, registry, metrics, tell) as watch,
+    ):
+        yield watch
+
+
+async def _through_doors(
+    config: DemoConfig, stack: Stack, run: Run, found: Mapping[int, script.Found],
+    watch: Watch, progress: Progress,
+) -> tuple[Opened, list[Attribution], list[Attribution]]:
+    """A scan for the hub's changes, the other three doors, and a scan for theirs."""
+    hub_scan = await scan_once(watch)
+    progress(f"the watch's scan after the intents attributed {len(hub_scan)} change(s)")
+    office = stack.registry.office(config.cast.office)
+    tls = None if config.tls is None else config.tls.vendor_context()
+    async with sim_client(tls) as client:
+        opened = await open_doors(client, office, run, found)
+    progress("the front desk, another API developer and a direct writer changed a row each")
+    door_scan = await scan_once(watch)
+    progress(f"the watch's scan after the doors attributed {len(door_scan)} change(s)")
+    return opened, hub_scan, door_scan
+
+
+def _scanned(watch: Watch, office: str) -> frozenset[str]:
+    tables = watch.watchers[office].tables or ()
+    return frozenset(table.table.value for table in tables if table.scanned)
+
+
+async def _told(
+    book: OutcomeBook, config: DemoConfig, opened: Opened, deadline: float, progress: Progress
+) -> dict[str, tuple[ChangeEvent, ...]]:
+    """The change events each vendor got, once the reader got the front desk's reschedule (the
+    scan told them before it returned, so any owed to another vendor came by then too)."""
+    reader = config.cast.reminders
+
+    def rescheduled() -> bool:
+        return any((e.table.value, e.primary_key) == opened.front_desk
+                   for e in book.changes.get(reader, ()))
+
+    if not await book.wait_until(rescheduled, deadline, lambda: None):
+        progress(f"gave up waiting for {reader}'s change event after "
+                 f"{config.outcome_timeout_s} s")
+    return {vendor: tuple(events) for vendor, events in book.changes.items()}
 
 
 async def _links(config: DemoConfig, stack: Stack) -> list[LinkTls]:
@@ -209,13 +276,15 @@ async def _od_checks(
         )
 
 
-async def _ledger_checks(settings: HubSettings, results: Sequence[StepResult]) -> list[RepeatCalls]:
+async def _ledger_checks(
+    settings: HubSettings, results: Sequence[StepResult], scanned: frozenset[str]
+) -> tuple[list[RepeatCalls], list[HubRow]]:
     ledger = await MySqlLedger.open(
         settings.ledger_db, retention_days=settings.ledger_retention_days,
         max_connections=CHECK_CONNECTIONS,
     )
     try:
-        return await check_repeats(ledger, results)
+        return await check_repeats(ledger, results), await hub_rows(ledger, results, scanned)
     finally:
         await ledger.close()
 
@@ -229,22 +298,45 @@ async def run_demo(
     config: DemoConfig, start_simulator: StartSimulator, progress: Progress
 ) -> DemoReport:
     """The whole demo; the report says whether every check held (``ok``)."""
+    if config.patients < MIN_PATIENTS:
+        raise DemoError(f"the demo needs at least {MIN_PATIENTS} patients (the doors change two)")
     run = Run(id=uuid.uuid4().hex[:8], today=date.today())
     progress(f"run {run.id}: every key starts with {run.prefix}")
     book = OutcomeBook(run.prefix)
-    async with running_stack(config, start_simulator, progress) as stack:
-        sent, links = await _play(config, stack, run, book, progress)
-        office = stack.registry.office(config.cast.office).db
-    results = pair(sent, book.events)
-    od_db = office.connection(config.settings.tls)
-    rows, tables, changes = await _od_checks(config.settings, od_db, run, results)
+    async with (
+        running_stack(config, start_simulator, progress) as stack,
+        _watching(config, stack) as watch,
+    ):
+        # The watch's first scan starts its cursor now: the hub's writes to come are its news.
+        await scan_once(watch)
+        progress("the watch took its first scan")
+        form = await _registration_form(config, stack)
+        deadline = asyncio.get_running_loop().time() + config.outcome_timeout_s
+        async with _vendors(config, stack, book) as vendors:
+            sent, found = await _play(config, run, book, vendors, form, deadline, progress)
+            links = await _links(config, stack) if config.tls is not None else []
+            results = pair(sent, book.events)
+            office = stack.registry.office(config.cast.office).db
+            od_db = office.connection(config.settings.tls)
+            # Before the other doors move the run's rows: these read what the hub wrote.
+            rows, tables, changes = await _od_checks(config.settings, od_db, run, results)
+            opened, hub_scan, door_scan = await _through_doors(
+                config, stack, run, found, watch, progress
+            )
+            told = await _told(book, config, opened, deadline, progress)
+        scanned = _scanned(watch, config.cast.office)
     target = IntentTarget(
         vendor=config.cast.forms, idempotency_key=run.key(script.FORMS, "appointment", 1)
     )
+    repeats, written = await _ledger_checks(config.settings, results, scanned)
+    doors = DoorsReport(
+        hub_scan=tuple(hub_scan), door_scan=tuple(door_scan), opened=opened,
+        hub_rows=tuple(written), reader=config.cast.reminders, told=told,
+    )
     return DemoReport(
         run=run, tally=tally(results, book.events), results=tuple(results), rows=tuple(rows),
-        tables=tuple(tables), repeats=tuple(await _ledger_checks(config.settings, results)),
+        tables=tuple(tables), repeats=tuple(repeats),
         leftovers=book.leftovers, links=tuple(links), trace_target=str(target),
-        changes=tuple(changes),
+        changes=tuple(changes), doors=doors,
         trace_text=await _trace(config, target),
     )

@@ -4,9 +4,11 @@ one full ``hub trace``. Ids, keys, contracts and reasons only."""
 from __future__ import annotations
 
 from hub.trace.text_view import align
+from hub.watch import Attribution
 from lab.demo.report import DemoReport, by_vendor_rows
 
 PASS, FAIL = "ok  ", "FAIL"
+SHOWN_COLUMNS = 3
 
 
 def _counts(report: DemoReport) -> str:
@@ -54,6 +56,18 @@ def _checks(report: DemoReport) -> list[str]:
          "sheet's fields as sent "
          f"({len(report.changes)} changes, SQL)"),
     ]
+    doors = report.doors
+    if doors is not None:
+        door_checks = doors.checks
+        wrong = [name for name, good in door_checks.items() if not good]
+        lines.append((ok["changes_by_door"],
+                      f"the watch attributed each door within one scan: {len(doors.hub_rows)} "
+                      "hub rows to their vendor and intent, the front desk's UserNum, the other "
+                      f"DevName, the direct write's stale hash; {doors.reader} told of the "
+                      "reschedule, nobody else told"
+                      + (f" (failed: {', '.join(wrong)})" if wrong else "")))
+    else:
+        lines.append((False, "the doors were not reached"))
     if report.links:
         links = ", ".join(
             f"{link.link} {link.version or ('plain' if link.seen else 'not seen')}"
@@ -62,6 +76,31 @@ def _checks(report: DemoReport) -> list[str]:
         lines.append((ok["every_link_over_tls"],
                       f"every link over TLS, as RabbitMQ and MariaDB saw it: {links}"))
     return ["Checks", *[f"  {PASS if good else FAIL}  {text}" for good, text in lines]]
+
+
+def _columns(change: Attribution) -> str:
+    if change.first_seen:
+        return "new row"
+    shown = list(change.columns[:SHOWN_COLUMNS])
+    more = len(change.columns) - len(shown)
+    return ", ".join(shown + ([f"+{more}"] if more else [])) or "-"
+
+
+def _doors(report: DemoReport) -> list[str]:
+    doors = report.doors
+    if doors is None:
+        return []
+    rows = [["door", "example", "columns", "who", "changes"]]
+    for door, change, who in doors.examples():
+        where = "-" if change is None else f"{change.table.value}:{change.key}"
+        columns = "-" if change is None else _columns(change)
+        rows.append([door, where, columns, who, str(doors.counts[door])])
+    told = ", ".join(
+        f"{vendor} {len(events)}" for vendor, events in sorted(doors.told.items())
+    )
+    return ["Changes by door (the watch's scans after the intents and after the other doors)",
+            *align(rows),
+            f"  change events told: {told or 'none'}", ""]
 
 
 def report_text(report: DemoReport) -> str:
@@ -75,6 +114,7 @@ def report_text(report: DemoReport) -> str:
         "",
         *_refusals(report),
         "",
+        *_doors(report),
         *_checks(report),
         "",
         f"Trace of one appointment booked by PatientRef: hub trace {report.trace_target}",

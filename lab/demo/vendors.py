@@ -16,7 +16,7 @@ import aiormq
 from pydantic import SecretStr
 
 from adapters.publisher import PublishNotConfirmed, VendorPublisher
-from contracts import Intent, OutcomeEvent
+from contracts import ChangeEvent, Intent, OutcomeEvent
 from contracts.amqp import INTENTS_EXCHANGE
 from lab.demo.script import Step
 from lab.scripted_vendor import ScriptedVendor, raw_message
@@ -57,8 +57,9 @@ class DemoVendor(ScriptedVendor):
     ) -> None:
         super().__init__(name, broker_url, confirm_timeout_s=CONFIRM_TIMEOUT_S, tls=tls)
 
-    def outcomes(self) -> AsyncGenerator[OutcomeEvent, None]:
-        return self._publisher.outcomes()
+    def events(self) -> AsyncGenerator[OutcomeEvent | ChangeEvent, None]:
+        """Its outcome events and, with a read agreement, its change events (change.v1)."""
+        return self._publisher.events()
 
     async def send(self, step: Step) -> Sent:
         """Publish ``step`` and wait for the broker's confirm or refusal."""

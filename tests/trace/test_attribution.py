@@ -75,14 +75,13 @@ def test_an_entry_whose_utc_time_is_unknown_has_no_cause() -> None:
     assert _causes(log, story) == [None]
 
 
-def test_a_create_in_a_table_logged_with_one_edit_permission_pairs_with_its_post() -> None:
-    # Given an allergy the hub created: Open Dental logs an allergy's create and its edits alike,
-    # as PatAllergyListEdit (its table has no ...Create permission)
-    allergy = OdRow(office_id=ROW.office_id, table=OdTable.ALLERGY, primary_key=17)
-    story = _story(1, "crm-co", _call(11, "POST", T0))
-    log = OfficeLog(entries=(_log(3, "PatAllergyListEdit", T0),))
-    # When the entry is paired, Then its cause is the POST
-    audit = attribute(allergy, log, (story,))
-    assert [None if line.cause is None else line.cause.api_call_id for line in audit.lines] == [11]
-    # While a patient's edit entry still never pairs with a POST
-    assert _causes(OfficeLog(entries=(_log(3, "PatientEdit", T0),)), story) == [None]
+def test_a_list_edit_entry_pairs_with_the_post_that_added_to_the_list() -> None:
+    # Given an allergy added by a POST, which Open Dental logs as PatAllergyListEdit (it has no
+    # ...Create permission), and another POST in time for a PatientEdit entry
+    added = _story(1, "forms-co", _call(11, "POST", T0))
+    created = _story(2, "forms-co", _call(21, "POST", T0 + timedelta(seconds=5)))
+    log = OfficeLog(entries=(
+        _log(8, "PatientEdit", T0 + timedelta(seconds=5)), _log(7, "PatAllergyListEdit", T0),
+    ))
+    # When they are paired, Then the list edit has the POST, and a plain edit never does
+    assert _causes(log, added, created) == [None, 11]

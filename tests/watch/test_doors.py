@@ -231,3 +231,33 @@ async def test_a_change_landing_between_a_rows_read_and_its_logs_read_is_not_tak
     assert [(c.door, set(c.columns)) for c in changes] == [
         (Door.OTHER_API, {"WkPhone", "HmPhone"})
     ]
+
+
+async def test_the_simulators_three_other_doors_are_told_apart(
+    watch: Watch, writer: LedgerWriter, office: Office
+) -> None:
+    # Given a patient the hub created, seen by the watch
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    pat_num = (await writer.apply(CREATE, create)).primary_key
+    await _scan(watch)
+    admin = office.sim.base_url.removesuffix("/api/v1")
+    seen: list[Attribution] = []
+    async with httpx.AsyncClient(base_url=admin) as client:
+        for door, column, value in [("front-desk", "HmPhone", "555-0100"),
+                                    ("other-api", "WkPhone", "555-0101"),
+                                    ("direct-db", "PatStatus", "Deceased")]:
+            # When each of the simulator's doors changes the patient, one after the other
+            reply = await client.post(f"/admin/doors/{door}", json={
+                "customer_key": DEFAULT_CUSTOMER.key, "table": "patient", "key": pat_num,
+                "set": {column: value},
+            })
+            assert reply.status_code == 200, reply.text
+            seen += _of(await _scan(watch), pat_num)
+    # Then each change has its door, and the direct write's stale hash is flagged
+    assert [(c.door, c.stale_hash) for c in seen] == [
+        (Door.OPEN_DENTAL_USER, False), (Door.OTHER_API, False), (Door.UNEXPLAINED, True),
+    ]
+    assert seen[1].dev_name not in (None, DEFAULT_DEVELOPER.name)
+    assert "PatStatus" in seen[2].columns and "SecurityHash" not in seen[2].columns

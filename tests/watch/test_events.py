@@ -14,12 +14,14 @@ from hub.registry import Registry
 from hub.watch import Door, Source, Watch, handle_event
 from hub.watch.receiver import EventReceiver
 from hub.watch.run import receiving
-from odsim.config import DEFAULT_CUSTOMER
+from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER, EventConfig
+from odsim.server import running_simulator
 from tests.trace.writer_steps import LedgerWriter, Sent
 from tests.watch.conftest import Office, od_sql, office_time
 
 OFFICE = "office-1"
 CREATE = Sent(vendor="forms-co", key="event:1", contract="patient.create", message_id="m-1")
+GUARD_S = 10.0  # a guard, not a timing
 PATIENT_EVENT = {"Event-Type": "WatchTable: Patient", "Workstation": "FRONTDESK1"}
 
 
@@ -135,4 +137,39 @@ async def test_a_patfield_push_is_attributed_though_patfields_are_not_scanned(
     assert change is not None
     assert (change.table.value, change.key, change.door, change.user_num) == (
         "patfield", num, Door.OPEN_DENTAL_USER, 7
+    )
+
+
+async def test_the_simulators_subscription_pushes_reach_the_watch_and_are_attributed(
+    endpoint: tuple[EventReceiver, httpx.AsyncClient], watch: Watch, office: Office,
+    writer: LedgerWriter,
+) -> None:
+    receiver, client = endpoint
+
+    # Given a patient the hub created, and Open Dental's stand-in polling its database for a
+    # Patient subscription that posts to the watch (a second simulator process on the office's
+    # database, polling every 50 ms)
+    async def create(api: OpenDentalClient) -> Created:
+        return await api.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    events = EventConfig(poll_interval_s=0.05, rescan_s=0.2)
+    config = office.sim.config.model_copy(update={"events": events})
+    url = f"{str(client.base_url).rstrip('/')}/od-events/{OFFICE}"
+    async with running_simulator(config, port=0) as polling, httpx.AsyncClient(
+        base_url=polling.base_url,
+        headers={"Authorization": f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"},
+    ) as api:
+        reply = await api.post("/subscriptions", json={
+            "EndPointUrl": url, "WatchTable": "Patient", "PollingSeconds": 5,
+            "DateTimeStart": "2000-01-01 00:00:00",
+        })
+        assert reply.status_code == 201, reply.text
+        # When Open Dental pushes the row
+        event = await asyncio.wait_for(receiver.queue.get(), GUARD_S)
+    # Then the watch attributes it to the hub's intent, as an event
+    change = await handle_event(watch, event)
+    assert change is not None
+    assert (change.key, change.door, change.vendor, change.source) == (
+        created.primary_key, Door.HUB, "forms-co", Source.EVENT
     )

@@ -186,6 +186,11 @@ def appointment_create(office: str, key: str, *, patient_ref: str) -> dict[str, 
     return _intent("appointment.create", office, key, payload)
 
 
+def appointment_confirm(office: str, key: str, *, apt_num: int, confirm_val: str) -> dict[str, Any]:
+    payload = {"AptNum": apt_num, "confirmVal": confirm_val}
+    return _intent("appointment.confirm", office, key, payload)
+
+
 def document_upload(office: str, key: str, *, pat_num: int, file_bytes: int) -> dict[str, Any]:
     """A PDF-like file of ``file_bytes`` (its base64 a third longer) for patient ``pat_num``."""
     raw = base64.b64encode(b"%PDF-1.4 " + b"x" * max(0, file_bytes - 9)).decode()

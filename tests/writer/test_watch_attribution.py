@@ -12,6 +12,7 @@ from hub.observability import HubMetrics, LabelBounds
 from hub.watch import Door, opened_watch
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
+    appointment_confirm,
     appointment_create,
     drain_outcomes,
     letters,
@@ -50,3 +51,33 @@ async def test_every_change_the_writer_makes_is_the_hubs_with_its_intent(
     assert len(expected) == 2
     assert {(c.table.value, c.key): c.intent_id for c in changes} == expected
     assert {(c.door, c.vendor) for c in changes} == {(Door.HUB, vendor.name)}
+
+
+async def test_a_confirmation_through_the_hub_is_the_hubs_and_its_hash_is_fresh(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel
+) -> None:
+    # Given an appointment a vendor created through the hub, seen by the watch
+    world = await make_world()
+    metrics = HubMetrics(CollectorRegistry(), LabelBounds.from_registry(world.registry))
+    ref = unique("ref")
+    async with opened_watch(world.settings, world.registry, metrics) as watch:
+        watcher = watch.watchers[world.office]
+        await watcher.scan_once()
+        async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+            await vendor.publish(patient_create(world.office, unique("p"), last=letters(), ref=ref),
+                                 office=world.office)
+            await vendor.publish(appointment_create(world.office, unique("a"), patient_ref=ref),
+                                 office=world.office)
+            *_, created = await drain_outcomes(hub_channel, vendor.name, 2)
+            await watcher.scan_once()
+            apt_num = created.od[0].primary_key
+            # When the vendor confirms it through the hub (Open Dental rehashes the row)
+            confirm = appointment_confirm(world.office, unique("c"), apt_num=apt_num,
+                                          confirm_val="Confirmed")
+            await vendor.publish(confirm, office=world.office)
+            [confirmed] = await drain_outcomes(hub_channel, vendor.name, 1)
+        assert confirmed.status is OutcomeStatus.APPLIED
+        [change] = [c for c in (await watcher.scan_once()).changes if c.key == apt_num]
+    # Then the change is the hub's, the hashed column moved with its hash: nothing stale
+    assert (change.door, change.vendor, change.stale_hash) == (Door.HUB, vendor.name, False)
+    assert {"Confirmed", "SecurityHash"} <= set(change.columns)

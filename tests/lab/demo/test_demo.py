@@ -14,6 +14,7 @@ from pathlib import Path
 import aiomysql
 import pytest
 
+from contracts import ChangeDoor
 from contracts.v1.document import DocumentUploadIntent
 from hub.audit import os_user
 from lab.cli.demo_cmd import start_simulator
@@ -37,6 +38,10 @@ REJECTED = {"invalid": 3, "idempotency_conflict": 1, "unauthorized": 1}
 CREATED_PER_RUN = {"patient": 3, "appointment": 3, "commlog": 6, "payment": 4, "document": 3,
                    "allergy": 3, "medicationpat": 3, "disease": 3, "patfield": 3, "sheet": 1}
 SHEET_FIELDS = 11
+# The watch's scan after the intents attributes each row the run's applied intents wrote last in
+# a table it scans (not payment nor patfield: no index on their stamp): 3 patients, 3
+# appointments, 6 commlogs, 3 documents, 3 allergies, 3 medications, 3 problems.
+HUB_ROWS = 24
 INVALID_ERRORS = {
     ("payload.Birthdate", "date_format"),
     ("payload.FavoriteColor", "extra_forbidden"),
@@ -83,6 +88,34 @@ def assert_accounted(report: DemoReport, world: DemoWorld) -> None:
     assert f"user_id property set to '{cast.forms}'" in (impersonation.reply or "")
 
 
+def assert_doors(report: DemoReport) -> None:
+    """Each door's change attributed within one scan, and only the reader told of the front
+    desk's reschedule, with its new AptDateTime."""
+    doors = report.doors
+    assert doors is not None
+    assert doors.checks == dict.fromkeys(doors.checks, True)
+    assert len(doors.hub_rows) == HUB_ROWS and not doors.hub_mismatches()
+    assert {(c.table.value, c.key) for c in doors.hub_scan} >= {
+        (row.table, row.key) for row in doors.hub_rows
+    }
+    assert {door: count for door, count in doors.counts.items() if door != "hub"} == {
+        "open_dental_user": 1, "other_api": 1, "unexplained": 1,
+    }
+    examples = {door: change for door, change, _ in doors.examples()}
+    front, other, direct = (examples[d.value] for d in (
+        ChangeDoor.OPEN_DENTAL_USER, ChangeDoor.OTHER_API, ChangeDoor.UNEXPLAINED))
+    assert front is not None and (front.table.value, front.key) == doors.opened.front_desk
+    assert "AptDateTime" in front.columns and front.user_num == doors.opened.user_num
+    assert other is not None and other.columns == ("Preferred",)
+    assert direct is not None and direct.stale_hash and direct.columns == ("PatStatus",)
+    told = [e for e in doors.told[doors.reader]
+            if (e.table.value, e.primary_key) == doors.opened.front_desk]
+    assert [(e.door, "AptDateTime" in e.values) for e in told] == [
+        (ChangeDoor.OPEN_DENTAL_USER, True)
+    ]
+    assert [vendor for vendor, events in doors.told.items() if events] == [doors.reader]
+
+
 def assert_writer_reasons(report: DemoReport) -> None:
     events = [r.event for r in report.results if r.event is not None and r.event.reason]
     reasons = Counter(e.reason.value for e in events if e.reason is not None and not e.duplicate)
@@ -106,6 +139,9 @@ async def test_the_demo_accounts_for_every_intent_twice_in_a_row(world: DemoWorl
     for report in (first, second):
         assert_accounted(report, world)
         assert_writer_reasons(report)
+        # And the watch attributed the hub's rows, the front desk's, the other developer's and
+        # the direct write's changes to their doors, and told demo-reminders alone
+        assert_doors(report)
         # And exact duplicates and the reused key made one API call per key (the ledger's)
         assert sorted((r.published, r.api_calls) for r in report.repeats) == [
             (2, 1), (2, 1), (3, 1)
@@ -128,7 +164,13 @@ async def test_the_demo_accounts_for_every_intent_twice_in_a_row(world: DemoWorl
     # And the report renders: one JSON object and a table with one full trace
     document = json.loads(report_json(second))
     assert document["unaccounted"] == 0 and document["published"] == PUBLISHED
-    assert {"applied", "duplicates", "rejected", "dead", "checks"} <= set(document)
+    assert {"applied", "duplicates", "rejected", "dead", "checks", "doors"} <= set(document)
+    assert document["checks"]["changes_by_door"]["ok"] is True
+    assert set(document["doors"]["examples"]) == {door.value for door in ChangeDoor}
+    assert document["doors"]["by_door"]["unexplained"] == 1
+    text = report_text(second)
+    assert "Changes by door" in text and "stale SecurityHash" in text
+    assert second.run.surname not in text
     assert second.trace_text is not None and "<- this intent" in second.trace_text
     assert f"hub trace {second.trace_target}" in report_text(second)
     # And the progress lines name phases and counts, never a patient's name
