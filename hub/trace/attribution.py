@@ -3,7 +3,9 @@
 Open Dental writes one securitylog row, in the write's own transaction, for each API write that
 changes a row (a PUT that changes nothing writes none). That row names the developer key, never
 the vendor; the ledger knows which vendor's intent made which call, and when. So a securitylog
-row is paired with a successful write call, recorded for the same Open Dental row,
+row is paired with a write call recorded for the same Open Dental row, successful or with no
+reply (a commit whose reply was lost may have landed: its row is the one the intent recorded,
+found again by reconciliation; it and the retry after it each hold their place in the order),
 
 - of the same kind: a ``...Create`` permission with a POST, every other one with a PUT; but
   the permissions Open Dental logs for an add and an edit alike (a patient's allergy,
@@ -50,10 +52,13 @@ class _Write:
         return at is not None and same_kind and self.earliest <= at <= self.latest
 
 
-def _is_write_to(call: ApiCallRow, row: OdRow) -> bool:
-    succeeded = call.status is not None and 200 <= call.status < 300
-    is_write = call.method in (CREATE_METHOD, CHANGE_METHOD)
-    return succeeded and is_write and call.od_primary_key == row.primary_key
+def _is_write_to(story: IntentStory, call: ApiCallRow, row: OdRow) -> bool:
+    if call.method not in (CREATE_METHOD, CHANGE_METHOD):
+        return False
+    if call.status is None:  # no reply: it may have committed, on the row the intent recorded
+        intent = story.intent
+        return intent.od_table == row.table.value and intent.od_primary_key == row.primary_key
+    return 200 <= call.status < 300 and call.od_primary_key == row.primary_key
 
 
 def _write(story: IntentStory, call: ApiCallRow) -> _Write:
@@ -79,7 +84,7 @@ def _writes(row: OdRow, stories: Sequence[IntentStory]) -> list[_Write]:
         for story in stories
         if story.intent.office_id == row.office_id
         for call in story.api_calls
-        if _is_write_to(call, row)
+        if _is_write_to(story, call, row)
     ]
     return sorted(writes, key=lambda write: write.earliest)
 

@@ -6,9 +6,10 @@ not used for an earlier change of the row, are its candidate explanations; the l
 explains it:
 
 - LogSource API (23): the hub's own when the ledger pairs it with an API call of an intent (the
-  pairing rule of ``hub.trace.attribution``, reused as is), or with a write call of an intent
-  recorded for the row that got no reply (a commit whose reply was lost, found again by
-  reconciliation), or when its text names the hub's DevName at this office (the intent is then
+  pairing rule of ``hub.trace.attribution``, reused as is: a write call that got no reply takes
+  part, on the row its intent recorded), or with an attempt of an intent recorded for the row
+  that left no call in the ledger (its writer killed while the call was out), or when its text
+  names the hub's DevName at this office (the intent is then
   unknown: purged after the ledger's retention, or the hub's key used outside the hub); else
   ``other_api``, naming the DevName its text gives;
 - any other LogSource: a person (or Open Dental's own program) at the office,
@@ -71,12 +72,13 @@ def hub_causes(
     }
 
 
-def unreplied_cause(
+def lost_attempt_cause(
     row: OdRow, log: LogRow, stories: Sequence[IntentStory]
 ) -> tuple[str, int] | None:
-    """(vendor, intent id) of the intent recorded for the row whose write call got no reply (or
-    no key back) while Open Dental logged this row: the commit-then-drop case, which the trace's
-    pairing leaves out because the call did not succeed as far as the hub heard."""
+    """(vendor, intent id) of the intent recorded for the row that has an attempt with no call in
+    the ledger, when Open Dental logged this row between the intent's receipt and its next
+    recorded call: a writer killed while its call was out (the call's record never written),
+    whose write landed all the same. Only for a log row no recorded call pairs with."""
     if log.logged_at_epoch is None:
         return None
     at = datetime.fromtimestamp(log.logged_at_epoch, UTC)
@@ -84,11 +86,13 @@ def unreplied_cause(
         intent = story.intent
         if intent.office_id != row.office_id or intent.od_primary_key != row.primary_key:
             continue
-        for call in story.api_calls:
-            unanswered = call.status is None or call.od_primary_key is None
-            start = call.started_at - CLOCK_SKEW - LOG_RESOLUTION
-            end = call.started_at + timedelta(milliseconds=call.latency_ms) + CLOCK_SKEW
-            if unanswered and call.method in ("POST", "PUT") and start <= at <= end:
+        recorded = {call.attempt for call in story.api_calls}
+        for attempt in range(1, intent.attempts + 1):
+            if attempt in recorded:
+                continue
+            later = [call.started_at for call in story.api_calls if call.attempt > attempt]
+            end = min(later, default=intent.finished_at or intent.updated_at)
+            if intent.received_at - CLOCK_SKEW - LOG_RESOLUTION <= at <= end + CLOCK_SKEW:
                 return intent.vendor, intent.id
     return None
 
@@ -140,7 +144,7 @@ def _through(
     dev_name = dev_name_of(log.log_text)
     row = OdRow(office_id=base.office_id, table=base.table, primary_key=base.key)
     cause = hub_causes(row, logs, stories).get(number)
-    found = (cause.vendor, cause.intent_id) if cause else unreplied_cause(row, log, stories)
+    found = (cause.vendor, cause.intent_id) if cause else lost_attempt_cause(row, log, stories)
     if found is None and (dev_name is None or dev_name != own_dev_name):
         return replace(base, door=Door.OTHER_API, dev_name=dev_name, securitylog_num=number)
     vendor, intent_id = found if found else (None, None)

@@ -215,11 +215,27 @@ class OfficeWatcher:
         logs = await securitylogs_of(self.db, table.table, [seen.key for seen, _ in news])
         recorded = []
         for seen, before in news:
+            if await self._moved_on(table, seen, before, logs[seen.key]):
+                continue
             change = await self._attribute(table, seen, before, logs[seen.key], source)
             if await self.store.record(seen, change):
                 self.observer.watch_change(self.office_id, change.door.value)
                 recorded.append(change)
         return recorded
+
+    async def _moved_on(
+        self, table: WatchedTable, seen: SeenRow, before: RowState | None, logs: Sequence[LogRow]
+    ) -> bool:
+        """Whether the row changed again between its read and its log's: a log row later than
+        the row's stamp may be that next change's, which must not explain this one (it would
+        leave the next change with no log, unexplained). The row is read again by key: if its
+        stamp moved, it is left to the next read, which sees both changes as one, with their
+        logs."""
+        after = 0 if before is None or before.last_log is None else before.last_log
+        if not any(log.log_datetime > seen.stamp and log.securitylog_num > after for log in logs):
+            return False
+        row = await read_row(self.db, table, seen.key)
+        return row is not None and _stamp(row, table) != seen.stamp
 
     async def _attribute(
         self, table: WatchedTable, seen: SeenRow, before: RowState | None,

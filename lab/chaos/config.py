@@ -17,6 +17,7 @@ DEFAULT_FAULT_RATE = 0.05
 DEFAULT_DATABASES = 4  # office databases; offices share them through their customer keys
 DEFAULT_PUBLISH_RATE = 100.0  # intents per second, all vendors together
 DEFAULT_DRAIN_TIMEOUT_S = 600.0
+DEFAULT_ROGUE = 20  # direct database writes during the run (lab/chaos/rogue.py)
 # The writer's time limit of one API attempt. A writer waits it out before it reconciles an
 # attempt a killed writer left in doubt (that request might still land); the simulator here
 # answers in milliseconds, so 10 s keeps twenty kills from costing half an hour.
@@ -42,6 +43,7 @@ class ChaosConfig:
     publish_rate: float = DEFAULT_PUBLISH_RATE
     drain_timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S
     attempt_timeout_s: float = DEFAULT_ATTEMPT_TIMEOUT_S
+    rogue: int = DEFAULT_ROGUE
     keep: bool = False  # keep the broker node's files, the databases and the logs
 
     def __post_init__(self) -> None:
@@ -49,8 +51,8 @@ class ChaosConfig:
             raise ValueError("a chaos run needs at least 20 intents")
         if not 1 <= self.offices <= 999 or not 1 <= self.vendors <= 99:
             raise ValueError("1 to 999 offices and 1 to 99 vendors")
-        if self.kills < 0 or self.broker_restarts < 0:
-            raise ValueError("kills and broker restarts cannot be negative")
+        if self.kills < 0 or self.broker_restarts < 0 or self.rogue < 0:
+            raise ValueError("kills, broker restarts and rogue changes cannot be negative")
         for rate in (self.rate_commit_then_drop, self.rate_500):
             if not 0 <= rate <= 1:
                 raise ValueError("fault rates are shares of requests, 0 to 1")
@@ -74,4 +76,5 @@ class ChaosConfig:
             "publish_rate": self.publish_rate,
             "drain_timeout_s": self.drain_timeout_s,
             "attempt_timeout_s": self.attempt_timeout_s,
+            "rogue": self.rogue,
         }

@@ -1,6 +1,8 @@
 """What the ledger says about the run's intents, read with plain SELECTs on the run's own ledger
 database: each intent's status and reason, when and in which order each was finished, and how
-many intents stand in each status, and over which moments each sheet.fill made its calls."""
+many intents stand in each status, over which moments each sheet.fill made its calls, the write
+calls of applied intents, and the changes the watch attributed (the watch's tables live in the
+same hub database)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from datetime import UTC, datetime
 import aiomysql
 
 from hub.settings import MySqlSettings
+from hub.watch.model import Door
 from lab.chaos.config import ChaosError
+from lab.chaos.door_accounting import Seen, WriteCall
 
 VendorKey = tuple[str, str]  # (vendor, idempotency key)
 CONNECT_TIMEOUT_S = 10
@@ -117,3 +121,50 @@ async def status_counts(db: MySqlSettings) -> Counter[str]:
     except (ChaosError, aiomysql.MySQLError):
         return Counter()
     return Counter({str(row["status"]): int(str(row["n"])) for row in rows})
+
+
+async def write_calls(db: MySqlSettings) -> list[WriteCall]:
+    """Every POST and PUT of the applied intents."""
+    rows = await _select(
+        db,
+        "SELECT i.id, i.vendor, i.idempotency_key, i.office_id, i.od_table,"
+        " i.od_primary_key AS intent_key, c.method, c.path, c.status, c.od_primary_key AS call_key,"
+        " c.started_at FROM intents i JOIN api_calls c ON c.intent_id = i.id"
+        " WHERE i.status = 'applied' AND c.method IN ('POST', 'PUT')",
+    )
+    return [
+        WriteCall(
+            intent_id=int(str(row["id"])), vendor=str(row["vendor"]),
+            idempotency_key=str(row["idempotency_key"]), office_id=str(row["office_id"]),
+            intent_table=None if row["od_table"] is None else str(row["od_table"]),
+            intent_key=_int_or_none(row["intent_key"]), method=str(row["method"]),
+            path=str(row["path"]), status=_int_or_none(row["status"]),
+            key=_int_or_none(row["call_key"]), started_at=_utc(row["started_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def watch_changes(db: MySqlSettings) -> list[Seen]:
+    """Every change the watch recorded (ids and doors only)."""
+    rows = await _select(
+        db, "SELECT office_id, od_table, od_key, door, intent_id, stamp, changed_at"
+        " FROM watch_changes",
+    )
+    return [
+        Seen(office_id=str(row["office_id"]), table=str(row["od_table"]),
+             key=int(str(row["od_key"])), door=Door(str(row["door"])),
+             intent_id=_int_or_none(row["intent_id"]), stamp=_naive(row["stamp"]),
+             changed_at=_utc(row["changed_at"]))
+        for row in rows
+    ]
+
+
+def _utc(value: object) -> datetime:
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)
+
+
+def _naive(value: object) -> datetime:
+    assert isinstance(value, datetime)
+    return value

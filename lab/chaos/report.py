@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lab.chaos.accounting import Accounting, Ended
+from lab.chaos.door_accounting import DoorAccounting
 
 LISTED_MAX = 50  # intents listed by name per kind of problem
 
@@ -35,6 +36,7 @@ class ChaosReport:
     elapsed_s: float
     accounting: Accounting
     chaos: Chaos
+    doors: DoorAccounting | None = None  # the watch's account of every change (not --outage)
 
     @property
     def lost(self) -> int:
@@ -47,8 +49,12 @@ class ChaosReport:
     @property
     def ok(self) -> bool:
         """Nothing lost, nothing doubled (no sheet field missing or set twice), every refusal
-        in the dead-letter queue with its reason, every intent ended as planned."""
+        in the dead-letter queue with its reason, every intent ended as planned; and, when the
+        run watched, every hub change attributed to its intent, none of the hub's rows given
+        another door, every rogue change flagged."""
         a = self.accounting
+        if self.doors is not None and not self.doors.ok:
+            return False
         return (self.lost == 0 and a.duplicates.total == 0 and self.dead_lettered_ok
                 and a.sheets.fields_missing == 0 and a.sheets.fields_set_twice == 0
                 and not a.unexpected)
@@ -105,6 +111,30 @@ def report_dict(report: ChaosReport) -> dict[str, object]:
         "writer_own_exits": list(chaos.writer_own_exits),
         "faults_injected": dict(chaos.faults_injected),
         "drained": chaos.drained,
+        **({} if report.doors is None else doors_dict(report.doors)),
+    }
+
+
+def doors_dict(doors: DoorAccounting) -> dict[str, object]:
+    return {
+        "hub_changes": doors.hub_changes,
+        "hub_changes_attributed": doors.hub_attributed,
+        "hub_changes_collapsed": doors.hub_collapsed,
+        "hub_changes_intent_unknown": len(doors.hub_intent_unknown),
+        "hub_changes_intent_unknown_list": [
+            m.named() for m in doors.hub_intent_unknown[:LISTED_MAX]
+        ],
+        "hub_changes_other_intent": [m.named() for m in doors.hub_other_intent[:LISTED_MAX]],
+        "hub_changes_unexplained": doors.hub_unexplained,
+        "hub_changes_unexplained_by_door": dict(doors.unexplained_doors),
+        "hub_changes_missed": [m.named() for m in doors.misses[:LISTED_MAX]],
+        "rogue_injected": doors.rogue_injected,
+        "rogue_flagged": doors.rogue_flagged,
+        "rogue_missed": [
+            {"office": c.office_id, "table": c.table, "key": c.key, "act": c.act,
+             "at": c.at.isoformat()} for c in doors.rogue_missed[:LISTED_MAX]
+        ],
+        "watch_scans": doors.scans,
     }
 
 

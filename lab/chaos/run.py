@@ -1,6 +1,7 @@
-"""One chaos run: bring up the world, publish the plan while the writer is killed and the broker
-restarted, wait for the writer to drain, and account for every intent from the ledger, the
-dead-letter queue and Open Dental's tables."""
+"""One chaos run: bring up the world and a watch over its offices, publish the plan while the
+writer is killed, the broker restarted and a rogue writes the offices' databases directly, wait
+for the writer to drain, and account for every intent from the ledger, the dead-letter queue and
+Open Dental's tables, and for every change's door from the watch's attributions."""
 
 from __future__ import annotations
 
@@ -12,15 +13,24 @@ from lab.chaos.accounting import Accounting, account
 from lab.chaos.agent import Agent, Schedule
 from lab.chaos.config import ChaosConfig
 from lab.chaos.dead_letters import read_dead_letters
+from lab.chaos.door_accounting import DoorAccounting, account_doors, hub_writes
 from lab.chaos.drain import wait_drained
 from lab.chaos.effects import Effects, duplicates, sheet_fills
-from lab.chaos.ledger_rows import kills_inside, ledger_entries, sheet_fill_spans
+from lab.chaos.ledger_rows import (
+    kills_inside,
+    ledger_entries,
+    sheet_fill_spans,
+    watch_changes,
+    write_calls,
+)
 from lab.chaos.od_rows import run_rows
 from lab.chaos.plan import Planned, plan
 from lab.chaos.progress import Progress, RunState, follow_ledger
 from lab.chaos.publishing import ChaosVendor, Pacer, Sent, publish_all
 from lab.chaos.report import Chaos, ChaosReport
+from lab.chaos.rogue import TAIL_S, Rogue, rogue_plan
 from lab.chaos.stack import Stack, running_stack
+from lab.chaos.watching import RunWatch, watching
 from lab.chaos.world import World
 
 DEAD_LETTERS_PER_INTENT = 3  # a dead letter may be doubled by a crash; room to spare
@@ -93,6 +103,41 @@ async def account_run(stack: Stack, sent: Sequence[Sent]) -> Accounting:
                    sheet_fills(rows, fills, effects))
 
 
+async def watched_chaos_phase(
+    config: ChaosConfig, stack: Stack, streams: list[list[Planned]], state: RunState,
+    progress: Progress, watch: RunWatch,
+) -> tuple[list[Sent], bool, Rogue]:
+    """The chaos phase while the watch scans and the rogue writes directly; the rogue's last
+    change and the watch's scan after the drain done when it returns."""
+    steps = rogue_plan(config.rogue, config.seed, config.intents / config.publish_rate + TAIL_S)
+    rogue = Rogue(stack.world, stack.settings.ledger_db, watch.scans, steps)
+    stop = asyncio.Event()
+    scanning = asyncio.create_task(watch.scan_until(stop))
+    rogue_acts = asyncio.create_task(rogue.run())
+    try:
+        sent, drained = await chaos_phase(config, stack, streams, state, progress)
+        await rogue_acts
+    finally:
+        stop.set()
+        rogue_acts.cancel()
+        # Both end before the watch closes, whatever failed: the rogue's error is raised above.
+        await asyncio.gather(rogue_acts, scanning, return_exceptions=True)
+    if (error := scanning.exception()) is not None:
+        raise error
+    await watch.scan()
+    progress(f"watch: {watch.scans.count} scans; rogue: {len(rogue.changes)} direct writes")
+    return sent, drained, rogue
+
+
+async def account_doors_of_run(stack: Stack, watch: RunWatch, rogue: Rogue) -> DoorAccounting:
+    """Every hub change and every rogue change against the watch's attributions."""
+    calls = await write_calls(stack.settings.ledger_db)
+    seen = await watch_changes(stack.settings.ledger_db)
+    writes = hub_writes(calls, watch.scanned_tables())
+    return account_doors(writes, seen, rogue.changes, stack.world.database_of,
+                         scans=watch.scans.count)
+
+
 async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -102,11 +147,15 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
     async with running_stack(config, world, progress) as stack:
         streams = plan(world, config.intents, config.seed)
         state = RunState(planned=sum(len(s) for s in streams), started_at=started)
-        sent, drained = await chaos_phase(config, stack, streams, state, progress)
-        await stack.writer.stop()
-        faults = await stack.simulator.injected()
-        progress("accounting from the ledger, hub.dead and Open Dental's tables")
-        accounting = await account_run(stack, sent)
+        async with watching(stack) as watch:
+            sent, drained, rogue = await watched_chaos_phase(
+                config, stack, streams, state, progress, watch
+            )
+            await stack.writer.stop()
+            faults = await stack.simulator.injected()
+            progress("accounting from the ledger, hub.dead, Open Dental's tables and the watch")
+            accounting = await account_run(stack, sent)
+            doors = await account_doors_of_run(stack, watch, rogue)
         spans = await sheet_fill_spans(stack.settings.ledger_db)
         chaos = Chaos(
             writer_kills=stack.writer.kills, writer_starts=stack.writer.starts,
@@ -115,4 +164,5 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
             kills_inside_sheet_fill=kills_inside(stack.writer.kill_times, spans),
         )
     return ChaosReport(run_id=world.run_id, options=config.options(),
-                       elapsed_s=loop.time() - started, accounting=accounting, chaos=chaos)
+                       elapsed_s=loop.time() - started, accounting=accounting, chaos=chaos,
+                       doors=doors)

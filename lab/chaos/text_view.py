@@ -1,5 +1,6 @@
-"""``hub chaos`` for people: the accounting as a table, then the chaos done, then anything wrong,
-named by vendor, idempotency key and contract."""
+"""``hub chaos`` for people: the accounting as a table, then the doors the watch gave the run's
+changes, then the chaos done, then anything wrong, named by vendor, idempotency key and contract
+(a change by table and key)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ def _table(figures: Mapping[str, object]) -> list[str]:
     return align(rows)
 
 
+def _doors(figures: Mapping[str, object]) -> list[str]:
+    if "hub_changes" not in figures:
+        return []
+    return [
+        f"watch ({figures['watch_scans']} scans): {figures['hub_changes_attributed']} of "
+        f"{figures['hub_changes']} hub changes attributed to their intent "
+        f"({figures['hub_changes_collapsed']} through a later intent on the row in the same "
+        f"scan), {figures['hub_changes_intent_unknown']} to the hub before the ledger knew "
+        f"the intent's row; {figures['hub_changes_unexplained']} changes of the hub's rows "
+        f"given another door ({_by(figures['hub_changes_unexplained_by_door'])})",
+        f"rogue: {figures['rogue_flagged']} of {figures['rogue_injected']} direct writes "
+        f"flagged unexplained",
+    ]
+
+
 def _chaos(figures: Mapping[str, object]) -> list[str]:
     own_exits = len(_list(figures, "writer_own_exits"))
     return [
@@ -61,6 +77,14 @@ def _problems(figures: Mapping[str, object]) -> list[str]:
         if listed:
             lines.append(f"{title}:")
             lines += [f"  {item}" for item in listed]
+    for title, name in (("Hub changes not attributed", "hub_changes_missed"),
+                        ("Hub changes with the intent unknown", "hub_changes_intent_unknown_list"),
+                        ("Hub changes named after an earlier intent", "hub_changes_other_intent"),
+                        ("Rogue changes not flagged", "rogue_missed")):
+        listed = _list(figures, name) if name in figures else []
+        if listed:
+            lines.append(f"{title}:")
+            lines += [f"  {item}" for item in listed]
     if figures["unexpected_ends"]:
         lines.append(f"Not as planned: {_by(figures['unexpected_ends'])}")
     return lines
@@ -71,6 +95,6 @@ def report_text(report: ChaosReport) -> str:
     verdict = "ok" if report.ok else "FAILED"
     return "\n".join([
         f"hub chaos, run {report.run_id}: {verdict}", "",
-        *_table(figures), "", *_chaos(figures), *(["", *_problems(figures)]
+        *_table(figures), "", *_doors(figures), *_chaos(figures), *(["", *_problems(figures)]
                                                    if _problems(figures) else []),
     ])

@@ -59,11 +59,14 @@ AttemptS = Annotated[float | None, typer.Option(
     "--attempt-timeout-s", min=0.1, show_default=False,
     help=f"The writer's time limit of one API attempt (default "
     f"{c.DEFAULT_ATTEMPT_TIMEOUT_S:g}; --outage: {oc.DEFAULT_ATTEMPT_TIMEOUT_S:g}).")]
+Rogue = Annotated[int, typer.Option(
+    min=0, help="Direct database writes a rogue makes during the run; each must be flagged.")]
 Keep = Annotated[bool, typer.Option(help="Keep the node's files, logs and databases.")]
 CHAOS_DEFAULTS = {
     "--intents": c.DEFAULT_INTENTS, "--offices": c.DEFAULT_OFFICES, "--kills": c.DEFAULT_KILLS,
     "--broker-restarts": c.DEFAULT_BROKER_RESTARTS,
     "--commit-then-drop-rate": c.DEFAULT_FAULT_RATE, "--rate-500": c.DEFAULT_FAULT_RATE,
+    "--rogue": c.DEFAULT_ROGUE,
 }
 
 
@@ -108,6 +111,7 @@ def register(app: typer.Typer) -> None:
         publish_rate: PublishRate = None,
         drain_timeout_s: DrainS = None,
         attempt_timeout_s: AttemptS = None,
+        rogue: Rogue = c.DEFAULT_ROGUE,
         keep: Keep = False,
         consumer_timeout_s: ConsumerTimeoutS = oc.DEFAULT_CONSUMER_TIMEOUT_S,
         outage_timeouts: OutageTimeouts = oc.DEFAULT_OUTAGE_TIMEOUTS,
@@ -128,6 +132,7 @@ def register(app: typer.Typer) -> None:
             "--intents": intents, "--offices": offices, "--kills": kills,
             "--broker-restarts": broker_restarts,
             "--commit-then-drop-rate": commit_then_drop_rate, "--rate-500": rate_500,
+            "--rogue": rogue,
         }
         given_outage = {
             "--consumer-timeout-s": consumer_timeout_s, "--outage-timeouts": outage_timeouts,
@@ -169,6 +174,7 @@ def _chaos_mode(both: _Both, given: Mapping[str, float]) -> int:
         publish_rate=both.publish_rate or c.DEFAULT_PUBLISH_RATE,
         drain_timeout_s=both.drain_timeout_s or c.DEFAULT_DRAIN_TIMEOUT_S,
         attempt_timeout_s=both.attempt_timeout_s or c.DEFAULT_ATTEMPT_TIMEOUT_S, keep=both.keep,
+        rogue=int(given["--rogue"]),
     )
     render = report_json if both.as_json else report_text
     return asyncio.run(_run(lambda: run_chaos(config, _progress), render))

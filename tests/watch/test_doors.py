@@ -10,7 +10,10 @@ from prometheus_client import CollectorRegistry
 from contracts import OutcomeStatus
 from hub.ledger import ApiCallRecord, Finish, Fresh, MySqlLedger
 from hub.opendental import Created, OpenDentalClient, Updated
+from hub.opendental.reconcile_queries import OdTable
 from hub.watch import Attribution, Door, Watch
+from hub.watch.model import Source
+from hub.watch.tables import WATCHED, read_row
 from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER
 from tests.trace.conftest import OTHER_DEVELOPER
 from tests.trace.writer_steps import LedgerWriter, Sent
@@ -203,6 +206,31 @@ async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) 
     # Then the front desk's log explains its own change only: the write is unexplained
     assert person.door is Door.OPEN_DENTAL_USER
     assert (rogue.door, rogue.securitylog_num) == (Door.UNEXPLAINED, None)
+
+
+async def test_a_change_landing_between_a_rows_read_and_its_logs_read_is_not_taken_for_it(
+    watch: Watch, office: Office
+) -> None:
+    # Given a patient the watch has seen, then changed by another developer
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    first, second = [await office_time(office.database, offset) for offset in (-60, -59)]
+    await other_api(office.database, pat_num, "WkPhone", "555-0101", first)
+    watcher = watch.watchers[OFFICE]
+    table = WATCHED[OdTable.PATIENT]
+    row = await read_row(watcher.db, table, pat_num)
+    assert row is not None
+    # And a second change, with its log, landing after a scan read the row but before it read
+    # the row's logs (the scan's page is recorded here by hand, as the scan would)
+    await other_api(office.database, pat_num, "HmPhone", "555-0102", second)
+    early = await watcher._record(table, [row], Source.SCAN)
+    # When the watch scans again
+    changes = _of(await _scan(watch), pat_num)
+    # Then the stale read was left alone, and the next saw both changes as one, explained
+    assert early == []
+    assert [(c.door, set(c.columns)) for c in changes] == [
+        (Door.OTHER_API, {"WkPhone", "HmPhone"})
+    ]
 
 
 async def test_the_simulators_three_other_doors_are_told_apart(

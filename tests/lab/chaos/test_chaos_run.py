@@ -1,7 +1,8 @@
 """A short chaos run, end to end: its own RabbitMQ node, throwaway databases, the simulator and
 the writer as processes, faults injected, the writer killed twice; the accounting must find
-nothing lost, nothing doubled and every refusal in the dead-letter queue. (The full run, with a
-broker restart, is ``hub chaos``: a command, not a test.)"""
+nothing lost, nothing doubled and every refusal in the dead-letter queue; and the watch over the
+run's offices must attribute every hub change to its intent and flag every rogue direct write.
+(The full run, with a broker restart, is ``hub chaos``: a command, not a test.)"""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ async def test_a_short_chaos_run_loses_nothing_and_applies_nothing_twice() -> No
     config = ChaosConfig(
         settings=HubSettings(), intents=200, offices=3, vendors=2, kills=2, broker_restarts=0,
         rate_commit_then_drop=0.05, rate_500=0.05, seed=5, databases=2, publish_rate=400.0,
-        drain_timeout_s=120.0, attempt_timeout_s=2.0,
+        drain_timeout_s=120.0, attempt_timeout_s=2.0, rogue=9,
     )
     lines: list[str] = []
     # When the run is made
@@ -38,4 +39,13 @@ async def test_a_short_chaos_run_loses_nothing_and_applies_nothing_twice() -> No
     assert (figures["writer_kills"], figures["broker_restarts"]) == (2, 0)
     assert report.chaos.faults_injected["commit_then_drop"] > 0
     assert report.chaos.faults_injected["http_500"] > 0
+    # And every change the hub made is attributed to the hub (its intent is reported), none of
+    # its rows given another door, and all nine of the rogue's direct writes are flagged
+    hub = [figures[name] for name in ("hub_changes", "hub_changes_attributed",
+                                       "hub_changes_intent_unknown")]
+    assert all(isinstance(n, int) for n in hub) and hub[0] > 100
+    assert (figures["hub_changes_unexplained"], figures["hub_changes_missed"]) == (0, [])
+    other = figures["hub_changes_other_intent"]
+    assert isinstance(other, list) and hub[0] == hub[1] + hub[2] + len(other)
+    assert (figures["rogue_injected"], figures["rogue_flagged"]) == (9, 9), figures["rogue_missed"]
     assert report.ok
