@@ -321,6 +321,11 @@ class WatchSettings(BaseModel):
     retention_days: float = Field(default=30.0, gt=0)
     """How many days attributed changes (and each row's digests) stay in the hub database;
     the watch deletes older ones as it goes."""
+    commit_lag_s: float = Field(default=10.0, ge=0)
+    """Seconds a scan that caught up reads again before the latest change stamp it saw: a row is
+    stamped when its UPDATE runs but seen only once its transaction commits, so a slow commit
+    can land behind a cursor that went past its stamp. Rows unchanged since they were read are
+    skipped; only their reading is repeated."""
     log_window_s: float = Field(default=2.0, ge=0)
     """A securitylog row explains a change when it is about the same row and was logged within
     this many seconds of the row's new DateTStamp (both the office server's clock)."""

@@ -8,10 +8,11 @@ one row an Open Dental event named. ``run`` repeats scans at the office's interv
 doubles while its database is slow (a query over ``slow_query_s``) up to ``max_interval_s`` and
 comes back after a quick scan.
 
-Cursors: a scan that caught up saves (last stamp, key 0), so that the next one reads that last
-second again and finds rows of the same second stamped after it read them (DateTStamp keeps
-whole seconds); those it has already seen are skipped by their stamp. A scan that stopped on a
-full page saves (stamp, key) to go on exactly where it stopped.
+Cursors: a scan that caught up saves (last stamp less ``commit_lag_s``, key 0), so that the next
+one reads that span again and finds rows stamped in it that were not yet committed when it read
+them (a row is stamped when its UPDATE runs, and DateTStamp keeps whole seconds); rows it has
+already seen unchanged are skipped. A scan that stopped on a full page saves (stamp, key) to go
+on exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -180,9 +181,11 @@ class OfficeWatcher:
             changes += await self._record(table, rows, Source.SCAN)
             last = rows[-1]
             full = len(rows) == self.settings.batch
-            cursor = Cursor(
-                stamp=_stamp(last, table), last_key=_key(last, table) if full else 0
-            )
+            if full:  # go on exactly where this page stopped
+                cursor = Cursor(stamp=_stamp(last, table), last_key=_key(last, table))
+            else:  # caught up: the next scan reads the commit lag again (settings.commit_lag_s)
+                lag = timedelta(seconds=self.settings.commit_lag_s)
+                cursor = Cursor(stamp=_stamp(last, table) - lag, last_key=0)
             await self.store.save_cursor(self.office_id, table.table, cursor)
             if not full:
                 break

@@ -88,6 +88,19 @@ async def test_the_cursor_pages_and_resumes_after_a_restart(
     assert [c.key for c in again] == [keys[-1] + 1]
 
 
+async def test_a_row_committed_after_a_scan_went_past_its_stamp_is_still_found(
+    watch: Watch, office: Office
+) -> None:
+    # Given a scan that saw a patient changed 10 s ago
+    first = await new_patient(office.database, await office_time(office.database, -10))
+    assert [c.key for c in (await watch.watchers[OFFICE].scan_once()).changes] == [first]
+    # When a row stamped 3 s before it appears only now (its transaction committed late: the
+    # stamp is the UPDATE's moment, the row visible at the commit)
+    late = await new_patient(office.database, await office_time(office.database, -13))
+    # Then the next scan finds it, and does not report the row it saw again
+    assert [c.key for c in (await watch.watchers[OFFICE].scan_once()).changes] == [late]
+
+
 async def test_old_changes_are_purged_after_the_retention(watch: Watch, office: Office) -> None:
     # Given a change recorded now
     await new_patient(office.database, await office_time(office.database, -100))
