@@ -326,7 +326,7 @@ class WatchSettings(BaseModel):
     stamped when its UPDATE runs but seen only once its transaction commits, so a slow commit
     can land behind a cursor that went past its stamp. Rows unchanged since they were read are
     skipped; only their reading is repeated."""
-    log_window_s: float = Field(default=2.0, ge=0)
+    log_window_s: float = Field(default=5.0, ge=0)
     """A securitylog row explains a change when it is about the same row and was logged within
     this many seconds of the row's new DateTStamp (both the office server's clock)."""
     events_host: str = "127.0.0.1"

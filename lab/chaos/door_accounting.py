@@ -151,6 +151,7 @@ class DoorAccounting:
     hub_other_intent: tuple[Miss, ...]  # door hub, naming an earlier intent of the row
     hub_unexplained: int  # attributions of hub-written rows with another door
     unexplained_doors: dict[str, int]  # those, by door
+    unexplained_seen: tuple[Seen, ...] = ()  # those, each
     misses: tuple[Miss, ...]  # hub changes not attributed to the hub at all
     rogue_injected: int
     rogue_flagged: int
@@ -213,7 +214,7 @@ def account_doors(
     return DoorAccounting(
         hub_changes=sum(len(w) for w in writers.values()), hub_attributed=attributed,
         hub_collapsed=collapsed, hub_intent_unknown=tuple(unknown), hub_other_intent=tuple(other),
-        hub_unexplained=len(others), unexplained_doors=doors,
+        hub_unexplained=len(others), unexplained_doors=doors, unexplained_seen=tuple(others),
         misses=tuple(misses), rogue_injected=len(rogue), rogue_flagged=len(rogue) - len(missed),
         rogue_missed=missed, scans=scans,
     )

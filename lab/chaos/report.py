@@ -127,6 +127,10 @@ def doors_dict(doors: DoorAccounting) -> dict[str, object]:
         "hub_changes_other_intent": [m.named() for m in doors.hub_other_intent[:LISTED_MAX]],
         "hub_changes_unexplained": doors.hub_unexplained,
         "hub_changes_unexplained_by_door": dict(doors.unexplained_doors),
+        "hub_changes_unexplained_list": [
+            {"table": s.table, "key": s.key, "door": s.door.value, "stamp": s.stamp.isoformat()}
+            for s in doors.unexplained_seen[:LISTED_MAX]
+        ],
         "hub_changes_missed": [m.named() for m in doors.misses[:LISTED_MAX]],
         "rogue_injected": doors.rogue_injected,
         "rogue_flagged": doors.rogue_flagged,
