@@ -8,11 +8,11 @@ one row an Open Dental event named. ``run`` repeats scans at the office's interv
 doubles while its database is slow (a query over ``slow_query_s``) up to ``max_interval_s`` and
 comes back after a quick scan.
 
-Cursors: a scan that caught up saves (last stamp less ``commit_lag_s``, key 0), so that the next
-one reads that span again and finds rows stamped in it that were not yet committed when it read
-them (a row is stamped when its UPDATE runs, and DateTStamp keeps whole seconds); rows it has
-already seen unchanged are skipped. A scan that stopped on a full page saves (stamp, key) to go
-on exactly where it stopped.
+Cursors: a scan that caught up saves (last stamp less ``commit_lag_s``, key 0), never before the
+cursor it started from, so that the next one reads that span again and finds rows stamped in it
+that were not yet committed when it read them (a row is stamped when its UPDATE runs, and
+DateTStamp keeps whole seconds); rows it has already seen unchanged are skipped. A scan that
+stopped on a full page saves (stamp, key) to go on exactly where it stopped.
 """
 
 from __future__ import annotations
@@ -173,6 +173,7 @@ class OfficeWatcher:
         if cursor is None:  # the first scan starts now: rows changed before are not its news
             cursor = Cursor(stamp=await office_now(self.db), last_key=0)
             await self.store.save_cursor(self.office_id, table.table, cursor)
+        start = cursor.stamp  # no rewind goes before it: what came before is not news
         changes: list[Attribution] = []
         for _ in range(self.settings.max_pages):
             rows = await self._page(table, cursor)
@@ -185,7 +186,7 @@ class OfficeWatcher:
                 cursor = Cursor(stamp=_stamp(last, table), last_key=_key(last, table))
             else:  # caught up: the next scan reads the commit lag again (settings.commit_lag_s)
                 lag = timedelta(seconds=self.settings.commit_lag_s)
-                cursor = Cursor(stamp=_stamp(last, table) - lag, last_key=0)
+                cursor = Cursor(stamp=max(_stamp(last, table) - lag, start), last_key=0)
             await self.store.save_cursor(self.office_id, table.table, cursor)
             if not full:
                 break
