@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ import httpx
 import typer
 
 from hub.errors import HubError
+from hub.registry import Office
 from hub.registry.loader import load_hub_registry
 from hub.settings import HubSettings
 
@@ -117,18 +119,27 @@ async def open_door(
         if len(registry.offices) != 1:
             raise HubError("--office is required: the registry has several offices")
         office_id = next(iter(registry.offices))
-    office = registry.office(office_id)
-    root = office.api_url.rstrip("/").removesuffix(API_SUFFIX)
-    body = {"customer_key": office.customer_key.get_secret_value(), "table": table.value,
-            "key": key, "set": values, "delete": delete}
     async with httpx.AsyncClient(timeout=DOOR_TIMEOUT_S) as client:
-        try:
-            reply = await client.post(f"{root}/admin/doors/{door.value}", json=body)
-        except httpx.HTTPError as exc:
-            raise HubError(f"office {office_id}: no simulator answered "
-                           f"({type(exc).__name__})") from exc
+        return await door_request(client, registry.office(office_id), door.value, table.value,
+                                  key, values, delete=delete)
+
+
+async def door_request(
+    client: httpx.AsyncClient, office: Office, door: str, table: str, key: int,
+    values: Mapping[str, str], *, delete: bool = False,
+) -> dict[str, object]:
+    """POST the change to the simulator's ``/admin/doors/<door>`` for ``office``; its reply.
+    Raises HubError naming the office, or the simulator's refusal."""
+    root = office.api_url.rstrip("/").removesuffix(API_SUFFIX)
+    body = {"customer_key": office.customer_key.get_secret_value(), "table": table,
+            "key": key, "set": dict(values), "delete": delete}
+    try:
+        reply = await client.post(f"{root}/admin/doors/{door}", json=body)
+    except httpx.HTTPError as exc:
+        raise HubError(f"office {office.id}: no simulator answered "
+                       f"({type(exc).__name__})") from exc
     if reply.status_code != 200:
-        raise HubError(f"office {office_id}: the simulator refused ({reply.status_code}):"
+        raise HubError(f"office {office.id}: the simulator refused ({reply.status_code}):"
                        f" {reply.text}")
     result: dict[str, object] = reply.json()
     return result

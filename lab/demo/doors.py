@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from contracts import ChangeDoor, ChangeEvent
+from hub.cli.sim_cmd import door_request
 from hub.errors import HubError
 from hub.ledger import LedgerTrace
 from hub.registry import Office
@@ -30,7 +31,6 @@ from lab.demo.people import Run
 from lab.demo.script import Found
 
 DOOR_TIMEOUT_S = 30.0
-API_SUFFIX = "/api/v1"
 # What the other developer sets: a column outside SecurityHash, so the hash stays right.
 OTHER_API_COLUMN = "Preferred"
 # What the direct writer sets: a hashed column (odsim/security_hash.py), leaving the hash stale.
@@ -158,19 +158,10 @@ async def _door(
     client: httpx.AsyncClient, office: Office, door: str, table: str, key: int,
     values: Mapping[str, str],
 ) -> dict[str, object]:
-    root = office.api_url.rstrip("/").removesuffix(API_SUFFIX)
-    body = {"customer_key": office.customer_key.get_secret_value(), "table": table, "key": key,
-            "set": dict(values)}
     try:
-        reply = await client.post(f"{root}/admin/doors/{door}", json=body)
-    except httpx.HTTPError as exc:
-        raise DemoError(f"the simulator's {door} door did not answer "
-                        f"({type(exc).__name__})") from exc
-    if reply.status_code != 200:
-        raise DemoError(f"the simulator's {door} door refused {table} {key} "
-                        f"({reply.status_code})")
-    result: dict[str, object] = reply.json()
-    return result
+        return await door_request(client, office, door, table, key, values)
+    except HubError as exc:
+        raise DemoError(f"the simulator's {door} door: {exc}") from exc
 
 
 async def open_doors(
