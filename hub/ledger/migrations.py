@@ -513,6 +513,22 @@ ALTER TABLE intents
     ADD KEY ix_intents_correlation (correlation_id)
 """
 
+# Several writers (hub/control/ownership.py): each writer's heartbeat, by the database's clock, so
+# that every writer sees the same live writers and computes the same owner of each office; and,
+# per lane row, whether that writer serves the office (``hub status``).
+_WRITERS = f"""
+CREATE TABLE writers (
+    writer_id VARCHAR(128) {EXACT} NOT NULL PRIMARY KEY,
+    started_at DATETIME(6) NOT NULL,
+    beat_at DATETIME(6) NOT NULL,
+    KEY ix_writers_beat (beat_at)
+) {TABLE_OPTIONS}
+"""
+
+_LANE_SERVING = """
+ALTER TABLE lane_status ADD COLUMN serving BOOLEAN NOT NULL DEFAULT FALSE AFTER in_flight
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -545,4 +561,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
     Migration(version=18, name="console_search", statements=(_CONSOLE_SEARCH,)),
+    Migration(version=19, name="writers", statements=(_WRITERS, _LANE_SERVING)),
 )

@@ -29,6 +29,8 @@ hub_parked_deliveries                  gauge      office
 hub_queue_depth                        gauge      office
 hub_dead_letter_depth                  gauge      (none)
 hub_intents_in_flight                  gauge      office
+hub_offices_owned                      gauge      (none)
+hub_office_handovers_total             counter    direction
 hub_broker_connection_closes_total     counter    reply
 hub_broker_reconnects_total            counter    (none)
 hub_broker_channel_closes_total        counter    channel, office, reply
@@ -65,6 +67,8 @@ Label values:
   (``POST /patients``, ``PUT /appointments/{id}/Confirm`` …; ``OD_OPERATIONS``), else ``other``.
 - ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
 - ``state``: ``running``, ``backing_off``, ``paused``.
+- ``direction``: ``taken`` (the writer began serving the office), ``given`` (it let the office
+  go to another writer).
 - ``cause``: ``auth``, ``open_dental_down``, ``reconcile_unavailable``, ``hub``, ``operator``,
   ``other`` (``PauseCause``).
 - ``wrapper``: which report failed, a constant name in the code (``log``, ``measure``,
@@ -270,6 +274,15 @@ class HubMetrics:
 
     def in_flight(self, office: str, delta: int) -> None:
         self._m.state.in_flight.labels(self._bounds.office(office)).inc(delta)
+
+    def offices_owned(self, count: int) -> None:
+        """How many offices this writer serves, as its last view of the live writers shares
+        them out."""
+        self._m.state.offices_owned.set(count)
+
+    def handover(self, taken: bool) -> None:
+        """The writer began serving an office (``taken``) or let one go to another writer."""
+        self._m.state.handovers.labels("taken" if taken else "given").inc()
 
     # The broker ---------------------------------------------------------------------------------
 
