@@ -31,6 +31,7 @@ async def gather(settings: HubSettings) -> HubStatus:
     custody = await _custody(settings, problems)
     depths = await _depths(settings, problems)
     stale_after_s = settings.control.stale_after_s
+    gone = {w.writer_id for w in writers if w.beat_s_ago > settings.control.writer_stale_s}
     offices = sorted(
         {row.office for row in lanes}
         | set(pauses.offices)
@@ -40,7 +41,7 @@ async def gather(settings: HubSettings) -> HubStatus:
     lines = [
         replace(line, parked=custody.parked_of(office), hold=custody.holds.get(office))
         for office in offices
-        for line in _lines(office, lanes, pauses, depths, stale_after_s)
+        for line in _lines(office, lanes, pauses, depths, stale_after_s, gone)
     ]
     dead = depths.get(names.DEAD_LETTER_QUEUE)
     return HubStatus(
@@ -59,7 +60,10 @@ def _lines(
     pauses: Pauses,
     depths: Mapping[str, QueueDepth],
     stale_after_s: float,
+    gone: set[str],
 ) -> list[LaneLine]:
+    """The office's line for each writer that reports its lane; a row not refreshed for
+    ``stale_after_s``, or of a writer whose beat is stale, is ``stale``."""
     queue = depths.get(names.office_queue(office))
     depth = None if queue is None else queue.messages_ready
     pause = pauses.offices.get(office)
@@ -76,7 +80,8 @@ def _lines(
     return [
         LaneLine(
             office=office,
-            state=row.state if row.age_s <= stale_after_s else f"{STALE} ({row.state})",
+            state=_stale(row.state) if row.age_s > stale_after_s or row.writer_id in gone
+            else row.state,
             queue_depth=depth,
             in_flight=row.in_flight,
             writer_id=row.writer_id,
@@ -107,6 +112,10 @@ async def _from_database(
         return [], Pauses(), []
     finally:
         await store.close()
+
+
+def _stale(state: str) -> str:
+    return f"{STALE} ({state})"
 
 
 def _writers(
