@@ -213,12 +213,12 @@ class ControlSettings(BaseModel):
     """Seconds after which a lane row nobody rewrote shows in ``hub status`` as ``stale``, and
     an office hold nobody renewed belongs to a writer gone: another writer adopts it, with what
     it parked. Keep it well above ``HUB_CONTROL__STATUS_HEARTBEAT_S``."""
-    writer_stale_s: float = Field(default=15.0, gt=0)
-    """Each writer beats in the hub database every ``HUB_CONTROL__STATUS_HEARTBEAT_S``; one
-    whose beat is older than this many seconds is gone, and the live writers share its offices
-    out among themselves. A writer killed leaves its offices unserved this long (plus a poll);
-    one stopped cleanly hands them over within a poll. Keep it at two heartbeats or more, or a
-    busy database moves offices back and forth."""
+    writer_stale_s: float = Field(default=5.0, gt=0)
+    """Each writer beats in the hub database on every ``HUB_CONTROL__PAUSE_POLL_S``; one whose
+    beat is older than this many seconds is gone, and the live writers share its offices out
+    among themselves. A writer killed leaves its offices unserved this long (plus a poll); one
+    stopped cleanly hands them over within a poll. At least three polls, or a slow hub database
+    would move offices back and forth."""
     depth_poll_s: float = Field(default=5.0, gt=0)
     """How often, in seconds, the writer reads its office queues' depths from RabbitMQ's
     management API (``hub_queue_depth``)."""
@@ -229,6 +229,15 @@ class ControlSettings(BaseModel):
     outbox_poll_s: float = Field(default=5.0, gt=0)
     """How often, in seconds, each writer's relay tries again the outcome events the broker
     would not take (waiting in the hub database's outbox), oldest first per vendor."""
+
+    @model_validator(mode="after")
+    def _beats_fit(self) -> ControlSettings:
+        if self.writer_stale_s < 3 * self.pause_poll_s:
+            raise ValueError(
+                f"writer_stale_s ({self.writer_stale_s:g}) must be at least three polls "
+                f"(pause_poll_s {self.pause_poll_s:g}): a writer beats once a poll"
+            )
+        return self
 
 
 class HealthSettings(BaseModel):

@@ -1,6 +1,6 @@
 """The writer's operations services, for the life of the writer: the watcher of pauses, holds and
-live writers, this writer's heartbeat (the renewal of its holds, hub/custody, with it), the lane
-board and its reporter (``hub status``),
+live writers (this writer beats with each read), the renewal of this writer's holds
+(hub/custody), the lane board and its reporter (``hub status``),
 and the queue depth poller (metrics). One context, entered by the composition root; each office's
 lane decides from the watcher's view and parks through ``custody``.
 
@@ -61,7 +61,6 @@ async def running_control(
             writer_stale_s=cs.writer_stale_s, on_pauses=board.pauses, on_parked=metrics.parked,
             on_owned=metrics.offices_owned,
         )
-        await _beat_once(store, me)
         await watcher.refresh()
         control = Control(
             writer_id=me, board=board, store=store, custody=custody, watcher=watcher,
@@ -71,10 +70,10 @@ async def running_control(
             store, board, writer_id=me, heartbeat_s=cs.status_heartbeat_s,
             serving=lambda office: watcher.view().owner(office) == me,
         )
-        beating = _heartbeat(store, custody, me, cs.status_heartbeat_s)
+        renewing = _renew_holds(custody, me, cs.status_heartbeat_s)
         async with management_api(settings) as api:
             depths = DepthPoller(api, offices, metrics, poll_s=cs.depth_poll_s)
-            async with _background(watcher.run(), reporter.run(), depths.run(), beating):
+            async with _background(watcher.run(), reporter.run(), depths.run(), renewing):
                 yield control
         await _release_holds(custody, control.writer_id)
         await reporter.forget()
@@ -107,25 +106,14 @@ async def running_outbox(
         await store.close()
 
 
-async def _heartbeat(
-    store: ControlStore, custody: MySqlCustody, writer: str, every_s: float
-) -> None:
-    """This writer stays live for the others (they share the offices among the live writers)
-    and its holds stay its own while it runs; a failure waits for the next turn."""
+async def _renew_holds(custody: MySqlCustody, writer: str, every_s: float) -> None:
+    """This writer's holds stay its own while it runs; a failure waits for the next turn."""
     while True:
         await asyncio.sleep(every_s)
-        await _beat_once(store, writer)
         try:
             await custody.renew_holds(writer)
         except HubError as exc:
             log.warning("could not renew this writer's holds (%s)", exc)
-
-
-async def _beat_once(store: ControlStore, writer: str) -> None:
-    try:
-        await store.beat(writer)
-    except HubError as exc:
-        log.warning("could not beat (%s); other writers may take this one's offices", exc)
 
 
 async def _release_holds(custody: MySqlCustody, writer: str) -> None:

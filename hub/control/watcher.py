@@ -1,12 +1,9 @@
 """Every writer's view of the operators' pauses, of the offices' custody and of the live writers,
-read from the hub database every poll: a ``hub office|vendor pause`` reaches every writer within
-about one poll, and so does another writer's hold on an office (hub/custody) and a writer that
-joined or died; from the live writers each writer computes which one serves each office
-(hub/control/ownership.py), counting itself live whatever the database says.
-
-When the database cannot be read, the last view stays in force (a pause is never lifted because
-the database is away) and the failure is logged once, with its recovery; the view's age tells
-the lanes how far to trust it.
+read from the hub database every poll, when the writer also beats: a ``hub office|vendor
+pause`` reaches every writer within about one poll, and so does another writer's hold on an
+office (hub/custody) and a writer that joined or died. From the live writers each writer
+computes which one serves each office (hub/control/ownership.py), counting itself live
+whatever the database says.
 """
 
 from __future__ import annotations
@@ -65,7 +62,9 @@ class ControlWatcher:
         return event
 
     async def refresh(self) -> None:
-        """Read the view now; raises when the database cannot be read."""
+        """Beat (this writer is alive), then read the view; raises when the database cannot be
+        written or read."""
+        await self._store.beat(self._me)
         pauses = await self._store.pauses()
         holds = await self._custody.holds()
         parked = await self._custody.parked_summary()

@@ -8,8 +8,10 @@ import random
 from collections import Counter
 
 import pytest
+from pydantic import ValidationError
 
 from hub.control.ownership import assign, served_by
+from hub.settings import ControlSettings
 
 SIZES = [(n, w) for n in (0, 1, 2, 5, 12, 31, 60, 100, 257) for w in (1, 2, 3, 4, 5, 7, 10)]
 
@@ -94,3 +96,11 @@ def test_a_writer_coming_back_gets_the_same_offices() -> None:
     # Then the owners are what they were before it died
     assert assign(offices, writers[1:]) != assign(offices, writers)
     assert assign(offices, [*writers[1:], writers[0]]) == assign(offices, writers)
+
+
+def test_a_writer_gone_must_be_at_least_three_polls_without_a_beat() -> None:
+    # Given a writer beating once a poll, When the stale limit is under three polls, Then the
+    # settings are refused (a slow database would move offices back and forth)
+    with pytest.raises(ValidationError, match="at least three polls"):
+        ControlSettings(pause_poll_s=1.0, writer_stale_s=2.5)
+    assert ControlSettings(pause_poll_s=1.0, writer_stale_s=3.0).writer_stale_s == 3.0
