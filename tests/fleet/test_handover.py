@@ -9,8 +9,11 @@ from __future__ import annotations
 from aio_pika.abc import AbstractRobustChannel
 
 from contracts import OutcomeStatus
+from hub.custody.mysql_custody import MySqlCustody
 from hub.ledger import MySqlLedger
+from hub.ledger.mysql_session import ignore_query
 from odsim.faults import FaultConfig, InjectedFault
+from odsim.outages import OutageChange, OutageKind
 from odsim.server import SimHandle
 from tests.fleet.support import another_writer, handovers, owned, sharing
 from tests.operations.support import publish, running_writer, vendor_channel
@@ -19,6 +22,7 @@ from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FAST_WRITER,
     FULL_KEY,
+    World,
     drain_outcomes,
     drain_outcomes_until,
     eventually,
@@ -29,6 +33,21 @@ from tests.writer.support import (
 )
 
 PER_OFFICE = 20
+
+
+async def _in_order(world: World, ledger: MySqlLedger, published: dict[str, list[tuple[str, str]]]
+                    ) -> None:
+    """Every intent applied once, each office's in the order published: Open Dental numbered
+    its patients in the order it created them."""
+    for office, stream in published.items():
+        numbers = []
+        for key, last in stream:
+            (row,) = await od_rows(world.od_database, "SELECT PatNum FROM patient "
+                                   "WHERE LName = %s", (last,))
+            numbers.append(row["PatNum"])
+            told = await ledger.story(world.vendor.name, key)
+            assert told is not None and told.intent.status == "applied", key
+        assert numbers == sorted(numbers), office
 
 
 async def test_a_writer_joining_mid_stream_keeps_each_office_s_order(
@@ -65,18 +84,9 @@ async def test_a_writer_joining_mid_stream_keeps_each_office_s_order(
     for office in taken:
         labels = {"vendor": vendor, "office": office, "contract": "patient.create"}
         assert sample(joining, "hub_intents_received_total", labels) > 0, office
-    # And every intent was applied once, each office's in the order published: Open Dental
-    # numbered its patients in the order it created them
+    # And every intent was applied once, each office's in the order published
     assert {e.status for e in events} == {OutcomeStatus.APPLIED}
-    for office, stream in published.items():
-        numbers = []
-        for key, last in stream:
-            (row,) = await od_rows(world.od_database, "SELECT PatNum FROM patient "
-                                   "WHERE LName = %s", (last,))
-            numbers.append(row["PatNum"])
-            told = await ledger.story(vendor, key)
-            assert told is not None and told.intent.status == "applied", key
-        assert numbers == sorted(numbers), office
+    await _in_order(world, ledger, published)
     # And each office's outcomes came in that order too
     for office, stream in published.items():
         told = [e.idempotency_key for e in events if e.office_id == office]
@@ -132,3 +142,67 @@ async def test_an_attempt_in_doubt_handed_over_is_reconciled_not_sent_again(
         labels = {"vendor": vendor, "office": office, "contract": "patient.create"}
         took = owners[office] == ids[1]
         assert (sample(joining, "hub_intents_received_total", labels) > 0) == took, office
+
+
+async def test_a_held_office_handed_over_drains_what_was_parked_first(
+    make_world: MakeWorld, hub_channel: AbstractRobustChannel, ledger: MySqlLedger,
+    simulator: SimHandle,
+) -> None:
+    # Given four offices whose Open Dental refuses the key (401), served by one writer that
+    # stood each down with its three intents parked (a broker timeout of 2 s makes a 1 s pause
+    # a long hold)
+    world = sharing(await make_world(keys=[FULL_KEY] * 4))
+    patient = world.settings.writer.model_copy(update={"auth_pause_s": 1.0,
+                                                       "auth_pause_cap_s": 1.0})
+    world.settings = world.settings.model_copy(
+        update={"broker_consumer_timeout_s": 2.0, "writer": patient}
+    )
+    offices, vendor = [office.id for office in world.offices], world.vendor.name
+    published = {office: [(unique("k"), letters()) for _ in range(6)] for office in offices}
+    simulator.outages.set(OutageChange(customer_key=FULL_KEY, kind=OutageKind.UNAUTHORIZED))
+    custody = await MySqlCustody.open(world.settings.ledger_db, on_query=ignore_query)
+    joining = another_writer(world)
+    try:
+        async with running_writer(world) as first, vendor_channel(
+            world.settings, world.vendor
+        ) as channel:
+            for office in offices:
+                for key, last in published[office][:3]:
+                    await publish(channel, vendor, patient_create(office, key, last=last))
+
+            async def all_parked() -> bool:
+                holds, counts = await custody.holds(), await custody.counts()
+                return len(holds) == 4 and all(counts.get(o) == 3 for o in offices)
+
+            await eventually(all_parked, "every office held, three parked each")
+            # When a second writer joins and takes two of the held offices, and then the key
+            # works again and three more intents reach each office
+            async with running_writer(joining) as second:
+
+                async def shared() -> bool:
+                    return (owned(world), owned(joining)) == (2.0, 2.0)
+
+                await eventually(shared, "both writers serving two offices")
+                simulator.outages.set(OutageChange(customer_key=FULL_KEY, kind=None))
+                for office in offices:
+                    for key, last in published[office][3:]:
+                        await publish(channel, vendor, patient_create(office, key, last=last))
+                events = await drain_outcomes(hub_channel, vendor, 6 * len(offices))
+                ids = first.parts.control.writer_id, second.parts.control.writer_id
+                owners = second.parts.control.watcher.view().owners
+            left = await custody.holds(), await custody.counts()
+    finally:
+        await custody.close()
+    # Then every intent is applied, each office's in the order published: the parked ones
+    # first, whichever writer drained them
+    assert {e.status for e in events} == {OutcomeStatus.APPLIED}
+    await _in_order(world, ledger, published)
+    # And the second writer ran the intents of the offices it took, parked ones included: all
+    # but the head of each, which the first writer had run (a delivery counts as received on
+    # its first run), and none of the others'
+    for office in offices:
+        labels = {"vendor": vendor, "office": office, "contract": "patient.create"}
+        took = sample(joining, "hub_intents_received_total", labels)
+        assert took == (5.0 if owners[office] == ids[1] else 0.0), office
+    # And no hold or parked delivery is left
+    assert left == ({}, {})
