@@ -127,6 +127,8 @@ WATCH_DOORS = frozenset({"hub", "open_dental_user", "other_api", "unexplained"})
 WATCH_DISPOSITIONS = frozenset({"accepted", "duplicate", "unauthorized", "invalid"})
 
 
+HANDOVER_DIRECTIONS = ("taken", "given")  # began serving an office; let one go
+
 class HubMetrics:
     """Every event the hub counts or times. Methods never raise on a label value: an unknown
     one is mapped to ``unknown``/``other``."""
@@ -282,7 +284,7 @@ class HubMetrics:
 
     def handover(self, taken: bool) -> None:
         """The writer began serving an office (``taken``) or let one go to another writer."""
-        self._m.state.handovers.labels("taken" if taken else "given").inc()
+        self._m.state.handovers.labels(HANDOVER_DIRECTIONS[0 if taken else 1]).inc()
 
     # The broker ---------------------------------------------------------------------------------
 
@@ -383,6 +385,8 @@ class HubMetrics:
             state.parked.labels(office)
         for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
             intents.dead_letters_expired.labels(office, vendor)
+        for direction in HANDOVER_DIRECTIONS:
+            state.handovers.labels(direction)
         self._prime_watch()
         self._prime_deprecated()
         for vendor, office, contract in sorted(self._bounds.agreements):
