@@ -205,7 +205,8 @@ class ControlSettings(BaseModel):
     pause_poll_s: float = Field(default=1.0, gt=0)
     """How often, in seconds, each writer reads the pauses and office holds from the hub
     database: how soon ``hub office pause|resume`` and ``hub vendor pause|resume`` take effect,
-    and how soon a writer standing by learns that another one holds an office."""
+    how soon a writer standing by learns that another one holds an office, and how soon the
+    writers learn that one joined or left (each writer beats in the database as it reads)."""
     status_heartbeat_s: float = Field(default=5.0, gt=0)
     """Each writer rewrites its lanes' rows for ``hub status`` this often, in seconds, besides
     on every change; it also renews its office holds."""
