@@ -279,6 +279,10 @@ class ConsoleSettings(BaseModel):
     older than this are forgotten."""
     page_size: int = Field(default=50, ge=1, le=500)
     """Intents, dead letters and audit rows per page."""
+    bulk_replay_gap_s: float = Field(default=0.0, ge=0, le=60)
+    """Seconds between two letters of a bulk replay started from the console: 0 replays them as
+    fast as the broker confirms; a gap spreads a big replay out, leaving an operator time to
+    cancel it (a cancel ends the gap at once)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
