@@ -513,6 +513,14 @@ ALTER TABLE intents
     ADD KEY ix_intents_correlation (correlation_id)
 """
 
+# The console's keyset pages (hub/console/search.py): sorted by the last change, and found by a
+# reason alone (a rare reason would otherwise walk the whole received_at index).
+_CONSOLE_PAGES = """
+ALTER TABLE intents
+    ADD KEY ix_intents_updated (updated_at),
+    ADD KEY ix_intents_reason_received (reason, received_at)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -545,4 +553,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
     Migration(version=18, name="console_search", statements=(_CONSOLE_SEARCH,)),
+    Migration(version=20, name="console_pages", statements=(_CONSOLE_PAGES,)),
 )
