@@ -513,12 +513,14 @@ ALTER TABLE intents
     ADD KEY ix_intents_correlation (correlation_id)
 """
 
-# The console's keyset pages (hub/console/search.py): sorted by the last change, and found by a
-# reason alone (a rare reason would otherwise walk the whole received_at index).
+# The console's keyset pages (hub/console/search.py): sorted by the last change, found by a
+# reason alone (a rare reason would otherwise walk the whole received_at index), and by an Open
+# Dental row in any office (patient:17 without an office).
 _CONSOLE_PAGES = """
 ALTER TABLE intents
     ADD KEY ix_intents_updated (updated_at),
-    ADD KEY ix_intents_reason_received (reason, received_at)
+    ADD KEY ix_intents_reason_received (reason, received_at),
+    ADD KEY ix_intents_od_key (od_table, od_primary_key)
 """
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -39,6 +39,7 @@ SEARCHES = {
     "a correlation id": IntentQuery(correlation="c-1234"),
     "an idempotency key": IntentQuery(vendor="v-2", key="k-1234"),
     "an Open Dental row": IntentQuery(row="patient:1234", office="o-34"),
+    "an Open Dental row in any office": IntentQuery(row="patient:1234"),
     "a reason": IntentQuery(reason="od_rejected"),
     "by last change": IntentQuery(sort="updated"),
     "oldest first": IntentQuery(order="asc"),
