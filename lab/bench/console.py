@@ -52,8 +52,10 @@ INSERT INTO intents (vendor, idempotency_key, payload_hash, contract, contract_v
     office_id, status, reason, received_at, updated_at, finished_at, expires_at, attempts,
     message_id, correlation_id, od_table, od_primary_key)
 SELECT v.vendor, v.idempotency_key, REPEAT('0', 64), v.contract, v.version, v.office_id,
-    v.status, v.reason, v.received_at, v.received_at + INTERVAL (40 + MOD(seq, 900)) * 1000 MICROSECOND,
-    v.received_at + INTERVAL (40 + MOD(seq, 900)) * 1000 MICROSECOND, v.received_at + INTERVAL 40 DAY,
+    v.status, v.reason, v.received_at,
+    v.received_at + INTERVAL (40 + MOD(seq, 900)) * 1000 MICROSECOND,
+    v.received_at + INTERVAL (40 + MOD(seq, 900)) * 1000 MICROSECOND,
+    v.received_at + INTERVAL 40 DAY,
     IF(v.status = 'dead', 5, 1), MD5(CONCAT('m', seq)),
     IF(MOD(seq, 3) = 0, MD5(CONCAT('c', seq)), NULL),
     IF(v.status = 'applied', ELT(1 + MOD(seq, 8), {tables}), NULL),
