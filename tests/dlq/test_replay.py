@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
@@ -17,7 +19,7 @@ from hub.dlq import (
 from hub.settings import HubSettings, MySqlSettings
 from tests.dlq.conftest import Login, Stage
 from tests.dlq.letters import VENDOR_A, drain_ids, fill, make_poison
-from tests.dlq.test_list_show import IN_ORDER
+from tests.dlq.test_list_show import IN_ORDER, hub_cli
 from tests.support.audit import ALICE, drop_the_trail, said, trail
 
 
@@ -256,3 +258,21 @@ async def test_a_cancelled_replay_stops_before_the_next_letter_and_keeps_the_res
     (entry,) = await trail(ledger_db)
     assert said([entry]) == [("dlq_replay", stage.dead, "failed", "cancelled")]
     assert entry.outcome == {"replayed": 1, "kept": 3, "cancelled_by": "bob"}
+
+
+async def test_hub_dlq_replay_expect_refuses_a_stale_count_and_moves_nothing(
+    stage: Stage, as_impersonator: AbstractConnection, ledger_db: MySqlSettings
+) -> None:
+    # Given the four dead letters, three of them vendor A's
+    await fill(as_impersonator, stage)
+    env = {**os.environ, "HUB_LEDGER_DB__DATABASE": ledger_db.database}
+
+    # When `hub dlq replay --vendor A --expect 2` runs (a dry run had shown two)
+    code, _, err = await hub_cli(
+        "dlq", "replay", "--vendor", VENDOR_A, "--expect", "2", "--queue", stage.dead, env=env
+    )
+
+    # Then it says what matches now, replays nothing, audits nothing and exits 1
+    assert code == 1 and "the filter matches 3, not 2: nothing replayed" in err
+    assert await trail(ledger_db) == []
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
