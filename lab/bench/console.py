@@ -169,9 +169,10 @@ async def _searches(
 ) -> dict[str, str]:
     """Each search's page, its values read from the filled ledger (untimed)."""
     async with _connection(ledger) as conn, conn.cursor(aiomysql.DictCursor) as cur:
+        # By position, not by id: INSERT … SELECT leaves gaps between its batches of ids.
         await cur.execute(
-            "SELECT vendor, idempotency_key, office_id, message_id FROM intents WHERE id = %s",
-            (options.intents // 2,),
+            "SELECT vendor, idempotency_key, office_id, message_id FROM intents"
+            " ORDER BY id LIMIT 1 OFFSET %s", (options.intents // 2,),
         )
         middle = await cur.fetchone()
         await cur.execute(
