@@ -233,6 +233,31 @@ async def test_a_change_landing_between_a_rows_read_and_its_logs_read_is_not_tak
     ]
 
 
+async def test_a_second_change_in_the_same_second_between_a_rows_read_and_its_logs_is_left(
+    watch: Watch, office: Office
+) -> None:
+    # Given a patient the watch has seen, then changed by another developer
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    second = await office_time(office.database, -60)
+    await other_api(office.database, pat_num, "WkPhone", "555-0101", second)
+    watcher = watch.watchers[OFFICE]
+    table = WATCHED[OdTable.PATIENT]
+    row = await read_row(watcher.db, table, pat_num)
+    assert row is not None
+    # And a second change stamped in the same second, with its log, landing after a scan read
+    # the row but before it read the row's logs (no log is later than the row's stamp)
+    await other_api(office.database, pat_num, "HmPhone", "555-0102", second)
+    early = await watcher._record(table, [row], Source.SCAN)
+    # When the watch scans again
+    changes = _of(await _scan(watch), pat_num)
+    # Then the stale read was left alone, and the next saw both changes as one, explained
+    assert early == []
+    assert [(c.door, set(c.columns)) for c in changes] == [
+        (Door.OTHER_API, {"WkPhone", "HmPhone"})
+    ]
+
+
 async def test_the_simulators_three_other_doors_are_told_apart(
     watch: Watch, writer: LedgerWriter, office: Office
 ) -> None:
