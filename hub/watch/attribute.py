@@ -143,10 +143,18 @@ def _through(
                        securitylog_num=number)
     dev_name = dev_name_of(log.log_text)
     row = OdRow(office_id=base.office_id, table=base.table, primary_key=base.key)
-    cause = hub_causes(row, logs, stories).get(number)
-    found = (cause.vendor, cause.intent_id) if cause else lost_attempt_cause(row, log, stories)
+    found = hub_intent(row, log, logs, stories)
     if found is None and (dev_name is None or dev_name != own_dev_name):
         return replace(base, door=Door.OTHER_API, dev_name=dev_name, securitylog_num=number)
     vendor, intent_id = found if found else (None, None)
     return replace(base, door=Door.HUB, dev_name=dev_name, securitylog_num=number,
-                   vendor=vendor, intent_id=intent_id)
+                   vendor=vendor, intent_id=intent_id, intent_pending=found is None)
+
+
+def hub_intent(
+    row: OdRow, log: LogRow, logs: Sequence[LogRow], stories: Sequence[IntentStory]
+) -> tuple[str, int] | None:
+    """(vendor, intent id) of the hub's intent that Open Dental logged as ``log`` (an API log
+    row of ``row``, among the row's ``logs``), if the ledger knows it yet."""
+    cause = hub_causes(row, logs, stories).get(log.securitylog_num)
+    return (cause.vendor, cause.intent_id) if cause else lost_attempt_cause(row, log, stories)

@@ -33,10 +33,10 @@ from hub.opendental.reconcile_queries import OdTable
 from hub.settings import WatchSettings
 from hub.trace.models import OdRow
 from hub.trace.queries import stories_of
-from hub.watch.attribute import attribute_change
+from hub.watch.attribute import attribute_change, hub_intent
 from hub.watch.digests import Digester
 from hub.watch.model import Attribution, SeenRow, Source
-from hub.watch.store import Cursor, RowState, WatchStore
+from hub.watch.store import Cursor, PendingChange, RowState, WatchStore
 from hub.watch.tables import (
     EPOCH_COLUMN,
     WATCHED,
@@ -52,6 +52,8 @@ from hub.watch.tables import (
 )
 
 log = logging.getLogger("hub.watch")
+
+PENDING_BATCH = 100  # changes waiting for their intent asked about per pass at most
 
 
 class WatchObserver(Protocol):
@@ -73,6 +75,12 @@ Tell = Callable[[str, ReadOnlyDatabase, Sequence[Attribution]], Awaitable[object
 class ScanResult:
     changes: tuple[Attribution, ...]
     slowest_s: float  # the slowest scan query of the round
+    # Changes of earlier passes whose intent was pending, now known (or no longer waited for)
+    settled: tuple[Attribution, ...] = ()
+
+    @property
+    def to_tell(self) -> list[Attribution]:
+        return [*self.changes, *self.settled]
 
 
 def next_interval(current_s: float, slowest_s: float, settings: WatchSettings) -> float:
@@ -109,7 +117,40 @@ class OfficeWatcher:
         tables = [table for table in await self._tables() if table.scanned]
         found = await asyncio.gather(*(self._scan_table(table) for table in tables))
         changes = tuple(change for each in found for change in each)
-        return ScanResult(changes=changes, slowest_s=self._slowest_s)
+        settled = await self._settle_pending()
+        return ScanResult(changes=changes, slowest_s=self._slowest_s, settled=settled)
+
+    async def _settle_pending(self) -> tuple[Attribution, ...]:
+        """Ask the ledger again for the intent behind each change given to the hub's key before
+        the ledger knew it (a create whose reply was lost is tied to its row once reconciled; an
+        update only once its intent is finished); each found, or waited for longer than
+        ``intent_wait_s``, is settled and returned, to be told."""
+        pending = await self.store.pending(self.office_id, PENDING_BATCH)
+        by_table: dict[OdTable, list[PendingChange]] = {}
+        for one in pending:
+            by_table.setdefault(one.change.table, []).append(one)
+        settled: list[Attribution] = []
+        asked: list[PendingChange] = []
+        oldest = datetime.now(UTC) - timedelta(seconds=self.settings.intent_wait_s)
+        for table, ones in by_table.items():
+            logs = await securitylogs_of(self.db, table, sorted({one.change.key for one in ones}))
+            for one in ones:
+                intent = await self._intent_of(one.change, logs.get(one.change.key, []))
+                if intent is not None or one.recorded_at < oldest:
+                    settled.append(await self.store.settle(one, intent))
+                else:
+                    asked.append(one)
+        await self.store.asked(asked)
+        return tuple(settled)
+
+    async def _intent_of(
+        self, change: Attribution, logs: Sequence[LogRow]
+    ) -> tuple[str, int] | None:
+        log = next((one for one in logs if one.securitylog_num == change.securitylog_num), None)
+        if log is None:  # gone from Open Dental's log: nothing to pair any more
+            return None
+        row = OdRow(office_id=self.office_id, table=change.table, primary_key=change.key)
+        return hub_intent(row, log, logs, await stories_of(self.ledger, row))
 
     async def _tables(self) -> Sequence[WatchedTable]:
         if self.tables is None:
@@ -152,19 +193,21 @@ class OfficeWatcher:
                 log.warning("office %s: scan failed: %s", self.office_id, exc)
                 slowest_s = self.settings.slow_query_s * 2  # a failing database is a slow one
                 result = ScanResult(changes=(), slowest_s=slowest_s)
-            await self.tell_changes(result.changes)
+            await self.tell_changes(result.to_tell)
             interval_s = next_interval(interval_s, slowest_s, self.settings)
             self.observer.watch_interval(self.office_id, interval_s)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 
     async def tell_changes(self, changes: Sequence[Attribution]) -> None:
-        """Hand the changes to ``tell``; a failure there is logged, and what it did not settle
-        it settles on a later pass."""
+        """Hand the changes to ``tell``, but those whose intent is pending (told once it is
+        known); a failure there is logged, and what it did not settle it settles on a later
+        pass."""
         if self.tell is None:
             return
+        settled = [change for change in changes if not change.intent_pending]
         try:
-            await self.tell(self.office_id, self.db, changes)
+            await self.tell(self.office_id, self.db, settled)
         except HubError as exc:
             log.warning("office %s: telling %d changes failed: %s", self.office_id,
                         len(changes), exc)

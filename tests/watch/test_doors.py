@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,9 +10,12 @@ from prometheus_client import CollectorRegistry
 
 from contracts import OutcomeStatus
 from hub.ledger import ApiCallRecord, Finish, Fresh, MySqlLedger
+from hub.observability import HubMetrics, LabelBounds
 from hub.opendental import Created, OpenDentalClient, Updated
 from hub.opendental.reconcile_queries import OdTable
-from hub.watch import Attribution, Door, Watch
+from hub.registry import Registry
+from hub.settings import MySqlSettings
+from hub.watch import Attribution, Door, Watch, opened_watch
 from hub.watch.model import Source
 from hub.watch.tables import WATCHED, read_row
 from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER
@@ -23,6 +27,7 @@ from tests.watch.conftest import (
     Office,
     direct,
     front_desk,
+    hub_settings,
     log_change,
     new_patient,
     od_sql,
@@ -190,6 +195,82 @@ async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
     assert (change.door, change.vendor, change.intent_id, change.dev_name) == (
         Door.HUB, "forms-co", claimed.intent_id, DEFAULT_DEVELOPER.name
     )
+
+
+async def test_a_change_seen_before_the_ledger_knew_its_intent_is_named_and_told_once_it_does(
+    watch: Watch, ledger: MySqlLedger, office: Office
+) -> None:
+    # Given an intent whose POST reached Open Dental but whose reply was lost, not yet
+    # reconciled: the ledger has the call, but not the row
+    lost = Sent(vendor="forms-co", key="lost-reply:2", contract="patient.create",
+                message_id="msg-lost-2")
+    claimed = await ledger.claim(lost.claim(OFFICE))
+    assert isinstance(claimed, Fresh)
+    attempt = await ledger.begin_attempt(claimed.intent_id)
+    assert attempt is not None
+    started = datetime.now(UTC)
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Bea"})
+    pat_num = int(reply.json()["PatNum"])
+    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
+        attempt=attempt, method="POST", path="/patients", status=None,
+        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
+        message="no reply", started_at=started,
+    ))
+    told: list[Attribution] = []
+
+    async def tell(office_id: str, db: object, changes: Sequence[Attribution]) -> None:
+        told.extend(changes)
+
+    watcher = watch.watchers[OFFICE]
+    watcher.tell = tell
+    # When the watch sees the new row
+    first = await watcher.scan_once()
+    await watcher.tell_changes(first.to_tell)
+    [change] = _of(list(first.changes), pat_num)
+    # Then it is the hub's by the DevName, its intent pending, and nobody is told of it yet
+    assert (change.door, change.intent_id, change.intent_pending) == (Door.HUB, None, True)
+    assert _of(told, pat_num) == []
+    # When reconciliation ties the intent to its row, and the watch passes again
+    await ledger.finish(claimed.intent_id, Finish(
+        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
+        outcome_json='{"status": "applied"}',
+    ))
+    second = await watcher.scan_once()
+    await watcher.tell_changes(second.to_tell)
+    # Then the change names its intent, in the hub database too, and is told once, with it
+    named = (Door.HUB, "forms-co", claimed.intent_id, False)
+    [settled] = _of(list(second.settled), pat_num)
+    assert (settled.door, settled.vendor, settled.intent_id, settled.intent_pending) == named
+    [stored] = await watch.store.row_changes(OFFICE, OdTable.PATIENT, pat_num)
+    assert (stored.door, stored.vendor, stored.intent_id, stored.intent_pending) == named
+    assert [(c.vendor, c.intent_id) for c in _of(told, pat_num)] == [named[1:3]]
+    # And a third pass asks no more
+    assert _of(list((await watcher.scan_once()).settled), pat_num) == []
+
+
+async def test_a_change_whose_intent_never_comes_is_told_without_it_after_the_wait(
+    ledger_db: MySqlSettings, registry: Registry, watch: Watch, office: Office
+) -> None:
+    # Given a row written with the hub's key by no intent the ledger has (the key used outside
+    # the hub), seen by the watch
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Cy"})
+    pat_num = int(reply.json()["PatNum"])
+    [change] = _of(await _scan(watch), pat_num)
+    assert change.intent_pending
+    # When a watch that waits for intents no longer than a moment passes again
+    metrics = HubMetrics(CollectorRegistry(), LabelBounds.from_registry(registry))
+    async with opened_watch(hub_settings(ledger_db, intent_wait_s=0.001), registry,
+                            metrics) as impatient:
+        result = await impatient.watchers[OFFICE].scan_once()
+    # Then the change is settled with no intent, to be told
+    [settled] = _of(list(result.settled), pat_num)
+    assert (settled.door, settled.intent_id, settled.intent_pending) == (Door.HUB, None, False)
 
 
 async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) -> None:
