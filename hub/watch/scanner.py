@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from hub.errors import HubError
-from hub.ledger import LedgerTrace
+from hub.ledger import IntentStory, LedgerTrace
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.reconcile_queries import OdTable
 from hub.settings import WatchSettings
@@ -150,7 +150,10 @@ class OfficeWatcher:
         if log is None:  # gone from Open Dental's log: nothing to pair any more
             return None
         row = OdRow(office_id=self.office_id, table=change.table, primary_key=change.key)
-        return hub_intent(row, log, logs, await stories_of(self.ledger, row))
+        stories = await (
+            stories_of(self.ledger, row) if log.about is None else self._stories_about(log)
+        )
+        return hub_intent(row, log, [one for one in logs if one.about is None], stories)
 
     async def _tables(self) -> Sequence[WatchedTable]:
         if self.tables is None:
@@ -295,10 +298,23 @@ class OfficeWatcher:
     ) -> Attribution:
         od_row = OdRow(office_id=self.office_id, table=table.table, primary_key=seen.key)
         stories = await stories_of(self.ledger, od_row)
+        window = timedelta(seconds=self.settings.log_window_s)
+        side_stories = {
+            log.about[1]: await self._stories_about(log)
+            for log in logs
+            if log.about is not None and abs(log.log_datetime - seen.stamp) <= window
+        }
         return attribute_change(
             table=table, seen=seen, before=before, logs=logs, stories=stories,
-            own_dev_name=self.own_dev_name,
-            window=timedelta(seconds=self.settings.log_window_s), source=source,
+            own_dev_name=self.own_dev_name, window=window, source=source,
+            side_stories=side_stories,
+        )
+
+    async def _stories_about(self, log: LogRow) -> Sequence[IntentStory]:
+        assert log.about is not None
+        table, key = log.about
+        return await stories_of(
+            self.ledger, OdRow(office_id=self.office_id, table=table, primary_key=key)
         )
 
     def _seen(self, table: WatchedTable, row: dict[str, object]) -> SeenRow:

@@ -39,6 +39,8 @@ OFFICE = "office-1"
 CREATE = Sent(vendor="forms-co", key="new-patient:1", contract="patient.create",
               message_id="msg-create")
 UPDATE = Sent(vendor="crm-co", key="phone:1", contract="patient.update", message_id="msg-update")
+BOOK = Sent(vendor="sched-co", key="first-visit:1", contract="appointment.create",
+            message_id="msg-book")
 
 
 async def _scan(watch: Watch) -> list[Attribution]:
@@ -114,6 +116,47 @@ async def test_the_hubs_writes_name_their_vendor_and_intent(
         Door.HUB, "crm-co", update_story.intent.id
     )
     assert "HmPhone" in changed.columns and "LName" not in changed.columns
+
+
+async def test_a_new_patients_first_visit_set_by_booking_is_the_bookings_intent(
+    watch: Watch, writer: LedgerWriter, ledger: MySqlLedger
+) -> None:
+    # Given a patient one vendor created through the hub, seen by a scan
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    _of(await _scan(watch), created.primary_key)
+
+    # When another vendor books the patient's first visit, which also sets the patient's
+    # DateFirstVisit with no patient log (only the appointment's names the patient)
+    async def book(client: OpenDentalClient) -> Created:
+        return await client.create_appointment({
+            "PatNum": created.primary_key, "Op": 1, "AptDateTime": "2026-12-10 09:00:00",
+            "IsNewPatient": "true",
+        })
+
+    await writer.apply(BOOK, book)
+    [changed] = [c for c in _of(await _scan(watch), created.primary_key)
+                 if c.table is OdTable.PATIENT]
+    # Then the patient's change is the booking's, with its vendor and intent, not unexplained
+    story = await ledger.story(BOOK.vendor, BOOK.key)
+    assert story is not None
+    assert (changed.door, changed.vendor, changed.intent_id, changed.columns) == (
+        Door.HUB, "sched-co", story.intent.id, ("DateFirstVisit",)
+    )
+
+
+async def test_a_first_visit_set_directly_is_unexplained(watch: Watch, office: Office) -> None:
+    # Given a patient the watch has seen
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    # When a program sets its DateFirstVisit directly, with no appointment booked
+    await direct(office.database, pat_num, "DateFirstVisit", "2026-12-10",
+                 await office_time(office.database, -50))
+    [change] = _of(await _scan(watch), pat_num)
+    # Then no appointment's log explains it
+    assert (change.door, change.columns) == (Door.UNEXPLAINED, ("DateFirstVisit",))
 
 
 async def test_another_developers_api_call_is_other_api_with_its_dev_name(
