@@ -15,8 +15,8 @@ hub database.
   ``hub_intent_unknown``: the watch read the row before the ledger knew the intent's row (a write
   whose reply was lost is tied to its row only when reconciliation finds it, an attempt timeout
   later) and named the hub by the DevName in the log; when it is door ``hub`` naming an intent
-  that wrote the row earlier, ``hub_other_intent``. Both are listed; the door is right. Anything
-  else (no attribution, or another door) is a miss.
+  that wrote the row earlier, ``hub_other_intent``. Both are listed and fail the run: the door is
+  right, the intent is not named. Anything else (no attribution, or another door) is a miss.
 - Every attribution (of any office: offices may share a database) of a row the hub wrote that
   is not door ``hub`` is counted in ``hub_unexplained``, whatever the accounting above says.
 - A rogue change is flagged when an ``unexplained`` attribution of its row carries the very
@@ -160,8 +160,9 @@ class DoorAccounting:
 
     @property
     def ok(self) -> bool:
-        return (self.hub_unexplained == 0 and not self.misses
-                and self.rogue_flagged == self.rogue_injected)
+        # Every hub change names its own intent: the door alone is not enough (issue 19).
+        return (self.hub_unexplained == 0 and not self.misses and not self.hub_intent_unknown
+                and not self.hub_other_intent and self.rogue_flagged == self.rogue_injected)
 
 
 Row = tuple[str, str, int]  # (database, table, key)

@@ -129,10 +129,9 @@ def _new_patient(run: Run, cast: Cast, index: int, office: str, key: str) -> Ste
 
 def _booking(run: Run, cast: Cast, index: int) -> Step:
     when, op = booking(run, index)
-    # Not IsNewPatient: with it the booking also sets the patient's DateFirstVisit, a write
-    # that no patient securitylog entry explains, so hub watch calls the patient's change
-    # unexplained whenever the booking comes over HUB_WATCH__LOG_WINDOW_S after the patient's
-    # creation (a gap of the watch, reported; the demo's doors check would then depend on speed).
+    # Not IsNewPatient: with it the booking also sets the patient's DateFirstVisit, a second
+    # change of the patient row (hub watch gives it to the booking's intent), which the demo's
+    # doors check, one change per row written, does not expect.
     payload = AppointmentCreate(
         PatientRef=run.key("patient", index), AppointmentRef=run.key("appointment", index),
         Op=op, AptDateTime=when, Note="Booked online.",
