@@ -282,7 +282,10 @@ class ConsoleSettings(BaseModel):
     bulk_replay_gap_s: float = Field(default=0.0, ge=0, le=60)
     """Seconds between two letters of a bulk replay started from the console: 0 replays them as
     fast as the broker confirms; a gap spreads a big replay out, leaving an operator time to
-    cancel it (a cancel ends the gap at once)."""
+    cancel it (a cancel ends the gap at once). The replay holds the letters it read, unacked,
+    until it ends: keep the gap times the letters under the broker's ``consumer_timeout`` (30
+    min by default), past which the broker takes them back and the replay stops (none is
+    lost)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
