@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from aio_pika.abc import AbstractRobustChannel
 from aiohttp.test_utils import TestServer
 from selenium.webdriver.common.by import By
 
-from contracts import OutcomeStatus
+from contracts import OutcomeReason, OutcomeStatus
 from hub import names
 from hub.cli.sim_cmd import door_request
 from hub.console import Console
@@ -39,6 +40,7 @@ from tests.writer.support import (
     running_worker,
     unique,
     vendor_client,
+    write_world,
 )
 
 
@@ -305,3 +307,36 @@ async def test_a_reveal_is_audited_and_posts_without_the_role_or_the_token_are_r
     assert [(row.action, row.operator, row.result.value) for row in rows] == [
         ("payload_reveal", "otto", "ok")
     ]
+
+
+async def test_an_unauthorized_letter_replayed_once_the_agreement_names_its_contract_is_applied(
+    world: World, console_url: str, hub_channel: AbstractRobustChannel, tmp_path: Path,
+) -> None:
+    # Given the vendor's agreement without patient.create (the demo's unauthorized payment, in
+    # small), and a patient.create it published refused as unauthorized
+    narrowed = write_world(
+        tmp_path, api_url=world.api_url, od_database=world.od_database,
+        ledger_db=world.settings.ledger_db, offices=world.offices,
+        vendors=[replace(world.vendor, agreements={world.office: ("commlog.create",)})],
+        writer=world.settings.writer,
+    )
+    key = unique("unagreed")
+    async with running_worker(narrowed), vendor_client(world.settings, world.vendor) as vendor:
+        await vendor.publish(patient_create(world.office, key, last=letters()), office=world.office)
+        (refused,) = await drain_outcomes(hub_channel, vendor.name, 1)
+    assert (refused.status, refused.reason) == (OutcomeStatus.REJECTED, OutcomeReason.UNAUTHORIZED)
+
+    async with chrome(console_url, "unauthorized-replayed") as browser:
+        # When the office's agreement names the contract (the writer restarts on that registry)
+        # and an operator replays the letter
+        await sign_in(browser, "otto")
+        await browser.open(f"/dead-letters?office={world.office}&reason=unauthorized")
+        await browser.click("a.open", "the unauthorized dead letter")
+        replayed = await browser.click("#replay button", "replayed after the agreement")
+        assert "Replay: replayed" in replayed
+        async with running_worker(world), vendor_client(world.settings, world.vendor) as vendor:
+            (applied,) = await drain_outcomes(hub_channel, vendor.name, 1)
+        # Then it is applied, as its trace shows
+        assert (applied.idempotency_key, applied.status) == (key, OutcomeStatus.APPLIED)
+        trace = await browser.click("#trace-replayed", "the intent applied on replay")
+        assert "applied" in trace and "201" in trace
