@@ -95,6 +95,15 @@ async def test_results_are_paged_by_a_cursor_in_the_url(
     # And the cursor is in each page's own link: a deep page can be bookmarked
     assert "after=" in (_link(pages[0], "next") or "") and 'id="first"' in pages[1]
 
+    # When the viewer pages by last change, oldest first
+    async with browser(server) as viewer:
+        assert await viewer.sign_in("vera") == 303
+        pages = [await viewer.page("/intents?sort=updated&order=asc")]
+        while (link := _link(pages[-1], "next")) is not None:
+            pages.append(await viewer.page(link))
+    # Then the same intents come in that order, the tie broken by the id
+    assert [_keys(page) for page in pages] == [["k-3", "k-4"], ["k-2", "k-1"], ["k-0"]]
+
 
 def _link(page: str, name: str) -> str | None:
     found = re.search(rf'<a href="([^"]+)" id="{name}">', page)
