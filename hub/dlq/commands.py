@@ -89,7 +89,7 @@ async def replay_dead_letters(
     """Re-publish the matches to the intents exchange in queue order; each leaves the queue once
     confirmed. With ``expected``, only if the filter still matches exactly that many (as a purge
     asks); ``progress`` shows each result as it lands and can cancel the rest; ``gap_s`` apart.
-    Audited as ``operator``'s unless it is a dry run or nothing is replayed."""
+    Audited as ``operator``'s unless it is a dry run, nothing matches or the count is stale."""
     progress = progress or ReplayProgress()
     async with dlq_connection(settings.broker_url, settings.tls) as connection:
         reader = await connection.channel(publisher_confirms=False)
@@ -97,8 +97,10 @@ async def replay_dead_letters(
             matched = len(scan.matches)
             progress.total = matched
             confirmed = expected is None or expected == matched
-            if not confirmed or (dry_run or not scan.matches):
-                results = [planned(held) for held in scan.matches] if confirmed else []
+            if not confirmed:
+                results = []
+            elif dry_run or not scan.matches:
+                results = [planned(held) for held in scan.matches]
             else:
                 replay = _Replay(settings, operator, where, wanted, expected, gap_s)
                 results = await replay.run(connection, scan, progress)
