@@ -144,7 +144,7 @@ def replay(
     intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the
     queue once the broker confirmed it. Needs RabbitMQ's impersonator tag on the hub's broker
     user (scripts/setup-broker.sh adds it). Audited (hub audit) before the first is replayed.
-    A bulk replay: --dry-run shows the count and the matches, then --expect COUNT replays them
+    A bulk replay: --dry-run shows the count and the matches, then --expect N replays them
     only if the filter still matches that many. Queue order is kept, so each office's order is.
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)
