@@ -295,6 +295,13 @@ class ConsoleSettings(BaseModel):
     older than this are forgotten."""
     page_size: int = Field(default=50, ge=1, le=500)
     """Intents, dead letters and audit rows per page."""
+    bulk_replay_gap_s: float = Field(default=0.0, ge=0, le=60)
+    """Seconds between two letters of a bulk replay started from the console: 0 replays them as
+    fast as the broker confirms; a gap spreads a big replay out, leaving an operator time to
+    cancel it (a cancel ends the gap at once). The replay holds the letters it read, unacked,
+    until it ends: keep the gap times the letters under the broker's ``consumer_timeout`` (30
+    min by default), past which the broker takes them back and the replay stops (none is
+    lost)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -345,6 +352,12 @@ class WatchSettings(BaseModel):
     log_window_s: float = Field(default=5.0, ge=0)
     """A securitylog row explains a change when it is about the same row and was logged within
     this many seconds of the row's new DateTStamp (both the office server's clock)."""
+    intent_wait_s: float = Field(default=259200.0, gt=0)
+    """How long, in seconds, the watch keeps asking the ledger for the intent behind a change
+    it gave to the hub's key with no intent yet on record (a create whose reply was lost is
+    tied to its row only once reconciliation finds it, which waits while Open Dental is off).
+    Until then the change is told to no vendor, so the vendor that made it is never told of
+    it; past this (3 days by default) it is told without an intent."""
     events_host: str = "127.0.0.1"
     """The address the watch listens on for Open Dental's API Subscriptions pushes (``POST
     /od-events/<office>``): the machine whose Open Dental posts events must reach it."""
