@@ -64,7 +64,9 @@ async def active_consumers(offices: Sequence[str]) -> dict[str, list[str]]:
     for consumer in consumers:
         office = queues.get(consumer["queue"]["name"])
         if office is not None and consumer.get("active"):
-            connection = consumer["channel_details"]["connection_name"]
+            # A channel the management API has not described yet (or no longer) lists as [].
+            details = consumer.get("channel_details") or {}
+            connection = details.get("connection_name", "?") if isinstance(details, dict) else "?"
             writer = named.get(connection, connection).removeprefix(WRITER_CONNECTION_PREFIX)
             active[office].append(writer)
     return active
