@@ -78,6 +78,10 @@ async def test_status_shows_lanes_pauses_errors_and_stale_writers(
     assert "paused" in row and "rejected: invalid" in row
     assert "alice at" in row and '"too many rejects"' in row
     assert "dead letters (hub.dead): " in table
+    # And the writer serving every office, with its share and its beat
+    (writer,) = document["writers"]
+    assert (writer["live"], writer["serves"]) == (True, 1)
+    assert writer["writer_id"] in table and "SERVES" in table
     assert "t-other-vendor" in table and '"late invoices"' in table
     # And the JSON says the same, with the queue depth and the in-flight count
     (lane,) = [lane for lane in document["lanes"] if lane["office"] == office]
