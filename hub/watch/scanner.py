@@ -34,11 +34,12 @@ from hub.settings import WatchSettings
 from hub.trace.models import OdRow
 from hub.trace.queries import stories_of
 from hub.watch.attribute import attribute_change, hub_intent
-from hub.watch.digests import Digester
+from hub.watch.digests import Digester, changed_columns
 from hub.watch.model import Attribution, SeenRow, Source
 from hub.watch.store import Cursor, PendingChange, RowState, WatchStore
 from hub.watch.tables import (
     EPOCH_COLUMN,
+    SIDE_EFFECTS,
     WATCHED,
     LogRow,
     WatchedTable,
@@ -133,7 +134,8 @@ class OfficeWatcher:
         asked: list[PendingChange] = []
         oldest = datetime.now(UTC) - timedelta(seconds=self.settings.intent_wait_s)
         for table, ones in by_table.items():
-            logs = await securitylogs_of(self.db, table, sorted({one.change.key for one in ones}))
+            keys = sorted({one.change.key for one in ones})
+            logs = await securitylogs_of(self.db, table, keys, side_keys=keys)
             for one in ones:
                 intent = await self._intent_of(one.change, logs.get(one.change.key, []))
                 if intent is not None or one.recorded_at < oldest:
@@ -263,7 +265,10 @@ class OfficeWatcher:
         ]
         # Seen already: the cursor's second read again, or an event came before the scan.
         news = [(seen, before) for seen, before in news if not _unchanged(seen, before)]
-        logs = await securitylogs_of(self.db, table.table, [seen.key for seen, _ in news])
+        side = [seen.key for seen, before in news if _maybe_side_effect(table, seen, before)]
+        logs = await securitylogs_of(
+            self.db, table.table, [seen.key for seen, _ in news], side_keys=side
+        )
         settled = await self._settled(table, [seen for seen, _ in news])
         recorded = []
         for seen, before in news:
@@ -328,6 +333,16 @@ class OfficeWatcher:
             stamp=_stamp(row, table), changed_at=changed_at, digests=digests,
             row_digest=self.digester.whole(digests),
         )
+
+
+def _maybe_side_effect(table: WatchedTable, seen: SeenRow, before: RowState | None) -> bool:
+    """Whether the change touched only columns another table's write may set (``SIDE_EFFECTS``):
+    only then are that table's logs naming the row read."""
+    effect = SIDE_EFFECTS.get(table.table)
+    if effect is None or before is None:
+        return False
+    columns = changed_columns(before.digests, seen.digests)
+    return bool(columns) and set(columns) <= effect.columns
 
 
 def _same_state(one: SeenRow, other: SeenRow) -> bool:

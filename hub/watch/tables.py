@@ -225,11 +225,12 @@ def _log_sql(column: str, perm_types: Sequence[PermType], keys: int) -> tuple[st
 
 
 async def securitylogs_of(
-    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int]
+    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int], side_keys: Sequence[int] = ()
 ) -> dict[int, list[LogRow]]:
     """Every securitylog row about each of the rows, oldest first, in one query on FKey
-    (indexed): one query per page of changed rows, not one per row. A table with a side effect
-    also gets the other table's logs naming the rows, in one more query on PatNum (indexed)."""
+    (indexed): one query per page of changed rows, not one per row. For ``side_keys`` (rows
+    whose change may be a side effect: ``SIDE_EFFECTS``), also the other table's logs naming
+    them, in one more query on PatNum (indexed)."""
     if not keys:
         return {}
     sql, perms = securitylog_sql(table, len(keys))
@@ -238,9 +239,9 @@ async def securitylogs_of(
     for row in rows:
         logs.setdefault(int(str(row["FKey"])), []).append(_log_row(row, None))
     effect = SIDE_EFFECTS.get(table)
-    if effect is not None:
-        sql, perms = side_log_sql(effect, len(keys))
-        for row in await db.select(f"watch_side_log_{table.value}", sql, [*keys, *perms]):
+    if effect is not None and side_keys:
+        sql, perms = side_log_sql(effect, len(side_keys))
+        for row in await db.select(f"watch_side_log_{table.value}", sql, [*side_keys, *perms]):
             about = (effect.table, int(str(row["FKey"])))
             logs.setdefault(int(str(row["PatNum"])), []).append(_log_row(row, about))
     for each in logs.values():
