@@ -28,6 +28,7 @@ from adapters.publisher.message import PublishReceipt, intent_message, receipt
 from adapters.publisher.outcomes import hub_events, outcome_events
 from contracts import ChangeEvent, Intent, OutcomeEvent
 from contracts.amqp import INTENTS_EXCHANGE
+from hub.broker_nodes import NodeRotatingConnection
 
 DEFAULT_CONFIRM_TIMEOUT_S = 10.0
 DEFAULT_RECONNECT_INTERVAL_S = 1.0
@@ -93,6 +94,12 @@ class VendorPublisher:
         opened, self._open = self._open, None
         if opened is not None:
             await opened.connection.close()
+
+    @property
+    def node(self) -> str:
+        """``host:port`` of the broker node the publisher is connected to, or tries next."""
+        connection = self._require_open().connection
+        return connection.node if isinstance(connection, NodeRotatingConnection) else "?"
 
     async def publish(self, intent: Intent) -> PublishReceipt:
         """Publish ``intent`` to ``hub.intents`` and wait for the broker's confirm.

@@ -68,12 +68,17 @@ def rabbitmq_available() -> bool:
 
 class RabbitNode:
     def __init__(
-        self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None
+        self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None,
+        *, cookie: str | None = None, conf: str = "",
     ) -> None:
+        """``cookie``: the Erlang cookie, shared by the nodes of one cluster (default: a new
+        one); ``conf``: more ``rabbitmq.conf`` lines."""
         self.name = name
         self._home = home
         self.ports = ports
         self.tuning = tuning or NodeTuning()
+        self._cookie = cookie or secrets.token_hex(20).upper()
+        self._conf = conf
         self._server: asyncio.subprocess.Process | None = None
 
     @property
@@ -132,6 +137,24 @@ class RabbitNode:
         if not answered:
             raise ChaosError(f"rabbitmqctl {' '.join(args)} did not answer for node {self.name}")
 
+    async def query(self, *args: str, tool: str = "rabbitmqctl") -> str:
+        """What ``tool -n <this node> ...`` prints (``rabbitmq-queues``, ``rabbitmqctl``); a
+        failure raises ``ChaosError`` with the end of what it said."""
+        argv = [str(RABBITMQ_BIN / tool), "-n", self.name, *args]
+        said = f"{tool} {' '.join(args)}"
+        process = await spawn(argv, env=self._ctl_env(), log=self._home / "ctl.log",
+                              stdout_pipe=True)
+        try:
+            printed, _ = await asyncio.wait_for(process.communicate(), CTL_TIMEOUT_S)
+        except TimeoutError:
+            raise ChaosError(f"{said} did not answer for node {self.name}") from None
+        finally:
+            signal_group(process, signal.SIGKILL)  # a no-op once it has ended
+        if process.returncode != 0:
+            raise ChaosError(f"{said} failed on node {self.name}; see "
+                             f"{self._home}/ctl.log")
+        return printed.decode("utf-8", "replace")
+
     async def _wait_ready(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
@@ -150,14 +173,14 @@ class RabbitNode:
             f"management.tcp.port = {self.ports.management}\n"
             "management.tcp.ip = 127.0.0.1\n"
             # Queue figures every second, so the drain wait sees an empty queue soon.
-            "collect_statistics_interval = 1000\n" + self.tuning.conf_lines(),
+            "collect_statistics_interval = 1000\n" + self.tuning.conf_lines() + self._conf,
             encoding="utf-8",
         )
         (home / "advanced.config").write_text(self.tuning.advanced_config(), encoding="utf-8")
         (home / "enabled_plugins").write_text("[rabbitmq_management].\n", encoding="utf-8")
         (home / "rabbitmq-env.conf").write_text("ERL_EPMD_ADDRESS=127.0.0.1\n", encoding="utf-8")
         cookie = home / ".erlang.cookie"
-        cookie.write_text(secrets.token_hex(20).upper(), encoding="ascii")
+        cookie.write_text(self._cookie, encoding="ascii")
         cookie.chmod(0o400)
 
     def _ctl_env(self) -> dict[str, str]:
