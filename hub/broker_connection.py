@@ -33,6 +33,7 @@ from hub.errors import HubError, TransientError
 from hub.settings import TlsSettings
 from hub.tls import client_context, handshake
 
+DEFAULT_RECONNECT_INTERVAL_S = 5.0  # aio-pika's own, for the hub's short-lived commands
 WRITER_CONNECTION_PREFIX = "hub writer "  # then the writer id (host:pid:suffix)
 
 _Opened = TypeVar("_Opened", bound=AbstractConnection)
@@ -61,18 +62,20 @@ def broker_tls(broker_url: SecretStr, tls: TlsSettings | None) -> ssl.SSLContext
 
 async def connect_robust(
     broker_url: SecretStr, tls: TlsSettings | None = None, *, name: str | None = None,
-    first: int | None = None,
+    first: int | None = None, reconnect_interval_s: float = DEFAULT_RECONNECT_INTERVAL_S,
 ) -> AbstractRobustConnection:
-    """A robust connection (it reconnects by itself, to the next node when there are several);
-    the first attempt fails fast. ``name`` shows in RabbitMQ's management UI and API, so an
-    operator can tell the writers apart. ``first``: the node tried first (default: random)."""
+    """A robust connection (it reconnects by itself, to the next node when there are several,
+    ``reconnect_interval_s`` after it lost one); the first attempt fails fast. ``name`` shows
+    in RabbitMQ's management UI and API, so an operator can tell the writers apart.
+    ``first``: the node tried first (default: random)."""
     properties: FieldTable | None = {"connection_name": name} if name else None
     context = broker_tls(broker_url, tls)
     urls = split_urls(broker_url.get_secret_value())
 
     async def attempt(index: int) -> AbstractRobustConnection:
         connection = NodeRotatingConnection(
-            urls, index, ssl_context=context, client_properties=properties
+            urls, index, ssl_context=context, client_properties=properties,
+            reconnect_interval=reconnect_interval_s,
         )
         try:
             await connection.connect(timeout=CONNECT_TIMEOUT_S)

@@ -357,6 +357,12 @@ class HubSettings(BaseSettings):
     URLs comma-separated, each whole and with the same scheme, login and virtual host: the
     first connection tries each node once from a random one, and a lost connection moves to
     the next node (docs/operations.md, "Running on a three-node cluster")."""
+    broker_reconnect_interval_s: float = Field(default=5.0, gt=0)
+    """Seconds between the writer's (and the watch's) attempts to reconnect to the broker once
+    its connection is lost, each to the next node of ``HUB_BROKER_URL``. The first attempt
+    comes at once, unless the connection was made less than this long before (aio-pika pauses
+    this long after each connect); each attempt that fails waits this long before the next
+    (docs/operations.md, "Running on a three-node cluster")."""
     ledger_db: MySqlSettings = Field(default_factory=MySqlSettings, title="The hub database")
     """The hub's own MariaDB database: the ledger of intents and their idempotency keys,
     pauses, lane status, office holds, parked deliveries, the outcome outbox and the operators'

@@ -39,14 +39,15 @@ class RabbitCluster:
 
     def __init__(
         self, prefix: str, home: Path, *, size: int = SIZE, tuning: NodeTuning | None = None,
-        ports: list[NodePorts] | None = None, cookie: str | None = None,
+        ports: list[NodePorts] | None = None, cookie: str | None = None, detached: bool = False,
     ) -> None:
+        """``detached``: the nodes run on after this process ends (``hub cluster up``)."""
         self.home = home
         cookie = cookie or secrets.token_hex(20).upper()
         ports = ports or [NodePorts.free() for _ in range(size)]
         self.nodes = [
             RabbitNode(f"{prefix}-{index}@localhost", home / f"node-{index}", node_ports, tuning,
-                       cookie=cookie)
+                       cookie=cookie, detached=detached)
             for index, node_ports in enumerate(ports, start=1)
         ]
         self._cookie = cookie
@@ -54,13 +55,13 @@ class RabbitCluster:
 
     @classmethod
     def load(cls, home: Path) -> RabbitCluster:
-        """The cluster ``start`` wrote into ``home`` (its nodes may be running or not)."""
+        """The detached cluster ``start`` wrote into ``home`` (running or not)."""
         try:
             state = json.loads((home / STATE_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ChaosError(f"no cluster in {home} ({STATE_FILE} is missing)") from None
         ports = [NodePorts(**node) for node in state["ports"]]
-        return cls(state["prefix"], home, ports=ports, cookie=state["cookie"])
+        return cls(state["prefix"], home, ports=ports, cookie=state["cookie"], detached=True)
 
     @property
     def amqp_urls(self) -> str:
@@ -80,6 +81,12 @@ class RabbitCluster:
         await asyncio.gather(*(self._join(node) for node in self.nodes[1:]))
         await self.wait_running(len(self.nodes))
 
+    async def resume(self) -> None:
+        """Every node of a cluster stopped earlier started again, at once: each waits at boot
+        for the others it knew."""
+        await asyncio.gather(*(node.start() for node in self.nodes))
+        await self.wait_running(len(self.nodes))
+
     async def kill(self, index: int) -> None:
         """Node ``index`` (0-based) gone at once, as a lost machine."""
         await self.nodes[index].discard()
@@ -97,8 +104,10 @@ class RabbitCluster:
         await asyncio.gather(*(node.discard() for node in self.nodes))
 
     async def shut_down(self) -> None:
-        """Every node stopped cleanly, by name (also the nodes an earlier process started)."""
-        await asyncio.gather(*(node.ctl("stop") for node in self.nodes))
+        """Every node stopped cleanly, one after another: the last one stopped must be the
+        first started again (it knows the others left), as RabbitMQ asks of a cluster."""
+        for node in reversed(self.nodes):
+            await node.stop()
 
     async def running(self) -> list[str]:
         """The nodes the cluster reports running, as any live node sees it."""

@@ -69,16 +69,18 @@ def rabbitmq_available() -> bool:
 class RabbitNode:
     def __init__(
         self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None,
-        *, cookie: str | None = None, conf: str = "",
+        *, cookie: str | None = None, conf: str = "", detached: bool = False,
     ) -> None:
         """``cookie``: the Erlang cookie, shared by the nodes of one cluster (default: a new
-        one); ``conf``: more ``rabbitmq.conf`` lines."""
+        one); ``conf``: more ``rabbitmq.conf`` lines; ``detached``: the node runs on after
+        this process ends (``rabbitmq-server -detached``), stopped and halted by name."""
         self.name = name
         self._home = home
         self.ports = ports
         self.tuning = tuning or NodeTuning()
         self._cookie = cookie or secrets.token_hex(20).upper()
         self._conf = conf
+        self._detached = detached
         self._server: asyncio.subprocess.Process | None = None
 
     @property
@@ -100,13 +102,20 @@ class RabbitNode:
             raise ChaosError(f"RabbitMQ's scripts are not in {RABBITMQ_BIN}")
         if not (self._home / "rabbitmq.conf").exists():
             await asyncio.to_thread(self._write_files)
-        argv = [str(RABBITMQ_BIN / "rabbitmq-server")]
+        argv = [str(RABBITMQ_BIN / "rabbitmq-server"), *(["-detached"] if self._detached else [])]
         self._server = await spawn(argv, env=self._server_env(), log=self._home / "server.log")
+        if self._detached:  # the script returns once the node runs on its own
+            await wait_exit(self._server, START_TIMEOUT_S)
+            self._server = None
         await self._wait_ready()
 
     async def stop(self) -> None:
         """Stop the node and wait for its process to end; a node that ignores it is killed.
         The process stays known until it has ended, so a run cut short mid-stop can discard it."""
+        if self._detached:
+            await self.ctl("stop")
+            await self._wait_down()
+            return
         server = self._server
         if server is not None and server.returncode is None:
             await self.ctl("stop")
@@ -116,7 +125,11 @@ class RabbitNode:
 
     async def discard(self) -> None:
         """End the node at once (SIGKILL to its process group): for a node whose data is
-        deleted next, a graceful stop only costs time."""
+        deleted next, a graceful stop only costs time. A detached node halts at once."""
+        if self._detached:
+            await self.ctl("eval", "erlang:halt(137).")
+            await self._wait_down()
+            return
         server, self._server = self._server, None
         if server is not None:
             signal_group(server, signal.SIGKILL)
@@ -159,12 +172,21 @@ class RabbitNode:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
         while loop.time() < deadline:
-            if self._server is None or self._server.returncode is not None:
+            if not self._detached and (self._server is None or self._server.returncode is not None):
                 raise ChaosError(f"RabbitMQ node {self.name} exited; see {self._home}/server.log")
             if await port_open(self.ports.amqp) and await port_open(self.ports.management):
                 return
             await asyncio.sleep(POLL_S)
         raise ChaosError(f"RabbitMQ node {self.name} did not start in {START_TIMEOUT_S:.0f} s")
+
+    async def _wait_down(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_TIMEOUT_S
+        while await port_open(self.ports.dist):
+            if loop.time() > deadline:
+                raise ChaosError(f"RabbitMQ node {self.name} still runs {STOP_TIMEOUT_S:.0f} s "
+                                 "after it was told to stop")
+            await asyncio.sleep(POLL_S)
 
     def _write_files(self) -> None:
         home = self._home

@@ -14,6 +14,7 @@ from hub import names
 from hub.broker_admin import management_api
 from hub.broker_connection import connect_robust
 from hub.broker_nodes import NodeRotatingConnection, where, with_login
+from hub.dlq.retention import DEFAULT_RETENTION_NAMES, apply_retention
 from lab.chaos.processes import free_port
 from tests.adapters.intents import new_patient
 from tests.cluster.conftest import ClusterHandle
@@ -28,15 +29,26 @@ def _node_of(connection: object) -> str:
     return connection.node
 
 
-async def test_office_queues_have_a_member_on_every_node(
+async def test_the_hubs_queues_and_policy_reach_every_node(
     cluster: ClusterHandle, cluster_world: World
 ) -> None:
-    # Given an office queue declared as `hub topology` declares it, giving no group size
-    queue = names.office_queue(cluster_world.office)
-    # When the cluster is asked where its members are
-    members = await cluster.quorum_members(queue)
-    # Then every node holds one: the initial group size defaults to the cluster's size
-    assert members == sorted(node.name for node in cluster.cluster.nodes)
+    # Given the topology declared as `hub topology` declares it, giving no group size
+    office_queue = names.office_queue(cluster_world.office)
+    # When hub.dead's retention policy is put through the first node's management API alone
+    first, last = (node.management_url for node in cluster.cluster.nodes[::2])
+    on_first = cluster_world.settings.model_copy(update={"management_url": first})
+    async with management_api(on_first) as api:
+        await apply_retention(api, DEFAULT_RETENTION_NAMES, 0.5)
+    # Then every quorum queue of the hub has a member on each node (the initial group size
+    # defaults to the cluster's size on 3.10)
+    every_node = sorted(node.name for node in cluster.cluster.nodes)
+    for queue in (office_queue, names.DEAD_LETTER_QUEUE):
+        assert await cluster.quorum_members(queue) == every_node, queue
+    # And the last node lists the policy: policies are the cluster's, not a node's
+    on_last = cluster_world.settings.model_copy(update={"management_url": last})
+    async with management_api(on_last) as api:
+        policies = {policy.name for policy in await api.policies()}
+    assert names.RETENTION_POLICY in policies
 
 
 async def test_the_writer_moves_to_another_node_when_its_node_is_killed(
