@@ -47,8 +47,22 @@ def _run(work: Coroutine[Any, Any, _T]) -> _T:
     try:
         return asyncio.run(work)
     except ChaosError as exc:
-        typer.echo(f"hub cluster: {exc}", err=True)
-        raise typer.Exit(code=1) from exc
+        raise _fail(exc) from exc
+
+
+def _fail(exc: ChaosError) -> typer.Exit:
+    typer.echo(f"hub cluster: {exc}", err=True)
+    return typer.Exit(code=1)
+
+
+def _load(home: Path) -> RabbitCluster:
+    """The cluster ``up`` left in ``home``; none there is said on stderr and exits 1."""
+    from lab.chaos.rabbit_cluster import RabbitCluster
+
+    try:
+        return RabbitCluster.load(home)
+    except ChaosError as exc:
+        raise _fail(exc) from exc
 
 
 def up(home: Home = DEFAULT_HOME) -> None:
@@ -68,27 +82,21 @@ def up(home: Home = DEFAULT_HOME) -> None:
 
 
 async def _resumed(home: Path) -> RabbitCluster:
-    from lab.chaos.rabbit_cluster import RabbitCluster
-
-    made = RabbitCluster.load(home)
+    made = _load(home)
     await made.resume()
     return made
 
 
 def down(home: Home = DEFAULT_HOME, delete: Delete = False) -> None:
     """Stop every node of the cluster in ``home``, the last one first."""
-    from lab.chaos.rabbit_cluster import RabbitCluster
-
-    _run(RabbitCluster.load(home).shut_down())
+    _run(_load(home).shut_down())
     if delete:
         shutil.rmtree(home)
 
 
 def status(home: Home = DEFAULT_HOME) -> None:
     """Each node, running or down; exits 1 when fewer than three run."""
-    from lab.chaos.rabbit_cluster import RabbitCluster
-
-    made = RabbitCluster.load(home)
+    made = _load(home)
     running = _run(made.running())
     for index, node in enumerate(made.nodes, start=1):
         state = "running" if node.name in running else "down"
@@ -99,16 +107,12 @@ def status(home: Home = DEFAULT_HOME) -> None:
 
 def kill(node: Node, home: Home = DEFAULT_HOME) -> None:
     """Node ``node`` halted at once, as a crashed machine: nothing flushed or handed over."""
-    from lab.chaos.rabbit_cluster import RabbitCluster
-
-    _run(RabbitCluster.load(home).kill(node - 1))
+    _run(_load(home).kill(node - 1))
 
 
 def start(node: Node, home: Home = DEFAULT_HOME) -> None:
     """Node ``node`` back on its data; waits until the cluster runs three nodes again."""
-    from lab.chaos.rabbit_cluster import RabbitCluster
-
-    _run(RabbitCluster.load(home).start_node(node - 1))
+    _run(_load(home).start_node(node - 1))
 
 
 def failover(trials: Trials = 3, as_json: AsJson = False) -> None:
