@@ -7,10 +7,13 @@ each other. Node 1 starts the cluster; the others start alone and then join it (
 served a client), both at once. The cluster is up when every node reports all of them running
 and every node's AMQP port answers.
 
-A node is lost by ``kill`` (SIGKILL to its process group: nothing is flushed or handed over) or
-``stop`` (a clean shutdown), and brought back by ``start`` on the same data directory, where it
-rejoins by itself. ``state.json`` in the cluster's home names the nodes and their ports, so that
-``hub cluster down`` can stop the nodes ``hub cluster up`` left running.
+A node is lost by ``kill`` (SIGKILL to its process group, or ``erlang:halt`` for a detached
+node: nothing is flushed or handed over) and brought back by ``start_node`` on the same data
+directory, where it rejoins by itself; ``restart`` does both to each node in turn, which is how
+a chaos run on the cluster "restarts its broker". ``state.json`` in the cluster's home names the
+nodes and their ports, so that ``hub cluster down`` can stop the nodes ``hub cluster up`` left
+running. As the chaos run's broker it answers as a ``RabbitNode`` does (``amqp_url``,
+``management_url``: every node's, comma-separated, as the hub's settings take them).
 
 Quorum queues declared on it get a member on every node: on 3.10 ``x-quorum-initial-group-size``
 defaults to the number of cluster nodes (``quorum_members`` reads them back).
@@ -52,6 +55,7 @@ class RabbitCluster:
         ]
         self._cookie = cookie
         self._prefix = prefix
+        self._next_lost = 0  # the node ``restart`` loses next: each in turn
 
     @classmethod
     def load(cls, home: Path) -> RabbitCluster:
@@ -62,6 +66,23 @@ class RabbitCluster:
             raise ChaosError(f"no cluster in {home} ({STATE_FILE} is missing)") from None
         ports = [NodePorts(**node) for node in state["ports"]]
         return cls(state["prefix"], home, ports=ports, cookie=state["cookie"], detached=True)
+
+    @property
+    def name(self) -> str:
+        return f"{self._prefix}-1..{len(self.nodes)}@localhost"
+
+    @property
+    def amqp_url(self) -> str:
+        """``amqp_urls``: the chaos run's broker, a cluster or a node, gives one address list."""
+        return self.amqp_urls
+
+    @property
+    def management_url(self) -> str:
+        return self.management_urls
+
+    @property
+    def log_file(self) -> Path:
+        return self.nodes[0].log_file
 
     @property
     def amqp_urls(self) -> str:
@@ -87,12 +108,16 @@ class RabbitCluster:
         await asyncio.gather(*(node.start() for node in self.nodes))
         await self.wait_running(len(self.nodes))
 
+    async def restart(self) -> None:
+        """One node lost at once (SIGKILL) and brought back, each node in turn: a chaos run's
+        broker restart on a cluster, which keeps serving meanwhile."""
+        index, self._next_lost = self._next_lost, (self._next_lost + 1) % len(self.nodes)
+        await self.kill(index)
+        await self.start_node(index)
+
     async def kill(self, index: int) -> None:
         """Node ``index`` (0-based) gone at once, as a lost machine."""
         await self.nodes[index].discard()
-
-    async def stop(self, index: int) -> None:
-        await self.nodes[index].stop()
 
     async def start_node(self, index: int) -> None:
         """Node ``index`` back on its data directory; it rejoins the cluster by itself."""
@@ -103,7 +128,7 @@ class RabbitCluster:
         """Every node ended at once (the run's files are deleted next, or kept for a look)."""
         await asyncio.gather(*(node.discard() for node in self.nodes))
 
-    async def shut_down(self) -> None:
+    async def stop(self) -> None:
         """Every node stopped cleanly, one after another: the last one stopped must be the
         first started again (it knows the others left), as RabbitMQ asks of a cluster."""
         for node in reversed(self.nodes):

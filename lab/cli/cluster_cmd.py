@@ -89,7 +89,7 @@ async def _resumed(home: Path) -> RabbitCluster:
 
 def down(home: Home = DEFAULT_HOME, delete: Delete = False) -> None:
     """Stop every node of the cluster in ``home``, the last one first."""
-    _run(_load(home).shut_down())
+    _run(_load(home).stop())
     if delete:
         shutil.rmtree(home)
 
