@@ -14,22 +14,22 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aio_pika.abc import AbstractRobustChannel
 from pydantic import SecretStr
 from yarl import URL
 
 from hub.broker_admin import management_api
 from hub.broker_connection import connect_robust
 from hub.broker_nodes import where
-from hub.topology import declare_exchanges
+from hub.settings import MySqlSettings
 from lab.chaos.rabbit_cluster import RabbitCluster
 from lab.chaos.rabbit_node import rabbitmq_available
+from odsim.server import SimHandle
 from tests.writer.conftest import _prepare_broker, ledger, ledger_db, simulator
 from tests.writer.support import FULL_KEY, OfficeSpec, VendorSpec, World, unique, write_world
 
@@ -105,8 +105,8 @@ def on_cluster(world: World, cluster: ClusterHandle) -> World:
 
 @pytest.fixture
 async def cluster_world(
-    tmp_path: Path, cluster: ClusterHandle, simulator: Any, empty_database: str,
-    ledger_db: Any,
+    tmp_path: Path, cluster: ClusterHandle, simulator: SimHandle, empty_database: str,
+    ledger_db: MySqlSettings,
 ) -> World:
     """One office and one vendor on the cluster, its topology declared and the vendor added."""
     office = OfficeSpec(id=unique("t-office"), customer_key=FULL_KEY)
@@ -121,13 +121,3 @@ async def cluster_world(
         async with connection:
             await _prepare_broker(world, api, await connection.channel())
     return world
-
-
-@pytest.fixture
-async def cluster_channel(cluster: ClusterHandle) -> AsyncIterator[AbstractRobustChannel]:
-    """The test's own (guest) channel on the cluster, for outcome drains."""
-    connection = await connect_robust(SecretStr(cluster.urls))
-    async with connection:
-        channel = await connection.channel()
-        await declare_exchanges(channel)
-        yield channel
