@@ -205,7 +205,8 @@ class ControlSettings(BaseModel):
     pause_poll_s: float = Field(default=1.0, gt=0)
     """How often, in seconds, each writer reads the pauses and office holds from the hub
     database: how soon ``hub office pause|resume`` and ``hub vendor pause|resume`` take effect,
-    and how soon a writer standing by learns that another one holds an office."""
+    how soon a writer standing by learns that another one holds an office, and how soon the
+    writers learn that one joined or left (each writer beats in the database as it reads)."""
     status_heartbeat_s: float = Field(default=5.0, gt=0)
     """Each writer rewrites its lanes' rows for ``hub status`` this often, in seconds, besides
     on every change; it also renews its office holds."""
@@ -213,6 +214,12 @@ class ControlSettings(BaseModel):
     """Seconds after which a lane row nobody rewrote shows in ``hub status`` as ``stale``, and
     an office hold nobody renewed belongs to a writer gone: another writer adopts it, with what
     it parked. Keep it well above ``HUB_CONTROL__STATUS_HEARTBEAT_S``."""
+    writer_stale_s: float = Field(default=5.0, gt=0)
+    """Each writer beats in the hub database on every ``HUB_CONTROL__PAUSE_POLL_S``; one whose
+    beat is older than this many seconds is gone, and the live writers share its offices out
+    among themselves. A writer killed leaves its offices unserved this long (plus a poll); one
+    stopped cleanly hands them over within a poll. At least three polls, or a slow hub database
+    would move offices back and forth."""
     depth_poll_s: float = Field(default=5.0, gt=0)
     """How often, in seconds, the writer reads its office queues' depths from RabbitMQ's
     management API (``hub_queue_depth``)."""
@@ -223,6 +230,15 @@ class ControlSettings(BaseModel):
     outbox_poll_s: float = Field(default=5.0, gt=0)
     """How often, in seconds, each writer's relay tries again the outcome events the broker
     would not take (waiting in the hub database's outbox), oldest first per vendor."""
+
+    @model_validator(mode="after")
+    def _beats_fit(self) -> ControlSettings:
+        if self.writer_stale_s < 3 * self.pause_poll_s:
+            raise ValueError(
+                f"writer_stale_s ({self.writer_stale_s:g}) must be at least three polls "
+                f"(pause_poll_s {self.pause_poll_s:g}): a writer beats once a poll"
+            )
+        return self
 
 
 class HealthSettings(BaseModel):
@@ -279,6 +295,13 @@ class ConsoleSettings(BaseModel):
     older than this are forgotten."""
     page_size: int = Field(default=50, ge=1, le=500)
     """Intents, dead letters and audit rows per page."""
+    bulk_replay_gap_s: float = Field(default=0.0, ge=0, le=60)
+    """Seconds between two letters of a bulk replay started from the console: 0 replays them as
+    fast as the broker confirms; a gap spreads a big replay out, leaving an operator time to
+    cancel it (a cancel ends the gap at once). The replay holds the letters it read, unacked,
+    until it ends: keep the gap times the letters under the broker's ``consumer_timeout`` (30
+    min by default), past which the broker takes them back and the replay stops (none is
+    lost)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -329,6 +352,12 @@ class WatchSettings(BaseModel):
     log_window_s: float = Field(default=5.0, ge=0)
     """A securitylog row explains a change when it is about the same row and was logged within
     this many seconds of the row's new DateTStamp (both the office server's clock)."""
+    intent_wait_s: float = Field(default=259200.0, gt=0)
+    """How long, in seconds, the watch keeps asking the ledger for the intent behind a change
+    it gave to the hub's key with no intent yet on record (a create whose reply was lost is
+    tied to its row only once reconciliation finds it, which waits while Open Dental is off).
+    Until then the change is told to no vendor, so the vendor that made it is never told of
+    it; past this (3 days by default) it is told without an intent."""
     events_host: str = "127.0.0.1"
     """The address the watch listens on for Open Dental's API Subscriptions pushes (``POST
     /od-events/<office>``): the machine whose Open Dental posts events must reach it."""

@@ -13,11 +13,6 @@ if ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
   wait_for MariaDB 60 mariadb-admin -h 127.0.0.1 -u root ping
 fi
 
-# A parked document (up to 17 MiB, sent as hex: hub/custody) must fit one statement: the
-# server's max_allowed_packet at 64 MiB, not MariaDB's 16 MiB. Applies to new connections.
-mariadb -h 127.0.0.1 -u root -e \
-  "SET GLOBAL max_allowed_packet = GREATEST(@@global.max_allowed_packet, 67108864)" || true
-
 if ! rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then
   echo "ensure-services: starting RabbitMQ"
   # The open-file limit as high as allowed: see raise_file_limit in setup-broker.sh.
@@ -29,6 +24,12 @@ fi
 # certificates in $HUB_TLS_DIR (default /var/lib/hub-tls). Restarts a service only when its TLS
 # changed.
 scripts/local-tls.sh
+
+# A parked document (up to 17 MiB, sent as hex: hub/custody) must fit one statement: the
+# server's max_allowed_packet at 64 MiB, not MariaDB's 16 MiB. Applies to new connections; set
+# after local-tls.sh, whose restart of MariaDB would reset it.
+mariadb -h 127.0.0.1 -u root -e \
+  "SET GLOBAL max_allowed_packet = GREATEST(@@global.max_allowed_packet, 67108864)" || true
 
 if [ -x scripts/setup-broker.sh ]; then
   scripts/setup-broker.sh

@@ -32,8 +32,20 @@ def _now() -> list[PanelBuilder]:
         single("Intents received", "Per second.", "reqps", Query(rate_sum(RECEIVED))),
         single("Dead letters", "Messages waiting in hub.dead.", "none",
                Query("max(hub_dead_letter_depth)")),
+        # Every writer has a lane for every office (standing by where another serves it).
         single("Offices paused", "Office lanes paused (401 or an operator).", "none",
-               Query('sum(hub_lane_state{state="paused"})')),
+               Query('count(max by (office) (hub_lane_state{state="paused"}) == 1) or vector(0)')),
+    ]  # fmt: skip
+
+
+def _writers() -> list[PanelBuilder]:
+    return [
+        graph("Offices per writer", "Each writer's share of the offices; once settled, the "
+              "shares differ by one at most.", "none",
+              Query("sum by (instance) (hub_offices_owned)", "{{instance}}")),
+        graph("Office hand-overs", "Offices taken from or given to another writer, per second.",
+              "reqps", Query(rate_sum("hub_office_handovers_total", by="direction"),
+                             "{{direction}}")),
     ]  # fmt: skip
 
 
@@ -81,5 +93,6 @@ def build() -> Dashboard:
         ("Throughput and outcomes", _flow()),
         ("Latency", _latency()),
         ("Ledger", _ledger()),
+        ("Writers", _writers()),
     ]
     return assemble(board, sections)

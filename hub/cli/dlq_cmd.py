@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -78,6 +79,15 @@ Body = Annotated[
     ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="List what would be replayed.")]
+Expect = Annotated[
+    int | None,
+    typer.Option(
+        "--expect", min=0, metavar="N",
+        help="Replay only if the filter still matches exactly N (the count a --dry-run showed); "
+        "otherwise nothing moves and the exit code is 1.",
+        show_default=False,
+    ),
+]
 Yes = Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")]
 
 
@@ -126,7 +136,7 @@ def replay(
     reason: Reason = None, since: Since = None, until: Until = None,
     message_id: MessageId = None, limit: Limit = DEFAULT_LIMIT,
     queue: Queue = names.DEAD_LETTER_QUEUE, scan_max: ScanMax = DEFAULT_SCAN_MAX_MESSAGES,
-    dry_run: DryRun = False, operator: OperatorOption = None,
+    dry_run: DryRun = False, expect: Expect = None, operator: OperatorOption = None,
 ) -> None:
     """Re-publish the matches to hub.replay (routed like hub.intents) as their vendors sent them.
 
@@ -134,12 +144,15 @@ def replay(
     intent applied meanwhile is answered as a duplicate and changes nothing. Each leaves the
     queue once the broker confirmed it. Needs RabbitMQ's impersonator tag on the hub's broker
     user (scripts/setup-broker.sh adds it). Audited (hub audit) before the first is replayed.
+    A bulk replay: --dry-run shows the count and the matches, then --expect N replays them
+    only if the filter still matches that many. Queue order is kept, so each office's order is.
     """
     wanted = _wanted(vendor, office, contract, reason, since, until, message_id, limit)
     where, bounds = DlqNames(queue=queue), ScanBounds(max_messages=scan_max)
     settings = HubSettings()
     who = operator_for(operator, settings)
-    raise typer.Exit(code=asyncio.run(_replay(settings, who, wanted, where, bounds, dry_run)))
+    plan = _ReplayPlan(wanted=wanted, where=where, bounds=bounds, dry_run=dry_run, expect=expect)
+    raise typer.Exit(code=asyncio.run(_replay(settings, who, plan)))
 
 
 @dlq.command("purge")
@@ -207,16 +220,28 @@ async def _show(
     return 0
 
 
-async def _replay(
-    settings: HubSettings, who: Operator, wanted: DeadLetterFilter, where: DlqNames,
-    bounds: ScanBounds, dry_run: bool,
-) -> int:
+@dataclass(frozen=True, kw_only=True)
+class _ReplayPlan:
+    wanted: DeadLetterFilter
+    where: DlqNames
+    bounds: ScanBounds
+    dry_run: bool
+    expect: int | None
+
+
+async def _replay(settings: HubSettings, who: Operator, plan: _ReplayPlan) -> int:
+    dry_run = plan.dry_run
     try:
         report = await replay_dead_letters(
-            settings, wanted, operator=who, dry_run=dry_run, where=where, bounds=bounds
+            settings, plan.wanted, operator=who, dry_run=dry_run, expected=plan.expect,
+            where=plan.where, bounds=plan.bounds,
         )
     except HubError as exc:
         return _failed("replay", exc)
+    if not report.confirmed:
+        typer.echo(f"the filter matches {report.matched}, not {plan.expect}: nothing replayed",
+                   err=True)
+        return 1
     if report.results:
         typer.echo(replay_lines(report.results))
     _note(report.summary)

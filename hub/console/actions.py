@@ -3,7 +3,8 @@ for its role, and done by the same audited function as its command.
 
     operator: replay one dead letter (``hub dlq replay --id``), pause and resume an office
               (``hub office pause|resume``), reveal a dead letter's body (audited
-              ``payload_reveal``, like ``hub dlq show --body`` but with a record of who looked)
+              ``payload_reveal``, like ``hub dlq show --body`` but with a record of who looked);
+              a filter's dead letters in bulk: hub/console/bulk_replay.py
     admin:    purge dead letters (``hub dlq purge``, typed confirmation), pause and resume a
               vendor (``hub vendor pause|resume``)
 

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
@@ -28,6 +29,9 @@ from hub.dlq import DlqNames
 from hub.dlq.model import DEFAULT_NAMES
 from hub.ledger.mysql_session import MySqlSession, ignore_query
 from hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from hub.console.bulk_replay import BulkReplay
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ class Console:
         )
     )
     search_db: MySqlSession | None = None  # opened with the application
+    replays: dict[str, BulkReplay] = field(default_factory=dict)  # this process's bulk replays
 
     @classmethod
     def of(
@@ -215,7 +220,7 @@ async def _search_pool(app: web.Application) -> AsyncIterator[None]:
 
 def make_app(console: Console) -> web.Application:
     # Imported here: the pages import this module's helpers.
-    from hub.console import actions, login, pages
+    from hub.console import actions, bulk_replay, login, pages
 
     app = web.Application(middlewares=[headers, who, csrf])
     app[CONSOLE] = console
@@ -223,6 +228,7 @@ def make_app(console: Console) -> web.Application:
     login.add_routes(app)
     pages.add_routes(app)
     actions.add_routes(app)
+    bulk_replay.add_routes(app)
     app.router.add_static("/static/", HERE / "static", append_version=False)
     return app
 

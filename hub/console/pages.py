@@ -24,6 +24,9 @@ from hub.errors import HubError
 from hub.registry import load_hub_registry
 from hub.status import LaneLine, gather
 from hub.trace import parse_intent_target, run_intent_trace
+from hub.watch import Attribution
+from hub.watch.run import read_row_changes
+from hub.watch.views import who
 
 DEAD_LETTER_FIELDS = ("vendor", "office", "contract", "reason", "since", "until", "id")
 AUDIT_FIELDS = ("since", "until", "action", "operator", "target", "result")
@@ -49,7 +52,8 @@ async def intents(request: web.Request) -> web.Response:
 
 
 async def trace(request: web.Request) -> web.Response:
-    """``hub trace VENDOR:KEY``: the intent's summary, timeline, row and securitylog."""
+    """``hub trace VENDOR:KEY``: the intent's summary, timeline, row and securitylog; and, as
+    ``hub trace --od`` shows them, each change of its row that hub watch saw, with its door."""
     console = console_of(request)
     text = request.query.get("intent", "")
     try:
@@ -58,7 +62,20 @@ async def trace(request: web.Request) -> web.Response:
         return refuse(request, 400, f"hub trace: {exc}")
     if found is None:
         return refuse(request, 404, "no such intent in the ledger (unknown, or past its retention)")
-    return render(request, "trace.html", trace=found, target=text)
+    changes: list[Attribution] = []
+    changes_error = None
+    if found.row is not None:
+        row = found.row
+        try:
+            changes = await read_row_changes(
+                console.settings, row.office_id, row.table, row.primary_key
+            )
+        except HubError as exc:  # the ledger's story stands without the watch's
+            changes_error = str(exc)
+    return render(
+        request, "trace.html", trace=found, target=text, changes=changes,
+        changes_error=changes_error, who=who,
+    )
 
 
 def dead_letter_filter(values: dict[str, str]) -> DeadLetterFilter:

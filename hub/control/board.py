@@ -85,12 +85,13 @@ class LaneBoard:
                 self._metrics.in_flight(office, now - lane.in_flight_shown)
                 lane.in_flight_shown = now
 
-    def reports(self) -> list[LaneReport]:
+    def reports(self, serving: Callable[[str], bool]) -> list[LaneReport]:
         return [
             LaneReport(
                 office=office,
                 state=lane.state,
                 in_flight=lane.in_flight(),
+                serving=serving(office),
                 last_error=lane.last_error,
                 last_error_at=lane.last_error_at,
             )

@@ -64,11 +64,15 @@ class ControlView:
     holds: Mapping[str, Hold] = field(default_factory=dict)  # by office
     # office → vendor → parked deliveries (None: a message without a vendor)
     parked: Mapping[str, Mapping[str | None, int]] = field(default_factory=dict)
-    live_writers: frozenset[str] = frozenset()  # writers whose lane status is fresh
+    live_writers: frozenset[str] = frozenset()  # writers whose heartbeat is fresh
+    owners: Mapping[str, str] = field(default_factory=dict)  # office → the writer serving it
     read_at_s: float = float("-inf")  # the reading writer's monotonic clock
 
     def hold(self, office: str) -> Hold | None:
         return self.holds.get(office)
+
+    def owner(self, office: str) -> str | None:
+        return self.owners.get(office)
 
     def runnable_parked(self, office: str) -> bool:
         """Whether the office has parked deliveries that may run now (vendor not paused)."""
@@ -94,6 +98,7 @@ class LaneReport:
     office: str
     state: LaneState
     in_flight: int  # messages delivered to the lane and not yet acked (held ones included)
+    serving: bool  # this writer owns the office (hub/control/ownership.py); else it stands by
     last_error: str | None  # an outcome and reason code, e.g. "retry_later: 5xx"
     last_error_at: datetime | None
 
@@ -106,7 +111,17 @@ class LaneRow:
     writer_id: str
     state: str
     in_flight: int
+    serving: bool
     last_error: str | None
     last_error_at: datetime | None
     updated_at: datetime
     age_s: float  # since the writer last wrote it, by the database's clock
+
+
+@dataclass(frozen=True, kw_only=True)
+class WriterRow:
+    """A writer's heartbeat, as ``hub status`` reads it back."""
+
+    writer_id: str
+    started_at: datetime
+    beat_s_ago: float  # by the database's clock

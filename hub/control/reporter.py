@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 
 from hub.control.board import LaneBoard
 from hub.control.store import ControlStore
@@ -29,10 +30,17 @@ def writer_id() -> str:
 
 class LaneReporter:
     def __init__(
-        self, store: ControlStore, board: LaneBoard, *, writer_id: str, heartbeat_s: float
+        self,
+        store: ControlStore,
+        board: LaneBoard,
+        *,
+        writer_id: str,
+        heartbeat_s: float,
+        serving: Callable[[str], bool],
     ) -> None:
         self._store = store
         self._board = board
+        self._serving = serving
         self._writer_id = writer_id
         self._heartbeat_s = heartbeat_s
 
@@ -59,7 +67,7 @@ class LaneReporter:
     async def _report(self) -> None:
         self._board.measure_in_flight()
         try:
-            await self._store.report(self._writer_id, self._board.reports())
+            await self._store.report(self._writer_id, self._board.reports(self._serving))
         except HubError as exc:
             log.warning("could not report lane status (%s)", exc)
 

@@ -1,5 +1,6 @@
-"""The writer's operations services, for the life of the writer: the watcher of pauses and holds,
-the renewal of this writer's holds (hub/custody), the lane board and its reporter (``hub status``),
+"""The writer's operations services, for the life of the writer: the watcher of pauses, holds and
+live writers (this writer beats with each read), the renewal of this writer's holds
+(hub/custody), the lane board and its reporter (``hub status``),
 and the queue depth poller (metrics). One context, entered by the composition root; each office's
 lane decides from the watcher's view and parks through ``custody``.
 
@@ -53,20 +54,23 @@ async def running_control(
     store = await ControlStore.open(settings.ledger_db, on_query=metrics.ledger_query)
     custody = await MySqlCustody.open(settings.ledger_db, on_query=metrics.ledger_query)
     try:
+        me = writer_id()
         board = LaneBoard(offices, metrics)
         watcher = ControlWatcher(
-            store, custody, poll_s=cs.pause_poll_s, stale_after_s=cs.stale_after_s,
-            on_pauses=board.pauses, on_parked=metrics.parked,
+            store, custody, offices=offices, writer_id=me, poll_s=cs.pause_poll_s,
+            writer_stale_s=cs.writer_stale_s, on_pauses=board.pauses, on_parked=metrics.parked,
+            on_owned=metrics.offices_owned,
         )
         await watcher.refresh()
         control = Control(
-            writer_id=writer_id(), board=board, store=store, custody=custody, watcher=watcher,
+            writer_id=me, board=board, store=store, custody=custody, watcher=watcher,
             poll_s=cs.pause_poll_s, stale_after_s=cs.stale_after_s,
         )
         reporter = LaneReporter(
-            store, board, writer_id=control.writer_id, heartbeat_s=cs.status_heartbeat_s
+            store, board, writer_id=me, heartbeat_s=cs.status_heartbeat_s,
+            serving=lambda office: watcher.view().owner(office) == me,
         )
-        renewing = _renew_holds(custody, control.writer_id, cs.status_heartbeat_s)
+        renewing = _renew_holds(custody, me, cs.status_heartbeat_s)
         async with management_api(settings) as api:
             depths = DepthPoller(api, offices, metrics, poll_s=cs.depth_poll_s)
             async with _background(watcher.run(), reporter.run(), depths.run(), renewing):

@@ -1,6 +1,8 @@
-"""The operations tables of the hub database (ledger migration 5): ``pauses`` and their log,
-written by ``hub office|vendor pause|resume`` and polled by every writer, and ``lane_status``,
-written by every writer and read by ``hub status``.
+"""The operations tables of the hub database: ``pauses`` and their log (ledger migration 5),
+written by ``hub office|vendor pause|resume`` and polled by every writer; ``lane_status``,
+written by every writer and read by ``hub status``; ``writers`` (migration 19), every writer's
+heartbeat, from which each writer reads the live writers that share the offices
+(hub/control/ownership.py).
 
 Times come from the database's own clock (``UTC_TIMESTAMP``), so writers on several machines
 compare without trusting each other's clocks.
@@ -10,7 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.control.model import LaneReport, LaneRow, Pause, PauseAction, PauseKind, Pauses
+from hub.control.model import (
+    LaneReport,
+    LaneRow,
+    Pause,
+    PauseAction,
+    PauseKind,
+    Pauses,
+    WriterRow,
+)
 from hub.ledger.mysql_rows import cut, from_db, from_db_or_none, to_db
 from hub.ledger.mysql_session import MySqlSession, Record, Statements
 from hub.ledger.port import QueryObserver
@@ -33,23 +43,36 @@ VALUES (%s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 _PAUSES = "SELECT kind, name, paused_by, reason, paused_at FROM pauses ORDER BY kind, name"
 _REPORT = """
 INSERT INTO lane_status
-    (office_id, writer_id, state, in_flight, last_error, last_error_at, updated_at)
+    (office_id, writer_id, state, in_flight, serving, last_error, last_error_at, updated_at)
 VALUES {rows}
 ON DUPLICATE KEY UPDATE state = VALUES(state), in_flight = VALUES(in_flight),
+    serving = VALUES(serving),
     last_error = VALUES(last_error), last_error_at = VALUES(last_error_at),
     updated_at = VALUES(updated_at)
 """
-_REPORT_ROW = "(%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))"
+_REPORT_ROW = "(%s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))"
 _FORGET_WRITER = "DELETE FROM lane_status WHERE writer_id = %s"
 _FORGET_OLD = (
     "DELETE FROM lane_status WHERE updated_at < UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
 )
+_BEAT = """
+INSERT INTO writers (writer_id, started_at, beat_at)
+VALUES (%s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))
+ON DUPLICATE KEY UPDATE beat_at = VALUES(beat_at)
+"""
+_FORGET_BEAT = "DELETE FROM writers WHERE writer_id = %s"
+_FORGET_OLD_BEATS = (
+    "DELETE FROM writers WHERE beat_at < UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
+)
 _LIVE_WRITERS = """
-SELECT DISTINCT writer_id FROM lane_status
-WHERE updated_at >= UTC_TIMESTAMP(6) - INTERVAL %s MICROSECOND
+SELECT writer_id FROM writers WHERE beat_at >= UTC_TIMESTAMP(6) - INTERVAL %s MICROSECOND
+"""
+_WRITERS = """
+SELECT writer_id, started_at, TIMESTAMPDIFF(MICROSECOND, beat_at, UTC_TIMESTAMP(6)) AS age_us
+FROM writers ORDER BY writer_id
 """
 _LANES = """
-SELECT office_id, writer_id, state, in_flight, last_error, last_error_at, updated_at,
+SELECT office_id, writer_id, state, in_flight, serving, last_error, last_error_at, updated_at,
     TIMESTAMPDIFF(MICROSECOND, updated_at, UTC_TIMESTAMP(6)) AS age_us
 FROM lane_status ORDER BY office_id, writer_id
 """
@@ -108,16 +131,31 @@ class ControlStore:
             await tx.execute("control.report", sql, args)
 
     async def forget_writer(self, writer_id: str) -> None:
-        async with self._session.transaction("forgetting a writer's lanes") as tx:
+        """A writer stopping cleanly: its lanes' rows and its heartbeat go, so the others take
+        its offices within a poll."""
+        async with self._session.transaction("forgetting a writer") as tx:
             await tx.execute("control.forget_writer", _FORGET_WRITER, (writer_id,))
+            await tx.execute("control.forget_beat", _FORGET_BEAT, (writer_id,))
 
     async def forget_older_than(self, seconds: float) -> int:
         """Delete rows no writer has refreshed for ``seconds`` (writers long gone)."""
         async with self._session.transaction("forgetting old lane status") as tx:
+            await tx.execute("control.forget_old_beats", _FORGET_OLD_BEATS, (int(seconds),))
             return await tx.execute("control.forget_old", _FORGET_OLD, (int(seconds),))
 
+    async def beat(self, writer_id: str) -> None:
+        """This writer is alive, by the database's clock."""
+        async with self._session.transaction("beating") as tx:
+            await tx.execute("control.beat", _BEAT, (writer_id,))
+
+    async def writers(self) -> list[WriterRow]:
+        """Every writer's heartbeat row, live or not (``hub status``)."""
+        async with self._session.transaction("reading the writers") as tx:
+            records = await tx.fetch_all("control.writers", _WRITERS)
+        return [_writer_row(record) for record in records]
+
     async def live_writers(self, stale_after_s: float) -> frozenset[str]:
-        """Writers whose lane status is fresher than ``stale_after_s``."""
+        """Writers whose heartbeat is fresher than ``stale_after_s``."""
         args = (int(stale_after_s * 1_000_000),)
         async with self._session.transaction("reading the live writers") as tx:
             records = await tx.fetch_all("control.live_writers", _LIVE_WRITERS, args)
@@ -152,6 +190,7 @@ def _report_args(writer_id: str, report: LaneReport) -> tuple[object, ...]:
         writer_id,
         report.state.value,
         max(report.in_flight, 0),
+        report.serving,
         cut(report.last_error, MAX_LAST_ERROR_CHARS),
         at,
     )
@@ -173,8 +212,17 @@ def _lane_row(record: Record) -> LaneRow:
         writer_id=record["writer_id"],
         state=record["state"],
         in_flight=record["in_flight"],
+        serving=bool(record["serving"]),
         last_error=record["last_error"],
         last_error_at=from_db_or_none(record["last_error_at"]),
         updated_at=from_db(record["updated_at"]),
         age_s=max(0, int(record["age_us"])) / 1_000_000,
+    )
+
+
+def _writer_row(record: Record) -> WriterRow:
+    return WriterRow(
+        writer_id=record["writer_id"],
+        started_at=from_db(record["started_at"]),
+        beat_s_ago=max(0, int(record["age_us"])) / 1_000_000,
     )

@@ -29,7 +29,7 @@ from hub.dlq.model import (
     Source,
 )
 from hub.dlq.purge import Confirm, PurgePlan, PurgeReport, purge_dead_letters
-from hub.dlq.replay import ReplayResult, ReplayStatus
+from hub.dlq.replay import ReplayProgress, ReplayResult, ReplayStatus
 
 __all__ = [
     "Confirm",
@@ -41,6 +41,7 @@ __all__ = [
     "Operator",
     "PurgePlan",
     "PurgeReport",
+    "ReplayProgress",
     "ReplayReport",
     "ReplayResult",
     "ReplayStatus",

@@ -19,7 +19,9 @@ message not yet replayed stays on the queue, in its order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import aio_pika
@@ -53,6 +55,33 @@ class ReplayResult:
     letter: DeadLetter
     status: ReplayStatus
     routing_key: str | None
+
+
+@dataclass(kw_only=True)
+class ReplayProgress:
+    """A replay watched and stoppable from elsewhere while it runs (the console's bulk replay):
+    each result as it lands, and a cancel that takes effect before the next letter. What was
+    replayed stays replayed; what was not stays on the queue, in its order."""
+
+    total: int | None = None  # the matches, once the scan has read them
+    results: list[ReplayResult] = field(default_factory=list)
+    cancelled_by: str | None = None
+    _cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def cancel(self, by: str) -> None:
+        if self.cancelled_by is None:
+            self.cancelled_by = by
+        self._cancelled.set()
+
+    async def pause(self, gap_s: float) -> None:
+        """Wait ``gap_s`` between two letters, or less if cancelled meanwhile."""
+        if gap_s > 0 and not self._cancelled.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._cancelled.wait(), gap_s)
+
+    @property
+    def replayed(self) -> int:
+        return _count_replayed(self.results)
 
 
 def replay_key(letter: DeadLetter) -> str | None:
@@ -96,12 +125,18 @@ def planned(held: Held) -> ReplayResult:
 
 
 async def replay_all(
-    channel: AbstractChannel, exchange_name: str, scan: Scan, hub_user: str
+    channel: AbstractChannel, exchange_name: str, scan: Scan, hub_user: str,
+    progress: ReplayProgress, gap_s: float = 0.0,
 ) -> list[ReplayResult]:
-    """Replay the scan's matches one by one, in queue order, on a confirming ``channel``."""
+    """Replay the scan's matches one by one, in queue order (so each office's in its order), on
+    a confirming ``channel``, ``gap_s`` apart, until ``progress`` is cancelled."""
     exchange = await _exchange(channel, exchange_name)
-    results: list[ReplayResult] = []
-    for held in scan.matches:
+    results = progress.results
+    for number, held in enumerate(scan.matches):
+        if number:
+            await progress.pause(gap_s)
+        if progress.cancelled_by is not None:
+            break
         try:
             results.append(await _replay_one(exchange, scan, held))
         except aiormq.exceptions.ChannelPreconditionFailed as exc:

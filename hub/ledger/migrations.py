@@ -471,6 +471,16 @@ CREATE TABLE watch_digest_key (
 ) {TABLE_OPTIONS}
 """
 
+# A change the watch gave to the hub's key before the ledger knew its intent stays pending, asked
+# again on each pass (least recently asked first) until the intent is known or
+# HUB_WATCH__INTENT_WAIT_S has passed; only then is it told to vendors.
+_WATCH_PENDING = """
+ALTER TABLE watch_changes
+    ADD COLUMN intent_pending BOOLEAN NOT NULL DEFAULT FALSE,
+    ADD COLUMN checked_at DATETIME(6) NULL,
+    ADD KEY ix_watch_changes_pending (office_id, intent_pending, checked_at)
+"""
+
 # change.v1 events (hub/change_events): one row per (vendor, change) the hub owes a vendor that
 # may read the table, recorded before it is published and settled once the broker confirms it,
 # so a restart never sends one twice. Ids and column names only, never values: the values are
@@ -513,6 +523,32 @@ ALTER TABLE intents
     ADD KEY ix_intents_correlation (correlation_id)
 """
 
+# Several writers (hub/control/ownership.py): each writer's heartbeat, by the database's clock, so
+# that every writer sees the same live writers and computes the same owner of each office; and,
+# per lane row, whether that writer serves the office (``hub status``).
+_WRITERS = f"""
+CREATE TABLE writers (
+    writer_id VARCHAR(128) {EXACT} NOT NULL PRIMARY KEY,
+    started_at DATETIME(6) NOT NULL,
+    beat_at DATETIME(6) NOT NULL,
+    KEY ix_writers_beat (beat_at)
+) {TABLE_OPTIONS}
+"""
+
+_LANE_SERVING = """
+ALTER TABLE lane_status ADD COLUMN serving BOOLEAN NOT NULL DEFAULT FALSE AFTER in_flight
+"""
+
+# The console's keyset pages (hub/console/search.py): sorted by the last change, found by a
+# reason alone (a rare reason would otherwise walk the whole received_at index), and by an Open
+# Dental row in any office (patient:17 without an office).
+_CONSOLE_PAGES = """
+ALTER TABLE intents
+    ADD KEY ix_intents_updated (updated_at),
+    ADD KEY ix_intents_reason_received (reason, received_at),
+    ADD KEY ix_intents_od_key (od_table, od_primary_key)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, name="intents", statements=(_INTENTS,)),
     Migration(version=2, name="api_calls", statements=(_API_CALLS,)),
@@ -545,4 +581,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(version=17, name="change_sends", statements=(_CHANGE_SENDS,)),
     Migration(version=18, name="console_search", statements=(_CONSOLE_SEARCH,)),
+    Migration(version=19, name="writers", statements=(_WRITERS, _LANE_SERVING)),
+    Migration(version=20, name="console_pages", statements=(_CONSOLE_PAGES,)),
+    Migration(version=21, name="watch_intent_wait", statements=(_WATCH_PENDING,)),
 )

@@ -60,6 +60,8 @@ class StateInstruments:
     dead_letter_depth: Gauge
     in_flight: Gauge
     event_loop_lag: Histogram
+    offices_owned: Gauge  # this writer's share of the offices (hub/control/ownership.py)
+    handovers: Counter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,6 +288,17 @@ def _state_metrics(registry: CollectorRegistry) -> StateInstruments:
             "hub_event_loop_lag_seconds",
             "How late the writer's event loop ran each heartbeat (a stall shows once it ends).",
             buckets=LOOP_LAG_BUCKETS_S,
+            registry=registry,
+        ),
+        offices_owned=Gauge(
+            "hub_offices_owned",
+            "Offices this writer serves, its share among the live writers.",
+            registry=registry,
+        ),
+        handovers=Counter(
+            "hub_office_handovers",
+            "Office queues this writer took (began serving) or gave (let go to another writer).",
+            ["direction"],
             registry=registry,
         ),
     )

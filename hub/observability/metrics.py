@@ -29,6 +29,8 @@ hub_parked_deliveries                  gauge      office
 hub_queue_depth                        gauge      office
 hub_dead_letter_depth                  gauge      (none)
 hub_intents_in_flight                  gauge      office
+hub_offices_owned                      gauge      (none)
+hub_office_handovers_total             counter    direction
 hub_broker_connection_closes_total     counter    reply
 hub_broker_reconnects_total            counter    (none)
 hub_broker_channel_closes_total        counter    channel, office, reply
@@ -65,6 +67,8 @@ Label values:
   (``POST /patients``, ``PUT /appointments/{id}/Confirm`` …; ``OD_OPERATIONS``), else ``other``.
 - ``status_class``: ``2xx``, ``3xx``, ``401``, ``429``, ``4xx``, ``5xx``, ``none`` (no reply).
 - ``state``: ``running``, ``backing_off``, ``paused``.
+- ``direction``: ``taken`` (the writer began serving the office), ``given`` (it let the office
+  go to another writer).
 - ``cause``: ``auth``, ``open_dental_down``, ``reconcile_unavailable``, ``hub``, ``operator``,
   ``other`` (``PauseCause``).
 - ``wrapper``: which report failed, a constant name in the code (``log``, ``measure``,
@@ -122,6 +126,8 @@ WATCH_TABLES = frozenset(table.value for table in OdTable)
 WATCH_DOORS = frozenset({"hub", "open_dental_user", "other_api", "unexplained"})
 WATCH_DISPOSITIONS = frozenset({"accepted", "duplicate", "unauthorized", "invalid"})
 
+
+HANDOVER_DIRECTIONS = ("taken", "given")  # began serving an office; let one go
 
 class HubMetrics:
     """Every event the hub counts or times. Methods never raise on a label value: an unknown
@@ -271,6 +277,15 @@ class HubMetrics:
     def in_flight(self, office: str, delta: int) -> None:
         self._m.state.in_flight.labels(self._bounds.office(office)).inc(delta)
 
+    def offices_owned(self, count: int) -> None:
+        """How many offices this writer serves, as its last view of the live writers shares
+        them out."""
+        self._m.state.offices_owned.set(count)
+
+    def handover(self, taken: bool) -> None:
+        """The writer began serving an office (``taken``) or let one go to another writer."""
+        self._m.state.handovers.labels(HANDOVER_DIRECTIONS[0 if taken else 1]).inc()
+
     # The broker ---------------------------------------------------------------------------------
 
     def broker_connection_closed(self, reply: BrokerReply) -> None:
@@ -370,6 +385,8 @@ class HubMetrics:
             state.parked.labels(office)
         for vendor, office in sorted({(v, o) for v, o, _ in self._bounds.agreements}):
             intents.dead_letters_expired.labels(office, vendor)
+        for direction in HANDOVER_DIRECTIONS:
+            state.handovers.labels(direction)
         self._prime_watch()
         self._prime_deprecated()
         for vendor, office, contract in sorted(self._bounds.agreements):

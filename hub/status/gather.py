@@ -5,12 +5,13 @@ with a queue, a lane row, a pause or a hold."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from hub import names
 from hub.broker_admin import ManagementError, QueueDepth, management_api
-from hub.control.model import LaneRow, Pauses
+from hub.control.model import LaneRow, Pauses, WriterRow
 from hub.control.store import ControlStore
 from hub.custody import Hold
 from hub.custody.mysql_custody import MySqlCustody
@@ -19,17 +20,18 @@ from hub.ledger.mysql_session import ignore_query
 from hub.outbox import Waiting
 from hub.outbox.mysql_outbox import MySqlOutbox
 from hub.settings import HubSettings
-from hub.status.model import NO_WRITER, STALE, HubStatus, LaneLine
+from hub.status.model import NO_WRITER, STALE, HubStatus, LaneLine, WriterLine
 
 OFFICE_QUEUE_PREFIX = names.office_queue("")
 
 
 async def gather(settings: HubSettings) -> HubStatus:
     problems: list[str] = []
-    lanes, pauses = await _from_database(settings, problems)
+    lanes, pauses, writers = await _from_database(settings, problems)
     custody = await _custody(settings, problems)
     depths = await _depths(settings, problems)
     stale_after_s = settings.control.stale_after_s
+    gone = {w.writer_id for w in writers if w.beat_s_ago > settings.control.writer_stale_s}
     offices = sorted(
         {row.office for row in lanes}
         | set(pauses.offices)
@@ -39,11 +41,12 @@ async def gather(settings: HubSettings) -> HubStatus:
     lines = [
         replace(line, parked=custody.parked_of(office), hold=custody.holds.get(office))
         for office in offices
-        for line in _lines(office, lanes, pauses, depths, stale_after_s)
+        for line in _lines(office, lanes, pauses, depths, stale_after_s, gone)
     ]
     dead = depths.get(names.DEAD_LETTER_QUEUE)
     return HubStatus(
         lanes=lines,
+        writers=_writers(writers, lines, settings.control.writer_stale_s),
         dead_letters=None if dead is None else dead.messages,
         outcomes_waiting=await _outcomes_waiting(settings, problems),
         paused_vendors=list(pauses.vendors.values()),
@@ -57,7 +60,10 @@ def _lines(
     pauses: Pauses,
     depths: Mapping[str, QueueDepth],
     stale_after_s: float,
+    gone: set[str],
 ) -> list[LaneLine]:
+    """The office's line for each writer that reports its lane; a row not refreshed for
+    ``stale_after_s``, or of a writer whose beat is stale, is ``stale``."""
     queue = depths.get(names.office_queue(office))
     depth = None if queue is None else queue.messages_ready
     pause = pauses.offices.get(office)
@@ -66,17 +72,20 @@ def _lines(
         return [
             LaneLine(
                 office=office, state=NO_WRITER, queue_depth=depth, in_flight=None,
-                writer_id=None, seen_s_ago=None, last_error=None, last_error_at=None,
+                writer_id=None, serving=None, seen_s_ago=None, last_error=None,
+                last_error_at=None,
                 pause=pause, parked=None, hold=None,
             )
         ]
     return [
         LaneLine(
             office=office,
-            state=row.state if row.age_s <= stale_after_s else f"{STALE} ({row.state})",
+            state=_stale(row.state) if row.age_s > stale_after_s or row.writer_id in gone
+            else row.state,
             queue_depth=depth,
             in_flight=row.in_flight,
             writer_id=row.writer_id,
+            serving=row.serving,
             seen_s_ago=row.age_s,
             last_error=row.last_error,
             last_error_at=row.last_error_at,
@@ -90,19 +99,39 @@ def _lines(
 
 async def _from_database(
     settings: HubSettings, problems: list[str]
-) -> tuple[list[LaneRow], Pauses]:
+) -> tuple[list[LaneRow], Pauses, list[WriterRow]]:
     try:
         store = await ControlStore.open(settings.ledger_db, on_query=ignore_query)
     except HubError as exc:
         problems.append(f"hub database: {exc}")
-        return [], Pauses()
+        return [], Pauses(), []
     try:
-        return await store.lanes(), await store.pauses()
+        return await store.lanes(), await store.pauses(), await store.writers()
     except HubError as exc:
         problems.append(f"hub database: {exc}")
-        return [], Pauses()
+        return [], Pauses(), []
     finally:
         await store.close()
+
+
+def _stale(state: str) -> str:
+    return f"{STALE} ({state})"
+
+
+def _writers(
+    rows: Sequence[WriterRow], lines: Sequence[LaneLine], stale_s: float
+) -> list[WriterLine]:
+    """Each writer's share: the offices its fresh lane rows say it serves."""
+    serving = Counter(
+        line.writer_id for line in lines if line.serving and not line.state.startswith(STALE)
+    )
+    return [
+        WriterLine(
+            writer_id=row.writer_id, live=row.beat_s_ago <= stale_s, beat_s_ago=row.beat_s_ago,
+            serving=serving[row.writer_id],
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

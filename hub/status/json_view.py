@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hub.control.model import Pause
 from hub.outbox import Waiting
-from hub.status.model import HubStatus, LaneLine
+from hub.status.model import HubStatus, LaneLine, WriterLine
 
 JsonObject = dict[str, str | int | float | None]
 
@@ -15,6 +15,7 @@ JsonObject = dict[str, str | int | float | None]
 def status_json(status: HubStatus) -> str:
     document = {
         "lanes": [_lane(line) for line in status.lanes],
+        "writers": [_writer(each) for each in status.writers],
         "dead_letters": status.dead_letters,
         "outcomes_waiting": _waiting(status.outcomes_waiting),
         "paused_vendors": [_pause(pause) for pause in status.paused_vendors],
@@ -36,7 +37,17 @@ def _lane(line: LaneLine) -> dict[str, str | int | float | JsonObject | None]:
         "held_by": None if line.hold is None else line.hold.writer_id,
         "held_for": None if line.hold is None else line.hold.cause,
         "writer_id": line.writer_id,
+        "serving": line.serving,
         "seen_s_ago": None if line.seen_s_ago is None else round(line.seen_s_ago, 1),
+    }
+
+
+def _writer(writer: WriterLine) -> JsonObject:
+    return {
+        "writer_id": writer.writer_id,
+        "live": writer.live,
+        "beat_s_ago": round(writer.beat_s_ago, 1),
+        "serves": writer.serving,
     }
 
 

@@ -1,4 +1,5 @@
-"""What ``hub status`` shows: one line per office lane and writer, the dead letters, the outcome
+"""What ``hub status`` shows: one line per office lane and writer (the writer serving the office
+and those standing by), each writer's share of the offices, the dead letters, the outcome
 events waiting for their vendors, the paused vendors. Names, states, counts, operators' words and
 error codes only."""
 
@@ -22,6 +23,7 @@ class LaneLine:
     queue_depth: int | None  # ready messages in hub.office.<office>; None if unknown
     in_flight: int | None  # delivered to the writer's lane, not yet acked
     writer_id: str | None
+    serving: bool | None  # the writer serves the office (else it stands by); None: no writer
     seen_s_ago: float | None
     last_error: str | None
     last_error_at: datetime | None
@@ -31,8 +33,19 @@ class LaneLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WriterLine:
+    """One writer's heartbeat and share of the offices."""
+
+    writer_id: str
+    live: bool  # its beat is fresher than HUB_CONTROL__WRITER_STALE_S
+    beat_s_ago: float
+    serving: int  # offices whose fresh lane row says this writer serves them
+
+
+@dataclass(frozen=True, kw_only=True)
 class HubStatus:
     lanes: list[LaneLine]
+    writers: list[WriterLine]
     dead_letters: int | None  # messages in hub.dead; None if unknown
     # Per vendor, outcome events the broker would not take, waiting in the outbox; None if unknown
     outcomes_waiting: list[Waiting] | None

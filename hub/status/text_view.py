@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hub.control.model import Pause
 from hub.outbox import Waiting
-from hub.status.model import HubStatus, LaneLine
+from hub.status.model import HubStatus, LaneLine, WriterLine
 
 HEADERS = ("OFFICE", "STATE", "QUEUE", "IN FLIGHT", "PARKED", "LAST ERROR", "PAUSED BY / WHY",
            "WRITER", "SEEN")
@@ -18,6 +18,7 @@ UNKNOWN = "?"
 def status_text(status: HubStatus) -> str:
     rows = [HEADERS, *(_row(line) for line in status.lanes)]
     lines = _table(rows) if status.lanes else ["no office lanes, queues or pauses found"]
+    lines += ["", *_writers(status.writers)]
     dead = UNKNOWN if status.dead_letters is None else str(status.dead_letters)
     lines += ["", f"dead letters (hub.dead): {dead}", *_waiting(status.outcomes_waiting)]
     vendors = [f"  {p.name}  {_pause(p)}" for p in status.paused_vendors]
@@ -38,9 +39,27 @@ def _row(line: LaneLine) -> tuple[str, ...]:
         _parked(line),
         error,
         NONE if line.pause is None else _pause(line.pause),
-        line.writer_id or NONE,
+        _writer(line),
         NONE if line.seen_s_ago is None else f"{line.seen_s_ago:.0f}s ago",
     )
+
+
+def _writer(line: LaneLine) -> str:
+    """The writer; one standing by on the office (another serves it) says so."""
+    if line.writer_id is None:
+        return NONE
+    return line.writer_id if line.serving else f"{line.writer_id} (standby)"
+
+
+def _writers(writers: Sequence[WriterLine]) -> list[str]:
+    if not writers:
+        return [f"writers: {NONE}"]
+    rows = [("WRITER", "SERVES", "BEAT"), *(
+        (each.writer_id, str(each.serving),
+         f"{_age(each.beat_s_ago)} ago" + ("" if each.live else " (gone)"))
+        for each in writers
+    )]
+    return ["writers:", *("  " + row for row in _table(rows))]
 
 
 def _parked(line: LaneLine) -> str:

@@ -9,12 +9,14 @@ explains it:
   pairing rule of ``hub.trace.attribution``, reused as is: a write call that got no reply takes
   part, on the row its intent recorded), or with an attempt of an intent recorded for the row
   that left no call in the ledger (its writer killed while the call was out), or when its text
-  names the hub's DevName at this office (the intent is then
-  unknown: purged after the ledger's retention, or the hub's key used outside the hub); else
+  names the hub's DevName at this office (the intent is then not yet on record, asked again by
+  later passes: hub/watch/scanner.py); else
   ``other_api``, naming the DevName its text gives;
 - any other LogSource: a person (or Open Dental's own program) at the office,
   ``open_dental_user`` with the log's UserNum;
-- none: ``unexplained``.
+- none: ``unexplained``; but a change of only columns Open Dental writes along with another
+  table's row (a new patient's DateFirstVisit, set by booking the appointment: ``SIDE_EFFECTS``)
+  is explained the same way by that row's log naming the patient (``PatNum``).
 
 A change whose hashed columns moved while ``SecurityHash`` stayed is ``unexplained`` whatever
 the log says: Open Dental and its API rehash what they change, so only a direct write leaves the
@@ -24,7 +26,7 @@ hash stale, and a log row near it would be a coincidence or a cover.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -40,7 +42,7 @@ from hub.trace.models import Cause, OdRow, OfficeLog, TimedEntry
 from hub.watch.digests import changed_columns, stale_hash
 from hub.watch.model import Attribution, Door, SeenRow, Source
 from hub.watch.store import RowState
-from hub.watch.tables import LogRow, WatchedTable
+from hub.watch.tables import SIDE_EFFECTS, LogRow, WatchedTable
 
 _DEV_NAME = re.compile(r" by (?P<name>.+?) through API\.?\s*$")
 
@@ -115,10 +117,12 @@ def explaining(
 def attribute_change(
     *, table: WatchedTable, seen: SeenRow, before: RowState | None, logs: Sequence[LogRow],
     stories: Sequence[IntentStory], own_dev_name: str | None, window: timedelta,
-    source: Source = Source.SCAN,
+    source: Source = Source.SCAN, side_stories: Mapping[int, Sequence[IntentStory]] | None = None,
 ) -> Attribution:
     """The door of the change that gave ``seen`` its stamp; ``before`` is the row as the watch
-    last saw it (None: never)."""
+    last saw it (None: never). ``stories`` are the row's intents; ``side_stories`` those of the
+    rows its side-effect logs are about, by key."""
+    side_stories = side_stories or {}
     columns = changed_columns(None if before is None else before.digests, seen.digests)
     stale = before is not None and stale_hash(table, columns)
     base = Attribution(
@@ -127,10 +131,29 @@ def attribute_change(
         stale_hash=stale,
         first_seen=before is None, source=source,
     )
-    log = explaining(logs, seen.stamp, window, None if before is None else before.last_log)
-    if log is None or stale:
+    after = None if before is None else before.last_log
+    own = [log for log in logs if log.about is None]
+    log = explaining(own, seen.stamp, window, after)
+    if stale:
         return base
-    return _through(base, log, logs, stories, own_dev_name)
+    if log is not None:
+        return _through(base, log, own, stories, own_dev_name)
+    side = side_effect_log(table, columns, before is None, logs, seen.stamp, window, after)
+    if side is None or side.about is None:
+        return base
+    return _through(base, side, [side], side_stories.get(side.about[1], ()), own_dev_name)
+
+
+def side_effect_log(
+    table: WatchedTable, columns: Sequence[str], first_seen: bool, logs: Sequence[LogRow],
+    stamp: datetime, window: timedelta, after: int | None,
+) -> LogRow | None:
+    """The other row's log that explains a change of only the columns Open Dental writes along
+    with that row (``SIDE_EFFECTS``), when the watched row has no log of its own for it."""
+    effect = SIDE_EFFECTS.get(table.table)
+    if effect is None or first_seen or not columns or not set(columns) <= effect.columns:
+        return None
+    return explaining([log for log in logs if log.about is not None], stamp, window, after)
 
 
 def _through(
@@ -142,11 +165,23 @@ def _through(
         return replace(base, door=Door.OPEN_DENTAL_USER, user_num=log.user_num,
                        securitylog_num=number)
     dev_name = dev_name_of(log.log_text)
-    row = OdRow(office_id=base.office_id, table=base.table, primary_key=base.key)
-    cause = hub_causes(row, logs, stories).get(number)
-    found = (cause.vendor, cause.intent_id) if cause else lost_attempt_cause(row, log, stories)
+    found = hub_intent(OdRow(office_id=base.office_id, table=base.table, primary_key=base.key),
+                       log, logs, stories)
     if found is None and (dev_name is None or dev_name != own_dev_name):
         return replace(base, door=Door.OTHER_API, dev_name=dev_name, securitylog_num=number)
     vendor, intent_id = found if found else (None, None)
     return replace(base, door=Door.HUB, dev_name=dev_name, securitylog_num=number,
-                   vendor=vendor, intent_id=intent_id)
+                   vendor=vendor, intent_id=intent_id, intent_pending=found is None)
+
+
+def hub_intent(
+    row: OdRow, log: LogRow, logs: Sequence[LogRow], stories: Sequence[IntentStory]
+) -> tuple[str, int] | None:
+    """(vendor, intent id) of the hub's intent that Open Dental logged as ``log`` (an API log
+    row of ``row``, among the row's ``logs``; or of the other row it is about, with ``stories``
+    of that row), if the ledger knows it yet."""
+    if log.about is not None:
+        table, key = log.about
+        row, logs = replace(row, table=table, primary_key=key), [log]
+    cause = hub_causes(row, logs, stories).get(log.securitylog_num)
+    return (cause.vendor, cause.intent_id) if cause else lost_attempt_cause(row, log, stories)

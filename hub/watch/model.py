@@ -60,3 +60,6 @@ class Attribution:
     stale_hash: bool = False  # hashed columns changed and SecurityHash did not
     first_seen: bool = False  # the watch had no earlier state of the row
     source: Source = Source.SCAN
+    # Door hub by the log's DevName, the intent not yet on record: asked again on later passes
+    # and told to no vendor until then (hub/watch/scanner.py).
+    intent_pending: bool = False

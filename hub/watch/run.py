@@ -89,7 +89,7 @@ async def scan_once(watch: Watch) -> list[Attribution]:
         elif isinstance(result, BaseException):
             raise result
         else:
-            await watcher.tell_changes(result.changes)
+            await watcher.tell_changes(result.to_tell)
             changes += result.changes
     return changes
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from hub.ledger.mysql_rows import from_db, to_db
@@ -50,13 +50,13 @@ ON DUPLICATE KEY UPDATE stamp = VALUES(stamp), digests = VALUES(digests),
 _CHANGE_PUT = """
 INSERT INTO watch_changes (office_id, od_table, od_key, stamp, row_digest, changed_at,
     door, vendor, intent_id, user_num, dev_name, securitylog_num, stale_hash, first_seen,
-    columns_changed, source, recorded_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
+    columns_changed, source, intent_pending, recorded_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE id = id
 """
 _CHANGE_COLUMNS = (
     "office_id, od_table, od_key, stamp, row_digest, changed_at, door, vendor, intent_id, user_num,"
-    " dev_name, securitylog_num, stale_hash, first_seen, columns_changed, source"
+    " dev_name, securitylog_num, stale_hash, first_seen, columns_changed, source, intent_pending"
 )
 _CHANGES = (
     f"SELECT {_CHANGE_COLUMNS} FROM watch_changes WHERE office_id = %s AND changed_at >= %s"
@@ -66,6 +66,16 @@ _ROW_CHANGES = (
     f"SELECT {_CHANGE_COLUMNS} FROM watch_changes"
     " WHERE office_id = %s AND od_table = %s AND od_key = %s ORDER BY stamp, id"
 )
+# Least recently asked first (NULL, never asked, sorts first): stuck ones never starve the rest.
+_PENDING = (
+    f"SELECT id, {_CHANGE_COLUMNS}, recorded_at FROM watch_changes"
+    " WHERE office_id = %s AND intent_pending ORDER BY checked_at LIMIT %s"
+)
+_SETTLE = (
+    "UPDATE watch_changes SET vendor = %s, intent_id = %s, intent_pending = FALSE,"
+    " checked_at = UTC_TIMESTAMP(6) WHERE id = %s AND intent_pending"
+)
+_ASKED = "UPDATE watch_changes SET checked_at = UTC_TIMESTAMP(6) WHERE id IN ({marks})"
 _PURGE_CHANGES = "DELETE FROM watch_changes WHERE recorded_at < %s LIMIT %s"
 _PURGE_ROWS = "DELETE FROM watch_rows WHERE seen_at < %s LIMIT %s"
 
@@ -74,6 +84,15 @@ _PURGE_ROWS = "DELETE FROM watch_rows WHERE seen_at < %s LIMIT %s"
 class Cursor:
     stamp: datetime  # office local
     last_key: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingChange:
+    """A recorded change given to the hub's key whose intent the ledger did not know yet."""
+
+    id: int
+    change: Attribution
+    recorded_at: datetime  # UTC
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,6 +112,7 @@ def _attribution(record: Record) -> Attribution:
         intent_id=record["intent_id"], user_num=record["user_num"], dev_name=record["dev_name"],
         securitylog_num=record["securitylog_num"], stale_hash=bool(record["stale_hash"]),
         first_seen=bool(record["first_seen"]), source=Source(record["source"]),
+        intent_pending=bool(record["intent_pending"]),
     )
 
 
@@ -182,6 +202,31 @@ class WatchStore:
             )
         return [_attribution(row) for row in rows]
 
+    async def pending(self, office_id: str, limit: int) -> list[PendingChange]:
+        """The office's changes waiting for their intent, least recently asked first."""
+        async with self._session.autocommit("reading changes waiting for their intent") as db:
+            rows = await db.fetch_all("watch.pending", _PENDING, (office_id, limit))
+        return [
+            PendingChange(id=row["id"], change=_attribution(row),
+                          recorded_at=from_db(row["recorded_at"]))
+            for row in rows
+        ]
+
+    async def settle(self, pending: PendingChange, intent: tuple[str, int] | None) -> Attribution:
+        """The change's intent found (or, given None, no longer waited for): it is told now."""
+        vendor, intent_id = intent if intent else (None, None)
+        async with self._session.autocommit("settling a change's intent") as db:
+            await db.execute("watch.settle", _SETTLE, (vendor, intent_id, pending.id))
+        return replace(pending.change, vendor=vendor, intent_id=intent_id, intent_pending=False)
+
+    async def asked(self, pending: Sequence[PendingChange]) -> None:
+        """Those changes were asked about again, in vain for now."""
+        if not pending:
+            return
+        sql = _ASKED.format(marks=", ".join(["%s"] * len(pending)))
+        async with self._session.autocommit("noting changes asked about") as db:
+            await db.execute("watch.asked", sql, tuple(one.id for one in pending))
+
     async def purge(self, retention: timedelta, now: datetime | None = None) -> int:
         """Delete changes recorded, and row digests last seen, before the retention; how many
         changes went."""
@@ -204,5 +249,5 @@ def _change_args(a: Attribution) -> tuple[object, ...]:
         a.office_id, a.table.value, a.key, a.stamp, a.row_digest, to_db(a.time), a.door.value,
         a.vendor,
         a.intent_id, a.user_num, dev_name, a.securitylog_num, a.stale_hash, a.first_seen,
-        json.dumps(list(a.columns)), a.source.value,
+        json.dumps(list(a.columns)), a.source.value, a.intent_pending,
     )

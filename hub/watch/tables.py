@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hub.opendental.readonly_sql import ReadOnlyDatabase
-from hub.opendental.reconcile_queries import PERM_TYPES_OF, OdTable
+from hub.opendental.reconcile_queries import PERM_TYPES_OF, OdTable, PermType
 
 EPOCH_COLUMN = "_watch_epoch"  # the stamp in UTC seconds, as the office's server converts it
 
@@ -121,18 +121,28 @@ async def scan(
     )
 
 
-def row_sql(table: WatchedTable) -> str:
+def row_sql(table: WatchedTable, keys: int = 1) -> str:
     t, k, s = table.table.value, table.key, table.stamp
+    marks = ", ".join(["%s"] * keys)
     return (
         f"SELECT {table.select}, UNIX_TIMESTAMP(`{s}`) AS {EPOCH_COLUMN} FROM `{t}`"
-        f" WHERE `{k}` = %s"
+        f" FORCE INDEX (PRIMARY) WHERE `{k}` IN ({marks})"  # a small table is no excuse
     )
 
 
 async def read_row(db: ReadOnlyDatabase, table: WatchedTable, key: int) -> dict[str, object] | None:
     """One row by its primary key (after an event named it); None if it is gone."""
-    rows = await db.select(f"watch_row_{table.table.value}", row_sql(table), [key])
-    return rows[0] if rows else None
+    return (await read_rows(db, table, [key])).get(key)
+
+
+async def read_rows(
+    db: ReadOnlyDatabase, table: WatchedTable, keys: Sequence[int]
+) -> dict[int, dict[str, object]]:
+    """Rows by primary key, in one query; a row that is gone is missing."""
+    if not keys:
+        return {}
+    rows = await db.select(f"watch_row_{table.table.value}", row_sql(table, len(keys)), keys)
+    return {int(str(row[table.key])): row for row in rows}
 
 
 async def office_now(db: ReadOnlyDatabase) -> datetime:
@@ -163,41 +173,89 @@ class LogRow:
     log_text: str
     log_datetime: datetime  # office local
     logged_at_epoch: float | None  # UTC seconds as the office server converts it
+    # The row the log is about (FKey), when it is another table's row whose write also wrote
+    # the watched row (``SIDE_EFFECTS``); None: the watched row itself.
+    about: tuple[OdTable, int] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SideEffect:
+    """Columns of a watched row that Open Dental writes along with a row of another table, with
+    no log of the watched row's own: only that row's log (its ``PatNum`` the watched row)
+    explains them."""
+
+    columns: frozenset[str]
+    table: OdTable  # the other row's table: the log's FKey is its key
+    perms: tuple[PermType, ...]
+
+
+# Booking a new patient's appointment (IsNewPatient) also sets the patient's DateFirstVisit, as
+# the simulator does; the only log is the appointment's (FKey the AptNum, PatNum the patient).
+SIDE_EFFECTS: dict[OdTable, SideEffect] = {
+    OdTable.PATIENT: SideEffect(
+        columns=frozenset({"DateFirstVisit"}), table=OdTable.APPOINTMENT,
+        perms=(PermType.AppointmentCreate,),
+    ),
+}
 
 
 _LOG_SQL = (
-    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime, FKey,"
+    "SELECT SecurityLogNum, PermType, LogSource, UserNum, LogText, LogDateTime, FKey, PatNum,"
     " UNIX_TIMESTAMP(LogDateTime) AS Epoch FROM securitylog"
-    " WHERE FKey IN ({keys}) AND PermType IN ({perms})"
-)  # no ORDER BY: sorted here, so the server's only choice is the FKey index
+    " WHERE {column} IN ({keys}) AND PermType IN ({perms})"
+)  # no ORDER BY: sorted here, so the server's only choice is the FKey (or PatNum) index
 
 
 def securitylog_sql(table: OdTable, keys: int = 1) -> tuple[str, list[int]]:
     """The statement reading the securitylog of ``keys`` rows, and its PermType parameters
     (after the keys)."""
-    perms: Sequence[int] = [p.value for p in PERM_TYPES_OF[table]]
-    sql = _LOG_SQL.format(keys=", ".join(["%s"] * keys), perms=", ".join(["%s"] * len(perms)))
-    return sql, list(perms)
+    return _log_sql("FKey", PERM_TYPES_OF[table], keys)
+
+
+def side_log_sql(effect: SideEffect, keys: int = 1) -> tuple[str, list[int]]:
+    """The statement reading the other table's logs naming ``keys`` watched rows by PatNum."""
+    return _log_sql("PatNum", effect.perms, keys)
+
+
+def _log_sql(column: str, perm_types: Sequence[PermType], keys: int) -> tuple[str, list[int]]:
+    perms = [p.value for p in perm_types]
+    sql = _LOG_SQL.format(column=column, keys=", ".join(["%s"] * keys),
+                          perms=", ".join(["%s"] * len(perms)))
+    return sql, perms
 
 
 async def securitylogs_of(
-    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int]
+    db: ReadOnlyDatabase, table: OdTable, keys: Sequence[int], side_keys: Sequence[int] = ()
 ) -> dict[int, list[LogRow]]:
     """Every securitylog row about each of the rows, oldest first, in one query on FKey
-    (indexed): one query per page of changed rows, not one per row."""
+    (indexed): one query per page of changed rows, not one per row. For ``side_keys`` (rows
+    whose change may be a side effect: ``SIDE_EFFECTS``), also the other table's logs naming
+    them, in one more query on PatNum (indexed)."""
     if not keys:
         return {}
     sql, perms = securitylog_sql(table, len(keys))
     rows = await db.select(f"watch_log_{table.value}", sql, [*keys, *perms])
     logs: dict[int, list[LogRow]] = {key: [] for key in keys}
-    for row in sorted(rows, key=lambda row: int(str(row["SecurityLogNum"]))):
-        logs.setdefault(int(str(row["FKey"])), []).append(LogRow(
-            securitylog_num=int(str(row["SecurityLogNum"])), perm_type=int(str(row["PermType"])),
-            log_source=int(str(row["LogSource"])), user_num=int(str(row["UserNum"])),
-            log_text=str(row["LogText"]), log_datetime=_datetime(row["LogDateTime"]),
-            logged_at_epoch=None if row["Epoch"] is None else float(str(row["Epoch"])),
-        ))
+    for row in rows:
+        logs.setdefault(int(str(row["FKey"])), []).append(_log_row(row, None))
+    effect = SIDE_EFFECTS.get(table)
+    if effect is not None and side_keys:
+        sql, perms = side_log_sql(effect, len(side_keys))
+        for row in await db.select(f"watch_side_log_{table.value}", sql, [*side_keys, *perms]):
+            about = (effect.table, int(str(row["FKey"])))
+            logs.setdefault(int(str(row["PatNum"])), []).append(_log_row(row, about))
+    for each in logs.values():
+        each.sort(key=lambda log: log.securitylog_num)
     return logs
+
+
+def _log_row(row: dict[str, object], about: tuple[OdTable, int] | None) -> LogRow:
+    return LogRow(
+        securitylog_num=int(str(row["SecurityLogNum"])), perm_type=int(str(row["PermType"])),
+        log_source=int(str(row["LogSource"])), user_num=int(str(row["UserNum"])),
+        log_text=str(row["LogText"]), log_datetime=_datetime(row["LogDateTime"]),
+        logged_at_epoch=None if row["Epoch"] is None else float(str(row["Epoch"])), about=about,
+    )
 
 
 def _datetime(value: object) -> datetime:

@@ -7,6 +7,7 @@ JSON: a list of objects, oldest first::
      "stamp_office_local",                                # the row's DateTStamp as stored
      "vendor", "intent_id", "user_num", "dev_name", "securitylog_num",   # null when not known
      "stale_hash": bool, "first_seen": bool, "source": "scan" | "event",
+     "intent_pending": bool,       # door hub, its intent not yet on record: asked again
      "columns": [name, ...]}
 """
 
@@ -38,6 +39,7 @@ def change_dict(change: Attribution) -> dict[str, object]:
         "stale_hash": change.stale_hash,
         "first_seen": change.first_seen,
         "source": change.source.value,
+        "intent_pending": change.intent_pending,
         "columns": list(change.columns),
     }
 
@@ -50,7 +52,10 @@ def who(change: Attribution) -> str:
     """Who stands behind the change, as far as the door tells."""
     if change.door is Door.HUB:
         if change.vendor is None:
-            return f"the hub's key ({change.dev_name or 'DevName unknown'}), no intent on record"
+            key = f"the hub's key ({change.dev_name or 'DevName unknown'})"
+            if change.intent_pending:
+                return f"{key}, its intent not yet on record"
+            return f"{key}, no intent on record"
         return f"{change.vendor} (intent {change.intent_id})"
     if change.door is Door.OPEN_DENTAL_USER:
         return f"user {change.user_num}"

@@ -11,11 +11,20 @@ it; the office's new messages wait ready in its queue. When the hold's time come
 the parked deliveries first, in order, releases the hold and consumes again. A paused vendor's
 delivery is parked at once and the lane goes on with the others'.
 
+Several writers share the offices: a lane consumes its office's queue only while the control
+view (hub/control) names this writer the office's owner (hub/control/ownership.py). When the
+owner changes, the lane finishes the delivery it runs, then lets the queue go, handing back what
+it prefetched in order with the consumer in one step (office_queue.py); the new owner has
+registered meanwhile, or registers within a poll, and the broker gives it the queue with the
+handed-back deliveries first. A lane holding the office releases its hold to the new owner, who
+drains what was parked first. Single active consumer keeps one consumer active whatever two
+writers' views say for a moment.
+
 A writer standing by on the queue is given it when the other lets it go: on its first delivery
 since it registered it asks the database for the office's hold and parked deliveries, and hands
 the delivery back while another writer holds the office, so nothing published later is applied
 before what is parked. A lane already consuming learns of another's hold from the control
-watcher (hub/control), within a poll.
+watcher, within a poll.
 """
 
 from __future__ import annotations
@@ -80,6 +89,7 @@ class Lane:
         self._hold: OwnHold | None = None
         self._running = False
         self._drained_at_s = float("-inf")
+        self._owned: bool | None = None  # whether the last trusted view made this writer owner
 
     @property
     def channel(self) -> AbstractRobustChannel | None:
@@ -93,8 +103,10 @@ class Lane:
         """Consume the office queue at once if nothing holds it back; the lane's turns see to
         the rest (a hold, a pause, deliveries parked before)."""
         view = self._view()
+        self._owned = self._owns(view)
         held = view.hold(self.office) is not None or view.runnable_parked(self.office)
-        if not held and not view.pauses.office_paused(self.office) and self._trusted(view):
+        paused = view.pauses.office_paused(self.office)
+        if self._owned and not held and not paused and self._trusted(view):
             await self._queue.register()
 
     def in_flight(self) -> int:
@@ -118,6 +130,7 @@ class Lane:
                 await self._sleep(self._ctx.control.poll_s)
 
     async def _turn(self) -> None:
+        self._note_owner(self._view())
         if self._hold is not None:
             await self._holding(self._hold)
         elif self._queue.registered:
@@ -141,7 +154,9 @@ class Lane:
             await self._let_go([] if item is None else [item], "another writer's hold")
         elif view.pauses.office_paused(self.office):
             await self._stand_down(self._head(item), OFFICE_PAUSED, wake_at_s=time.monotonic())
-        elif self._parked_to_run(view) and (self._queue.active or self._alone(view)):
+        elif self._trusted(view) and not self._owns(view):
+            await self._let_go([] if item is None else [item], _served_by(view, self.office))
+        elif self._parked_to_run(view) and (self._queue.active or self._owns(view)):
             await self._stand_down(self._head(item), DRAIN, wake_at_s=time.monotonic())
         elif item is not None and self._trusted(view):
             await self._deliver(item, view)
@@ -218,12 +233,16 @@ class Lane:
                 return
 
     async def _leave(self, item: InHand, delivery: Delivery) -> None:
-        """While it waited in place, another writer took the office's hold (hand everything
-        back) or an operator paused the office (stand down with it at the head)."""
-        if _foreign_hold(self._view(), self.office, self._me):
+        """While it waited in place, another writer took the office's hold or became its owner
+        (hand everything back), or an operator paused the office (stand down with it at the
+        head)."""
+        view = self._view()
+        if _foreign_hold(view, self.office, self._me):
             await self._let_go([item], "another writer's hold")
-            return
-        await self._stand_down([(item, delivery)], OFFICE_PAUSED, wake_at_s=time.monotonic())
+        elif view.pauses.office_paused(self.office):
+            await self._stand_down([(item, delivery)], OFFICE_PAUSED, wake_at_s=time.monotonic())
+        else:
+            await self._let_go([item], _served_by(view, self.office))
 
     async def _wait_for_view(self, item: InHand) -> None:
         """The control view is too old to start work on (the hub database is away): the lane
@@ -277,13 +296,21 @@ class Lane:
                         extra={"office": self.office})
             self._hold = None
             return
+        if self._trusted(view) and not self._owns(view):
+            await self._hand_hold_over()
+            return
         if view.pauses.office_paused(self.office):
             await self._wait(None)  # until the view changes: resumed, or another's hold
             return
         if now < hold.wake_at_s:
             await self._wait(hold.wake_at_s - now)  # sooner if the view changes
             return
-        custody = self._ctx.control.custody
+        await self._drain(hold, view)
+
+    async def _drain(self, hold: OwnHold, view: ControlView) -> None:
+        """Run the next parked deliveries in order; none left: release the hold and consume
+        again (when this writer still serves the office)."""
+        custody, now = self._ctx.control.custody, time.monotonic()
         paused = frozenset(view.pauses.vendors)
         try:
             batch = await custody.parked(self.office, skip_vendors=paused, limit=PARKED_BATCH)
@@ -295,12 +322,27 @@ class Lane:
             return
         if not batch:
             self._hold, self._drained_at_s = None, time.monotonic()
-            await self._queue.register()
-            log.info("consuming again", extra={"office": self.office})
+            if self._owns(self._view()):
+                await self._queue.register()
+                log.info("consuming again", extra={"office": self.office})
             return
         for parked in batch:
             if not await self._run_parked(parked) or self._ctx.stopping.is_set():
                 return
+
+    async def _hand_hold_over(self) -> None:
+        """Another writer serves the office now: this one's hold goes (what it parked stays
+        parked), and the owner drains the parked deliveries before it consumes."""
+        try:
+            await self._ctx.control.custody.release_hold(self.office, self._me)
+        except HubError as exc:
+            log.warning("could not release the hold for the office's owner (%s)", exc,
+                        extra={"office": self.office})
+            await self._wait(self._ctx.control.poll_s)
+            return
+        self._hold = None
+        log.info("released the office's hold: %s", _served_by(self._view(), self.office),
+                 extra={"office": self.office})
 
     async def _run_parked(self, parked: Parked) -> bool:
         """Decide one parked delivery; False when it is held again (the hold's time moves)."""
@@ -337,6 +379,9 @@ class Lane:
         if not self._trusted(view):
             await self._wait(self._ctx.control.poll_s)
             return
+        if not self._owns(view):
+            await self._wait(None)  # until the view changes: this writer may become the owner
+            return
         try:
             hold = await self._ctx.control.custody.hold(self.office)
         except HubError as exc:
@@ -346,7 +391,7 @@ class Lane:
         if hold is not None and hold.writer_id != self._me:
             if hold.idle_s < self._ctx.control.stale_after_s or not await self._adopt():
                 await self._wait(self._ctx.control.poll_s)
-        elif self._parked_to_run(view) and self._alone(view):
+        elif self._parked_to_run(view):
             await self._stand_down([], DRAIN, wake_at_s=time.monotonic())
         else:
             await self._queue.register()
@@ -407,8 +452,10 @@ class Lane:
         return view.read_at_s > self._drained_at_s and view.runnable_parked(self.office)
 
     def _leaving(self, view: ControlView) -> bool:
-        return _foreign_hold(view, self.office, self._me) or view.pauses.office_paused(
-            self.office
+        return (
+            _foreign_hold(view, self.office, self._me)
+            or view.pauses.office_paused(self.office)
+            or (self._trusted(view) and not self._owns(view))
         )
 
     def _view(self) -> ControlView:
@@ -418,8 +465,19 @@ class Lane:
         age_s = time.monotonic() - view.read_at_s
         return age_s <= STALE_VIEW_POLLS * self._ctx.control.poll_s
 
-    def _alone(self, view: ControlView) -> bool:
-        return view.live_writers <= {self._me}
+    def _owns(self, view: ControlView) -> bool:
+        return view.owner(self.office) == self._me
+
+    def _note_owner(self, view: ControlView) -> None:
+        """Count and log the office coming to this writer or going to another."""
+        if not self._trusted(view):
+            return
+        owns = self._owns(view)
+        if self._owned is not None and owns != self._owned:
+            self._metrics.handover(self.office, taken=owns)
+            log.info("this writer serves the office now" if owns else _served_by(view, self.office),
+                     extra={"office": self.office})
+        self._owned = owns
 
     @property
     def _me(self) -> str:
@@ -432,6 +490,10 @@ class Lane:
     @property
     def _limit_s(self) -> float:
         return self._ctx.hold_limit_s
+
+
+def _served_by(view: ControlView, office: str) -> str:
+    return f"the office is served by writer {view.owner(office)}"
 
 
 def _foreign_hold(view: ControlView, office: str, me: str) -> bool:

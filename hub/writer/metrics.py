@@ -122,6 +122,10 @@ class WriterMetrics:
         """The pacer's back-off of the office's customer key moved (throttle replies)."""
         self._metrics.pacer_backoff(office, seconds)
 
+    def handover(self, office: str, *, taken: bool) -> None:
+        """The office came to this writer (``taken``) or went to another."""
+        self._metrics.handover(taken)
+
     def ack_failed(self, office: str) -> None:
         self._metrics.ack_failure(office)
 

@@ -57,7 +57,8 @@ class Worker:
 
     async def start(self) -> None:
         """Declare the topology (idempotent) and start every office's lane, each on a channel of
-        its own; a lane consumes its queue unless the office is paused or held."""
+        its own; a lane consumes its queue when this writer serves the office and nothing
+        holds it back (a pause, a hold)."""
         writer = self._writer
         await declare_topology(writer.publish_channel, writer.topology)
         for office in writer.topology.offices:
@@ -75,7 +76,9 @@ class Worker:
         others = len(self._lanes) - consuming
         prefetches = sorted(set(writer.prefetches.values()))
         log.info("consuming %d office queue(s)%s; lanes prefetch %s; working bytes %d",
-                 consuming, f"; {others} office(s) paused or held" if others else "",
+                 consuming,
+                 f"; {others} office(s) paused, held or served by another writer" if others
+                 else "",
                  " or ".join(map(str, prefetches)), writer.lanes.working.limit_bytes)
 
     async def _open_queue(self, office: str) -> tuple[AbstractRobustChannel, AbstractQueue]:

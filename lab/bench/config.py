@@ -38,6 +38,9 @@ DEFAULT_WATCH_SECONDS = 300.0
 DEFAULT_WATCH_CHANGES_PER_MIN = 6.0  # per office: a busy front desk
 MAX_WATCH_OFFICES = 999  # the office databases are numbered with three digits
 DEFAULT_WATCH_DATABASE_PREFIX = "hubbench_watch"
+# Issue 20's figure: the console's common searches on a ledger of a million intents.
+DEFAULT_CONSOLE_INTENTS = 1_000_000
+DEFAULT_CONSOLE_REPEATS = 20
 
 
 class BenchError(HubError):
@@ -57,6 +60,7 @@ class Scenario(StrEnum):
     SCALE = "scale"
     DOCUMENTS = "documents"  # only when asked for: it needs the broker's 17 MiB message size
     WATCH = "watch"  # only when asked for: it builds (or reuses) a few GB of office databases
+    CONSOLE = "console"  # only when asked for: it fills a ledger of a million intents
 
 
 DEFAULT_SCENARIOS = (Scenario.FLEET, Scenario.CEILING, Scenario.SCALE)
@@ -134,6 +138,19 @@ class WatchOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConsoleOptions:
+    intents: int = DEFAULT_CONSOLE_INTENTS
+    repeats: int = DEFAULT_CONSOLE_REPEATS  # each search, the searches taking turns
+    vendors: int = 20
+    offices: int = 200
+    days: int = 30  # the intents are received over this many days, up to now
+
+    def __post_init__(self) -> None:
+        if self.intents < self.offices or self.repeats < 1 or self.days < 3:
+            raise ValueError("console needs an intent per office, a repeat and 3 days")
+
+
+@dataclass(frozen=True, kw_only=True)
 class BenchOptions:
     settings: HubSettings  # broker, MariaDB root account (ledger_db), management API
     scenarios: tuple[Scenario, ...] = DEFAULT_SCENARIOS
@@ -142,6 +159,7 @@ class BenchOptions:
     scale: ScaleOptions = field(default_factory=ScaleOptions)
     documents: DocumentsOptions = field(default_factory=DocumentsOptions)
     watch: WatchOptions = field(default_factory=WatchOptions)
+    console: ConsoleOptions = field(default_factory=ConsoleOptions)
     # Extra HUB_* variables for the writer process (e.g. HUB_WRITER__PREFETCH), to compare.
     writer_env: Mapping[str, str] = field(default_factory=dict)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from lab.bench.console import ConsoleResult
+
 
 @dataclass(frozen=True, kw_only=True)
 class LoadResult:
@@ -194,12 +196,13 @@ class BenchReport:
     scale: ScaleResult | None = None
     documents: DocumentsResult | None = None
     watch: WatchResult | None = None
+    console: ConsoleResult | None = None
 
     def as_json(self) -> str:
         document: dict[str, object] = {"machine": asdict(self.machine)}
         for name, part in (("fleet", self.fleet), ("ceiling", self.ceiling),
                            ("scale", self.scale), ("documents", self.documents),
-                           ("watch", self.watch)):
+                           ("watch", self.watch), ("console", self.console)):
             if part is not None:
                 document[name] = part.as_dict()
         return json.dumps(document, indent=2)
@@ -218,6 +221,8 @@ class BenchReport:
             lines += _documents_lines(self.documents)
         if self.watch is not None:
             lines += _watch_lines(self.watch)
+        if self.console is not None:
+            lines += self.console.lines()
         return "\n".join(lines)
 
 

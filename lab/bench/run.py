@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lab.bench.ceiling import run_ceiling
 from lab.bench.config import BenchOptions, Scenario
+from lab.bench.console import run_console_bench
 from lab.bench.documents import run_documents
 from lab.bench.fleet import run_fleet
 from lab.bench.procs import load_average
@@ -45,7 +46,7 @@ async def run_bench(
     load_before = load_average()
     writer_env = dict(options.writer_env)
     settings = options.settings
-    fleet = ceiling = scale = documents = watch = None
+    fleet = ceiling = scale = documents = watch = console = None
     with _workdir(keep_in) as workdir:
         if Scenario.FLEET in options.scenarios:
             where = _scenario_dir(workdir, Scenario.FLEET)
@@ -64,6 +65,9 @@ async def run_bench(
         if Scenario.WATCH in options.scenarios:
             where = _scenario_dir(workdir, Scenario.WATCH)
             watch = await run_watch_bench(settings, options.watch, where, progress)
+        if Scenario.CONSOLE in options.scenarios:
+            where = _scenario_dir(workdir, Scenario.CONSOLE)
+            console = await run_console_bench(settings, options.console, where, progress)
     machine = Machine(
         cpus=os.cpu_count() or 0, python=platform.python_version(),
         load_before=round(load_before, 2), load_after=round(load_average(), 2),
@@ -71,5 +75,5 @@ async def run_bench(
     )
     return BenchReport(
         machine=machine, fleet=fleet, ceiling=ceiling, scale=scale, documents=documents,
-        watch=watch,
+        watch=watch, console=console,
     )

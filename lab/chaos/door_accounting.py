@@ -15,8 +15,8 @@ hub database.
   ``hub_intent_unknown``: the watch read the row before the ledger knew the intent's row (a write
   whose reply was lost is tied to its row only when reconciliation finds it, an attempt timeout
   later) and named the hub by the DevName in the log; when it is door ``hub`` naming an intent
-  that wrote the row earlier, ``hub_other_intent``. Both are listed; the door is right. Anything
-  else (no attribution, or another door) is a miss.
+  that wrote the row earlier, ``hub_other_intent``. Both are listed and fail the run: the door is
+  right, the intent is not named. Anything else (no attribution, or another door) is a miss.
 - Every attribution (of any office: offices may share a database) of a row the hub wrote that
   is not door ``hub`` is counted in ``hub_unexplained``, whatever the accounting above says.
 - A rogue change is flagged when an ``unexplained`` attribution of its row carries the very
@@ -70,6 +70,20 @@ class WriteCall:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LostAttempt:
+    """An applied intent with an attempt the ledger holds no call of: its writer was killed
+    while the call was out, and reconciliation found its write in Open Dental."""
+
+    intent_id: int
+    vendor: str
+    idempotency_key: str
+    office_id: str
+    table: str  # intents.od_table
+    key: int  # intents.od_primary_key
+    received_at: datetime  # UTC: the call started after it, and no later intent's did before
+
+
+@dataclass(frozen=True, kw_only=True)
 class HubWrite:
     intent_id: int
     vendor: str
@@ -80,29 +94,37 @@ class HubWrite:
     started_at: datetime  # UTC: the first call that wrote the row
 
 
-def hub_writes(calls: Sequence[WriteCall], scanned: Collection[str]) -> list[HubWrite]:
-    """The rows applied intents wrote, one per (intent, table, key), in the scanned tables."""
+def hub_writes(
+    calls: Sequence[WriteCall], scanned: Collection[str], lost: Sequence[LostAttempt] = ()
+) -> list[HubWrite]:
+    """The rows applied intents wrote, one per (intent, table, key), in the scanned tables: by
+    their recorded calls, and by the attempts whose calls went unrecorded (``lost``)."""
     writes: dict[tuple[int, str, int], HubWrite] = {}
 
-    def add(call: WriteCall, table: str | None, key: int | None) -> None:
+    def add(call: WriteCall | LostAttempt, table: str | None, key: int | None,
+            started_at: datetime) -> None:
         if table is None or key is None or table not in scanned:
             return
         found = writes.get((call.intent_id, table, key))
-        if found is None or call.started_at < found.started_at:
+        if found is None or started_at < found.started_at:
             writes[(call.intent_id, table, key)] = HubWrite(
                 intent_id=call.intent_id, vendor=call.vendor,
                 idempotency_key=call.idempotency_key, office_id=call.office_id, table=table,
-                key=key, started_at=call.started_at,
+                key=key, started_at=started_at,
             )
+
+    for attempt in lost:
+        add(attempt, attempt.table, attempt.key, attempt.received_at)
 
     for call in calls:
         if call.method not in WRITE_METHODS:
             continue
         table = table_of_path(call.path)
         if call.status is not None and 200 <= call.status < 300:
-            add(call, table, call.key)
+            add(call, table, call.key, call.started_at)
         elif call.status is None and table == call.intent_table:
-            add(call, table, call.intent_key)  # its reply lost; reconciliation found the row
+            # its reply lost; reconciliation found the row
+            add(call, table, call.intent_key, call.started_at)
     return sorted(writes.values(), key=lambda w: (w.started_at, w.intent_id))
 
 
@@ -160,8 +182,9 @@ class DoorAccounting:
 
     @property
     def ok(self) -> bool:
-        return (self.hub_unexplained == 0 and not self.misses
-                and self.rogue_flagged == self.rogue_injected)
+        # Every hub change names its own intent: the door alone is not enough (issue 19).
+        return (self.hub_unexplained == 0 and not self.misses and not self.hub_intent_unknown
+                and not self.hub_other_intent and self.rogue_flagged == self.rogue_injected)
 
 
 Row = tuple[str, str, int]  # (database, table, key)

@@ -16,7 +16,7 @@ import aiomysql
 from hub.settings import MySqlSettings
 from hub.watch.model import Door
 from lab.chaos.config import ChaosError
-from lab.chaos.door_accounting import Seen, WriteCall
+from lab.chaos.door_accounting import LostAttempt, Seen, WriteCall
 
 VendorKey = tuple[str, str]  # (vendor, idempotency key)
 CONNECT_TIMEOUT_S = 10
@@ -140,6 +140,26 @@ async def write_calls(db: MySqlSettings) -> list[WriteCall]:
             intent_key=_int_or_none(row["intent_key"]), method=str(row["method"]),
             path=str(row["path"]), status=_int_or_none(row["status"]),
             key=_int_or_none(row["call_key"]), started_at=_utc(row["started_at"]),
+        )
+        for row in rows
+    ]
+
+
+async def lost_attempts(db: MySqlSettings) -> list[LostAttempt]:
+    """The applied intents with a row and an attempt the ledger holds no call of."""
+    rows = await _select(
+        db,
+        "SELECT i.id, i.vendor, i.idempotency_key, i.office_id, i.od_table, i.od_primary_key,"
+        " i.received_at FROM intents i WHERE i.status = 'applied' AND i.od_table IS NOT NULL"
+        " AND i.od_primary_key IS NOT NULL AND i.attempts >"
+        " (SELECT COUNT(DISTINCT c.attempt) FROM api_calls c WHERE c.intent_id = i.id)",
+    )
+    return [
+        LostAttempt(
+            intent_id=int(str(row["id"])), vendor=str(row["vendor"]),
+            idempotency_key=str(row["idempotency_key"]), office_id=str(row["office_id"]),
+            table=str(row["od_table"]), key=int(str(row["od_primary_key"])),
+            received_at=_utc(row["received_at"]),
         )
         for row in rows
     ]

@@ -19,6 +19,7 @@ from lab.chaos.effects import Effects, duplicates, sheet_fills
 from lab.chaos.ledger_rows import (
     kills_inside,
     ledger_entries,
+    lost_attempts,
     sheet_fill_spans,
     watch_changes,
     write_calls,
@@ -132,8 +133,9 @@ async def watched_chaos_phase(
 async def account_doors_of_run(stack: Stack, watch: RunWatch, rogue: Rogue) -> DoorAccounting:
     """Every hub change and every rogue change against the watch's attributions."""
     calls = await write_calls(stack.settings.ledger_db)
+    lost = await lost_attempts(stack.settings.ledger_db)
     seen = await watch_changes(stack.settings.ledger_db)
-    writes = hub_writes(calls, watch.scanned_tables())
+    writes = hub_writes(calls, watch.scanned_tables(), lost)
     return account_doors(writes, seen, rogue.changes, stack.world.database_of,
                          scans=watch.scans.count)
 

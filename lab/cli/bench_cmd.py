@@ -1,5 +1,5 @@
-"""``hub bench``: the hub at the limits (fleet, ceiling, scale; documents and watch when named),
-as a table or JSON.
+"""``hub bench``: the hub at the limits (fleet, ceiling, scale; documents, watch and console when
+named), as a table or JSON.
 
 The simulator and the writer run as ``hub sim`` and ``hub worker`` child processes (lab/bench),
 so this command never imports the simulator.
@@ -26,7 +26,8 @@ ScenarioOpt = Annotated[
         help="Run only these (repeatable); default: fleet, ceiling and scale. documents runs "
         "only when named: it needs the broker's max_message_size at the hub's ceiling "
         "(scripts/setup-broker.sh). watch runs only when named: it builds (or keeps) an Open "
-        "Dental database per office, about 19 GiB at its defaults.",
+        "Dental database per office, about 19 GiB at its defaults. console runs only when named: "
+        "it fills a throwaway ledger with a million intents and times the console's searches.",
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
@@ -89,6 +90,10 @@ WriterEnv = Annotated[
     list[str] | None,
     typer.Option("--writer-env", help="NAME=VALUE for the writer process (repeatable)."),
 ]
+ConsoleIntents = Annotated[int, typer.Option(
+    min=1, help="console: intents the throwaway ledger is filled with.",
+)]
+ConsoleRepeats = Annotated[int, typer.Option(min=1, help="console: times each search is asked.")]
 DEFAULT_LOADS = ",".join(f"{load:g}" for load in c.DEFAULT_FLEET_LOADS)
 KeepIn = Annotated[
     Path | None, typer.Option(help="Keep the generated files and the processes' logs here.")
@@ -136,12 +141,15 @@ def register(app: typer.Typer) -> None:
         watch_fresh: WatchFresh = False,
         watch_env: WatchEnv = None,
         writer_env: WriterEnv = None,
+        console_intents: ConsoleIntents = c.DEFAULT_CONSOLE_INTENTS,
+        console_repeats: ConsoleRepeats = c.DEFAULT_CONSOLE_REPEATS,
         keep_in: KeepIn = None,
     ) -> None:
         """Measure the hub at the limits: a remote-mode fleet, the service-mode ceiling beside a
         bare reference loop, the writer's memory and start-up with 1,000 offices, and (when
-        named) its peak memory with 50 document uploads of 15 MB queued across 10 offices, and
-        (when named) the read load hub watch puts on 100 offices' Open Dental databases."""
+        named) its peak memory with 50 document uploads of 15 MB queued across 10 offices, (when
+        named) the read load hub watch puts on 100 offices' Open Dental databases, and (when
+        named) the console's search pages on a ledger of a million intents."""
         try:
             options = c.BenchOptions(
                 settings=HubSettings(),
@@ -166,6 +174,7 @@ def register(app: typer.Typer) -> None:
                     changes_per_min=watch_changes_per_min, fresh=watch_fresh,
                     env=_pairs(watch_env or [], "--watch-env"),
                 ),
+                console=c.ConsoleOptions(intents=console_intents, repeats=console_repeats),
                 writer_env=_pairs(writer_env or [], "--writer-env"),
             )
         except ValueError as exc:

@@ -6,7 +6,8 @@
                                        (sheet.fill of 11 fields) by its own
                                        PatientRef, exact duplicates, a key
                                        reused with another payload, invalid bodies, a contract
-                                       outside its agreement, an office it has no agreement for
+                                       outside its agreement, an office it has no agreement for,
+                                       a booking before its patient's form (then the form)
     reminder_steps(run, cast, found)   phase 2, demo-reminders: confirmations, a break, notes and
                                        payments by the PatNums and AptNums that demo-forms'
                                        outcome events named (references are per vendor), an
@@ -52,6 +53,8 @@ REMINDERS = "reminders"
 CONFLICT_PERSON = MAX_PATIENTS + 1
 UNKNOWN_FIELD_PERSON = MAX_PATIENTS + 2
 FOREIGN_PERSON = MAX_PATIENTS + 3
+# A patient whose booking arrives before the form that registers them.
+LATE_PERSON = MAX_PATIENTS + 4
 UNAUTHORIZED_AMOUNT = 10.0
 
 
@@ -129,10 +132,9 @@ def _new_patient(run: Run, cast: Cast, index: int, office: str, key: str) -> Ste
 
 def _booking(run: Run, cast: Cast, index: int) -> Step:
     when, op = booking(run, index)
-    # Not IsNewPatient: with it the booking also sets the patient's DateFirstVisit, a write
-    # that no patient securitylog entry explains, so hub watch calls the patient's change
-    # unexplained whenever the booking comes over HUB_WATCH__LOG_WINDOW_S after the patient's
-    # creation (a gap of the watch, reported; the demo's doors check would then depend on speed).
+    # Not IsNewPatient: with it the booking also sets the patient's DateFirstVisit, a second
+    # change of the patient row (hub watch gives it to the booking's intent), which the demo's
+    # doors check, one change per row written, does not expect.
     payload = AppointmentCreate(
         PatientRef=run.key("patient", index), AppointmentRef=run.key("appointment", index),
         Op=op, AptDateTime=when, Note="Booked online.",
@@ -289,6 +291,22 @@ def _foreign_office(run: Run, cast: Cast) -> Step:
     return replace(step, expect=labels.refused(labels.ACCESS_REFUSED), creates=None)
 
 
+def _early_booking(run: Run, cast: Cast) -> Step:
+    """A booking that names a patient demo-forms has not sent yet: rejected (unknown_reference)
+    and kept in hub.dead. The patient's form follows it, so an operator's replay of the letter
+    after the demo is applied (docs/operations.md, the walk-through after the demo)."""
+    when, op = booking(run, LATE_PERSON)
+    payload = AppointmentCreate(
+        PatientRef=run.key("patient", LATE_PERSON),
+        AppointmentRef=run.key("appointment", LATE_PERSON), Op=op, AptDateTime=when,
+        Note="Booked online before the registration form arrived.",
+    )
+    key = run.key(FORMS, "appointment", LATE_PERSON)
+    intent = intents.appointment_create(payload, office_id=cast.office, idempotency_key=key)
+    return _step(cast.forms, intent, labels.rejected(OutcomeReason.UNKNOWN_REFERENCE),
+                 phase=FORMS, creates=None)
+
+
 def forms_steps(run: Run, cast: Cast, patients: int, form: int) -> list[Step]:
     """Phase 1, in publishing order (a booking follows its patient in the office's queue).
     ``form``: the SheetDefNum of the office's registration form."""
@@ -305,7 +323,8 @@ def forms_steps(run: Run, cast: Cast, patients: int, form: int) -> list[Step]:
     return [
         *new, *bookings, *notes, *documents, *clinical, *sheets, *repeats,
         _conflict(run, cast, new[0]), *_invalid(run, cast), _unauthorized(run, cast),
-        _foreign_office(run, cast),
+        _foreign_office(run, cast), _early_booking(run, cast),
+        _new_patient(run, cast, LATE_PERSON, cast.office, run.key(FORMS, "patient", LATE_PERSON)),
     ]
 
 

@@ -3,6 +3,8 @@ filter that does not parse. Intents are written straight into the test's hub dat
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 from aiohttp.test_utils import TestServer
@@ -70,15 +72,46 @@ async def test_filters_find_their_intents_and_the_page_links_to_itself(
         assert bad.status == 400 and "status: one of" in await bad.text()
 
 
-async def test_results_are_paged(console: Console, server: TestServer) -> None:
+async def test_results_are_paged_by_a_cursor_in_the_url(
+    console: Console, server: TestServer
+) -> None:
+    # Given five intents an hour apart, two of them received in the same instant
     for number in range(5):
-        await intent(console, f"k-{number}", age_h=number)
+        await intent(console, f"k-{number}", age_h=min(number, 3))
     console.settings.console.page_size = 2
     async with browser(server) as viewer:
         assert await viewer.sign_in("vera") == 303
-        first, third = await viewer.page("/intents"), await viewer.page("/intents?page=3")
-    assert ">k-0<" in first and ">k-1<" in first and ">k-2<" not in first and 'id="next"' in first
-    assert ">k-4<" in third and 'id="next"' not in third
+        # When the viewer follows the next links to the end, then the previous links back
+        pages = [await viewer.page("/intents")]
+        while (link := _link(pages[-1], "next")) is not None:
+            pages.append(await viewer.page(link))
+        back = [pages[-1]]
+        while (link := _link(back[-1], "previous")) is not None:
+            back.append(await viewer.page(link))
+    # Then every intent is on exactly one page, newest first, the tie broken by the id
+    assert [_keys(page) for page in pages] == [["k-0", "k-1"], ["k-2", "k-4"], ["k-3"]]
+    # And the previous links lead back through the same pages to the first
+    assert [_keys(page) for page in back] == [["k-3"], ["k-2", "k-4"], ["k-0", "k-1"]]
+    # And the cursor is in each page's own link: a deep page can be bookmarked
+    assert "after=" in (_link(pages[0], "next") or "") and 'id="first"' in pages[1]
+
+    # When the viewer pages by last change, oldest first
+    async with browser(server) as viewer:
+        assert await viewer.sign_in("vera") == 303
+        pages = [await viewer.page("/intents?sort=updated&order=asc")]
+        while (link := _link(pages[-1], "next")) is not None:
+            pages.append(await viewer.page(link))
+    # Then the same intents come in that order, the tie broken by the id
+    assert [_keys(page) for page in pages] == [["k-3", "k-4"], ["k-2", "k-1"], ["k-0"]]
+
+
+def _link(page: str, name: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" id="{name}">', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _keys(page: str) -> list[str]:
+    return re.findall(r'class="trace" href="[^"]+">(k-\d)<', page)
 
 
 def test_only_known_columns_reach_the_sql_and_values_are_arguments() -> None:

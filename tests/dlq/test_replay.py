@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
 
@@ -10,13 +12,14 @@ from hub.audit import AuditError
 from hub.dlq import (
     DeadLetterFilter,
     ImpersonationRefused,
+    ReplayProgress,
     ReplayStatus,
     replay_dead_letters,
 )
 from hub.settings import HubSettings, MySqlSettings
 from tests.dlq.conftest import Login, Stage
 from tests.dlq.letters import VENDOR_A, drain_ids, fill, make_poison
-from tests.dlq.test_list_show import IN_ORDER
+from tests.dlq.test_list_show import IN_ORDER, hub_cli
 from tests.support.audit import ALICE, drop_the_trail, said, trail
 
 
@@ -192,4 +195,84 @@ async def test_a_replay_that_cannot_be_audited_replays_nothing(
     # is still there, in order
     assert "nothing was done" in str(refused.value)
     assert await office_messages(as_impersonator, stage) == []
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER
+
+
+async def test_a_bulk_replay_goes_on_only_if_the_filter_still_matches_the_count_confirmed(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given the four dead letters, two of them office O1's
+    await fill(as_impersonator, stage)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
+    wanted = DeadLetterFilter(office=stage.offices[0])
+
+    # When O1's are replayed confirming 3 (the preview was stale)
+    stale = await replay_dead_letters(
+        settings, wanted, expected=3, where=stage.where, operator=ALICE
+    )
+    # Then nothing moved, nothing is audited, and the report says what matches now
+    assert (stale.confirmed, stale.matched, stale.results) == (False, 2, [])
+    assert await office_messages(as_impersonator, stage) == []
+    assert await trail(ledger_db) == []
+
+    # When they are replayed confirming 2
+    done = await replay_dead_letters(
+        settings, wanted, expected=2, where=stage.where, operator=ALICE
+    )
+    # Then both went, and the audit entry holds the filter and the count confirmed
+    assert done.confirmed and [r.status for r in done.results] == [ReplayStatus.REPLAYED] * 2
+    (entry,) = await trail(ledger_db)
+    assert entry.details["confirmed"] == 2 and entry.details["letters"] == 2
+    assert entry.outcome == {"replayed": 2, "kept": 0}
+
+
+class CancelledAfterTheFirst(ReplayProgress):
+    """Bob cancels while the first letter's replay is being confirmed."""
+
+    async def pause(self, gap_s: float) -> None:
+        self.cancel("bob")
+        await super().pause(gap_s)
+
+
+async def test_a_cancelled_replay_stops_before_the_next_letter_and_keeps_the_rest_in_order(
+    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings,
+) -> None:
+    # Given the four dead letters
+    await fill(as_impersonator, stage)
+    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
+
+    # When all are replayed and Bob cancels after the first
+    progress = CancelledAfterTheFirst()
+    report = await replay_dead_letters(
+        settings, DeadLetterFilter(), progress=progress, where=stage.where, operator=ALICE
+    )
+
+    # Then only the first was replayed, and the other three stay on the queue in their order
+    assert [r.letter.message_id for r in report.results] == ["k-a1"]
+    assert (report.matched, report.cancelled_by, progress.total) == (4, "bob", 4)
+    assert [m.message_id for m in await office_messages(as_impersonator, stage)] == ["k-a1"]
+    assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER[1:]
+    # And the audit trail names who cancelled it and how far it got
+    (entry,) = await trail(ledger_db)
+    assert said([entry]) == [("dlq_replay", stage.dead, "failed", "cancelled")]
+    assert entry.outcome == {"replayed": 1, "kept": 3, "cancelled_by": "bob"}
+
+
+async def test_hub_dlq_replay_expect_refuses_a_stale_count_and_moves_nothing(
+    stage: Stage, as_impersonator: AbstractConnection, ledger_db: MySqlSettings
+) -> None:
+    # Given the four dead letters, three of them vendor A's
+    await fill(as_impersonator, stage)
+    env = {**os.environ, "HUB_LEDGER_DB__DATABASE": ledger_db.database}
+
+    # When `hub dlq replay --vendor A --expect 2` runs (a dry run had shown two)
+    code, _, err = await hub_cli(
+        "dlq", "replay", "--vendor", VENDOR_A, "--expect", "2", "--queue", stage.dead, env=env
+    )
+
+    # Then it says what matches now, replays nothing, audits nothing and exits 1
+    assert code == 1 and "the filter matches 3, not 2: nothing replayed" in err
+    assert await trail(ledger_db) == []
     assert await drain_ids(as_impersonator, stage.dead) == IN_ORDER

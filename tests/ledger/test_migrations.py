@@ -16,7 +16,7 @@ LEDGER_TABLES = {
     "schema_migrations", "intents", "api_calls", "vendor_refs", "dlq_purges", "dlq_purged_messages",
     "pauses", "pause_log", "lane_status", "office_holds", "parked_deliveries", "outcome_outbox",
     "operator_audit", "dead_letter_expiries",
-    "sheet_fill_steps", "change_sends",
+    "sheet_fill_steps", "change_sends", "writers",
     "watch_cursors", "watch_rows", "watch_changes", "watch_digest_key",
 }
 

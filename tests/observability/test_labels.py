@@ -18,13 +18,19 @@ from hub.observability.labels import (
     QueryNames,
     Reconciled,
 )
-from hub.observability.metrics import WATCH_DISPOSITIONS, WATCH_DOORS, WATCH_TABLES
+from hub.observability.metrics import (
+    HANDOVER_DIRECTIONS,
+    WATCH_DISPOSITIONS,
+    WATCH_DOORS,
+    WATCH_TABLES,
+)
 from hub.registry import V1_CONTRACTS
 from tests.observability.conftest import BOUNDS
 
 # Every label name the catalogue may use, and the values each may take beyond the registry's.
 ALLOWED_LABELS = {
     "cause",
+    "direction",
     "vendor",
     "office",
     "contract",
@@ -77,6 +83,8 @@ def _drive_with_hostile_values(metrics: HubMetrics, n: int) -> None:
         metrics.parked({office: i, f"Patient {i}": 1})
         metrics.queue_depth(office, i)
         metrics.in_flight(office, 1)
+        metrics.offices_owned(i)
+        metrics.handover(taken=i % 2 == 0)
         metrics.ack_failure(office)
         metrics.wrapper_error(f"Wrapper {i}")
         metrics.ledger_query(f"SELECT * FROM intent WHERE id={i}", 0.001)
@@ -168,6 +176,7 @@ def test_no_label_is_an_id_and_every_value_is_bounded(registry: CollectorRegistr
         "table": WATCH_TABLES | {"other"},
         "door": WATCH_DOORS | {"other"},
         "disposition": WATCH_DISPOSITIONS | {"other"},
+        "direction": set(HANDOVER_DIRECTIONS),
     }
     # Then every label name is an allowed one, none names an id, and values stay in their sets
     for name, labels in _series(registry):

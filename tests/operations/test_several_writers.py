@@ -91,7 +91,9 @@ async def test_a_writer_standing_by_never_overtakes_what_the_other_parked(
     patient = world.settings.writer.model_copy(
         update={"auth_pause_s": 5.0, "auth_pause_cap_s": 5.0}
     )
-    slow_view = world.settings.control.model_copy(update={"pause_poll_s": 5.0})
+    slow_view = world.settings.control.model_copy(
+        update={"pause_poll_s": 5.0, "writer_stale_s": 15.0}
+    )
     world.settings = world.settings.model_copy(
         update={"broker_consumer_timeout_s": 2.0, "writer": patient, "control": slow_view}
     )

@@ -55,8 +55,8 @@ async def test_status_shows_lanes_pauses_errors_and_stale_writers(
     invalid["payload"]["Birthdate"] = "01/02/1980"
     # And a row left by a writer gone an hour ago, and a vendor paused
     gone = unique("t-gone")
-    report = LaneReport(office=gone, state=LaneState.RUNNING, in_flight=3, last_error=None,
-                        last_error_at=None)
+    report = LaneReport(office=gone, state=LaneState.RUNNING, in_flight=3, serving=True,
+                        last_error=None, last_error_at=None)
     await store.report("gone-writer", [report])
     await hub_sql(world.settings.ledger_db, "UPDATE lane_status SET updated_at = "
                   "UTC_TIMESTAMP(6) - INTERVAL 1 HOUR WHERE writer_id = 'gone-writer'")
@@ -78,11 +78,15 @@ async def test_status_shows_lanes_pauses_errors_and_stale_writers(
     assert "paused" in row and "rejected: invalid" in row
     assert "alice at" in row and '"too many rejects"' in row
     assert "dead letters (hub.dead): " in table
+    # And the writer serving every office, with its share and its beat
+    (writer,) = document["writers"]
+    assert (writer["live"], writer["serves"]) == (True, 1)
+    assert writer["writer_id"] in table and "SERVES" in table
     assert "t-other-vendor" in table and '"late invoices"' in table
     # And the JSON says the same, with the queue depth and the in-flight count
     (lane,) = [lane for lane in document["lanes"] if lane["office"] == office]
     assert (lane["state"], lane["last_error"]) == ("paused", "rejected: invalid")
-    assert (lane["queue_depth"], lane["in_flight"]) == (0, 0)
+    assert (lane["queue_depth"], lane["in_flight"], lane["serving"]) == (0, 0, True)
     assert lane["paused"]["paused_by"] == "alice"
     assert isinstance(document["dead_letters"], int) and document["dead_letters"] >= 1
     assert [p["name"] for p in document["paused_vendors"]] == ["t-other-vendor"]

@@ -57,18 +57,19 @@ async def test_lane_status_is_upserted_read_back_and_forgotten(
 ) -> None:
     # Given two writers reporting lanes, one of them twice
     failed_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-    first = LaneReport(office="office-1", state=LaneState.RUNNING, in_flight=2,
+    first = LaneReport(office="office-1", state=LaneState.RUNNING, in_flight=2, serving=False,
                        last_error=None, last_error_at=None)
     later = LaneReport(office="office-1", state=LaneState.BACKING_OFF, in_flight=1,
-                       last_error="retry_later: transient", last_error_at=failed_at)
+                       serving=True, last_error="retry_later: transient",
+                       last_error_at=failed_at)
     await store.report("w1", [first])
     await store.report("w1", [later])
     await store.report("w2", [first])
     # When the rows are read
     rows = await store.lanes()
     # Then each writer has one row per office, the latest report
-    assert [(r.writer_id, r.state, r.in_flight) for r in rows] == [
-        ("w1", "backing_off", 1), ("w2", "running", 2),
+    assert [(r.writer_id, r.state, r.in_flight, r.serving) for r in rows] == [
+        ("w1", "backing_off", 1, True), ("w2", "running", 2, False),
     ]
     assert (rows[0].last_error, rows[0].last_error_at) == ("retry_later: transient", failed_at)
     assert all(r.age_s < 60 for r in rows)
@@ -79,3 +80,22 @@ async def test_lane_status_is_upserted_read_back_and_forgotten(
     # And a writer that stops forgets its own rows
     await store.forget_writer("w1")
     assert await store.lanes() == []
+
+
+async def test_writers_beat_and_only_fresh_ones_are_live(
+    store: ControlStore, ledger_db: MySqlSettings
+) -> None:
+    # Given two writers that beat, one of them last a minute ago
+    await store.beat("w1")
+    await store.beat("w2")
+    await hub_sql(ledger_db, "UPDATE writers SET beat_at = UTC_TIMESTAMP(6) - INTERVAL 1 MINUTE "
+                  "WHERE writer_id = 'w2'")
+    # When the live writers are read with a 15 s limit, Then only the fresh one is live
+    assert await store.live_writers(15.0) == frozenset({"w1"})
+    # And both rows show, with their beat's age by the database's clock
+    assert [(w.writer_id, w.beat_s_ago >= 60) for w in await store.writers()] == [
+        ("w1", False), ("w2", True),
+    ]
+    # And a writer that stops cleanly is gone at once
+    await store.forget_writer("w1")
+    assert await store.live_writers(15.0) == frozenset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,9 +10,12 @@ from prometheus_client import CollectorRegistry
 
 from contracts import OutcomeStatus
 from hub.ledger import ApiCallRecord, Finish, Fresh, MySqlLedger
+from hub.observability import HubMetrics, LabelBounds
 from hub.opendental import Created, OpenDentalClient, Updated
 from hub.opendental.reconcile_queries import OdTable
-from hub.watch import Attribution, Door, Watch
+from hub.registry import Registry
+from hub.settings import MySqlSettings
+from hub.watch import Attribution, Door, Watch, opened_watch
 from hub.watch.model import Source
 from hub.watch.tables import WATCHED, read_row
 from odsim.config import DEFAULT_CUSTOMER, DEFAULT_DEVELOPER
@@ -23,6 +27,7 @@ from tests.watch.conftest import (
     Office,
     direct,
     front_desk,
+    hub_settings,
     log_change,
     new_patient,
     od_sql,
@@ -34,6 +39,8 @@ OFFICE = "office-1"
 CREATE = Sent(vendor="forms-co", key="new-patient:1", contract="patient.create",
               message_id="msg-create")
 UPDATE = Sent(vendor="crm-co", key="phone:1", contract="patient.update", message_id="msg-update")
+BOOK = Sent(vendor="sched-co", key="first-visit:1", contract="appointment.create",
+            message_id="msg-book")
 
 
 async def _scan(watch: Watch) -> list[Attribution]:
@@ -109,6 +116,47 @@ async def test_the_hubs_writes_name_their_vendor_and_intent(
         Door.HUB, "crm-co", update_story.intent.id
     )
     assert "HmPhone" in changed.columns and "LName" not in changed.columns
+
+
+async def test_a_new_patients_first_visit_set_by_booking_is_the_bookings_intent(
+    watch: Watch, writer: LedgerWriter, ledger: MySqlLedger
+) -> None:
+    # Given a patient one vendor created through the hub, seen by a scan
+    async def create(client: OpenDentalClient) -> Created:
+        return await client.create_patient({"LName": "Quill", "FName": "Ada"})
+
+    created = await writer.apply(CREATE, create)
+    _of(await _scan(watch), created.primary_key)
+
+    # When another vendor books the patient's first visit, which also sets the patient's
+    # DateFirstVisit with no patient log (only the appointment's names the patient)
+    async def book(client: OpenDentalClient) -> Created:
+        return await client.create_appointment({
+            "PatNum": created.primary_key, "Op": 1, "AptDateTime": "2026-12-10 09:00:00",
+            "IsNewPatient": "true",
+        })
+
+    await writer.apply(BOOK, book)
+    [changed] = [c for c in _of(await _scan(watch), created.primary_key)
+                 if c.table is OdTable.PATIENT]
+    # Then the patient's change is the booking's, with its vendor and intent, not unexplained
+    story = await ledger.story(BOOK.vendor, BOOK.key)
+    assert story is not None
+    assert (changed.door, changed.vendor, changed.intent_id, changed.columns) == (
+        Door.HUB, "sched-co", story.intent.id, ("DateFirstVisit",)
+    )
+
+
+async def test_a_first_visit_set_directly_is_unexplained(watch: Watch, office: Office) -> None:
+    # Given a patient the watch has seen
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    # When a program sets its DateFirstVisit directly, with no appointment booked
+    await direct(office.database, pat_num, "DateFirstVisit", "2026-12-10",
+                 await office_time(office.database, -50))
+    [change] = _of(await _scan(watch), pat_num)
+    # Then no appointment's log explains it
+    assert (change.door, change.columns) == (Door.UNEXPLAINED, ("DateFirstVisit",))
 
 
 async def test_another_developers_api_call_is_other_api_with_its_dev_name(
@@ -192,6 +240,82 @@ async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
     )
 
 
+async def test_a_change_seen_before_the_ledger_knew_its_intent_is_named_and_told_once_it_does(
+    watch: Watch, ledger: MySqlLedger, office: Office
+) -> None:
+    # Given an intent whose POST reached Open Dental but whose reply was lost, not yet
+    # reconciled: the ledger has the call, but not the row
+    lost = Sent(vendor="forms-co", key="lost-reply:2", contract="patient.create",
+                message_id="msg-lost-2")
+    claimed = await ledger.claim(lost.claim(OFFICE))
+    assert isinstance(claimed, Fresh)
+    attempt = await ledger.begin_attempt(claimed.intent_id)
+    assert attempt is not None
+    started = datetime.now(UTC)
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Bea"})
+    pat_num = int(reply.json()["PatNum"])
+    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
+        attempt=attempt, method="POST", path="/patients", status=None,
+        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
+        message="no reply", started_at=started,
+    ))
+    told: list[Attribution] = []
+
+    async def tell(office_id: str, db: object, changes: Sequence[Attribution]) -> None:
+        told.extend(changes)
+
+    watcher = watch.watchers[OFFICE]
+    watcher.tell = tell
+    # When the watch sees the new row
+    first = await watcher.scan_once()
+    await watcher.tell_changes(first.to_tell)
+    [change] = _of(list(first.changes), pat_num)
+    # Then it is the hub's by the DevName, its intent pending, and nobody is told of it yet
+    assert (change.door, change.intent_id, change.intent_pending) == (Door.HUB, None, True)
+    assert _of(told, pat_num) == []
+    # When reconciliation ties the intent to its row, and the watch passes again
+    await ledger.finish(claimed.intent_id, Finish(
+        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
+        outcome_json='{"status": "applied"}',
+    ))
+    second = await watcher.scan_once()
+    await watcher.tell_changes(second.to_tell)
+    # Then the change names its intent, in the hub database too, and is told once, with it
+    named = (Door.HUB, "forms-co", claimed.intent_id, False)
+    [settled] = _of(list(second.settled), pat_num)
+    assert (settled.door, settled.vendor, settled.intent_id, settled.intent_pending) == named
+    [stored] = await watch.store.row_changes(OFFICE, OdTable.PATIENT, pat_num)
+    assert (stored.door, stored.vendor, stored.intent_id, stored.intent_pending) == named
+    assert [(c.vendor, c.intent_id) for c in _of(told, pat_num)] == [named[1:3]]
+    # And a third pass asks no more
+    assert _of(list((await watcher.scan_once()).settled), pat_num) == []
+
+
+async def test_a_change_whose_intent_never_comes_is_told_without_it_after_the_wait(
+    ledger_db: MySqlSettings, registry: Registry, watch: Watch, office: Office
+) -> None:
+    # Given a row written with the hub's key by no intent the ledger has (the key used outside
+    # the hub), seen by the watch
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Cy"})
+    pat_num = int(reply.json()["PatNum"])
+    [change] = _of(await _scan(watch), pat_num)
+    assert change.intent_pending
+    # When a watch that waits for intents no longer than a moment passes again
+    metrics = HubMetrics(CollectorRegistry(), LabelBounds.from_registry(registry))
+    async with opened_watch(hub_settings(ledger_db, intent_wait_s=0.001), registry,
+                            metrics) as impatient:
+        result = await impatient.watchers[OFFICE].scan_once()
+    # Then the change is settled with no intent, to be told
+    [settled] = _of(list(result.settled), pat_num)
+    assert (settled.door, settled.intent_id, settled.intent_pending) == (Door.HUB, None, False)
+
+
 async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) -> None:
     # Given a patient the front desk changed, seen by the watch
     pat_num = await new_patient(office.database, await office_time(office.database, -100))
@@ -222,6 +346,31 @@ async def test_a_change_landing_between_a_rows_read_and_its_logs_read_is_not_tak
     assert row is not None
     # And a second change, with its log, landing after a scan read the row but before it read
     # the row's logs (the scan's page is recorded here by hand, as the scan would)
+    await other_api(office.database, pat_num, "HmPhone", "555-0102", second)
+    early = await watcher._record(table, [row], Source.SCAN)
+    # When the watch scans again
+    changes = _of(await _scan(watch), pat_num)
+    # Then the stale read was left alone, and the next saw both changes as one, explained
+    assert early == []
+    assert [(c.door, set(c.columns)) for c in changes] == [
+        (Door.OTHER_API, {"WkPhone", "HmPhone"})
+    ]
+
+
+async def test_a_second_change_in_the_same_second_between_a_rows_read_and_its_logs_is_left(
+    watch: Watch, office: Office
+) -> None:
+    # Given a patient the watch has seen, then changed by another developer
+    pat_num = await new_patient(office.database, await office_time(office.database, -100))
+    await _scan(watch)
+    second = await office_time(office.database, -60)
+    await other_api(office.database, pat_num, "WkPhone", "555-0101", second)
+    watcher = watch.watchers[OFFICE]
+    table = WATCHED[OdTable.PATIENT]
+    row = await read_row(watcher.db, table, pat_num)
+    assert row is not None
+    # And a second change stamped in the same second, with its log, landing after a scan read
+    # the row but before it read the row's logs (no log is later than the row's stamp)
     await other_api(office.database, pat_num, "HmPhone", "555-0102", second)
     early = await watcher._record(table, [row], Source.SCAN)
     # When the watch scans again

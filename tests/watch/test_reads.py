@@ -12,7 +12,15 @@ from hub.opendental.reconcile_queries import OdTable
 from hub.registry import Registry
 from hub.settings import MySqlSettings, WatchSettings
 from hub.watch import Door, Watch, next_interval, opened_watch
-from hub.watch.tables import WATCHED, office_tables, row_sql, scan_sql, securitylog_sql
+from hub.watch.tables import (
+    SIDE_EFFECTS,
+    WATCHED,
+    office_tables,
+    row_sql,
+    scan_sql,
+    securitylog_sql,
+    side_log_sql,
+)
 from tests.support.mariadb import ROOT
 from tests.watch.conftest import Office, hub_settings, new_patient, od_sql, office_time
 
@@ -61,9 +69,17 @@ async def test_every_scan_query_uses_an_index_never_the_whole_table(
         # (a key no row has is found missing in the primary key before any row is read)
         missing = "Impossible WHERE noticed after reading const tables"
         assert by_key["key"] == "PRIMARY" or by_key["Extra"] == missing, by_key
+        [again] = await _explain(office.database, row_sql(table, 3), (1, 2, 3))  # a page's rows
+        assert again["key"] == "PRIMARY" or again["Extra"].startswith("Impossible"), again
         log_sql, perms = securitylog_sql(table.table, 3)  # a page's changed rows at once
         [log_plan] = await _explain(office.database, log_sql, (1, 2, 3, *perms))
         assert log_plan["key"] is not None and log_plan["type"] in ("range", "ref"), log_plan
+        effect = SIDE_EFFECTS.get(table.table)
+        if effect is not None:  # the other table's logs naming the rows, by PatNum
+            side_sql, side_perms = side_log_sql(effect, 3)
+            [side_plan] = await _explain(office.database, side_sql, (1, 2, 3, *side_perms))
+            assert side_plan["key"] is not None, side_plan
+            assert side_plan["type"] in ("range", "ref"), side_plan
 
 
 async def test_the_cursor_pages_and_resumes_after_a_restart(
