@@ -219,7 +219,8 @@ async def _open_broker(
     own, opened by the worker) restore their prefetch and consumers by themselves. ``events``
     logs and counts what the broker does to them."""
     connection = await connect_robust(
-        settings.broker_url, settings.tls, name=f"{WRITER_CONNECTION_PREFIX}{writer_id}"
+        settings.broker_url, settings.tls, name=f"{WRITER_CONNECTION_PREFIX}{writer_id}",
+        reconnect_interval_s=settings.broker_reconnect_interval_s,
     )
     stack.push_async_callback(connection.close)
     events.watch_connection(connection)

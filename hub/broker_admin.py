@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from hub.errors import HubError
+from hub.management_nodes import FirstLiveNode, management_urls, node_where
 from hub.settings import HubSettings
 from hub.tls import client_context, handshake_failure, refused
 
@@ -121,8 +122,9 @@ _T = TypeVar("_T")
 class ManagementApi:
     """The few management API calls the hub needs, on one vhost."""
 
-    def __init__(self, client: httpx.AsyncClient, vhost: str = "/") -> None:
+    def __init__(self, client: httpx.AsyncClient, vhost: str = "/", *, nodes: str = "") -> None:
         self._client = client
+        self._nodes = nodes or node_where(client.base_url)
         self._vhost = quote(vhost, safe="")
 
     async def users(self) -> list[BrokerUser]:
@@ -223,12 +225,10 @@ class ManagementApi:
         except httpx.TransportError as exc:
             failure = handshake_failure(exc)
             if failure is not None:
-                url = self._client.base_url
-                where = f"{url.host}:{url.port or 443}"
-                tls = refused("the management API", where, failure)
+                tls = refused("the management API", node_where(exc.request.url), failure)
                 raise ManagementError(f"cannot {what}: {tls}") from exc
             raise ManagementError(
-                f"cannot {what}: the management API at {self._client.base_url} is unreachable "
+                f"cannot {what}: the management API at {self._nodes} is unreachable "
                 f"({type(exc).__name__}); is the rabbitmq_management plugin enabled "
                 "(scripts/setup-broker.sh)?"
             ) from exc
@@ -245,15 +245,14 @@ async def management_api(settings: HubSettings) -> AsyncIterator[ManagementApi]:
     auth = (settings.management_user, settings.management_password.get_secret_value())
     timeout = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
     # The hub's TLS context for https://; an http:// URL never uses it.
-    verify = client_context(settings.tls) if _is_https(settings.management_url) else True
+    nodes = management_urls(settings.management_url)
+    verify = client_context(settings.tls) if nodes[0].scheme == "https" else True
+    # Several nodes: each request goes to the first that answers (hub/management_nodes.py).
+    transport = FirstLiveNode(nodes, httpx.AsyncHTTPTransport(verify=verify))
     async with httpx.AsyncClient(
-        base_url=settings.management_url, auth=auth, timeout=timeout, verify=verify
+        base_url=nodes[0], auth=auth, timeout=timeout, transport=transport
     ) as client:
-        yield ManagementApi(client)
-
-
-def _is_https(url: str) -> bool:
-    return httpx.URL(url).scheme == "https"
+        yield ManagementApi(client, nodes=", ".join(node_where(node) for node in nodes))
 
 
 def _refusal(reply: httpx.Response) -> str:

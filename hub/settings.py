@@ -382,7 +382,16 @@ class HubSettings(BaseSettings):
     the writer consumes the office queues and publishes outcome events with it. ``hub dlq
     replay`` needs this user to have RabbitMQ's ``impersonator`` tag
     (scripts/setup-broker.sh gives it). ``amqps://user:password@host:5671/`` connects over
-    TLS, verifying the broker's certificate with ``HUB_TLS__*``."""
+    TLS, verifying the broker's certificate with ``HUB_TLS__*``. On a cluster, the nodes'
+    URLs comma-separated, each whole and with the same scheme, login and virtual host: the
+    first connection tries each node once from a random one, and a lost connection moves to
+    the next node (docs/operations.md, "Running on a three-node cluster")."""
+    broker_reconnect_interval_s: float = Field(default=5.0, gt=0)
+    """Seconds between the writer's (and the watch's) attempts to reconnect to the broker once
+    its connection is lost, each to the next node of ``HUB_BROKER_URL``. The first attempt
+    comes at once, unless the connection was made less than this long before (aio-pika pauses
+    this long after each connect); each attempt that fails waits this long before the next
+    (docs/operations.md, "Running on a three-node cluster")."""
     ledger_db: MySqlSettings = Field(default_factory=MySqlSettings, title="The hub database")
     """The hub's own MariaDB database: the ledger of intents and their idempotency keys,
     pauses, lane status, office holds, parked deliveries, the outcome outbox and the operators'
@@ -446,7 +455,8 @@ class HubSettings(BaseSettings):
     """RabbitMQ's management HTTP API: ``hub vendor`` manages vendors' broker users and
     permissions through it, ``hub topology`` and the writer put ``hub.dead``'s retention policy,
     and the writer reads queue depths and delivery limits from it. ``https://`` verifies its
-    certificate with ``HUB_TLS__*``."""
+    certificate with ``HUB_TLS__*``. On a cluster, several nodes' URLs comma-separated (same
+    scheme): each request goes to the first that answers."""
     management_user: str = "guest"
     """The management API's user; managing vendors' users needs RabbitMQ's ``administrator``
     tag (which also lets it put the retention policy)."""

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from aio_pika.abc import AbstractChannel
 from pydantic import SecretStr
-from yarl import URL
 
 from hub import names
 from hub.audit import AuditAction, AuditEntry, Operator, Run, audit
 from hub.broker_admin import ManagementApi, Permissions, TopicPermission, management_api
 from hub.broker_connection import robust_channel
+from hub.broker_nodes import with_login
 from hub.control.store import ControlStore
 from hub.errors import HubError
 from hub.ledger import migrate
@@ -131,7 +131,6 @@ async def add_vendors_with_fresh_passwords(
     each audited as ``operator``'s; its broker URL (the settings' broker under that login) by
     name, kept only in memory."""
     urls: dict[str, SecretStr] = {}
-    broker = URL(settings.broker_url.get_secret_value())
     async with (
         management_api(settings) as api,
         robust_channel(settings.broker_url, settings.tls) as channel,
@@ -143,7 +142,9 @@ async def add_vendors_with_fresh_passwords(
             async with audit(settings.ledger_db, entry) as run:
                 added = await add_vendor(api, channel, vendor, password=SecretStr(password))
                 _note_added(run, added)
-            urls[added.name] = SecretStr(str(broker.with_user(added.name).with_password(password)))
+            urls[added.name] = SecretStr(
+                with_login(settings.broker_url.get_secret_value(), added.name, password)
+            )
     return urls
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from hub.errors import HubError
 from hub.registry import Registry
@@ -54,14 +54,14 @@ def refuse_weak_defaults(settings: HubSettings, registry: Registry) -> None:
 
 
 def _weak_defaults(settings: HubSettings, registry: Registry) -> Iterator[str]:
-    broker = urlsplit(settings.broker_url.get_secret_value())
-    login = (unquote(broker.username or ""), unquote(broker.password or ""))
-    if login == GUEST and not is_loopback(broker.hostname):
-        yield f"HUB_BROKER_URL logs in as guest/guest to {broker.hostname}"
-    management = urlsplit(settings.management_url)
+    for broker in _addresses(settings.broker_url.get_secret_value()):
+        login = (unquote(broker.username or ""), unquote(broker.password or ""))
+        if login == GUEST and not is_loopback(broker.hostname):
+            yield f"HUB_BROKER_URL logs in as guest/guest to {broker.hostname}"
     management_login = (settings.management_user, settings.management_password.get_secret_value())
-    if management_login == GUEST and not is_loopback(management.hostname):
-        yield f"HUB_MANAGEMENT_USER/PASSWORD are guest/guest for {management.hostname}"
+    for management in _addresses(settings.management_url):
+        if management_login == GUEST and not is_loopback(management.hostname):
+            yield f"HUB_MANAGEMENT_USER/PASSWORD are guest/guest for {management.hostname}"
     ledger = settings.ledger_db
     if _root_without_password(ledger.user, ledger.password.get_secret_value(), ledger.host):
         yield f"HUB_LEDGER_DB__USER is root without a password on {settings.ledger_db.host}"
@@ -80,12 +80,12 @@ def _root_without_password(user: str, password: str, host: str) -> bool:
 
 
 def _plaintext_links(settings: HubSettings, registry: Registry) -> Iterator[str]:
-    broker = urlsplit(settings.broker_url.get_secret_value())
-    if broker.scheme != "amqps" and not is_loopback(broker.hostname):
-        yield f"HUB_BROKER_URL is plaintext AMQP to {broker.hostname}: use amqps:// (port 5671)"
-    management = urlsplit(settings.management_url)
-    if management.scheme != "https" and not is_loopback(management.hostname):
-        yield f"HUB_MANAGEMENT_URL is plaintext HTTP to {management.hostname}: use https://"
+    for broker in _addresses(settings.broker_url.get_secret_value()):
+        if broker.scheme != "amqps" and not is_loopback(broker.hostname):
+            yield f"HUB_BROKER_URL is plaintext AMQP to {broker.hostname}: use amqps:// (port 5671)"
+    for management in _addresses(settings.management_url):
+        if management.scheme != "https" and not is_loopback(management.hostname):
+            yield f"HUB_MANAGEMENT_URL is plaintext HTTP to {management.hostname}: use https://"
     if not settings.ledger_db.tls and not is_loopback(settings.ledger_db.host):
         yield (f"the hub database on {settings.ledger_db.host} is plaintext: set "
                "HUB_LEDGER_DB__TLS=true")
@@ -110,9 +110,15 @@ def _unverified(settings: HubSettings, registry: Registry) -> Iterator[str]:
 
 def _endpoints(settings: HubSettings, registry: Registry) -> Iterator[str]:
     """Every host the hub opens a link to (an unparsable one as empty: not loopback)."""
-    yield urlsplit(settings.broker_url.get_secret_value()).hostname or ""
-    yield urlsplit(settings.management_url).hostname or ""
+    for address in (*_addresses(settings.broker_url.get_secret_value()),
+                    *_addresses(settings.management_url)):
+        yield address.hostname or ""
     yield settings.ledger_db.host
     for office in registry.offices.values():
         yield urlsplit(office.api_url).hostname or ""
         yield office.db.host
+
+
+def _addresses(urls: str) -> list[SplitResult]:
+    """Each URL of a comma-separated list: a cluster's nodes (HUB_BROKER_URL, …)."""
+    return [urlsplit(url.strip()) for url in urls.split(",") if url.strip()]

@@ -16,10 +16,12 @@ from typing import Self
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from pydantic import SecretStr
-from yarl import URL
 
 from adapters.publisher import VendorPublisher, vendor_tls
+from adapters.publisher.connection import broker_urls, connect
 from contracts.amqp import CONTENT_TYPE, PERSISTENT
+
+RAW_RECONNECT_INTERVAL_S = 5.0  # aio-pika's default, as the raw connection always had
 
 
 def raw_message(body: bytes, *, user_id: str, message_id: str) -> aio_pika.Message:
@@ -41,7 +43,7 @@ class ScriptedVendor:
     ) -> None:
         self.name = name
         self._url = broker_url
-        secure = URL(broker_url.get_secret_value()).scheme == "amqps"
+        secure = broker_urls(broker_url)[0].scheme == "amqps"
         self._tls = (tls or vendor_tls()) if secure else None
         self._publisher = VendorPublisher(
             broker_url, name, confirm_timeout_s=confirm_timeout_s, tls=self._tls
@@ -51,9 +53,9 @@ class ScriptedVendor:
     async def __aenter__(self) -> Self:
         await self._publisher.__aenter__()
         try:
-            self._raw = await aio_pika.connect_robust(
-                self._url.get_secret_value(), ssl_context=self._tls
-            )
+            # The library's own connection: it takes a cluster's nodes as the publisher does.
+            self._raw = await connect(broker_urls(self._url), self.name,
+                                      reconnect_interval_s=RAW_RECONNECT_INTERVAL_S, tls=self._tls)
         except BaseException:
             await self._publisher.__aexit__(None, None, None)
             raise

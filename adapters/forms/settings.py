@@ -37,7 +37,9 @@ class FormsSettings(BaseSettings):
     broker_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
     """The forms vendor's own RabbitMQ login, as an AMQP URL (``hub vendor add`` made it); the
     adapter publishes the vendor's intents with it. Across a network use
-    ``amqps://vendor:password@host:5671/``: TLS, the broker's certificate verified."""
+    ``amqps://vendor:password@host:5671/``: TLS, the broker's certificate verified. The nodes
+    of a cluster, comma-separated, each a whole URL with the same login: the adapter connects
+    to one that answers and moves to another when its node is lost."""
     ca_file: Path | None = None
     """A PEM file of CA certificates trusted, besides the system's, for the broker's
     certificate on ``amqps://``: the hub's CA when it is not a public one."""
@@ -91,12 +93,15 @@ class FormsSettings(BaseSettings):
 
     def vendor_name(self) -> str:
         """The broker user the adapter publishes as: ``user_id`` must be the login's user."""
-        return self.vendor or URL(self.broker_url.get_secret_value()).user or "guest"
+        return self.vendor or URL(self._first_node()).user or "guest"
+
+    def _first_node(self) -> str:
+        return self.broker_url.get_secret_value().split(",")[0].strip()
 
     def broker_tls(self) -> ssl.SSLContext | None:
         """The TLS context for an ``amqps://`` broker URL, none for ``amqp://``; raises
         ``FormsConfigError`` naming a file that cannot be read."""
-        if URL(self.broker_url.get_secret_value()).scheme != "amqps":
+        if URL(self._first_node()).scheme != "amqps":
             return None
         if (self.cert_file is None) != (self.key_file is None):
             raise FormsConfigError(

@@ -20,15 +20,15 @@ from types import TracebackType
 from typing import Self
 
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
-from pydantic import SecretStr
 
 from adapters.publisher.confirm import Outgoing, send_until_confirmed
-from adapters.publisher.connection import connect
+from adapters.publisher.connection import BrokerUrls, broker_urls, connect
 from adapters.publisher.errors import PublisherError
 from adapters.publisher.message import PublishReceipt, intent_message, receipt
 from adapters.publisher.outcomes import hub_events, outcome_events
 from contracts import ChangeEvent, Intent, OutcomeEvent
 from contracts.amqp import INTENTS_EXCHANGE
+from hub.broker_nodes import NodeRotatingConnection
 
 DEFAULT_CONFIRM_TIMEOUT_S = 10.0
 DEFAULT_RECONNECT_INTERVAL_S = 1.0
@@ -43,7 +43,9 @@ class _Open:
 
 
 class VendorPublisher:
-    """Publishes as the broker user ``vendor``; ``broker_url`` carries its login.
+    """Publishes as the broker user ``vendor``; ``broker_url`` carries its login. It may name
+    several nodes of the hub's cluster (a list, or comma-separated): the publisher connects to
+    one that answers and moves to another when its node is lost.
 
     ``confirm_timeout_s`` bounds one ``publish`` call, re-sends included. An ``amqps://`` URL
     connects over TLS with ``tls`` (``vendor_tls(ca_file, cert_file, key_file)``).
@@ -51,7 +53,7 @@ class VendorPublisher:
 
     def __init__(
         self,
-        broker_url: SecretStr | str,
+        broker_url: BrokerUrls,
         vendor: str,
         *,
         confirm_timeout_s: float = DEFAULT_CONFIRM_TIMEOUT_S,
@@ -60,7 +62,7 @@ class VendorPublisher:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self._tls = tls
-        self._url = broker_url if isinstance(broker_url, SecretStr) else SecretStr(broker_url)
+        self._urls = broker_url
         self.vendor = vendor
         self._confirm_timeout_s = confirm_timeout_s
         self._reconnect_interval_s = reconnect_interval_s
@@ -69,7 +71,8 @@ class VendorPublisher:
 
     async def __aenter__(self) -> Self:
         connection = await connect(
-            self._url, self.vendor, reconnect_interval_s=self._reconnect_interval_s, tls=self._tls
+            broker_urls(self._urls), self.vendor, reconnect_interval_s=self._reconnect_interval_s,
+            tls=self._tls,
         )
         try:
             # Without on_return_raises an unroutable intent would look confirmed.
@@ -91,6 +94,12 @@ class VendorPublisher:
         opened, self._open = self._open, None
         if opened is not None:
             await opened.connection.close()
+
+    @property
+    def node(self) -> str:
+        """``host:port`` of the broker node the publisher is connected to, or tries next."""
+        connection = self._require_open().connection
+        return connection.node if isinstance(connection, NodeRotatingConnection) else "?"
 
     async def publish(self, intent: Intent) -> PublishReceipt:
         """Publish ``intent`` to ``hub.intents`` and wait for the broker's confirm.

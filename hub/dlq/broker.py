@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from urllib.parse import urlsplit
 
 import aiormq
 from aio_pika.abc import AbstractConnection
 from pydantic import SecretStr
 
 from hub.broker_connection import connect_plain
+from hub.broker_nodes import split_urls
 from hub.dlq.model import DlqError
 from hub.settings import TlsSettings
 
@@ -30,7 +30,7 @@ BROKER_FAILURES: tuple[type[Exception], ...] = (
 
 def broker_user(broker_url: SecretStr) -> str:
     """The user the hub logs in as (never the password)."""
-    return urlsplit(broker_url.get_secret_value()).username or "guest"
+    return split_urls(broker_url.get_secret_value())[0].user or "guest"
 
 
 @asynccontextmanager

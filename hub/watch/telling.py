@@ -49,7 +49,10 @@ async def change_teller(settings: HubSettings, registry: Registry) -> AsyncItera
         return
     sends = await MySqlChangeSends.open(settings.ledger_db, on_query=ignore_query)
     try:
-        connection = await connect_robust(settings.broker_url, settings.tls, name=CONNECTION_NAME)
+        connection = await connect_robust(
+            settings.broker_url, settings.tls, name=CONNECTION_NAME,
+            reconnect_interval_s=settings.broker_reconnect_interval_s,
+        )
         async with connection:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
             publisher = AmqpPublisher(channel, confirm_timeout_s=settings.writer.confirm_timeout_s)

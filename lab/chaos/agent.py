@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.chaos.progress import Progress, RunState
-from lab.chaos.rabbit_node import RabbitNode
+from lab.chaos.stack import RunBroker
 from lab.chaos.writer import WriterSupervisor
 
 POLL_S = 0.2
@@ -45,7 +45,7 @@ class Schedule:
 
 class Agent:
     def __init__(
-        self, *, schedule: Schedule, state: RunState, writer: WriterSupervisor, node: RabbitNode,
+        self, *, schedule: Schedule, state: RunState, writer: WriterSupervisor, node: RunBroker,
         progress: Progress,
     ) -> None:
         self._schedule = schedule
@@ -69,12 +69,13 @@ class Agent:
         for target in self._schedule.restart_at_published:
             await self._until(self._published, target)
             async with self._turn:
-                self._progress(f"broker node {self._node.name} stopping for a restart")
+                # A node stops and starts; on a cluster, one node is killed and started again.
+                self._progress(f"broker {self._node.name} restarting")
                 started = asyncio.get_running_loop().time()
                 await self._node.restart()
                 down_s = asyncio.get_running_loop().time() - started
                 self._state.broker_restarts += 1
-            self._progress(f"broker node back after {down_s:.1f} s: restart "
+            self._progress(f"broker back after {down_s:.1f} s: restart "
                            f"{self._state.broker_restarts}")
 
     def _settled(self) -> int:

@@ -45,6 +45,7 @@ class ChaosConfig:
     attempt_timeout_s: float = DEFAULT_ATTEMPT_TIMEOUT_S
     rogue: int = DEFAULT_ROGUE
     keep: bool = False  # keep the broker node's files, the databases and the logs
+    cluster: bool = False  # a three-node cluster of the run's own; a restart loses one node
 
     def __post_init__(self) -> None:
         if self.intents < 20:
@@ -77,4 +78,5 @@ class ChaosConfig:
             "drain_timeout_s": self.drain_timeout_s,
             "attempt_timeout_s": self.attempt_timeout_s,
             "rogue": self.rogue,
+            "cluster": self.cluster,
         }

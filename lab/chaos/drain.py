@@ -11,6 +11,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from hub import names
+from hub.management_nodes import FirstLiveNode, management_urls
 from hub.settings import MySqlSettings
 from lab.chaos.ledger_rows import status_counts
 
@@ -35,9 +36,11 @@ async def _office_queues(management_url: str, offices: Iterable[str]
                          ) -> list[_QueueFigures] | None:
     """The office queues' figures; None when the management API does not answer."""
     wanted = {names.office_queue(office) for office in offices}
+    nodes = management_urls(management_url)  # a cluster's: the first that answers
+    transport = FirstLiveNode(nodes, httpx.AsyncHTTPTransport())
     try:
         async with httpx.AsyncClient(
-            base_url=management_url, auth=("guest", "guest"), timeout=TIMEOUT
+            base_url=nodes[0], auth=("guest", "guest"), timeout=TIMEOUT, transport=transport
         ) as client:
             reply = await client.get("/api/queues/%2F",
                                      params={"columns": "name,messages,consumers"})

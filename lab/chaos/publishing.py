@@ -18,13 +18,15 @@ import aiormq
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel
 from pydantic import SecretStr
 
-from adapters.publisher import PublisherError, PublishNotConfirmed
+from adapters.publisher import NotConfirmedReason, PublisherError, PublishNotConfirmed
 from adapters.publisher.confirm import Outgoing, send_until_confirmed
 from contracts.amqp import INTENTS_EXCHANGE
 from lab.chaos.plan import Planned
 from lab.scripted_vendor import ScriptedVendor, raw_message
 
 CONFIRM_TIMEOUT_S = 180.0  # outlasts a broker restart
+NACK_PAUSE_S = 0.1  # before a nacked intent is sent again, doubling
+NACK_PAUSE_MAX_S = 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,16 +76,30 @@ class ChaosVendor(ScriptedVendor):
         return self
 
     async def send(self, planned: Planned) -> Sent:
-        try:
-            if isinstance(planned.body, bytes):
-                await self._send_raw(planned, planned.body)
-            else:
-                await self._publisher.publish(planned.body)
-        except PublishNotConfirmed as exc:
-            return Sent(planned=planned, confirmed=False, failure=exc.reason.value)
-        except (PublisherError, aiormq.exceptions.AMQPError) as exc:
-            return Sent(planned=planned, confirmed=False, failure=type(exc).__name__)
-        return Sent(planned=planned, confirmed=True)
+        """Sent until confirmed; a nack is sent again with the same key, as docs/vendors.md
+        tells vendors, until the confirm deadline: on a cluster the broker nacks what reaches
+        a queue whose leader was on a node just lost, until another leads it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONFIRM_TIMEOUT_S
+        pause_s = NACK_PAUSE_S
+        while True:
+            try:
+                await self._send_once(planned)
+            except PublishNotConfirmed as exc:
+                if exc.reason is not NotConfirmedReason.NACKED or loop.time() > deadline:
+                    return Sent(planned=planned, confirmed=False, failure=exc.reason.value)
+                await asyncio.sleep(pause_s)
+                pause_s = min(pause_s * 2, NACK_PAUSE_MAX_S)
+                continue
+            except (PublisherError, aiormq.exceptions.AMQPError) as exc:
+                return Sent(planned=planned, confirmed=False, failure=type(exc).__name__)
+            return Sent(planned=planned, confirmed=True)
+
+    async def _send_once(self, planned: Planned) -> None:
+        if isinstance(planned.body, bytes):
+            await self._send_raw(planned, planned.body)
+        else:
+            await self._publisher.publish(planned.body)
 
     async def _send_raw(self, planned: Planned, body: bytes) -> None:
         assert self._raw_channel is not None and self._raw_exchange is not None

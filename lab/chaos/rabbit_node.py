@@ -68,12 +68,19 @@ def rabbitmq_available() -> bool:
 
 class RabbitNode:
     def __init__(
-        self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None
+        self, name: str, home: Path, ports: NodePorts, tuning: NodeTuning | None = None,
+        *, cookie: str | None = None, conf: str = "", detached: bool = False,
     ) -> None:
+        """``cookie``: the Erlang cookie, shared by the nodes of one cluster (default: a new
+        one); ``conf``: more ``rabbitmq.conf`` lines; ``detached``: the node runs on after
+        this process ends (``rabbitmq-server -detached``), stopped and halted by name."""
         self.name = name
         self._home = home
         self.ports = ports
         self.tuning = tuning or NodeTuning()
+        self._cookie = cookie or secrets.token_hex(20).upper()
+        self._conf = conf
+        self._detached = detached
         self._server: asyncio.subprocess.Process | None = None
 
     @property
@@ -95,13 +102,20 @@ class RabbitNode:
             raise ChaosError(f"RabbitMQ's scripts are not in {RABBITMQ_BIN}")
         if not (self._home / "rabbitmq.conf").exists():
             await asyncio.to_thread(self._write_files)
-        argv = [str(RABBITMQ_BIN / "rabbitmq-server")]
+        argv = [str(RABBITMQ_BIN / "rabbitmq-server"), *(["-detached"] if self._detached else [])]
         self._server = await spawn(argv, env=self._server_env(), log=self._home / "server.log")
+        if self._detached:  # the script returns once the node runs on its own
+            await wait_exit(self._server, START_TIMEOUT_S)
+            self._server = None
         await self._wait_ready()
 
     async def stop(self) -> None:
         """Stop the node and wait for its process to end; a node that ignores it is killed.
         The process stays known until it has ended, so a run cut short mid-stop can discard it."""
+        if self._detached:
+            await self.ctl("stop")
+            await self._wait_down()
+            return
         server = self._server
         if server is not None and server.returncode is None:
             await self.ctl("stop")
@@ -111,7 +125,11 @@ class RabbitNode:
 
     async def discard(self) -> None:
         """End the node at once (SIGKILL to its process group): for a node whose data is
-        deleted next, a graceful stop only costs time."""
+        deleted next, a graceful stop only costs time. A detached node halts at once."""
+        if self._detached:
+            await self.ctl("eval", "erlang:halt(137).")
+            await self._wait_down()
+            return
         server, self._server = self._server, None
         if server is not None:
             signal_group(server, signal.SIGKILL)
@@ -132,16 +150,43 @@ class RabbitNode:
         if not answered:
             raise ChaosError(f"rabbitmqctl {' '.join(args)} did not answer for node {self.name}")
 
+    async def query(self, *args: str, tool: str = "rabbitmqctl") -> str:
+        """What ``tool -n <this node> ...`` prints (``rabbitmq-queues``, ``rabbitmqctl``); a
+        failure raises ``ChaosError`` with the end of what it said."""
+        argv = [str(RABBITMQ_BIN / tool), "-n", self.name, *args]
+        said = f"{tool} {' '.join(args)}"
+        process = await spawn(argv, env=self._ctl_env(), log=self._home / "ctl.log",
+                              stdout_pipe=True)
+        try:
+            printed, _ = await asyncio.wait_for(process.communicate(), CTL_TIMEOUT_S)
+        except TimeoutError:
+            raise ChaosError(f"{said} did not answer for node {self.name}") from None
+        finally:
+            signal_group(process, signal.SIGKILL)  # a no-op once it has ended
+        if process.returncode != 0:
+            raise ChaosError(f"{said} failed on node {self.name}; see "
+                             f"{self._home}/ctl.log")
+        return printed.decode("utf-8", "replace")
+
     async def _wait_ready(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + START_TIMEOUT_S
         while loop.time() < deadline:
-            if self._server is None or self._server.returncode is not None:
+            if not self._detached and (self._server is None or self._server.returncode is not None):
                 raise ChaosError(f"RabbitMQ node {self.name} exited; see {self._home}/server.log")
             if await port_open(self.ports.amqp) and await port_open(self.ports.management):
                 return
             await asyncio.sleep(POLL_S)
         raise ChaosError(f"RabbitMQ node {self.name} did not start in {START_TIMEOUT_S:.0f} s")
+
+    async def _wait_down(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_TIMEOUT_S
+        while await port_open(self.ports.dist):
+            if loop.time() > deadline:
+                raise ChaosError(f"RabbitMQ node {self.name} still runs {STOP_TIMEOUT_S:.0f} s "
+                                 "after it was told to stop")
+            await asyncio.sleep(POLL_S)
 
     def _write_files(self) -> None:
         home = self._home
@@ -150,14 +195,14 @@ class RabbitNode:
             f"management.tcp.port = {self.ports.management}\n"
             "management.tcp.ip = 127.0.0.1\n"
             # Queue figures every second, so the drain wait sees an empty queue soon.
-            "collect_statistics_interval = 1000\n" + self.tuning.conf_lines(),
+            "collect_statistics_interval = 1000\n" + self.tuning.conf_lines() + self._conf,
             encoding="utf-8",
         )
         (home / "advanced.config").write_text(self.tuning.advanced_config(), encoding="utf-8")
         (home / "enabled_plugins").write_text("[rabbitmq_management].\n", encoding="utf-8")
         (home / "rabbitmq-env.conf").write_text("ERL_EPMD_ADDRESS=127.0.0.1\n", encoding="utf-8")
         cookie = home / ".erlang.cookie"
-        cookie.write_text(secrets.token_hex(20).upper(), encoding="ascii")
+        cookie.write_text(self._cookie, encoding="ascii")
         cookie.chmod(0o400)
 
     def _ctl_env(self) -> dict[str, str]:

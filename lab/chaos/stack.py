@@ -20,12 +20,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from hub.audit import operator_of
-from hub.broker_connection import robust_channel
+from hub.broker_connection import broker_where, robust_channel
 from hub.ledger import migrate
 from hub.registry import Registry, load_registry
 from hub.settings import HubSettings
@@ -37,6 +38,7 @@ from lab.chaos.files import registry_toml, secrets_env, sim_config_toml, write_p
 from lab.chaos.forwarder import Forwarder
 from lab.chaos.processes import free_port
 from lab.chaos.progress import Progress
+from lab.chaos.rabbit_cluster import RabbitCluster
 from lab.chaos.rabbit_node import NodePorts, NodeTuning, RabbitNode
 from lab.chaos.simulator import Faults, Simulator
 from lab.chaos.world import World
@@ -54,12 +56,30 @@ class StackShape:
     writer_env: Mapping[str, str] = field(default_factory=dict)  # on top of the run's own
 
 
+class RunBroker(Protocol):
+    """The run's own broker: one node (``RabbitNode``) or a three-node cluster
+    (``RabbitCluster``, ``--cluster``), whose ``restart`` loses one node and brings it back."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def amqp_url(self) -> str: ...  # a cluster's: every node's, comma-separated
+    @property
+    def management_url(self) -> str: ...
+    @property
+    def log_file(self) -> Path: ...
+    async def start(self) -> None: ...
+    async def restart(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def discard(self) -> None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Stack:
     world: World
     home: Path
     settings: HubSettings  # the run's: its broker, management API, ledger and registry
-    node: RabbitNode
+    node: RunBroker
     simulator: Simulator
     writer: WriterSupervisor
     vendor_urls: dict[str, SecretStr]
@@ -71,7 +91,7 @@ class Stack:
         return secrets_env(self.world, self.settings)
 
 
-def run_settings(settings: HubSettings, world: World, node: RabbitNode, home: Path) -> HubSettings:
+def run_settings(settings: HubSettings, world: World, node: RunBroker, home: Path) -> HubSettings:
     ledger = settings.ledger_db.model_copy(update={"database": world.ledger_database})
     return settings.model_copy(update={
         "broker_url": SecretStr(node.amqp_url), "management_url": node.management_url,
@@ -130,6 +150,12 @@ async def _forwarders(
     return forwarders
 
 
+def _broker(config: ChaosConfig, world: World, home: Path, shape: StackShape) -> RunBroker:
+    if config.cluster:
+        return RabbitCluster(world.node_name.split("@")[0], home / "rabbitmq", tuning=shape.node)
+    return RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free(), shape.node)
+
+
 async def _simulator(config: ChaosConfig, world: World, home: Path) -> Simulator:
     text = sim_config_toml(world, config.settings)
     path = await asyncio.to_thread(write_private, home / "sim.toml", text)
@@ -156,10 +182,12 @@ async def running_stack(
     home = Path(tempfile.mkdtemp(prefix=f"hubchaos-{world.run_id}-"))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_remove, config, world, home, progress)
-        node = RabbitNode(world.node_name, home / "rabbitmq", NodePorts.free(), shape.node)
+        node = _broker(config, world, home, shape)
         stack.push_async_callback(node.stop if config.keep else node.discard)
+        began = asyncio.get_running_loop().time()
         await node.start()
-        progress(f"broker node {node.name} on 127.0.0.1:{node.ports.amqp}")
+        progress(f"broker {node.name} on {broker_where(SecretStr(node.amqp_url))} (started in "
+                 f"{asyncio.get_running_loop().time() - began:.1f} s)")
         run = run_settings(config.settings, world, node, home)
         await create_database(config.settings.ledger_db, world.ledger_database)
         await migrate(run.ledger_db)

@@ -62,11 +62,14 @@ AttemptS = Annotated[float | None, typer.Option(
 Rogue = Annotated[int, typer.Option(
     min=0, help="Direct database writes a rogue makes during the run; each must be flagged.")]
 Keep = Annotated[bool, typer.Option(help="Keep the node's files, logs and databases.")]
+Cluster = Annotated[bool, typer.Option(
+    "--cluster", help="Run on a three-node RabbitMQ cluster of the run's own; each broker "
+    "restart kills one node (SIGKILL) and starts it again, each node in turn.")]
 CHAOS_DEFAULTS = {
     "--intents": c.DEFAULT_INTENTS, "--offices": c.DEFAULT_OFFICES, "--kills": c.DEFAULT_KILLS,
     "--broker-restarts": c.DEFAULT_BROKER_RESTARTS,
     "--commit-then-drop-rate": c.DEFAULT_FAULT_RATE, "--rate-500": c.DEFAULT_FAULT_RATE,
-    "--rogue": c.DEFAULT_ROGUE,
+    "--rogue": c.DEFAULT_ROGUE, "--cluster": False,
 }
 
 
@@ -113,6 +116,7 @@ def register(app: typer.Typer) -> None:
         attempt_timeout_s: AttemptS = None,
         rogue: Rogue = c.DEFAULT_ROGUE,
         keep: Keep = False,
+        cluster: Cluster = False,
         consumer_timeout_s: ConsumerTimeoutS = oc.DEFAULT_CONSUMER_TIMEOUT_S,
         outage_timeouts: OutageTimeouts = oc.DEFAULT_OUTAGE_TIMEOUTS,
         baseline_s: BaselineS = oc.DEFAULT_BASELINE_S,
@@ -132,7 +136,7 @@ def register(app: typer.Typer) -> None:
             "--intents": intents, "--offices": offices, "--kills": kills,
             "--broker-restarts": broker_restarts,
             "--commit-then-drop-rate": commit_then_drop_rate, "--rate-500": rate_500,
-            "--rogue": rogue,
+            "--rogue": rogue, "--cluster": cluster,
         }
         given_outage = {
             "--consumer-timeout-s": consumer_timeout_s, "--outage-timeouts": outage_timeouts,
@@ -170,7 +174,7 @@ def _chaos_mode(both: _Both, given: Mapping[str, float]) -> int:
         offices=int(given["--offices"]), vendors=both.vendors, kills=int(given["--kills"]),
         broker_restarts=int(given["--broker-restarts"]),
         rate_commit_then_drop=given["--commit-then-drop-rate"], rate_500=given["--rate-500"],
-        seed=both.seed, databases=both.databases,
+        seed=both.seed, databases=both.databases, cluster=bool(given["--cluster"]),
         publish_rate=both.publish_rate or c.DEFAULT_PUBLISH_RATE,
         drain_timeout_s=both.drain_timeout_s or c.DEFAULT_DRAIN_TIMEOUT_S,
         attempt_timeout_s=both.attempt_timeout_s or c.DEFAULT_ATTEMPT_TIMEOUT_S, keep=both.keep,
