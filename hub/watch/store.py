@@ -67,9 +67,13 @@ _ROW_CHANGES = (
     " WHERE office_id = %s AND od_table = %s AND od_key = %s ORDER BY stamp, id"
 )
 # Least recently asked first (NULL, never asked, sorts first): stuck ones never starve the rest.
+# A change is asked again once a tenth of its age has passed since it was last asked (at least
+# every pass while young): one waiting for days costs a few dozen questions, not thousands.
 _PENDING = (
     f"SELECT id, {_CHANGE_COLUMNS}, recorded_at FROM watch_changes"
-    " WHERE office_id = %s AND intent_pending ORDER BY checked_at LIMIT %s"
+    " WHERE office_id = %s AND intent_pending AND (checked_at IS NULL OR checked_at <"
+    " UTC_TIMESTAMP(6) - INTERVAL TIMESTAMPDIFF(SECOND, recorded_at, UTC_TIMESTAMP(6)) DIV 10"
+    " SECOND) ORDER BY checked_at LIMIT %s"
 )
 _SETTLE = (
     "UPDATE watch_changes SET vendor = %s, intent_id = %s, intent_pending = FALSE,"

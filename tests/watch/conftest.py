@@ -100,6 +100,11 @@ async def od_sql(database: str, sql: str, args: tuple[object, ...] = ()) -> int:
         conn.close()
 
 
+async def hub_sql(hub_db: MySqlSettings, sql: str, args: tuple[object, ...] = ()) -> None:
+    """One statement on the hub database (the watch's own tables), to set its clocks back."""
+    await od_sql(hub_db.database, sql, args)
+
+
 async def office_time(database: str, offset_s: int) -> datetime:
     """The office server's clock, ``offset_s`` seconds away, to the second."""
     conn = await aiomysql.connect(

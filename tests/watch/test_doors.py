@@ -29,6 +29,7 @@ from tests.watch.conftest import (
     direct,
     front_desk,
     hub_settings,
+    hub_sql,
     log_change,
     new_patient,
     od_sql,
@@ -315,6 +316,30 @@ async def test_a_change_whose_intent_never_comes_is_told_without_it_after_the_wa
     # Then the change is settled with no intent, to be told
     [settled] = _of(list(result.settled), pat_num)
     assert (settled.door, settled.intent_id, settled.intent_pending) == (Door.HUB, None, False)
+
+
+async def test_a_change_waiting_long_for_its_intent_is_asked_about_less_often(
+    ledger_db: MySqlSettings, watch: Watch, office: Office
+) -> None:
+    # Given a change given to the hub's key with no intent on record, waiting for 1,000 s
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Di"})
+    pat_num = int(reply.json()["PatNum"])
+    [change] = _of(await _scan(watch), pat_num)
+    assert change.intent_pending
+
+    async def asked_ago(seconds: int) -> list[int]:
+        await hub_sql(ledger_db, "UPDATE watch_changes SET recorded_at = UTC_TIMESTAMP(6) -"
+                      " INTERVAL 1000 SECOND, checked_at = UTC_TIMESTAMP(6) - INTERVAL %s SECOND"
+                      " WHERE od_table = 'patient' AND od_key = %s", (seconds, pat_num))
+        return [one.change.key for one in await watch.store.pending(OFFICE, 100)]
+
+    # Then, last asked 10 s ago, it is not asked this pass; 200 s ago (a tenth of its age past),
+    # it is
+    assert pat_num not in await asked_ago(10)
+    assert pat_num in await asked_ago(200)
 
 
 async def test_a_log_row_explains_one_change_only(watch: Watch, office: Office) -> None:
