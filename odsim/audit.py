@@ -49,16 +49,26 @@ class LogEntry:
     comp_name: str = API_COMP_NAME
 
 
-async def log_write(cur: aiomysql.Cursor, entry: LogEntry, *, now: datetime) -> int:
-    """Insert the securitylog and securityloghash rows; returns the SecurityLogNum."""
+async def log_write(
+    cur: aiomysql.Cursor, entry: LogEntry, *, now: datetime | None = None
+) -> int:
+    """Insert the securitylog and securityloghash rows; returns the SecurityLogNum. LogDateTime
+    is the server's time at the insert, as Open Dental's is (a DateTEntry column: "it uses server
+    time"), unless ``now`` says otherwise (the lab's doors, stamping changes in the past)."""
     number = perm_type(entry.perm)
     await cur.execute(
         "INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, CompName,"
-        " FKey, LogSource) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " FKey, LogSource) VALUES (%s, %s, COALESCE(%s, NOW()), %s, %s, %s, %s, %s)",
         (number, entry.user_num, now, entry.text, entry.pat_num, entry.comp_name, entry.fkey,
          enum_of("securitylog", "LogSource")[entry.source]),
     )
     log_num = int(cur.lastrowid)
+    if now is None:
+        await cur.execute(
+            "SELECT LogDateTime FROM securitylog WHERE SecurityLogNum = %s", (log_num,)
+        )
+        row = await cur.fetchone()
+        now = row["LogDateTime"] if isinstance(row, dict) else row[0]
     digest = _log_hash(
         log_num, number, entry.user_num, entry.pat_num, entry.fkey, now, entry.text
     )
@@ -75,13 +85,13 @@ def api_text(what: str, developer_name: str) -> str:
 
 
 async def log_api_write(
-    cur: aiomysql.Cursor, caller: Caller, *, perm: str, what: str, pat_num: int, fkey: int,
-    now: datetime,
+    cur: aiomysql.Cursor, caller: Caller, *, perm: str, what: str, pat_num: int, fkey: int
 ) -> int:
-    """The securitylog entry of a write by ``caller`` through the API; the SecurityLogNum."""
+    """The securitylog entry of a write by ``caller`` through the API, stamped by the server at
+    its insert; the SecurityLogNum."""
     entry = LogEntry(perm=perm, text=api_text(what, caller.developer_name), pat_num=pat_num,
                      fkey=fkey)
-    return await log_write(cur, entry, now=now)
+    return await log_write(cur, entry)
 
 
 def _shared_appointment_columns() -> str:

@@ -59,7 +59,7 @@ async def _change(ctx: Ctx, apt_num: int, body: Mapping[str, Any], *, breaking: 
         await rehash(cur, ctx.hash_secret, "appointment", apt_num)
         await log_appointment_history(cur, apt_num, action=action, now=now)
         await log_api_write(cur, ctx.caller, perm=perm, what=what,
-                            pat_num=int(row["PatNum"]), fkey=apt_num, now=now)
+                            pat_num=int(row["PatNum"]), fkey=apt_num)
 
 
 def _break_values(body: Mapping[str, Any], status: int) -> tuple[dict[str, object], str]:

@@ -60,5 +60,5 @@ async def put_note(request: web.Request) -> web.StreamResponse:
         await update_row(cur, "appointment", apt_num, {"Note": note})
         await log_appointment_history(cur, apt_num, action="Changed", now=now)
         await log_api_write(cur, ctx.caller, perm="AppointmentEdit", what="Appointment note added",
-                            pat_num=int(row["PatNum"]), fkey=apt_num, now=now)
+                            pat_num=int(row["PatNum"]), fkey=apt_num)
     return web.Response(status=200)

@@ -67,7 +67,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
         await _mark_first_visit(cur, values)
         await log_appointment_history(cur, apt_num, action="Created", now=now)
         await log_api_write(cur, ctx.caller, perm="AppointmentCreate", what="Appointment created",
-                            pat_num=int(patient["PatNum"]), fkey=apt_num, now=now)
+                            pat_num=int(patient["PatNum"]), fkey=apt_num)
         row = await fetch_row(cur, "appointment", apt_num)
     assert row is not None
     return apt_num, render("appointment", row, appointment_fields(lookups))
@@ -99,7 +99,7 @@ async def _update(ctx: Ctx, apt_num: int, values: dict[str, object]) -> JsonObje
             await rehash(cur, ctx.hash_secret, "appointment", apt_num)
             await log_appointment_history(cur, apt_num, action="Changed", now=now)
             await log_api_write(cur, ctx.caller, perm="AppointmentEdit", what="Appointment edited",
-                                pat_num=int(row["PatNum"]), fkey=apt_num, now=now)
+                                pat_num=int(row["PatNum"]), fkey=apt_num)
             row = await fetch_row(cur, "appointment", apt_num)
     assert row is not None
     return render("appointment", row, appointment_fields(lookups))

@@ -22,7 +22,7 @@ from odsim.auth import requires
 from odsim.catalog import table
 from odsim.config import Permission
 from odsim.errors import bad_request, required
-from odsim.fields import FieldSpec, Kind, int_of, office_now, parse_fields
+from odsim.fields import FieldSpec, Kind, int_of, parse_fields
 from odsim.handlers.common import Row, Where, created, fetch_row, insert_row, ok, select_page
 from odsim.handlers.patient_rules import known_patient, live_patient
 from odsim.lookups import load_lookups
@@ -99,7 +99,6 @@ async def add_to_list(
     if "PatNum" not in values:
         raise required("PatNum")
     pat_num = int_of(values, "PatNum")
-    now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         await live_patient(cur, pat_num)
         if "ProvNum" in values:
@@ -107,7 +106,7 @@ async def add_to_list(
         values[spec.item.key] = await item_key(cur, spec.item, values)
         num = await insert_row(cur, spec.table, {**spec.defaults, **values})
         await log_api_write(cur, ctx.caller, perm=spec.perm, what=spec.what, pat_num=pat_num,
-                            fkey=num, now=now)
+                            fkey=num)
         row = await fetch_row(cur, spec.table, num)
     assert row is not None
     return num, render(spec.table, row, spec.out)

@@ -78,7 +78,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
         }
         num = await insert_row(cur, "commlog", row_values)
         await log_api_write(cur, ctx.caller, perm="CommlogCreate", what="Commlog created",
-                            pat_num=int_of(values, "PatNum"), fkey=num, now=now)
+                            pat_num=int_of(values, "PatNum"), fkey=num)
         row = await fetch_row(cur, "commlog", num)
     assert row is not None
     return num, render("commlog", row, commlog_fields(lookups))

@@ -129,7 +129,7 @@ async def _upload(
         num = await insert_row(cur, "document", row_values)
         await update_row(cur, "document", num, {"FileName": _file_name(patient, num, extension)})
         await log_api_write(cur, ctx.caller, perm="ImageCreate", what="Document created",
-                            pat_num=int_of(values, "PatNum"), fkey=num, now=now)
+                            pat_num=int_of(values, "PatNum"), fkey=num)
         row = await fetch_row(cur, "document", num)
     assert row is not None
     return num, render("document", row, document_fields(lookups))

@@ -115,7 +115,7 @@ async def _write(
             await update_row(cur, "patfield", num, {"FieldValue": value})
         what = "Patient field created" if creating else "Patient field edited"
         await log_api_write(cur, ctx.caller, perm="PatientFieldEdit", what=what,
-                            pat_num=pat_num, fkey=num, now=now)
+                            pat_num=pat_num, fkey=num)
         row = await fetch_row(cur, "patfield", num)
     assert row is not None
     return num, render("patfield", row, PATFIELD_OUT)

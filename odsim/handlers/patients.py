@@ -79,7 +79,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
         await _finish_family(cur, pat_num, values, guarantor)
         await rehash(cur, ctx.hash_secret, "patient", pat_num)
         await log_api_write(cur, ctx.caller, perm="PatientCreate", what="Patient created",
-                            pat_num=pat_num, fkey=pat_num, now=office_now())
+                            pat_num=pat_num, fkey=pat_num)
         row = await fetch_row(cur, "patient", pat_num)
     assert row is not None
     return pat_num, render("patient", row, full_fields(lookups))
@@ -120,7 +120,7 @@ async def _update(ctx: Ctx, pat_num: int, values: dict[str, object]) -> JsonObje
             await update_row(cur, "patient", pat_num, values)
             await rehash(cur, ctx.hash_secret, "patient", pat_num)
             await log_api_write(cur, ctx.caller, perm="PatientEdit", what="Patient edited",
-                                pat_num=pat_num, fkey=pat_num, now=office_now())
+                                pat_num=pat_num, fkey=pat_num)
             row = await known_patient(cur, pat_num)  # as updated, under the transaction's lock
     return render("patient", row, full_fields(lookups))
 

@@ -70,7 +70,7 @@ async def post_refund(request: web.Request) -> web.StreamResponse:
                 "UnearnedType": split["UnearnedType"], "FSplitNum": split["SplitNum"],
             })
         await log_api_write(cur, ctx.caller, perm="PaymentCreate", what="Payment refunded",
-                            pat_num=int(original["PatNum"]), fkey=refund_num, now=now)
+                            pat_num=int(original["PatNum"]), fkey=refund_num)
         row = await fetch_row(cur, "payment", refund_num)
         lookups = await load_lookups(cur)
     assert row is not None

@@ -68,7 +68,6 @@ def _payment_row(values: dict[str, object], patient: Row, lookups: Lookups) -> d
 
 
 async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]:
-    now = office_now()
     async with ctx.pools.transaction(ctx.database) as cur:
         patient = await live_patient(cur, int_of(values, "PatNum"))
         lookups = await load_lookups(cur)
@@ -82,7 +81,7 @@ async def _create(ctx: Ctx, values: dict[str, object]) -> tuple[int, JsonObject]
             "UnearnedType": lookups.first_def(PAYSPLIT_UNEARNED_TYPE),
         })
         await log_api_write(cur, ctx.caller, perm="PaymentCreate", what="Payment created",
-                            pat_num=int_of(values, "PatNum"), fkey=pay_num, now=now)
+                            pat_num=int_of(values, "PatNum"), fkey=pay_num)
         row = await fetch_row(cur, "payment", pay_num)
     assert row is not None
     return pay_num, render("payment", row, payment_fields(lookups))

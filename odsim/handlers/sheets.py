@@ -111,7 +111,7 @@ async def post_sheet(request: web.Request) -> web.StreamResponse:
             (num, sheet_def["SheetDefNum"]),
         )
         await log_api_write(cur, ctx.caller, perm="SheetEdit", what="Sheet created",
-                            pat_num=pat_num, fkey=num, now=now)
+                            pat_num=pat_num, fkey=num)
         row = await fetch_row(cur, "sheet", num)
     assert row is not None
     return created(request, "sheets", num, render("sheet", row, _SHEET_OUT))
@@ -177,7 +177,7 @@ async def put_sheet_field(request: web.Request) -> web.StreamResponse:
         await update_row(cur, "sheetfield", field_num, {"FieldValue": value})
         await update_row(cur, "sheet", sheet["SheetNum"], {"DateTSheetEdited": now})
         await log_api_write(cur, ctx.caller, perm="SheetEdit", what="SheetField updated",
-                            pat_num=sheet["PatNum"], fkey=field_num, now=now)
+                            pat_num=sheet["PatNum"], fkey=field_num)
         row = await fetch_row(cur, "sheetfield", field_num)
     assert row is not None
     reply: JsonObject = render("sheetfield", row, _FIELD_OUT)
