@@ -24,6 +24,7 @@ import aiohttp
 
 from hub.settings import ApiMode, HubSettings
 from lab.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
+from lab.bench.databases import ledger_footprint
 from lab.bench.procs import VENDOR_NICENESS, machine_times, yielding_cpu
 from lab.bench.report import FleetResult, LoadResult
 from lab.bench.scraping import Scrapes, scraping
@@ -118,13 +119,14 @@ async def run_fleet(
             with yielding_cpu(VENDOR_NICENESS):
                 results.append(await _one_load(stage, writers, link, outcomes, options, load))
             progress(_summary(results[-1]))
+        ledger = await ledger_footprint(settings.ledger_db, world.ledger_database)
     return FleetResult(
         offices=options.offices, writers=options.writers, seconds=options.seconds,
         warmup_s=options.warmup_s,
         allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
         publisher_niceness=VENDOR_NICENESS, scrape_interval_s=options.scrape_interval_s,
         rtt_ms=options.rtt_ms, jitter_ms=options.jitter_ms,
-        throttle_reading=options.throttle_reading.value,
+        throttle_reading=options.throttle_reading.value, ledger=ledger,
     )
 
 
@@ -156,7 +158,7 @@ async def _one_load(
         (ended.since(throttle_before), after_warm_up), scrapes, busy,
     )
     return replace(
-        result, writers=writer_loads(writers, world.offices, *window),
+        result, per_writer=writer_loads(writers, world.offices, *window),
         ledger_queries_per_intent=ledger_queries_per_intent(*window),
     )
 
@@ -253,7 +255,7 @@ def _summary(result: LoadResult) -> str:
         f"replies ({_or_none(result.throttle_replies_per_min)} a minute after the first), "
         f"p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
         f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writers "
-        f"({result.scrape_failures} failed); " + "; ".join(map(_writer_summary, result.writers))
+        f"({result.scrape_failures} failed); " + "; ".join(map(_writer_summary, result.per_writer))
     )
 
 

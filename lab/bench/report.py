@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from lab.bench.console import ConsoleResult
+from lab.bench.databases import LedgerTable
 from lab.bench.writers import WriterLoad
 
 
@@ -46,7 +47,7 @@ class LoadResult:
     scrape_s: float | None
     # Each writer over the steady window (lab/bench/writers.py: CPU from /proc, decisions from
     # its own hub_intents_finished_total), and every writer's ledger statements per decision.
-    writers: tuple[WriterLoad, ...] = ()
+    per_writer: tuple[WriterLoad, ...] = ()
     ledger_queries_per_intent: dict[str, float] = field(default_factory=dict)
 
 
@@ -63,6 +64,7 @@ class FleetResult:
     rtt_ms: float  # the simulated network: round trips of rtt_ms ± jitter_ms
     jitter_ms: float
     throttle_reading: str  # starts or replies
+    ledger: tuple[LedgerTable, ...] = ()  # every load's rows, read after the last drain
 
     def as_dict(self) -> dict[str, object]:
         by_load: dict[str, dict[str, object]] = {}
@@ -75,7 +77,8 @@ class FleetResult:
                 "allowance_per_s": self.allowance_per_s,
                 "publisher_niceness": self.publisher_niceness,
                 "scrape_interval_s": self.scrape_interval_s, "rtt_ms": self.rtt_ms,
-                "jitter_ms": self.jitter_ms, "throttle_reading": self.throttle_reading}
+                "jitter_ms": self.jitter_ms, "throttle_reading": self.throttle_reading,
+                "ledger": [asdict(table) for table in self.ledger]}
         return {**head, **by_load}
 
 
@@ -261,14 +264,27 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
         )
     for r in fleet.loads:
         lines += _writer_lines(r)
-    return lines
+    return lines + _ledger_lines(fleet.ledger)
+
+
+def _ledger_lines(tables: tuple[LedgerTable, ...]) -> list[str]:
+    intents = next((t.rows for t in tables if t.table == "intents"), 0)
+    if not intents:
+        return []
+    total = sum(t.data_bytes + t.index_bytes for t in tables)
+    return [
+        f"  ledger after the run: {intents} intents, {total / 2**20:.1f} MiB in all, "
+        f"{total / intents:,.0f} bytes per intent (data and indexes, whole pages)",
+        *(f"    {t.table:<24} {t.rows:>9} rows {t.data_bytes / 2**20:>8.2f} MiB data "
+          f"{t.index_bytes / 2**20:>8.2f} MiB indexes" for t in tables),
+    ]
 
 
 def _writer_lines(load: LoadResult) -> list[str]:
     """Each writer over the load's steady window, and the fleet's ledger statements."""
     lines = [f"  load {load.load:.1f}, steady window: {'writer':>6} {'pid':>8} {'offices':>8} "
              f"{'share':>7} {'CPU s':>7} {'decided':>8} {'CPU ms/intent':>14} {'RSS MiB':>8}"]
-    for w in load.writers:
+    for w in load.per_writer:
         lines.append(
             f"  {'':<27}{w.writer:>6} {w.pid:>8} {w.offices_owned:>8} {w.share:>7.1%} "
             f"{w.cpu_s:>7.1f} {w.decided:>8} {_or_dash(w.cpu_ms_per_intent, '.2f'):>14} "

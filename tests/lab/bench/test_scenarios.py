@@ -78,19 +78,23 @@ async def test_fleet_with_two_writers_reports_each_writers_share_and_cost() -> N
     assert report.fleet is not None and report.fleet.writers == 2
     (result,) = report.fleet.loads
     assert (result.unaccounted, result.not_applied) == (0, 0)
-    assert [w.writer for w in result.writers] == [1, 2]
-    assert len({w.pid for w in result.writers}) == 2
-    for writer in result.writers:
+    assert [w.writer for w in result.per_writer] == [1, 2]
+    assert len({w.pid for w in result.per_writer}) == 2
+    for writer in result.per_writer:
         assert (writer.offices_owned, writer.share) == (2, 0.5)
         assert writer.decided > 0
         assert writer.cpu_ms_per_intent is not None and writer.cpu_ms_per_intent > 0
         assert writer.rss_mb > 0
     # And the ledger's statements per intent come from the writers' own query counts
     assert sum(result.ledger_queries_per_intent.values()) > 0
+    # And the ledger's footprint after the run counts every intent published
+    intents = next(table for table in report.fleet.ledger if table.table == "intents")
+    assert intents.rows == result.published and intents.data_bytes > 0
     # And the JSON and the table carry them
     document = json.loads(report.as_json())["fleet"]
-    assert [w["writer"] for w in document["writers"]["1.0"]] == [1, 2]
+    assert [w["writer"] for w in document["per_writer"]["1.0"]] == [1, 2]
     assert "ledger statements per intent" in report.table()
+    assert "bytes per intent" in report.table()
 
 
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
