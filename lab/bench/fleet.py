@@ -35,6 +35,7 @@ from lab.bench.world import BenchWorld
 from lab.bench.writers import (
     WriterLoad,
     WriterSample,
+    idle_cpu_shares,
     ledger_queries_per_intent,
     read_samples,
     running_writers,
@@ -114,10 +115,11 @@ async def run_fleet(
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)
+        fleet = (writers, await idle_cpu_shares(writers, options.idle_s))
         for load in options.loads:
             progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
             with yielding_cpu(VENDOR_NICENESS):
-                results.append(await _one_load(stage, writers, link, outcomes, options, load))
+                results.append(await _one_load(stage, fleet, link, outcomes, options, load))
             progress(_summary(results[-1]))
         ledger = await ledger_footprint(settings.ledger_db, world.ledger_database)
     return FleetResult(
@@ -131,10 +133,11 @@ async def run_fleet(
 
 
 async def _one_load(
-    stage: Stage, writers: tuple[WriterProcess, ...], link: VendorLinks, outcomes: Outcomes,
-    options: FleetOptions, load: float,
+    stage: Stage, fleet: tuple[tuple[WriterProcess, ...], tuple[float, ...]], link: VendorLinks,
+    outcomes: Outcomes, options: FleetOptions, load: float,
 ) -> LoadResult:
     world = stage.world
+    writers, idle = fleet
     throttle_before = await read_throttle(stage)
     seen_before = len(outcomes.decided)
     warmed = asyncio.create_task(_read_throttle_after(stage, options.throttle_warmup_s))
@@ -147,6 +150,7 @@ async def _one_load(
             seconds=options.seconds,
         )
         window = (await window_opens, await read_samples(writers))
+        window_s = time.time() - started_at - options.warmup_s
         busy = machine_times().busy_share_since(times_before)
         drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
         with suppress(TimeoutError):  # what is missing is reported as unaccounted
@@ -158,7 +162,7 @@ async def _one_load(
         (ended.since(throttle_before), after_warm_up), scrapes, busy,
     )
     return replace(
-        result, per_writer=writer_loads(writers, world.offices, *window),
+        result, per_writer=writer_loads(writers, world.offices, idle, *window, window_s),
         ledger_queries_per_intent=ledger_queries_per_intent(*window),
     )
 

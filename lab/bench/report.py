@@ -283,11 +283,13 @@ def _ledger_lines(tables: tuple[LedgerTable, ...]) -> list[str]:
 def _writer_lines(load: LoadResult) -> list[str]:
     """Each writer over the load's steady window, and the fleet's ledger statements."""
     lines = [f"  load {load.load:.1f}, steady window: {'writer':>6} {'pid':>8} {'offices':>8} "
-             f"{'share':>7} {'CPU s':>7} {'decided':>8} {'CPU ms/intent':>14} {'RSS MiB':>8}"]
+             f"{'share':>7} {'CPU s':>7} {'decided':>8} {'CPU ms/intent':>14} "
+             f"{'idle CPU':>9} {'marginal ms':>12} {'RSS MiB':>8}"]
     for w in load.per_writer:
         lines.append(
             f"  {'':<27}{w.writer:>6} {w.pid:>8} {w.offices_owned:>8} {w.share:>7.1%} "
             f"{w.cpu_s:>7.1f} {w.decided:>8} {_or_dash(w.cpu_ms_per_intent, '.2f'):>14} "
+            f"{w.idle_cpu_share:>9.1%} {_or_dash(w.marginal_cpu_ms_per_intent, '.2f'):>12} "
             f"{w.rss_mb:>8.0f}"
         )
     queries = ", ".join(f"{q} {n:g}" for q, n in load.ledger_queries_per_intent.items())

@@ -63,6 +63,11 @@ class WriterLoad:
     cpu_s: float  # over the window
     decided: int  # intents it decided over the window
     cpu_ms_per_intent: float | None  # None when it decided none
+    # Its CPU share of one core while settled and idle before the first load (heartbeats, polls,
+    # lane timers), and the CPU per intent once that idle cost is taken out of the window's:
+    # the figure that scales with intents when a run decides few of them.
+    idle_cpu_share: float
+    marginal_cpu_ms_per_intent: float | None
     rss_mb: float  # VmRSS at the window's end
 
 
@@ -89,17 +94,33 @@ async def read_samples(writers: tuple[WriterProcess, ...]) -> tuple[WriterSample
         return tuple(await asyncio.gather(*(read_sample(session, w) for w in writers)))
 
 
+async def idle_cpu_shares(
+    writers: tuple[WriterProcess, ...], seconds: float
+) -> tuple[float, ...]:
+    """Each writer's CPU share of one core over ``seconds`` of no load."""
+    before = [cpu_seconds(w.child.pid) for w in writers]
+    started_at = time.monotonic()
+    await asyncio.sleep(seconds)
+    elapsed_s = time.monotonic() - started_at
+    after = [cpu_seconds(w.child.pid) for w in writers]
+    return tuple((end - start) / elapsed_s for start, end in zip(before, after, strict=True))
+
+
 def writer_loads(
-    writers: tuple[WriterProcess, ...], offices: int,
-    before: tuple[WriterSample, ...], after: tuple[WriterSample, ...],
+    writers: tuple[WriterProcess, ...], offices: int, idle_shares: tuple[float, ...],
+    before: tuple[WriterSample, ...], after: tuple[WriterSample, ...], window_s: float,
 ) -> tuple[WriterLoad, ...]:
     loads = []
-    for number, (writer, start, end) in enumerate(zip(writers, before, after, strict=True), 1):
+    rows = zip(writers, idle_shares, before, after, strict=True)
+    for number, (writer, idle, start, end) in enumerate(rows, 1):
         cpu_s, decided = end.cpu_s - start.cpu_s, round(end.decided - start.decided)
+        marginal_s = cpu_s - idle * window_s
         loads.append(WriterLoad(
             writer=number, pid=writer.child.pid, offices_owned=end.owned,
             share=round(end.owned / offices, 4), cpu_s=round(cpu_s, 3), decided=decided,
             cpu_ms_per_intent=round(1000 * cpu_s / decided, 3) if decided else None,
+            idle_cpu_share=round(idle, 4),
+            marginal_cpu_ms_per_intent=round(1000 * marginal_s / decided, 3) if decided else None,
             rss_mb=round(memory_mb(writer.child.pid)[0], 1),
         ))
     return tuple(loads)
@@ -133,8 +154,10 @@ async def running_writers(
         await _settled(stage.settings, stage.world.office_ids(), tuple(started))
         yield tuple(started)
     finally:
-        await remove_queues(stage.settings, stage.world)
-        codes = await asyncio.gather(*(w.child.stop() for w in started))
+        try:
+            await remove_queues(stage.settings, stage.world)
+        finally:  # a management API that did not answer must not leave writers running
+            codes = await asyncio.gather(*(w.child.stop() for w in started))
     failed = [w for w, code in zip(started, codes, strict=True) if code != 0]
     if failed:  # only reached when the measurement itself went well
         raise failed[0].child.failure("did not drain cleanly on SIGTERM")

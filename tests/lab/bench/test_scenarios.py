@@ -65,10 +65,13 @@ async def test_fleet_reports_every_load() -> None:
 
 async def test_fleet_with_two_writers_reports_each_writers_share_and_cost() -> None:
     # Given four offices in remote mode shared by two writers that beat and read the live
-    # writers every 0.2 s, and one load at the allowance for four seconds
+    # writers every 0.2 s, idle for a second once settled, then one load at the allowance for
+    # four seconds
     options = BenchOptions(
         settings=HubSettings(), scenarios=(Scenario.FLEET,),
-        fleet=FleetOptions(offices=4, writers=2, seconds=4.0, loads=(1.0,), scrape_interval_s=0),
+        fleet=FleetOptions(
+            offices=4, writers=2, idle_s=1.0, seconds=4.0, loads=(1.0,), scrape_interval_s=0
+        ),
         writer_env={"HUB_CONTROL__PAUSE_POLL_S": "0.2"},
     )
     # When the fleet runs
@@ -84,6 +87,7 @@ async def test_fleet_with_two_writers_reports_each_writers_share_and_cost() -> N
         assert (writer.offices_owned, writer.share) == (2, 0.5)
         assert writer.decided > 0
         assert writer.cpu_ms_per_intent is not None and writer.cpu_ms_per_intent > 0
+        assert writer.idle_cpu_share >= 0 and writer.marginal_cpu_ms_per_intent is not None
         assert writer.rss_mb > 0
     # And the ledger's statements per intent come from the writers' own query counts
     assert sum(result.ledger_queries_per_intent.values()) > 0
