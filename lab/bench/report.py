@@ -46,7 +46,7 @@ class LoadResult:
     scrape_failures: int
     scrape_s: float | None
     # Each writer over the steady window (lab/bench/writers.py: CPU from /proc, decisions from
-    # its own hub_intents_finished_total), and every writer's ledger statements per decision.
+    # its own hub_intents_finished_total), and every writer's ledger queries per decision.
     per_writer: tuple[WriterLoad, ...] = ()
     ledger_queries_per_intent: dict[str, float] = field(default_factory=dict)
 
@@ -281,7 +281,7 @@ def _ledger_lines(tables: tuple[LedgerTable, ...]) -> list[str]:
 
 
 def _writer_lines(load: LoadResult) -> list[str]:
-    """Each writer over the load's steady window, and the fleet's ledger statements."""
+    """Each writer over the load's steady window, and the fleet's ledger queries."""
     lines = [f"  load {load.load:.1f}, steady window: {'writer':>6} {'pid':>8} {'offices':>8} "
              f"{'share':>7} {'CPU s':>7} {'decided':>8} {'CPU ms/intent':>14} "
              f"{'idle CPU':>9} {'marginal ms':>12} {'RSS MiB':>8}"]
@@ -294,7 +294,8 @@ def _writer_lines(load: LoadResult) -> list[str]:
         )
     queries = ", ".join(f"{q} {n:g}" for q, n in load.ledger_queries_per_intent.items())
     total = sum(load.ledger_queries_per_intent.values())
-    lines.append(f"  ledger statements per intent: {total:.2f} ({queries or 'none'})")
+    lines.append(f"  ledger queries per intent (the writers' histogram; a finish is one): "
+                 f"{total:.2f} ({queries or 'none'})")
     return lines
 
 

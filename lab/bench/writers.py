@@ -129,7 +129,8 @@ def writer_loads(
 def ledger_queries_per_intent(
     before: tuple[WriterSample, ...], after: tuple[WriterSample, ...]
 ) -> dict[str, float]:
-    """Every writer's ledger statements over the window, by query name, per intent decided."""
+    """Every writer's ledger queries over the window (hub_ledger_query_duration_seconds counts:
+    a group-committed unit is one, whatever its statements), by name, per intent decided."""
     decided = sum(end.decided - start.decided for start, end in zip(before, after, strict=True))
     totals: dict[str, float] = {}
     for start, end in zip(before, after, strict=True):

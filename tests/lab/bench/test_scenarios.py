@@ -97,7 +97,7 @@ async def test_fleet_with_two_writers_reports_each_writers_share_and_cost() -> N
     # And the JSON and the table carry them
     document = json.loads(report.as_json())["fleet"]
     assert [w["writer"] for w in document["per_writer"]["1.0"]] == [1, 2]
-    assert "ledger statements per intent" in report.table()
+    assert "ledger queries per intent" in report.table()
     assert "bytes per intent" in report.table()
 
 
