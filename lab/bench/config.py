@@ -13,6 +13,10 @@ ALLOWANCE_PER_S = 1.0  # Open Dental, remote mode: one request a second per cust
 DEFAULT_FLEET_OFFICES = 200
 DEFAULT_FLEET_SECONDS = 60.0
 DEFAULT_FLEET_LOADS = (0.5, 1.0, 1.5)
+# The writers' CPU with no load (heartbeats, polls, lane timers), read before the first load and
+# taken out of each load's CPU per intent for its marginal figure.
+DEFAULT_FLEET_IDLE_S = 10.0
+MAX_FLEET_WRITERS = 16  # each its own process, metrics port and broker connections
 # The writer's /metrics is scraped as the shipped Prometheus does (prometheus/prometheus.yml):
 # what a scrape costs the writer is part of running it.
 DEFAULT_SCRAPE_INTERVAL_S = 15.0
@@ -69,6 +73,8 @@ DEFAULT_SCENARIOS = (Scenario.FLEET, Scenario.CEILING, Scenario.SCALE)
 @dataclass(frozen=True, kw_only=True)
 class FleetOptions:
     offices: int = DEFAULT_FLEET_OFFICES
+    writers: int = 1  # hub worker processes sharing the offices (hub/control/ownership.py)
+    idle_s: float = DEFAULT_FLEET_IDLE_S  # the writers idle, settled, before the first load
     seconds: float = DEFAULT_FLEET_SECONDS  # publishing time per offered load
     loads: tuple[float, ...] = DEFAULT_FLEET_LOADS  # multiples of the allowance
     scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S  # 0: the writer is never scraped
@@ -168,6 +174,8 @@ class BenchOptions:
             raise ValueError("every scenario needs at least one office")
         if self.fleet.offices > 9999 or self.scale.offices > 9999:
             raise ValueError("at most 9999 offices")
+        if not 1 <= self.fleet.writers <= MAX_FLEET_WRITERS:
+            raise ValueError(f"fleet takes 1 to {MAX_FLEET_WRITERS} writers")
         if self.fleet.seconds <= 0 or not self.fleet.loads or min(self.fleet.loads) <= 0:
             raise ValueError("fleet needs a positive duration and positive loads")
         if not 0 <= self.fleet.jitter_ms <= self.fleet.rtt_ms:

@@ -1,9 +1,11 @@
 """fleet: K offices in remote mode, one request a second each, at offered loads below, at and
-above the allowance, one load after the other on the same world and writer.
+above the allowance, one load after the other on the same world and writers (one by default;
+with several, lab/bench/writers.py starts them and waits for the offices to settle over them).
 
 Each load publishes for T seconds, then waits until every intent it published has an outcome,
 so the next load starts from empty queues. applied/s counts the outcomes whose ``decided_at``
-falls in the steady window (after the warm-up, before the end of publishing); the throttle
+falls in the steady window (after the warm-up, before the end of publishing), and each writer's
+CPU time and decisions are read at the window's two ends; the throttle
 replies are the simulator's own count of 429s across the load and its drain, and apart, from
 the first minute of the load on (``throttle_warmup_s``), per minute and as a share of the requests.
 The simulator runs with the options' network legs and throttle reading.
@@ -15,20 +17,30 @@ import asyncio
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
 
 from hub.settings import ApiMode, HubSettings
 from lab.bench.config import ALLOWANCE_PER_S, BenchError, FleetOptions
+from lab.bench.databases import ledger_footprint
 from lab.bench.procs import VENDOR_NICENESS, machine_times, yielding_cpu
 from lab.bench.report import FleetResult, LoadResult
 from lab.bench.scraping import Scrapes, scraping
-from lab.bench.stage import Stage, WriterProcess, running_writer, staged
+from lab.bench.stage import Stage, WriterProcess, staged
 from lab.bench.stats import percentile
 from lab.bench.traffic import Outcomes, Published, VendorLinks, publish_paced, vendor_side
 from lab.bench.world import BenchWorld
+from lab.bench.writers import (
+    WriterLoad,
+    WriterSample,
+    idle_cpu_shares,
+    ledger_queries_per_intent,
+    read_samples,
+    running_writers,
+    writer_loads,
+)
 
 APPLIED = "applied"
 DRAIN_SLACK_S = 60.0  # beyond the backlog's own time at the allowance
@@ -98,50 +110,68 @@ async def run_fleet(
     results: list[LoadResult] = []
     async with (
         staged(world, settings, workdir, progress, options.sim_args()) as stage,
-        running_writer(stage, writer_env) as writer,
+        running_writers(stage, writer_env, options.writers) as writers,
         vendor_side(settings.broker_url, world, stage.vendor_urls) as (channel, link),
     ):
         outcomes = Outcomes()
         await outcomes.consume(channel, world)
+        fleet = (writers, await idle_cpu_shares(writers, options.idle_s))
         for load in options.loads:
             progress(f"fleet: offered load {load:g} × the allowance for {options.seconds:g} s")
             with yielding_cpu(VENDOR_NICENESS):
-                results.append(await _one_load(stage, writer, link, outcomes, options, load))
+                results.append(await _one_load(stage, fleet, link, outcomes, options, load))
             progress(_summary(results[-1]))
+        ledger = await ledger_footprint(settings.ledger_db, world.ledger_database)
     return FleetResult(
-        offices=options.offices, seconds=options.seconds, warmup_s=options.warmup_s,
+        offices=options.offices, writers=options.writers, seconds=options.seconds,
+        warmup_s=options.warmup_s,
         allowance_per_s=options.offices * ALLOWANCE_PER_S, loads=tuple(results),
         publisher_niceness=VENDOR_NICENESS, scrape_interval_s=options.scrape_interval_s,
         rtt_ms=options.rtt_ms, jitter_ms=options.jitter_ms,
-        throttle_reading=options.throttle_reading.value,
+        throttle_reading=options.throttle_reading.value, ledger=ledger,
     )
 
 
 async def _one_load(
-    stage: Stage, writer: WriterProcess, link: VendorLinks, outcomes: Outcomes,
-    options: FleetOptions, load: float,
+    stage: Stage, fleet: tuple[tuple[WriterProcess, ...], tuple[float, ...]], link: VendorLinks,
+    outcomes: Outcomes, options: FleetOptions, load: float,
 ) -> LoadResult:
     world = stage.world
+    writers, idle = fleet
     throttle_before = await read_throttle(stage)
     seen_before = len(outcomes.decided)
     warmed = asyncio.create_task(_read_throttle_after(stage, options.throttle_warmup_s))
-    async with scraping(writer.metrics_url, options.scrape_interval_s) as scrapes:
+    window_opens = asyncio.create_task(_samples_after(writers, options.warmup_s))
+    async with scraping([w.metrics_url for w in writers], options.scrape_interval_s) as scrapes:
         started_at = time.time()
         times_before = machine_times()
         published = await publish_paced(
             link, world, tag=f"x{load:g}", per_office_per_s=load * ALLOWANCE_PER_S,
             seconds=options.seconds,
         )
+        window = (await window_opens, await read_samples(writers))
+        window_s = time.time() - started_at - options.warmup_s
         busy = machine_times().busy_share_since(times_before)
         drain_s = len(published) / (world.offices * ALLOWANCE_PER_S) + DRAIN_SLACK_S
         with suppress(TimeoutError):  # what is missing is reported as unaccounted
             await outcomes.reach(seen_before + len(published), drain_s)
     ended = await read_throttle(stage)
     after_warm_up = await _since_warm_up(warmed, ended)
-    return _result(
+    result = _result(
         options, world, load, published, outcomes, started_at,
         (ended.since(throttle_before), after_warm_up), scrapes, busy,
     )
+    return replace(
+        result, per_writer=writer_loads(writers, world.offices, idle, *window, window_s),
+        ledger_queries_per_intent=ledger_queries_per_intent(*window),
+    )
+
+
+async def _samples_after(
+    writers: tuple[WriterProcess, ...], seconds: float
+) -> tuple[WriterSample, ...]:
+    await asyncio.sleep(seconds)
+    return await read_samples(writers)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,6 +258,13 @@ def _summary(result: LoadResult) -> str:
         f"({result.applied_ratio:.1%} of the allowance), {result.throttle_replies} throttle "
         f"replies ({_or_none(result.throttle_replies_per_min)} a minute after the first), "
         f"p99 {result.p99_s:.2f} s, {result.unaccounted} unaccounted, machine "
-        f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writer "
-        f"({result.scrape_failures} failed)"
+        f"{result.machine_busy:.0%} busy, {result.scrapes} scrapes of the writers "
+        f"({result.scrape_failures} failed); " + "; ".join(map(_writer_summary, result.per_writer))
+    )
+
+
+def _writer_summary(writer: WriterLoad) -> str:
+    return (
+        f"writer {writer.writer}: {writer.offices_owned} offices, {writer.decided} decided, "
+        f"{_or_none(writer.cpu_ms_per_intent)} ms CPU each"
     )

@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from lab.bench.console import ConsoleResult
+from lab.bench.databases import LedgerTable
+from lab.bench.writers import WriterLoad
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,32 +45,40 @@ class LoadResult:
     scrapes: int
     scrape_failures: int
     scrape_s: float | None
+    # Each writer over the steady window (lab/bench/writers.py: CPU from /proc, decisions from
+    # its own hub_intents_finished_total), and every writer's ledger queries per decision.
+    per_writer: tuple[WriterLoad, ...] = ()
+    ledger_queries_per_intent: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
 class FleetResult:
     offices: int
+    writers: int
     seconds: float
     warmup_s: float
     allowance_per_s: float  # the sum over the offices
     loads: tuple[LoadResult, ...]
     publisher_niceness: int  # the vendors' side ran this much below the hub's processes
-    scrape_interval_s: float  # the writer's /metrics scraped this often (0: never)
+    scrape_interval_s: float  # each writer's /metrics scraped this often (0: never)
     rtt_ms: float  # the simulated network: round trips of rtt_ms ± jitter_ms
     jitter_ms: float
     throttle_reading: str  # starts or replies
+    ledger: tuple[LedgerTable, ...] = ()  # every load's rows, read after the last drain
 
     def as_dict(self) -> dict[str, object]:
-        by_load: dict[str, dict[str, float]] = {}
+        by_load: dict[str, dict[str, object]] = {}
         for result in self.loads:
             for name, value in asdict(result).items():
                 if name != "load":
                     by_load.setdefault(name, {})[f"{result.load:.1f}"] = value
-        head = {"offices": self.offices, "seconds": self.seconds, "warmup_s": self.warmup_s,
+        head = {"offices": self.offices, "writers": self.writers, "seconds": self.seconds,
+                "warmup_s": self.warmup_s,
                 "allowance_per_s": self.allowance_per_s,
                 "publisher_niceness": self.publisher_niceness,
                 "scrape_interval_s": self.scrape_interval_s, "rtt_ms": self.rtt_ms,
-                "jitter_ms": self.jitter_ms, "throttle_reading": self.throttle_reading}
+                "jitter_ms": self.jitter_ms, "throttle_reading": self.throttle_reading,
+                "ledger": [asdict(table) for table in self.ledger]}
         return {**head, **by_load}
 
 
@@ -229,7 +239,8 @@ class BenchReport:
 def _fleet_lines(fleet: FleetResult) -> list[str]:
     lines = [
         "",
-        f"fleet: {fleet.offices} offices in remote mode, {fleet.seconds:g} s per load "
+        f"fleet: {fleet.offices} offices in remote mode, {fleet.writers} writer(s), "
+        f"{fleet.seconds:g} s per load "
         f"(first {fleet.warmup_s:g} s left out of applied/s), allowance "
         f"{fleet.allowance_per_s:g}/s; publishers at nice +{fleet.publisher_niceness}; "
         + _scraped(fleet.scrape_interval_s),
@@ -251,6 +262,40 @@ def _fleet_lines(fleet: FleetResult) -> list[str]:
             f"{r.machine_busy:>13.0%} {_or_dash(r.slot_gap_s, '.3f'):>11} "
             f"{_or_dash(None if r.sim_handling_s is None else r.sim_handling_s * 1000, '.1f'):>10}"
         )
+    for r in fleet.loads:
+        lines += _writer_lines(r)
+    return lines + _ledger_lines(fleet.ledger)
+
+
+def _ledger_lines(tables: tuple[LedgerTable, ...]) -> list[str]:
+    intents = next((t.rows for t in tables if t.table == "intents"), 0)
+    if not intents:
+        return []
+    total = sum(t.data_bytes + t.index_bytes for t in tables)
+    return [
+        f"  ledger after the run: {intents} intents, {total / 2**20:.1f} MiB in all, "
+        f"{total / intents:,.0f} bytes per intent (data and indexes, whole pages)",
+        *(f"    {t.table:<24} {t.rows:>9} rows {t.data_bytes / 2**20:>8.2f} MiB data "
+          f"{t.index_bytes / 2**20:>8.2f} MiB indexes" for t in tables),
+    ]
+
+
+def _writer_lines(load: LoadResult) -> list[str]:
+    """Each writer over the load's steady window, and the fleet's ledger queries."""
+    lines = [f"  load {load.load:.1f}, steady window: {'writer':>6} {'pid':>8} {'offices':>8} "
+             f"{'share':>7} {'CPU s':>7} {'decided':>8} {'CPU ms/intent':>14} "
+             f"{'idle CPU':>9} {'marginal ms':>12} {'RSS MiB':>8}"]
+    for w in load.per_writer:
+        lines.append(
+            f"  {'':<27}{w.writer:>6} {w.pid:>8} {w.offices_owned:>8} {w.share:>7.1%} "
+            f"{w.cpu_s:>7.1f} {w.decided:>8} {_or_dash(w.cpu_ms_per_intent, '.2f'):>14} "
+            f"{w.idle_cpu_share:>9.1%} {_or_dash(w.marginal_cpu_ms_per_intent, '.2f'):>12} "
+            f"{w.rss_mb:>8.0f}"
+        )
+    queries = ", ".join(f"{q} {n:g}" for q, n in load.ledger_queries_per_intent.items())
+    total = sum(load.ledger_queries_per_intent.values())
+    lines.append(f"  ledger queries per intent (the writers' histogram; a finish is one): "
+                 f"{total:.2f} ({queries or 'none'})")
     return lines
 
 

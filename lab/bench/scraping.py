@@ -1,4 +1,4 @@
-"""The writer's /metrics scraped through each fleet load, as the shipped Prometheus scrapes it
+"""The writers' /metrics scraped through each fleet load, as the shipped Prometheus scrapes it
 (prometheus/prometheus.yml: every 15 s, asking for OpenMetrics first). A scrape renders every
 office's series, so what it costs the writer, and the lanes beside it, belongs in the figures."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
@@ -34,19 +34,22 @@ class Scrapes:
 
 
 @asynccontextmanager
-async def scraping(url: str, every_s: float) -> AsyncIterator[Scrapes]:
-    """Scrape ``url`` every ``every_s`` seconds for the block (never when it is 0)."""
+async def scraping(urls: Sequence[str], every_s: float) -> AsyncIterator[Scrapes]:
+    """Scrape each of ``urls`` every ``every_s`` seconds for the block (never when it is 0),
+    one count for them all."""
     scrapes = Scrapes()
     if every_s <= 0:
         yield scrapes
         return
-    task = asyncio.create_task(_scrape_forever(url, every_s, scrapes))
+    tasks = [asyncio.create_task(_scrape_forever(url, every_s, scrapes)) for url in urls]
     try:
         yield scrapes
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 async def _scrape_forever(url: str, every_s: float, scrapes: Scrapes) -> None:

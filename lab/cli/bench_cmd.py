@@ -32,6 +32,10 @@ ScenarioOpt = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")]
 Offices = Annotated[int, typer.Option(min=1, max=9999, help="fleet: offices (customer keys).")]
+Writers = Annotated[int, typer.Option(
+    min=1, max=c.MAX_FLEET_WRITERS, help="fleet: hub worker processes sharing the offices, "
+    "started one after the other; the load starts once the offices have settled over them.",
+)]
 Seconds = Annotated[float, typer.Option(min=1.0, help="fleet: publishing seconds per load.")]
 Loads = Annotated[str, typer.Option(help="fleet: offered loads, times the allowance.")]
 ScrapeEvery = Annotated[float, typer.Option(
@@ -118,6 +122,7 @@ def register(app: typer.Typer) -> None:
         scenario: ScenarioOpt = None,
         as_json: AsJson = False,
         offices: Offices = c.DEFAULT_FLEET_OFFICES,
+        writers: Writers = 1,
         seconds: Seconds = c.DEFAULT_FLEET_SECONDS,
         loads: Loads = DEFAULT_LOADS,
         scrape_every: ScrapeEvery = c.DEFAULT_SCRAPE_INTERVAL_S,
@@ -155,7 +160,7 @@ def register(app: typer.Typer) -> None:
                 settings=HubSettings(),
                 scenarios=tuple(scenario or c.DEFAULT_SCENARIOS),
                 fleet=c.FleetOptions(
-                    offices=offices, seconds=seconds,
+                    offices=offices, writers=writers, seconds=seconds,
                     loads=tuple(float(load) for load in loads.split(",")),
                     scrape_interval_s=scrape_every, rtt_ms=rtt_ms, jitter_ms=jitter_ms,
                     throttle_reading=throttle_reading, throttle_warmup_s=throttle_warmup_s,

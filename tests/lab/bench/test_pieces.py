@@ -103,7 +103,7 @@ def _load(load: float) -> LoadResult:
 
 def test_the_fleet_json_keys_each_figure_by_load() -> None:
     # Given a report of two loads
-    fleet = FleetResult(offices=10, seconds=60, warmup_s=5, allowance_per_s=10,
+    fleet = FleetResult(offices=10, writers=1, seconds=60, warmup_s=5, allowance_per_s=10,
                         loads=(_load(0.5), _load(1.5)), publisher_niceness=10,
                         scrape_interval_s=15, rtt_ms=300, jitter_ms=50,
                         throttle_reading="starts")

@@ -63,6 +63,44 @@ async def test_fleet_reports_every_load() -> None:
     assert (report.fleet.rtt_ms, report.fleet.throttle_reading) == (60, "replies")
 
 
+async def test_fleet_with_two_writers_reports_each_writers_share_and_cost() -> None:
+    # Given four offices in remote mode shared by two writers that beat and read the live
+    # writers every 0.2 s, idle for a second once settled, then one load at the allowance for
+    # four seconds
+    options = BenchOptions(
+        settings=HubSettings(), scenarios=(Scenario.FLEET,),
+        fleet=FleetOptions(
+            offices=4, writers=2, idle_s=1.0, seconds=4.0, loads=(1.0,), scrape_interval_s=0
+        ),
+        writer_env={"HUB_CONTROL__PAUSE_POLL_S": "0.2"},
+    )
+    # When the fleet runs
+    report = await run_bench(options, _quiet)
+    # Then every intent was applied, and the load reports both writers: each with half the
+    # offices, intents it decided and its CPU per intent and memory
+    assert report.fleet is not None and report.fleet.writers == 2
+    (result,) = report.fleet.loads
+    assert (result.unaccounted, result.not_applied) == (0, 0)
+    assert [w.writer for w in result.per_writer] == [1, 2]
+    assert len({w.pid for w in result.per_writer}) == 2
+    for writer in result.per_writer:
+        assert (writer.offices_owned, writer.share) == (2, 0.5)
+        assert writer.decided > 0
+        assert writer.cpu_ms_per_intent is not None and writer.cpu_ms_per_intent > 0
+        assert writer.idle_cpu_share >= 0 and writer.marginal_cpu_ms_per_intent is not None
+        assert writer.rss_mb > 0
+    # And the ledger's statements per intent come from the writers' own query counts
+    assert sum(result.ledger_queries_per_intent.values()) > 0
+    # And the ledger's footprint after the run counts every intent published
+    intents = next(table for table in report.fleet.ledger if table.table == "intents")
+    assert intents.rows == result.published and intents.data_bytes > 0
+    # And the JSON and the table carry them
+    document = json.loads(report.as_json())["fleet"]
+    assert [w["writer"] for w in document["per_writer"]["1.0"]] == [1, 2]
+    assert "ledger queries per intent" in report.table()
+    assert "bytes per intent" in report.table()
+
+
 async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
     # Given two offices and forty intents a round (and as many reference messages), two rounds
     options = BenchOptions(

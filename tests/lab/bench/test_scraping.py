@@ -40,7 +40,7 @@ async def _metrics_server(status: int) -> AsyncIterator[_Served]:
 
 async def test_scrapes_ask_for_openmetrics_as_prometheus_does() -> None:
     # Given a writer's /metrics
-    async with _metrics_server(200) as served, scraping(served.url, 0.02) as scrapes:
+    async with _metrics_server(200) as served, scraping([served.url], 0.02) as scrapes:
         # When it is scraped every 20 ms, three times
         await asyncio.wait_for(served.third.wait(), 10)
     # Then the scrapes were answered and timed, each asking for OpenMetrics first
@@ -51,7 +51,7 @@ async def test_scrapes_ask_for_openmetrics_as_prometheus_does() -> None:
 
 async def test_a_refused_scrape_is_counted_as_failed() -> None:
     # Given a /metrics that answers 500
-    async with _metrics_server(500) as served, scraping(served.url, 0.02) as scrapes:
+    async with _metrics_server(500) as served, scraping([served.url], 0.02) as scrapes:
         # When it is scraped three times
         await asyncio.wait_for(served.third.wait(), 10)
     # Then they count as failed, none as answered
@@ -61,7 +61,7 @@ async def test_a_refused_scrape_is_counted_as_failed() -> None:
 
 async def test_an_interval_of_zero_never_scrapes() -> None:
     # Given a /metrics, When the fleet runs with scraping off for a while
-    async with _metrics_server(200) as served, scraping(served.url, 0) as scrapes:
+    async with _metrics_server(200) as served, scraping([served.url], 0) as scrapes:
         await asyncio.sleep(0.1)
     # Then nothing was asked of it
     assert (scrapes.answered, scrapes.failed, served.accepts) == (0, 0, [])
