@@ -55,9 +55,14 @@ def contract_key(model: type[Intent]) -> tuple[str, int]:
     return str(contract), int(version)
 
 
+# Looked up several times per intent (parse, outcome, metrics): a dict, not a scan that reads
+# each model's Literal annotations.
+_BY_KEY: dict[tuple[str, int], type[Intent]] = {contract_key(m): m for m in INTENT_MODELS}
+
+
 def intent_model(contract: str, version: int) -> type[Intent] | None:
     """The model for this pair, or None when the hub does not know it."""
-    return next((m for m in INTENT_MODELS if contract_key(m) == (contract, version)), None)
+    return _BY_KEY.get((contract, version))
 
 
 def known_contracts() -> list[tuple[str, int]]:
