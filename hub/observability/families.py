@@ -65,14 +65,16 @@ class Family:
         raise NotImplementedError
 
     def _values(self, labelvalues: tuple[object, ...]) -> Values:
+        key = tuple(map(str, labelvalues))
+        # Each intent looks up a few series that exist already: a dict read is atomic, so only
+        # a new series takes the lock (a render in its thread copies under it).
+        values = self._series.get(key)
+        if values is not None:
+            return values
         if len(labelvalues) != len(self._labelnames):
             raise ValueError(f"{self._name}: expected labels {self._labelnames}")
-        key = tuple(str(value) for value in labelvalues)
         with self._lock:
-            values = self._series.get(key)
-            if values is None:
-                values = self._series[key] = self._new()
-        return values
+            return self._series.setdefault(key, self._new())
 
     def describe(self) -> list[Metric]:
         return [Metric(self._name, self._documentation, self.kind)]
