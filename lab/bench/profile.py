@@ -2,9 +2,15 @@
 the ceiling's steady window, and each sample goes to the innermost pipeline step on its stack.
 
 A step's share of the samples times the writer's CPU per intent (from /proc) is its cost in µs.
-py-spy counts a thread that is runnable but waiting for a core as busy, so on a loaded machine a
-step that makes syscalls (every round trip) reads a little high. Samples of the event loop
-waiting in epoll, and of idle thread-pool threads, are left out.
+Only samples of the thread holding the GIL count (``--gil``): a socket send lets the GIL go,
+and on a loaded machine the scheduler often hands the core to the process the send woke (the
+broker, MariaDB), so without it a third of the samples sat in sends while the writer waited
+for a core (cProfile with a CPU clock put sends at 1% of the writer's CPU). A thread holding
+the GIL but waiting for a core still counts. Samples of the event loop waiting in epoll, and of
+idle thread-pool threads, are left out.
+
+The ledger's batches run in the group commit's own tasks and the broker's frames are read in
+aiormq's: each is a step of its own, not part of the lane's step that waits for it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from pathlib import Path
 from lab.bench.config import BenchError
 
 SAMPLES_PER_S = 200
-OTHER = "event loop, AMQP and HTTP I/O, other"
+OTHER = "event loop, HTTP replies, other"
 # Innermost match wins; each needle is "function (file" as py-spy names a frame.
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("validate", ("validate (intake.py",)),
@@ -29,10 +35,14 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ledger record_api_call", ("MySqlLedger.record_api_call (",)),
     ("ledger release_attempt", ("MySqlLedger.release_attempt (",)),
     ("ledger finish", ("MySqlLedger.finish (",)),
+    ("ledger group commit (aiomysql)", ("GroupCommit.",)),
     ("HTTP (client, aiohttp)", ("OpenDentalClient.",)),
     ("outcome publish", ("AmqpPublisher.outcome (", "outcome_event (finishing.py")),
     ("dead letter", ("AmqpPublisher.dead_letter (",)),
     ("ack", ("ack (office_queue.py",)),
+    ("AMQP in (aiormq's reader, aio-pika's delivery)",
+     ("Connection.__reader (", "consumer (queue.py")),
+    ("AMQP out (aiormq's writer)", ("Connection.__writer (",)),
     ("log line", ("_log (pipeline.py",)),
     ("metrics", ("WriterMetrics.", "HubMetrics.")),
     ("other pipeline and lane steps", ("Pipeline.", "Lane.", "Finisher.", "Applier.")),
@@ -84,5 +94,6 @@ async def sample(pid: int, seconds: float, out: Path) -> asyncio.subprocess.Proc
     return await asyncio.create_subprocess_exec(
         spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
         "--rate", str(SAMPLES_PER_S), "--format", "raw", "--output", str(out), "--nonblocking",
+        "--gil",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
