@@ -39,9 +39,12 @@ async def test_two_writers_a_kill_and_a_join_settle_evenly_and_keep_order() -> N
     changes = report.spread.changes
     assert {c.event for c in changes} >= {"start", "kill", "join"}, changes
     assert report.spread.ok and report.spread.unsettled == 0, changes
+    # (changes that come before the last settled settle together: which counts of writers
+    # show depends on the machine's pace, not on the hub)
     worst = figures["offices_per_writer"]
-    assert isinstance(worst, dict)
-    assert worst["worst"] == {"2": {"max": 3, "min": 2}, "3": {"max": 2, "min": 1}}, changes
+    assert isinstance(worst, dict) and worst["worst"], changes
+    even = {"2": {"max": 3, "min": 2}, "3": {"max": 2, "min": 1}}
+    assert all(even[n] == spread for n, spread in worst["worst"].items()), changes
     handover = figures["handover_s"]
     assert isinstance(handover, dict) and handover["p50"] is not None
     assert figures["writers"] == 2 and figures["writers_joined"] == 1
