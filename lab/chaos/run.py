@@ -168,7 +168,7 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
         async with watching(stack) as watch:
             spread = SpreadWatch(management_url=stack.settings.management_url,
                                  offices=tuple(world.office_ids()), live=stack.writer.live_pids,
-                                 started=loop.time())
+                                 started=loop.time(), progress=progress)
             sent, drained, rogue = await watched_chaos_phase(
                 config, stack, streams, state, progress, watch, spread
             )

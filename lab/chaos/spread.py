@@ -135,6 +135,7 @@ class SpreadWatch:
     offices: tuple[str, ...]
     live: Callable[[], frozenset[int]]  # the writers' process ids now
     started: float  # the loop's time publishing began
+    progress: Callable[[str], None] = lambda line: None  # a line per settle, as it happens
     settled: list[Settled] = field(default_factory=list)
     _pending: list[_Pending] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # a change waits
@@ -185,6 +186,9 @@ class SpreadWatch:
                 writers=len(live), max=judged[0], min=judged[1],
                 settle_s=round(now - pending.at, 2),
             ))
+        self.progress(f"settled: {', '.join(p.event for p in self._pending)}; {len(live)} "
+                      f"writers, offices per writer {judged[0]}/{judged[1]}, after "
+                      f"{now - self._pending[0].at:.1f} s")
         self._pending.clear()
         self._quiet.set()
 
