@@ -1,5 +1,6 @@
 """What one chaos run does: how many intents over how many offices and vendors, how hard the
-simulator fails, how often the writer is killed and the broker restarted, how long to wait."""
+simulator fails, how many writers share the offices, how often one is killed and the broker
+restarted, when one more joins, how long to wait."""
 
 from __future__ import annotations
 
@@ -46,12 +47,16 @@ class ChaosConfig:
     rogue: int = DEFAULT_ROGUE
     keep: bool = False  # keep the broker node's files, the databases and the logs
     cluster: bool = False  # a three-node cluster of the run's own; a restart loses one node
+    writers: int = 1  # `hub worker` processes sharing the offices
+    join_at_s: float | None = None  # one more writer joins this long into the publishing
 
     def __post_init__(self) -> None:
         if self.intents < 20:
             raise ValueError("a chaos run needs at least 20 intents")
         if not 1 <= self.offices <= 999 or not 1 <= self.vendors <= 99:
             raise ValueError("1 to 999 offices and 1 to 99 vendors")
+        if self.writers < 1 or (self.join_at_s is not None and self.join_at_s < 0):
+            raise ValueError("at least one writer; a join comes at 0 s or later")
         if self.kills < 0 or self.broker_restarts < 0 or self.rogue < 0:
             raise ValueError("kills, broker restarts and rogue changes cannot be negative")
         for rate in (self.rate_commit_then_drop, self.rate_500):
@@ -62,7 +67,7 @@ class ChaosConfig:
         if min(positive) <= 0:
             raise ValueError("databases, rates and timeouts must be positive")
 
-    def options(self) -> dict[str, int | float]:
+    def options(self) -> dict[str, int | float | None]:
         """The options of the run, as the report shows them."""
         return {
             "intents": self.intents,
@@ -79,4 +84,6 @@ class ChaosConfig:
             "attempt_timeout_s": self.attempt_timeout_s,
             "rogue": self.rogue,
             "cluster": self.cluster,
+            "writers": self.writers,
+            "join_at_s": self.join_at_s,
         }

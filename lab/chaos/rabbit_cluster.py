@@ -77,6 +77,11 @@ class RabbitCluster:
         return self.amqp_urls
 
     @property
+    def next_lost(self) -> str:
+        """The node the next ``restart`` loses."""
+        return self.nodes[self._next_lost].name
+
+    @property
     def management_url(self) -> str:
         return self.management_urls
 

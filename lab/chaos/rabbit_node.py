@@ -92,6 +92,11 @@ class RabbitNode:
         return f"http://127.0.0.1:{self.ports.management}"
 
     @property
+    def next_lost(self) -> str:
+        """The node ``restart`` stops: this one."""
+        return self.name
+
+    @property
     def log_file(self) -> Path:
         """The node's own log (RabbitMQ names it after the node, under the log base)."""
         return self._home / "log" / f"{self.name}.log"

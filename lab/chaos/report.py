@@ -7,11 +7,13 @@ named by vendor, idempotency key and contract only, never by patient data.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lab.chaos.accounting import Accounting, Ended
 from lab.chaos.door_accounting import DoorAccounting
+from lab.chaos.spread import SpreadFigures
 
 LISTED_MAX = 50  # intents listed by name per kind of problem
 
@@ -32,11 +34,13 @@ class Chaos:
 @dataclass(frozen=True, kw_only=True)
 class ChaosReport:
     run_id: str
-    options: Mapping[str, int | float]
+    options: Mapping[str, int | float | None]
     elapsed_s: float
     accounting: Accounting
     chaos: Chaos
     doors: DoorAccounting | None = None  # the watch's account of every change (not --outage)
+    spread: SpreadFigures | None = None  # offices per writer after each change (not --outage)
+    out_of_order: Counter[str] | None = None  # by office (not --outage: it has its own)
 
     @property
     def lost(self) -> int:
@@ -51,9 +55,14 @@ class ChaosReport:
         """Nothing lost, nothing doubled (no sheet field missing or set twice), every refusal
         in the dead-letter queue with its reason, every intent ended as planned; and, when the
         run watched, every hub change attributed to its intent, none of the hub's rows given
-        another door, every rogue change flagged."""
+        another door, every rogue change flagged; nothing applied out of its office's order;
+        after each change of the writers, the offices settled evenly over the live ones."""
         a = self.accounting
         if self.doors is not None and not self.doors.ok:
+            return False
+        if self.spread is not None and not self.spread.ok:
+            return False
+        if self.out_of_order is not None and self.out_of_order.total() > 0:
             return False
         return (self.lost == 0 and a.duplicates.total == 0 and self.dead_lettered_ok
                 and a.sheets.fields_missing == 0 and a.sheets.fields_set_twice == 0
@@ -112,6 +121,29 @@ def report_dict(report: ChaosReport) -> dict[str, object]:
         "faults_injected": dict(chaos.faults_injected),
         "drained": chaos.drained,
         **({} if report.doors is None else doors_dict(report.doors)),
+        **({} if report.out_of_order is None else {
+            "out_of_order": report.out_of_order.total(),
+            "out_of_order_by_office": dict(sorted(report.out_of_order.items())),
+        }),
+        **({} if report.spread is None else spread_dict(report.spread)),
+    }
+
+
+def spread_dict(spread: SpreadFigures) -> dict[str, object]:
+    return {
+        "writers": spread.writers,
+        "writers_joined": spread.joined,
+        "offices_per_writer": {
+            # By live writers: the average moves with a join.
+            "worst": {str(n): {"max": high, "min": low}
+                      for n, (high, low) in spread.worst().items()},
+            "unsettled": spread.unsettled,
+            "after_each_change": [
+                {"at_s": c.at_s, "event": c.event, "writers": c.writers, "max": c.max,
+                 "min": c.min, "settle_s": c.settle_s} for c in spread.changes
+            ],
+        },
+        "handover_s": spread.handover_s(),
     }
 
 

@@ -1,7 +1,9 @@
-"""One chaos run: bring up the world and a watch over its offices, publish the plan while the
-writer is killed, the broker restarted and a rogue writes the offices' databases directly, wait
-for the writer to drain, and account for every intent from the ledger, the dead-letter queue and
-Open Dental's tables, and for every change's door from the watch's attributions."""
+"""One chaos run: bring up the world and a watch over its offices, publish the plan while
+writers are killed, one joins, the broker restarts and a rogue writes the offices' databases
+directly, wait for the writers to drain, and account for every intent from the ledger, the
+dead-letter queue and Open Dental's tables, for its order within its office from the ledger, for
+every change's door from the watch's attributions, and for the offices' spread over the writers
+after each change from the broker."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from lab.chaos.door_accounting import DoorAccounting, account_doors, hub_writes
 from lab.chaos.drain import wait_drained
 from lab.chaos.effects import Effects, duplicates, sheet_fills
 from lab.chaos.ledger_rows import (
+    finishes,
     kills_inside,
     ledger_entries,
     lost_attempts,
@@ -25,16 +28,19 @@ from lab.chaos.ledger_rows import (
     write_calls,
 )
 from lab.chaos.od_rows import run_rows
+from lab.chaos.order import overtakers, publish_order
 from lab.chaos.plan import Planned, plan
 from lab.chaos.progress import Progress, RunState, follow_ledger
 from lab.chaos.publishing import ChaosVendor, Pacer, Sent, publish_all
 from lab.chaos.report import Chaos, ChaosReport
 from lab.chaos.rogue import TAIL_S, Rogue, rogue_plan
+from lab.chaos.spread import SpreadFigures, SpreadWatch
 from lab.chaos.stack import Stack, running_stack
 from lab.chaos.watching import RunWatch, watching
 from lab.chaos.world import World
 
 DEAD_LETTERS_PER_INTENT = 3  # a dead letter may be doubled by a crash; room to spare
+SETTLE_TIMEOUT_S = 60.0  # after the drain, for the last change of the fleet to settle
 
 
 @asynccontextmanager
@@ -61,16 +67,24 @@ async def _finish(tasks: Sequence[asyncio.Task[None]], timeout_s: float) -> None
 
 async def chaos_phase(
     config: ChaosConfig, stack: Stack, streams: list[list[Planned]], state: RunState,
-    progress: Progress,
+    progress: Progress, spread: SpreadWatch | None = None,
 ) -> tuple[list[Sent], bool]:
-    """The streams published while the writer is killed and the broker restarted, then the
-    writer drained (False: the drain timed out). The writer still runs when it returns."""
+    """The streams published while writers are killed, one joins and the broker restarts, then
+    the writers drained (False: the drain timed out) and, with ``spread``, its last change
+    settled. The writers still run when it returns."""
     schedule = Schedule.draw(intents=config.intents, kills=config.kills,
                              restarts=config.broker_restarts, seed=config.seed)
     agent = Agent(schedule=schedule, state=state, writer=stack.writer, node=stack.node,
-                  progress=progress)
+                  progress=progress, spread=spread)
     follow = asyncio.create_task(follow_ledger(state, stack.settings.ledger_db, progress))
     acts = [asyncio.create_task(agent.kill_writer()), asyncio.create_task(agent.restart_broker())]
+    if config.join_at_s is not None:
+        acts.append(asyncio.create_task(agent.join_writer(config.join_at_s)))
+    watching_spread = []
+    if spread is not None:
+        stack.writer.on_change = spread.change
+        spread.change("start")
+        watching_spread.append(asyncio.create_task(spread.run()))
     try:
         async with scripted_vendors(stack) as vendors:
             sent = await publish_all(vendors, streams, Pacer(config.publish_rate), state.published)
@@ -80,10 +94,12 @@ async def chaos_phase(
         drained = await wait_drained(stack.node.management_url, stack.world.office_ids(),
                                      stack.settings.ledger_db, config.drain_timeout_s)
         progress("drained" if drained else "drain timed out: reporting what is settled")
+        if spread is not None:
+            await spread.wait_settled(SETTLE_TIMEOUT_S)
     finally:
-        for task in (follow, *acts):
+        for task in (follow, *acts, *watching_spread):
             task.cancel()
-        for task in (follow, *acts):
+        for task in (follow, *acts, *watching_spread):
             with suppress(asyncio.CancelledError):
                 await task
     return sent, drained
@@ -106,7 +122,7 @@ async def account_run(stack: Stack, sent: Sequence[Sent]) -> Accounting:
 
 async def watched_chaos_phase(
     config: ChaosConfig, stack: Stack, streams: list[list[Planned]], state: RunState,
-    progress: Progress, watch: RunWatch,
+    progress: Progress, watch: RunWatch, spread: SpreadWatch,
 ) -> tuple[list[Sent], bool, Rogue]:
     """The chaos phase while the watch scans and the rogue writes directly; the rogue's last
     change and the watch's scan after the drain done when it returns."""
@@ -116,7 +132,7 @@ async def watched_chaos_phase(
     scanning = asyncio.create_task(watch.scan_until(stop))
     rogue_acts = asyncio.create_task(rogue.run())
     try:
-        sent, drained = await chaos_phase(config, stack, streams, state, progress)
+        sent, drained = await chaos_phase(config, stack, streams, state, progress, spread)
         await rogue_acts
     finally:
         stop.set()
@@ -150,14 +166,18 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
         streams = plan(world, config.intents, config.seed)
         state = RunState(planned=sum(len(s) for s in streams), started_at=started)
         async with watching(stack) as watch:
+            spread = SpreadWatch(management_url=stack.settings.management_url,
+                                 offices=tuple(world.office_ids()), live=stack.writer.live_pids,
+                                 started=loop.time(), progress=progress)
             sent, drained, rogue = await watched_chaos_phase(
-                config, stack, streams, state, progress, watch
+                config, stack, streams, state, progress, watch, spread
             )
             await stack.writer.stop()
             faults = await stack.simulator.injected()
             progress("accounting from the ledger, hub.dead, Open Dental's tables and the watch")
             accounting = await account_run(stack, sent)
             doors = await account_doors_of_run(stack, watch, rogue)
+            order = overtakers(publish_order(sent), await finishes(stack.settings.ledger_db))
         spans = await sheet_fill_spans(stack.settings.ledger_db)
         chaos = Chaos(
             writer_kills=stack.writer.kills, writer_starts=stack.writer.starts,
@@ -165,6 +185,8 @@ async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
             broker_restarts=state.broker_restarts, faults_injected=faults, drained=drained,
             kills_inside_sheet_fill=kills_inside(stack.writer.kill_times, spans),
         )
+    fleet = SpreadFigures(writers=config.writers, joined=int(config.join_at_s is not None),
+                          changes=tuple(spread.settled))
     return ChaosReport(run_id=world.run_id, options=config.options(),
                        elapsed_s=loop.time() - started, accounting=accounting, chaos=chaos,
-                       doors=doors)
+                       doors=doors, spread=fleet, out_of_order=order)

@@ -1,7 +1,8 @@
 """The run's world, brought up and torn down in order: a directory for its files and logs, its
 own RabbitMQ node, a throwaway ledger database, the simulator (which creates and seeds the
 office databases) on its generated configuration, the generated registry, the topology, the
-vendors' broker users with fresh passwords, and the writer under its supervisor.
+vendors' broker users with fresh passwords, and the writers (``--writers``), each under its
+supervisor.
 
 A ``StackShape`` changes the common world for a run that needs it (the outage run): the node's
 broker settings, offices reached through a ``Forwarder`` each, more writer settings.
@@ -35,6 +36,7 @@ from hub.vendor_access import add_vendors_with_fresh_passwords
 from lab.chaos.config import ChaosConfig
 from lab.chaos.databases import create_database, drop_databases
 from lab.chaos.files import registry_toml, secrets_env, sim_config_toml, write_private
+from lab.chaos.fleet import WriterFleet
 from lab.chaos.forwarder import Forwarder
 from lab.chaos.processes import free_port
 from lab.chaos.progress import Progress
@@ -42,7 +44,6 @@ from lab.chaos.rabbit_cluster import RabbitCluster
 from lab.chaos.rabbit_node import NodePorts, NodeTuning, RabbitNode
 from lab.chaos.simulator import Faults, Simulator
 from lab.chaos.world import World
-from lab.chaos.writer import WriterSupervisor
 
 CHAOS_OPERATOR = "hub chaos"  # who the run's ledger audits for the vendors it adds
 
@@ -67,6 +68,8 @@ class RunBroker(Protocol):
     @property
     def management_url(self) -> str: ...
     @property
+    def next_lost(self) -> str: ...  # the node the next ``restart`` stops
+    @property
     def log_file(self) -> Path: ...
     async def start(self) -> None: ...
     async def restart(self) -> None: ...
@@ -81,7 +84,7 @@ class Stack:
     settings: HubSettings  # the run's: its broker, management API, ledger and registry
     node: RunBroker
     simulator: Simulator
-    writer: WriterSupervisor
+    writer: WriterFleet
     vendor_urls: dict[str, SecretStr]
     forwarders: Mapping[str, Forwarder] = field(default_factory=dict)  # by office
 
@@ -201,9 +204,10 @@ async def running_stack(
             run, registry.vendors.values(), operator=operator_of(CHAOS_OPERATOR)
         )
         env = {**writer_env(run, world, config.attempt_timeout_s), **shape.writer_env}
-        writer = WriterSupervisor(env, home / "writer.log")
+        writer = WriterFleet(env, home, writers=config.writers, seed=config.seed)
         stack.push_async_callback(writer.stop)
         await writer.start()
-        progress(f"{len(registry.offices)} offices, {len(urls)} vendors; writer started")
+        progress(f"{len(registry.offices)} offices, {len(urls)} vendors; "
+                 f"{config.writers} writer(s) started")
         yield Stack(world=world, home=home, settings=run, node=node, simulator=simulator,
                     writer=writer, vendor_urls=urls, forwarders=forwarders)

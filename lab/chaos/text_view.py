@@ -1,5 +1,6 @@
 """``hub chaos`` for people: the accounting as a table, then the doors the watch gave the run's
-changes, then the chaos done, then anything wrong, named by vendor, idempotency key and contract
+changes, then the chaos done, the order kept and the offices' spread over the writers after each
+change, then anything wrong, named by vendor, idempotency key and contract
 (a change by table and key)."""
 
 from __future__ import annotations
@@ -64,6 +65,36 @@ def _chaos(figures: Mapping[str, object]) -> list[str]:
     ]
 
 
+def _fleet(figures: Mapping[str, object]) -> list[str]:
+    """Order within the offices, and the offices' spread over the writers after each change."""
+    lines = []
+    if "out_of_order" in figures:
+        lines.append(f"applied out of their office's order: {figures['out_of_order']} "
+                     f"({_by(figures['out_of_order_by_office'])})")
+    spread, handover = figures.get("offices_per_writer"), figures.get("handover_s")
+    if not isinstance(spread, Mapping) or not isinstance(handover, Mapping):
+        return lines
+    lines.append(
+        f"writers: {figures['writers']} (+{figures['writers_joined']} joined); offices per "
+        f"live writer once settled, worst max/min {_worst(spread['worst'])}; hand-over "
+        f"p50 {handover['p50']} s, max {handover['max']} s; "
+        f"{spread['unsettled']} changes never settled"
+    )
+    changes = spread["after_each_change"]
+    rows = [["at s", "change", "writers", "max/min", "settled after s"]]
+    for c in changes if isinstance(changes, list) else []:
+        settled = "NEVER" if c["settle_s"] is None else str(c["settle_s"])
+        rows.append([str(c["at_s"]), str(c["event"]), str(c["writers"] or "-"),
+                     f"{c['max']}/{c['min']}", settled])
+    return [*lines, *(f"  {line}" for line in align(rows))]
+
+
+def _worst(worst: object) -> str:
+    if not isinstance(worst, Mapping) or not worst:
+        return "-"
+    return ", ".join(f"{w['max']}/{w['min']} over {n}" for n, w in worst.items())
+
+
 def _list(figures: Mapping[str, object], name: str) -> list[object]:
     value = figures[name]
     return list(value) if isinstance(value, list) else []
@@ -95,6 +126,6 @@ def report_text(report: ChaosReport) -> str:
     verdict = "ok" if report.ok else "FAILED"
     return "\n".join([
         f"hub chaos, run {report.run_id}: {verdict}", "",
-        *_table(figures), "", *_doors(figures), *_chaos(figures), *(["", *_problems(figures)]
-                                                   if _problems(figures) else []),
+        *_table(figures), "", *_doors(figures), *_chaos(figures), *_fleet(figures),
+        *(["", *_problems(figures)] if _problems(figures) else []),
     ])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +24,12 @@ DRAIN_GRACE_S = 45.0  # the writer's own drain grace is 20 s
 
 
 class WriterSupervisor:
-    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log: Path, on_own_exit: Callable[[], None] | None = None
+    ) -> None:
         self._env = dict(env)
         self._log = log
+        self._on_own_exit = on_own_exit  # a fleet marks the change of its writer set
         self._process: asyncio.subprocess.Process | None = None
         self._started = asyncio.Event()
         self._killing = False
@@ -41,6 +44,12 @@ class WriterSupervisor:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name="chaos writer supervisor")
         await self._wait_started()
+
+    @property
+    def pid(self) -> int | None:
+        """The running writer's process id (its writer id holds it); None between writers."""
+        process = self._process
+        return None if process is None or process.returncode is not None else process.pid
 
     async def kill(self) -> None:
         """SIGKILL the running writer; returns once the next one is started."""
@@ -92,6 +101,8 @@ class WriterSupervisor:
                 self._killing = False
                 continue
             self.own_exits.append(code)
+            if self._on_own_exit is not None:
+                self._on_own_exit()
             if len(self.own_exits) > MAX_OWN_EXITS:
                 raise ChaosError(f"the writer exited by itself {len(self.own_exits)} times; "
                                  f"see {self._log}")

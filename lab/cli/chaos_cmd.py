@@ -1,5 +1,6 @@
-"""``hub chaos``: intents over many offices and vendors while the simulator fails on purpose, the
-writer is killed and the broker restarted; exit 0 only when nothing was lost or doubled and every
+"""``hub chaos``: intents over many offices and vendors while the simulator fails on purpose,
+writers are killed (``--writers`` share the offices, one more may ``--join-at``) and the broker
+restarted; exit 0 only when nothing was lost or doubled and every
 refusal sits in the dead-letter queue with its reason. ``hub chaos --outage``: offices' Open
 Dental gone for long, operators' pauses, a deleted outcome queue (``chaos_outage``); exit 0 only
 when every one of its checks holds."""
@@ -65,11 +66,17 @@ Keep = Annotated[bool, typer.Option(help="Keep the node's files, logs and databa
 Cluster = Annotated[bool, typer.Option(
     "--cluster", help="Run on a three-node RabbitMQ cluster of the run's own; each broker "
     "restart kills one node (SIGKILL) and starts it again, each node in turn.")]
+Writers = Annotated[int, typer.Option(
+    min=1, help="`hub worker` processes sharing the offices; each kill picks one (seeded).")]
+JoinAt = Annotated[float | None, typer.Option(
+    "--join-at", min=0.0, show_default=False,
+    help="One more writer joins this many seconds into the publishing (default: none).")]
+NO_JOIN = -1.0  # --join-at not given, as the options' table holds it
 CHAOS_DEFAULTS = {
     "--intents": c.DEFAULT_INTENTS, "--offices": c.DEFAULT_OFFICES, "--kills": c.DEFAULT_KILLS,
     "--broker-restarts": c.DEFAULT_BROKER_RESTARTS,
     "--commit-then-drop-rate": c.DEFAULT_FAULT_RATE, "--rate-500": c.DEFAULT_FAULT_RATE,
-    "--rogue": c.DEFAULT_ROGUE, "--cluster": False,
+    "--rogue": c.DEFAULT_ROGUE, "--cluster": False, "--writers": 1, "--join-at": NO_JOIN,
 }
 
 
@@ -117,6 +124,8 @@ def register(app: typer.Typer) -> None:
         rogue: Rogue = c.DEFAULT_ROGUE,
         keep: Keep = False,
         cluster: Cluster = False,
+        writers: Writers = 1,
+        join_at: JoinAt = None,
         consumer_timeout_s: ConsumerTimeoutS = oc.DEFAULT_CONSUMER_TIMEOUT_S,
         outage_timeouts: OutageTimeouts = oc.DEFAULT_OUTAGE_TIMEOUTS,
         baseline_s: BaselineS = oc.DEFAULT_BASELINE_S,
@@ -136,7 +145,8 @@ def register(app: typer.Typer) -> None:
             "--intents": intents, "--offices": offices, "--kills": kills,
             "--broker-restarts": broker_restarts,
             "--commit-then-drop-rate": commit_then_drop_rate, "--rate-500": rate_500,
-            "--rogue": rogue, "--cluster": cluster,
+            "--rogue": rogue, "--cluster": cluster, "--writers": writers,
+            "--join-at": NO_JOIN if join_at is None else join_at,
         }
         given_outage = {
             "--consumer-timeout-s": consumer_timeout_s, "--outage-timeouts": outage_timeouts,
@@ -178,7 +188,8 @@ def _chaos_mode(both: _Both, given: Mapping[str, float]) -> int:
         publish_rate=both.publish_rate or c.DEFAULT_PUBLISH_RATE,
         drain_timeout_s=both.drain_timeout_s or c.DEFAULT_DRAIN_TIMEOUT_S,
         attempt_timeout_s=both.attempt_timeout_s or c.DEFAULT_ATTEMPT_TIMEOUT_S, keep=both.keep,
-        rogue=int(given["--rogue"]),
+        rogue=int(given["--rogue"]), writers=int(given["--writers"]),
+        join_at_s=None if given["--join-at"] == NO_JOIN else given["--join-at"],
     )
     render = report_json if both.as_json else report_text
     return asyncio.run(_run(lambda: run_chaos(config, _progress), render))

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from hub.ledger.models import TERMINAL_STATUSES
 from lab.chaos.accounting import Ended
 from lab.chaos.ledger_rows import VendorKey
+from lab.chaos.order import Stream
 from lab.chaos.outage.timeline import Timeline, Window
 from lab.chaos.plan import APPLIED
-from lab.chaos.publishing import Sent
 
-Stream = tuple[str, str]  # (vendor, office)
 SLICE_S = 10.0  # the steady offices' rate is also read slice by slice, to show a stall
 
 
@@ -34,18 +33,6 @@ class Applied:
 
     at_s: float  # finished, seconds from the start of publishing
     row_id: int
-
-
-def publish_order(sent: Sequence[Sent]) -> dict[Stream, list[str]]:
-    """Each stream's keys in the order the broker confirmed them (a key once: its first)."""
-    order: dict[Stream, list[str]] = {}
-    seen: set[VendorKey] = set()
-    for one in sent:
-        planned = one.planned
-        if one.confirmed and (planned.vendor, planned.key) not in seen:
-            seen.add((planned.vendor, planned.key))
-            order.setdefault((planned.vendor, planned.office), []).append(planned.key)
-    return order
 
 
 def _overtaken(positions: Sequence[int]) -> int:

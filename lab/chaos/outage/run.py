@@ -16,13 +16,13 @@ from lab.chaos.accounting import Accounting
 from lab.chaos.config import ChaosError
 from lab.chaos.drain import wait_consumed, wait_drained
 from lab.chaos.ledger_rows import Finish, VendorKey, finishes
+from lab.chaos.order import publish_order
 from lab.chaos.outage.accounting import (
     Applied,
     delivery,
     held_all,
     not_applied,
     out_of_order,
-    publish_order,
     steady_rates,
 )
 from lab.chaos.outage.acts import act, switches

@@ -12,13 +12,13 @@ from hub import names
 from hub.dlq import DeadLetter, Source
 from lab.chaos.accounting import End, Ended
 from lab.chaos.dead_letters import dead_lettered_by_broker
+from lab.chaos.order import publish_order
 from lab.chaos.outage.accounting import (
     Applied,
     delivery,
     held,
     not_applied,
     out_of_order,
-    publish_order,
     steady_rates,
 )
 from lab.chaos.outage.broker_log import count_consumer_timeouts
