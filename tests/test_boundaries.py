@@ -136,7 +136,7 @@ def test_the_static_check_finds_an_import_of_the_lab() -> None:
     assert not _imports_of("lab", ast.parse("import labels\nfrom hub import lab_notes\n"))
 
 
-LAB_COMMANDS = ["bench", "bench-sim", "chaos", "demo"]
+LAB_COMMANDS = ["bench", "bench-sim", "chaos", "cluster", "demo"]
 # ``hub`` as the console script runs it, in an interpreter that cannot import the lab: what the
 # production image is (its ``pip install .`` declares the entry points, and lab/ is not copied).
 WITHOUT_THE_LAB = """
