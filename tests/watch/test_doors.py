@@ -53,6 +53,44 @@ def _of(changes: list[Attribution], key: int) -> list[Attribution]:
     return [change for change in changes if change.key == key]
 
 
+async def _hub_key_post(office: Office, first_name: str) -> int:
+    """A patient POSTed with the hub's key, outside any intent; its PatNum."""
+    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
+    async with httpx.AsyncClient(base_url=office.sim.base_url,
+                                 headers={"Authorization": auth}) as api:
+        reply = await api.post("/patients", json={"LName": "Quill", "FName": first_name})
+    return int(reply.json()["PatNum"])
+
+
+async def _lost_reply(
+    ledger: MySqlLedger, office: Office, n: str, first_name: str
+) -> tuple[int, int]:
+    """An intent whose POST reached Open Dental but whose reply the hub never got: the ledger
+    has the call without status or key. (intent id, PatNum)."""
+    lost = Sent(vendor="forms-co", key=f"lost-reply:{n}", contract="patient.create",
+                message_id=f"msg-lost-{n}")
+    claimed = await ledger.claim(lost.claim(OFFICE))
+    assert isinstance(claimed, Fresh)
+    attempt = await ledger.begin_attempt(claimed.intent_id)
+    assert attempt is not None
+    started = datetime.now(UTC)
+    pat_num = await _hub_key_post(office, first_name)
+    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
+        attempt=attempt, method="POST", path="/patients", status=None,
+        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
+        message="no reply", started_at=started,
+    ))
+    return claimed.intent_id, pat_num
+
+
+async def _reconciled(ledger: MySqlLedger, intent_id: int, pat_num: int) -> None:
+    """Reconciliation found the lost reply's row: the intent applied, its row recorded."""
+    await ledger.finish(intent_id, Finish(
+        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
+        outcome_json='{"status": "applied"}',
+    ))
+
+
 async def test_a_person_another_program_and_a_direct_write_each_get_their_door(
     watch: Watch, office: Office, metrics_registry: CollectorRegistry
 ) -> None:
@@ -213,32 +251,13 @@ async def test_a_create_whose_reply_was_lost_is_still_the_hubs_intent(
 ) -> None:
     # Given an intent whose POST reached Open Dental but whose reply the hub never got (the
     # ledger has the call without status or key), found again by reconciliation
-    lost = Sent(vendor="forms-co", key="lost-reply:1", contract="patient.create",
-                message_id="msg-lost")
-    claimed = await ledger.claim(lost.claim(OFFICE))
-    assert isinstance(claimed, Fresh)
-    attempt = await ledger.begin_attempt(claimed.intent_id)
-    assert attempt is not None
-    started = datetime.now(UTC)
-    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
-    async with httpx.AsyncClient(base_url=office.sim.base_url,
-                                 headers={"Authorization": auth}) as api:
-        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Ada"})
-    pat_num = int(reply.json()["PatNum"])
-    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
-        attempt=attempt, method="POST", path="/patients", status=None,
-        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
-        message="no reply", started_at=started,
-    ))
-    await ledger.finish(claimed.intent_id, Finish(
-        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
-        outcome_json='{"status": "applied"}',
-    ))
+    intent_id, pat_num = await _lost_reply(ledger, office, "1", "Ada")
+    await _reconciled(ledger, intent_id, pat_num)
     # When the watch sees the new row
     [change] = _of(await _scan(watch), pat_num)
     # Then it is the hub's, and that intent's
     assert (change.door, change.vendor, change.intent_id, change.dev_name) == (
-        Door.HUB, "forms-co", claimed.intent_id, DEFAULT_DEVELOPER.name
+        Door.HUB, "forms-co", intent_id, DEFAULT_DEVELOPER.name
     )
 
 
@@ -247,23 +266,7 @@ async def test_a_change_seen_before_the_ledger_knew_its_intent_is_named_and_told
 ) -> None:
     # Given an intent whose POST reached Open Dental but whose reply was lost, not yet
     # reconciled: the ledger has the call, but not the row
-    lost = Sent(vendor="forms-co", key="lost-reply:2", contract="patient.create",
-                message_id="msg-lost-2")
-    claimed = await ledger.claim(lost.claim(OFFICE))
-    assert isinstance(claimed, Fresh)
-    attempt = await ledger.begin_attempt(claimed.intent_id)
-    assert attempt is not None
-    started = datetime.now(UTC)
-    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
-    async with httpx.AsyncClient(base_url=office.sim.base_url,
-                                 headers={"Authorization": auth}) as api:
-        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Bea"})
-    pat_num = int(reply.json()["PatNum"])
-    await ledger.record_api_call(claimed.intent_id, ApiCallRecord(
-        attempt=attempt, method="POST", path="/patients", status=None,
-        latency_s=(datetime.now(UTC) - started).total_seconds(), od_primary_key=None,
-        message="no reply", started_at=started,
-    ))
+    intent_id, pat_num = await _lost_reply(ledger, office, "2", "Bea")
     told: list[Attribution] = []
 
     async def tell(office_id: str, db: object, changes: Sequence[Attribution]) -> None:
@@ -279,14 +282,11 @@ async def test_a_change_seen_before_the_ledger_knew_its_intent_is_named_and_told
     assert (change.door, change.intent_id, change.intent_pending) == (Door.HUB, None, True)
     assert _of(told, pat_num) == []
     # When reconciliation ties the intent to its row, and the watch passes again
-    await ledger.finish(claimed.intent_id, Finish(
-        status=OutcomeStatus.APPLIED, od_table="patient", od_primary_key=pat_num,
-        outcome_json='{"status": "applied"}',
-    ))
+    await _reconciled(ledger, intent_id, pat_num)
     second = await watcher.scan_once()
     await watcher.tell_changes(second.to_tell)
     # Then the change names its intent, in the hub database too, and is told once, with it
-    named = (Door.HUB, "forms-co", claimed.intent_id, False)
+    named = (Door.HUB, "forms-co", intent_id, False)
     [settled] = _of(list(second.settled), pat_num)
     assert (settled.door, settled.vendor, settled.intent_id, settled.intent_pending) == named
     [stored] = await watch.store.row_changes(OFFICE, OdTable.PATIENT, pat_num)
@@ -301,11 +301,7 @@ async def test_a_change_whose_intent_never_comes_is_told_without_it_after_the_wa
 ) -> None:
     # Given a row written with the hub's key by no intent the ledger has (the key used outside
     # the hub), seen by the watch
-    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
-    async with httpx.AsyncClient(base_url=office.sim.base_url,
-                                 headers={"Authorization": auth}) as api:
-        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Cy"})
-    pat_num = int(reply.json()["PatNum"])
+    pat_num = await _hub_key_post(office, "Cy")
     [change] = _of(await _scan(watch), pat_num)
     assert change.intent_pending
     # When a watch that waits for intents no longer than a moment passes again
@@ -322,11 +318,7 @@ async def test_a_change_waiting_long_for_its_intent_is_asked_about_less_often(
     ledger_db: MySqlSettings, watch: Watch, office: Office
 ) -> None:
     # Given a change given to the hub's key with no intent on record, waiting for 1,000 s
-    auth = f"ODFHIR {DEFAULT_DEVELOPER.key}/{DEFAULT_CUSTOMER.key}"
-    async with httpx.AsyncClient(base_url=office.sim.base_url,
-                                 headers={"Authorization": auth}) as api:
-        reply = await api.post("/patients", json={"LName": "Quill", "FName": "Di"})
-    pat_num = int(reply.json()["PatNum"])
+    pat_num = await _hub_key_post(office, "Di")
     [change] = _of(await _scan(watch), pat_num)
     assert change.intent_pending
 
