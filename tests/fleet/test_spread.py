@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 
 from aio_pika.abc import AbstractRobustChannel
 
@@ -26,14 +25,13 @@ from tests.operations.support import publish, running_writer, vendor_channel
 from tests.writer.conftest import MakeWorld
 from tests.writer.support import (
     FULL_KEY,
-    GUARD_S,
     World,
     drain_outcomes,
     letters,
     patient_create,
     unique,
 )
-from tests.writer.test_shutdown import HUB, worker_environment
+from tests.writer.test_shutdown import worker_process
 
 
 async def _every_office_applies(world: World, channel: AbstractRobustChannel) -> None:
@@ -48,24 +46,12 @@ async def _every_office_applies(world: World, channel: AbstractRobustChannel) ->
     assert {e.status for e in events} == {OutcomeStatus.APPLIED}
 
 
-@asynccontextmanager
-async def _writer_process(world: World) -> AsyncIterator[asyncio.subprocess.Process]:
+def _writer_process(world: World) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
     """``hub worker`` as a process of its own, beating as fast as the others; killed on exit."""
-    env = worker_environment(world) | {
+    return worker_process(world, {
         f"HUB_CONTROL__{name.upper()}": str(value)
         for name, value in SHARING.model_dump().items()
-    }
-    process = await asyncio.create_subprocess_exec(
-        *HUB, "worker", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        async with asyncio.timeout(GUARD_S):
-            await process.wait()
+    })
 
 
 async def test_three_writers_share_twelve_offices_four_each(

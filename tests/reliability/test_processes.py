@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from aio_pika.abc import AbstractRobustChannel
 
@@ -35,7 +34,7 @@ from tests.writer.support import (
     unique,
     vendor_client,
 )
-from tests.writer.test_shutdown import HUB, worker_environment
+from tests.writer.test_shutdown import worker_process as hub_worker_process
 
 # Every writer here, process or not: an attempt a killed writer left in doubt is reconciled
 # this long (plus a margin) after it began.
@@ -44,23 +43,11 @@ ATTEMPT_TIMEOUT = {"attempt_timeout_s": 1.0}
 SHARING = {"pause_poll_s": 0.2, "status_heartbeat_s": 0.3, "writer_stale_s": 3.0}
 
 
-@asynccontextmanager
-async def worker_process(world: World) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``hub worker`` as a process of its own; killed on exit if it still runs."""
-    timeout_s = str(ATTEMPT_TIMEOUT["attempt_timeout_s"])
-    env = {**worker_environment(world), "HUB_WRITER__ATTEMPT_TIMEOUT_S": timeout_s}
+def worker_process(world: World) -> AbstractAsyncContextManager[asyncio.subprocess.Process]:
+    """``hub worker`` as a process of its own, with this module's attempt timeout and polls."""
+    env = {"HUB_WRITER__ATTEMPT_TIMEOUT_S": str(ATTEMPT_TIMEOUT["attempt_timeout_s"])}
     env |= {f"HUB_CONTROL__{name.upper()}": str(value) for name, value in SHARING.items()}
-    process = await asyncio.create_subprocess_exec(
-        *HUB, "worker", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        async with asyncio.timeout(GUARD_S):
-            await process.communicate()
+    return hub_worker_process(world, env)
 
 
 async def exactly_once(world: World, ledger: MySqlLedger, intents: dict[str, str]) -> None:

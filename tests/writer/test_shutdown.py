@@ -8,6 +8,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 from aio_pika.abc import AbstractRobustChannel
 
@@ -46,6 +48,25 @@ def worker_environment(world: World) -> dict[str, str]:
         "HUB_WRITER__DRAIN_GRACE_S": "20",
         "HUB_METRICS_PORT": "0",  # any free port: the machine may run other writers
     }
+
+
+@asynccontextmanager
+async def worker_process(
+    world: World, env: Mapping[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``hub worker`` as a process of its own, ``env`` over the world's; killed on exit if it
+    still runs."""
+    process = await asyncio.create_subprocess_exec(
+        *HUB, "worker", env=worker_environment(world) | dict(env or {}),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        async with asyncio.timeout(GUARD_S):
+            await process.wait()
 
 
 async def test_sigterm_finishes_the_message_in_flight_and_leaves_the_rest_for_redelivery(
