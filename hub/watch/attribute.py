@@ -42,7 +42,7 @@ from hub.trace.models import Cause, OdRow, OfficeLog, TimedEntry
 from hub.watch.digests import changed_columns, stale_hash
 from hub.watch.model import Attribution, Door, SeenRow, Source
 from hub.watch.store import RowState
-from hub.watch.tables import SIDE_EFFECTS, LogRow, WatchedTable
+from hub.watch.tables import LogRow, WatchedTable, side_effect_only
 
 _DEV_NAME = re.compile(r" by (?P<name>.+?) through API\.?\s*$")
 
@@ -150,8 +150,7 @@ def side_effect_log(
 ) -> LogRow | None:
     """The other row's log that explains a change of only the columns Open Dental writes along
     with that row (``SIDE_EFFECTS``), when the watched row has no log of its own for it."""
-    effect = SIDE_EFFECTS.get(table.table)
-    if effect is None or first_seen or not columns or not set(columns) <= effect.columns:
+    if not side_effect_only(table.table, None if first_seen else columns):
         return None
     return explaining([log for log in logs if log.about is not None], stamp, window, after)
 

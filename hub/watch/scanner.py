@@ -39,7 +39,6 @@ from hub.watch.model import Attribution, SeenRow, Source
 from hub.watch.store import Cursor, PendingChange, RowState, WatchStore
 from hub.watch.tables import (
     EPOCH_COLUMN,
-    SIDE_EFFECTS,
     WATCHED,
     LogRow,
     WatchedTable,
@@ -50,6 +49,7 @@ from hub.watch.tables import (
     read_rows,
     scan,
     securitylogs_of,
+    side_effect_only,
 )
 
 log = logging.getLogger("hub.watch")
@@ -265,7 +265,11 @@ class OfficeWatcher:
         ]
         # Seen already: the cursor's second read again, or an event came before the scan.
         news = [(seen, before) for seen, before in news if not _unchanged(seen, before)]
-        side = [seen.key for seen, before in news if _maybe_side_effect(table, seen, before)]
+        side = [
+            seen.key for seen, before in news
+            if before is not None
+            and side_effect_only(table.table, changed_columns(before.digests, seen.digests))
+        ]
         logs = await securitylogs_of(
             self.db, table.table, [seen.key for seen, _ in news], side_keys=side
         )
@@ -333,16 +337,6 @@ class OfficeWatcher:
             stamp=_stamp(row, table), changed_at=changed_at, digests=digests,
             row_digest=self.digester.whole(digests),
         )
-
-
-def _maybe_side_effect(table: WatchedTable, seen: SeenRow, before: RowState | None) -> bool:
-    """Whether the change touched only columns another table's write may set (``SIDE_EFFECTS``):
-    only then are that table's logs naming the row read."""
-    effect = SIDE_EFFECTS.get(table.table)
-    if effect is None or before is None:
-        return False
-    columns = changed_columns(before.digests, seen.digests)
-    return bool(columns) and set(columns) <= effect.columns
 
 
 def _same_state(one: SeenRow, other: SeenRow) -> bool:

@@ -57,6 +57,13 @@ WATCHED: dict[OdTable, WatchedTable] = {
     )
 }
 
+def side_effect_only(table: OdTable, columns: Sequence[str] | None) -> bool:
+    """Whether a change touched nothing but columns another table's write may set
+    (``SIDE_EFFECTS``); ``columns`` None: the row is new to the watch, which knows no change."""
+    effect = SIDE_EFFECTS.get(table)
+    return effect is not None and bool(columns) and set(columns or ()) <= effect.columns
+
+
 _STAMP_INDEXES = (
     "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS"
     " WHERE TABLE_SCHEMA = DATABASE() AND SEQ_IN_INDEX = 1 AND TABLE_NAME IN ({marks})"
