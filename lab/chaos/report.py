@@ -140,7 +140,8 @@ def spread_dict(spread: SpreadFigures) -> dict[str, object]:
             "unsettled": spread.unsettled,
             "after_each_change": [
                 {"at_s": c.at_s, "event": c.event, "writers": c.writers, "max": c.max,
-                 "min": c.min, "settle_s": c.settle_s} for c in spread.changes
+                 "min": c.min, "settle_s": c.settle_s, **({"why": c.why} if c.why else {})}
+                for c in spread.changes
             ],
         },
         "handover_s": spread.handover_s(),

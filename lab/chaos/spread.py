@@ -40,6 +40,7 @@ class Settled:
     max: int | None = None  # offices of the busiest live writer
     min: int | None = None  # offices of the idlest live writer
     settle_s: float | None = None
+    why: str | None = None  # never settled: what the last look showed
 
     @property
     def even(self) -> bool:
@@ -50,12 +51,30 @@ def spread(active: Mapping[str, Sequence[int]], live: Iterable[int]) -> tuple[in
     """(max, min) offices per live writer when every office has exactly one active consumer,
     on a live writer, and the shares differ by one at most; None otherwise. ``active``: office
     → the process id of each of its active consumers."""
+    return None if unsettled_by(active, live) else _shares(active, live)
+
+
+def unsettled_by(active: Mapping[str, Sequence[int]], live: Iterable[int]) -> str | None:
+    """Why a look has not settled (the first reason found), for the report; None if it has."""
     live = frozenset(live)
-    if not live or any(len(pids) != 1 or pids[0] not in live for pids in active.values()):
-        return None
-    shares = Counter(pids[0] for pids in active.values())
-    counts = [shares[pid] for pid in live]
-    return (max(counts), min(counts)) if max(counts) - min(counts) <= 1 else None
+    if not live:
+        return "no writer is live"
+    for office, pids in sorted(active.items()):
+        if len(pids) != 1:
+            return f"{office} has {len(pids)} active consumers"
+        if pids[0] not in live:
+            return f"{office}'s active consumer is on writer {pids[0]}, not live"
+    high, low = _shares(active, live)
+    if high - low > 1:
+        return f"offices per writer {high}/{low}"
+    return None
+
+
+def _shares(active: Mapping[str, Sequence[int]], live: frozenset[int] | Iterable[int]
+            ) -> tuple[int, int]:
+    shares = Counter(pids[0] for pids in active.values() if pids)
+    counts = [shares[pid] for pid in frozenset(live)]
+    return max(counts), min(counts)
 
 
 def writer_pid(connection_name: str) -> int | None:
@@ -138,6 +157,7 @@ class SpreadWatch:
     progress: Callable[[str], None] = lambda line: None  # a line per settle, as it happens
     settled: list[Settled] = field(default_factory=list)
     _pending: list[_Pending] = field(default_factory=list)
+    _why: str | None = None  # why the last look had not settled
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # a change waits
     _quiet: asyncio.Event = field(default_factory=asyncio.Event)  # none waits
 
@@ -172,14 +192,18 @@ class SpreadWatch:
         live = self.live()  # before the look: a writer gone since is seen as gone
         seen = await look(self.management_url, self.offices)
         if seen is None or not self._pending:
+            self._why = "the management API did not answer" if seen is None else None
             return
         now = loop.time()
-        judged = spread(seen.active, live)
-        if judged is None:
+        self._why = unsettled_by(seen.active, live)
+        if self._why is not None:
             return
         ready = [p for p in self._pending if p.lost_node is None or p.lost_node not in seen.nodes]
         if len(ready) < len(self._pending):
-            return  # a node loss the API does not show yet: this look may be from before it
+            # A node loss the API does not show yet: this look may be from before it.
+            self._why = "the management API still lists connections on the lost node"
+            return
+        judged = _shares(seen.active, live)
         for pending in self._pending:
             self.settled.append(Settled(
                 at_s=round(pending.at - self.started, 1), event=pending.event,
@@ -200,7 +224,7 @@ class SpreadWatch:
                 await asyncio.wait_for(self._quiet.wait(), timeout_s)
         for pending in self._pending:
             self.settled.append(Settled(at_s=round(pending.at - self.started, 1),
-                                        event=pending.event))
+                                        event=pending.event, why=self._why))
         self._pending.clear()
         self.settled.sort(key=lambda s: s.at_s)
 

@@ -83,7 +83,8 @@ def _fleet(figures: Mapping[str, object]) -> list[str]:
     changes = spread["after_each_change"]
     rows = [["at s", "change", "writers", "max/min", "settled after s"]]
     for c in changes if isinstance(changes, list) else []:
-        settled = "NEVER" if c["settle_s"] is None else str(c["settle_s"])
+        settled = (f"NEVER ({c.get('why') or 'no look'})" if c["settle_s"] is None
+                   else str(c["settle_s"]))
         rows.append([str(c["at_s"]), str(c["event"]), str(c["writers"] or "-"),
                      f"{c['max']}/{c['min']}", settled])
     return [*lines, *(f"  {line}" for line in align(rows))]

@@ -4,7 +4,7 @@ report gives from the changes."""
 
 from __future__ import annotations
 
-from lab.chaos.spread import Settled, SpreadFigures, spread, writer_pid
+from lab.chaos.spread import Settled, SpreadFigures, spread, unsettled_by, writer_pid
 
 
 def test_an_even_spread_over_the_live_writers_is_settled() -> None:
@@ -23,6 +23,16 @@ def test_a_spread_is_not_settled_while_anything_is_off() -> None:
     assert spread({"o1": [11], "o2": [11]}, {11, 12}) is None
     # No live writer at all
     assert spread({"o1": [11]}, set()) is None
+
+
+def test_an_unsettled_look_says_why() -> None:
+    live = {11, 12}
+    assert unsettled_by({"o1": [11], "o2": []}, live) == "o2 has 0 active consumers"
+    assert unsettled_by({"o1": [11], "o2": [99]}, live) == (
+        "o2's active consumer is on writer 99, not live")
+    assert unsettled_by({"o1": [11], "o2": [11], "o3": [11]}, live) == (
+        "offices per writer 3/0")
+    assert unsettled_by({"o1": [11], "o2": [12]}, live) is None
 
 
 def test_the_process_id_is_read_from_a_writer_s_connection_name() -> None:
