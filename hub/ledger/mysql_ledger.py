@@ -230,8 +230,8 @@ class MySqlLedger:
             attempt_age_s=_seconds(record["attempt_age_us"]),
         )
 
-    async def record_sheet_step(self, intent_id: int, step: SheetStep) -> None:
-        await record_step(self._session, intent_id, step)
+    async def record_sheet_step(self, intent_id: int, step: SheetStep, *, attempt: int) -> None:
+        await record_step(self._session, intent_id, step, attempt=attempt)
 
     async def sheet_progress(self, intent_id: int) -> SheetProgress:
         return await read_progress(self._session, intent_id)

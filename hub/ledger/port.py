@@ -62,8 +62,9 @@ class Ledger(Protocol):
         """What the intent's retries have used so far; None if there is no such intent."""
         ...
 
-    async def record_sheet_step(self, intent_id: int, step: SheetStep) -> None:
-        """A sheet.fill's recovery point, committed before its next call (sheet_steps.py)."""
+    async def record_sheet_step(self, intent_id: int, step: SheetStep, *, attempt: int) -> None:
+        """A sheet.fill's recovery point of ``attempt``, committed before its next call;
+        ``NotThisAttempt`` once that attempt is no longer under way (sheet_steps.py)."""
         ...
 
     async def sheet_progress(self, intent_id: int) -> SheetProgress:

@@ -68,6 +68,9 @@ class SheetProgress:
     sheet_num: int | None = None
     listed: tuple[ListedField, ...] | None = None
     set_fields: frozenset[str] = field(default_factory=frozenset)
+    # How long ago the newest point was recorded, by the ledger's clock, when read: the call
+    # after it left no earlier, so it can still be on its way only that recently.
+    last_point_age_s: float | None = None
 
     @property
     def next_seq(self) -> int:
@@ -86,12 +89,17 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6))
 # A point is progress: the attempts that failed before it no longer count against the intent,
 # nor does its retry clock keep running. A fill of many calls under a steady rate of faults would
 # otherwise use up a budget sized for one call; its retries count failures without progress.
+# Only the attempt under way may record: a run another writer has taken the intent from (the
+# attempt released or a later one begun) stops at its next point instead of going on with the
+# fill beside the new attempt. updated_at always changes, so a matched row counts as affected.
 _FORGIVE = """
-UPDATE intents SET free_attempts = GREATEST(free_attempts, attempts - 1), retrying_since = NULL
-WHERE id = %s
+UPDATE intents SET free_attempts = GREATEST(free_attempts, attempts - 1), retrying_since = NULL,
+    updated_at = UTC_TIMESTAMP(6)
+WHERE id = %s AND attempts = %s AND status = 'attempting'
 """
 _SELECT = """
-SELECT seq, kind, sheet_num, field_name, sheet_field_num, detail
+SELECT seq, kind, sheet_num, field_name, sheet_field_num, detail,
+    TIMESTAMPDIFF(MICROSECOND, recorded_at, UTC_TIMESTAMP(6)) AS age_us
 FROM sheet_fill_steps WHERE intent_id = %s ORDER BY seq
 """
 
@@ -113,20 +121,27 @@ def _listed(detail: str) -> tuple[ListedField, ...]:
     )
 
 
-async def record_step(session: MySqlSession, intent_id: int, step: SheetStep) -> None:
-    """One recovery point, committed when this returns, with the progress it means for the
-    intent's retry budget."""
+class NotThisAttempt(Exception):
+    """The point's attempt is no longer the intent's attempt under way: nothing was recorded."""
+
+
+async def record_step(session: MySqlSession, intent_id: int, step: SheetStep, *, attempt: int
+                      ) -> None:
+    """One recovery point of ``attempt``, committed when this returns, with the progress it
+    means for the intent's retry budget; ``NotThisAttempt`` if that attempt is over."""
     args = (intent_id, step.seq, step.kind.value, step.sheet_num, step.field_name,
             step.sheet_field_num, _detail(step))
     async with session.transaction("recording a sheet.fill step") as tx:
+        if not await tx.execute("sheet_fill_steps.forgive", _FORGIVE, (intent_id, attempt)):
+            raise NotThisAttempt(f"attempt {attempt} of intent {intent_id} is no longer under way")
         await tx.execute("sheet_fill_steps.insert", _INSERT, args)
-        await tx.execute("sheet_fill_steps.forgive", _FORGIVE, (intent_id,))
 
 
 def progress_of(records: list[Record]) -> SheetProgress:
     sheet_num: int | None = None
     listed: tuple[ListedField, ...] | None = None
     set_fields: set[str] = set()
+    ages = [int(record["age_us"]) / 1e6 for record in records if record.get("age_us") is not None]
     for record in records:
         kind = StepKind(record["kind"])
         if kind is StepKind.CREATED:
@@ -135,7 +150,8 @@ def progress_of(records: list[Record]) -> SheetProgress:
             listed = _listed(record["detail"])
         else:
             set_fields.add(str(record["field_name"]))
-    return SheetProgress(sheet_num=sheet_num, listed=listed, set_fields=frozenset(set_fields))
+    return SheetProgress(sheet_num=sheet_num, listed=listed, set_fields=frozenset(set_fields),
+                         last_point_age_s=min(ages) if ages else None)
 
 
 async def read_progress(session: MySqlSession, intent_id: int) -> SheetProgress:

@@ -232,6 +232,8 @@ class Applier:
                 message=message,
             )
         identity = replace(claimed.identity, attempt=attempt)
+        if request.fill is not None:
+            request = replace(request, fill=request.fill.of_attempt(attempt))
         calls = CallLog()
         self.own.running.add(intent_id)
         try:

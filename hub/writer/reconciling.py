@@ -12,8 +12,9 @@ answers.
 
 An attempt in doubt that another writer process began may belong to a writer that lost the
 broker but not Open Dental: it is reconciled only once the attempt's time limit has passed since
-it began (by the ledger database's clock), when no such request can still be on its way. This
-writer's own attempt, no longer running, is over: it is reconciled at once.
+it began (by the ledger database's clock), when no such request can still be on its way; for a
+sheet.fill, whose every call has that limit, since its last recovery point, as the call in doubt
+left after it. This writer's own attempt, no longer running, is over: it is reconciled at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from contracts import Intent, OdRow, OutcomeReason
 from hub.errors import HubError, ReadOnlyViolation, TransientError
 from hub.ledger import Charge, Ledger
+from hub.ledger.sheet_steps import SheetProgress
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.reconcile import (
     Ambiguous,
@@ -74,12 +76,16 @@ class Reconciler:
         doubt = claimed.doubt
         assert doubt is not None  # only an attempt in doubt is reconciled
         identity = claimed.identity
+        progress = None
+        if request.fill is not None:
+            assert identity.intent_id is not None
+            progress = await self.ledger.sheet_progress(identity.intent_id)
         if not self.own.over(doubt):
-            waiting = self._wait_for_foreign_attempt(claimed)
+            waiting = self._wait_for_foreign_attempt(claimed, progress)
             if waiting is not None:
                 return waiting
-        if request.fill is not None:
-            return await self._resume_fill(claimed, intent, request)
+        if progress is not None:
+            return await self._resume_fill(claimed, intent, request, progress)
         answer = await self._ask(identity, intent, request, AttemptWindow.of(doubt))
         if isinstance(answer, Final | Hold):
             return answer
@@ -92,7 +98,7 @@ class Reconciler:
         return await self._send_again(claimed)
 
     async def _resume_fill(
-        self, claimed: Claimed, intent: Intent, request: OdRequest
+        self, claimed: Claimed, intent: Intent, request: OdRequest, progress: SheetProgress
     ) -> Claimed | Final | Hold:
         """A sheet.fill in doubt: the one call after its last recovery point is asked about
         (hub/reconcile/sheets.py); the fill then resumes after its points."""
@@ -103,7 +109,6 @@ class Reconciler:
         async def recorded(nums: list[int]) -> frozenset[int]:
             return await self.ledger.sheets_recorded(identity.office, nums, besides=intent_id)
 
-        progress = await self.ledger.sheet_progress(intent_id)
         try:
             verdict = await reconcile_fill(
                 self.databases[identity.office], progress=progress,
@@ -127,7 +132,7 @@ class Reconciler:
             message += "a person decides."
             return dead(identity, OutcomeReason.AMBIGUOUS, message, rows)
         if verdict.step is not None:
-            await self.ledger.record_sheet_step(intent_id, verdict.step)
+            await self.ledger.record_sheet_step(intent_id, verdict.step, attempt=doubt.attempts)
         if not verdict.landed:
             return await self._send_again(claimed)
         # The call in doubt landed and is recorded now: the fill goes on, nothing charged.
@@ -136,8 +141,13 @@ class Reconciler:
         )
         return replace(claimed, doubt=None, resent=True)
 
-    def _wait_for_foreign_attempt(self, claimed: Claimed) -> Hold | None:
+    def _wait_for_foreign_attempt(
+        self, claimed: Claimed, progress: SheetProgress | None
+    ) -> Hold | None:
         age_s = claimed.budget.attempt_age_now_s() or 0.0
+        if progress is not None and progress.last_point_age_s is not None:
+            # A fill's call in doubt left after the fill's last point, however old the attempt.
+            age_s = min(age_s, progress.last_point_age_s)
         wait_s = self.attempt_timeout_s + IN_FLIGHT_MARGIN_S - age_s
         if wait_s <= 0:
             return None

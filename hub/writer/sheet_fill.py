@@ -8,7 +8,11 @@ committed before the next call leaves. A writer that stops anywhere leaves the p
 - stopped between two calls, the next run starts after the last point, and sends nothing twice;
 - stopped after a call but before its point, that one call is in doubt: the attempt stays in
   doubt, and reconciliation (hub/reconcile/sheets.py, read-only SQL) asks Open Dental whether it
-  landed and records the point if it did, before the run resumes.
+  landed and records the point if it did, before the run resumes;
+- a run whose writer lost its delivery (another writer took the intent over) may still be going:
+  a point is recorded only while its attempt is the one under way, so such a run stops at its
+  next point, and another writer reconciles the call in doubt only once the attempt's time limit
+  has passed since the last point (hub/writer/reconciling.py).
 
 A recovery point the ledger could not record is treated like a lost reply: the call may have
 landed, so the attempt stays in doubt for reconciliation, never resent blindly. Each call has
@@ -21,12 +25,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from hub.errors import TransientError
 from hub.ledger import Ledger
-from hub.ledger.sheet_steps import SEQ_FIRST_FIELD, SheetStep
+from hub.ledger.sheet_steps import SEQ_FIRST_FIELD, NotThisAttempt, SheetStep
 from hub.opendental import Created, Updated, WireBody
 from hub.opendental.results import Row
 from hub.opendental.sheet_fields import fields_to_set, listed_fields
@@ -51,8 +55,14 @@ class SheetFillRun:
     intent_id: int
     fields: Mapping[str, str]  # FieldName -> FieldValue, in the vendor's order
     call_timeout_s: float
+    attempt: int | None = None  # the attempt this run is: set once it has begun
+
+    def of_attempt(self, attempt: int) -> SheetFillRun:
+        return replace(self, attempt=attempt)
 
     async def run(self, od: SheetWrites, body: WireBody) -> Created:
+        if self.attempt is None:
+            raise ValueError("a fill runs as an attempt begun in the ledger")
         progress = await self.ledger.sheet_progress(self.intent_id)
         sheet_num = progress.sheet_num
         if sheet_num is None:
@@ -79,9 +89,17 @@ class SheetFillRun:
             return await call
 
     async def _point(self, step: SheetStep) -> None:
+        assert self.attempt is not None
         try:
             # Shielded: a stop between a call's reply and its point must not lose the point.
-            await asyncio.shield(self.ledger.record_sheet_step(self.intent_id, step))
+            await asyncio.shield(
+                self.ledger.record_sheet_step(self.intent_id, step, attempt=self.attempt))
+        except NotThisAttempt as exc:
+            # Another writer took the intent over (this one lost its delivery): the call just
+            # made is the one its reconciliation asks about, and nothing more is sent from here.
+            raise PointNotRecorded(
+                f"sheet.fill step {step.seq} not recorded: {exc}", maybe_applied=True
+            ) from exc
         except TransientError as exc:
             raise PointNotRecorded(
                 f"the ledger did not record sheet.fill step {step.seq} ({exc})",

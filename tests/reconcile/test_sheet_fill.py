@@ -6,21 +6,34 @@ chosen call, as a stopped process leaves things: the calls it made, the points i
 
 from __future__ import annotations
 
+import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from contracts import parse_intent
 from contracts.v1.sheet import SheetFill
-from hub.ledger import MySqlLedger
+from hub.bootstrap import retry_policy
+from hub.ledger import Charge, MySqlLedger
 from hub.ledger.sheet_steps import SheetStep
+from hub.observability.labels import LabelBounds
+from hub.observability.metrics import HubMetrics
 from hub.opendental import Created, OpenDentalClient, Updated, WireBody
 from hub.opendental.readonly_sql import ReadOnlyDatabase
 from hub.opendental.results import Row
-from hub.reconcile import AttemptWindow
+from hub.reconcile import AttemptWindow, LedgerKnownRows
 from hub.reconcile.sheets import Resume, Undecidable, reconcile_fill
-from hub.writer.sheet_fill import SheetFillRun
+from hub.registry.model import Registry
+from hub.settings import WriterSettings
+from hub.writer.application import OdRequest
+from hub.writer.decisions import Hold, HoldCause, IntentIdentity
+from hub.writer.intake import Claimed, OwnAttempts
+from hub.writer.metrics import WriterMetrics
+from hub.writer.reconciling import Reconciler
+from hub.writer.retrying import Budget
+from hub.writer.sheet_fill import PointNotRecorded, SheetFillRun
 from odsim.sheet_defs import REGISTRATION_FORM
 from tests.contracts.examples import Example, examples
 from tests.opendental.readonly_support import QueryLog
@@ -103,7 +116,8 @@ async def test_a_fill_stopped_at_any_call_resumes_exactly_once(
     body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
     intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
     intent_id = await begin(ledger, intent)
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10)
+    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
+                       attempt=1)
     first = Writes(od, before=step) if mode == "between" else Writes(od, after=step)
     with pytest.raises(Killed):
         await run.run(first, body)
@@ -115,7 +129,7 @@ async def test_a_fill_stopped_at_any_call_resumes_exactly_once(
     # (a call in doubt that landed is found; a call never sent is not; a read is just read again)
     assert (verdict.step is not None) == (mode == "in_doubt" and step != 1)
     if verdict.step is not None:
-        await ledger.record_sheet_step(intent_id, verdict.step)
+        await ledger.record_sheet_step(intent_id, verdict.step, attempt=doubt.attempts)
     second = Writes(od)
     made = await run.run(second, body)
 
@@ -159,7 +173,7 @@ async def test_two_sheets_that_fit_a_lost_post_are_ambiguous_and_one_another_fil
     # And once another fill has recorded the first as its own, the second is this fill's
     other = intent_of("sheet.fill", {**body, "fields": FIELDS})
     other_id = await begin(ledger, other)
-    await ledger.record_sheet_step(other_id, SheetStep.created(one))
+    await ledger.record_sheet_step(other_id, SheetStep.created(one), attempt=1)
     verdict = await _resume(ledger, office_db, intent_id, window, pat_num, form)
     assert verdict == Resume(step=SheetStep.created(two), landed=True)
 
@@ -172,7 +186,8 @@ async def test_a_field_someone_else_changed_meanwhile_is_for_a_person(
     body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
     intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
     intent_id = await begin(ledger, intent)
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10)
+    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
+                       attempt=1)
     with pytest.raises(Killed):
         await run.run(Writes(od, after=2), body)
     progress = await ledger.sheet_progress(intent_id)
@@ -210,3 +225,96 @@ async def test_every_sheet_fill_example_in_doubt_is_looked_up(
     assert verdict == Resume(step=None, landed=False)
     assert [record.query_name for record in query_log.records] == [
         "reconcile_window", "reconcile_sheet"]
+
+
+@dataclass
+class Taken(Writes):
+    """The office's client of a writer that lost its delivery: after call ``taken_at`` another
+    writer takes the intent over (releases the attempt in doubt and begins the next)."""
+
+    ledger: MySqlLedger | None = None
+    intent_id: int = 0
+    taken_at: int = 0
+
+    async def _do(self, what: str, call):  # type: ignore[no-untyped-def]
+        result = await super()._do(what, call)
+        if self.made - 1 == self.taken_at:
+            assert self.ledger is not None
+            await self.ledger.release_attempt(self.intent_id, "in doubt; taken over", Charge.FREE)
+            assert await self.ledger.begin_attempt(self.intent_id, writer_id="next") == 2
+        return result
+
+
+async def test_a_fill_whose_intent_another_writer_took_over_stops_at_its_next_point(
+    od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
+) -> None:
+    # Given a fill running as attempt 1, whose intent another writer takes over after its
+    # third call (the first PUT) has landed
+    form = await _form(office_db)
+    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
+    intent_id = await begin(ledger, intent_of("sheet.fill", {**body, "fields": FIELDS}))
+    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
+                       attempt=1)
+    writes = Taken(od, ledger=ledger, intent_id=intent_id, taken_at=2)
+
+    # When it goes on
+    with pytest.raises(PointNotRecorded) as stopped:
+        await run.run(writes, body)
+
+    # Then it stops at that call's point, in doubt for the new attempt to reconcile, and sends
+    # nothing more
+    assert stopped.value.maybe_applied
+    assert writes.made == 3
+    progress = await ledger.sheet_progress(intent_id)
+    assert progress.listed is not None and progress.set_fields == frozenset()
+
+
+class _Board:
+    def state(self, office: str, state: object, cause: str | None = None) -> None:
+        """The lanes' board: not what this test looks at."""
+
+    def error(self, office: str, code: str) -> None:
+        """As above."""
+
+
+async def test_another_writer_s_fill_is_reconciled_only_its_time_limit_after_its_last_point(
+    od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a fill begun an hour ago by another writer, stopped after its fourth call (the
+    # second PUT) before that call's point: its attempt is far older than its time limit, but
+    # its last point was recorded just now
+    form = await _form(office_db)
+    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
+    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
+    intent_id = await begin(ledger, intent)
+    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=30,
+                       attempt=1)
+    with pytest.raises(Killed):
+        await run.run(Writes(od, after=3), body)
+    doubt = await redelivered(ledger, intent)
+    registry = Registry(offices={}, vendors={})
+    reconciler = Reconciler(
+        known_rows=LedgerKnownRows(ledger), databases={OFFICE: office_db}, ledger=ledger,
+        policy=retry_policy(WriterSettings(), random.Random(1)), attempt_timeout_s=30.0,
+        metrics=WriterMetrics(HubMetrics(CollectorRegistry(), LabelBounds.from_registry(registry)),
+                              _Board()),
+        own=OwnAttempts(writer_id="next"),
+    )
+    claimed = Claimed(identity=IntentIdentity(office=OFFICE, intent_id=intent_id),
+                      budget=Budget(attempt_age_s=3600.0), doubt=doubt)
+    request = OdRequest(body=body, fill=run)
+
+    # When the writer that took it over resolves the doubt
+    waited = await reconciler.resolve_doubt(claimed, intent, request)
+
+    # Then it waits the time limit out from the last point, asking nothing yet
+    assert isinstance(waited, Hold) and waited.cause is HoldCause.MAYBE_APPLIED
+    assert 29.0 < waited.delay_s <= 31.0
+    # And once that has passed (the limit made nothing here), the call in doubt is found to
+    # have landed and the fill goes on after it
+    monkeypatch.setattr("hub.writer.reconciling.IN_FLIGHT_MARGIN_S", 0.0)
+    resumed = await replace(reconciler, attempt_timeout_s=0.0).resolve_doubt(
+        claimed, intent, request)
+    assert isinstance(resumed, Claimed) and resumed.resent
+    assert len((await ledger.sheet_progress(intent_id)).set_fields) == 2
