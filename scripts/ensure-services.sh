@@ -30,6 +30,11 @@ scripts/local-tls.sh
 # after local-tls.sh, whose restart of MariaDB would reset it.
 mariadb -h 127.0.0.1 -u root -e \
   "SET GLOBAL max_allowed_packet = GREATEST(@@global.max_allowed_packet, 67108864)" || true
+# Several writers each keep a read-only connection to every office database they have served and
+# a ledger pool (hub chaos --cluster --writers 3 over 60 offices needs about 450): MariaDB's
+# default of 151 is too few. Not persisted, like the packet size.
+mariadb -h 127.0.0.1 -u root -e \
+  "SET GLOBAL max_connections = GREATEST(@@global.max_connections, 1000)" || true
 
 if [ -x scripts/setup-broker.sh ]; then
   scripts/setup-broker.sh

@@ -159,7 +159,8 @@ async def account_doors_of_run(stack: Stack, watch: RunWatch, rogue: Rogue) -> D
 async def run_chaos(config: ChaosConfig, progress: Progress) -> ChaosReport:
     loop = asyncio.get_running_loop()
     started = loop.time()
-    world = World.new(offices=config.offices, vendors=config.vendors, databases=config.databases)
+    world = World.new(offices=config.offices, vendors=config.vendors,
+                      databases=config.office_databases)
     progress(f"run {world.run_id}: {config.intents} intents, {config.offices} offices, "
              f"{config.vendors} vendors")
     async with running_stack(config, world, progress) as stack:

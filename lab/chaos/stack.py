@@ -34,7 +34,7 @@ from hub.settings import HubSettings
 from hub.topology import declare_topology, topology_for
 from hub.vendor_access import add_vendors_with_fresh_passwords
 from lab.chaos.config import ChaosConfig
-from lab.chaos.databases import create_database, drop_databases
+from lab.chaos.databases import check_connections, create_database, drop_databases
 from lab.chaos.files import registry_toml, secrets_env, sim_config_toml, write_private
 from lab.chaos.fleet import WriterFleet
 from lab.chaos.forwarder import Forwarder
@@ -153,6 +153,15 @@ async def _forwarders(
     return forwarders
 
 
+def connections_needed(config: ChaosConfig) -> int:
+    """MariaDB connections the run may hold at once: every writer (a killed one's linger until
+    the server notices) with one to each office database and its ledger pool; the simulator and
+    the watch one to each office database; a few of the run's own."""
+    writers = config.writers + (config.join_at_s is not None)
+    per_writer = config.offices + config.settings.writer.ledger_connections
+    return writers * per_writer + 2 * config.offices + 20
+
+
 def _broker(config: ChaosConfig, world: World, home: Path, shape: StackShape) -> RunBroker:
     if config.cluster:
         return RabbitCluster(world.node_name.split("@")[0], home / "rabbitmq", tuning=shape.node)
@@ -182,6 +191,7 @@ async def running_stack(
     config: ChaosConfig, world: World, progress: Progress, shape: StackShape | None = None
 ) -> AsyncIterator[Stack]:
     shape = shape or StackShape()
+    await check_connections(config.settings.ledger_db, connections_needed(config))
     home = Path(tempfile.mkdtemp(prefix=f"hubchaos-{world.run_id}-"))
     async with AsyncExitStack() as stack:
         stack.push_async_callback(_remove, config, world, home, progress)

@@ -47,7 +47,9 @@ Kills = Annotated[int, typer.Option(min=0, help="Times the writer is killed with
 Restarts = Annotated[int, typer.Option(min=0, help="Times the run's broker node restarts.")]
 Rate = Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of API requests, 0..1.")]
 Seed = Annotated[int, typer.Option(help="Seed of the mix, the schedule and the faults.")]
-Databases = Annotated[int, typer.Option(min=1, help="Office databases the offices share.")]
+Databases = Annotated[int | None, typer.Option(
+    min=1, show_default=False,
+    help="Office databases, shared by the offices (default: one per office, as in Open Dental).")]
 PublishRate = Annotated[float | None, typer.Option(
     min=1.0, show_default=False,
     help=f"Intents published per second (default {c.DEFAULT_PUBLISH_RATE:g}; "
@@ -117,7 +119,7 @@ def register(app: typer.Typer) -> None:
         commit_then_drop_rate: Rate = c.DEFAULT_FAULT_RATE,
         rate_500: Rate = c.DEFAULT_FAULT_RATE,
         seed: Seed = 1,
-        databases: Databases = c.DEFAULT_DATABASES,
+        databases: Databases = None,
         publish_rate: PublishRate = None,
         drain_timeout_s: DrainS = None,
         attempt_timeout_s: AttemptS = None,
@@ -170,7 +172,7 @@ class _Both:
     settings: HubSettings
     seed: int
     vendors: int
-    databases: int
+    databases: int | None
     keep: bool
     as_json: bool
     publish_rate: float | None

@@ -53,7 +53,7 @@ def refuse_options(names: list[str], mode: str) -> None:
 
 def outage_config(
     settings: HubSettings, given: Mapping[str, float], *, seed: int, vendors: int,
-    databases: int, keep: bool, shared: Mapping[str, float | None],
+    databases: int | None, keep: bool, shared: Mapping[str, float | None],
 ) -> OutageConfig:
     """``given``: the outage options by name; ``shared``: publish rate, drain and attempt
     timeouts, None for this mode's default."""

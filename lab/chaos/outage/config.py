@@ -42,7 +42,7 @@ class OutageConfig:
     offices_per_kind: int = DEFAULT_OFFICES_PER_KIND
     steady_offices: int = DEFAULT_STEADY_OFFICES
     vendors: int = DEFAULT_VENDORS
-    databases: int = 4
+    databases: int | None = None  # None: one per office (ChaosConfig says why)
     publish_rate: float = DEFAULT_PUBLISH_RATE
     drain_timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S
     attempt_timeout_s: float = DEFAULT_ATTEMPT_TIMEOUT_S
@@ -56,7 +56,7 @@ class OutageConfig:
             raise ValueError(f"{MIN_VENDORS} to 99 vendors")
         positive = (self.consumer_timeout_s, self.outage_timeouts, self.baseline_s,
                     self.publish_rate, self.drain_timeout_s, self.attempt_timeout_s,
-                    self.databases)
+                    self.databases or 1)
         if min(positive) <= 0 or min(self.stagger_s, self.tail_s) < 0:
             raise ValueError("timeouts, lengths and rates must be positive")
         if self.attempt_timeout_s > self.consumer_timeout_s / 2:
@@ -66,6 +66,10 @@ class OutageConfig:
     def offices(self) -> int:
         """Three kinds of outage, one paused office, the steady ones."""
         return 3 * self.offices_per_kind + 1 + self.steady_offices
+
+    @property
+    def office_databases(self) -> int:
+        return min(self.databases or self.offices, self.offices)
 
     @property
     def outage_s(self) -> float:
@@ -119,7 +123,7 @@ class OutageConfig:
             "vendors": self.vendors,
             "intents": self.intents,
             "publish_rate": self.publish_rate,
-            "databases": self.databases,
+            "databases": self.office_databases,
             "drain_timeout_s": self.drain_timeout_s,
             "attempt_timeout_s": self.attempt_timeout_s,
             "seed": self.seed,

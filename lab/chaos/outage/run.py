@@ -166,7 +166,8 @@ async def run_outage(config: OutageConfig, progress: Progress) -> OutageReport:
     loop = asyncio.get_running_loop()
     begun = loop.time()
     common = config.chaos_config()
-    world = World.new(offices=config.offices, vendors=config.vendors, databases=config.databases)
+    world = World.new(offices=config.offices, vendors=config.vendors,
+                      databases=config.office_databases)
     planned = Timeline.draw(world, config)
     progress(f"run {world.run_id}, outages: {common.intents} intents over "
              f"{planned.publish_s:.0f} s to {config.offices} offices from {config.vendors} "
