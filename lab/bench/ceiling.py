@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -137,15 +138,16 @@ def _mean_each(rounds: list[dict[str, float]]) -> dict[str, float]:
 
 def _neighbours(stage: Stage) -> dict[str, int]:
     """The processes the writer or the reference makes work, by the port each listens on:
-    the simulator, MariaDB and RabbitMQ (the first broker of the URL). One found on no port
-    (a broker elsewhere) is left out."""
+    the simulator, MariaDB and RabbitMQ (the first broker of the URL; one found on no port, a
+    broker elsewhere, is left out); and this process, the vendors' side (in the hub's phase it
+    reads the outcomes), which a real vendor would not run on the hub's cores."""
     ports = {
         "simulator": URL(stage.sim_root).port,
         "mariadbd": stage.settings.ledger_db.port,
         "rabbitmq": URL(stage.settings.broker_url.get_secret_value().split(",")[0]).port,
     }
     found = {name: listening_pid(port) for name, port in ports.items() if port is not None}
-    return {name: pid for name, pid in found.items() if pid is not None}
+    return {**{name: pid for name, pid in found.items() if pid is not None}, "bench": os.getpid()}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,7 +104,8 @@ class CeilingResult:
     reference_errors: int
     writer_us_by_step: dict[str, float] = field(default_factory=dict)  # with --profile
     # µs of CPU per intent (per message) of each process in the steady window, means over the
-    # rounds: the writer (the reference), simulator, mariadbd, rabbitmq, and the whole machine.
+    # rounds: the writer (the reference), simulator, mariadbd, rabbitmq, the bench's own process
+    # (the vendors' side), and the whole machine.
     hub_cpu_us_by_process: dict[str, float] = field(default_factory=dict)
     reference_cpu_us_by_process: dict[str, float] = field(default_factory=dict)
 
@@ -338,7 +339,7 @@ def _ceiling_lines(ceiling: CeilingResult) -> list[str]:
 
 def _process_lines(ceiling: CeilingResult) -> list[str]:
     """One line per phase: each process's CPU per intent, and what the rest of the machine
-    (the bench itself, the kernel, other work) used beside them."""
+    (the kernel, other work) used beside them."""
     lines = []
     for phase, each in (("hub", ceiling.hub_cpu_us_by_process),
                         ("reference", ceiling.reference_cpu_us_by_process)):
