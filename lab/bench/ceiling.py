@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,12 +22,20 @@ from pathlib import Path
 from statistics import fmean
 
 import aio_pika
+from yarl import URL
 
 from hub.broker_admin import management_api
 from hub.settings import ApiMode, HubSettings
 from lab.bench.config import CeilingOptions
 from lab.bench.declare import declare_queues, plain_quorum_queues
-from lab.bench.procs import VENDOR_NICENESS, cpu_seconds, start_child, yielding_cpu
+from lab.bench.procs import (
+    VENDOR_NICENESS,
+    cpu_marks,
+    cpu_us_each,
+    listening_pid,
+    start_child,
+    yielding_cpu,
+)
 from lab.bench.profile import breakdown, sample
 from lab.bench.reference import RESULT_PREFIX, ReferenceResult, ReferenceSpec
 from lab.bench.report import CeilingResult, CeilingRound
@@ -94,6 +103,8 @@ def _result(
     hub_per_s = fmean(hub.per_s for hub in hubs)
     reference_per_s = fmean(reference.per_s for reference in references)
     hub_cpu_us = fmean(hub.cpu_us for hub in hubs)
+    writer_cpu_us = [hub.cpu_us_by_process for hub in hubs]
+    reference_cpu_us = [reference.cpu_us_by_process for reference in references]
     return CeilingResult(
         offices=options.offices,
         intents=per_office * options.offices,
@@ -112,13 +123,38 @@ def _result(
         not_applied=sum(hub.not_applied for hub in hubs),
         reference_errors=sum(reference.errors for reference in references),
         writer_us_by_step=breakdown(hubs[0].profile, hubs[0].cpu_us),
+        hub_cpu_us_by_process=_mean_each(writer_cpu_us),
+        reference_cpu_us_by_process=_mean_each(reference_cpu_us),
     )
+
+
+def _mean_each(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Per process, the mean over the rounds that measured it."""
+    names = dict.fromkeys(name for one in rounds for name in one)
+    return {
+        name: round(fmean(one[name] for one in rounds if name in one), 1) for name in names
+    }
+
+
+def _neighbours(stage: Stage) -> dict[str, int]:
+    """The processes the writer or the reference makes work, by the port each listens on:
+    the simulator, MariaDB and RabbitMQ (the first broker of the URL; one found on no port, a
+    broker elsewhere, is left out); and this process, the vendors' side (in the hub's phase it
+    reads the outcomes), which a real vendor would not run on the hub's cores."""
+    ports = {
+        "simulator": URL(stage.sim_root).port,
+        "mariadbd": stage.settings.ledger_db.port,
+        "rabbitmq": URL(stage.settings.broker_url.get_secret_value().split(",")[0]).port,
+    }
+    found = {name: listening_pid(port) for name, port in ports.items() if port is not None}
+    return {**{name: pid for name, pid in found.items() if pid is not None}, "bench": os.getpid()}
 
 
 @dataclass(frozen=True, kw_only=True)
 class _HubRun:
     per_s: float  # decisions per second between the steady marks
     cpu_us: float  # the writer's CPU per intent between them
+    cpu_us_by_process: dict[str, float]  # the same for each process the run makes work
     unaccounted: int
     not_applied: int  # outcomes other than applied (there should be none)
     profile: str  # py-spy's raw samples of the writer, or "" when not asked for
@@ -145,24 +181,26 @@ async def _hub(
         total = len(published)
         low, high = steady_bounds(total)
         async with running_writer(stage, writer_env) as writer:
+            watched = {"writer": writer.child.pid, **_neighbours(stage)}
             with yielding_cpu(VENDOR_NICENESS):  # the outcome reader stands in for vendors
                 await outcomes.reach(low, _timeout_s(total))
-                cpu_low = cpu_seconds(writer.child.pid)
+                cpu_low = cpu_marks(watched)
                 out = stage.workdir / "writer-profile.txt"
                 spying = _spy(writer.child.pid, outcomes, high, out) if profile else _nothing()
                 profiled = asyncio.ensure_future(spying)
                 await outcomes.reach(high, _timeout_s(total))
-                cpu_high = cpu_seconds(writer.child.pid)
+                cpu_high = cpu_marks(watched)
                 raw = await profiled
                 with suppress(TimeoutError):  # what is missing is reported as unaccounted
                     await outcomes.reach(total, _timeout_s(total - high))
             await outcomes.stop()
-    messages = high - low
+    cpu_us = cpu_us_each(cpu_low, cpu_high, high - low)
     # The rate from the writer's own decision times: the reader's lag does not enter it.
     decisions = [d for _, d in outcomes.of(published)]
     return _HubRun(
         per_s=steady_rate([d.decided_at for d in decisions]),
-        cpu_us=(cpu_high - cpu_low) / messages * 1e6,
+        cpu_us=cpu_us["writer"],
+        cpu_us_by_process=cpu_us,
         unaccounted=total - len(decisions),
         not_applied=sum(d.status != "applied" for d in decisions),
         profile=raw,
@@ -219,6 +257,7 @@ async def _reference(
             connections=settings.writer.http_connections,
             expect=total,
             timeout_s=_timeout_s(total),
+            neighbours=_neighbours(stage),
         )
         return await _run_reference(stage, spec, writer_env)
 

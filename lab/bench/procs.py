@@ -135,6 +135,53 @@ def yielding_cpu(niceness: int) -> Iterator[None]:
             os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
+MACHINE = "machine"  # every process together, all cores (from /proc/stat)
+
+
+def listening_pid(port: int) -> int | None:
+    """The process that listens on TCP ``port`` here (the broker, MariaDB, the simulator); None
+    when none does, or when its sockets cannot be read. Linux only, from /proc."""
+    inodes = {
+        fields[9]
+        for table in ("/proc/net/tcp", "/proc/net/tcp6")
+        for fields in (line.split() for line in Path(table).read_text().splitlines()[1:])
+        if fields[3] == _LISTEN and int(fields[1].rpartition(":")[2], 16) == port
+    }
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    for process in Path("/proc").iterdir():
+        if process.name.isdigit() and wanted and _holds_any(process, wanted):
+            return int(process.name)
+    return None
+
+
+_LISTEN = "0A"  # the st column of /proc/net/tcp
+
+
+def _holds_any(process: Path, sockets: set[str]) -> bool:
+    with suppress(OSError):  # gone meanwhile, or not ours to read
+        return any(os.readlink(fd) in sockets for fd in (process / "fd").iterdir())
+    return False
+
+
+def cpu_marks(pids: Mapping[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process, and by the whole machine under
+    ``MACHINE``; a process that has gone is left out."""
+    marks = {MACHINE: machine_times().busy / _TICKS_PER_S}
+    for name, pid in pids.items():
+        with suppress(OSError):
+            marks[name] = cpu_seconds(pid)
+    return marks
+
+
+def cpu_us_each(low: Mapping[str, float], high: Mapping[str, float],
+                messages: int) -> dict[str, float]:
+    """µs of CPU per message of each process between two ``cpu_marks``."""
+    return {
+        name: round((high[name] - low[name]) / messages * 1e6, 1)
+        for name in low if name in high and messages > 0
+    }
+
+
 def load_average() -> float:
     """The one-minute load average: how busy the machine was (other work shares the cores)."""
     return os.getloadavg()[0]

@@ -4,14 +4,16 @@ Run as ``python -m lab.bench.reference SPEC.json`` by the ceiling scenario, in i
 like the writer: one consumer per queue with the writer's prefetch, each taking its messages one
 at a time, as a lane does: consume → one HTTP POST of the body (aiohttp, as many connections as
 the writer's pool) → ack. No validation, no ledger, no outcome. It prints one line
-``RESULT {json}``: messages done, errors (non-201), steady rate and CPU per message; then it
-waits for SIGTERM.
+``RESULT {json}``: messages done, errors (non-201), steady rate and CPU per message, its own and
+that of the processes the spec names (the simulator, MariaDB, RabbitMQ: the ceiling's
+per-process breakdown), taken at the same marks; then it waits for SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -22,6 +24,7 @@ import aiohttp
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pydantic import BaseModel, ConfigDict
 
+from lab.bench.procs import cpu_marks, cpu_us_each
 from lab.bench.stats import steady_bounds
 
 RESULT_PREFIX = "RESULT "
@@ -39,6 +42,7 @@ class ReferenceSpec(BaseModel):
     connections: int
     expect: int  # messages in all the queues together
     timeout_s: float
+    neighbours: dict[str, int] = {}  # name → pid of the processes whose CPU is taken too
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,16 +51,19 @@ class ReferenceResult:
     errors: int
     per_s: float
     cpu_us_per_message: float
+    cpu_us_by_process: dict[str, float]  # this loop's ("reference"), its neighbours', machine's
 
 
 class _Tally:
     """Counts completions and takes the time and CPU at the steady window's two bounds."""
 
-    def __init__(self, expect: int) -> None:
+    def __init__(self, expect: int, neighbours: dict[str, int]) -> None:
         self.done = 0
         self.errors = 0
         self._low, self._high = steady_bounds(expect)
         self._marks: dict[int, tuple[float, float]] = {}
+        self._watched = {"reference": os.getpid(), **neighbours}
+        self._cpu_marks: dict[int, dict[str, float]] = {}
         self.finished = asyncio.Event()
         self._expect = expect
 
@@ -66,6 +73,7 @@ class _Tally:
             self.errors += 1
         if self.done in (self._low, self._high):
             self._marks[self.done] = (time.monotonic(), time.process_time())
+            self._cpu_marks[self.done] = cpu_marks(self._watched)
         if self.done >= self._expect:
             self.finished.set()
 
@@ -77,6 +85,9 @@ class _Tally:
             errors=self.errors,
             per_s=round(messages / (t_high - t_low), 1),
             cpu_us_per_message=round((cpu_high - cpu_low) / messages * 1e6, 1),
+            cpu_us_by_process=cpu_us_each(
+                self._cpu_marks[self._low], self._cpu_marks[self._high], messages
+            ),
         )
 
 
@@ -101,7 +112,7 @@ async def _lane(
 
 async def run_reference(spec: ReferenceSpec) -> None:
     """Consume until every message is done, then print the result."""
-    tally = _Tally(spec.expect)
+    tally = _Tally(spec.expect, spec.neighbours)
     headers = {"Authorization": spec.authorization, "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=spec.connections)
     connection = await aio_pika.connect(spec.broker_url)

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from lab.bench.console import ConsoleResult
 from lab.bench.databases import LedgerTable
+from lab.bench.procs import MACHINE
 from lab.bench.writers import WriterLoad
 
 
@@ -102,6 +103,11 @@ class CeilingResult:
     not_applied: int  # the hub's outcomes other than applied (there should be none)
     reference_errors: int
     writer_us_by_step: dict[str, float] = field(default_factory=dict)  # with --profile
+    # µs of CPU per intent (per message) of each process in the steady window, means over the
+    # rounds: the writer (the reference), simulator, mariadbd, rabbitmq, the bench's own process
+    # (the vendors' side), and the whole machine.
+    hub_cpu_us_by_process: dict[str, float] = field(default_factory=dict)
+    reference_cpu_us_by_process: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -327,7 +333,23 @@ def _ceiling_lines(ceiling: CeilingResult) -> list[str]:
         f"  hub/reference {ceiling.ratio:.2f}; unaccounted {ceiling.unaccounted}, not "
         f"applied {ceiling.not_applied}, reference errors {ceiling.reference_errors}",
         *(f"    {step:<34} {us:7,.0f} µs" for step, us in ceiling.writer_us_by_step.items()),
+        *_process_lines(ceiling),
     ]
+
+
+def _process_lines(ceiling: CeilingResult) -> list[str]:
+    """One line per phase: each process's CPU per intent, and what the rest of the machine
+    (the kernel, other work) used beside them."""
+    lines = []
+    for phase, each in (("hub", ceiling.hub_cpu_us_by_process),
+                        ("reference", ceiling.reference_cpu_us_by_process)):
+        if each:
+            named = {name: us for name, us in each.items() if name != MACHINE}
+            rest = each.get(MACHINE, 0.0) - sum(named.values())
+            parts = ", ".join(f"{name} {us:,.0f}" for name, us in named.items())
+            lines.append(f"  CPU µs per intent, {phase}: {parts}, rest {rest:,.0f}; "
+                         f"machine {each.get(MACHINE, 0.0):,.0f}")
+    return lines
 
 
 def _scale_lines(scale: ScaleResult) -> list[str]:

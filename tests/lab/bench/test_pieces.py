@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import tomllib
 from datetime import datetime
@@ -17,7 +19,7 @@ from hub.registry import load_registry
 from hub.settings import ApiMode, HubSettings
 from lab.bench.config import BenchOptions, FleetOptions, ThrottleReading
 from lab.bench.files import key_variables, registry_toml, sim_toml
-from lab.bench.procs import MachineTimes, machine_times
+from lab.bench.procs import MachineTimes, cpu_us_each, listening_pid, machine_times
 from lab.bench.profile import breakdown
 from lab.bench.report import BenchReport, FleetResult, LoadResult, Machine
 from lab.bench.stats import percentile, steady_bounds, steady_rate
@@ -152,3 +154,23 @@ def test_the_fleets_round_trip_is_split_into_two_jittered_legs() -> None:
     # And a jitter beyond the round trip is refused
     with pytest.raises(ValueError, match="jitter"):
         BenchOptions(settings=HubSettings(), fleet=FleetOptions(rtt_ms=20, jitter_ms=30))
+
+
+def test_the_process_listening_on_a_port_is_found_by_its_socket() -> None:
+    # Given this process listening on a free port, and the same port once closed
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        # When the listener is looked up, Then it is this process
+        assert listening_pid(port) == os.getpid()
+    # And nobody, once the socket is closed
+    assert listening_pid(port) is None
+
+
+def test_cpu_per_message_is_each_process_s_difference_over_the_messages() -> None:
+    # Given two marks, the second without a process that exited meanwhile
+    low = {"writer": 1.0, "mariadbd": 2.0, "gone": 3.0}
+    high = {"writer": 1.5, "mariadbd": 2.25}
+    # When read over 500 messages, Then each process that both marks saw gets µs per message
+    assert cpu_us_each(low, high, 500) == {"writer": 1000.0, "mariadbd": 500.0}

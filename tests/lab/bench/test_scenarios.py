@@ -120,6 +120,14 @@ async def test_ceiling_reports_the_hub_beside_the_reference() -> None:
     assert ceiling.hub_per_s == pytest.approx(fmean(r.hub_per_s for r in ceiling.rounds), abs=0.1)
     assert ceiling.ratio == pytest.approx(ceiling.hub_per_s / ceiling.reference_per_s, abs=0.01)
     assert ceiling.writer_cpu_us_per_intent > 0 and ceiling.reference_cpu_us_per_message > 0
+    # And each phase's CPU per intent of every process it makes work, and of the whole machine
+    # (a small process may use less than a clock tick in so short a window: zero is allowed)
+    neighbours = {"simulator", "mariadbd", "rabbitmq", "bench", "machine"}
+    assert set(ceiling.hub_cpu_us_by_process) == {"writer", *neighbours}
+    assert set(ceiling.reference_cpu_us_by_process) == {"reference", *neighbours}
+    assert all(us >= 0 for us in ceiling.hub_cpu_us_by_process.values())
+    assert ceiling.hub_cpu_us_by_process["machine"] > 0
+    assert "CPU µs per intent, reference: reference " in report.table()
 
 
 def test_scale_through_the_command_line_prints_one_json_object(tmp_path: Path) -> None:
