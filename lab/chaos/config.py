@@ -64,8 +64,8 @@ class ChaosConfig:
         for rate in (self.rate_commit_then_drop, self.rate_500):
             if not 0 <= rate <= 1:
                 raise ValueError("fault rates are shares of requests, 0 to 1")
-        positive = (self.office_databases, self.publish_rate, self.drain_timeout_s,
-                    self.attempt_timeout_s)
+        databases = 1 if self.databases is None else self.databases
+        positive = (databases, self.publish_rate, self.drain_timeout_s, self.attempt_timeout_s)
         if min(positive) <= 0:
             raise ValueError("databases, rates and timeouts must be positive")
 

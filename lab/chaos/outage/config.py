@@ -56,7 +56,7 @@ class OutageConfig:
             raise ValueError(f"{MIN_VENDORS} to 99 vendors")
         positive = (self.consumer_timeout_s, self.outage_timeouts, self.baseline_s,
                     self.publish_rate, self.drain_timeout_s, self.attempt_timeout_s,
-                    self.databases or 1)
+                    1 if self.databases is None else self.databases)
         if min(positive) <= 0 or min(self.stagger_s, self.tail_s) < 0:
             raise ValueError("timeouts, lengths and rates must be positive")
         if self.attempt_timeout_s > self.consumer_timeout_s / 2:

@@ -1,5 +1,6 @@
 """A chaos run MariaDB has no room for is refused before anything starts, saying how many
-connections it needs and how to make room; one it has room for goes on (real MariaDB)."""
+connections it needs and how to make room; one it has room for goes on (real MariaDB). Each
+office has a database of its own unless the run is told fewer."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ async def test_a_run_the_server_has_no_room_for_is_refused_with_what_it_needs() 
     with pytest.raises(ChaosError, match=r"needs about 1000000 .*Raise max_connections"):
         await check_connections(account, 1_000_000)
     await check_connections(account, 1)
+
+
+def test_each_office_has_a_database_of_its_own_unless_told_fewer() -> None:
+    assert ChaosConfig(settings=HubSettings(), offices=60).office_databases == 60
+    assert ChaosConfig(settings=HubSettings(), offices=60, databases=4).office_databases == 4
+    assert ChaosConfig(settings=HubSettings(), offices=3, databases=4).office_databases == 3
+    with pytest.raises(ValueError, match="databases, rates and timeouts must be positive"):
+        ChaosConfig(settings=HubSettings(), databases=0)
