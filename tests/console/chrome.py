@@ -13,11 +13,12 @@ import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -26,6 +27,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 T = TypeVar("T")
+STALE_TRIES = 3  # a page refreshing every 2 s replaces an element at most once in a click
 FORGE = """
 const form = document.createElement("form");
 form.method = "post";
@@ -80,9 +82,18 @@ class Chrome:
         return await self.shot(then)
 
     async def click(self, css: str, then: str) -> str:
-        """Click, wait for the next page, save its screenshot as ``then``; its text."""
-        element = await self.find(css)
-        await self.run(element.click)
+        """Click, wait for the next page, save its screenshot as ``then``; its text. A page that
+        refreshes itself (a running bulk replay's, every 2 s) may replace the element between
+        finding and clicking it: it is found again on the new page."""
+
+        def find_and_click() -> None:
+            for _ in range(STALE_TRIES - 1):
+                with suppress(StaleElementReferenceException):
+                    self.driver.find_element(By.CSS_SELECTOR, css).click()
+                    return
+            self.driver.find_element(By.CSS_SELECTOR, css).click()
+
+        await self.run(find_and_click)
         return await self.shot(then)
 
 
