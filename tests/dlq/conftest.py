@@ -162,3 +162,9 @@ async def ledger_db(empty_database: str) -> MySqlSettings:
     settings = settings_for(empty_database)
     await migrate(settings)
     return settings
+
+
+@pytest.fixture
+def replay_settings(impersonator: Login, ledger_db: MySqlSettings) -> HubSettings:
+    """What `hub dlq replay` runs with here: the impersonator's broker login, the ledger."""
+    return HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)

@@ -38,15 +38,14 @@ async def office_messages(
 
 async def test_replay_publishes_the_original_messages_and_removes_only_them(
     stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters and a hub user with the impersonator tag
     sent = await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When office O1's dead letters are replayed (vendor A's with user_id, vendor B's without)
     wanted = DeadLetterFilter(office=stage.offices[0])
-    report = await replay_dead_letters(settings, wanted, where=stage.where, operator=ALICE)
+    report = await replay_dead_letters(replay_settings, wanted, where=stage.where, operator=ALICE)
 
     # Then both were confirmed on their keys and reached the office's queue in order
     assert [(r.status, r.routing_key) for r in report.results] == [
@@ -78,16 +77,14 @@ async def test_replay_publishes_the_original_messages_and_removes_only_them(
 
 
 async def test_a_poison_message_without_user_id_is_replayed_as_nobody(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection, replay_settings: HubSettings,
 ) -> None:
     # Given a poison message published without user_id, forging x-hub-vendor: vendor B
     await make_poison(as_impersonator, stage, vendor=None)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When it is replayed
     report = await replay_dead_letters(
-        settings, DeadLetterFilter(), where=stage.where, operator=ALICE
+        replay_settings, DeadLetterFilter(), where=stage.where, operator=ALICE
     )
 
     # Then it was read as nobody's and re-published without user_id (the writer will refuse it)
@@ -102,17 +99,16 @@ async def test_a_poison_message_without_user_id_is_replayed_as_nobody(
 
 
 async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters
     await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When office O1's are replayed with --dry-run
     wanted = DeadLetterFilter(office=stage.offices[0])
     report = await replay_dead_letters(
-        settings, wanted, dry_run=True, where=stage.where, operator=ALICE
+        replay_settings, wanted, dry_run=True, where=stage.where, operator=ALICE
     )
 
     # Then both would be replayed, nothing was published, and the queue is as it was
@@ -126,19 +122,19 @@ async def test_dry_run_lists_what_would_be_replayed_and_changes_nothing(
 
 
 async def test_an_unroutable_replay_stays_on_the_queue(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters, and no queue bound for the poison's office O3 any more
     await fill(as_impersonator, stage)
     channel = await as_impersonator.channel()
     poison = await channel.get_queue(stage.poison_queue)
     await poison.unbind(stage.intents, names.office_binding(stage.offices[2]))
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When the poison message is replayed while no queue is bound for its office
     report = await replay_dead_letters(
-        settings, DeadLetterFilter(reason="delivery_limit"), where=stage.where, operator=ALICE
+        replay_settings, DeadLetterFilter(reason="delivery_limit"), where=stage.where,
+        operator=ALICE,
     )
 
     # Then the broker returned it, so it stays on the dead-letter queue, in its place
@@ -177,18 +173,17 @@ async def test_replay_without_the_impersonator_tag_fails_clearly_and_loses_nothi
 
 
 async def test_a_replay_that_cannot_be_audited_replays_nothing(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters and a hub database whose audit table is gone
     await fill(as_impersonator, stage)
     await drop_the_trail(ledger_db)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When everything is replayed
     with pytest.raises(AuditError) as refused:
         await replay_dead_letters(
-            settings, DeadLetterFilter(), where=stage.where, operator=ALICE
+            replay_settings, DeadLetterFilter(), where=stage.where, operator=ALICE
         )
 
     # Then it says nothing was done, nothing reached the office queue, and every dead letter
@@ -199,17 +194,16 @@ async def test_a_replay_that_cannot_be_audited_replays_nothing(
 
 
 async def test_a_bulk_replay_goes_on_only_if_the_filter_still_matches_the_count_confirmed(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters, two of them office O1's
     await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
     wanted = DeadLetterFilter(office=stage.offices[0])
 
     # When O1's are replayed confirming 3 (the preview was stale)
     stale = await replay_dead_letters(
-        settings, wanted, expected=3, where=stage.where, operator=ALICE
+        replay_settings, wanted, expected=3, where=stage.where, operator=ALICE
     )
     # Then nothing moved, nothing is audited, and the report says what matches now
     assert (stale.confirmed, stale.matched, stale.results) == (False, 2, [])
@@ -218,7 +212,7 @@ async def test_a_bulk_replay_goes_on_only_if_the_filter_still_matches_the_count_
 
     # When they are replayed confirming 2
     done = await replay_dead_letters(
-        settings, wanted, expected=2, where=stage.where, operator=ALICE
+        replay_settings, wanted, expected=2, where=stage.where, operator=ALICE
     )
     # Then both went, and the audit entry holds the filter and the count confirmed
     assert done.confirmed and [r.status for r in done.results] == [ReplayStatus.REPLAYED] * 2
@@ -236,17 +230,16 @@ class CancelledAfterTheFirst(ReplayProgress):
 
 
 async def test_a_cancelled_replay_stops_before_the_next_letter_and_keeps_the_rest_in_order(
-    stage: Stage, impersonator: Login, as_impersonator: AbstractConnection,
-    ledger_db: MySqlSettings,
+    stage: Stage, as_impersonator: AbstractConnection,
+    ledger_db: MySqlSettings, replay_settings: HubSettings,
 ) -> None:
     # Given the four dead letters
     await fill(as_impersonator, stage)
-    settings = HubSettings(broker_url=impersonator.url(HubSettings()), ledger_db=ledger_db)
 
     # When all are replayed and Bob cancels after the first
     progress = CancelledAfterTheFirst()
     report = await replay_dead_letters(
-        settings, DeadLetterFilter(), progress=progress, where=stage.where, operator=ALICE
+        replay_settings, DeadLetterFilter(), progress=progress, where=stage.where, operator=ALICE
     )
 
     # Then only the first was replayed, and the other three stay on the queue in their order
