@@ -9,11 +9,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from contracts import parse_intent
+from contracts import Intent, parse_intent
 from contracts.v1.sheet import SheetFill
 from hub.bootstrap import retry_policy
 from hub.ledger import Charge, MySqlLedger
@@ -91,6 +92,26 @@ async def _form(db: ReadOnlyDatabase) -> int:
     return int(rows[0]["SheetDefNum"])  # type: ignore[call-overload]
 
 
+class Begun(NamedTuple):
+    form: int
+    body: WireBody
+    intent: Intent
+    intent_id: int
+    run: SheetFillRun  # its first attempt
+
+
+async def _begun(ledger: MySqlLedger, db: ReadOnlyDatabase, pat_num: int, *,
+                 call_timeout_s: float = 10.0) -> Begun:
+    """A fill of FIELDS on the registration form for the patient, its first attempt begun."""
+    form = await _form(db)
+    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
+    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
+    intent_id = await begin(ledger, intent)
+    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS,
+                       call_timeout_s=call_timeout_s, attempt=1)
+    return Begun(form, body, intent, intent_id, run)
+
+
 async def _resume(
     ledger: MySqlLedger, db: ReadOnlyDatabase, intent_id: int, window: AttemptWindow,
     pat_num: int, form: int,
@@ -112,12 +133,7 @@ async def test_a_fill_stopped_at_any_call_resumes_exactly_once(
 ) -> None:
     # Given a fill of 12 fields, stopped before call `step` (between) or after it, before its
     # recovery point (in doubt)
-    form = await _form(office_db)
-    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
-    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
-    intent_id = await begin(ledger, intent)
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
-                       attempt=1)
+    form, body, intent, intent_id, run = await _begun(ledger, office_db, pat_num)
     first = Writes(od, before=step) if mode == "between" else Writes(od, after=step)
     with pytest.raises(Killed):
         await run.run(first, body)
@@ -155,10 +171,7 @@ async def test_two_sheets_that_fit_a_lost_post_are_ambiguous_and_one_another_fil
     od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
 ) -> None:
     # Given a fill whose Sheets POST was lost, and two sheets of the patient and form made since
-    form = await _form(office_db)
-    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
-    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
-    intent_id = await begin(ledger, intent)
+    form, body, intent, intent_id, _ = await _begun(ledger, office_db, pat_num)
     one = (await od.create_sheet(body)).primary_key
     two = (await od.create_sheet(body)).primary_key
     doubt = await redelivered(ledger, intent)
@@ -182,12 +195,7 @@ async def test_a_field_someone_else_changed_meanwhile_is_for_a_person(
     od: OpenDentalClient, office_db: ReadOnlyDatabase, ledger: MySqlLedger, pat_num: int,
 ) -> None:
     # Given a fill stopped after its first PUT was sent, whose field someone then changed again
-    form = await _form(office_db)
-    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
-    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
-    intent_id = await begin(ledger, intent)
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
-                       attempt=1)
+    form, body, intent, intent_id, run = await _begun(ledger, office_db, pat_num)
     with pytest.raises(Killed):
         await run.run(Writes(od, after=2), body)
     progress = await ledger.sheet_progress(intent_id)
@@ -250,11 +258,7 @@ async def test_a_fill_whose_intent_another_writer_took_over_stops_at_its_next_po
 ) -> None:
     # Given a fill running as attempt 1, whose intent another writer takes over after its
     # third call (the first PUT) has landed
-    form = await _form(office_db)
-    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
-    intent_id = await begin(ledger, intent_of("sheet.fill", {**body, "fields": FIELDS}))
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=10,
-                       attempt=1)
+    _, body, _, intent_id, run = await _begun(ledger, office_db, pat_num)
     writes = Taken(od, ledger=ledger, intent_id=intent_id, taken_at=2)
 
     # When it goes on
@@ -284,12 +288,7 @@ async def test_another_writer_s_fill_is_reconciled_only_its_time_limit_after_its
     # Given a fill begun an hour ago by another writer, stopped after its fourth call (the
     # second PUT) before that call's point: its attempt is far older than its time limit, but
     # its last point was recorded just now
-    form = await _form(office_db)
-    body: WireBody = {"PatNum": pat_num, "SheetDefNum": form}
-    intent = intent_of("sheet.fill", {**body, "fields": FIELDS})
-    intent_id = await begin(ledger, intent)
-    run = SheetFillRun(ledger=ledger, intent_id=intent_id, fields=FIELDS, call_timeout_s=30,
-                       attempt=1)
+    _, body, intent, intent_id, run = await _begun(ledger, office_db, pat_num, call_timeout_s=30)
     with pytest.raises(Killed):
         await run.run(Writes(od, after=3), body)
     doubt = await redelivered(ledger, intent)
